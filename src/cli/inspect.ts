@@ -1,0 +1,96 @@
+import { basename } from 'node:path';
+import { findLayers, type QuantizableLayer, type SkippedLayer } from '../core/graph/layers/index.ts';
+import { describeModel, type ModelFacts, type ValueFacts } from '../core/graph/modelFacts.ts';
+import { CliUsageError } from './errors.ts';
+import { formatBytes, formatCount, formatShape, formatTable, type Column } from './format.ts';
+import { loadModel } from './readModel.ts';
+
+export interface InspectOptions {
+  json?: boolean;
+  data?: string[];
+}
+
+/** What `comq inspect --json` prints: stable top-level keys, layer fields first as documented. */
+export interface InspectReport {
+  model: ModelFacts & { file: string; fileBytes: number };
+  layers: (Pick<QuantizableLayer, 'name' | 'op' | 'weightShape' | 'rows' | 'reduction' | 'groups' | 'params'> &
+    Partial<QuantizableLayer>)[];
+  skipped: SkippedLayer[];
+}
+
+export function buildInspectReport(modelPath: string, dataPaths: readonly string[]): InspectReport {
+  const { model, fileBytes } = loadModel(modelPath, dataPaths);
+  const facts = describeModel(model);
+  const { layers, skipped } = findLayers(model);
+  if (layers.length === 0) {
+    const why =
+      skipped.length > 0
+        ? `none of its ${skipped.length} Conv / Gemm / MatMul nodes can be quantized (first: ${skipped[0].name}: ${skipped[0].reason})`
+        : `it has no Conv, ConvTranspose, Gemm or MatMul node with a constant weight (ops: ${Object.keys(facts.opCounts).join(', ') || 'none'})`;
+    throw new CliUsageError(`${modelPath}: no quantizable layer: ${why}; comq quantizes the weights of those layers only.`);
+  }
+  return {
+    model: { file: modelPath, fileBytes, ...facts },
+    // Documented fields first so the JSON reads well; the rest of the layer follows.
+    layers: layers.map(({ name, op, weightShape, rows, reduction, groups, params, ...rest }) => ({
+      name,
+      op,
+      weightShape,
+      rows,
+      reduction,
+      groups,
+      params,
+      ...rest,
+    })),
+    skipped: skipped.map(({ name, op, reason }) => ({ name, op, reason })),
+  };
+}
+
+export function runInspect(modelPath: string, options: InspectOptions, write: (text: string) => void): void {
+  const report = buildInspectReport(modelPath, options.data ?? []);
+  write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatInspectReport(report).join('\n')}\n`);
+}
+
+function valueLine(value: ValueFacts): string {
+  return `${value.name}: ${value.elemType} ${formatShape(value.shape)}`;
+}
+
+const LAYER_COLUMNS: Column<InspectReport['layers'][number]>[] = [
+  { header: 'name', align: 'left', value: (layer) => layer.name },
+  { header: 'op', align: 'left', value: (layer) => layer.op },
+  { header: 'weight', align: 'left', value: (layer) => formatShape(layer.weightShape) },
+  { header: 'rows', align: 'right', value: (layer) => String(layer.rows) },
+  { header: 'reduction', align: 'right', value: (layer) => String(layer.reduction) },
+  { header: 'groups', align: 'right', value: (layer) => (layer.depthwise ? `${layer.groups} dw` : String(layer.groups)) },
+  { header: 'params', align: 'right', value: (layer) => formatCount(layer.params) },
+  { header: 'source', align: 'left', value: (layer) => layer.weightSource?.label ?? '' },
+];
+
+export function formatInspectReport(report: InspectReport): string[] {
+  const { model, layers, skipped } = report;
+  const storage = model.weightStorage;
+  const opsets = model.opsets.map((opset) => `${opset.domain} ${opset.version}`).join(', ');
+  const producer = [model.producer.name, model.producer.version].filter(Boolean).join(' ') || 'unknown';
+  const opSummary = Object.entries(model.opCounts)
+    .sort((a, b) => b[1] - a[1])
+    .map(([op, count]) => `${op} ${count}`)
+    .join(', ');
+  const layerParams = layers.reduce((sum, layer) => sum + layer.params, 0);
+  const lines = [
+    `Model       ${basename(model.file)} (${formatBytes(model.fileBytes)})`,
+    `Format      IR ${model.irVersion}, opset ${opsets || 'none'}, producer ${producer}`,
+    ...model.inputs.map((input, index) => `${index === 0 ? 'Inputs ' : '       '}     ${valueLine(input)}`),
+    ...model.outputs.map((output, index) => `${index === 0 ? 'Outputs' : '       '}     ${valueLine(output)}`),
+    `Nodes       ${formatCount(model.nodeCount)}: ${opSummary}`,
+    `Parameters  ${formatCount(model.parameters)} float, ${formatBytes(storage.bytes)} of constants in ` +
+      `${storage.initializers} initializers, ${storage.constantNodes} Constant nodes, ${storage.externalTensors} external tensors`,
+    '',
+    `Quantizable layers: ${layers.length} (${formatCount(layerParams)} parameters)`,
+    ...formatTable(layers, LAYER_COLUMNS),
+  ];
+  if (skipped.length > 0) {
+    lines.push('', `Skipped: ${skipped.length}`);
+    for (const entry of skipped) lines.push(`  ${entry.name} (${entry.op}): ${entry.reason}`);
+  }
+  return lines;
+}

@@ -1,0 +1,89 @@
+import { Command, CommanderError } from 'commander';
+import { CliUsageError, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, oneLine } from './errors.ts';
+import { runInspect, type InspectOptions } from './inspect.ts';
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** COMQ_DEBUG=1 prints the stack of internal errors. */
+  debug: boolean;
+}
+
+const processIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  debug: Boolean(process.env.COMQ_DEBUG && process.env.COMQ_DEBUG !== '0'),
+};
+
+/** Commander's own messages start with "error: "; ours add the program name once. */
+function commanderMessage(error: CommanderError): string {
+  const text = oneLine(error.message.replace(/^error:\s*/i, ''));
+  switch (error.code) {
+    case 'commander.missingArgument':
+      return `${text}; usage: comq inspect MODEL.onnx [--json] [--data FILE ...]`;
+    case 'commander.unknownCommand':
+    case 'commander.unknownOption':
+    case 'commander.excessArguments':
+      return `${text}; run \`comq --help\` for the commands and options.`;
+    default:
+      return text;
+  }
+}
+
+function buildProgram(io: CliIo): Command {
+  const program = new Command('comq')
+    .description('Quantize ONNX models with COMQ, GPTQ or RTN (weights only), on your own machine.')
+    .exitOverride()
+    .configureOutput({
+      writeOut: io.stdout,
+      writeErr: io.stderr,
+      // Errors are reported once, in main's own one-line format.
+      outputError: () => undefined,
+    })
+    .showSuggestionAfterError(true);
+
+  program
+    .command('inspect')
+    .description('Print the model facts, the quantizable layers (rows × reduction per layer) and the layers left in float.')
+    .argument('<model>', 'the .onnx model file')
+    .option('--json', 'print {"model", "layers", "skipped"} as JSON instead of text')
+    .option('--data <files...>', 'external-data files the model refers to (tensors stored outside the .onnx file)')
+    .action((modelPath: string, options: InspectOptions) => {
+      runInspect(modelPath, options, io.stdout);
+    });
+  return program;
+}
+
+/** Runs the CLI on `argv` (without node and script) and returns the exit code; never throws. */
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  if (io === processIo) {
+    // `comq inspect m.onnx | head` closes the pipe early: that is the reader's choice, not an error.
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(EXIT_OK);
+    });
+  }
+  const program = buildProgram(io);
+  try {
+    if (argv.length === 0) {
+      program.outputHelp({ error: true });
+      return EXIT_USAGE;
+    }
+    await program.parseAsync([...argv], { from: 'user' });
+    return EXIT_OK;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version also arrive here, with exit code 0.
+      if (error.exitCode === 0) return EXIT_OK;
+      io.stderr(`comq: error: ${commanderMessage(error)}\n`);
+      return EXIT_USAGE;
+    }
+    if (error instanceof CliUsageError) {
+      io.stderr(`comq: error: ${oneLine(error.message)}\n`);
+      return EXIT_USAGE;
+    }
+    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    io.stderr(`comq: internal error: ${oneLine(detail)} (this is a bug; rerun with COMQ_DEBUG=1 to print the stack)\n`);
+    if (io.debug && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
+    return EXIT_INTERNAL;
+  }
+}

@@ -1,0 +1,14 @@
+export { findLayers } from './findLayers.ts';
+export type {
+  ConvAttributes,
+  GemmAttributes,
+  LayerAttributes,
+  LayerDiscovery,
+  LayerOp,
+  MatMulAttributes,
+  QuantizableLayer,
+  SkippedLayer,
+  WeightChainStep,
+  WeightSource,
+  WeightStorage,
+} from './types.ts';
