@@ -37,12 +37,21 @@ function biasParams(index: GraphIndex, biasName: string | undefined): number {
   return bias.constant ? elementCount(bias.shape) : 0;
 }
 
-/** Shared checks once the weight resolved to a constant: it must be a float tensor. */
+/**
+ * Shared checks once the weight resolved to a constant: it must be stored as float and reach the
+ * layer as float. Integer storage (e.g. int8 codes Cast to float) means the model was quantized
+ * already; re-quantizing those codes would stack a second rounding on the first.
+ */
 function floatWeightProblem(weightName: string, source: WeightSource): string | undefined {
-  const dataType = effectiveDataType(source);
-  if (isFloatType(dataType)) return undefined;
-  const typeName = DATA_TYPE_NAMES[dataType] ?? `type ${dataType}`;
-  return `weight '${weightName}' is stored as ${typeName}, not float: the layer looks already quantized, so it is left as is.`;
+  const typeName = (dataType: number) => DATA_TYPE_NAMES[dataType] ?? `type ${dataType}`;
+  if (!isFloatType(source.storedDataType)) {
+    return `weight '${weightName}' is stored as ${typeName(source.storedDataType)}, not float: the layer looks already quantized, so it is left as is.`;
+  }
+  const seenType = effectiveDataType(source);
+  if (!isFloatType(seenType)) {
+    return `weight '${weightName}' reaches the layer as ${typeName(seenType)} (through a Cast), not float: only float weights are quantized.`;
+  }
+  return undefined;
 }
 
 function notConstant(weightName: string, resolved: ResolvedWeight & { constant: false }): string {
