@@ -76,6 +76,9 @@ export interface TensorProto {
   dataLocation?: number;
   doubleData?: number[];
   uint64Data?: Int64[];
+  /** A chunk [begin, end) of a tensor split over several TensorProtos. */
+  segment?: { begin?: Int64; end?: Int64 };
+  metadataProps?: StringStringEntryProto[];
   [other: string]: unknown;
 }
 
@@ -92,7 +95,20 @@ export interface AttributeProto {
   strings?: Uint8Array[];
   tensors?: TensorProto[];
   graphs?: GraphProto[];
+  refAttrName?: string;
+  docString?: string;
+  sparseTensor?: SparseTensorProto;
+  sparseTensors?: SparseTensorProto[];
+  tp?: TypeProto;
+  typeProtos?: TypeProto[];
   [other: string]: unknown;
+}
+
+/** COO sparse tensor: `values` holds the non-default values, `indices` their positions. */
+export interface SparseTensorProto {
+  values?: TensorProto;
+  indices?: TensorProto;
+  dims?: Int64[];
 }
 
 export interface NodeProto {
@@ -103,6 +119,8 @@ export interface NodeProto {
   domain?: string;
   attribute?: AttributeProto[];
   docString?: string;
+  overload?: string;
+  metadataProps?: StringStringEntryProto[];
   [other: string]: unknown;
 }
 
@@ -121,6 +139,7 @@ export interface ValueInfoProto {
   name?: string;
   type?: TypeProto;
   docString?: string;
+  metadataProps?: StringStringEntryProto[];
   [other: string]: unknown;
 }
 
@@ -128,12 +147,49 @@ export interface GraphProto {
   node?: NodeProto[];
   name?: string;
   initializer?: TensorProto[];
-  sparseInitializer?: unknown[];
+  sparseInitializer?: SparseTensorProto[];
   docString?: string;
   input?: ValueInfoProto[];
   output?: ValueInfoProto[];
   valueInfo?: ValueInfoProto[];
+  quantizationAnnotation?: TensorAnnotation[];
+  metadataProps?: StringStringEntryProto[];
   [other: string]: unknown;
+}
+
+export interface TensorAnnotation {
+  tensorName?: string;
+  quantParameterTensorNames?: StringStringEntryProto[];
+}
+
+/** A model-local function: a named sub-graph that nodes call like an operator. */
+export interface FunctionProto {
+  name?: string;
+  domain?: string;
+  overload?: string;
+  input?: string[];
+  output?: string[];
+  attribute?: string[];
+  attributeProto?: AttributeProto[];
+  node?: NodeProto[];
+  docString?: string;
+  opsetImport?: OperatorSetIdProto[];
+  valueInfo?: ValueInfoProto[];
+  metadataProps?: StringStringEntryProto[];
+  [other: string]: unknown;
+}
+
+export interface TrainingInfoProto {
+  initialization?: GraphProto;
+  algorithm?: GraphProto;
+  initializationBinding?: StringStringEntryProto[];
+  updateBinding?: StringStringEntryProto[];
+}
+
+export interface DeviceConfigurationProto {
+  name?: string;
+  numDevices?: number;
+  device?: string[];
 }
 
 export interface OperatorSetIdProto {
@@ -151,6 +207,8 @@ export interface ModelProto {
   docString?: string;
   graph?: GraphProto;
   metadataProps?: StringStringEntryProto[];
-  functions?: unknown[];
+  functions?: FunctionProto[];
+  trainingInfo?: TrainingInfoProto[];
+  configuration?: DeviceConfigurationProto[];
   [other: string]: unknown;
 }

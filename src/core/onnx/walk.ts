@@ -4,15 +4,9 @@
  * (If / Loop / Scan bodies), model-local functions and training graphs. Containers are copied
  * only along paths where a tensor changed, so unchanged parts are shared with the input.
  */
-import type { AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto } from './types.ts';
+import type { AttributeProto, GraphProto, ModelProto, NodeProto, SparseTensorProto, TensorProto } from './types.ts';
 
 export type TensorMapper = (t: TensorProto) => TensorProto;
-
-interface SparseTensorLike {
-  values?: TensorProto;
-  indices?: TensorProto;
-  [other: string]: unknown;
-}
 
 function mapArray<T>(items: T[] | undefined, fn: (item: T) => T): T[] | undefined {
   if (!items) return items;
@@ -25,7 +19,7 @@ function mapArray<T>(items: T[] | undefined, fn: (item: T) => T): T[] | undefine
   return changed ? out : items;
 }
 
-function mapSparse(s: SparseTensorLike, fn: TensorMapper): SparseTensorLike {
+function mapSparse(s: SparseTensorProto, fn: TensorMapper): SparseTensorProto {
   const values = s.values ? fn(s.values) : s.values;
   const indices = s.indices ? fn(s.indices) : s.indices;
   return values === s.values && indices === s.indices ? s : { ...s, values, indices };
@@ -36,9 +30,9 @@ function mapAttribute(a: AttributeProto, fn: TensorMapper): AttributeProto {
   const tensors = mapArray(a.tensors, fn);
   const g = a.g ? mapGraphTensors(a.g, fn) : a.g;
   const graphs = mapArray(a.graphs, (sub) => mapGraphTensors(sub, fn));
-  const sparse = a.sparseTensor as SparseTensorLike | undefined;
+  const sparse = a.sparseTensor;
   const sparseTensor = sparse ? mapSparse(sparse, fn) : sparse;
-  const sparseList = a.sparseTensors as SparseTensorLike[] | undefined;
+  const sparseList = a.sparseTensors;
   const sparseTensors = mapArray(sparseList, (s) => mapSparse(s, fn));
   if (t === a.t && tensors === a.tensors && g === a.g && graphs === a.graphs
     && sparseTensor === sparse && sparseTensors === sparseList) return a;
@@ -59,24 +53,21 @@ function mapNode(n: NodeProto, fn: TensorMapper): NodeProto {
 
 export function mapGraphTensors(g: GraphProto, fn: TensorMapper): GraphProto {
   const initializer = mapArray(g.initializer, fn);
-  const sparseList = g.sparseInitializer as SparseTensorLike[] | undefined;
+  const sparseList = g.sparseInitializer;
   const sparseInitializer = mapArray(sparseList, (s) => mapSparse(s, fn));
   const node = mapArray(g.node, (n) => mapNode(n, fn));
   if (initializer === g.initializer && sparseInitializer === sparseList && node === g.node) return g;
   return { ...g, initializer, sparseInitializer, node };
 }
 
-interface FunctionLike { node?: NodeProto[]; [other: string]: unknown }
-interface TrainingInfoLike { initialization?: GraphProto; algorithm?: GraphProto; [other: string]: unknown }
-
 export function mapModelTensors(model: ModelProto, fn: TensorMapper): ModelProto {
   const graph = model.graph ? mapGraphTensors(model.graph, fn) : model.graph;
-  const functionList = model.functions as FunctionLike[] | undefined;
+  const functionList = model.functions;
   const functions = mapArray(functionList, (f) => {
     const node = mapArray(f.node, (n) => mapNode(n, fn));
     return node === f.node ? f : { ...f, node };
   });
-  const trainingList = model.trainingInfo as TrainingInfoLike[] | undefined;
+  const trainingList = model.trainingInfo;
   const trainingInfo = mapArray(trainingList, (ti) => {
     const initialization = ti.initialization ? mapGraphTensors(ti.initialization, fn) : ti.initialization;
     const algorithm = ti.algorithm ? mapGraphTensors(ti.algorithm, fn) : ti.algorithm;
