@@ -1,0 +1,225 @@
+// comq.wgsl — COMQ coordinate descent in Gram form (docs/algorithms.md, "COMQ"), all rows in
+//   parallel, the coordinate loop inside the shader. Checked against src/core/quant/comq.ts.
+//
+// Entry points (one explicit bind group layout shared by all three):
+//   sweep:        coordinates p ∈ [coordBegin, coordEnd) of one sweep. For row i, input
+//                 j = order(i, p): t = ŵᵢⱼ + Rᵢⱼ/G_jj (t = wᵢⱼ for a dead input, G_jj = 0),
+//                 k = clamp(round(t/scale), codeMin, codeMax), ŵᵢⱼ ← scale·k,
+//                 Rᵢ,: ← Rᵢ,: − (ŵ_new − ŵ_old)·G_j,:. When coordEnd = cols and writeObjective = 1
+//                 it writes Lᵢ = Σ_l (wᵢₗ − ŵᵢₗ)·Rᵢₗ (the objective from R, O(m) per row).
+//   scaleStep:    the closed-form scale step per (row, block) for fixed codes: shift =
+//                 (u G dᵀ)/(u G uᵀ) with u the block's codes and d = w − ŵ, so u G dᵀ = Σ_{j∈b} kⱼRᵢⱼ;
+//                 the move is taken only if the new scale is positive and the objective recomputed
+//                 from the moved R does not rise (same rule as comqScaleStep on the CPU); then
+//                 writes Lᵢ from R like `sweep` (the CPU reports the objective after the step).
+//   initResidual: R = (W − Ŵ)G for a start from given codes (GPTQ's), O(m²) per row.
+// Bindings (group 0): 0 gram: array<f32> `cols × cols` (read), 1 weight: array<f32> `rows × cols`
+//   (read), 2 order: array<u32> `rows × cols` per-row visiting order (read; 1 dummy element for the
+//   cyclic order), 3 grid: array<GridCell> `rows × blocksPerRow` (read_write: scaleStep moves the
+//   scale), 4 codes: array<i32> `rows × cols` (read_write), 5 quant: array<f32> Ŵ `rows × cols`
+//   (read_write), 6 residual: array<f32> R stored column-major `cols × rows` (element (i, l) at
+//   l·rows + i, so neighbouring invocations touch neighbouring words), 7 rowObjective: array<f32>
+//   `rows` (read_write), 8 params: uniform ComqParams.
+// Dispatch: (min(65535, ceil(rows/WG)), ceil(ceil(rows/WG)/65535), 1); one invocation per row.
+// Invariants: rows are independent, so an invocation only ever touches its own row of codes, Ŵ, R
+//   and rowObjective: no barriers, no atomics (barriers are very slow on SwiftShader). A sweep may be
+//   split into several dispatches over coordinate ranges (the host bounds each dispatch's work);
+//   the state lives in the buffers between them.
+
+override WG: u32 = 64u;
+
+struct GridCell {
+  scale: f32,
+  codeMin: i32,
+  codeMax: i32,
+  _pad: i32,
+}
+
+struct ComqParams {
+  rows: u32,
+  cols: u32,
+  blockSize: u32,
+  blocksPerRow: u32,
+  coordBegin: u32,
+  coordEnd: u32,
+  // 0: cyclic 0…cols−1 for every row; 1: per-row order from `order`.
+  orderMode: u32,
+  writeObjective: u32,
+}
+
+@group(0) @binding(0) var<storage, read> gram: array<f32>;
+@group(0) @binding(1) var<storage, read> weight: array<f32>;
+@group(0) @binding(2) var<storage, read> order: array<u32>;
+@group(0) @binding(3) var<storage, read_write> grid: array<GridCell>;
+@group(0) @binding(4) var<storage, read_write> codes: array<i32>;
+@group(0) @binding(5) var<storage, read_write> quant: array<f32>;
+@group(0) @binding(6) var<storage, read_write> residual: array<f32>;
+@group(0) @binding(7) var<storage, read_write> rowObjective: array<f32>;
+@group(0) @binding(8) var<uniform> params: ComqParams;
+
+fn rowIndex(wid: vec3<u32>, lid: vec3<u32>, groupsLaunched: vec3<u32>) -> u32 {
+  return (wid.y * groupsLaunched.x + wid.x) * WG + lid.x;
+}
+
+// Lᵢ = Σ_l (wᵢₗ − ŵᵢₗ)·Rᵢₗ, summed in segments of 64 to bound the f32 rounding.
+fn objectiveFromResidual(row: u32) -> f32 {
+  let rowBase = row * params.cols;
+  var total = 0.0;
+  var segment = 0.0;
+  for (var l = 0u; l < params.cols; l = l + 1u) {
+    segment = segment + (weight[rowBase + l] - quant[rowBase + l]) * residual[l * params.rows + row];
+    if ((l & 63u) == 63u) {
+      total = total + segment;
+      segment = 0.0;
+    }
+  }
+  return total + segment;
+}
+
+@compute @workgroup_size(WG, 1, 1)
+fn sweep(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(local_invocation_id) lid: vec3<u32>,
+  @builtin(num_workgroups) groupsLaunched: vec3<u32>,
+) {
+  let row = rowIndex(wid, lid, groupsLaunched);
+  if (row >= params.rows) {
+    return;
+  }
+  let rows = params.rows;
+  let cols = params.cols;
+  let rowBase = row * cols;
+  let gridBase = row * params.blocksPerRow;
+  for (var p = params.coordBegin; p < params.coordEnd; p = p + 1u) {
+    var j = p;
+    if (params.orderMode == 1u) {
+      j = order[rowBase + p];
+    }
+    let gramRow = j * cols;
+    let gjj = gram[gramRow + j];
+    let cell = grid[gridBase + j / params.blockSize];
+    let old = quant[rowBase + j];
+    var targetValue = weight[rowBase + j];
+    if (gjj > 0.0) {
+      targetValue = old + residual[j * rows + row] / gjj;
+    }
+    let k = clamp(i32(round(targetValue / cell.scale)), cell.codeMin, cell.codeMax);
+    let next = cell.scale * f32(k);
+    let delta = next - old;
+    codes[rowBase + j] = k;
+    quant[rowBase + j] = next;
+    if (delta != 0.0 && gjj > 0.0) {
+      for (var l = 0u; l < cols; l = l + 1u) {
+        residual[l * rows + row] = residual[l * rows + row] - delta * gram[gramRow + l];
+      }
+    }
+  }
+  if (params.writeObjective == 1u && params.coordEnd == cols) {
+    rowObjective[row] = objectiveFromResidual(row);
+  }
+}
+
+// (G u)_l for the codes u of block [start, end) of `row`: Σ_{j∈b} G_lj kⱼ (G symmetric).
+fn gramTimesBlockCodes(row: u32, start: u32, end: u32, l: u32) -> f32 {
+  var sum = 0.0;
+  for (var j = start; j < end; j = j + 1u) {
+    let kj = codes[row * params.cols + j];
+    if (kj != 0) {
+      sum = sum + gram[j * params.cols + l] * f32(kj);
+    }
+  }
+  return sum;
+}
+
+@compute @workgroup_size(WG, 1, 1)
+fn scaleStep(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(local_invocation_id) lid: vec3<u32>,
+  @builtin(num_workgroups) groupsLaunched: vec3<u32>,
+) {
+  let row = rowIndex(wid, lid, groupsLaunched);
+  if (row >= params.rows) {
+    return;
+  }
+  let rows = params.rows;
+  let cols = params.cols;
+  let rowBase = row * cols;
+  for (var b = 0u; b < params.blocksPerRow; b = b + 1u) {
+    let start = b * params.blockSize;
+    let end = min(cols, start + params.blockSize);
+    var num = 0.0;
+    var den = 0.0;
+    for (var j = start; j < end; j = j + 1u) {
+      let kj = codes[rowBase + j];
+      if (kj == 0) {
+        continue;
+      }
+      num = num + f32(kj) * residual[j * rows + row];
+      den = den + f32(kj) * gramTimesBlockCodes(row, start, end, j);
+    }
+    if (!(den > 0.0) || num == 0.0) {
+      continue;
+    }
+    let cellIndex = row * params.blocksPerRow + b;
+    let shift = num / den;
+    let nextScale = grid[cellIndex].scale + shift;
+    if (!(nextScale > 0.0)) {
+      continue;
+    }
+    // Objective before and after the move, without touching R yet: d' = d − shift·u,
+    // R' = R − shift·(G u).
+    var before = 0.0;
+    var after = 0.0;
+    for (var l = 0u; l < cols; l = l + 1u) {
+      let d = weight[rowBase + l] - quant[rowBase + l];
+      let r = residual[l * rows + row];
+      var u = 0.0;
+      if (l >= start && l < end) {
+        u = f32(codes[rowBase + l]);
+      }
+      let gu = gramTimesBlockCodes(row, start, end, l);
+      before = before + d * r;
+      after = after + (d - shift * u) * (r - shift * gu);
+    }
+    if (after > before) {
+      continue;
+    }
+    grid[cellIndex].scale = nextScale;
+    for (var j = start; j < end; j = j + 1u) {
+      quant[rowBase + j] = nextScale * f32(codes[rowBase + j]);
+    }
+    for (var l = 0u; l < cols; l = l + 1u) {
+      residual[l * rows + row] = residual[l * rows + row] - shift * gramTimesBlockCodes(row, start, end, l);
+    }
+  }
+  if (params.writeObjective == 1u) {
+    rowObjective[row] = objectiveFromResidual(row);
+  }
+}
+
+@compute @workgroup_size(WG, 1, 1)
+fn initResidual(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(local_invocation_id) lid: vec3<u32>,
+  @builtin(num_workgroups) groupsLaunched: vec3<u32>,
+) {
+  let row = rowIndex(wid, lid, groupsLaunched);
+  if (row >= params.rows) {
+    return;
+  }
+  let rows = params.rows;
+  let cols = params.cols;
+  let rowBase = row * cols;
+  for (var l = 0u; l < cols; l = l + 1u) {
+    residual[l * rows + row] = 0.0;
+  }
+  for (var j = 0u; j < cols; j = j + 1u) {
+    let d = weight[rowBase + j] - quant[rowBase + j];
+    if (d == 0.0) {
+      continue;
+    }
+    for (var l = 0u; l < cols; l = l + 1u) {
+      residual[l * rows + row] = residual[l * rows + row] + d * gram[j * cols + l];
+    }
+  }
+}

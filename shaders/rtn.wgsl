@@ -1,0 +1,50 @@
+// rtn.wgsl — round-to-nearest onto each (row, block) grid (docs/algorithms.md, "RTN").
+//
+// Purpose: k = clamp(round(w/scale), codeMin, codeMax), ŵ = scale·k for every weight. WGSL round()
+//   is round-half-to-even, the same rule as src/core/quant/grid.ts `nearestCode`.
+// Bindings (group 0): 0 weight: array<f32> `rows × cols` (read), 1 grid: array<GridCell>
+//   `rows × blocksPerRow` (read), 2 codes: array<i32> `rows × cols` (write), 3 quant: array<f32>
+//   `rows × cols` (write), 4 params: uniform RtnParams.
+// Dispatch: (min(65535, ceil(count/WG)), ceil(ceil(count/WG)/65535), 1): the linear element index is
+//   (wid.y · num_workgroups.x + wid.x)·WG + lid.x, so layers above 65535·WG weights need no split.
+// Invariants: one invocation per weight; elements past rows·cols return.
+
+override WG: u32 = 64u;
+
+struct GridCell {
+  scale: f32,
+  codeMin: i32,
+  codeMax: i32,
+  _pad: i32,
+}
+
+struct RtnParams {
+  rows: u32,
+  cols: u32,
+  blockSize: u32,
+  blocksPerRow: u32,
+}
+
+@group(0) @binding(0) var<storage, read> weight: array<f32>;
+@group(0) @binding(1) var<storage, read> grid: array<GridCell>;
+@group(0) @binding(2) var<storage, read_write> codes: array<i32>;
+@group(0) @binding(3) var<storage, read_write> quant: array<f32>;
+@group(0) @binding(4) var<uniform> params: RtnParams;
+
+@compute @workgroup_size(WG, 1, 1)
+fn main(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(local_invocation_id) lid: vec3<u32>,
+  @builtin(num_workgroups) groupsLaunched: vec3<u32>,
+) {
+  let index = (wid.y * groupsLaunched.x + wid.x) * WG + lid.x;
+  if (index >= params.rows * params.cols) {
+    return;
+  }
+  let row = index / params.cols;
+  let col = index % params.cols;
+  let cell = grid[row * params.blocksPerRow + col / params.blockSize];
+  let k = clamp(i32(round(weight[index] / cell.scale)), cell.codeMin, cell.codeMax);
+  codes[index] = k;
+  quant[index] = cell.scale * f32(k);
+}

@@ -1,0 +1,163 @@
+/**
+ * `GramAccumulator` on the GPU (gram.wgsl): each `add()` uploads the chunk (split by rows for dense
+ * inputs, by images for conv inputs, so no upload exceeds a storage binding) and encodes dispatches
+ * of at most ctx.maxFmaPerDispatch multiply-adds, each folding its rows into the running mean.
+ * Row subsampling draws the same seeded uniforms in the same row order as the CPU accumulator
+ * (src/core/backend/cpu/gramAccumulator.ts), so both keep exactly the same rows.
+ */
+import type { GramAccumulator, GramLayout, GramOptions } from '../backend.ts';
+import { checkConvInput, convGramCols, convOutputSize, type ConvLayout } from '../cpu/conv.ts';
+import { createRandom, type Random } from '../../quant/random.ts';
+import type { GpuContext } from './context.ts';
+import { withErrorScopes } from './device.ts';
+import { encodeDispatch } from './kernels.ts';
+import { GpuMemory } from './memory.ts';
+import { gramParamsLayout, packUniform, type UniformValues } from './uniforms.ts';
+
+type GramParams = UniformValues<typeof gramParamsLayout>;
+
+export class WebGpuGramAccumulator implements GramAccumulator {
+  readonly groups: number;
+  readonly gramCols: number;
+  private readonly mem: GpuMemory;
+  private readonly gram: GPUBuffer;
+  private readonly dummyRowList: GPUBuffer;
+  private seen = 0;
+  private readonly sampleRate: number;
+  private readonly random: Random | null;
+  private finished = false;
+
+  constructor(private readonly ctx: GpuContext, private readonly layout: GramLayout, options: GramOptions = {}) {
+    if (layout.kind === 'dense' && (!Number.isInteger(layout.cols) || layout.cols < 1)) {
+      throw new Error(`dense Gram layout needs a positive integer cols, got ${layout.cols}`);
+    }
+    if (layout.kind === 'conv' && (!Number.isInteger(layout.groups) || layout.groups < 1 || layout.inChannels % layout.groups !== 0)) {
+      throw new Error(`conv Gram layout: groups (${layout.groups}) must be a positive integer dividing inChannels (${layout.inChannels})`);
+    }
+    this.groups = layout.kind === 'dense' ? 1 : layout.groups;
+    this.gramCols = layout.kind === 'dense' ? layout.cols : convGramCols(layout);
+    const rate = options.rowSampleRate ?? 1;
+    if (!(rate > 0 && rate <= 1)) throw new Error(`rowSampleRate must be in (0, 1], got ${rate}`);
+    this.sampleRate = rate;
+    this.random = rate < 1 ? createRandom(options.seed ?? 0) : null;
+    const limits = ctx.opened.probe.limits;
+    const gramBytes = this.groups * this.gramCols * this.gramCols * 4;
+    if (gramBytes > limits.maxStorageBufferBindingSize) {
+      throw new Error(
+        `${this.groups} Gram(s) of ${this.gramCols} × ${this.gramCols} need ${gramBytes} bytes, over this adapter's storage binding ` +
+          `limit (${limits.maxStorageBufferBindingSize}); use the CPU backend for this layer`,
+      );
+    }
+    if (this.groups > limits.maxComputeWorkgroupsPerDimension) {
+      throw new Error(`conv Gram with ${this.groups} groups exceeds ${limits.maxComputeWorkgroupsPerDimension} workgroups per dimension; use the CPU backend`);
+    }
+    this.mem = new GpuMemory(ctx.opened.device);
+    this.gram = this.mem.storage('gram sum', gramBytes);
+    this.dummyRowList = this.mem.storage('gram row list (unused)', 16);
+  }
+
+  get rowsSeen(): number {
+    return this.seen;
+  }
+
+  /** Kept rows among `candidates` (chunk-relative), or null when all are kept. */
+  private sample(candidates: number): Uint32Array | null {
+    if (!this.random) return null;
+    const kept: number[] = [];
+    for (let r = 0; r < candidates; r++) if (this.random.next() < this.sampleRate) kept.push(r);
+    return Uint32Array.from(kept);
+  }
+
+  async add(input: Float32Array, shape: readonly number[]): Promise<void> {
+    if (this.finished) throw new Error('Gram accumulator already finished: create a new one');
+    const limit = this.ctx.opened.probe.limits.maxStorageBufferBindingSize;
+    if (this.layout.kind === 'dense') {
+      const cols = this.layout.cols;
+      if (shape.length < 1 || shape[shape.length - 1] !== cols) {
+        throw new Error(`dense Gram input must have last axis = cols (${cols}), got shape [${shape.join(', ')}]`);
+      }
+      const total = shape.reduce((a, b) => a * b, 1);
+      if (input.length !== total) throw new Error(`dense Gram input has ${input.length} values, shape [${shape.join(', ')}] needs ${total}`);
+      const rows = total / cols;
+      const rowsPerUpload = Math.max(1, Math.floor(limit / (cols * 4)));
+      for (let begin = 0; begin < rows; begin += rowsPerUpload) {
+        const end = Math.min(rows, begin + rowsPerUpload);
+        await this.upload(input.subarray(begin * cols, end * cols), end - begin, { mode: 0 });
+      }
+      return;
+    }
+    const layout: ConvLayout = this.layout;
+    const [n, c, h, w] = checkConvInput(layout, input, shape);
+    const [outH, outW] = convOutputSize(layout, [h, w]);
+    const imageValues = c * h * w;
+    const imagesPerUpload = Math.floor(limit / (imageValues * 4));
+    if (imagesPerUpload < 1) {
+      throw new Error(`one ${c}×${h}×${w} input image (${imageValues * 4} bytes) exceeds the storage binding limit (${limit}); use the CPU backend`);
+    }
+    for (let begin = 0; begin < n; begin += imagesPerUpload) {
+      const end = Math.min(n, begin + imagesPerUpload);
+      await this.upload(input.subarray(begin * imageValues, end * imageValues), (end - begin) * outH * outW, {
+        mode: 1, channelsPerGroup: c / layout.groups, height: h, width: w, kernelH: layout.kernel[0], kernelW: layout.kernel[1],
+        strideH: layout.strides[0], strideW: layout.strides[1], padTop: layout.pads[0], padLeft: layout.pads[1],
+        dilationH: layout.dilations[0], dilationW: layout.dilations[1], outH, outW, inChannels: c,
+      });
+    }
+  }
+
+  private async upload(values: Float32Array, candidateRows: number, geometry: Partial<GramParams>): Promise<void> {
+    const rowList = this.sample(candidateRows);
+    const rows = rowList ? rowList.length : candidateRows;
+    if (rows === 0) return;
+    const { device } = this.ctx.opened;
+    const cols = this.gramCols;
+    // Half of cols² multiply-adds per row (one triangle); bound each dispatch's share.
+    const rowsPerDispatch = Math.max(1, Math.floor(this.ctx.maxFmaPerDispatch / Math.max(1, (cols * cols) / 2)));
+    const [tileX, tileY] = this.ctx.kernels.tuning.gramTile;
+    const blocks = Math.ceil(cols / 4);
+    const inputBuffer = this.mem.storage('gram input', values);
+    const rowListBuffer = rowList ? this.mem.storage('gram row list', rowList) : this.dummyRowList;
+    try {
+      await withErrorScopes(this.ctx.opened, 'Gram accumulation', async () => {
+        const encoder = device.createCommandEncoder({ label: 'gram' });
+        for (let begin = 0; begin < rows; begin += rowsPerDispatch) {
+          const end = Math.min(rows, begin + rowsPerDispatch);
+          const after = this.seen + (end - begin);
+          const params: GramParams = {
+            rowBegin: begin, rowEnd: end, cols, mode: 0, oldWeight: this.seen / after, newWeight: 1 / after,
+            useRowList: rowList ? 1 : 0, channelsPerGroup: 0, height: 0, width: 0, kernelH: 1, kernelW: 1, strideH: 1, strideW: 1,
+            padTop: 0, padLeft: 0, dilationH: 1, dilationW: 1, outH: 1, outW: 1, inChannels: 0, ...geometry,
+          };
+          const uniform = this.mem.uniform('gram params', packUniform(gramParamsLayout, params));
+          const group = this.ctx.kernels.bindGroup('gram', [inputBuffer, rowListBuffer, this.gram, uniform]);
+          encodeDispatch(encoder, this.ctx.kernels.pipeline('gram'), group, [Math.ceil(blocks / tileX), Math.ceil(blocks / tileY), this.groups]);
+          this.seen = after;
+        }
+        device.queue.submit([encoder.finish()]);
+        await device.queue.onSubmittedWorkDone();
+      });
+    } finally {
+      this.mem.release(inputBuffer);
+      if (rowList) this.mem.release(rowListBuffer);
+    }
+  }
+
+  async finish(): Promise<Float64Array[]> {
+    if (this.seen === 0) {
+      this.mem.destroyAll();
+      throw new Error(
+        'Gram accumulator saw no rows: add() at least one non-empty batch' +
+          (this.sampleRate < 1 ? ` or raise rowSampleRate (${this.sampleRate})` : ''),
+      );
+    }
+    try {
+      const cols = this.gramCols;
+      const all = new Float32Array(await this.mem.read(this.gram, this.groups * cols * cols * 4));
+      const result: Float64Array[] = [];
+      for (let g = 0; g < this.groups; g++) result.push(Float64Array.from(all.subarray(g * cols * cols, (g + 1) * cols * cols)));
+      return result;
+    } finally {
+      this.finished = true;
+      this.mem.destroyAll();
+    }
+  }
+}

@@ -1,0 +1,17 @@
+/**
+ * The WGSL sources of every kernel, by name. They come from shaderSources.generated.ts (written by
+ * shaders/generate.ts) rather than `?raw` imports because the CLI runs under tsx, which has no
+ * `?raw`; a module of string constants works in Vite, Vitest, tsx and a browser worker alike.
+ */
+import { comqWgsl, gptqWgsl, gramWgsl, objectiveWgsl, packWgsl, rtnWgsl } from './shaderSources.generated.ts';
+
+export const shaderSources = {
+  gram: gramWgsl,
+  comq: comqWgsl,
+  rtn: rtnWgsl,
+  objective: objectiveWgsl,
+  gptq: gptqWgsl,
+  pack: packWgsl,
+} as const;
+
+export type KernelName = keyof typeof shaderSources;
