@@ -85,7 +85,8 @@ export function formatInspectReport(report: InspectReport): string[] {
     `Parameters  ${formatCount(model.parameters)} float, ${formatBytes(storage.bytes)} of constants in ` +
       `${storage.initializers} initializers, ${storage.constantNodes} Constant nodes, ${storage.externalTensors} external tensors`,
     '',
-    `Quantizable layers: ${layers.length} (${formatCount(layerParams)} parameters)`,
+    `Quantizable layers: ${layers.length} (${formatCount(layerParams)} parameters` +
+      `${layers.some((layer) => layer.depthwise) ? "; groups marked 'dw' are depthwise" : ''})`,
     ...formatTable(layers, LAYER_COLUMNS),
   ];
   if (skipped.length > 0) {
