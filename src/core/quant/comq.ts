@@ -103,7 +103,15 @@ export function comqSweep(state: ComqState, problem: LayerProblem, gram64: Float
       codes[at] = k;
       values[at] = next;
       if (delta !== 0 && gjj > 0) {
-        for (let c = 0; c < cols; c++) residual[rowOff + c] -= delta * gram64[gRow + c];
+        // Rᵢ,: −= Δ·G_j,:, unrolled by 4 (V8 does not vectorise; this is the O(m) hot loop).
+        let c = 0;
+        for (; c + 4 <= cols; c += 4) {
+          residual[rowOff + c] -= delta * gram64[gRow + c];
+          residual[rowOff + c + 1] -= delta * gram64[gRow + c + 1];
+          residual[rowOff + c + 2] -= delta * gram64[gRow + c + 2];
+          residual[rowOff + c + 3] -= delta * gram64[gRow + c + 3];
+        }
+        for (; c < cols; c++) residual[rowOff + c] -= delta * gram64[gRow + c];
       }
     }
   }
