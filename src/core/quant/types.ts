@@ -59,7 +59,13 @@ export interface SolveOptions {
   /** Alternate the closed-form per-row scale step with the code sweeps. */
   scaleStep: boolean;
   gptq: { dampPercent: number; actOrder: boolean; blockSize: number };
-  /** Called after the initial state (sweep 0, RTN or GPTQ start) and after each sweep. */
+  /**
+   * Called after the initial state (sweep 0, RTN or GPTQ start) and after each sweep:
+   * - comq: `(0, RTN objective)` as the baseline, then `(k, objective after sweep k)`, k = 1…K;
+   * - gptq+comq: `(0, GPTQ objective)`, then `(k, …)` after each COMQ sweep;
+   * - rtn, gptq: once, `(0, final objective)`.
+   * With `scaleStep`, sweep k's value is taken after its scale step.
+   */
   onSweep?: (sweep: number, objective: number) => void;
 }
 
