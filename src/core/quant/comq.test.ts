@@ -88,6 +88,16 @@ describe('COMQ on correlated layers', () => {
     }
   });
 
+  it('accepts a Float32 Gram (as the GPU produces) with the same codes on this layer', () => {
+    const f32: LayerProblem = { ...layer, gram: Float32Array.from(layer.gram) };
+    const wide = solveComq(layer, options({ sweeps: 2 }));
+    const narrow = solveComq(f32, options({ sweeps: 2 }));
+    expect(narrow.relError).toBeLessThan(narrow.rtnRelError);
+    let differing = 0;
+    for (let p = 0; p < wide.codes.length; p++) if (wide.codes[p] !== narrow.codes[p]) differing++;
+    expect(differing / wide.codes.length).toBeLessThan(0.01);
+  });
+
   it('Gram-form COMQ gives the same codes as a direct implementation on X', () => {
     const small = makeSyntheticLayer({ rows: 6, cols: 12, samples: 60, seed: 5 });
     for (const [greedy, sweeps, bits] of [[true, 1, 4], [false, 2, 3], [true, 3, 2]] as const) {
