@@ -3,3 +3,5 @@ export { ppocrModelPath, readPpocrModel, ppocrModelNames, type PpocrModelName } 
 export { testImagePaths, testImagePath, testImageDir, loadImageTensor, ppocrInput, type ImageTensorOptions, type FloatTensor } from './images.ts';
 export { runOnnx, maxRelativeError, relativeL2, type OptimizationLevel } from './ort.ts';
 export { tinyModel, valueInfo, node, attr, type TinyModelSpec } from './tinyModel.ts';
+export { worstOutputError } from './compare.ts';
+export { ppocrShapes, realFeeds, decodedPpocr, OUTPUT_TOLERANCE } from './ppocrFixtures.ts';
