@@ -130,7 +130,9 @@ export async function solveOnGpu(ctx: GpuContext, problem: LayerProblem, options
       for (const c of chunks) encoder.copyBufferToBuffer(c.buffers.weight, 0, c.buffers.quant, 0, c.shape.rows * cols * 4);
       device.queue.submit([encoder.finish()]);
     } else {
-      options.onSweep?.(0, await objectiveNow('GPTQ objective', true));
+      const start = await objectiveNow('GPTQ objective', true);
+      objectivePerSweep.push(start);
+      options.onSweep?.(0, start);
       await withErrorScopes(ctx.opened, 'COMQ residual', () => {
         const encoder = device.createCommandEncoder({ label: 'COMQ residual' });
         for (const c of chunks) encodeComqRowPass(ctx, mem, encoder, 'initResidual', c.shape, c.buffers);

@@ -1,0 +1,170 @@
+/**
+ * Runs the shared cases (cases.ts) against one backend with vitest. Each backend's test file calls
+ * `defineConformanceSuite` once; a target that cannot be opened (no WebGPU adapter) fails every
+ * case with the opening error instead of skipping them.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Backend } from '../backend.ts';
+import { im2colRows } from '../cpu/conv.ts';
+import { createCpuGramAccumulator } from '../cpu/gramAccumulator.ts';
+import { createRandom } from '../../quant/random.ts';
+import { solveLayer } from '../../quant/solve.ts';
+import type { LayerProblem, QuantResult, RowGrids } from '../../quant/types.ts';
+import { gramCases, packCases, solveCases, syntheticProblem, tolerances, type GramCase, type SolveCase } from './cases.ts';
+import { packReference } from './packReference.ts';
+import { loadFirstClsConv, type RealConvLayer } from './realLayer.ts';
+import { replayComqFirstSweep, replayGptq } from './replay.ts';
+
+export interface ConformanceTarget {
+  backend: Backend;
+  pack(codes: Int32Array, bits: 4 | 8, grids?: RowGrids): Promise<Uint8Array>;
+}
+
+/** XᵀX / rows over the rows the seeded sampler keeps, one f64 Gram per group: the plain oracle. */
+function referenceGrams(c: GramCase): Float64Array[] {
+  const rate = c.options?.rowSampleRate ?? 1;
+  const random = rate < 1 ? createRandom(c.options?.seed ?? 0) : null;
+  const layout = c.layout;
+  const groups = layout.kind === 'dense' ? 1 : layout.groups;
+  const cols = layout.kind === 'dense' ? layout.cols : (layout.inChannels / layout.groups) * layout.kernel[0] * layout.kernel[1];
+  const sums = Array.from({ length: groups }, () => new Float64Array(cols * cols));
+  let kept = 0;
+  for (const chunk of c.chunks()) {
+    const perGroup = layout.kind === 'dense' ? [Float64Array.from(chunk.data)] : im2colRows(chunk.data, chunk.shape, layout);
+    const rows = perGroup[0].length / cols;
+    for (let r = 0; r < rows; r++) {
+      if (random && !(random.next() < rate)) continue;
+      kept++;
+      perGroup.forEach((x, g) => {
+        for (let a = 0; a < cols; a++) {
+          const xa = x[r * cols + a];
+          if (xa !== 0) for (let b = 0; b < cols; b++) sums[g][a * cols + b] += xa * x[r * cols + b];
+        }
+      });
+    }
+  }
+  return sums.map((s) => s.map((v) => v / kept));
+}
+
+function maxRelError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    err = Math.max(err, Math.abs(actual[i] - expected[i]));
+    scale = Math.max(scale, Math.abs(expected[i]));
+  }
+  return scale > 0 ? err / scale : err;
+}
+
+function relDiff(a: number, b: number): number {
+  const scale = Math.max(Math.abs(a), Math.abs(b));
+  return scale === 0 ? 0 : Math.abs(a - b) / scale;
+}
+
+function expectObjectivesClose(actual: QuantResult, expected: QuantResult): void {
+  const tol = tolerances.objectiveRelError;
+  expect(relDiff(actual.objective, expected.objective)).toBeLessThan(tol);
+  expect(relDiff(actual.relError, expected.relError)).toBeLessThan(tol);
+  expect(relDiff(actual.rtnRelError, expected.rtnRelError)).toBeLessThan(tol);
+  expect(actual.objectivePerSweep.length).toBe(expected.objectivePerSweep.length);
+  actual.objectivePerSweep.forEach((value, s) => expect(relDiff(value, expected.objectivePerSweep[s])).toBeLessThan(tol));
+}
+
+export function defineConformanceSuite(label: string, openTarget: () => Promise<ConformanceTarget>): void {
+  describe(`backend conformance: ${label}`, () => {
+    let target: ConformanceTarget | undefined;
+    let openError: unknown;
+    let realLayer: RealConvLayer;
+    let realGram: Float32Array;
+
+    beforeAll(async () => {
+      try {
+        target = await openTarget();
+      } catch (error) {
+        openError = error;
+      }
+      realLayer = await loadFirstClsConv();
+      const accumulator = createCpuGramAccumulator(realLayer.layout);
+      await accumulator.add(realLayer.input, realLayer.inputShape);
+      realGram = Float32Array.from((await accumulator.finish())[0]);
+    });
+    afterAll(async () => {
+      await target?.backend.dispose();
+    });
+    const opened = (): ConformanceTarget => {
+      if (!target) throw openError instanceof Error ? openError : new Error(`could not open the ${label} backend: ${String(openError)}`);
+      return target;
+    };
+    const problemFor = (c: SolveCase): LayerProblem =>
+      c.layer === 'real-conv'
+        ? { weight: realLayer.weight, rows: realLayer.rows, cols: realLayer.cols, gram: realGram }
+        : syntheticProblem(c.layer === 'dead-input', c.layer === 'synthetic-large');
+
+    for (const c of gramCases) {
+      it(`Gram ${c.name}: relative error ≤ ${tolerances.gramRelError}`, async () => {
+        const accumulator = opened().backend.createGramAccumulator(c.layout, c.options);
+        for (const chunk of c.chunks()) await accumulator.add(chunk.data, chunk.shape);
+        const grams = await accumulator.finish();
+        const expected = referenceGrams(c);
+        expect(grams.length).toBe(expected.length);
+        grams.forEach((gram, g) => expect(maxRelError(gram, expected[g])).toBeLessThanOrEqual(tolerances.gramRelError));
+      });
+    }
+
+    it(`Gram of the real PP-OCR cls first Conv on a real image: relative error ≤ ${tolerances.gramRelError}`, async () => {
+      const accumulator = opened().backend.createGramAccumulator(realLayer.layout);
+      await accumulator.add(realLayer.input, realLayer.inputShape);
+      const [gram] = await accumulator.finish();
+      const [expected] = im2colRows(realLayer.input, realLayer.inputShape, realLayer.layout).map((x) => {
+        const cols = realLayer.cols;
+        const rows = x.length / cols;
+        const sum = new Float64Array(cols * cols);
+        for (let r = 0; r < rows; r++) for (let a = 0; a < cols; a++) for (let b = 0; b < cols; b++) sum[a * cols + b] += x[r * cols + a] * x[r * cols + b];
+        return sum.map((v) => v / rows);
+      });
+      expect(accumulator.rowsSeen).toBeGreaterThan(1000);
+      expect(maxRelError(gram, expected)).toBeLessThanOrEqual(tolerances.gramRelError);
+    });
+
+    for (const c of solveCases) {
+      it(`solve ${c.name}: codes ≥ ${tolerances.codeAgreement * 100} % equal, objectives within ${tolerances.objectiveRelError}`, async () => {
+        const problem = problemFor(c);
+        const sweepsSeen: [number, number][] = [];
+        const actual = await opened().backend.solve(problem, { ...c.options, onSweep: (s, v) => sweepsSeen.push([s, v]) });
+        const oracleSweeps: [number, number][] = [];
+        const expected = solveLayer(problem, { ...c.options, onSweep: (s, v) => oracleSweeps.push([s, v]) });
+
+        let equal = 0;
+        for (let i = 0; i < expected.codes.length; i++) if (actual.codes[i] === expected.codes[i]) equal++;
+        expect(equal / expected.codes.length).toBeGreaterThanOrEqual(tolerances.codeAgreement);
+        for (let i = 0; i < actual.codes.length; i++) {
+          const g = Math.floor(i / problem.cols) * actual.grids.blocksPerRow + Math.floor((i % problem.cols) / actual.grids.blockSize);
+          expect(actual.codes[i] >= actual.grids.codeMin[g] && actual.codes[i] <= actual.grids.codeMax[g]).toBe(true);
+        }
+        if (c.replay) {
+          const report = c.replay === 'comq' ? replayComqFirstSweep(problem, c.options, actual.codes) : replayGptq(problem, c.options, actual.codes);
+          expect(report.decisions).toBe(problem.rows * problem.cols);
+          expect(report.nonNeighbour).toBe(0);
+          expect(report.worstTieDistance).toBeLessThan(tolerances.nearTie);
+        }
+        expectObjectivesClose(actual, expected);
+        expect(sweepsSeen.map(([s]) => s)).toEqual(oracleSweeps.map(([s]) => s));
+        sweepsSeen.forEach(([, v], i) => expect(relDiff(v, oracleSweeps[i][1])).toBeLessThan(tolerances.objectiveRelError));
+        expect(maxRelError(actual.grids.scale, expected.grids.scale)).toBeLessThan(tolerances.scaleRelError);
+        // Ŵ is the backend's own scale · code (in f32).
+        const ownDequantized = Array.from(actual.codes, (code, i) =>
+          Math.fround(actual.grids.scale[Math.floor(i / problem.cols) * actual.grids.blocksPerRow + Math.floor((i % problem.cols) / actual.grids.blockSize)] * code));
+        expect(maxRelError(actual.dequantized, ownDequantized)).toBeLessThan(1e-6);
+      });
+    }
+
+    for (const c of packCases) {
+      it(`pack ${c.name}: bytes identical to the reference`, async () => {
+        const bytes = await opened().pack(c.codes, c.bits, c.grids);
+        expect(Array.from(bytes)).toEqual(Array.from(await packReference(c.codes, c.bits, c.grids)));
+        expect(bytes.length).toBe(Math.ceil((c.codes.length * c.bits) / 8));
+        if (c.expected) expect(Array.from(bytes)).toEqual(c.expected);
+      });
+    }
+  });
+}
