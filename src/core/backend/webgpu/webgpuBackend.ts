@@ -29,10 +29,19 @@ export interface WebGpuBackendOptions {
   tuning?: KernelTuning;
   /** Multiply-adds per dispatch (default 2²⁸): smaller keeps each GPU packet short. */
   maxFmaPerDispatch?: number;
+  /**
+   * Treat storage bindings as at most this many bytes (default: the adapter's limit). Layers and
+   * chunks are split against it; lowering it exercises the split paths and bounds peak memory.
+   */
+  maxStorageBindingBytes?: number;
 }
 
 export async function createWebGpuBackend(gpu: GPU, options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
   const opened = await openDevice(gpu);
+  if (options.maxStorageBindingBytes !== undefined) {
+    const limits = opened.probe.limits;
+    limits.maxStorageBufferBindingSize = Math.min(limits.maxStorageBufferBindingSize, options.maxStorageBindingBytes);
+  }
   const ctx: GpuContext = {
     opened,
     kernels: new Kernels(opened.device, options.tuning ?? defaultTuning),

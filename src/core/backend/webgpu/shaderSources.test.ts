@@ -1,0 +1,77 @@
+/**
+ * The generated module must match shaders/*.wgsl byte for byte (regenerate with
+ * `npx tsx shaders/generate.ts`), and every uniform layout in uniforms.ts and binding list in
+ * kernels.ts must mirror its WGSL declarations, so TypeScript and WGSL never drift apart.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { generatedPath, renderShaderModule } from '../../../../shaders/generate.ts';
+import { kernelBindings } from './kernels.ts';
+import { shaderSources, type KernelName } from './shaderSources.ts';
+import {
+  comqParamsLayout, gptqParamsLayout, gramParamsLayout, objectiveParamsLayout, packParamsLayout, packUniform, rtnParamsLayout,
+  type UniformLayout,
+} from './uniforms.ts';
+
+/** Members of `struct name { … }` in a WGSL source, as [member, type] pairs. */
+function structMembers(source: string, name: string): [string, string][] {
+  const match = new RegExp(`struct ${name} \\{([^}]*)\\}`).exec(source);
+  if (!match) throw new Error(`struct ${name} not found`);
+  return match[1]
+    .split('\n')
+    .map((line) => line.replace(/\/\/.*$/, '').trim())
+    .filter(Boolean)
+    .map((line) => {
+      const [member, type] = line.replace(/,$/, '').split(':').map((s) => s.trim());
+      return [member, type];
+    });
+}
+
+const layouts: [KernelName, string, UniformLayout][] = [
+  ['gram', 'GramParams', gramParamsLayout],
+  ['comq', 'ComqParams', comqParamsLayout],
+  ['rtn', 'RtnParams', rtnParamsLayout],
+  ['objective', 'ObjectiveParams', objectiveParamsLayout],
+  ['pack', 'PackParams', packParamsLayout],
+  ['gptq', 'GptqParams', gptqParamsLayout],
+];
+
+describe('WGSL sources and their TypeScript mirrors', () => {
+  it('shaderSources.generated.ts is current with shaders/*.wgsl', () => {
+    expect(readFileSync(generatedPath, 'utf8')).toBe(renderShaderModule());
+  });
+
+  it.each(layouts)('%s.wgsl %s matches its packing layout', (kernel, struct, layout) => {
+    expect(structMembers(shaderSources[kernel], struct)).toEqual(layout.map(([n, t]) => [n, t]));
+  });
+
+  it.each(Object.keys(kernelBindings) as KernelName[])('%s.wgsl declares the bindings kernels.ts binds, in order', (kernel) => {
+    const declared = [...shaderSources[kernel].matchAll(/@group\(0\) @binding\((\d+)\) var<(storage, read_write|storage, read|uniform)>/g)];
+    expect(declared.map((m) => Number(m[1]))).toEqual(kernelBindings[kernel].map((_, i) => i));
+    expect(declared.map((m) => (m[2] === 'uniform' ? 'uniform' : m[2] === 'storage, read' ? 'read' : 'storage'))).toEqual([...kernelBindings[kernel]]);
+  });
+
+  it('every kernel opens with a comment and keeps its sizes as override constants', () => {
+    for (const source of Object.values(shaderSources)) {
+      expect(source.startsWith('// ')).toBe(true);
+      expect(source).toMatch(/override \w+: u32 = \d+u;/);
+      expect(source).toMatch(/Bindings/);
+      expect(source).toMatch(/Dispatch/);
+    }
+  });
+
+  it('packUniform writes members at 4-byte steps, little-endian, padded to 16 bytes, and rejects bad values', () => {
+    const bytes = packUniform(objectiveParamsLayout, { rows: 3, cols: 70000, useQuant: 1 });
+    expect(bytes.byteLength).toBe(16);
+    expect(Array.from(new Uint32Array(bytes))).toEqual([3, 70000, 1, 0]);
+    const gram = new DataView(packUniform(gramParamsLayout, {
+      rowBegin: 0, rowEnd: 1, cols: 2, mode: 1, oldWeight: 0.25, newWeight: 0.75, useRowList: 0, channelsPerGroup: 1, height: 1, width: 1,
+      kernelH: 1, kernelW: 1, strideH: 1, strideW: 1, padTop: 0, padLeft: 0, dilationH: 1, dilationW: 1, outH: 1, outW: 1, inChannels: 1,
+    }));
+    expect(gram.byteLength).toBe(96);
+    expect(gram.getFloat32(16, true)).toBe(0.25);
+    expect(gram.getFloat32(20, true)).toBe(0.75);
+    expect(() => packUniform(rtnParamsLayout, { rows: -1, cols: 1, blockSize: 1, blocksPerRow: 1 })).toThrow(/'rows' must be a u32/);
+    expect(() => packUniform(rtnParamsLayout, { rows: 1, cols: Number.NaN, blockSize: 1, blocksPerRow: 1 })).toThrow(/'cols' is NaN/);
+  });
+});

@@ -1,0 +1,85 @@
+/**
+ * Device handling of the WebGPU backend on Dawn (SwiftShader without a GPU): the probe, splitting
+ * layers and chunks that exceed a (lowered) storage binding limit with results identical to the
+ * unsplit run, validation errors and a lost device surfacing as thrown errors.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { syntheticProblem } from '../conformance/cases.ts';
+import { makeSyntheticLayer } from '../../quant/synthetic.ts';
+import { defaultSolveOptions } from '../../quant/types.ts';
+import { withErrorScopes } from './device.ts';
+import { createNodeGpu } from './node/nodeGpu.ts';
+import { createWebGpuBackend, type WebGpuBackend } from './webgpuBackend.ts';
+
+describe('WebGPU backend device handling', () => {
+  let backend: WebGpuBackend;
+  beforeAll(async () => {
+    backend = await createWebGpuBackend(createNodeGpu());
+  });
+  afterAll(async () => {
+    await backend?.dispose();
+  });
+
+  it('probes the adapter once and says whether it is a software adapter', () => {
+    expect(backend.probe.name.length).toBeGreaterThan(0);
+    expect(backend.probe.limits.maxStorageBufferBindingSize).toBeGreaterThanOrEqual(128 * 1024 * 1024);
+    expect(backend.description).toContain(backend.probe.name);
+    // This machine class has no GPU: Dawn runs on SwiftShader (docs/platform.md).
+    expect(backend.probe.architecture).toBe('swiftshader');
+    expect(backend.probe.isSoftware).toBe(true);
+  });
+
+  it('splits a layer into row chunks and Gram inputs into uploads under a small binding limit, with identical results', async () => {
+    const layer = makeSyntheticLayer({ rows: 200, cols: 24, samples: 100, seed: 9 });
+    const problem = { weight: Float32Array.from(layer.weight), rows: 200, cols: 24, gram: Float32Array.from(layer.gram) };
+    // 24 inputs · 4 bytes = 96 bytes per row: a 3000-byte limit gives chunks of 31 rows (7 chunks),
+    // while the 24² Gram (2304 bytes) still fits one binding.
+    const small = await createWebGpuBackend(createNodeGpu(), { maxStorageBindingBytes: 3000, maxFmaPerDispatch: 5_000 });
+    try {
+      for (const method of ['comq', 'gptq+comq'] as const) {
+        const options = { ...defaultSolveOptions, method, sweeps: 2 };
+        const whole = await backend.solve(problem, options);
+        const split = await small.solve(problem, options);
+        expect(Array.from(split.codes)).toEqual(Array.from(whole.codes));
+        expect(split.objectivePerSweep.length).toBe(whole.objectivePerSweep.length);
+        expect(Math.abs(split.objective - whole.objective) / whole.objective).toBeLessThan(1e-6);
+      }
+      const rows = 400;
+      const input = Float32Array.from(layer.inputs.subarray(0, rows * 24));
+      const grams = await Promise.all([backend, small].map(async (b) => {
+        const accumulator = b.createGramAccumulator({ kind: 'dense', cols: 24 });
+        await accumulator.add(input.subarray(0, 100 * 24), [100, 24]);
+        expect(accumulator.rowsSeen).toBe(100);
+        return (await accumulator.finish())[0];
+      }));
+      for (let i = 0; i < grams[0].length; i++) expect(Math.abs(grams[1][i] - grams[0][i])).toBeLessThan(1e-5 * Math.abs(grams[0][0]));
+      // A 30 × 30 Gram (3600 bytes) exceeds the 3000-byte limit: refused with a specific message.
+      await expect(small.solve({ weight: new Float32Array(2 * 30), rows: 2, cols: 30, gram: new Float32Array(30 * 30) }, defaultSolveOptions))
+        .rejects.toThrow(/exceeds this adapter's storage binding limit .* use the CPU backend/);
+    } finally {
+      await small.dispose();
+    }
+  });
+
+  it('turns a validation error into a thrown error naming the operation', async () => {
+    const adapter = await createNodeGpu().requestAdapter();
+    if (!adapter) throw new Error('no adapter');
+    const dev = await adapter.requestDevice();
+    const opened = { adapter, device: dev, probe: backend.probe, lostReason: () => undefined };
+    await expect(withErrorScopes(opened, 'a bad buffer', () => {
+      dev.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.STORAGE });
+    })).rejects.toThrow(/a bad buffer: WebGPU validation error/);
+    dev.destroy();
+  });
+
+  it('refuses work after the device is lost, saying what to do', async () => {
+    const doomed = await createWebGpuBackend(createNodeGpu());
+    await doomed.dispose();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await expect(doomed.solve(syntheticProblem(false), defaultSolveOptions)).rejects.toThrow(/device lost .* (Recreate the backend|CPU backend)/);
+  });
+
+  it('rejects pack widths other than 4 and 8 bits', async () => {
+    await expect(backend.pack(Int32Array.from([1]), 2 as 4)).rejects.toThrow(/pack supports 4 or 8 bits/);
+  });
+});
