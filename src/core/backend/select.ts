@@ -1,0 +1,63 @@
+/**
+ * Which backend runs the heavy math, and why (docs/design.md, principle 5: fallbacks are explicit
+ * and reported). A hardware WebGPU adapter wins; a software adapter (SwiftShader, or any fallback
+ * adapter) computes the same results but slower than the CPU path for big GEMMs (docs/platform.md;
+ * scripts/bench.ts measures both), so `auto` keeps the CPU there and says so.
+ */
+import type { Backend } from './backend.ts';
+import { createCpuBackend } from './cpu/cpuBackend.ts';
+import { NO_ADAPTER_MESSAGE, probeAdapter, type AdapterProbe } from './webgpu/device.ts';
+import { createWebGpuBackend, type WebGpuBackendOptions } from './webgpu/webgpuBackend.ts';
+
+export type BackendPreference = 'auto' | 'cpu' | 'webgpu';
+
+export interface BackendDecision {
+  kind: 'cpu' | 'webgpu';
+  /** One sentence for the UI and the report. */
+  reason: string;
+}
+
+export interface BackendChoice extends BackendDecision {
+  backend: Backend;
+  /** The adapter that was probed, when there was one. */
+  probe?: AdapterProbe;
+}
+
+/** The decision alone, from the probe (null: no WebGPU adapter). Pure, for tests and the UI. */
+export function decideBackend(probe: AdapterProbe | null, preference: BackendPreference = 'auto'): BackendDecision {
+  if (preference === 'cpu') return { kind: 'cpu', reason: 'CPU backend requested.' };
+  if (!probe) {
+    if (preference === 'webgpu') throw new Error(`WebGPU backend requested but ${NO_ADAPTER_MESSAGE}`);
+    return { kind: 'cpu', reason: 'No WebGPU adapter: the CPU backend runs.' };
+  }
+  if (preference === 'webgpu') {
+    return { kind: 'webgpu', reason: `WebGPU backend requested: ${probe.name}${probe.isSoftware ? ' (software adapter; slower than the CPU path)' : ''}.` };
+  }
+  if (probe.isSoftware) {
+    return {
+      kind: 'cpu',
+      reason: `The WebGPU adapter is a software renderer (${probe.name}); it is slower than the CPU path for Gram and COMQ, so the CPU backend runs.`,
+    };
+  }
+  return { kind: 'webgpu', reason: `Hardware WebGPU adapter: ${probe.name}.` };
+}
+
+/**
+ * Opens the chosen backend. `gpu` is `navigator.gpu` in a browser or worker, createNodeGpu() in
+ * Node, or undefined where WebGPU is absent.
+ */
+export async function selectBackend(
+  gpu: GPU | undefined,
+  preference: BackendPreference = 'auto',
+  webgpuOptions?: WebGpuBackendOptions,
+): Promise<BackendChoice> {
+  let probe: AdapterProbe | null = null;
+  if (gpu && preference !== 'cpu') {
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    probe = adapter ? probeAdapter(adapter) : null;
+  }
+  const decision = decideBackend(probe, preference);
+  if (decision.kind === 'cpu') return { ...decision, backend: createCpuBackend(), probe: probe ?? undefined };
+  if (!gpu) throw new Error(`WebGPU backend requested but ${NO_ADAPTER_MESSAGE}`);
+  return { ...decision, backend: await createWebGpuBackend(gpu, webgpuOptions), probe: probe ?? undefined };
+}
