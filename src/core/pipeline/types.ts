@@ -1,0 +1,158 @@
+/**
+ * The pipeline's contract: what goes into quantizeModel(), what comes out, and the small
+ * interfaces that keep the core free of any particular onnxruntime build (onnxruntime-node in the
+ * command line, onnxruntime-web in the browser worker).
+ */
+import type { ComqOrder, GridKind, Method } from '../quant/types.ts';
+
+/** A dense tensor crossing the onnxruntime boundary. `dims` follows ONNX (NCHW for images). */
+export interface TensorData {
+  type: 'float32' | 'int64' | 'int32' | 'uint8' | 'int8' | 'bool' | 'float16';
+  data: Float32Array | BigInt64Array | Int32Array | Uint8Array | Int8Array | Uint16Array;
+  dims: number[];
+}
+
+export type Feeds = Record<string, TensorData>;
+
+/** One onnxruntime session over a model's bytes. */
+export interface InferenceSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** Runs the model; returns only the outputs named in `fetches` (all outputs when omitted). */
+  run(feeds: Feeds, fetches?: readonly string[]): Promise<Record<string, TensorData>>;
+  release(): Promise<void>;
+}
+
+/** Creates sessions; names the runtime and execution provider that actually ran. */
+export interface InferenceEngine {
+  /** e.g. 'onnxruntime-node 1.30.0 (cpu)', 'onnxruntime-web 1.30.0 (webgpu)'. */
+  readonly description: string;
+  createSession(modelBytes: Uint8Array, options?: { optimization?: 'disabled' | 'basic' | 'all' }): Promise<InferenceSession>;
+}
+
+/** One calibration or evaluation sample: the model's feeds, plus a name for messages. */
+export interface Sample {
+  name: string;
+  feeds: Feeds;
+  /** Class index, when labels are known (classifier evaluation). */
+  label?: number;
+}
+
+/**
+ * A re-iterable, streamed set of samples: each call to samples() decodes again, so memory does not
+ * grow with the number of images (the pipeline may iterate several times: sequential mode).
+ * Bad items are reported through `onSkip` and skipped, never fatal.
+ */
+export interface SampleSet {
+  readonly count: number;
+  samples(onSkip?: (name: string, reason: string) => void): AsyncIterable<Sample>;
+}
+
+export type CaptureMode = 'float' | 'sequential';
+
+export interface LayerOverride {
+  /** Keep this layer in float. */
+  keepFloat?: boolean;
+  bits?: number;
+}
+
+export interface QuantizeOptions {
+  method: Method;
+  bits: number;
+  grid: GridKind;
+  /** Inputs per scale for blocked grids; undefined = one scale per output channel. */
+  groupSize?: number;
+  sweeps: number;
+  order: ComqOrder;
+  clip: number;
+  scaleStep: boolean;
+  /** Bits for the first and the last quantizable layer (graph order); null = same as `bits`. */
+  firstLastBits: number | null;
+  /** Per-layer overrides by layer name. */
+  overrides: Record<string, LayerOverride>;
+  /** Use at most this many calibration samples. */
+  calibrationCount?: number;
+  /** Gram row subsampling (probability of keeping a row) and its seed. */
+  rowSampleRate: number;
+  seed: number;
+  mode: CaptureMode;
+  /** Upper bound on captured activation bytes per onnxruntime pass (layers are split across passes). */
+  captureBytesPerPass: number;
+  signal?: AbortSignal;
+}
+
+export const defaultQuantizeOptions: QuantizeOptions = {
+  method: 'comq',
+  bits: 4,
+  grid: 'asymmetric',
+  sweeps: 1,
+  order: 'greedy',
+  clip: 1,
+  scaleStep: false,
+  firstLastBits: 8,
+  overrides: {},
+  rowSampleRate: 1,
+  seed: 0,
+  mode: 'float',
+  captureBytesPerPass: 256 * 1024 * 1024,
+};
+
+/** Stage names, in pipeline order. */
+export type Stage = 'load' | 'normalize' | 'capture' | 'gram' | 'solve' | 'write' | 'evaluate';
+
+export interface LayerReport {
+  name: string;
+  op: string;
+  /** 'float' when kept in float. */
+  bits: number | 'float';
+  rows: number;
+  reduction: number;
+  groups: number;
+  rtnRelError: number;
+  relError: number;
+  /** Objective per sweep (sweep 0 = the starting point), summed over groups, relative to tr(WGWᵀ). */
+  sweeps: number[];
+  gramRows: number;
+  seconds: number;
+}
+
+export interface QuantizeReport {
+  model: { inputs: string[]; outputs: string[]; layers: number; skipped: { name: string; reason: string }[] };
+  options: Omit<QuantizeOptions, 'signal'>;
+  backend: string;
+  adapter: string;
+  inference: string;
+  calibration: { used: number; skipped: { name: string; reason: string }[] };
+  layers: LayerReport[];
+  /** Seconds per stage. */
+  timings: Partial<Record<Stage, number>>;
+  eval?: unknown;
+}
+
+/** One quantized layer, in the form the exporters need. */
+export interface QuantizedLayer {
+  name: string;
+  op: string;
+  weightName: string;
+  bits: number;
+  grid: GridKind;
+  /** Weight in the model's own layout (e.g. [O, C/g, kh, kw]), dequantized. */
+  dequantized: Float32Array;
+  weightShape: number[];
+  /** Unsigned-ready codes (k, signed) in the solver's row layout, per group concatenated. */
+  codes: Int32Array;
+  /** Per (row, block) scale and zero point in the solver's row layout, groups concatenated. */
+  scale: Float32Array;
+  zeroPoint: Int32Array;
+  blockSize: number;
+}
+
+export type ProgressEvent =
+  | { type: 'stage'; stage: Stage; message: string }
+  | { type: 'skip'; what: 'sample' | 'layer'; name: string; reason: string }
+  | { type: 'capture'; pass: number; passes: number; sample: number; samples: number }
+  | { type: 'layer-start'; layer: string; index: number; count: number; rtnRelError: number }
+  | { type: 'sweep'; layer: string; sweep: number; relError: number }
+  | { type: 'layer-done'; layer: LayerReport; index: number; count: number }
+  | { type: 'timing'; stage: Stage; seconds: number }
+  | { type: 'done'; report: QuantizeReport; layers: QuantizedLayer[]; normalizedModel: Uint8Array; quantizedModel: Uint8Array };
