@@ -1,0 +1,57 @@
+/**
+ * The numpy side of scripts/bench.ts: `X.T @ X` (BLAS) and a vectorised COMQ sweep (all rows in
+ * lock-step, one coordinate per row per step, the same update as src/core/quant/comq.ts), run via
+ * `python3 -c` when numpy is importable. Returns null when it is not.
+ */
+import { spawnSync } from 'node:child_process';
+
+const script = String.raw`
+import json, sys, time
+import numpy as np
+spec = json.loads(sys.argv[1])
+rng = np.random.default_rng(1)
+out = {"numpy": np.__version__, "gram": [], "comq": []}
+for g in spec["gram"]:
+    x = rng.standard_normal((g["rows"], g["cols"]), dtype=np.float32)
+    best = 1e9
+    for _ in range(g["repeats"]):
+        t = time.perf_counter(); (x.T @ x); best = min(best, time.perf_counter() - t)
+    out["gram"].append({"cols": g["cols"], "rows": g["rows"], "seconds": best})
+for c in spec["comq"]:
+    n, m = c["rows"], c["cols"]
+    x = rng.standard_normal((2 * m, m)).astype(np.float32)
+    G = (x.T @ x) / (2 * m)
+    W = rng.standard_normal((n, m)).astype(np.float32)
+    lo, hi = W.min(1), W.max(1)
+    step = (hi - lo) / 15
+    kmin = np.round(lo / step); kmax = kmin + 15
+    order = np.argsort(-np.abs(W) * np.sqrt(np.diag(G))[None, :], axis=1, kind="stable")
+    diag = np.diag(G)
+    rows = np.arange(n)
+    def sweep(What, R):
+        for p in range(m):
+            j = order[:, p]
+            t = What[rows, j] + R[rows, j] / diag[j]
+            new = step * np.clip(np.round(t / step), kmin, kmax)
+            d = new - What[rows, j]
+            What[rows, j] = new
+            R -= d[:, None] * G[j, :]
+    What = W.copy(); R = np.zeros_like(W)
+    t = time.perf_counter(); sweep(What, R); sec = time.perf_counter() - t
+    out["comq"].append({"cols": m, "rows": n, "seconds": sec})
+print(json.dumps(out))
+`;
+
+export interface NumpyResult {
+  numpy: string;
+  gram: { cols: number; rows: number; seconds: number }[];
+  comq: { cols: number; rows: number; seconds: number }[];
+}
+
+export function runNumpy(spec: { gram: { rows: number; cols: number; repeats: number }[]; comq: { rows: number; cols: number }[] }): NumpyResult | null {
+  const probe = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' });
+  if (probe.status !== 0) return null;
+  const run = spawnSync('python3', ['-c', script, JSON.stringify(spec)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (run.status !== 0) throw new Error(`numpy benchmark failed: ${run.stderr}`);
+  return JSON.parse(run.stdout) as NumpyResult;
+}

@@ -1,0 +1,198 @@
+/**
+ * `npm run bench` (`tsx scripts/bench.ts [--json] [--quick]`): Gram GFLOP/s, COMQ time per sweep
+ * and GPTQ time on the CPU path and on the WebGPU adapter present, and numpy's `X.T @ X` plus a
+ * vectorised numpy COMQ sweep on the same shapes as the ratio to beat (issue 3, "Benchmark").
+ *
+ * Shapes: m = 64 … 4608 inputs, n = 1024 output rows, N = 200 000 calibration rows. Measuring all
+ * of it would take hours on a 2-core machine, so each measurement runs a row subset sized to a
+ * work budget and the table reports rates (GFLOP/s counted as 2·N·m² for Gram, the BLAS count) and
+ * times scaled linearly to the full shape (exact for rows: every solver treats rows independently
+ * and Gram cost is linear in N). The "rows measured" columns say what actually ran.
+ * Not a test: nothing here asserts a speed.
+ */
+import { createCpuGramAccumulator } from '../src/core/backend/cpu/gramAccumulator.ts';
+import { createNodeGpu } from '../src/core/backend/webgpu/node/nodeGpu.ts';
+import { createWebGpuBackend, type WebGpuBackend } from '../src/core/backend/webgpu/webgpuBackend.ts';
+import { comqOrder, comqStateFromWeights, comqSweep, gramAsFloat64 } from '../src/core/quant/comq.ts';
+import { computeGrids } from '../src/core/quant/grid.ts';
+import { solveGptq } from '../src/core/quant/gptq.ts';
+import { createRandom } from '../src/core/quant/random.ts';
+import { defaultSolveOptions, type LayerProblem } from '../src/core/quant/types.ts';
+import { runNumpy } from './bench-numpy.ts';
+
+const args = new Set(process.argv.slice(2));
+const asJson = args.has('--json');
+const quick = args.has('--quick');
+const log = (line: string): void => {
+  if (!asJson) console.log(line);
+};
+
+const FULL_ROWS = 200_000;
+const LAYER_ROWS = 1024;
+const colsList = quick ? [64, 256] : [64, 256, 1024, 4608];
+const gptqColsLimit = quick ? 256 : 1024;
+
+function gaussian(count: number, seed: number): Float32Array {
+  const random = createRandom(seed);
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) out[i] = random.normal();
+  return out;
+}
+
+/** Rows to measure for a per-row cost, within [min, max], so the run stays near `budget`. */
+function rowsFor(budget: number, costPerRow: number, min: number, max: number): number {
+  return Math.max(min, Math.min(max, Math.floor(budget / costPerRow)));
+}
+
+/** A layer problem whose Gram comes from correlated-free Gaussian inputs (2m samples). */
+function layer(rows: number, cols: number, seed: number): LayerProblem {
+  const samples = 2 * cols;
+  const x = gaussian(samples * cols, seed);
+  const acc = createCpuGramAccumulator({ kind: 'dense', cols });
+  void acc.add(x, [samples, cols]);
+  return { weight: gaussian(rows * cols, seed + 1), rows, cols, gram: new Float32Array(cols * cols) };
+}
+
+async function problemFor(rows: number, cols: number, seed: number): Promise<LayerProblem> {
+  const p = layer(rows, cols, seed);
+  const samples = 2 * cols;
+  const acc = createCpuGramAccumulator({ kind: 'dense', cols });
+  await acc.add(gaussian(samples * cols, seed), [samples, cols]);
+  p.gram = Float32Array.from((await acc.finish())[0]);
+  return p;
+}
+
+async function time(work: () => Promise<unknown> | unknown): Promise<number> {
+  const start = performance.now();
+  await work();
+  return (performance.now() - start) / 1000;
+}
+
+interface Row {
+  cols: number;
+  gram: { cpu: Rate; webgpu: Rate | null; numpy: Rate | null };
+  comqSweepSeconds: { cpu: Scaled; webgpu: Scaled | null; numpy: Scaled | null };
+  gptqSeconds: { cpu: Scaled; webgpu: Scaled | null } | null;
+}
+interface Rate { gflops: number; rowsMeasured: number; secondsFullShape: number }
+interface Scaled { seconds: number; rowsMeasured: number }
+
+function rate(rows: number, cols: number, seconds: number): Rate {
+  const gflops = (2 * rows * cols * cols) / seconds / 1e9;
+  return { gflops, rowsMeasured: rows, secondsFullShape: (2 * FULL_ROWS * cols * cols) / (gflops * 1e9) };
+}
+
+async function gramRate(make: () => { add(x: Float32Array, s: number[]): Promise<void>; finish(): Promise<unknown> }, rows: number, cols: number, seed: number): Promise<Rate> {
+  const x = gaussian(rows * cols, seed);
+  const seconds = await time(async () => {
+    const acc = make();
+    const chunk = Math.ceil(rows / 4); // calibration batches arrive in chunks
+    for (let r = 0; r < rows; r += chunk) {
+      const end = Math.min(rows, r + chunk);
+      await acc.add(x.subarray(r * cols, end * cols), [end - r, cols]);
+    }
+    await acc.finish();
+  });
+  return rate(rows, cols, seconds);
+}
+
+async function cpuComqSweep(rows: number, cols: number): Promise<Scaled> {
+  const problem = await problemFor(rows, cols, 7);
+  const grids = computeGrids(problem.weight, rows, cols, defaultSolveOptions.grid);
+  const order = comqOrder(problem, 'greedy');
+  const state = comqStateFromWeights(problem, grids);
+  const gram64 = gramAsFloat64(problem.gram);
+  const seconds = await time(() => comqSweep(state, problem, gram64, order));
+  return { seconds: (seconds * LAYER_ROWS) / rows, rowsMeasured: rows };
+}
+
+/** WebGPU COMQ per sweep: (time with 3 sweeps − time with 1 sweep) / 2 removes the fixed passes. */
+async function gpuComqSweep(backend: WebGpuBackend, rows: number, cols: number): Promise<Scaled> {
+  const problem = await problemFor(rows, cols, 7);
+  const one = await time(() => backend.solve(problem, { ...defaultSolveOptions, sweeps: 1 }));
+  const three = await time(() => backend.solve(problem, { ...defaultSolveOptions, sweeps: 3 }));
+  return { seconds: (Math.max(0, three - one) / 2) * (LAYER_ROWS / rows), rowsMeasured: rows };
+}
+
+async function main(): Promise<void> {
+  let backend: WebGpuBackend | null = null;
+  let adapterNote = 'no WebGPU adapter';
+  try {
+    backend = await createWebGpuBackend(createNodeGpu());
+    adapterNote = backend.description;
+  } catch (error) {
+    adapterNote = `no WebGPU adapter (${(error as Error).message.split('.')[0]})`;
+  }
+  const software = backend?.probe.isSoftware ?? true;
+  const gpuBudget = software ? (quick ? 1e8 : 6e8) : 2e10;
+  const cpuBudget = quick ? 2e8 : 1.5e9;
+  log(`COMQ Studio benchmark${quick ? ' (--quick)' : ''}: CPU path = JavaScript (Float64), ${adapterNote}`);
+  if (software) log('Software adapter: the GPU runs on fewer rows than the CPU; rates and full-shape times are scaled from the rows measured.');
+
+  const numpy = runNumpy({
+    gram: colsList.map((cols) => ({ cols, rows: rowsFor(quick ? 2e9 : 3e10, 2 * cols * cols, 256, FULL_ROWS), repeats: 2 })),
+    comq: colsList.map((cols) => ({ cols, rows: rowsFor(quick ? 1e8 : 1.2e9, cols * cols, 32, LAYER_ROWS) })),
+  });
+  const table: Row[] = [];
+  for (const cols of colsList) {
+    const cpuGram = await gramRate(() => createCpuGramAccumulator({ kind: 'dense', cols }), rowsFor(cpuBudget, 2 * cols * cols, 256, FULL_ROWS), cols, 3);
+    const gpuGram = backend ? await gramRate(() => backend!.createGramAccumulator({ kind: 'dense', cols }), rowsFor(gpuBudget, 2 * cols * cols, 256, FULL_ROWS), cols, 3) : null;
+    const np = numpy?.gram.find((g) => g.cols === cols);
+    const cpuComq = await cpuComqSweep(rowsFor(cpuBudget / 4, cols * cols, 4, LAYER_ROWS), cols);
+    const gpuComq = backend ? await gpuComqSweep(backend, rowsFor(gpuBudget / 8, cols * cols, 64, LAYER_ROWS), cols) : null;
+    const npComq = numpy?.comq.find((c) => c.cols === cols);
+    let gptq: Row['gptqSeconds'] = null;
+    if (cols <= gptqColsLimit) {
+      const rows = 256;
+      const problem = await problemFor(rows, cols, 11);
+      const options = { ...defaultSolveOptions, method: 'gptq' as const };
+      gptq = {
+        cpu: { seconds: await time(() => solveGptq(problem, options)), rowsMeasured: rows },
+        webgpu: backend ? { seconds: await time(() => backend!.solve(problem, options)), rowsMeasured: rows } : null,
+      };
+    }
+    const row: Row = {
+      cols,
+      gram: { cpu: cpuGram, webgpu: gpuGram, numpy: np ? rate(np.rows, cols, np.seconds) : null },
+      comqSweepSeconds: { cpu: cpuComq, webgpu: gpuComq, numpy: npComq ? { seconds: (npComq.seconds * LAYER_ROWS) / npComq.rows, rowsMeasured: npComq.rows } : null },
+      gptqSeconds: gptq,
+    };
+    table.push(row);
+    log(formatRow(row));
+  }
+  await backend?.dispose();
+  if (asJson) {
+    console.log(JSON.stringify({ adapter: adapterNote, software, numpy: numpy?.numpy ?? null, fullRows: FULL_ROWS, layerRows: LAYER_ROWS, quick, table }, null, 2));
+  } else {
+    log('');
+    log(markdownTable(table, numpy?.numpy ?? null));
+  }
+  process.exit(0);
+}
+
+const f = (v: number | undefined | null, digits = 2): string => (v === undefined || v === null ? '—' : v.toFixed(digits));
+
+function formatRow(r: Row): string {
+  return `m=${r.cols}: Gram CPU ${f(r.gram.cpu.gflops)} / WebGPU ${f(r.gram.webgpu?.gflops)} / numpy ${f(r.gram.numpy?.gflops)} GFLOP/s; ` +
+    `COMQ sweep (n=${LAYER_ROWS}) CPU ${f(r.comqSweepSeconds.cpu.seconds, 3)} s / WebGPU ${f(r.comqSweepSeconds.webgpu?.seconds, 3)} s / numpy ${f(r.comqSweepSeconds.numpy?.seconds, 3)} s` +
+    (r.gptqSeconds ? `; GPTQ (n=256) CPU ${f(r.gptqSeconds.cpu.seconds, 3)} s / WebGPU ${f(r.gptqSeconds.webgpu?.seconds, 3)} s` : '');
+}
+
+function markdownTable(rows: Row[], numpyVersion: string | null): string {
+  const lines = [
+    `| m | Gram GFLOP/s CPU (rows run) | Gram GFLOP/s WebGPU (rows run) | numpy X.T@X GFLOP/s | CPU / numpy | Gram N=200k CPU s | COMQ sweep n=1024 CPU s | WebGPU s | numpy s | CPU / numpy | GPTQ n=256 CPU s | WebGPU s |`,
+    `|---|---|---|---|---|---|---|---|---|---|---|---|`,
+  ];
+  for (const r of rows) {
+    const ratioGram = r.gram.numpy ? r.gram.cpu.gflops / r.gram.numpy.gflops : null;
+    const ratioComq = r.comqSweepSeconds.numpy ? r.comqSweepSeconds.cpu.seconds / r.comqSweepSeconds.numpy.seconds : null;
+    lines.push(`| ${r.cols} | ${f(r.gram.cpu.gflops)} (${r.gram.cpu.rowsMeasured}) | ${f(r.gram.webgpu?.gflops)} (${r.gram.webgpu?.rowsMeasured ?? '—'}) | ` +
+      `${f(r.gram.numpy?.gflops)} | ${f(ratioGram, 3)} | ${f(r.gram.cpu.secondsFullShape, 1)} | ${f(r.comqSweepSeconds.cpu.seconds, 3)} | ` +
+      `${f(r.comqSweepSeconds.webgpu?.seconds, 3)} | ${f(r.comqSweepSeconds.numpy?.seconds, 3)} | ${f(ratioComq, 2)} | ` +
+      `${f(r.gptqSeconds?.cpu.seconds, 3)} | ${f(r.gptqSeconds?.webgpu?.seconds, 3)} |`);
+  }
+  lines.push('', `numpy ${numpyVersion ?? 'not available'}; COMQ times scaled to n = ${LAYER_ROWS} rows from the rows run; GPTQ includes the f64 Cholesky factor on the CPU.`);
+  return lines.join('\n');
+}
+
+void main();
