@@ -1,0 +1,204 @@
+/**
+ * Float and quantized models side by side on held-out samples (issue 4, "Evaluation"): output
+ * SQNR and cosine per output, top-1 agreement and accuracy for classifiers, thresholded
+ * probability-map IoU for detectors, and per-layer output SQNR to find the layers that break.
+ * Memory is bounded: each sample's tensors are folded into a few sums (metrics.ts) and dropped.
+ */
+import type { InferenceEngine, InferenceSession, SampleSet, TensorData } from '../pipeline/types.ts';
+import { withExtraOutputs } from './extraOutputs.ts';
+import {
+  addClassifierRow, addMasks, addPair, cosineSimilarity, emptyClassifierCounts, emptyMaskSums, emptyPairSums,
+  maskIou, sqnrDb, type ClassifierCounts, type MaskSums, type PairSums,
+} from './metrics.ts';
+
+export type EvaluationTask = 'classifier' | 'detector' | 'generic';
+
+/** A layer whose output tensor is compared; a bare string names both. */
+export type LayerOutput = string | { name: string; tensor: string };
+
+export interface EvaluationOptions {
+  /** classifier: the first (or `primaryOutput`) output holds class scores, last axis = classes. */
+  task?: EvaluationTask;
+  /** Class index per sample name; a sample's own `label` takes precedence. */
+  labels?: Readonly<Record<string, number>>;
+  /** Layer output tensors to compare (must exist in both graphs). */
+  layerOutputs?: readonly LayerOutput[];
+  /** Detector: a pixel is text when its probability is above this (PP-OCR det_db_thresh). */
+  detectorThreshold?: number;
+  /** The output holding class scores or the probability map; default: the model's first output. */
+  primaryOutput?: string;
+  onSkip?: (name: string, reason: string) => void;
+  /** Called after each evaluated sample (1-based). */
+  onSample?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface OutputFidelity {
+  name: string;
+  sqnrDb: number;
+  cosine: number;
+}
+
+export interface ClassifierEvaluation {
+  /** Fraction of rows whose quantized top-1 is a float top-1. */
+  top1Agreement: number;
+  floatAccuracy?: number;
+  quantAccuracy?: number;
+  /** Rows of class scores compared (one per sample for batch-1 models). */
+  samples: number;
+  labelled: number;
+}
+
+export interface DetectorEvaluation {
+  threshold: number;
+  /** IoU of the float and quantized maps above the threshold, pooled over every sample's pixels. */
+  iou: number;
+  /** Fraction of pixels the float model marks as text (a near-empty map makes IoU fragile). */
+  floatPositiveFraction: number;
+}
+
+export interface EvaluationResult {
+  samples: number;
+  skipped: { name: string; reason: string }[];
+  outputs: OutputFidelity[];
+  classifier?: ClassifierEvaluation;
+  detector?: DetectorEvaluation;
+  layers?: { name: string; tensor: string; sqnrDb: number; cosine: number }[];
+}
+
+export const DEFAULT_DETECTOR_THRESHOLD = 0.3;
+
+function numbersOf(tensor: TensorData): ArrayLike<number> {
+  return tensor.data instanceof BigInt64Array ? Float64Array.from(tensor.data, Number) : tensor.data;
+}
+
+/** rows × classes view of a class-score tensor: the last axis is the class axis. */
+function classRows(tensor: TensorData): { rows: number; classes: number } {
+  const classes = tensor.dims.length > 0 ? tensor.dims[tensor.dims.length - 1] : 1;
+  if (classes < 1) throw new Error(`The class-score output has shape [${tensor.dims.join(', ')}]: no classes on its last axis.`);
+  return { rows: tensor.data.length / classes, classes };
+}
+
+function fetched(results: Record<string, TensorData>, name: string, which: string): TensorData {
+  const tensor = results[name];
+  if (!tensor) throw new Error(`The ${which} model returned no tensor '${name}'; the two models must have the same outputs.`);
+  return tensor;
+}
+
+/**
+ * Runs both models on every sample of `evalSet` and compares them. `floatModelBytes` should be
+ * the same graph as the quantized model (the normalised float model) when `layerOutputs` are
+ * asked for; model outputs are compared by name either way.
+ */
+export async function evaluateModels(
+  floatModelBytes: Uint8Array,
+  quantModelBytes: Uint8Array,
+  evalSet: SampleSet,
+  engine: InferenceEngine,
+  options: EvaluationOptions = {},
+): Promise<EvaluationResult> {
+  const task = options.task ?? 'generic';
+  const threshold = options.detectorThreshold ?? DEFAULT_DETECTOR_THRESHOLD;
+  const layers = (options.layerOutputs ?? []).map((entry) => (typeof entry === 'string' ? { name: entry, tensor: entry } : entry));
+  const layerTensors = [...new Set(layers.map((layer) => layer.tensor))];
+  const floatBytes = withExtraOutputs(floatModelBytes, layerTensors, 'float');
+  const quantBytes = withExtraOutputs(quantModelBytes, layerTensors, 'quantized');
+
+  // 'basic': no int8 activation fusions of onnxruntime's own (docs/platform.md, "Comparisons").
+  const floatSession = await engine.createSession(floatBytes, { optimization: 'basic' });
+  let quantSession: InferenceSession | undefined;
+  try {
+    quantSession = await engine.createSession(quantBytes, { optimization: 'basic' });
+    const layerSet = new Set(layerTensors);
+    const modelOutputs = floatSession.outputNames.filter((name) => !layerSet.has(name));
+    const missing = modelOutputs.filter((name) => !quantSession!.outputNames.includes(name));
+    if (missing.length > 0) {
+      throw new Error(`The quantized model lacks the float model's output(s) ${missing.join(', ')}; evaluate a quantized copy of the same model.`);
+    }
+    const primary = options.primaryOutput ?? modelOutputs[0];
+    if (!modelOutputs.includes(primary)) {
+      throw new Error(`No model output named '${primary}'; the outputs are ${modelOutputs.join(', ')}.`);
+    }
+    const fetches = [...modelOutputs, ...layerTensors];
+    const outputSums = new Map(modelOutputs.map((name) => [name, emptyPairSums()]));
+    const layerSums = new Map(layerTensors.map((name) => [name, emptyPairSums()]));
+    const classifier = emptyClassifierCounts();
+    const masks = emptyMaskSums();
+    const skipped: { name: string; reason: string }[] = [];
+    const onSkip = (name: string, reason: string) => {
+      skipped.push({ name, reason });
+      options.onSkip?.(name, reason);
+    };
+
+    let done = 0;
+    for await (const sample of evalSet.samples(onSkip)) {
+      options.signal?.throwIfAborted();
+      const floatResults = await floatSession.run(sample.feeds, fetches);
+      const quantResults = await quantSession.run(sample.feeds, fetches);
+      for (const [name, sums] of outputSums) addPair(sums, numbersOf(fetched(floatResults, name, 'float')), numbersOf(fetched(quantResults, name, 'quantized')));
+      for (const [name, sums] of layerSums) addPair(sums, numbersOf(fetched(floatResults, name, 'float')), numbersOf(fetched(quantResults, name, 'quantized')));
+      const floatPrimary = fetched(floatResults, primary, 'float');
+      const quantPrimary = fetched(quantResults, primary, 'quantized');
+      if (task === 'classifier') addClassifierSample(classifier, floatPrimary, quantPrimary, sample.label ?? options.labels?.[sample.name]);
+      if (task === 'detector') addMasks(masks, numbersOf(floatPrimary), numbersOf(quantPrimary), threshold);
+      done++;
+      options.onSample?.(done, evalSet.count);
+    }
+    if (done === 0) {
+      throw new Error(`No evaluation sample could be used (${skipped.length} skipped${skipped.length > 0 ? `; first: ${skipped[0].name}: ${skipped[0].reason}` : ''}); give at least one held-out input.`);
+    }
+    return {
+      samples: done,
+      skipped,
+      outputs: modelOutputs.map((name) => fidelity(name, outputSums.get(name)!)),
+      ...(task === 'classifier' ? { classifier: classifierResult(classifier) } : {}),
+      ...(task === 'detector' ? { detector: detectorResult(masks, threshold) } : {}),
+      ...(layers.length > 0
+        ? { layers: layers.map((layer) => ({ name: layer.name, tensor: layer.tensor, ...fidelityNumbers(layerSums.get(layer.tensor)!) })) }
+        : {}),
+    };
+  } finally {
+    await floatSession.release();
+    await quantSession?.release();
+  }
+}
+
+function addClassifierSample(counts: ClassifierCounts, floatScores: TensorData, quantScores: TensorData, label: number | undefined): void {
+  const { rows, classes } = classRows(floatScores);
+  const floatValues = numbersOf(floatScores);
+  const quantValues = numbersOf(quantScores);
+  if (quantValues.length !== floatValues.length) {
+    throw new Error(`The class-score outputs differ in size (${floatValues.length} float vs ${quantValues.length} quantized).`);
+  }
+  for (let row = 0; row < rows; row++) {
+    const start = row * classes;
+    addClassifierRow(counts, slice(floatValues, start, classes), slice(quantValues, start, classes), label);
+  }
+}
+
+function slice(values: ArrayLike<number>, start: number, length: number): ArrayLike<number> {
+  return Array.prototype.slice.call(values, start, start + length) as number[];
+}
+
+function fidelityNumbers(sums: PairSums): { sqnrDb: number; cosine: number } {
+  return { sqnrDb: sqnrDb(sums), cosine: cosineSimilarity(sums) };
+}
+
+function fidelity(name: string, sums: PairSums): OutputFidelity {
+  return { name, ...fidelityNumbers(sums) };
+}
+
+function classifierResult(counts: ClassifierCounts): ClassifierEvaluation {
+  return {
+    top1Agreement: counts.rows > 0 ? counts.agreements / counts.rows : Number.NaN,
+    ...(counts.labelled > 0
+      ? { floatAccuracy: counts.floatCorrect / counts.labelled, quantAccuracy: counts.quantCorrect / counts.labelled }
+      : {}),
+    samples: counts.rows,
+    labelled: counts.labelled,
+  };
+}
+
+function detectorResult(masks: MaskSums, threshold: number): DetectorEvaluation {
+  return { threshold, iou: maskIou(masks), floatPositiveFraction: masks.pixels > 0 ? masks.referencePositive / masks.pixels : Number.NaN };
+}

@@ -1,0 +1,10 @@
+/** Float-vs-quantized evaluation: metrics as pure accumulators, and the two-model runner. */
+export {
+  addClassifierRow, addMasks, addPair, argmaxFirst, cosineSimilarity, emptyClassifierCounts, emptyMaskSums, emptyPairSums,
+  maskIou, sqnrDb, top1Agrees, type ClassifierCounts, type MaskSums, type PairSums,
+} from './metrics.ts';
+export { producedTensorNames, withExtraOutputs } from './extraOutputs.ts';
+export {
+  DEFAULT_DETECTOR_THRESHOLD, evaluateModels, type ClassifierEvaluation, type DetectorEvaluation, type EvaluationOptions,
+  type EvaluationResult, type EvaluationTask, type LayerOutput, type OutputFidelity,
+} from './evaluateModels.ts';
