@@ -1,0 +1,18 @@
+export { preprocessImage, placeImage, type RgbaImage, type PreprocessSpec, type ResizeMode, type Placement } from './preprocess.ts';
+export {
+  presets,
+  presetNames,
+  isPresetName,
+  resolvePreprocess,
+  guessPreset,
+  parseSize,
+  type PresetName,
+  type Preset,
+  type ModelInputInfo,
+  type ResolveOptions,
+  type ModelShapeFacts,
+  type PresetGuess,
+} from './presets.ts';
+export { parseNpy, parseNpyHeader, npySamples, npySplit, npyDtypeName, NpyFormatError, type NpyHeader, type NpySplit } from './npy.ts';
+export { imageSampleSet, npySampleSet, splitCalibrationEval, type InputItem, type NpyItem, type ImageDecoder } from './sampleSets.ts';
+export { decodeImageInBrowser } from './decodeBrowser.ts';

@@ -1,0 +1,83 @@
+/**
+ * The pipeline's InferenceEngine (src/core/pipeline/types.ts) over onnxruntime-node, CPU EP.
+ *
+ * Default optimisation level 'basic': at 'all', onnxruntime-node fuses DequantizeLinear + MatMul
+ * into MatMulNBits and quantizes activations to int8, an error of its own that would pollute
+ * float-vs-quantized comparisons (docs/platform.md, "onnxruntime" → "Comparisons").
+ * One intra-op thread by default: the machines this runs on are small and shared.
+ */
+import * as ort from 'onnxruntime-node';
+import type { Feeds, InferenceEngine, InferenceSession, TensorData } from '../core/pipeline/types.ts';
+
+export interface NodeEngineOptions {
+  /** Default optimisation level for sessions that do not ask for one. */
+  optimization?: 'disabled' | 'basic' | 'all';
+  /** onnxruntime intra-op threads (default 1). */
+  threads?: number;
+}
+
+const tensorTypes: readonly TensorData['type'][] = ['float32', 'int64', 'int32', 'uint8', 'int8', 'bool', 'float16'];
+
+function toOrtTensor(name: string, t: TensorData): ort.Tensor {
+  const count = t.dims.reduce((a, b) => a * b, 1);
+  if (t.data.length !== count) {
+    throw new Error(`Feed '${name}' has ${t.data.length} values but dims [${t.dims.join(', ')}] need ${count}: fix the sample's shape.`);
+  }
+  // ort.Tensor's overloads are keyed by type; the union here is checked at run time by onnxruntime.
+  return new ort.Tensor(t.type, t.data as never, t.dims);
+}
+
+function fromOrtTensor(name: string, t: ort.Tensor): TensorData {
+  const type = t.type as TensorData['type'];
+  if (!tensorTypes.includes(type)) {
+    throw new Error(`Output '${name}' has element type '${t.type}', which the pipeline does not read (supported: ${tensorTypes.join(', ')}).`);
+  }
+  // Copy: the ORT tensor's native buffer is released right after (dispose() below).
+  const copy = (t.data as TensorData['data']).slice();
+  return { type, data: copy, dims: t.dims.map(Number) };
+}
+
+class NodeSession implements InferenceSession {
+  constructor(private readonly session: ort.InferenceSession) {}
+
+  get inputNames(): readonly string[] {
+    return this.session.inputNames;
+  }
+
+  get outputNames(): readonly string[] {
+    return this.session.outputNames;
+  }
+
+  async run(feeds: Feeds, fetches?: readonly string[]): Promise<Record<string, TensorData>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(name, t);
+    const results = fetches ? await this.session.run(ortFeeds, [...fetches]) : await this.session.run(ortFeeds);
+    const out: Record<string, TensorData> = {};
+    for (const [name, t] of Object.entries(results)) {
+      out[name] = fromOrtTensor(name, t);
+      t.dispose();
+    }
+    return out;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+export function createNodeInferenceEngine(options: NodeEngineOptions = {}): InferenceEngine {
+  const defaultLevel = options.optimization ?? 'basic';
+  const threads = options.threads ?? 1;
+  return {
+    description: `onnxruntime-node ${ort.env.versions.common} (cpu)`,
+    async createSession(modelBytes, sessionOptions = {}) {
+      const session = await ort.InferenceSession.create(modelBytes, {
+        graphOptimizationLevel: sessionOptions.optimization ?? defaultLevel,
+        intraOpNumThreads: threads,
+        interOpNumThreads: 1,
+        executionProviders: ['cpu'],
+      });
+      return new NodeSession(session);
+    },
+  };
+}
