@@ -1,0 +1,133 @@
+/**
+ * Streaming capture: run a model over the calibration samples, pass by pass, and hand each
+ * captured layer input to its consumers (Gram accumulators) right away. Nothing outlives the
+ * sample it came from: peak memory is one sample's feeds plus one pass's captured values,
+ * whatever the number of samples (issue 4, "Capture and Grams").
+ */
+import { encodeModel, type ModelProto } from '../../onnx/index.ts';
+import type { InferenceEngine, ProgressEvent, Sample, SampleSet, TensorData } from '../../pipeline/types.ts';
+import { planCapturePasses, withCaptureOutputs } from './captureOutputs.ts';
+
+/** Receives one captured value of one sample (float32, ONNX dims). */
+export type CaptureConsumer = (data: Float32Array, dims: readonly number[]) => Promise<void>;
+
+export interface CaptureRequest {
+  engine: InferenceEngine;
+  /** The (normalised, possibly partly quantized) float model to run. */
+  model: ModelProto;
+  samples: SampleSet;
+  /** Use at most this many good samples. */
+  maxSamples: number;
+  /** Value name → who wants it, in the order values should be captured. */
+  consumers: ReadonlyMap<string, CaptureConsumer[]>;
+  bytesPerPass: number;
+  signal?: AbortSignal;
+  /** Called once per skipped sample (first pass only, so each is reported once). */
+  onSkip?: (name: string, reason: string) => void;
+}
+
+export class CaptureAbortedError extends Error {
+  constructor() {
+    super('quantization was cancelled (options.signal aborted)');
+    this.name = 'AbortError';
+  }
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new CaptureAbortedError();
+}
+
+function sameDims(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** Checks a sample against the first sample's feeds (the model's input sizes are fixed from it). */
+export function sampleProblem(sample: Sample, reference: Sample): string | null {
+  for (const [name, ref] of Object.entries(reference.feeds)) {
+    const t = sample.feeds[name];
+    if (!t) return `it has no feed '${name}'`;
+    if (t.type !== ref.type) return `feed '${name}' is ${t.type}, the first sample's is ${ref.type}`;
+    if (!sameDims(t.dims, ref.dims)) {
+      return `feed '${name}' has dims [${t.dims.join(', ')}], the model was fixed at [${ref.dims.join(', ')}] by the first sample`;
+    }
+  }
+  return null;
+}
+
+function asFloat(name: string, t: TensorData): Float32Array {
+  if (t.type !== 'float32' || !(t.data instanceof Float32Array)) {
+    throw new Error(`captured value '${name}' is ${t.type}; quantizable layers read float32 after normalisation`);
+  }
+  return t.data;
+}
+
+/**
+ * One sample's byte size of every requested value, measured by running the first sample with all
+ * of them exposed (onnxruntime has no shape inference API here, and symbolic dims are fixed by now).
+ */
+async function measureBytes(request: CaptureRequest, first: Sample, names: string[]): Promise<Map<string, number>> {
+  const bytes = new Map<string, number>();
+  const session = await request.engine.createSession(encodeModel(withCaptureOutputs(request.model, names)));
+  try {
+    const fetches = names.filter((n) => !(n in first.feeds));
+    const out = await session.run(first.feeds, fetches);
+    for (const name of names) {
+      const t = out[name] ?? first.feeds[name];
+      bytes.set(name, t ? t.data.byteLength : 0);
+    }
+  } finally {
+    await session.release();
+  }
+  return bytes;
+}
+
+/** The first good sample of the set (its dims fix the model's input sizes). */
+export async function firstSample(samples: SampleSet): Promise<Sample> {
+  for await (const sample of samples.samples()) return sample;
+  throw new Error('the calibration set yielded no usable sample: check the images or tensors (every one was skipped)');
+}
+
+/**
+ * Runs the capture. Yields 'capture' progress events; returns the number of samples used.
+ * Each consumer is awaited before the next value, so at most one captured value is in flight.
+ */
+export async function* runCapture(request: CaptureRequest): AsyncGenerator<ProgressEvent, number> {
+  const names = [...request.consumers.keys()];
+  if (names.length === 0) return 0;
+  const first = await firstSample(request.samples);
+  throwIfAborted(request.signal);
+  const bytes = await measureBytes(request, first, names);
+  const passes = planCapturePasses(names, bytes, request.bytesPerPass);
+  let used = 0;
+  for (let pass = 0; pass < passes.length; pass++) {
+    throwIfAborted(request.signal);
+    const passNames = passes[pass];
+    const session = await request.engine.createSession(encodeModel(withCaptureOutputs(request.model, passNames)));
+    used = 0;
+    try {
+      const onSkip = pass === 0 ? request.onSkip : undefined;
+      for await (const sample of request.samples.samples(onSkip)) {
+        throwIfAborted(request.signal);
+        const problem = sampleProblem(sample, first);
+        if (problem) {
+          onSkip?.(sample.name, problem);
+          continue;
+        }
+        const fetches = passNames.filter((n) => !(n in sample.feeds));
+        const out = fetches.length > 0 ? await session.run(sample.feeds, fetches) : {};
+        for (const name of passNames) {
+          const t = out[name] ?? sample.feeds[name];
+          const data = asFloat(name, t);
+          for (const consume of request.consumers.get(name) ?? []) await consume(data, t.dims);
+          delete out[name]; // drop the activation as soon as its consumers are done
+        }
+        used++;
+        yield { type: 'capture', pass: pass + 1, passes: passes.length, sample: used, samples: Math.min(request.maxSamples, request.samples.count) };
+        if (used >= request.maxSamples) break; // stop before decoding a sample that would not be used
+      }
+    } finally {
+      await session.release();
+    }
+  }
+  return used;
+}

@@ -1,0 +1,60 @@
+/**
+ * Which Gram a layer needs (docs/algorithms.md, Notation), decided from its attributes and the
+ * actual input size: Gemm/MatMul `dense` over the last axis (3-D token inputs flatten to rows),
+ * Conv `conv` with auto_pad resolved for this input, ConvTranspose the transposed-im2col rows of
+ * src/core/backend/cpu/convTranspose.ts fed to per-group dense accumulators.
+ */
+import type { Backend, GramAccumulator, GramOptions } from '../backend/backend.ts';
+import { resolveConvPads } from '../backend/cpu/conv.ts';
+import { ConvTransposeGramAccumulator, resolveConvTransposePads } from '../backend/cpu/convTranspose.ts';
+import type { QuantizableLayer } from '../graph/layers/index.ts';
+
+/** Why a layer cannot get a Gram at all (checked before any capture), or null. */
+export function unsupportedReason(layer: QuantizableLayer): string | null {
+  const a = layer.attributes;
+  if (a.kind === 'conv' && a.kernelShape.length !== 2) {
+    return `${layer.op} with a ${a.kernelShape.length}-D kernel: only 2-D (NCHW) convolutions have a Gram layout; the layer stays float.`;
+  }
+  if (a.kind === 'gemm' && a.transA !== 0) {
+    return 'Gemm with transA = 1 reads its input transposed; only transA = 0 has a Gram layout, so the layer stays float.';
+  }
+  if (layer.rows % layer.groups !== 0) return `${layer.rows} output channels do not split into ${layer.groups} groups.`;
+  return null;
+}
+
+function pair(values: readonly number[], name: string): [number, number] {
+  if (values.length !== 2) throw new Error(`${name} must have 2 values for a 2-D convolution, got [${values.join(', ')}]`);
+  return [values[0], values[1]];
+}
+
+/** The accumulator for one layer, given the dims of its first captured input. */
+export function createLayerAccumulator(layer: QuantizableLayer, inputDims: readonly number[], backend: Backend, options: GramOptions): GramAccumulator {
+  const a = layer.attributes;
+  if (a.kind !== 'conv') return backend.createGramAccumulator({ kind: 'dense', cols: layer.reduction }, options);
+  if (inputDims.length !== 4) throw new Error(`${layer.op} '${layer.name}' input has dims [${inputDims.join(', ')}]; NCHW (4-D) expected`);
+  const inputHW: [number, number] = [inputDims[2], inputDims[3]];
+  const kernel = pair(a.kernelShape, 'kernel_shape');
+  const strides = pair(a.strides, 'strides');
+  const dilations = pair(a.dilations, 'dilations');
+  if (layer.op === 'Conv') {
+    return backend.createGramAccumulator(
+      {
+        kind: 'conv',
+        inChannels: inputDims[1],
+        groups: a.group,
+        kernel,
+        strides,
+        pads: resolveConvPads(a.autoPad, inputHW, kernel, strides, dilations, a.pads),
+        dilations,
+      },
+      options,
+    );
+  }
+  const outputPadding = pair(a.outputPadding ?? [0, 0], 'output_padding');
+  const pads = resolveConvTransposePads(a.autoPad, inputHW, { kernel, strides, dilations, outputPadding }, a.pads, a.outputShape);
+  return new ConvTransposeGramAccumulator(
+    { inChannels: inputDims[1], groups: a.group, kernel, strides, pads, dilations, outputPadding },
+    (layout, o) => backend.createGramAccumulator(layout, o),
+    options,
+  );
+}

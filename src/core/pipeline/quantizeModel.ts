@@ -1,0 +1,222 @@
+/**
+ * quantizeModel(): model bytes + calibration samples → progress events, ending with the float model
+ * carrying the dequantized weights, the QuantizedLayer[] for exporters, and the report.
+ *
+ * Stages (issue 4): load → normalize (Constants hoisted, fp16 widened, BN folded, symbolic input
+ * sizes fixed from the first sample) → capture + gram (streamed, src/core/calibration/capture) →
+ * solve (per layer and group, on the backend) → write.
+ * Modes: 'float' captures every layer from the float model (one capture); 'sequential' captures wave
+ * after wave (src/core/pipeline/waves.ts) from the model whose earlier layers are already quantized.
+ */
+import type { Backend } from '../backend/backend.ts';
+import { firstSample, throwIfAborted } from '../calibration/capture/index.ts';
+import { findLayers, type QuantizableLayer } from '../graph/layers/index.ts';
+import { normalizeModel } from '../graph/normalize/index.ts';
+import { decodeModel, encodeModel, resolveExternalData, type ModelProto } from '../onnx/index.ts';
+import { gramStage } from './gramStage.ts';
+import { planLayers, type LayerPlan } from './layerPlan.ts';
+import { groupRowsToWeight, readLayerWeight, weightToGroupRows, writeLayerWeight } from './layerProblems.ts';
+import { rtnRelativeError, solveLayerGroups } from './solveLayerGroups.ts';
+import {
+  defaultQuantizeOptions,
+  type InferenceEngine, type LayerReport, type ProgressEvent, type QuantizedLayer, type QuantizeOptions,
+  type QuantizeReport, type SampleSet, type Stage,
+} from './types.ts';
+import { sequentialWaves } from './waves.ts';
+
+export interface ModelInput {
+  bytes: Uint8Array;
+  externalData?: Map<string, Uint8Array>;
+}
+
+export interface QuantizeDeps {
+  backend: Backend;
+  engine: InferenceEngine;
+}
+
+/** Fixed sizes for the graph's real inputs, taken from the first sample's feeds. */
+function inputShapesFrom(model: ModelProto, feeds: Record<string, { dims: number[] }>): Record<string, number[]> {
+  const graph = model.graph;
+  const initializers = new Set((graph?.initializer ?? []).map((t) => t.name));
+  const shapes: Record<string, number[]> = {};
+  for (const input of graph?.input ?? []) {
+    const name = input.name ?? '';
+    if (initializers.has(name) || !(name in feeds)) continue;
+    shapes[name] = [...feeds[name].dims];
+  }
+  return shapes;
+}
+
+function floatLayerReport(layer: QuantizableLayer): LayerReport {
+  return {
+    name: layer.name, op: layer.op, bits: 'float', rows: layer.rows, reduction: layer.reduction, groups: layer.groups,
+    rtnRelError: 0, relError: 0, sweeps: [], gramRows: 0, seconds: 0,
+  };
+}
+
+export async function* quantizeModel(
+  model: ModelInput,
+  calibration: SampleSet,
+  optionsIn: Partial<QuantizeOptions>,
+  deps: QuantizeDeps,
+): AsyncGenerator<ProgressEvent, void> {
+  const options: QuantizeOptions = { ...defaultQuantizeOptions, ...optionsIn };
+  const { backend, engine } = deps;
+  const timings: Partial<Record<Stage, number>> = {};
+  const addTime = (stage: Stage, seconds: number): void => {
+    timings[stage] = (timings[stage] ?? 0) + seconds;
+  };
+  const cancel = (): void => throwIfAborted(options.signal);
+
+  // load
+  let t0 = performance.now();
+  yield { type: 'stage', stage: 'load', message: `decoding ${model.bytes.length} bytes` };
+  let decoded = decodeModel(model.bytes);
+  if (model.externalData) decoded = resolveExternalData(decoded, model.externalData);
+  addTime('load', (performance.now() - t0) / 1000);
+  cancel();
+
+  // normalize
+  t0 = performance.now();
+  yield { type: 'stage', stage: 'normalize', message: 'hoisting Constants, folding BatchNormalization, fixing input sizes from the first sample' };
+  const first = await firstSample(calibration);
+  const normalized = normalizeModel(decoded, { inputShapes: inputShapesFrom(decoded, first.feeds) }).model;
+  const normalizedModel = encodeModel(normalized);
+  const discovery = findLayers(normalized);
+  const skippedLayers: { name: string; reason: string }[] = [];
+  for (const s of discovery.skipped) {
+    skippedLayers.push({ name: s.name, reason: s.reason });
+    yield { type: 'skip', what: 'layer', name: s.name, reason: s.reason };
+  }
+  const plans = planLayers(discovery.layers, options);
+  const reports = new Map<string, LayerReport>();
+  for (const plan of plans) {
+    if (plan.action !== 'float') continue;
+    skippedLayers.push({ name: plan.layer.name, reason: plan.reason });
+    reports.set(plan.layer.name, floatLayerReport(plan.layer));
+    yield { type: 'skip', what: 'layer', name: plan.layer.name, reason: plan.reason };
+  }
+  addTime('normalize', (performance.now() - t0) / 1000);
+
+  const toQuantize = plans.filter((p): p is Extract<LayerPlan, { action: 'quantize' }> => p.action === 'quantize');
+  const gridOf = new Map(toQuantize.map((p) => [p.layer.name, p.grid]));
+  const waves = options.mode === 'sequential'
+    ? sequentialWaves(normalized, toQuantize.map((p) => p.layer))
+    : [toQuantize.map((p) => p.layer)];
+  const skippedSamples: { name: string; reason: string }[] = [];
+  const onSkipSample = (name: string, reason: string): void => {
+    skippedSamples.push({ name, reason });
+  };
+  let reportedSampleSkips = 0;
+  let samplesUsed = 0;
+  let working = normalized;
+  const quantized: QuantizedLayer[] = [];
+  let done = 0;
+
+  for (let w = 0; w < waves.length; w++) {
+    const wave = waves[w];
+    if (wave.length === 0) continue;
+    cancel();
+    t0 = performance.now();
+    yield {
+      type: 'stage', stage: 'capture',
+      message: waves.length > 1 ? `wave ${w + 1}/${waves.length}: capturing ${wave.length} layer input(s)` : `capturing ${wave.length} layer input(s)`,
+    };
+    const stage = gramStage({ model: working, layers: wave, calibration, options, backend, engine, onSkipSample });
+    let next = await stage.next();
+    while (!next.done) {
+      yield next.value;
+      while (reportedSampleSkips < skippedSamples.length) {
+        const s = skippedSamples[reportedSampleSkips++];
+        yield { type: 'skip', what: 'sample', name: s.name, reason: s.reason };
+      }
+      next = await stage.next();
+    }
+    const gramResult = next.value;
+    samplesUsed = gramResult.samplesUsed;
+    addTime('gram', gramResult.gramSeconds);
+    addTime('capture', (performance.now() - t0) / 1000 - gramResult.gramSeconds);
+    for (const [name, reason] of gramResult.failed) {
+      skippedLayers.push({ name, reason });
+      const layer = wave.find((l) => l.name === name);
+      if (layer) reports.set(name, floatLayerReport(layer));
+      yield { type: 'skip', what: 'layer', name, reason };
+    }
+
+    t0 = performance.now();
+    yield { type: 'stage', stage: 'solve', message: `solving ${gramResult.grams.size} layer(s) with ${options.method}` };
+    for (const layer of wave) {
+      const gram = gramResult.grams.get(layer.name);
+      const grid = gridOf.get(layer.name);
+      if (!gram || !grid) continue;
+      cancel();
+      const layerStart = performance.now();
+      const rows = weightToGroupRows(layer, readLayerWeight(normalized, layer));
+      yield { type: 'layer-start', layer: layer.name, index: done, count: toQuantize.length, rtnRelError: rtnRelativeError(rows, gram.grams, grid) };
+      let solution;
+      try {
+        solution = await solveLayerGroups(backend, rows, gram.grams, grid, options, cancel);
+      } catch (e) {
+        if ((e as Error).name === 'AbortError') throw e;
+        const reason = `the ${backend.name} backend could not solve it: ${(e as Error).message}`;
+        skippedLayers.push({ name: layer.name, reason });
+        reports.set(layer.name, floatLayerReport(layer));
+        yield { type: 'skip', what: 'layer', name: layer.name, reason };
+        continue;
+      }
+      for (let k = 0; k < solution.sweeps.length; k++) yield { type: 'sweep', layer: layer.name, sweep: k, relError: solution.sweeps[k] };
+      const dequantized = groupRowsToWeight(layer, solution.results.map((r) => r.dequantized));
+      working = writeLayerWeight(working, layer, dequantized);
+      const concat = <T extends Int32Array | Float32Array>(make: new (n: number) => T, parts: ArrayLike<number>[]): T => {
+        const out = new make(parts.reduce((n, p) => n + p.length, 0));
+        let offset = 0;
+        for (const p of parts) {
+          out.set(p, offset);
+          offset += p.length;
+        }
+        return out;
+      };
+      quantized.push({
+        name: layer.name, op: layer.op, weightName: layer.weightName, bits: grid.bits, grid: grid.kind, dequantized,
+        weightShape: [...layer.weightShape],
+        codes: concat(Int32Array, solution.results.map((r) => r.codes)),
+        scale: concat(Float32Array, solution.results.map((r) => r.grids.scale)),
+        zeroPoint: concat(Int32Array, solution.results.map((r) => r.grids.zeroPoint)),
+        blockSize: solution.results[0].grids.blockSize,
+      });
+      const report: LayerReport = {
+        name: layer.name, op: layer.op, bits: grid.bits, rows: layer.rows, reduction: layer.reduction, groups: layer.groups,
+        rtnRelError: solution.rtnRelError, relError: solution.relError, sweeps: solution.sweeps, gramRows: gram.gramRows,
+        seconds: (performance.now() - layerStart) / 1000,
+      };
+      reports.set(layer.name, report);
+      yield { type: 'layer-done', layer: report, index: done++, count: toQuantize.length };
+    }
+    addTime('solve', (performance.now() - t0) / 1000);
+  }
+
+  // write
+  cancel();
+  t0 = performance.now();
+  yield { type: 'stage', stage: 'write', message: `writing the float model with ${quantized.length} dequantized layer(s)` };
+  const quantizedModel = encodeModel(working);
+  addTime('write', (performance.now() - t0) / 1000);
+  const { signal: _signal, ...reportOptions } = options;
+  void _signal;
+  const report: QuantizeReport = {
+    model: {
+      inputs: (normalized.graph?.input ?? []).map((v) => v.name ?? '').filter((n) => !(normalized.graph?.initializer ?? []).some((t) => t.name === n)),
+      outputs: (normalized.graph?.output ?? []).map((v) => v.name ?? ''),
+      layers: discovery.layers.length,
+      skipped: skippedLayers,
+    },
+    options: reportOptions,
+    backend: backend.name,
+    adapter: backend.description,
+    inference: engine.description,
+    calibration: { used: samplesUsed, skipped: skippedSamples },
+    layers: discovery.layers.map((l) => reports.get(l.name)).filter((r): r is LayerReport => r !== undefined),
+    timings,
+  };
+  yield { type: 'done', report, layers: quantized, normalizedModel, quantizedModel };
+}
