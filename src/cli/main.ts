@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { CliUsageError, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, oneLine } from './errors.ts';
 import { runInspect, type InspectOptions } from './inspect.ts';
+import { registerQuantize } from './quantizeCommand.ts';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -20,7 +21,7 @@ function commanderMessage(error: CommanderError): string {
   const text = oneLine(error.message.replace(/^error:\s*/i, ''));
   switch (error.code) {
     case 'commander.missingArgument':
-      return `${text}; usage: comq inspect MODEL.onnx [--json] [--data FILE ...]`;
+      return `${text}; usage: comq inspect MODEL.onnx [--json] [--data FILE ...], or comq quantize MODEL.onnx --images DIR --out OUT.onnx`;
     case 'commander.unknownCommand':
     case 'commander.unknownOption':
     case 'commander.excessArguments':
@@ -51,6 +52,7 @@ function buildProgram(io: CliIo): Command {
     .action((modelPath: string, options: InspectOptions) => {
       runInspect(modelPath, options, io.stdout);
     });
+  registerQuantize(program, io);
   return program;
 }
 

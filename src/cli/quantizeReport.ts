@@ -1,0 +1,74 @@
+/** The final text of `comq quantize` on stdout: the layer table, the totals and the evaluation lines. */
+import type { EvaluationResult } from '../core/evaluation/index.ts';
+import type { LayerReport, QuantizeReport, Stage } from '../core/pipeline/types.ts';
+import { formatTable, type Column } from './format.ts';
+
+const num = (x: number, digits = 3): string => (Number.isFinite(x) ? x.toPrecision(digits) : String(x));
+const db = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(1)} dB` : x > 0 ? 'exact' : String(x));
+const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
+
+/** final / RTN relative error: < 1 means the solver beat round-to-nearest on this layer's objective. */
+export function errorRatio(layer: Pick<LayerReport, 'relError' | 'rtnRelError'>): number {
+  if (layer.rtnRelError === 0) return layer.relError === 0 ? 1 : Number.POSITIVE_INFINITY;
+  return layer.relError / layer.rtnRelError;
+}
+
+const LAYER_COLUMNS: Column<LayerReport>[] = [
+  { header: 'layer', align: 'left', value: (layer) => layer.name },
+  { header: 'op', align: 'left', value: (layer) => layer.op },
+  { header: 'bits', align: 'right', value: (layer) => String(layer.bits) },
+  { header: 'RTN rel. error', align: 'right', value: (layer) => (layer.bits === 'float' ? '' : num(layer.rtnRelError)) },
+  { header: 'final rel. error', align: 'right', value: (layer) => (layer.bits === 'float' ? '' : num(layer.relError)) },
+  { header: 'ratio', align: 'right', value: (layer) => (layer.bits === 'float' ? '' : errorRatio(layer).toFixed(3)) },
+  { header: 'seconds', align: 'right', value: (layer) => layer.seconds.toFixed(2) },
+];
+
+/** Mean of final/RTN over the quantized layers (the issue's "mean relError / rtnRelError"). */
+export function meanErrorRatio(layers: readonly LayerReport[]): number {
+  const ratios = layers.filter((layer) => layer.bits !== 'float').map(errorRatio).filter(Number.isFinite);
+  return ratios.length === 0 ? Number.NaN : ratios.reduce((a, b) => a + b, 0) / ratios.length;
+}
+
+const STAGE_ORDER: Stage[] = ['load', 'normalize', 'capture', 'gram', 'solve', 'write', 'evaluate'];
+
+export function formatTimings(timings: QuantizeReport['timings']): string {
+  return STAGE_ORDER.filter((stage) => timings[stage] !== undefined)
+    .map((stage) => `${stage} ${timings[stage]!.toFixed(2)} s`)
+    .join(', ');
+}
+
+export function formatEvaluation(evaluation: EvaluationResult): string[] {
+  const lines = [`Evaluation on ${evaluation.samples} held-out sample(s)${evaluation.skipped.length > 0 ? ` (${evaluation.skipped.length} skipped)` : ''}:`];
+  for (const output of evaluation.outputs) lines.push(`  output ${output.name}: SQNR ${db(output.sqnrDb)}, cosine ${num(output.cosine, 6)}`);
+  const cls = evaluation.classifier;
+  if (cls) {
+    let text = `  top-1 agreement ${pct(cls.top1Agreement)} over ${cls.samples}`;
+    if (cls.floatAccuracy !== undefined && cls.quantAccuracy !== undefined) {
+      text += `; accuracy float ${pct(cls.floatAccuracy)}, quantized ${pct(cls.quantAccuracy)} (${cls.labelled} labelled)`;
+    }
+    lines.push(text);
+  }
+  const det = evaluation.detector;
+  if (det) lines.push(`  probability map IoU at ${det.threshold}: ${num(det.iou, 4)} (float marks ${pct(det.floatPositiveFraction)} of pixels)`);
+  if (evaluation.layers && evaluation.layers.length > 0) {
+    const worst = [...evaluation.layers].sort((a, b) => a.sqnrDb - b.sqnrDb).slice(0, 3);
+    lines.push(`  lowest layer-output SQNR: ${worst.map((layer) => `${layer.name} ${db(layer.sqnrDb)}`).join(', ')}`);
+  }
+  return lines;
+}
+
+export function formatQuantizeSummary(report: QuantizeReport, evaluation: EvaluationResult | undefined, outPath: string): string[] {
+  const quantized = report.layers.filter((layer) => layer.bits !== 'float');
+  const beaten = quantized.filter((layer) => layer.relError <= layer.rtnRelError).length;
+  const lines = [
+    ...formatTable(report.layers, LAYER_COLUMNS),
+    '',
+    `${quantized.length} layer(s) quantized with ${report.options.method} at ${report.options.bits} bits (${report.layers.length - quantized.length} kept in float); ` +
+      `mean final/RTN ratio ${num(meanErrorRatio(report.layers))}; ${beaten}/${quantized.length} at or below RTN.`,
+    `Backend ${report.backend}${report.adapter ? ` (${report.adapter})` : ''}; inference ${report.inference}; ${report.calibration.used} calibration sample(s).`,
+    `Time: ${formatTimings(report.timings)}.`,
+  ];
+  if (evaluation) lines.push(...formatEvaluation(evaluation));
+  lines.push(`Wrote ${outPath} (float model carrying the dequantized weights).`);
+  return lines;
+}
