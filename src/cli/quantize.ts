@@ -34,7 +34,7 @@ export interface EvalReport extends EvaluationResult {
 }
 
 /** The preset (named, or guessed from the model's shapes) and the task it implies. */
-function choosePreset(command: QuantizeCommand, facts: ModelFacts, progress: ProgressSink): { preset: string; task: EvaluationTask } {
+function choosePreset(command: QuantizeCommand, facts: ModelFacts, notes: string[]): { preset: string; task: EvaluationTask } {
   let preset = command.preset;
   if (preset !== undefined && !isPresetName(preset)) {
     throw new CliUsageError(`--preset ${preset}: unknown preset; choose one of ${presetNames.join(', ')}.`);
@@ -43,7 +43,7 @@ function choosePreset(command: QuantizeCommand, facts: ModelFacts, progress: Pro
     const guess = guessPreset({ inputs: facts.inputs, outputs: facts.outputs });
     preset = guess?.preset ?? 'imagenet';
     if (command.calibration.kind === 'images') {
-      progress.note(guess ? `Preset ${guess.preset} (${guess.reason}); --preset overrides.` : 'Preset imagenet (no better guess from the model); --preset overrides.');
+      notes.push(guess ? `Preset ${guess.preset} (${guess.reason}); --preset overrides.` : 'Preset imagenet (no better guess from the model); --preset overrides.');
     }
   }
   const outputRank = facts.outputs[0]?.shape.length ?? 0;
@@ -80,7 +80,7 @@ interface Sets {
   evalSource?: string;
 }
 
-async function buildSets(command: QuantizeCommand, facts: ModelFacts, spec: PreprocessSpec | undefined, progress: ProgressSink): Promise<Sets> {
+async function buildSets(command: QuantizeCommand, facts: ModelFacts, spec: PreprocessSpec | undefined, notes: string[]): Promise<Sets> {
   const input = facts.inputs[0];
   const calibFlag = command.calibration.kind === 'images' ? '--images' : '--inputs';
   const calibFolder = await listDataFolder(command.calibration.kind, command.calibration.dir, calibFlag);
@@ -105,7 +105,7 @@ async function buildSets(command: QuantizeCommand, facts: ModelFacts, spec: Prep
     calibNames = split.calibration;
     evalNames = split.evaluation;
     if (evalNames.length > 0) evalFolder = calibFolder;
-    if (split.note) progress.note(split.note);
+    if (split.note) notes.push(split.note);
   }
   // A labels file names the evaluation images; calibration needs none.
   const calibration = await folderSampleSet(calibFolder, calibNames, input, spec);
@@ -149,7 +149,9 @@ export async function runQuantize(
     if (facts.inputs.length !== 1) {
       throw new CliUsageError(`${modelPath}: the model has ${facts.inputs.length} inputs (${facts.inputs.map((i) => i.name).join(', ')}); comq quantize feeds single-input models.`);
     }
-    const { preset, task } = choosePreset(command, facts, progress);
+    // Notes wait until every input has been checked, so a bad input prints its one error line only.
+    const notes: string[] = [];
+    const { preset, task } = choosePreset(command, facts, notes);
     let spec: PreprocessSpec | undefined;
     if (command.calibration.kind === 'images') {
       try {
@@ -158,7 +160,8 @@ export async function runQuantize(
         throw new CliUsageError(`${modelPath}: ${error instanceof Error ? error.message : String(error)}.`);
       }
     }
-    const sets = await buildSets(command, facts, spec, progress);
+    const sets = await buildSets(command, facts, spec, notes);
+    for (const note of notes) progress.note(note);
     const backendChoice = await openBackend(command, progress);
     let done: Extract<ProgressEvent, { type: 'done' }> | undefined;
     try {

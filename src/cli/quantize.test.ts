@@ -1,0 +1,173 @@
+/**
+ * `comq quantize` end to end on the real PP-OCR orientation classifier and real text images
+ * (test-data/images), spawned as a user runs it; bad inputs in-process (same code path, no
+ * process start-up per case).
+ */
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findLayers } from '../core/graph/layers/index.ts';
+import { decodeModel, tensorToFloat32 } from '../core/onnx/index.ts';
+import { ppocrInput, ppocrModelPath, runOnnx, testImagePath } from '../testing/index.ts';
+import { repoRoot } from '../testing/paths.ts';
+import { main } from './main.ts';
+import { splitFiles } from './quantizeData.ts';
+
+const bin = join(repoRoot, 'bin', 'comq.mjs');
+const clsModel = ppocrModelPath('cls');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function comq(args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { cwd: repoRoot, maxBuffer: 64 << 20, env: { ...process.env, COMQ_DEBUG: '' } }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+async function comqInProcess(args: string[]): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), debug: false });
+  return { code, stdout, stderr };
+}
+
+let work: string;
+const calibDir = () => join(work, 'calib');
+const evalDir = () => join(work, 'eval');
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'comq-quantize-'));
+  mkdirSync(calibDir());
+  for (const part of ['scenetext_word01', 'scenetext_word02', 'scenetext01', 'skimage-text']) {
+    const path = testImagePath(part);
+    copyFileSync(path, join(calibDir(), path.slice(path.lastIndexOf('/') + 1)));
+  }
+  // Held-out word crops, upright (class 0) and turned 180° (class 1): the classifier's own labels.
+  mkdirSync(join(evalDir(), '0_upright'), { recursive: true });
+  mkdirSync(join(evalDir(), '1_rotated'), { recursive: true });
+  const word = testImagePath('scenetext_word03');
+  copyFileSync(word, join(evalDir(), '0_upright', 'word03.jpg'));
+  await sharp(word).rotate(180).png().toFile(join(evalDir(), '1_rotated', 'word03.png'));
+});
+
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('comq quantize on the PP-OCR classifier', () => {
+  it('W4 COMQ: exit 0, every layer at or below RTN, report shape, a quantized model that runs', async () => {
+    const out = join(work, 'cls-w4.onnx');
+    const reportPath = join(work, 'cls-w4.json');
+    const run = await comq([
+      'quantize', clsModel, '--images', calibDir(), '--eval-images', evalDir(), '--bits', '4', '--method', 'comq', '--sweeps', '1',
+      '--out', out, '--report', reportPath, '--backend', 'cpu',
+    ]);
+    expect(run.stderr).not.toMatch(/comq: (internal )?error/);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/final rel\. error/);
+    expect(run.stdout).toMatch(/top-1 agreement/);
+
+    const report = JSON.parse(readFileSync(reportPath, 'utf8'));
+    expect(report.backend).toBe('cpu');
+    expect(typeof report.adapter).toBe('string');
+    expect(report.calibration.used).toBe(4);
+    for (const stage of ['capture', 'solve', 'evaluate']) expect(report.timings[stage]).toBeGreaterThanOrEqual(0);
+    const layers = report.layers as { name: string; op: string; bits: number; rtnRelError: number; relError: number; sweeps: number[]; seconds: number }[];
+    // The classifier has 53 Convs and one MatMul (findLayers on the raw model, checked in its own tests).
+    expect(layers.length).toBe(findLayers(decodeModel(readFileSync(clsModel))).layers.length);
+    for (const layer of layers) {
+      expect(Object.keys(layer)).toEqual(expect.arrayContaining(['name', 'op', 'bits', 'rtnRelError', 'relError', 'sweeps', 'seconds']));
+      expect(layer.sweeps).toHaveLength(2); // sweep 0 (start) + 1 sweep
+      expect(layer.relError).toBeLessThanOrEqual(layer.rtnRelError);
+    }
+    // First and last layers at 8 bits by default, the rest at 4.
+    expect(layers[0].bits).toBe(8);
+    expect(layers[layers.length - 1].bits).toBe(8);
+    expect(layers.slice(1, -1).every((layer) => layer.bits === 4)).toBe(true);
+    // Evaluation on the class folders: two labelled samples, accuracies present.
+    expect(report.eval.samples).toBe(2);
+    expect(report.eval.classifier.labelled).toBe(2);
+    expect(report.eval.classifier.floatAccuracy).toBeGreaterThanOrEqual(0);
+    expect(report.eval.outputs[0].sqnrDb).toEqual(expect.any(Number));
+    expect(report.eval.layers.length).toBe(layers.length);
+
+    // The written model: a 4-bit layer has at most 16 distinct values per output channel.
+    const written = decodeModel(readFileSync(out));
+    const writtenLayers = findLayers(written).layers;
+    const second = writtenLayers[1];
+    const weight = written.graph!.initializer!.find((t) => t.name === second.weightName)!;
+    const values = tensorToFloat32(weight);
+    const perRow = values.length / second.rows;
+    for (let row = 0; row < second.rows; row++) {
+      expect(new Set(values.subarray(row * perRow, (row + 1) * perRow)).size).toBeLessThanOrEqual(16);
+    }
+    // ...and it runs in onnxruntime-node, close to the float model on a real crop.
+    const feeds = { x: await ppocrInput('cls', testImagePath('scenetext_word01')) };
+    const [quantOut] = Object.values(await runOnnx(readFileSync(out), feeds));
+    const [floatOut] = Object.values(await runOnnx(readFileSync(clsModel), feeds));
+    expect(quantOut.dims).toEqual(floatOut.dims);
+    for (let i = 0; i < floatOut.data.length; i++) expect(Math.abs(quantOut.data[i] - floatOut.data[i])).toBeLessThan(0.2);
+  });
+
+  it('bad input exits 2 with one line naming the problem', async () => {
+    const empty = join(work, 'empty');
+    mkdirSync(empty, { recursive: true });
+    const notOnnx = join(work, 'notes.onnx');
+    writeFileSync(notOnnx, 'not a model\n');
+    const base = ['--out', join(work, 'x.onnx'), '--backend', 'cpu'];
+    const spawned = await comq(['quantize', clsModel, '--images', join(work, 'missing'), ...base]);
+    expect(spawned.code).toBe(2);
+    expect(spawned.stderr.trim().split('\n')).toHaveLength(1);
+    expect(spawned.stderr).toMatch(/--images .*missing: no such directory/);
+
+    const cases: [string[], RegExp][] = [
+      [['--images', empty], /no image .* in the folder/],
+      [['--images', calibDir(), '--size', '48by192'], /--size: size '48by192' is not HxW/],
+      [['--images', calibDir(), '--preset', 'vgg'], /--preset vgg: unknown preset; choose one of/],
+      [['--images', calibDir(), '--bits', '5'], /--bits 5: the solvers support 2, 3, 4, 8 bits/],
+      [['--images', calibDir(), '--method', 'adaround'], /--method adaround: not one of rtn, comq, gptq, gptq\+comq/],
+      [[], /no calibration data: give --images DIR/],
+    ];
+    for (const [flags, message] of cases) {
+      const run = await comqInProcess(['quantize', clsModel, ...flags, ...base]);
+      expect(run.code, flags.join(' ')).toBe(2);
+      expect(run.stderr).toMatch(message);
+      expect(run.stderr.trim().split('\n').filter((line) => line.startsWith('comq: error:'))).toHaveLength(1);
+    }
+    const model = await comqInProcess(['quantize', notOnnx, '--images', calibDir(), ...base]);
+    expect(model.code).toBe(2);
+    expect(model.stderr).toMatch(/notes\.onnx: .*not an ONNX model/);
+  });
+});
+
+describe('calibration / evaluation split', () => {
+  const files = Array.from({ length: 10 }, (_, i) => `img${i}.jpg`);
+
+  it('holds out a quarter by default, disjoint, deterministic for a seed', () => {
+    const a = splitFiles(files, { seed: 3, evaluate: true });
+    expect(a.evaluation).toHaveLength(2);
+    expect(a.calibration).toHaveLength(8);
+    expect(a.calibration.filter((name) => a.evaluation.includes(name))).toEqual([]);
+    expect(splitFiles(files, { seed: 3, evaluate: true })).toEqual(a);
+    expect(a.note).toMatch(/held out 2 of 10/);
+  });
+
+  it('serves --calib first and says when nothing is left to hold out', () => {
+    const b = splitFiles(files, { calibration: 9, evaluation: 4, seed: 0, evaluate: true });
+    expect(b.calibration).toHaveLength(9);
+    expect(b.evaluation).toHaveLength(1);
+    const c = splitFiles(['only.jpg'], { seed: 0, evaluate: true });
+    expect(c).toMatchObject({ calibration: ['only.jpg'], evaluation: [] });
+    expect(c.note).toMatch(/evaluation skipped/);
+    expect(splitFiles(files, { calibration: 3, seed: 0, evaluate: false })).toEqual({ calibration: files.slice(0, 3), evaluation: [] });
+  });
+});
