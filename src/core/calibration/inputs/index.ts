@@ -1,4 +1,4 @@
-export { preprocessImage, placeImage, type RgbaImage, type PreprocessSpec, type ResizeMode, type Placement } from './preprocess.ts';
+export { preprocessImage, placeImage, type RgbaImage, type FloatTensor, type PreprocessSpec, type ResizeMode, type Placement } from './preprocess.ts';
 export {
   presets,
   presetNames,

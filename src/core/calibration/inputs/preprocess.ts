@@ -6,6 +6,9 @@
 import type { TensorData } from '../../pipeline/types.ts';
 import { resampleRgbWindow } from './resample.ts';
 
+/** A float32 TensorData (what image preprocessing always produces). */
+export type FloatTensor = TensorData & { type: 'float32'; data: Float32Array };
+
 /** A decoded image: 8-bit RGBA, row-major, `width * height * 4` bytes. */
 export interface RgbaImage {
   width: number;
@@ -52,6 +55,14 @@ export interface Placement {
   left: number;
 }
 
+/** Python 3's round(): halves go to the even neighbour (58.5 → 58, 59.5 → 60). */
+function roundHalfEven(value: number): number {
+  const floor = Math.floor(value);
+  const fraction = value - floor;
+  if (fraction !== 0.5) return Math.round(value);
+  return floor % 2 === 0 ? floor : floor + 1;
+}
+
 /** Geometry of `resize` for a `imageHeight × imageWidth` image (exported for tests and previews). */
 export function placeImage(imageHeight: number, imageWidth: number, spec: PreprocessSpec): Placement {
   const { height, width } = spec;
@@ -73,12 +84,12 @@ export function placeImage(imageHeight: number, imageWidth: number, spec: Prepro
         resizedHeight = Math.max(height, Math.round(imageHeight * factor));
         resizedWidth = Math.max(width, Math.round(imageWidth * factor));
       }
-      // torchvision CenterCrop: offset = round((resized − crop) / 2).
+      // torchvision CenterCrop: offset = int(round((resized − crop) / 2.0)), Python's half-to-even round.
       return {
         resizedHeight,
         resizedWidth,
-        top: -Math.round((resizedHeight - height) / 2),
-        left: -Math.round((resizedWidth - width) / 2),
+        top: -roundHalfEven((resizedHeight - height) / 2),
+        left: -roundHalfEven((resizedWidth - width) / 2),
       };
     }
     case 'keep-aspect-pad': {
@@ -114,7 +125,7 @@ function checkSpec(spec: PreprocessSpec): void {
 }
 
 /** Decoded image → float32 tensor of dims [1, C, H, W] (NCHW) or [1, H, W, C] (NHWC). */
-export function preprocessImage(image: RgbaImage, spec: PreprocessSpec): TensorData {
+export function preprocessImage(image: RgbaImage, spec: PreprocessSpec): FloatTensor {
   checkSpec(spec);
   if (image.width < 1 || image.height < 1 || image.data.length !== image.width * image.height * 4) {
     throw new Error(`preprocess: image of ${image.width}×${image.height} needs ${image.width * image.height * 4} RGBA bytes, has ${image.data.length}`);
