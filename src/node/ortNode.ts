@@ -51,6 +51,8 @@ class NodeSession implements InferenceSession {
   async run(feeds: Feeds, fetches?: readonly string[]): Promise<Record<string, TensorData>> {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(name, t);
+    // onnxruntime refuses an empty fetch list; asking for nothing returns nothing.
+    if (fetches && fetches.length === 0) return {};
     const results = fetches ? await this.session.run(ortFeeds, [...fetches]) : await this.session.run(ortFeeds);
     const out: Record<string, TensorData> = {};
     for (const [name, t] of Object.entries(results)) {
