@@ -8,7 +8,7 @@ import { runCapture, type CaptureConsumer } from '../calibration/capture/index.t
 import type { QuantizableLayer } from '../graph/layers/index.ts';
 import type { ModelProto } from '../onnx/index.ts';
 import { createLayerAccumulator } from './layerGram.ts';
-import type { InferenceEngine, ProgressEvent, QuantizeOptions, SampleSet } from './types.ts';
+import type { InferenceEngine, ProgressEvent, QuantizeOptions, Sample, SampleSet } from './types.ts';
 
 export interface LayerGram {
   grams: Float64Array[];
@@ -31,6 +31,8 @@ export interface GramStageInput {
   backend: Backend;
   engine: InferenceEngine;
   onSkipSample?: (name: string, reason: string) => void;
+  /** The calibration set's first sample, already decoded by the caller. */
+  first?: Sample;
 }
 
 export async function* gramStage(input: GramStageInput): AsyncGenerator<ProgressEvent, GramStageResult> {
@@ -68,6 +70,7 @@ export async function* gramStage(input: GramStageInput): AsyncGenerator<Progress
     bytesPerPass: options.captureBytesPerPass,
     signal: options.signal,
     onSkip: input.onSkipSample,
+    first: input.first,
   });
   const grams = new Map<string, LayerGram>();
   const start = performance.now();

@@ -122,14 +122,16 @@ export async function* quantizeModel(
       type: 'stage', stage: 'capture',
       message: waves.length > 1 ? `wave ${w + 1}/${waves.length}: capturing ${wave.length} layer input(s)` : `capturing ${wave.length} layer input(s)`,
     };
-    const stage = gramStage({ model: working, layers: wave, calibration, options, backend, engine, onSkipSample });
+    const stage = gramStage({ model: working, layers: wave, calibration, options, backend, engine, onSkipSample, first });
     let next = await stage.next();
-    while (!next.done) {
-      yield next.value;
+    for (;;) {
+      // Sample skips are collected by a callback; relay them between capture events.
       while (reportedSampleSkips < skippedSamples.length) {
         const s = skippedSamples[reportedSampleSkips++];
         yield { type: 'skip', what: 'sample', name: s.name, reason: s.reason };
       }
+      if (next.done) break;
+      yield next.value;
       next = await stage.next();
     }
     const gramResult = next.value;

@@ -22,6 +22,8 @@ export interface CaptureRequest {
   consumers: ReadonlyMap<string, CaptureConsumer[]>;
   bytesPerPass: number;
   signal?: AbortSignal;
+  /** The set's first sample, when the caller already decoded it (saves one decode). */
+  first?: Sample;
   /** Called once per skipped sample (first pass only, so each is reported once). */
   onSkip?: (name: string, reason: string) => void;
 }
@@ -70,7 +72,7 @@ async function measureBytes(request: CaptureRequest, first: Sample, names: strin
   const session = await request.engine.createSession(encodeModel(withCaptureOutputs(request.model, names)));
   try {
     const fetches = names.filter((n) => !(n in first.feeds));
-    const out = await session.run(first.feeds, fetches);
+    const out = fetches.length > 0 ? await session.run(first.feeds, fetches) : {};
     for (const name of names) {
       const t = out[name] ?? first.feeds[name];
       bytes.set(name, t ? t.data.byteLength : 0);
@@ -94,7 +96,7 @@ export async function firstSample(samples: SampleSet): Promise<Sample> {
 export async function* runCapture(request: CaptureRequest): AsyncGenerator<ProgressEvent, number> {
   const names = [...request.consumers.keys()];
   if (names.length === 0) return 0;
-  const first = await firstSample(request.samples);
+  const first = request.first ?? (await firstSample(request.samples));
   throwIfAborted(request.signal);
   const bytes = await measureBytes(request, first, names);
   const passes = planCapturePasses(names, bytes, request.bytesPerPass);
@@ -124,6 +126,7 @@ export async function* runCapture(request: CaptureRequest): AsyncGenerator<Progr
         used++;
         yield { type: 'capture', pass: pass + 1, passes: passes.length, sample: used, samples: Math.min(request.maxSamples, request.samples.count) };
         if (used >= request.maxSamples) break; // stop before decoding a sample that would not be used
+        throwIfAborted(request.signal); // the consumer may have cancelled while handling the event
       }
     } finally {
       await session.release();

@@ -13,20 +13,40 @@ const imagenetStd: [number, number, number] = [0.229, 0.224, 0.225];
 export const clsPreprocess: ImageTensorOptions = { height: 48, width: 192, mean: half, std: half, scale: 1 / 255 };
 export const detPreprocess = (size: number): ImageTensorOptions => ({ height: size, width: size, mean: imagenetMean, std: imagenetStd, scale: 1 / 255 });
 
-/** `count` real images (cycling through test-data/images), fed as input `x`. Tracks decodes in flight. */
-export function imageSampleSet(count: number, preprocess: ImageTensorOptions, opts: { rotate180?: boolean } = {}): SampleSet & { decoded: number } {
+/** Which test images (indices into the sorted test-data/images list) and in which orientations. */
+export interface ImageSelection {
+  images: readonly number[];
+  /** 0 = as is, 180 = rotated by 180° (the classifier's other class). */
+  rotations?: readonly (0 | 180)[];
+}
+
+/** Rotates an NCHW [1, 3, H, W] tensor by 180° plane by plane. */
+function rotate180(data: Float32Array, planeSize: number): void {
+  for (let offset = 0; offset < data.length; offset += planeSize) data.subarray(offset, offset + planeSize).reverse();
+}
+
+/**
+ * Real images as samples of input `x`, decoded again on every iteration (like the real calibration
+ * sets). `decoded` counts decodes, so tests can check how far a run iterated.
+ */
+export function imageSampleSet(selection: ImageSelection | number, preprocess: ImageTensorOptions): SampleSet & { decoded: number } {
   const paths = testImagePaths();
-  if (paths.length === 0) throw new Error('no test images in test-data/images');
+  const sel: ImageSelection = typeof selection === 'number' ? { images: Array.from({ length: selection }, (_, i) => i % paths.length) } : selection;
+  const rotations = sel.rotations ?? [0];
+  if (sel.images.some((i) => i >= paths.length)) throw new Error(`test-data/images has ${paths.length} images; selection asks for index ${Math.max(...sel.images)}`);
   const set = {
-    count,
+    count: sel.images.length * rotations.length,
     decoded: 0,
     async *samples(): AsyncIterable<Sample> {
-      for (let i = 0; i < count; i++) {
-        const path = paths[i % paths.length];
-        const t = await loadImageTensor(path, preprocess);
-        if (opts.rotate180) t.data.reverse(); // per channel plane reversal = 180° rotation (planes are contiguous; reversing all also swaps R and B)
-        set.decoded++;
-        yield { name: path.split('/').pop() ?? path, feeds: { x: { type: 'float32', data: t.data, dims: [...t.dims] } } };
+      for (const rotation of rotations) {
+        for (const index of sel.images) {
+          const path = paths[index];
+          const t = await loadImageTensor(path, preprocess);
+          if (rotation === 180) rotate180(t.data, preprocess.height * preprocess.width);
+          set.decoded++;
+          const name = `${path.split('/').pop() ?? path}${rotation === 180 ? '@180' : ''}`;
+          yield { name, feeds: { x: { type: 'float32', data: t.data, dims: [...t.dims] } } };
+        }
       }
     },
   };
