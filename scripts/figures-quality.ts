@@ -18,6 +18,7 @@ import sharp from 'sharp';
 import { createCpuBackend } from '../src/core/backend/cpu/index.ts';
 import { resolvePreprocess, type ModelInputInfo } from '../src/core/calibration/inputs/index.ts';
 import { evaluateModels, type EvaluationTask } from '../src/core/evaluation/index.ts';
+import { findLayers } from '../src/core/graph/layers/index.ts';
 import { describeModel } from '../src/core/graph/modelFacts.ts';
 import { decodeModel } from '../src/core/onnx/index.ts';
 import { quantizeModel } from '../src/core/pipeline/index.ts';
@@ -54,6 +55,8 @@ interface Row {
   model: PpocrModelName;
   bits: number;
   method: Method;
+  /** A variant of the default policy, e.g. depthwise layers kept at 8 bits. */
+  variant?: string;
   layers: number;
   atOrBelowRtn: number;
   meanRatio: number;
@@ -71,38 +74,43 @@ async function runConfigs(model: PpocrModelName, calibration: SampleSet, evalSet
   const bytes = new Uint8Array(readFileSync(ppocrModelPath(model)));
   const backend = gramCachingBackend(createCpuBackend());
   const rows: Row[] = [];
-  for (const bits of bitsList) {
-    for (const method of methods) {
-      backend.startRun();
-      let done: Extract<ProgressEvent, { type: 'done' }> | undefined;
-      for await (const event of quantizeModel({ bytes }, calibration, { method, bits, seed }, { backend, engine })) {
-        if (event.type === 'done') done = event;
-      }
-      if (!done) throw new Error('quantizeModel ended without a done event');
-      const started = performance.now();
-      const evaluation = await evaluateModels(done.normalizedModel, done.quantizedModel, evalSet, engine, { task });
-      const timings = { ...done.report.timings, evaluate: (performance.now() - started) / 1000 };
-      const quantized = done.report.layers.filter((layer) => layer.bits !== 'float');
-      const ratios = quantized.map((layer) => (layer.rtnRelError > 0 ? layer.relError / layer.rtnRelError : 1));
-      const row: Row = {
-        model, bits, method,
-        layers: quantized.length,
-        atOrBelowRtn: quantized.filter((layer) => layer.relError <= layer.rtnRelError).length,
-        meanRatio: ratios.reduce((a, b) => a + b, 0) / ratios.length,
-        outputSqnrDb: evaluation.outputs[0].sqnrDb,
-        cosine: evaluation.outputs[0].cosine,
-        iou: evaluation.detector?.iou,
-        top1Agreement: evaluation.classifier?.top1Agreement,
-        floatAccuracy: evaluation.classifier?.floatAccuracy,
-        quantAccuracy: evaluation.classifier?.quantAccuracy,
-        evalSamples: evaluation.samples,
-        timings,
-      };
-      rows.push(row);
-      log(`${model} W${bits} ${method}: ratio ${row.meanRatio.toFixed(3)}, ${row.atOrBelowRtn}/${row.layers} ≤ RTN, SQNR ${row.outputSqnrDb.toFixed(1)} dB` +
-        `${row.iou !== undefined ? `, IoU ${row.iou.toFixed(3)}` : ''}${row.top1Agreement !== undefined ? `, top-1 agree ${(100 * row.top1Agreement).toFixed(1)} %` : ''}` +
-        `; ${Object.entries(timings).map(([k, v]) => `${k} ${v!.toFixed(1)}`).join(' ')} s`);
+  // The extra row: depthwise layers (a handful of weights per output channel, the least
+  // forgiving at low bits) kept at 8 bits, everything else as configured.
+  const depthwise = findLayers(decodeModel(bytes)).layers.filter((layer) => layer.depthwise).map((layer) => layer.name);
+  const overrides = Object.fromEntries(depthwise.map((name) => [name, { bits: 8 }]));
+  const configs: { bits: number; method: Method; variant?: string }[] = bitsList.flatMap((bits) => methods.map((method) => ({ bits, method })));
+  if (bitsList.includes(4) && depthwise.length > 0) configs.push({ bits: 4, method: 'comq', variant: 'dw 8-bit' });
+  for (const { bits, method, variant } of configs) {
+    backend.startRun();
+    let done: Extract<ProgressEvent, { type: 'done' }> | undefined;
+    const options = { method, bits, seed, ...(variant ? { overrides } : {}) };
+    for await (const event of quantizeModel({ bytes }, calibration, options, { backend, engine })) {
+      if (event.type === 'done') done = event;
     }
+    if (!done) throw new Error('quantizeModel ended without a done event');
+    const started = performance.now();
+    const evaluation = await evaluateModels(done.normalizedModel, done.quantizedModel, evalSet, engine, { task });
+    const timings = { ...done.report.timings, evaluate: (performance.now() - started) / 1000 };
+    const quantized = done.report.layers.filter((layer) => layer.bits !== 'float');
+    const ratios = quantized.map((layer) => (layer.rtnRelError > 0 ? layer.relError / layer.rtnRelError : 1));
+    const row: Row = {
+      model, bits, method, variant,
+      layers: quantized.length,
+      atOrBelowRtn: quantized.filter((layer) => layer.relError <= layer.rtnRelError).length,
+      meanRatio: ratios.reduce((a, b) => a + b, 0) / ratios.length,
+      outputSqnrDb: evaluation.outputs[0].sqnrDb,
+      cosine: evaluation.outputs[0].cosine,
+      iou: evaluation.detector?.iou,
+      top1Agreement: evaluation.classifier?.top1Agreement,
+      floatAccuracy: evaluation.classifier?.floatAccuracy,
+      quantAccuracy: evaluation.classifier?.quantAccuracy,
+      evalSamples: evaluation.samples,
+      timings,
+    };
+    rows.push(row);
+    log(`${model} W${bits} ${method}${variant ? ` (${variant})` : ''}: ratio ${row.meanRatio.toFixed(3)}, ${row.atOrBelowRtn}/${row.layers} ≤ RTN, SQNR ${row.outputSqnrDb.toFixed(1)} dB` +
+      `${row.iou !== undefined ? `, IoU ${row.iou.toFixed(3)}` : ''}${row.top1Agreement !== undefined ? `, top-1 agree ${(100 * row.top1Agreement).toFixed(1)} %` : ''}` +
+      `; ${Object.entries(timings).map(([k, v]) => `${k} ${v!.toFixed(1)}`).join(' ')} s`);
   }
   await backend.dispose();
   return rows;
@@ -168,7 +176,7 @@ function markdown(rows: Row[], memory: { images: number; maxRssMiB: number }[]):
     lines.push(`|---|---|---|---|---|${det ? '---|' : ''}${cls ? '---|---|---|' : ''}---|---|---|---|`);
     const firstGram = mine[0].timings.gram;
     for (const row of mine) {
-      lines.push(`| W${row.bits} | ${row.method} | ${f(row.meanRatio, 3)} | ${row.atOrBelowRtn}/${row.layers} | ${f(row.outputSqnrDb)} |` +
+      lines.push(`| W${row.bits} | ${row.method}${row.variant ? ` (${row.variant})` : ''} | ${f(row.meanRatio, 3)} | ${row.atOrBelowRtn}/${row.layers} | ${f(row.outputSqnrDb)} |` +
         `${det ? ` ${f(row.iou, 3)} |` : ''}${cls ? ` ${pct(row.top1Agreement)} | ${pct(row.floatAccuracy)} | ${pct(row.quantAccuracy)} |` : ''}` +
         ` ${f(row.timings.capture)} | ${row === mine[0] ? f(firstGram) : `(${f(firstGram)})`} | ${f(row.timings.solve)} | ${f(row.timings.evaluate)} |`);
     }
