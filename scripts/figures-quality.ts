@@ -80,11 +80,15 @@ async function runConfigs(model: PpocrModelName, calibration: SampleSet, evalSet
   const overrides = Object.fromEntries(depthwise.map((name) => [name, { bits: 8 }]));
   const configs: { bits: number; method: Method; variant?: string }[] = bitsList.flatMap((bits) => methods.map((method) => ({ bits, method })));
   if (bitsList.includes(4) && depthwise.length > 0) configs.push({ bits: 4, method: 'comq', variant: 'dw 8-bit' });
+  // Sequential capture changes every Gram after the first layer: no replay, so only where it is cheap.
+  if (bitsList.includes(4) && model === 'cls') configs.push({ bits: 4, method: 'comq', variant: 'sequential' });
+  const plainBackend = createCpuBackend();
   for (const { bits, method, variant } of configs) {
-    backend.startRun();
+    const sequential = variant === 'sequential';
+    if (!sequential) backend.startRun();
     let done: Extract<ProgressEvent, { type: 'done' }> | undefined;
-    const options = { method, bits, seed, ...(variant ? { overrides } : {}) };
-    for await (const event of quantizeModel({ bytes }, calibration, options, { backend, engine })) {
+    const options = { method, bits, seed, ...(variant === 'dw 8-bit' ? { overrides } : {}), ...(sequential ? { mode: 'sequential' as const } : {}) };
+    for await (const event of quantizeModel({ bytes }, calibration, options, { backend: sequential ? plainBackend : backend, engine })) {
       if (event.type === 'done') done = event;
     }
     if (!done) throw new Error('quantizeModel ended without a done event');
@@ -113,6 +117,7 @@ async function runConfigs(model: PpocrModelName, calibration: SampleSet, evalSet
       `; ${Object.entries(timings).map(([k, v]) => `${k} ${v!.toFixed(1)}`).join(' ')} s`);
   }
   await backend.dispose();
+  await plainBackend.dispose();
   return rows;
 }
 
