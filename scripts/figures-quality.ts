@@ -6,6 +6,7 @@
  *
  *   npx tsx scripts/figures-quality.ts [--quick] [--json OUT.json] [--rec] [--no-memory]
  *       [--data DIR] [--calib N] [--det-size S] [--bits 8,4,3,2] [--methods rtn,gptq,comq,gptq+comq]
+ *       [--models cls,det,rec]
  *
  * Float-input mode: every run on a model shares one Gram per layer (figures-gramCache.ts), so the
  * gram time is that of the first run; capture, solve, write and evaluate are per run.
@@ -43,6 +44,7 @@ const calibCount = Number(value('--calib', quick ? '8' : '32'));
 const detSize = Number(value('--det-size', quick ? '160' : '320'));
 const bitsList = value('--bits', quick ? '8,4' : '8,4,3,2').split(',').map(Number);
 const methods = value('--methods', quick ? 'rtn,comq' : 'rtn,gptq,comq,gptq+comq').split(',') as Method[];
+const models = value('--models', 'cls,det').split(',');
 const seed = 0;
 const engine = createNodeInferenceEngine();
 const log = (text: string) => process.stderr.write(`${text}\n`);
@@ -216,9 +218,9 @@ async function main(): Promise<void> {
     return imageDirSampleSet(dataDir, input.name, spec, { recursive: true, only: names });
   };
   const clsInput = inputOf(new Uint8Array(readFileSync(ppocrModelPath('cls'))));
-  rows.push(...(await runConfigs('cls', await setFor('cls', split.calibration), cropSampleSet(crops, clsInput), 'classifier')));
-  rows.push(...(await runConfigs('det', await setFor('det', split.calibration), await setFor('det', split.heldOut), 'detector')));
-  if (flag('--rec')) {
+  if (models.includes('cls')) rows.push(...(await runConfigs('cls', await setFor('cls', split.calibration), cropSampleSet(crops, clsInput), 'classifier')));
+  if (models.includes('det')) rows.push(...(await runConfigs('det', await setFor('det', split.calibration), await setFor('det', split.heldOut), 'detector')));
+  if (flag('--rec') || models.includes('rec')) {
     const recInput = inputOf(new Uint8Array(readFileSync(ppocrModelPath('rec'))));
     const upright = crops.filter((crop) => crop.label === 0);
     const recSet = cropSampleSet(upright, recInput, 'ppocr-rec');
