@@ -92,6 +92,10 @@ describe('quantizeModel on the PP-OCR classifier', () => {
     expect(sweeps).toHaveLength(2 * w4.done.report.layers.length);
     const captures = w4.events.filter((e) => e.type === 'capture');
     expect(captures).toHaveLength(8);
+    // layer-start announces the same RTN baseline the finished layer reports.
+    const starts = w4.events.filter((e): e is Extract<ProgressEvent, { type: 'layer-start' }> => e.type === 'layer-start');
+    expect(starts).toHaveLength(w4.done.report.layers.length);
+    starts.forEach((start, i) => expect(start.rtnRelError).toBeCloseTo(w4.done.report.layers[i].rtnRelError, 12));
   });
 
   it('W4: the written model carries exactly the dequantized weights, on a b-bit grid per row', () => {

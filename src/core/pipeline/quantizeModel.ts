@@ -154,9 +154,10 @@ export async function* quantizeModel(
       cancel();
       const layerStart = performance.now();
       const rows = weightToGroupRows(layer, readLayerWeight(normalized, layer));
-      yield { type: 'layer-start', layer: layer.name, index: done, count: toQuantize.length, rtnRelError: rtnRelativeError(rows, gram.grams, grid) };
       let solution;
       try {
+        const rtnRelError = await rtnRelativeError(backend, rows, gram.grams, grid);
+        yield { type: 'layer-start', layer: layer.name, index: done, count: toQuantize.length, rtnRelError };
         solution = await solveLayerGroups(backend, rows, gram.grams, grid, options, cancel);
       } catch (e) {
         if ((e as Error).name === 'AbortError') throw e;

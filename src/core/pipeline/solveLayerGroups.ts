@@ -4,9 +4,7 @@
  * (docs/algorithms.md: relative error, comparable across layers).
  */
 import type { Backend } from '../backend/backend.ts';
-import { computeGrids } from '../quant/grid.ts';
 import { weightEnergy } from '../quant/objective.ts';
-import { rtnObjective } from '../quant/rtn.ts';
 import { defaultSolveOptions, type GridSpec, type QuantResult } from '../quant/types.ts';
 import type { GroupedRows } from './layerProblems.ts';
 import type { QuantizeOptions } from './types.ts';
@@ -23,15 +21,28 @@ function ratio(objective: number, energy: number): number {
   return energy > 0 ? objective / energy : 0;
 }
 
-/** RTN error relative to the layer's energy, computed before solving (for the 'layer-start' event). */
-export function rtnRelativeError(rows: GroupedRows, grams: readonly Float64Array[], grid: GridSpec): number {
+/**
+ * tr(W G Wᵀ) of one group, recovered from the backend's own objective and relError when possible:
+ * computing it here would be O(rows·cols²) work on this thread, which a GPU backend exists to avoid.
+ */
+function groupEnergy(result: QuantResult, rows: GroupedRows, weight: Float32Array, gram: Float64Array): number {
+  if (result.relError > 0 && Number.isFinite(result.relError)) return result.objective / result.relError;
+  return weightEnergy(weight, gram, rows.rows, rows.cols);
+}
+
+/**
+ * RTN error relative to the layer's energy, before solving (for the 'layer-start' event). Asked of
+ * the backend (method 'rtn'), so a GPU backend does the O(rows·cols²) objective work, not this thread.
+ */
+export async function rtnRelativeError(backend: Backend, rows: GroupedRows, grams: readonly Float64Array[], grid: GridSpec): Promise<number> {
   let objective = 0;
   let energy = 0;
-  rows.groups.forEach((weight, g) => {
-    const problem = { weight, rows: rows.rows, cols: rows.cols, gram: grams[g] };
-    objective += rtnObjective(problem, computeGrids(weight, rows.rows, rows.cols, grid));
-    energy += weightEnergy(weight, grams[g], rows.rows, rows.cols);
-  });
+  for (let g = 0; g < rows.groups.length; g++) {
+    const weight = rows.groups[g];
+    const result = await backend.solve({ weight, rows: rows.rows, cols: rows.cols, gram: grams[g] }, { ...defaultSolveOptions, method: 'rtn', grid });
+    objective += result.objective;
+    energy += groupEnergy(result, rows, weight, grams[g]);
+  }
   return ratio(objective, energy);
 }
 
@@ -51,7 +62,6 @@ export async function solveLayerGroups(
   for (let g = 0; g < rows.groups.length; g++) {
     checkCancel();
     const weight = rows.groups[g];
-    const groupEnergy = weightEnergy(weight, grams[g], rows.rows, rows.cols);
     const result = await backend.solve(
       { weight, rows: rows.rows, cols: rows.cols, gram: grams[g] },
       {
@@ -67,9 +77,10 @@ export async function solveLayerGroups(
       },
     );
     results.push(result);
-    energy += groupEnergy;
-    rtn += result.rtnRelError * groupEnergy;
-    objective += result.relError * groupEnergy;
+    const e = groupEnergy(result, rows, weight, grams[g]);
+    energy += e;
+    rtn += result.rtnRelError * e;
+    objective += result.objective;
   }
   return {
     results,
