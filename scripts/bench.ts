@@ -10,12 +10,11 @@
  * and Gram cost is linear in N). The "rows measured" columns say what actually ran.
  * Not a test: nothing here asserts a speed.
  */
+import type { Backend } from '../src/core/backend/backend.ts';
+import { createCpuBackend } from '../src/core/backend/cpu/cpuBackend.ts';
 import { createCpuGramAccumulator } from '../src/core/backend/cpu/gramAccumulator.ts';
 import { createNodeGpu } from '../src/core/backend/webgpu/node/nodeGpu.ts';
 import { createWebGpuBackend, type WebGpuBackend } from '../src/core/backend/webgpu/webgpuBackend.ts';
-import { comqOrder, comqStateFromWeights, comqSweep, gramAsFloat64 } from '../src/core/quant/comq.ts';
-import { computeGrids } from '../src/core/quant/grid.ts';
-import { solveGptq } from '../src/core/quant/gptq.ts';
 import { createRandom } from '../src/core/quant/random.ts';
 import { defaultSolveOptions, type LayerProblem } from '../src/core/quant/types.ts';
 import { runNumpy } from './bench-numpy.ts';
@@ -44,22 +43,12 @@ function rowsFor(budget: number, costPerRow: number, min: number, max: number): 
   return Math.max(min, Math.min(max, Math.floor(budget / costPerRow)));
 }
 
-/** A layer problem whose Gram comes from correlated-free Gaussian inputs (2m samples). */
-function layer(rows: number, cols: number, seed: number): LayerProblem {
-  const samples = 2 * cols;
-  const x = gaussian(samples * cols, seed);
-  const acc = createCpuGramAccumulator({ kind: 'dense', cols });
-  void acc.add(x, [samples, cols]);
-  return { weight: gaussian(rows * cols, seed + 1), rows, cols, gram: new Float32Array(cols * cols) };
-}
-
+/** A layer problem whose Gram comes from Gaussian inputs (2m samples). */
 async function problemFor(rows: number, cols: number, seed: number): Promise<LayerProblem> {
-  const p = layer(rows, cols, seed);
   const samples = 2 * cols;
   const acc = createCpuGramAccumulator({ kind: 'dense', cols });
   await acc.add(gaussian(samples * cols, seed), [samples, cols]);
-  p.gram = Float32Array.from((await acc.finish())[0]);
-  return p;
+  return { weight: gaussian(rows * cols, seed + 1), rows, cols, gram: Float32Array.from((await acc.finish())[0]) };
 }
 
 async function time(work: () => Promise<unknown> | unknown): Promise<number> {
@@ -96,22 +85,16 @@ async function gramRate(make: () => { add(x: Float32Array, s: number[]): Promise
   return rate(rows, cols, seconds);
 }
 
-async function cpuComqSweep(rows: number, cols: number): Promise<Scaled> {
+/**
+ * One COMQ sweep from full precision (every coordinate moves onto the grid, the costliest sweep),
+ * timed between the solver's onSweep(0) (after the RTN baseline) and onSweep(1) callbacks, the
+ * same way on both backends; scaled from the rows run to n = LAYER_ROWS.
+ */
+async function firstSweep(backend: Backend, rows: number, cols: number): Promise<Scaled> {
   const problem = await problemFor(rows, cols, 7);
-  const grids = computeGrids(problem.weight, rows, cols, defaultSolveOptions.grid);
-  const order = comqOrder(problem, 'greedy');
-  const state = comqStateFromWeights(problem, grids);
-  const gram64 = gramAsFloat64(problem.gram);
-  const seconds = await time(() => comqSweep(state, problem, gram64, order));
-  return { seconds: (seconds * LAYER_ROWS) / rows, rowsMeasured: rows };
-}
-
-/** WebGPU COMQ per sweep: (time with 3 sweeps − time with 1 sweep) / 2 removes the fixed passes. */
-async function gpuComqSweep(backend: WebGpuBackend, rows: number, cols: number): Promise<Scaled> {
-  const problem = await problemFor(rows, cols, 7);
-  const one = await time(() => backend.solve(problem, { ...defaultSolveOptions, sweeps: 1 }));
-  const three = await time(() => backend.solve(problem, { ...defaultSolveOptions, sweeps: 3 }));
-  return { seconds: (Math.max(0, three - one) / 2) * (LAYER_ROWS / rows), rowsMeasured: rows };
+  const marks: number[] = [];
+  await backend.solve(problem, { ...defaultSolveOptions, sweeps: 1, onSweep: () => marks.push(performance.now()) });
+  return { seconds: ((marks[1] - marks[0]) / 1000) * (LAYER_ROWS / rows), rowsMeasured: rows };
 }
 
 async function main(): Promise<void> {
@@ -124,6 +107,7 @@ async function main(): Promise<void> {
     adapterNote = `no WebGPU adapter (${(error as Error).message.split('.')[0]})`;
   }
   const software = backend?.probe.isSoftware ?? true;
+  const cpu = createCpuBackend();
   const gpuBudget = software ? (quick ? 1e8 : 6e8) : 2e10;
   const cpuBudget = quick ? 2e8 : 1.5e9;
   log(`COMQ Studio benchmark${quick ? ' (--quick)' : ''}: CPU path = JavaScript (Float64), ${adapterNote}`);
@@ -138,8 +122,8 @@ async function main(): Promise<void> {
     const cpuGram = await gramRate(() => createCpuGramAccumulator({ kind: 'dense', cols }), rowsFor(cpuBudget, 2 * cols * cols, 256, FULL_ROWS), cols, 3);
     const gpuGram = backend ? await gramRate(() => backend!.createGramAccumulator({ kind: 'dense', cols }), rowsFor(gpuBudget, 2 * cols * cols, 256, FULL_ROWS), cols, 3) : null;
     const np = numpy?.gram.find((g) => g.cols === cols);
-    const cpuComq = await cpuComqSweep(rowsFor(cpuBudget / 4, cols * cols, 4, LAYER_ROWS), cols);
-    const gpuComq = backend ? await gpuComqSweep(backend, rowsFor(gpuBudget / 8, cols * cols, 64, LAYER_ROWS), cols) : null;
+    const cpuComq = await firstSweep(cpu, rowsFor(cpuBudget / 4, cols * cols, 4, LAYER_ROWS), cols);
+    const gpuComq = backend ? await firstSweep(backend, rowsFor(gpuBudget / 4, cols * cols, 64, LAYER_ROWS), cols) : null;
     const npComq = numpy?.comq.find((c) => c.cols === cols);
     let gptq: Row['gptqSeconds'] = null;
     if (cols <= gptqColsLimit) {
@@ -147,7 +131,7 @@ async function main(): Promise<void> {
       const problem = await problemFor(rows, cols, 11);
       const options = { ...defaultSolveOptions, method: 'gptq' as const };
       gptq = {
-        cpu: { seconds: await time(() => solveGptq(problem, options)), rowsMeasured: rows },
+        cpu: { seconds: await time(() => cpu.solve(problem, options)), rowsMeasured: rows },
         webgpu: backend ? { seconds: await time(() => backend!.solve(problem, options)), rowsMeasured: rows } : null,
       };
     }

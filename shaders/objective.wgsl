@@ -25,13 +25,6 @@ struct ObjectiveParams {
 @group(0) @binding(3) var<storage, read_write> rowObjective: array<f32>;
 @group(0) @binding(4) var<uniform> params: ObjectiveParams;
 
-fn diff(rowBase: u32, col: u32) -> f32 {
-  if (params.useQuant == 1u) {
-    return weight[rowBase + col] - quant[rowBase + col];
-  }
-  return weight[rowBase + col];
-}
-
 @compute @workgroup_size(WG, 1, 1)
 fn main(
   @builtin(workgroup_id) wid: vec3<u32>,
@@ -42,16 +35,19 @@ fn main(
   if (row >= params.rows) {
     return;
   }
-  let rowBase = row * params.cols;
+  let cols = params.cols;
+  let rowBase = row * cols;
+  // quantScale = 0 turns d = w − ŵ into d = w without a branch in the inner loop.
+  let quantScale = select(0.0, 1.0, params.useQuant == 1u);
   var total = 0.0;
   var segment = 0.0;
-  for (var a = 0u; a < params.cols; a = a + 1u) {
-    let da = diff(rowBase, a);
+  for (var a = 0u; a < cols; a = a + 1u) {
+    let da = weight[rowBase + a] - quantScale * quant[rowBase + a];
     if (da != 0.0) {
       var gd = 0.0;
-      let gramRow = a * params.cols;
-      for (var b = 0u; b < params.cols; b = b + 1u) {
-        gd = gd + gram[gramRow + b] * diff(rowBase, b);
+      let gramRow = a * cols;
+      for (var b = 0u; b < cols; b = b + 1u) {
+        gd = gd + gram[gramRow + b] * (weight[rowBase + b] - quantScale * quant[rowBase + b]);
       }
       segment = segment + da * gd;
     }

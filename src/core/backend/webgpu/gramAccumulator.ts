@@ -125,11 +125,14 @@ export class WebGpuGramAccumulator implements GramAccumulator {
           const params: GramParams = {
             rowBegin: begin, rowEnd: end, cols, mode: 0, oldWeight: this.seen / after, newWeight: 1 / after,
             useRowList: rowList ? 1 : 0, channelsPerGroup: 0, height: 0, width: 0, kernelH: 1, kernelW: 1, strideH: 1, strideW: 1,
-            padTop: 0, padLeft: 0, dilationH: 1, dilationW: 1, outH: 1, outW: 1, inChannels: 0, ...geometry,
+            padTop: 0, padLeft: 0, dilationH: 1, dilationW: 1, outH: 1, outW: 1, inChannels: 0,
+            vectorLoads: geometry.mode === 0 && cols % 4 === 0 ? 1 : 0, ...geometry,
           };
           const uniform = this.mem.uniform('gram params', packUniform(gramParamsLayout, params));
           const group = this.ctx.kernels.bindGroup('gram', [inputBuffer, rowListBuffer, this.gram, uniform]);
-          encodeDispatch(encoder, this.ctx.kernels.pipeline('gram'), group, [Math.ceil(blocks / tileX), Math.ceil(blocks / tileY), this.groups]);
+          // The branch-free aligned dense entry point where it applies; `main` handles every case.
+          const entry = !rowList && params.vectorLoads === 1 ? 'denseAligned' : 'main';
+          encodeDispatch(encoder, this.ctx.kernels.pipeline('gram', entry), group, [Math.ceil(blocks / tileX), Math.ceil(blocks / tileY), this.groups]);
           this.seen = after;
         }
         device.queue.submit([encoder.finish()]);

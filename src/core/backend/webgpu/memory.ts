@@ -10,10 +10,13 @@ export class GpuMemory {
 
   constructor(readonly device: GPUDevice) {}
 
-  /** A storage buffer holding `data` (or zeroed `byteLength` bytes), padded to 4-byte multiples. */
+  /**
+   * A storage buffer holding `data` (or zeroed `byteLength` bytes), padded with zeros to a 16-byte
+   * multiple so kernels may read it as vec4 words.
+   */
   storage(label: string, data: ArrayBufferView | number): GPUBuffer {
     const byteLength = typeof data === 'number' ? data : data.byteLength;
-    const size = Math.max(16, Math.ceil(byteLength / 4) * 4);
+    const size = Math.max(16, Math.ceil(byteLength / 16) * 16);
     const buffer = this.device.createBuffer({ label, size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, mappedAtCreation: typeof data !== 'number' });
     this.owned.add(buffer);
     if (typeof data !== 'number') {

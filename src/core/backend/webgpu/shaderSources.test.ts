@@ -66,7 +66,7 @@ describe('WGSL sources and their TypeScript mirrors', () => {
     expect(Array.from(new Uint32Array(bytes))).toEqual([3, 70000, 1, 0]);
     const gram = new DataView(packUniform(gramParamsLayout, {
       rowBegin: 0, rowEnd: 1, cols: 2, mode: 1, oldWeight: 0.25, newWeight: 0.75, useRowList: 0, channelsPerGroup: 1, height: 1, width: 1,
-      kernelH: 1, kernelW: 1, strideH: 1, strideW: 1, padTop: 0, padLeft: 0, dilationH: 1, dilationW: 1, outH: 1, outW: 1, inChannels: 1,
+      kernelH: 1, kernelW: 1, strideH: 1, strideW: 1, padTop: 0, padLeft: 0, dilationH: 1, dilationW: 1, outH: 1, outW: 1, inChannels: 1, vectorLoads: 0,
     }));
     expect(gram.byteLength).toBe(96);
     expect(gram.getFloat32(16, true)).toBe(0.25);

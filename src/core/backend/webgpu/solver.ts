@@ -118,7 +118,7 @@ export async function solveOnGpu(ctx: GpuContext, problem: LayerProblem, options
       }
     }
     if (options.method === 'rtn' || options.method === 'gptq') {
-      const objective = await objectiveNow('objective', true);
+      const objective = options.method === 'rtn' ? rtnObjective : await objectiveNow('objective', true);
       options.onSweep?.(0, objective);
       return await finish(mem, chunks, grids, false, objectivePerSweep, objective, energy, options.method === 'rtn' ? relativeError(objective, energy) : rtnRelError);
     }

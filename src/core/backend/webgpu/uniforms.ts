@@ -14,7 +14,7 @@ export const gramParamsLayout = [
   ['height', 'u32'], ['width', 'u32'], ['kernelH', 'u32'], ['kernelW', 'u32'],
   ['strideH', 'u32'], ['strideW', 'u32'], ['padTop', 'u32'], ['padLeft', 'u32'],
   ['dilationH', 'u32'], ['dilationW', 'u32'], ['outH', 'u32'], ['outW', 'u32'],
-  ['inChannels', 'u32'], ['_pad0', 'u32'], ['_pad1', 'u32'], ['_pad2', 'u32'],
+  ['inChannels', 'u32'], ['vectorLoads', 'u32'], ['_pad1', 'u32'], ['_pad2', 'u32'],
 ] as const satisfies UniformLayout;
 
 export const comqParamsLayout = [
