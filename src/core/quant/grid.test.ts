@@ -18,15 +18,52 @@ describe('computeGrids', () => {
     expect(grids.codeMin[0]).toBe(-1);
     expect(grids.codeMax[0]).toBe(2);
     expect(grids.zeroPoint[0]).toBe(1);
-    // Row 1 does not straddle 0: s = round(0.1/0.1) = 1 and the zero point is −1 (documented).
-    expect(grids.scale[1]).toBeCloseTo(0.1, 7);
-    expect(grids.codeMin[1]).toBe(1);
-    expect(grids.codeMax[1]).toBe(4);
+    // Row 1 does not straddle 0: the range widens to [0, 0.4], δ = 0.4/3, s = 0 (zero point 0).
+    expect(grids.scale[1]).toBeCloseTo(0.4 / 3, 7);
+    expect(grids.codeMin[1]).toBe(0);
+    expect(grids.codeMax[1]).toBe(3);
+    expect(grids.zeroPoint[1]).toBe(0);
     // Min and max are on the grid: RTN reproduces them exactly.
     const values = dequantize(rtnCodes(weight, grids), grids);
     expect(values[0]).toBeCloseTo(-1, 6);
     expect(values[2]).toBeCloseTo(2, 6);
     expect(values[7]).toBeCloseTo(0.4, 6);
+  });
+
+  it('one-signed rows widen to include 0, so the zero point fits the unsigned container', () => {
+    // Row 0 all positive, row 1 all negative, row 2 straddles 0 (the published grid, unchanged).
+    const weight = new Float32Array([3, 5, 4, 6, /* */ -7, -2, -3, -5, /* */ -1, 0.5, 2, 0.25]);
+    for (const bits of [1, 2, 3, 4, 8]) {
+      const levels = 2 ** bits - 1;
+      const grids = computeGrids(weight, 3, 4, { bits, kind: 'asymmetric', clip: 1 });
+      for (let r = 0; r < 3; r++) {
+        expect(grids.zeroPoint[r]).toBeGreaterThanOrEqual(0);
+        expect(grids.zeroPoint[r]).toBeLessThanOrEqual(levels);
+        expect(grids.codeMax[r] - grids.codeMin[r]).toBe(levels);
+      }
+      // δ from [0, 6] and [−7, 0]: the far end is the last code, 0 is the code at the zero point.
+      expect(grids.scale[0]).toBeCloseTo(6 / levels, 9);
+      expect(grids.codeMin[0]).toBe(0);
+      expect(grids.scale[1]).toBeCloseTo(7 / levels, 9);
+      expect(grids.codeMin[1]).toBe(-levels);
+      expect(grids.codeMax[1]).toBe(0);
+      // Straddling rows keep δ = (max − min)/(2ᵇ − 1), s = round(min/δ).
+      expect(grids.scale[2]).toBeCloseTo(3 / levels, 9);
+      expect(grids.codeMin[2]).toBe(Math.round(-1 / (3 / levels)) + 0); // + 0: −0 → 0
+      // Every weight is reachable: RTN error at most half a step (nothing clamped off the range).
+      const values = dequantize(rtnCodes(weight, grids), grids);
+      for (let p = 0; p < weight.length; p++) {
+        expect(Math.abs(values[p] - weight[p])).toBeLessThanOrEqual(grids.scale[Math.floor(p / 4)] / 2 + 1e-6);
+      }
+    }
+  });
+
+  it('blocked one-signed blocks widen per block (zero point per block in range)', () => {
+    const weight = new Float32Array([0.5, 0.7, /* */ -0.2, -0.9, /* */ -0.1, 0.3]);
+    const grids = computeGrids(weight, 1, 6, { bits: 4, kind: 'asymmetric', clip: 1, blockSize: 2 });
+    expect(Array.from(grids.codeMin)).toEqual([0, -15, Math.round(-0.1 / (0.4 / 15))]);
+    expect(grids.scale[0]).toBeCloseTo(0.7 / 15, 7);
+    expect(grids.scale[1]).toBeCloseTo(0.9 / 15, 7);
   });
 
   it('clip shrinks the step after the code range is fixed', () => {
@@ -55,9 +92,10 @@ describe('computeGrids', () => {
     const grids = computeGrids(weight, 1, cols, { bits: 4, kind: 'asymmetric', clip: 1, blockSize: 4 });
     expect(grids.blockSize).toBe(4);
     expect(grids.blocksPerRow).toBe(3);
+    // All three blocks are one-signed, so each widens to include 0: [0, 0.03], [0, 70], [−9, 0].
     expect(grids.scale[0]).toBeCloseTo(0.03 / 15, 9);
-    expect(grids.scale[1]).toBeCloseTo(30 / 15, 6);
-    expect(grids.scale[2]).toBeCloseTo(1 / 15, 6); // block [−8, −9]
+    expect(grids.scale[1]).toBeCloseTo(70 / 15, 6);
+    expect(grids.scale[2]).toBeCloseTo(9 / 15, 6);
     const values = dequantize(rtnCodes(weight, grids), grids);
     // Each block keeps its own resolution: the tiny first block is not wiped out by the big one.
     for (let c = 0; c < cols; c++) expect(Math.abs(values[c] - weight[c])).toBeLessThanOrEqual(grids.scale[Math.floor(c / 4)] / 2 + 1e-7);

@@ -9,9 +9,15 @@
  * Rounding is round-half-to-even everywhere, because WGSL `round()` is defined that way and the
  * GPU kernels are checked against this file.
  *
- * Note for the QDQ writer: the asymmetric zero point `−s` lies in `[0, 2ᵇ − 1]` only when the
- * block's range straddles 0 (min ≤ 0 ≤ max). A block of all-positive weights gets `s > 0` and a
- * negative zero point; that is the published grid, and the writer must widen or re-base it.
+ * Deviation from the spec formula (docs/algorithms.md, "The grid"), for deployability: the
+ * published grid puts the zero point `−s` inside `[0, 2ᵇ − 1]` only when the block's range straddles
+ * 0. A block of all-positive weights gets `s > 0` (a negative zero point), an all-negative one
+ * `s + 2ᵇ − 1 < 0` (a zero point above 2ᵇ − 1); neither fits the uint8/uint4 zero point of an ONNX
+ * DequantizeLinear. So the min–max range is first widened to include 0: `δ` comes from
+ * `[min(min, 0), max(max, 0)]`. Then `s = round(min'/δ) ∈ [−(2ᵇ − 1), 0]` always, the zero point
+ * `−s ∈ [0, 2ᵇ − 1]`, and the stored code `k − s` fits b unsigned bits. Blocks that straddle 0 (most
+ * rows of real weights) get exactly the published grid; one-signed blocks trade a little resolution
+ * for a grid every runtime can execute. Constant blocks keep their own exact grid (below).
  */
 import type { GridSpec, RowGrids } from './types.ts';
 
@@ -55,6 +61,9 @@ export function validateGridSpec(spec: GridSpec): void {
 
 /**
  * Per-(row, block) grids of `weight` (`rows × cols`, row-major).
+ *
+ * Every grid satisfies `codeMin ∈ [−(2ᵇ−1), 0]` and `codeMax = codeMin + 2ᵇ − 1` (asymmetric), so the
+ * zero point `−codeMin` is a valid unsigned b-bit value.
  *
  * Corner cases (no NaN, ever):
  * - all-zero block: scale 1, codes `[0, 2ᵇ−1]` (asymmetric) / symmetric range; 0 is exact;
@@ -103,9 +112,11 @@ export function computeGrids(weight: Float32Array | Float64Array, rows: number, 
         zeroPoint[g] = 0;
         continue;
       }
-      const delta = (hi - lo) / levels;
+      // Widen to include 0 (see the header): keeps the zero point inside [0, 2ᵇ − 1].
+      const low = Math.min(lo, 0);
+      const delta = hi > lo ? (Math.max(hi, 0) - low) / levels : 0;
       if (delta > 0) {
-        const s = roundHalfEven(lo / delta);
+        const s = Math.min(0, Math.max(-levels, roundHalfEven(low / delta)));
         scale[g] = spec.clip * delta;
         codeMin[g] = s;
         codeMax[g] = s + levels;
