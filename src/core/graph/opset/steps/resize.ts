@@ -1,0 +1,52 @@
+/**
+ * Upsample and Resize across their schema changes (ONNX Changelog):
+ * - Upsample-9: the `scales` attribute became an input.
+ * - Upsample-10 is deprecated in favour of Resize-10, which takes the same (X, scales) inputs
+ *   and `mode`, with the same asymmetric coordinate mapping x_in = x_out / scale.
+ * - Resize-11: inputs became (X, roi, scales[, sizes]) and coordinate_transformation_mode
+ *   (default half_pixel) and nearest_mode (default round_prefer_floor) appeared. Resize-10's
+ *   behaviour is coordinate_transformation_mode=asymmetric with, for nearest, nearest_mode=floor
+ *   (the ONNX version converter's Resize 10→11 adapter sets the same pair).
+ * - Resize-13: the tf_half_pixel_for_nn mode was removed.
+ */
+import { float32Tensor } from '../../../onnx/index.ts';
+import { attrString, getAttr, refuse, stringAttr, withAttr, withoutAttrs } from '../context.ts';
+import { constantInput, withInputs, type StepFn } from './step.ts';
+
+export const upsample9: StepFn = (n, ctx) => {
+  const scales = getAttr(n, 'scales')?.floats;
+  if (!scales) return refuse(n, 'it has no scales attribute (required by Upsample-7).');
+  const c = constantInput(n, ctx, 'scales', float32Tensor('', [scales.length], Float32Array.from(scales)));
+  return {
+    before: [c.node], after: [], node: withInputs(withoutAttrs(n, ['scales']), { 1: c.name }),
+    change: `scales attribute → input (scales=[${scales.join(',')}])`,
+  };
+};
+
+export const upsampleToResize10: StepFn = (n) => {
+  const mode = attrString(getAttr(n, 'mode')) ?? 'nearest';
+  if (mode !== 'nearest' && mode !== 'linear' && mode !== 'bilinear') {
+    return refuse(n, `its mode '${mode}' has no Resize equivalent.`);
+  }
+  const node = withAttr({ ...n, opType: 'Resize' }, stringAttr('mode', mode === 'bilinear' ? 'linear' : mode));
+  return { before: [], after: [], node, change: `deprecated Upsample → Resize-10 (same inputs, mode=${mode})` };
+};
+
+export const resize11: StepFn = (n, ctx) => {
+  const mode = attrString(getAttr(n, 'mode')) ?? 'nearest';
+  const roi = constantInput(n, ctx, 'roi', float32Tensor('', [0], new Float32Array(0)));
+  let node = withInputs(n, { 1: roi.name, 2: n.input?.[1] ?? '' });
+  node = withAttr(node, stringAttr('coordinate_transformation_mode', 'asymmetric'));
+  if (mode === 'nearest') node = withAttr(node, stringAttr('nearest_mode', 'floor'));
+  return {
+    before: [roi.node], after: [], node,
+    change: `inputs (X, scales) → (X, empty roi, scales); coordinate_transformation_mode=asymmetric${mode === 'nearest' ? ', nearest_mode=floor' : ''} keep Resize-10's mapping`,
+  };
+};
+
+export const resize13: StepFn = (n) => {
+  if (attrString(getAttr(n, 'coordinate_transformation_mode')) === 'tf_half_pixel_for_nn') {
+    return refuse(n, 'it uses coordinate_transformation_mode=tf_half_pixel_for_nn, which Resize-13 removed and no other mode reproduces.');
+  }
+  return undefined;
+};
