@@ -99,7 +99,7 @@ async function firstSweep(backend: Backend, rows: number, cols: number): Promise
 
 async function main(): Promise<void> {
   let backend: WebGpuBackend | null = null;
-  let adapterNote = 'no WebGPU adapter';
+  let adapterNote: string;
   try {
     backend = await createWebGpuBackend(createNodeGpu());
     adapterNote = backend.description;

@@ -13,18 +13,22 @@
 //                 from the moved R does not rise (same rule as comqScaleStep on the CPU); then
 //                 writes Lᵢ from R like `sweep` (the CPU reports the objective after the step).
 //   initResidual: R = (W − Ŵ)G for a start from given codes (GPTQ's), O(m²) per row.
-// Bindings (group 0): 0 gram: array<f32> `cols × cols` (read), 1 weight: array<f32> `rows × cols`
-//   (read), 2 order: array<u32> `rows × cols` per-row visiting order (read; 1 dummy element for the
-//   cyclic order), 3 grid: array<GridCell> `rows × blocksPerRow` (read_write: scaleStep moves the
-//   scale), 4 codes: array<i32> `rows × cols` (read_write), 5 quant: array<f32> Ŵ `rows × cols`
-//   (read_write), 6 residual: array<f32> R stored column-major `cols × rows` (element (i, l) at
-//   l·rows + i, so neighbouring invocations touch neighbouring words), 7 rowObjective: array<f32>
-//   `rows` (read_write), 8 params: uniform ComqParams.
+// Bindings (group 0): 0 gram: array<vec4<f32>> G `cols × cols4·4`, rows padded with zeros to a
+//   multiple of 4 (read), 1 weight: array<f32> `rows × cols` (read), 2 order: array<u32>
+//   `rows × cols` per-row visiting order (read; 1 dummy element for the cyclic order), 3 grid:
+//   array<GridCell> `rows × blocksPerRow` (read_write: scaleStep moves the scale), 4 codes:
+//   array<i32> `rows × cols` (read_write), 5 quant: array<f32> Ŵ `rows × cols` (read_write),
+//   6 residual: array<vec4<f32>> R in column blocks of 4: (i, l) at word (l/4)·rows + i, lane l%4,
+//   7 rowObjective: array<f32> `rows` (read_write), 8 params: uniform ComqParams.
 // Dispatch: (min(65535, ceil(rows/WG)), ceil(ceil(rows/WG)/65535), 1); one invocation per row.
+// Layout choice: the O(m) update Rᵢ,: −= Δ·G_j,: is the hot loop. Holding 4 columns per vec4 makes
+//   it one vec4 load of G, one load and one store of R per 4 columns (SwiftShader emulates each
+//   scalar gather separately), and placing row i's block next to row i+1's keeps neighbouring
+//   invocations on neighbouring 16-byte words (coalesced on hardware GPUs).
 // Invariants: rows are independent, so an invocation only ever touches its own row of codes, Ŵ, R
-//   and rowObjective: no barriers, no atomics (barriers are very slow on SwiftShader). A sweep may be
-//   split into several dispatches over coordinate ranges (the host bounds each dispatch's work);
-//   the state lives in the buffers between them.
+//   and rowObjective: no barriers, no atomics (barriers are very slow on SwiftShader). The padding
+//   columns of G are 0, so R's padding lanes stay 0. A sweep may be split into several dispatches
+//   over coordinate ranges (the host bounds each dispatch's work); the state lives in the buffers.
 
 override WG: u32 = 64u;
 
@@ -45,20 +49,33 @@ struct ComqParams {
   // 0: cyclic 0…cols−1 for every row; 1: per-row order from `order`.
   orderMode: u32,
   writeObjective: u32,
+  // ceil(cols/4): vec4 words per G row and R column blocks.
+  cols4: u32,
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
 }
 
-@group(0) @binding(0) var<storage, read> gram: array<f32>;
+@group(0) @binding(0) var<storage, read> gram: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> weight: array<f32>;
 @group(0) @binding(2) var<storage, read> order: array<u32>;
 @group(0) @binding(3) var<storage, read_write> grid: array<GridCell>;
 @group(0) @binding(4) var<storage, read_write> codes: array<i32>;
 @group(0) @binding(5) var<storage, read_write> quant: array<f32>;
-@group(0) @binding(6) var<storage, read_write> residual: array<f32>;
+@group(0) @binding(6) var<storage, read_write> residual: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read_write> rowObjective: array<f32>;
 @group(0) @binding(8) var<uniform> params: ComqParams;
 
 fn rowIndex(wid: vec3<u32>, lid: vec3<u32>, groupsLaunched: vec3<u32>) -> u32 {
   return (wid.y * groupsLaunched.x + wid.x) * WG + lid.x;
+}
+
+fn gramAt(j: u32, l: u32) -> f32 {
+  return gram[j * params.cols4 + (l >> 2u)][l & 3u];
+}
+
+fn residualAt(row: u32, l: u32) -> f32 {
+  return residual[(l >> 2u) * params.rows + row][l & 3u];
 }
 
 // Lᵢ = Σ_l (wᵢₗ − ŵᵢₗ)·Rᵢₗ, summed in segments of 64 to bound the f32 rounding.
@@ -67,13 +84,23 @@ fn objectiveFromResidual(row: u32) -> f32 {
   var total = 0.0;
   var segment = 0.0;
   for (var l = 0u; l < params.cols; l = l + 1u) {
-    segment = segment + (weight[rowBase + l] - quant[rowBase + l]) * residual[l * params.rows + row];
+    segment = segment + (weight[rowBase + l] - quant[rowBase + l]) * residualAt(row, l);
     if ((l & 63u) == 63u) {
       total = total + segment;
       segment = 0.0;
     }
   }
   return total + segment;
+}
+
+// Rᵢ,: ← Rᵢ,: − factor·G_j,: (the hot loop: one vec4 of G and of R per 4 columns).
+fn subtractGramRow(row: u32, j: u32, factor: f32) {
+  let gramBase = j * params.cols4;
+  var at = row;
+  for (var l4 = 0u; l4 < params.cols4; l4 = l4 + 1u) {
+    residual[at] = residual[at] - factor * gram[gramBase + l4];
+    at = at + params.rows;
+  }
 }
 
 @compute @workgroup_size(WG, 1, 1)
@@ -86,22 +113,19 @@ fn sweep(
   if (row >= params.rows) {
     return;
   }
-  let rows = params.rows;
-  let cols = params.cols;
-  let rowBase = row * cols;
+  let rowBase = row * params.cols;
   let gridBase = row * params.blocksPerRow;
   for (var p = params.coordBegin; p < params.coordEnd; p = p + 1u) {
     var j = p;
     if (params.orderMode == 1u) {
       j = order[rowBase + p];
     }
-    let gramRow = j * cols;
-    let gjj = gram[gramRow + j];
+    let gjj = gramAt(j, j);
     let cell = grid[gridBase + j / params.blockSize];
     let old = quant[rowBase + j];
     var targetValue = weight[rowBase + j];
     if (gjj > 0.0) {
-      targetValue = old + residual[j * rows + row] / gjj;
+      targetValue = old + residualAt(row, j) / gjj;
     }
     let k = clamp(i32(round(targetValue / cell.scale)), cell.codeMin, cell.codeMax);
     let next = cell.scale * f32(k);
@@ -109,12 +133,10 @@ fn sweep(
     codes[rowBase + j] = k;
     quant[rowBase + j] = next;
     if (delta != 0.0 && gjj > 0.0) {
-      for (var l = 0u; l < cols; l = l + 1u) {
-        residual[l * rows + row] = residual[l * rows + row] - delta * gram[gramRow + l];
-      }
+      subtractGramRow(row, j, delta);
     }
   }
-  if (params.writeObjective == 1u && params.coordEnd == cols) {
+  if (params.writeObjective == 1u && params.coordEnd == params.cols) {
     rowObjective[row] = objectiveFromResidual(row);
   }
 }
@@ -125,7 +147,7 @@ fn gramTimesBlockCodes(row: u32, start: u32, end: u32, l: u32) -> f32 {
   for (var j = start; j < end; j = j + 1u) {
     let kj = codes[row * params.cols + j];
     if (kj != 0) {
-      sum = sum + gram[j * params.cols + l] * f32(kj);
+      sum = sum + gramAt(j, l) * f32(kj);
     }
   }
   return sum;
@@ -141,7 +163,6 @@ fn scaleStep(
   if (row >= params.rows) {
     return;
   }
-  let rows = params.rows;
   let cols = params.cols;
   let rowBase = row * cols;
   for (var b = 0u; b < params.blocksPerRow; b = b + 1u) {
@@ -154,7 +175,7 @@ fn scaleStep(
       if (kj == 0) {
         continue;
       }
-      num = num + f32(kj) * residual[j * rows + row];
+      num = num + f32(kj) * residualAt(row, j);
       den = den + f32(kj) * gramTimesBlockCodes(row, start, end, j);
     }
     if (!(den > 0.0) || num == 0.0) {
@@ -172,7 +193,7 @@ fn scaleStep(
     var after = 0.0;
     for (var l = 0u; l < cols; l = l + 1u) {
       let d = weight[rowBase + l] - quant[rowBase + l];
-      let r = residual[l * rows + row];
+      let r = residualAt(row, l);
       var u = 0.0;
       if (l >= start && l < end) {
         u = f32(codes[rowBase + l]);
@@ -186,10 +207,11 @@ fn scaleStep(
     }
     grid[cellIndex].scale = nextScale;
     for (var j = start; j < end; j = j + 1u) {
-      quant[rowBase + j] = nextScale * f32(codes[rowBase + j]);
-    }
-    for (var l = 0u; l < cols; l = l + 1u) {
-      residual[l * rows + row] = residual[l * rows + row] - shift * gramTimesBlockCodes(row, start, end, l);
+      let kj = codes[rowBase + j];
+      quant[rowBase + j] = nextScale * f32(kj);
+      if (kj != 0) {
+        subtractGramRow(row, j, shift * f32(kj));
+      }
     }
   }
   if (params.writeObjective == 1u) {
@@ -207,19 +229,14 @@ fn initResidual(
   if (row >= params.rows) {
     return;
   }
-  let rows = params.rows;
-  let cols = params.cols;
-  let rowBase = row * cols;
-  for (var l = 0u; l < cols; l = l + 1u) {
-    residual[l * rows + row] = 0.0;
+  let rowBase = row * params.cols;
+  for (var l4 = 0u; l4 < params.cols4; l4 = l4 + 1u) {
+    residual[l4 * params.rows + row] = vec4<f32>(0.0);
   }
-  for (var j = 0u; j < cols; j = j + 1u) {
+  for (var j = 0u; j < params.cols; j = j + 1u) {
     let d = weight[rowBase + j] - quant[rowBase + j];
-    if (d == 0.0) {
-      continue;
-    }
-    for (var l = 0u; l < cols; l = l + 1u) {
-      residual[l * rows + row] = residual[l * rows + row] + d * gram[j * cols + l];
+    if (d != 0.0) {
+      subtractGramRow(row, j, -d);
     }
   }
 }

@@ -1,7 +1,8 @@
 /**
- * `GramAccumulator` on the GPU (gram.wgsl): each `add()` uploads the chunk (split by rows for dense
- * inputs, by images for conv inputs, so no upload exceeds a storage binding) and encodes dispatches
- * of at most ctx.maxFmaPerDispatch multiply-adds, each folding its rows into the running mean.
+ * `GramAccumulator` on the GPU (gram.wgsl, im2col.wgsl): each `add()` uploads the chunk (split by
+ * rows for dense inputs, by images for conv inputs, so no upload exceeds a storage binding) and
+ * encodes dispatches of at most ctx.maxFmaPerDispatch multiply-adds, each folding its rows into the
+ * running mean; conv patches are gathered on the GPU first (im2col.wgsl), one group at a time.
  * Row subsampling draws the same seeded uniforms in the same row order as the CPU accumulator
  * (src/core/backend/cpu/gramAccumulator.ts), so both keep exactly the same rows.
  */
@@ -12,13 +13,16 @@ import type { GpuContext } from './context.ts';
 import { withErrorScopes } from './device.ts';
 import { encodeDispatch } from './kernels.ts';
 import { GpuMemory } from './memory.ts';
-import { gramParamsLayout, packUniform, type UniformValues } from './uniforms.ts';
+import { gramParamsLayout, im2colParamsLayout, packUniform, type UniformValues } from './uniforms.ts';
 
 type GramParams = UniformValues<typeof gramParamsLayout>;
+type ConvGeometry = Omit<UniformValues<typeof im2colParamsLayout>, 'rowBegin' | 'rowCount' | 'cols' | 'colsPadded' | 'group' | 'useRowList'>;
 
 export class WebGpuGramAccumulator implements GramAccumulator {
   readonly groups: number;
   readonly gramCols: number;
+  /** Row stride of the Gram buffer: cols, or cols padded to 4 for conv (im2col's padded patches). */
+  private readonly gramStride: number;
   private readonly mem: GpuMemory;
   private readonly gram: GPUBuffer;
   private readonly dummyRowList: GPUBuffer;
@@ -36,20 +40,18 @@ export class WebGpuGramAccumulator implements GramAccumulator {
     }
     this.groups = layout.kind === 'dense' ? 1 : layout.groups;
     this.gramCols = layout.kind === 'dense' ? layout.cols : convGramCols(layout);
+    this.gramStride = layout.kind === 'dense' ? this.gramCols : Math.ceil(this.gramCols / 4) * 4;
     const rate = options.rowSampleRate ?? 1;
     if (!(rate > 0 && rate <= 1)) throw new Error(`rowSampleRate must be in (0, 1], got ${rate}`);
     this.sampleRate = rate;
     this.random = rate < 1 ? createRandom(options.seed ?? 0) : null;
     const limits = ctx.opened.probe.limits;
-    const gramBytes = this.groups * this.gramCols * this.gramCols * 4;
+    const gramBytes = this.groups * this.gramStride * this.gramStride * 4;
     if (gramBytes > limits.maxStorageBufferBindingSize) {
       throw new Error(
         `${this.groups} Gram(s) of ${this.gramCols} × ${this.gramCols} need ${gramBytes} bytes, over this adapter's storage binding ` +
           `limit (${limits.maxStorageBufferBindingSize}); use the CPU backend for this layer`,
       );
-    }
-    if (this.groups > limits.maxComputeWorkgroupsPerDimension) {
-      throw new Error(`conv Gram with ${this.groups} groups exceeds ${limits.maxComputeWorkgroupsPerDimension} workgroups per dimension; use the CPU backend`);
     }
     this.mem = new GpuMemory(ctx.opened.device);
     this.gram = this.mem.storage('gram sum', gramBytes);
@@ -82,7 +84,7 @@ export class WebGpuGramAccumulator implements GramAccumulator {
       const rowsPerUpload = Math.max(1, Math.floor(limit / (cols * 4)));
       for (let begin = 0; begin < rows; begin += rowsPerUpload) {
         const end = Math.min(rows, begin + rowsPerUpload);
-        await this.upload(input.subarray(begin * cols, end * cols), end - begin, { mode: 0 });
+        await this.upload(input.subarray(begin * cols, end * cols), end - begin, null);
       }
       return;
     }
@@ -97,42 +99,60 @@ export class WebGpuGramAccumulator implements GramAccumulator {
     for (let begin = 0; begin < n; begin += imagesPerUpload) {
       const end = Math.min(n, begin + imagesPerUpload);
       await this.upload(input.subarray(begin * imageValues, end * imageValues), (end - begin) * outH * outW, {
-        mode: 1, channelsPerGroup: c / layout.groups, height: h, width: w, kernelH: layout.kernel[0], kernelW: layout.kernel[1],
+        channelsPerGroup: c / layout.groups, inChannels: c, height: h, width: w, kernelH: layout.kernel[0], kernelW: layout.kernel[1],
         strideH: layout.strides[0], strideW: layout.strides[1], padTop: layout.pads[0], padLeft: layout.pads[1],
-        dilationH: layout.dilations[0], dilationW: layout.dilations[1], outH, outW, inChannels: c,
+        dilationH: layout.dilations[0], dilationW: layout.dilations[1], outH, outW,
       });
     }
   }
 
-  private async upload(values: Float32Array, candidateRows: number, geometry: Partial<GramParams>): Promise<void> {
+  /**
+   * Folds `candidateRows` rows of one uploaded chunk into the Gram(s). Dense chunks go straight to
+   * gram.wgsl; conv chunks are gathered by im2col.wgsl into a padded patch matrix, one group and
+   * one piece of rows at a time, and that matrix goes through the branch-free dense path.
+   */
+  private async upload(values: Float32Array, candidateRows: number, conv: ConvGeometry | null): Promise<void> {
     const rowList = this.sample(candidateRows);
     const rows = rowList ? rowList.length : candidateRows;
     if (rows === 0) return;
-    const { device } = this.ctx.opened;
-    const cols = this.gramCols;
-    // Half of cols² multiply-adds per row (one triangle); bound each dispatch's share.
-    const rowsPerDispatch = Math.max(1, Math.floor(this.ctx.maxFmaPerDispatch / Math.max(1, (cols * cols) / 2)));
+    const { device, probe } = this.ctx.opened;
+    const stride = this.gramStride;
+    // Half of stride² multiply-adds per row (one triangle); bound each dispatch's share, and for
+    // conv the patch matrix of a piece by the binding limit.
+    let rowsPerDispatch = Math.max(1, Math.floor(this.ctx.maxFmaPerDispatch / Math.max(1, (stride * stride) / 2)));
+    if (conv) rowsPerDispatch = Math.min(rowsPerDispatch, Math.max(1, Math.floor(probe.limits.maxStorageBufferBindingSize / (stride * 4))));
+    rowsPerDispatch = Math.min(rowsPerDispatch, rows);
     const [tileX, tileY] = this.ctx.kernels.tuning.gramTile;
-    const blocks = Math.ceil(cols / 4);
+    const blocks = Math.ceil(stride / 4);
     const inputBuffer = this.mem.storage('gram input', values);
     const rowListBuffer = rowList ? this.mem.storage('gram row list', rowList) : this.dummyRowList;
+    const patches = conv ? this.mem.storage('im2col patches', rowsPerDispatch * stride * 4) : null;
     try {
       await withErrorScopes(this.ctx.opened, 'Gram accumulation', async () => {
         const encoder = device.createCommandEncoder({ label: 'gram' });
         for (let begin = 0; begin < rows; begin += rowsPerDispatch) {
           const end = Math.min(rows, begin + rowsPerDispatch);
           const after = this.seen + (end - begin);
-          const params: GramParams = {
-            rowBegin: begin, rowEnd: end, cols, mode: 0, oldWeight: this.seen / after, newWeight: 1 / after,
-            useRowList: rowList ? 1 : 0, channelsPerGroup: 0, height: 0, width: 0, kernelH: 1, kernelW: 1, strideH: 1, strideW: 1,
-            padTop: 0, padLeft: 0, dilationH: 1, dilationW: 1, outH: 1, outW: 1, inChannels: 0,
-            vectorLoads: geometry.mode === 0 && cols % 4 === 0 ? 1 : 0, ...geometry,
-          };
-          const uniform = this.mem.uniform('gram params', packUniform(gramParamsLayout, params));
-          const group = this.ctx.kernels.bindGroup('gram', [inputBuffer, rowListBuffer, this.gram, uniform]);
-          // The branch-free aligned dense entry point where it applies; `main` handles every case.
-          const entry = !rowList && params.vectorLoads === 1 ? 'denseAligned' : 'main';
-          encodeDispatch(encoder, this.ctx.kernels.pipeline('gram', entry), group, [Math.ceil(blocks / tileX), Math.ceil(blocks / tileY), this.groups]);
+          const weights = { oldWeight: this.seen / after, newWeight: 1 / after };
+          const gramGroup = (source: GPUBuffer, list: GPUBuffer, params: GramParams): GPUBindGroup =>
+            this.ctx.kernels.bindGroup('gram', [source, list, this.gram, this.mem.uniform('gram params', packUniform(gramParamsLayout, params))]);
+          if (!conv || !patches) {
+            const aligned = !rowList && this.gramCols % 4 === 0;
+            const params = { rowBegin: begin, rowEnd: end, cols: this.gramCols, useRowList: rowList ? 1 : 0, gramOffset: 0, ...weights };
+            encodeDispatch(encoder, this.ctx.kernels.pipeline('gram', aligned ? 'denseAligned' : 'main'), gramGroup(inputBuffer, rowListBuffer, params),
+              [Math.ceil(blocks / tileX), Math.ceil(blocks / tileY), 1]);
+          } else {
+            for (let group = 0; group < this.groups; group++) {
+              const im2colParams = this.mem.uniform('im2col params', packUniform(im2colParamsLayout, {
+                ...conv, rowBegin: begin, rowCount: end - begin, cols: this.gramCols, colsPadded: stride, group, useRowList: rowList ? 1 : 0,
+              }));
+              encodeDispatch(encoder, this.ctx.kernels.pipeline('im2col'), this.ctx.kernels.bindGroup('im2col', [inputBuffer, rowListBuffer, patches, im2colParams]),
+                [Math.ceil(stride / this.ctx.kernels.tuning.linearWorkgroup), end - begin, 1]);
+              const params = { rowBegin: 0, rowEnd: end - begin, cols: stride, useRowList: 0, gramOffset: group * stride * stride, ...weights };
+              encodeDispatch(encoder, this.ctx.kernels.pipeline('gram', 'denseAligned'), gramGroup(patches, this.dummyRowList, params),
+                [Math.ceil(blocks / tileX), Math.ceil(blocks / tileY), 1]);
+            }
+          }
           this.seen = after;
         }
         device.queue.submit([encoder.finish()]);
@@ -141,6 +161,7 @@ export class WebGpuGramAccumulator implements GramAccumulator {
     } finally {
       this.mem.release(inputBuffer);
       if (rowList) this.mem.release(rowListBuffer);
+      if (patches) this.mem.release(patches);
     }
   }
 
@@ -154,9 +175,14 @@ export class WebGpuGramAccumulator implements GramAccumulator {
     }
     try {
       const cols = this.gramCols;
-      const all = new Float32Array(await this.mem.read(this.gram, this.groups * cols * cols * 4));
+      const stride = this.gramStride;
+      const all = new Float32Array(await this.mem.read(this.gram, this.groups * stride * stride * 4));
       const result: Float64Array[] = [];
-      for (let g = 0; g < this.groups; g++) result.push(Float64Array.from(all.subarray(g * cols * cols, (g + 1) * cols * cols)));
+      for (let g = 0; g < this.groups; g++) {
+        const gram = new Float64Array(cols * cols);
+        for (let a = 0; a < cols; a++) for (let b = 0; b < cols; b++) gram[a * cols + b] = all[(g * stride + a) * stride + b];
+        result.push(gram);
+      }
       return result;
     } finally {
       this.finished = true;

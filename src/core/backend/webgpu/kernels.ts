@@ -11,6 +11,7 @@ type BindingKind = 'read' | 'storage' | 'uniform';
 /** Binding kinds in binding order, mirroring each .wgsl file's declarations. */
 export const kernelBindings: Record<KernelName, readonly BindingKind[]> = {
   gram: ['read', 'read', 'storage', 'uniform'],
+  im2col: ['read', 'read', 'storage', 'uniform'],
   comq: ['read', 'read', 'read', 'storage', 'storage', 'storage', 'storage', 'storage', 'uniform'],
   rtn: ['read', 'read', 'storage', 'storage', 'uniform'],
   objective: ['read', 'read', 'read', 'storage', 'uniform'],

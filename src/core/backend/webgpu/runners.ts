@@ -41,6 +41,7 @@ export function encodeObjective(
 }
 
 export interface ComqBuffers {
+  /** G for comq.wgsl: rows padded with zeros to a multiple of 4 columns (see paddedGram). */
   gram: GPUBuffer;
   weight: GPUBuffer;
   order: GPUBuffer;
@@ -53,6 +54,14 @@ export interface ComqBuffers {
 
 function comqGroup(ctx: GpuContext, b: ComqBuffers, params: GPUBuffer): GPUBindGroup {
   return ctx.kernels.bindGroup('comq', [b.gram, b.weight, b.order, b.grid, b.codes, b.quant, b.residual, b.rowObjective, params]);
+}
+
+/** G with each row padded with zeros to `ceil(cols/4)·4` columns, the layout comq.wgsl reads. */
+export function paddedGram(gram: Float32Array | Float64Array, cols: number): Float32Array {
+  const stride = Math.ceil(cols / 4) * 4;
+  const out = new Float32Array(cols * stride);
+  for (let j = 0; j < cols; j++) for (let l = 0; l < cols; l++) out[j * stride + l] = gram[j * cols + l];
+  return out;
 }
 
 /**
@@ -68,7 +77,7 @@ export function encodeComqSweep(
   for (let begin = 0; begin < shape.cols; begin += coordsPerDispatch) {
     const end = Math.min(shape.cols, begin + coordsPerDispatch);
     const params = mem.uniform('comq params', packUniform(comqParamsLayout, {
-      ...shape, coordBegin: begin, coordEnd: end, orderMode: perRowOrder ? 1 : 0, writeObjective: 1,
+      ...shape, coordBegin: begin, coordEnd: end, orderMode: perRowOrder ? 1 : 0, writeObjective: 1, cols4: Math.ceil(shape.cols / 4),
     }));
     const encoder = ctx.opened.device.createCommandEncoder({ label: `comq sweep ${begin}…${end}` });
     encodeDispatch(encoder, ctx.kernels.pipeline('comq', 'sweep'), comqGroup(ctx, buffers, params), linear(ctx, shape.rows));
@@ -83,7 +92,7 @@ export function encodeComqRowPass(
   shape: GridShape, buffers: ComqBuffers,
 ): void {
   const params = mem.uniform(`comq ${entry} params`, packUniform(comqParamsLayout, {
-    ...shape, coordBegin: 0, coordEnd: shape.cols, orderMode: 0, writeObjective: 1,
+    ...shape, coordBegin: 0, coordEnd: shape.cols, orderMode: 0, writeObjective: 1, cols4: Math.ceil(shape.cols / 4),
   }));
   encodeDispatch(encoder, ctx.kernels.pipeline('comq', entry), comqGroup(ctx, buffers, params), linear(ctx, shape.rows));
 }

@@ -9,7 +9,7 @@ import { generatedPath, renderShaderModule } from '../../../../shaders/generate.
 import { kernelBindings } from './kernels.ts';
 import { shaderSources, type KernelName } from './shaderSources.ts';
 import {
-  comqParamsLayout, gptqParamsLayout, gramParamsLayout, objectiveParamsLayout, packParamsLayout, packUniform, rtnParamsLayout,
+  comqParamsLayout, gptqParamsLayout, gramParamsLayout, im2colParamsLayout, objectiveParamsLayout, packParamsLayout, packUniform, rtnParamsLayout,
   type UniformLayout,
 } from './uniforms.ts';
 
@@ -29,6 +29,7 @@ function structMembers(source: string, name: string): [string, string][] {
 
 const layouts: [KernelName, string, UniformLayout][] = [
   ['gram', 'GramParams', gramParamsLayout],
+  ['im2col', 'Im2colParams', im2colParamsLayout],
   ['comq', 'ComqParams', comqParamsLayout],
   ['rtn', 'RtnParams', rtnParamsLayout],
   ['objective', 'ObjectiveParams', objectiveParamsLayout],
@@ -64,13 +65,11 @@ describe('WGSL sources and their TypeScript mirrors', () => {
     const bytes = packUniform(objectiveParamsLayout, { rows: 3, cols: 70000, useQuant: 1 });
     expect(bytes.byteLength).toBe(16);
     expect(Array.from(new Uint32Array(bytes))).toEqual([3, 70000, 1, 0]);
-    const gram = new DataView(packUniform(gramParamsLayout, {
-      rowBegin: 0, rowEnd: 1, cols: 2, mode: 1, oldWeight: 0.25, newWeight: 0.75, useRowList: 0, channelsPerGroup: 1, height: 1, width: 1,
-      kernelH: 1, kernelW: 1, strideH: 1, strideW: 1, padTop: 0, padLeft: 0, dilationH: 1, dilationW: 1, outH: 1, outW: 1, inChannels: 1, vectorLoads: 0,
-    }));
-    expect(gram.byteLength).toBe(96);
+    const gram = new DataView(packUniform(gramParamsLayout, { rowBegin: 0, rowEnd: 1, cols: 2, useRowList: 0, oldWeight: 0.25, newWeight: 0.75, gramOffset: 9 }));
+    expect(gram.byteLength).toBe(32);
     expect(gram.getFloat32(16, true)).toBe(0.25);
     expect(gram.getFloat32(20, true)).toBe(0.75);
+    expect(gram.getUint32(24, true)).toBe(9);
     expect(() => packUniform(rtnParamsLayout, { rows: -1, cols: 1, blockSize: 1, blocksPerRow: 1 })).toThrow(/'rows' must be a u32/);
     expect(() => packUniform(rtnParamsLayout, { rows: 1, cols: Number.NaN, blockSize: 1, blocksPerRow: 1 })).toThrow(/'cols' is NaN/);
   });

@@ -17,7 +17,7 @@ import { GRID_CELL_BYTES, packGridCells, rowsPerChunk, unpackGridScales, type Gp
 import { withErrorScopes } from './device.ts';
 import { runGptqOnGpu } from './gptqRunner.ts';
 import { GpuMemory } from './memory.ts';
-import { encodeComqRowPass, encodeComqSweep, encodeObjective, encodeRtn, type ComqBuffers, type GridShape } from './runners.ts';
+import { encodeComqRowPass, encodeComqSweep, encodeObjective, encodeRtn, paddedGram, type ComqBuffers, type GridShape } from './runners.ts';
 
 interface Chunk {
   rowBegin: number;
@@ -55,7 +55,7 @@ export async function solveOnGpu(ctx: GpuContext, problem: LayerProblem, options
   }
   const grids = computeGrids(weight, rows, cols, options.grid);
   const gridShape = { cols, blockSize: grids.blockSize, blocksPerRow: grids.blocksPerRow };
-  const chunkRows = rowsPerChunk(ctx, Math.max(cols * 4, grids.blocksPerRow * GRID_CELL_BYTES), rows);
+  const chunkRows = rowsPerChunk(ctx, Math.max(Math.ceil(cols / 4) * 16, grids.blocksPerRow * GRID_CELL_BYTES), rows);
   const usesComq = options.method === 'comq' || options.method === 'gptq+comq';
   const perRowOrder = usesComq && options.order === 'greedy';
   const order = usesComq ? comqOrder(problem, options.order) : null;
@@ -63,6 +63,8 @@ export async function solveOnGpu(ctx: GpuContext, problem: LayerProblem, options
   const mem = new GpuMemory(device);
   try {
     const gram = mem.storage('gram', Float32Array.from(problem.gram));
+    const comqGram = usesComq ? mem.storage('gram (padded rows)', paddedGram(problem.gram, cols)) : gram;
+    const colsPadded = Math.ceil(cols / 4) * 4;
     const dummy = mem.storage('unused binding', 16);
     const chunks: Chunk[] = [];
     for (let rowBegin = 0; rowBegin < rows; rowBegin += chunkRows) {
@@ -73,13 +75,13 @@ export async function solveOnGpu(ctx: GpuContext, problem: LayerProblem, options
         rowEnd,
         shape: { rows: n, ...gridShape },
         buffers: {
-          gram,
+          gram: comqGram,
           weight: mem.storage('weight', weight.subarray(rowBegin * cols, rowEnd * cols)),
           order: perRowOrder && order ? mem.storage('order', new Uint32Array(order.buffer, rowBegin * cols * 4, n * cols)) : dummy,
           grid: mem.storage('grid', new Uint8Array(packGridCells(grids, rowBegin, rowEnd))),
           codes: mem.storage('codes', n * cols * 4),
           quant: mem.storage('quant', n * cols * 4),
-          residual: usesComq ? mem.storage('residual', n * cols * 4) : dummy,
+          residual: usesComq ? mem.storage('residual', n * colsPadded * 4) : dummy,
           rowObjective: mem.storage('row objective', n * 4),
         },
       });
@@ -99,12 +101,12 @@ export async function solveOnGpu(ctx: GpuContext, problem: LayerProblem, options
       });
     const objectiveNow = (what: string, withQuant: boolean): Promise<number> =>
       objectiveOf(what, (encoder, c) =>
-        encodeObjective(ctx, mem, encoder, c.shape.rows, cols, { ...c.buffers, quant: withQuant ? c.buffers.quant : null }));
+        encodeObjective(ctx, mem, encoder, c.shape.rows, cols, { ...c.buffers, gram, quant: withQuant ? c.buffers.quant : null }));
 
     const energy = await objectiveNow('tr(W G Wᵀ)', false);
     const rtnObjective = await objectiveOf('RTN', (encoder, c) => {
       encodeRtn(ctx, mem, encoder, c.shape, c.buffers);
-      encodeObjective(ctx, mem, encoder, c.shape.rows, cols, c.buffers);
+      encodeObjective(ctx, mem, encoder, c.shape.rows, cols, { ...c.buffers, gram });
     });
     const rtnRelError = relativeError(rtnObjective, energy);
     const objectivePerSweep: number[] = [];

@@ -9,17 +9,22 @@ type Scalar = 'u32' | 'i32' | 'f32';
 export type UniformLayout = readonly (readonly [name: string, type: Scalar])[];
 
 export const gramParamsLayout = [
-  ['rowBegin', 'u32'], ['rowEnd', 'u32'], ['cols', 'u32'], ['mode', 'u32'],
-  ['oldWeight', 'f32'], ['newWeight', 'f32'], ['useRowList', 'u32'], ['channelsPerGroup', 'u32'],
+  ['rowBegin', 'u32'], ['rowEnd', 'u32'], ['cols', 'u32'], ['useRowList', 'u32'],
+  ['oldWeight', 'f32'], ['newWeight', 'f32'], ['gramOffset', 'u32'], ['_pad', 'u32'],
+] as const satisfies UniformLayout;
+
+export const im2colParamsLayout = [
+  ['rowBegin', 'u32'], ['rowCount', 'u32'], ['cols', 'u32'], ['colsPadded', 'u32'],
+  ['group', 'u32'], ['useRowList', 'u32'], ['channelsPerGroup', 'u32'], ['inChannels', 'u32'],
   ['height', 'u32'], ['width', 'u32'], ['kernelH', 'u32'], ['kernelW', 'u32'],
   ['strideH', 'u32'], ['strideW', 'u32'], ['padTop', 'u32'], ['padLeft', 'u32'],
   ['dilationH', 'u32'], ['dilationW', 'u32'], ['outH', 'u32'], ['outW', 'u32'],
-  ['inChannels', 'u32'], ['vectorLoads', 'u32'], ['_pad1', 'u32'], ['_pad2', 'u32'],
 ] as const satisfies UniformLayout;
 
 export const comqParamsLayout = [
   ['rows', 'u32'], ['cols', 'u32'], ['blockSize', 'u32'], ['blocksPerRow', 'u32'],
   ['coordBegin', 'u32'], ['coordEnd', 'u32'], ['orderMode', 'u32'], ['writeObjective', 'u32'],
+  ['cols4', 'u32'], ['_pad0', 'u32'], ['_pad1', 'u32'], ['_pad2', 'u32'],
 ] as const satisfies UniformLayout;
 
 export const rtnParamsLayout = [
