@@ -2,7 +2,7 @@
  * Remaining schema changes after opset 7 that need a rewrite or a refusal (ONNX Changelog).
  */
 import { toNumber, type NodeProto } from '../../../onnx/index.ts';
-import { attrString, getAttr, refuse, stringAttr, withAttr, withoutAttrs, type StepContext } from '../context.ts';
+import { attrString, getAttr, intAttr, refuse, stringAttr, withAttr, withoutAttrs, type StepContext } from '../context.ts';
 import type { StepFn } from './step.ts';
 
 /** Drops outputs from `first` on when nothing reads them; refuses when something does. */
@@ -25,12 +25,22 @@ export const batchNorm9: StepFn = (n) => {
 };
 
 /**
- * BatchNormalization-14 redefined the optional outputs (running mean/var, only with
- * training_mode=1). Old training outputs cannot be carried over; unused ones are dropped.
+ * BatchNormalization-14 redefined the optional outputs. A BatchNormalization-9 with its five
+ * outputs is in training mode (Y normalised with the batch statistics); BatchNormalization-14
+ * says so with training_mode=1 and outputs (Y, running_mean, running_var), the running values
+ * being the same momentum blend as the old mean/var outputs. saved_mean/saved_var have no
+ * counterpart: unused ones are dropped, used ones refused.
  */
 export const batchNorm14: StepFn = (n, ctx) => {
-  const node = dropUnusedOutputs(n, ctx, 1, 'BatchNormalization-14 only produces running statistics in training mode.');
-  return node && { before: [], after: [], node, change: 'unused training outputs (mean/var/saved statistics) dropped' };
+  const outputs = n.output ?? [];
+  if (outputs.length <= 1) return undefined;
+  const saved = outputs.slice(3).find((o) => o && ctx.isUsed(o));
+  if (saved) return refuse(n, `its output '${saved}' (saved batch statistics) is used, but BatchNormalization-14 no longer produces it.`);
+  const node = withAttr({ ...n, output: outputs.slice(0, 3) }, intAttr('training_mode', 1));
+  return {
+    before: [], after: [], node,
+    change: 'training-mode node (5 outputs): training_mode=1 set, mean/var kept as running_mean/running_var, saved statistics dropped',
+  };
 };
 
 /** Dropout-10 made the mask output bool (it had the data type before). */
