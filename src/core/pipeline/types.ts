@@ -100,6 +100,11 @@ export const defaultQuantizeOptions: QuantizeOptions = {
 /** Stage names, in pipeline order. */
 export type Stage = 'load' | 'normalize' | 'capture' | 'gram' | 'solve' | 'write' | 'evaluate';
 
+/**
+ * One quantizable layer's outcome. Layers left in float (keep-float override, no Gram layout,
+ * Gram or solver failure) are listed too, with `bits: 'float'`, both errors 0 (the weight is
+ * unchanged), no sweeps and gramRows 0; their reason is in QuantizeReport.model.skipped.
+ */
 export interface LayerReport {
   name: string;
   op: string;
