@@ -14,7 +14,7 @@ export const kernelBindings: Record<KernelName, readonly BindingKind[]> = {
   im2col: ['read', 'read', 'storage', 'uniform'],
   comq: ['read', 'read', 'read', 'storage', 'storage', 'storage', 'storage', 'storage', 'uniform'],
   rtn: ['read', 'read', 'storage', 'storage', 'uniform'],
-  objective: ['read', 'read', 'read', 'storage', 'uniform'],
+  objective: ['read', 'read', 'read', 'storage', 'storage', 'uniform'],
   gptq: ['read', 'read', 'read', 'storage', 'storage', 'storage', 'uniform'],
   pack: ['read', 'read', 'storage', 'uniform'],
 };

@@ -29,15 +29,19 @@ export function encodeRtn(
   encodeDispatch(encoder, ctx.kernels.pipeline('rtn'), group, linear(ctx, shape.rows * shape.cols));
 }
 
-/** objective.wgsl: per-row (w−ŵ)G(w−ŵ)ᵀ, or wGwᵀ when `quant` is null. */
+/**
+ * objective.wgsl: per-row (w−ŵ)G(w−ŵ)ᵀ, or wGwᵀ when `quant` is null. `gram` is the padded-row G
+ * (paddedGram) and `diff` a scratch buffer of rows · ceil(cols/4)·16 bytes.
+ */
 export function encodeObjective(
   ctx: GpuContext, mem: GpuMemory, encoder: GPUCommandEncoder, rows: number, cols: number,
-  buffers: { gram: GPUBuffer; weight: GPUBuffer; quant: GPUBuffer | null; rowObjective: GPUBuffer },
+  buffers: { gram: GPUBuffer; weight: GPUBuffer; quant: GPUBuffer | null; diff: GPUBuffer; rowObjective: GPUBuffer },
 ): void {
-  const params = mem.uniform('objective params', packUniform(objectiveParamsLayout, { rows, cols, useQuant: buffers.quant ? 1 : 0 }));
+  const params = mem.uniform('objective params', packUniform(objectiveParamsLayout, { rows, cols, cols4: Math.ceil(cols / 4), useQuant: buffers.quant ? 1 : 0 }));
   const quant = buffers.quant ?? buffers.weight;
-  const group = ctx.kernels.bindGroup('objective', [buffers.gram, buffers.weight, quant, buffers.rowObjective, params]);
-  encodeDispatch(encoder, ctx.kernels.pipeline('objective'), group, linear(ctx, rows));
+  const group = ctx.kernels.bindGroup('objective', [buffers.gram, buffers.weight, quant, buffers.diff, buffers.rowObjective, params]);
+  encodeDispatch(encoder, ctx.kernels.pipeline('objective', 'difference'), group, linear(ctx, rows));
+  encodeDispatch(encoder, ctx.kernels.pipeline('objective', 'main'), group, linear(ctx, rows));
 }
 
 export interface ComqBuffers {

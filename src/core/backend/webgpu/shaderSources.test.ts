@@ -62,9 +62,13 @@ describe('WGSL sources and their TypeScript mirrors', () => {
   });
 
   it('packUniform writes members at 4-byte steps, little-endian, padded to 16 bytes, and rejects bad values', () => {
-    const bytes = packUniform(objectiveParamsLayout, { rows: 3, cols: 70000, useQuant: 1 });
+    const bytes = packUniform(rtnParamsLayout, { rows: 3, cols: 70000, blockSize: 1, blocksPerRow: 7 });
     expect(bytes.byteLength).toBe(16);
-    expect(Array.from(new Uint32Array(bytes))).toEqual([3, 70000, 1, 0]);
+    expect(Array.from(new Uint32Array(bytes))).toEqual([3, 70000, 1, 7]);
+    // Padding members are written as 0 whatever the caller passes.
+    expect(Array.from(new Uint32Array(packUniform(gptqParamsLayout, {
+      rows: 1, cols: 2, blockSize: 3, blocksPerRow: 4, blockBegin: 5, blockEnd: 6, errorCols: 7,
+    })))).toEqual([1, 2, 3, 4, 5, 6, 7, 0]);
     const gram = new DataView(packUniform(gramParamsLayout, { rowBegin: 0, rowEnd: 1, cols: 2, useRowList: 0, oldWeight: 0.25, newWeight: 0.75, gramOffset: 9 }));
     expect(gram.byteLength).toBe(32);
     expect(gram.getFloat32(16, true)).toBe(0.25);

@@ -24,6 +24,8 @@ interface Chunk {
   rowEnd: number;
   shape: GridShape;
   buffers: ComqBuffers;
+  /** Scratch for objective.wgsl. */
+  diff: GPUBuffer;
 }
 
 async function readFloat32(mem: GpuMemory, buffer: GPUBuffer, count: number): Promise<Float32Array> {
@@ -62,8 +64,8 @@ export async function solveOnGpu(ctx: GpuContext, problem: LayerProblem, options
 
   const mem = new GpuMemory(device);
   try {
-    const gram = mem.storage('gram', Float32Array.from(problem.gram));
-    const comqGram = usesComq ? mem.storage('gram (padded rows)', paddedGram(problem.gram, cols)) : gram;
+    // G with rows padded to a multiple of 4 columns: the layout comq.wgsl and objective.wgsl read.
+    const gram = mem.storage('gram (padded rows)', paddedGram(problem.gram, cols));
     const colsPadded = Math.ceil(cols / 4) * 4;
     const dummy = mem.storage('unused binding', 16);
     const chunks: Chunk[] = [];
@@ -75,7 +77,7 @@ export async function solveOnGpu(ctx: GpuContext, problem: LayerProblem, options
         rowEnd,
         shape: { rows: n, ...gridShape },
         buffers: {
-          gram: comqGram,
+          gram,
           weight: mem.storage('weight', weight.subarray(rowBegin * cols, rowEnd * cols)),
           order: perRowOrder && order ? mem.storage('order', new Uint32Array(order.buffer, rowBegin * cols * 4, n * cols)) : dummy,
           grid: mem.storage('grid', new Uint8Array(packGridCells(grids, rowBegin, rowEnd))),
@@ -84,6 +86,7 @@ export async function solveOnGpu(ctx: GpuContext, problem: LayerProblem, options
           residual: usesComq ? mem.storage('residual', n * colsPadded * 4) : dummy,
           rowObjective: mem.storage('row objective', n * 4),
         },
+        diff: mem.storage('objective scratch', n * colsPadded * 4),
       });
     }
 
@@ -101,12 +104,12 @@ export async function solveOnGpu(ctx: GpuContext, problem: LayerProblem, options
       });
     const objectiveNow = (what: string, withQuant: boolean): Promise<number> =>
       objectiveOf(what, (encoder, c) =>
-        encodeObjective(ctx, mem, encoder, c.shape.rows, cols, { ...c.buffers, gram, quant: withQuant ? c.buffers.quant : null }));
+        encodeObjective(ctx, mem, encoder, c.shape.rows, cols, { ...c.buffers, diff: c.diff, quant: withQuant ? c.buffers.quant : null }));
 
     const energy = await objectiveNow('tr(W G Wᵀ)', false);
     const rtnObjective = await objectiveOf('RTN', (encoder, c) => {
       encodeRtn(ctx, mem, encoder, c.shape, c.buffers);
-      encodeObjective(ctx, mem, encoder, c.shape.rows, cols, { ...c.buffers, gram });
+      encodeObjective(ctx, mem, encoder, c.shape.rows, cols, { ...c.buffers, diff: c.diff });
     });
     const rtnRelError = relativeError(rtnObjective, energy);
     const objectivePerSweep: number[] = [];

@@ -32,7 +32,7 @@ export const rtnParamsLayout = [
 ] as const satisfies UniformLayout;
 
 export const objectiveParamsLayout = [
-  ['rows', 'u32'], ['cols', 'u32'], ['useQuant', 'u32'], ['_pad', 'u32'],
+  ['rows', 'u32'], ['cols', 'u32'], ['cols4', 'u32'], ['useQuant', 'u32'],
 ] as const satisfies UniformLayout;
 
 export const packParamsLayout = [
