@@ -11,8 +11,9 @@
 import type { Backend } from '../backend/backend.ts';
 import { firstSample, throwIfAborted } from '../calibration/capture/index.ts';
 import { findLayers, type QuantizableLayer } from '../graph/layers/index.ts';
-import { normalizeModel } from '../graph/normalize/index.ts';
+import { fixInputShapes, normalizeModel } from '../graph/normalize/index.ts';
 import { decodeModel, encodeModel, resolveExternalData, type ModelProto } from '../onnx/index.ts';
+import { deployableValues } from '../quant/grid.ts';
 import { gramStage } from './gramStage.ts';
 import { planLayers, type LayerPlan } from './layerPlan.ts';
 import { groupRowsToWeight, readLayerWeight, weightToGroupRows, writeLayerWeight } from './layerProblems.ts';
@@ -63,8 +64,10 @@ export async function* quantizeModel(
   const options: QuantizeOptions = { ...defaultQuantizeOptions, ...optionsIn };
   const { backend, engine } = deps;
   const timings: Partial<Record<Stage, number>> = {};
-  const addTime = (stage: Stage, seconds: number): void => {
+  /** Adds to the stage's total and returns the 'timing' event for this stretch of the stage. */
+  const addTime = (stage: Stage, seconds: number): ProgressEvent => {
     timings[stage] = (timings[stage] ?? 0) + seconds;
+    return { type: 'timing', stage, seconds };
   };
   const cancel = (): void => throwIfAborted(options.signal);
 
@@ -73,14 +76,16 @@ export async function* quantizeModel(
   yield { type: 'stage', stage: 'load', message: `decoding ${model.bytes.length} bytes` };
   let decoded = decodeModel(model.bytes);
   if (model.externalData) decoded = resolveExternalData(decoded, model.externalData);
-  addTime('load', (performance.now() - t0) / 1000);
+  yield addTime('load', (performance.now() - t0) / 1000);
   cancel();
 
   // normalize
   t0 = performance.now();
   yield { type: 'stage', stage: 'normalize', message: 'hoisting Constants, folding BatchNormalization, fixing input sizes from the first sample' };
   const first = await firstSample(calibration);
-  const normalized = normalizeModel(decoded, { inputShapes: inputShapesFrom(decoded, first.feeds) }).model;
+  // Sizes are fixed as the last normalisation step, so the model before it is the exporters' base.
+  const unfixed = normalizeModel(decoded).model;
+  const normalized = fixInputShapes(unfixed, inputShapesFrom(decoded, first.feeds)).model;
   const normalizedModel = encodeModel(normalized);
   const discovery = findLayers(normalized);
   const skippedLayers: { name: string; reason: string }[] = [];
@@ -96,7 +101,7 @@ export async function* quantizeModel(
     reports.set(plan.layer.name, floatLayerReport(plan.layer));
     yield { type: 'skip', what: 'layer', name: plan.layer.name, reason: plan.reason };
   }
-  addTime('normalize', (performance.now() - t0) / 1000);
+  yield addTime('normalize', (performance.now() - t0) / 1000);
 
   const toQuantize = plans.filter((p): p is Extract<LayerPlan, { action: 'quantize' }> => p.action === 'quantize');
   const gridOf = new Map(toQuantize.map((p) => [p.layer.name, p.grid]));
@@ -136,8 +141,8 @@ export async function* quantizeModel(
     }
     const gramResult = next.value;
     samplesUsed = gramResult.samplesUsed;
-    addTime('gram', gramResult.gramSeconds);
-    addTime('capture', (performance.now() - t0) / 1000 - gramResult.gramSeconds);
+    yield addTime('gram', gramResult.gramSeconds);
+    yield addTime('capture', (performance.now() - t0) / 1000 - gramResult.gramSeconds);
     for (const [name, reason] of gramResult.failed) {
       skippedLayers.push({ name, reason });
       const layer = wave.find((l) => l.name === name);
@@ -168,7 +173,8 @@ export async function* quantizeModel(
         continue;
       }
       for (let k = 0; k < solution.sweeps.length; k++) yield { type: 'sweep', layer: layer.name, sweep: k, relError: solution.sweeps[k] };
-      const dequantized = groupRowsToWeight(layer, solution.results.map((r) => r.dequantized));
+      // The float model carries what a runtime computes from the exported codes and float32 scales.
+      const dequantized = groupRowsToWeight(layer, solution.results.map((r) => deployableValues(r.codes, r.grids)));
       working = writeLayerWeight(working, layer, dequantized);
       const concat = <T extends Int32Array | Float32Array>(make: new (n: number) => T, parts: ArrayLike<number>[]): T => {
         const out = new make(parts.reduce((n, p) => n + p.length, 0));
@@ -195,7 +201,7 @@ export async function* quantizeModel(
       reports.set(layer.name, report);
       yield { type: 'layer-done', layer: report, index: done++, count: toQuantize.length };
     }
-    addTime('solve', (performance.now() - t0) / 1000);
+    yield addTime('solve', (performance.now() - t0) / 1000);
   }
 
   // write
@@ -203,7 +209,7 @@ export async function* quantizeModel(
   t0 = performance.now();
   yield { type: 'stage', stage: 'write', message: `writing the float model with ${quantized.length} dequantized layer(s)` };
   const quantizedModel = encodeModel(working);
-  addTime('write', (performance.now() - t0) / 1000);
+  yield addTime('write', (performance.now() - t0) / 1000);
   const { signal: _signal, ...reportOptions } = options;
   void _signal;
   const report: QuantizeReport = {
@@ -221,5 +227,5 @@ export async function* quantizeModel(
     layers: discovery.layers.map((l) => reports.get(l.name)).filter((r): r is LayerReport => r !== undefined),
     timings,
   };
-  yield { type: 'done', report, layers: quantized, normalizedModel, quantizedModel };
+  yield { type: 'done', report, layers: quantized, normalizedModel, quantizedModel, exportBaseModel: encodeModel(unfixed) };
 }

@@ -160,4 +160,12 @@ export type ProgressEvent =
   | { type: 'sweep'; layer: string; sweep: number; relError: number }
   | { type: 'layer-done'; layer: LayerReport; index: number; count: number }
   | { type: 'timing'; stage: Stage; seconds: number }
-  | { type: 'done'; report: QuantizeReport; layers: QuantizedLayer[]; normalizedModel: Uint8Array; quantizedModel: Uint8Array };
+  | {
+    type: 'done'; report: QuantizeReport; layers: QuantizedLayer[]; normalizedModel: Uint8Array; quantizedModel: Uint8Array;
+    /**
+     * The normalised float model with the model's own (symbolic) input sizes: what exporters start
+     * from, so the exported model accepts every size the original accepted (normalizedModel and
+     * quantizedModel have the calibration sizes fixed).
+     */
+    exportBaseModel: Uint8Array;
+  };

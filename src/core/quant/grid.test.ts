@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeGrids, dequantize, nearestCode, roundHalfEven } from './grid.ts';
+import { computeGrids, deployableValues, dequantize, nearestCode, roundHalfEven } from './grid.ts';
 import { rtnCodes } from './rtn.ts';
 
 describe('roundHalfEven', () => {
@@ -123,5 +123,21 @@ describe('computeGrids', () => {
     expect(() => computeGrids(w, 2, 2, { bits: 4, kind: 'asymmetric', clip: 1, blockSize: 0 })).toThrow(/blockSize/);
     expect(() => computeGrids(w, 3, 2, { bits: 4, kind: 'asymmetric', clip: 1 })).toThrow(/rows × cols/);
     expect(() => computeGrids(new Float32Array([NaN, 1]), 1, 2, { bits: 4, kind: 'asymmetric', clip: 1 })).toThrow(/finite/);
+  });
+
+  it('deployableValues: k times the float32-rounded scale, rounded to float32 (what DequantizeLinear computes)', () => {
+    const weight = new Float32Array([-1.3, 0.77, 2.1, 0.05, /* */ 0.3, -0.9, 0.4, 0.11]);
+    const grids = computeGrids(weight, 2, 4, { bits: 3, kind: 'asymmetric', clip: 0.9, blockSize: 2 });
+    const codes = rtnCodes(weight, grids);
+    const values = deployableValues(codes, grids);
+    const f32 = new Float32Array(1);
+    for (let p = 0; p < weight.length; p++) {
+      const g = Math.floor(p / 4) * grids.blocksPerRow + Math.floor((p % 4) / 2);
+      f32[0] = grids.scale[g]; // float32 storage of the scale, as in an ONNX initializer
+      const product = new Float32Array([codes[p] * f32[0]])[0];
+      expect(values[p]).toBe(product);
+      // Within one float32 rounding of the float64 dequantize().
+      expect(Math.abs(values[p] - dequantize(codes, grids)[p])).toBeLessThanOrEqual(Math.abs(values[p]) * 2 ** -22);
+    }
   });
 });

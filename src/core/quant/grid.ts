@@ -162,3 +162,22 @@ export function dequantize(codes: Int32Array, grids: RowGrids): Float32Array {
   }
   return out;
 }
+
+/**
+ * `float32(k · float32(scale))` for every code: the weight exactly as a runtime computes it from the
+ * stored codes and a float32 scale (ONNX DequantizeLinear: `(q − zero_point) · scale` in float32,
+ * where `q − zero_point = k` is exact). `dequantize()` multiplies by the float64 scale instead; the
+ * two differ by at most one float32 ulp per weight, which is below any quantization error but enough
+ * for a float model carrying `dequantize()` values to differ from the exported QDQ model by more than
+ * rounding in ill-conditioned (low-bit) networks. Models written for deployment carry these values.
+ */
+export function deployableValues(codes: Int32Array, grids: RowGrids): Float32Array {
+  const { rows, cols, blockSize, blocksPerRow, scale } = grids;
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      out[r * cols + c] = Math.fround(codes[r * cols + c] * Math.fround(scale[r * blocksPerRow + Math.floor(c / blockSize)]));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,111 @@
+/**
+ * Verification before an export is offered (issue 5, "Verification built in"): the written bytes are
+ * parsed again and run in onnxruntime next to the float model carrying the dequantized weights, on
+ * the same samples. Both compute the same function: `(q − z)·s` in float32 is the dequantized weight
+ * up to the rounding of the scale to float32, so any difference beyond ~1e-6 is an export bug (a
+ * wrong axis, layout or packing), not quantization error. At optimisation level 'basic' onnxruntime
+ * neither fuses DequantizeLinear into integer kernels nor quantizes activations (docs/platform.md).
+ *
+ * Relative error of one output: `max|exported − reference| / max|reference|`; the export passes when
+ * the worst over outputs and samples is ≤ the tolerance (1e-4).
+ */
+import { decodeModel } from '../onnx/index.ts';
+import type { InferenceEngine, InferenceSession, Sample, SampleSet, TensorData } from '../pipeline/types.ts';
+import type { ExportSizes, VerificationResult } from './types.ts';
+
+export const VERIFY_TOLERANCE = 1e-4;
+
+export interface VerifyOptions {
+  tolerance?: number;
+  /** Use at most this many samples (default 2: the check is for export bugs, not accuracy). */
+  maxSamples?: number;
+}
+
+function relativeError(reference: TensorData, actual: TensorData): number {
+  if (reference.dims.join(',') !== actual.dims.join(',')) return Infinity;
+  const a = reference.data;
+  const b = actual.data;
+  let maxDiff = 0;
+  let maxRef = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = Number(a[i]);
+    const diff = Math.abs(x - Number(b[i]));
+    if (!(diff <= maxDiff)) maxDiff = diff; // NaN becomes the error
+    if (Math.abs(x) > maxRef) maxRef = Math.abs(x);
+  }
+  if (maxRef === 0) return maxDiff === 0 ? 0 : Infinity;
+  return maxDiff / maxRef;
+}
+
+async function* sampleStream(samples: SampleSet | readonly Sample[]): AsyncGenerator<Sample> {
+  if (Array.isArray(samples)) {
+    yield* samples as readonly Sample[];
+    return;
+  }
+  yield* (samples as SampleSet).samples();
+}
+
+export function exportSizes(bytes: number, floatBytes: number): ExportSizes {
+  return { bytes, floatBytes, ratio: floatBytes > 0 ? bytes / floatBytes : Infinity };
+}
+
+/**
+ * Runs the exported `bytes` and the reference on up to `maxSamples` samples and compares every
+ * output. Never throws for a bad export: the result says `verified: false` with the reason.
+ */
+export async function verifyExport(
+  bytes: Uint8Array,
+  referenceModelBytes: Uint8Array,
+  samples: SampleSet | readonly Sample[],
+  engine: InferenceEngine,
+  options: VerifyOptions = {},
+): Promise<VerificationResult> {
+  const tolerance = options.tolerance ?? VERIFY_TOLERANCE;
+  const maxSamples = options.maxSamples ?? 2;
+  const result: VerificationResult = {
+    verified: false, maxRelError: Infinity, tolerance, samples: 0, outputs: {},
+    bytes: bytes.length, referenceBytes: referenceModelBytes.length, engine: engine.description,
+  };
+  try {
+    decodeModel(bytes);
+  } catch (e) {
+    return { ...result, reason: `the written bytes do not parse as an ONNX model: ${(e as Error).message}` };
+  }
+  let exported: InferenceSession | undefined;
+  let reference: InferenceSession | undefined;
+  try {
+    try {
+      exported = await engine.createSession(bytes, { optimization: 'basic' });
+    } catch (e) {
+      return { ...result, reason: `${engine.description} refused to load the exported model: ${(e as Error).message}` };
+    }
+    reference = await engine.createSession(referenceModelBytes, { optimization: 'basic' });
+    let worst = 0;
+    for await (const sample of sampleStream(samples)) {
+      if (result.samples >= maxSamples) break;
+      const want = await reference.run(sample.feeds);
+      let got: Record<string, TensorData>;
+      try {
+        got = await exported.run(sample.feeds);
+      } catch (e) {
+        return { ...result, reason: `the exported model failed on sample '${sample.name}': ${(e as Error).message}` };
+      }
+      for (const [name, tensor] of Object.entries(want)) {
+        const error = got[name] ? relativeError(tensor, got[name]) : Infinity;
+        result.outputs[name] = Math.max(result.outputs[name] ?? 0, error);
+        worst = Math.max(worst, Number.isNaN(error) ? Infinity : error);
+      }
+      result.samples++;
+    }
+    if (result.samples === 0) return { ...result, reason: 'no sample to run: verification needs at least one input.' };
+    result.maxRelError = worst;
+    if (!(worst <= tolerance)) {
+      const [name, error] = Object.entries(result.outputs).sort((a, b) => b[1] - a[1])[0];
+      return { ...result, reason: `output '${name}' differs from the float model with the dequantized weights by ${error.toExponential(2)} (relative, max over ${result.samples} sample(s)), above ${tolerance}.` };
+    }
+    return { ...result, verified: true };
+  } finally {
+    await exported?.release();
+    await reference?.release();
+  }
+}
