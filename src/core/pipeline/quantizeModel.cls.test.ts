@@ -87,6 +87,9 @@ describe('quantizeModel on the PP-OCR classifier', () => {
     const stages = w4.events.filter((e) => e.type === 'stage').map((e) => (e as { stage: string }).stage);
     expect(stages).toEqual(['load', 'normalize', 'capture', 'solve', 'write']);
     expect(w4.events.at(-1)?.type).toBe('done');
+    const timed = new Set(w4.events.filter((e) => e.type === 'timing').map((e) => (e as { stage: string }).stage));
+    expect([...timed].sort()).toEqual(['capture', 'gram', 'load', 'normalize', 'solve', 'write']);
+    expect(Object.keys(w4.done.report.timings).sort()).toEqual([...timed].sort());
     const sweeps = w4.events.filter((e) => e.type === 'sweep');
     // COMQ K = 1: sweep 0 (the RTN start) and sweep 1, per layer.
     expect(sweeps).toHaveLength(2 * w4.done.report.layers.length);
