@@ -11,8 +11,9 @@
 import type { Backend } from '../backend/backend.ts';
 import { firstSample, throwIfAborted } from '../calibration/capture/index.ts';
 import { findLayers, type QuantizableLayer } from '../graph/layers/index.ts';
-import { normalizeModel } from '../graph/normalize/index.ts';
+import { fixInputShapes, normalizeModel } from '../graph/normalize/index.ts';
 import { decodeModel, encodeModel, resolveExternalData, type ModelProto } from '../onnx/index.ts';
+import { deployableValues } from '../quant/grid.ts';
 import { gramStage } from './gramStage.ts';
 import { planLayers, type LayerPlan } from './layerPlan.ts';
 import { groupRowsToWeight, readLayerWeight, weightToGroupRows, writeLayerWeight } from './layerProblems.ts';
@@ -82,7 +83,9 @@ export async function* quantizeModel(
   t0 = performance.now();
   yield { type: 'stage', stage: 'normalize', message: 'hoisting Constants, folding BatchNormalization, fixing input sizes from the first sample' };
   const first = await firstSample(calibration);
-  const normalized = normalizeModel(decoded, { inputShapes: inputShapesFrom(decoded, first.feeds) }).model;
+  // Sizes are fixed as the last normalisation step, so the model before it is the exporters' base.
+  const unfixed = normalizeModel(decoded).model;
+  const normalized = fixInputShapes(unfixed, inputShapesFrom(decoded, first.feeds)).model;
   const normalizedModel = encodeModel(normalized);
   const discovery = findLayers(normalized);
   const skippedLayers: { name: string; reason: string }[] = [];
@@ -170,7 +173,8 @@ export async function* quantizeModel(
         continue;
       }
       for (let k = 0; k < solution.sweeps.length; k++) yield { type: 'sweep', layer: layer.name, sweep: k, relError: solution.sweeps[k] };
-      const dequantized = groupRowsToWeight(layer, solution.results.map((r) => r.dequantized));
+      // The float model carries what a runtime computes from the exported codes and float32 scales.
+      const dequantized = groupRowsToWeight(layer, solution.results.map((r) => deployableValues(r.codes, r.grids)));
       working = writeLayerWeight(working, layer, dequantized);
       const concat = <T extends Int32Array | Float32Array>(make: new (n: number) => T, parts: ArrayLike<number>[]): T => {
         const out = new make(parts.reduce((n, p) => n + p.length, 0));
@@ -223,5 +227,5 @@ export async function* quantizeModel(
     layers: discovery.layers.map((l) => reports.get(l.name)).filter((r): r is LayerReport => r !== undefined),
     timings,
   };
-  yield { type: 'done', report, layers: quantized, normalizedModel, quantizedModel };
+  yield { type: 'done', report, layers: quantized, normalizedModel, quantizedModel, exportBaseModel: encodeModel(unfixed) };
 }
