@@ -72,6 +72,25 @@ describe('ops whose schema only gained types or defaults just move', () => {
   });
 });
 
+describe('convolution and pooling at 11 (pads/auto_pad wording clarified, values unchanged)', () => {
+  for (const autoPad of ['SAME_UPPER', 'SAME_LOWER', 'VALID', 'NOTSET']) {
+    it(`Conv, ConvTranspose, MaxPool, AveragePool with auto_pad=${autoPad} at opset 9 → 13`, async () => {
+      const pad = autoPad === 'NOTSET' ? [attr.ints('pads', [1, 0, 0, 1])] : [{ name: 'auto_pad', type: AttributeType.STRING, s: new TextEncoder().encode(autoPad) }];
+      const { rewrites } = await upgradeAndCompare({
+        opset: 9, inputs: [{ name: 'x', dims: [1, 2, 7, 6] }], outputs: [{ name: 'c' }, { name: 'ct' }, { name: 'mp' }, { name: 'ap' }],
+        initializers: [float32Tensor('w', [3, 2, 3, 2], Float32Array.from({ length: 36 }, (_, i) => Math.sin(i + 1)))],
+        nodes: [
+          node('Conv', ['x', 'w'], ['c'], [attr.ints('kernel_shape', [3, 2]), attr.ints('strides', [2, 2]), ...pad]),
+          node('ConvTranspose', ['c', 'w'], ['ct'], [attr.ints('kernel_shape', [3, 2]), attr.ints('strides', [2, 1]), ...(autoPad.startsWith('SAME') ? [] : pad)]),
+          node('MaxPool', ['x'], ['mp'], [attr.ints('kernel_shape', [3, 2]), attr.ints('strides', [2, 2]), ...pad]),
+          node('AveragePool', ['x'], ['ap'], [attr.ints('kernel_shape', [2, 3]), attr.ints('strides', [2, 2]), ...pad]),
+        ],
+      }, 13);
+      expect(rewrites).toEqual([]);
+    });
+  }
+});
+
 describe('nested bodies and other domains', () => {
   it('a Clip-6 inside an If branch is rewritten, the outer name visible to the body', async () => {
     const clipBody = {
@@ -119,6 +138,11 @@ describe('requests that are refused', () => {
     expect(() => upgradeOpset(unknown, 13)).toThrow(/Frobnicate node 'f1'.*not an ai.onnx operator/);
     const early = buildCase({ opset: 9, inputs: [{ name: 'x', dims: [2] }], outputs: [{ name: 'y' }], nodes: [node('Resize', ['x'], ['y'], [], 'r')] });
     expect(() => upgradeOpset(early, 13)).toThrow(/Resize does not exist at opset 9/);
+  });
+
+  it('model-local functions importing an older ai.onnx are refused (they are not upgraded)', () => {
+    const model = { ...relu9(), functions: [{ name: 'fn', domain: 'local', opsetImport: [{ domain: '', version: 9 }], node: [], input: [], output: [] }] };
+    expect(() => upgradeOpset(model, 13)).toThrow(/function 'fn' imports ai.onnx opset 9.*fake-quant/);
   });
 
   it('the same opset is a no-op copy with the IR version raised if needed; the input is untouched', () => {
