@@ -177,8 +177,23 @@ export const solveCases: SolveCase[] = [
   rtn('real PP-OCR cls Conv: RTN 8-bit symmetric', 'real-conv', { bits: 8, kind: 'symmetric', clip: 1 }),
 ];
 
-/** A synthetic layer (correlated inputs, 40 × 72 or 256 × 512), its Gram rounded to f32. */
+const problemCache = new Map<string, LayerProblem>();
+
+/**
+ * A synthetic layer (correlated inputs, 40 × 72 or 256 × 512), its Gram rounded to f32. Built once
+ * per process (callers must not modify it).
+ */
 export function syntheticProblem(deadInput: boolean, large = false): LayerProblem {
+  const key = `${deadInput}/${large}`;
+  let problem = problemCache.get(key);
+  if (!problem) {
+    problem = buildSyntheticProblem(deadInput, large);
+    problemCache.set(key, problem);
+  }
+  return problem;
+}
+
+function buildSyntheticProblem(deadInput: boolean, large: boolean): LayerProblem {
   const layer = large
     ? makeSyntheticLayer({ rows: 256, cols: 512, samples: 1024, seed: 5 })
     : makeSyntheticLayer({ rows: 40, cols: 72, samples: 300, seed: 2024 });
