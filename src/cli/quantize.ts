@@ -2,8 +2,9 @@
  * `comq quantize MODEL.onnx (--images DIR | --inputs DIR) --out OUT.onnx [--report REPORT.json] ...`:
  * calibration sets from folders, quantizeModel() over the chosen backend and onnxruntime-node,
  * then float vs quantized evaluation on held-out inputs, a layer table on stdout and the JSON
- * report (issue 4, "Command line"). Until the export issue lands, OUT.onnx is the float model
- * carrying the dequantized weights.
+ * report (issue 4, "Command line"). OUT.onnx is the export chosen by --format (issue 5,
+ * src/cli/quantizeExport.ts), written only after it matched the float model carrying the dequantized
+ * weights in onnxruntime-node.
  */
 import { writeFileSync } from 'node:fs';
 import { selectBackend, type BackendChoice } from '../core/backend/select.ts';
@@ -18,6 +19,7 @@ import { createNodeInferenceEngine } from '../node/ortNode.ts';
 import { CliUsageError } from './errors.ts';
 import { folderSampleSet, listDataFolder, splitFiles, type DataFolder } from './quantizeData.ts';
 import { parseQuantizeFlags, type QuantizeCommand, type QuantizeFlags } from './quantizeOptions.ts';
+import { buildVerifiedExport, type ExportReport } from './quantizeExport.ts';
 import { createProgress, type ProgressSink } from './quantizeProgress.ts';
 import { formatQuantizeSummary } from './quantizeReport.ts';
 import { loadModel, readUserFile } from './readModel.ts';
@@ -173,8 +175,12 @@ export async function runQuantize(
       await backendChoice.backend.dispose();
     }
     if (!done) throw new Error('quantizeModel ended without its done event');
-    const report = done.report;
-    writeOutput(command.outPath, done.quantizedModel, 'the quantized model');
+    const report: QuantizeReport & { export?: ExportReport } = done.report;
+    progress.event({ type: 'stage', stage: 'write', message: `exporting as ${command.format} and verifying in ${engine.description}` });
+    // Verify on held-out inputs when there are some, else on the calibration samples.
+    const exported = await buildVerifiedExport(done, command.format, sets.evaluation ?? sets.calibration, engine, modelBytes.length);
+    writeOutput(command.outPath, exported.bytes, 'the quantized model');
+    report.export = exported.report;
 
     let evaluation: EvalReport | undefined;
     if (sets.evaluation) {
@@ -192,7 +198,7 @@ export async function runQuantize(
     }
     progress.stop();
     if (command.reportPath) writeOutput(command.reportPath, `${JSON.stringify(report, jsonNumbers, 2)}\n`, 'the report');
-    io.stdout(`${formatQuantizeSummary(report, evaluation, command.outPath).join('\n')}\n`);
+    io.stdout(`${formatQuantizeSummary(report, evaluation, command.outPath, exported.report).join('\n')}\n`);
     return report;
   } finally {
     progress.stop();

@@ -7,6 +7,7 @@ import type { BackendPreference } from '../core/backend/select.ts';
 import { parseSize } from '../core/calibration/inputs/presets.ts';
 import { defaultQuantizeOptions, type CaptureMode, type QuantizeOptions } from '../core/pipeline/types.ts';
 import type { ComqOrder, GridKind, Method } from '../core/quant/types.ts';
+import { exportFormats, type ExportFormat } from '../core/export/types.ts';
 import { CliUsageError } from './errors.ts';
 
 /** The flags as commander hands them over (strings, booleans and string lists). */
@@ -25,6 +26,7 @@ export interface QuantizeFlags {
   sweeps?: string;
   order?: string;
   out?: string;
+  format?: string;
   report?: string;
   mode?: string;
   keep?: string[];
@@ -52,6 +54,8 @@ export interface QuantizeCommand {
   preset?: string;
   size?: [number, number];
   outPath: string;
+  /** What --out holds (default qdq). */
+  format: ExportFormat;
   reportPath?: string;
   backend: BackendPreference;
   /** false when --no-progress: plain lines only. */
@@ -160,6 +164,7 @@ export function parseQuantizeFlags(modelPath: string, flags: QuantizeFlags): Qua
     preset: flags.preset,
     size,
     outPath: flags.out,
+    format: choice('--format', flags.format, exportFormats, 'qdq'),
     reportPath: flags.report,
     backend: choice('--backend', flags.backend, BACKENDS, 'auto'),
     progress: flags.progress !== false,

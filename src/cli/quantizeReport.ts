@@ -2,6 +2,7 @@
 import type { EvaluationResult } from '../core/evaluation/index.ts';
 import type { LayerReport, QuantizeReport, Stage } from '../core/pipeline/types.ts';
 import { formatTable, type Column } from './format.ts';
+import { formatExportLine, type ExportReport } from './quantizeExport.ts';
 
 const num = (x: number, digits = 3): string => (Number.isFinite(x) ? x.toPrecision(digits) : String(x));
 const db = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(1)} dB` : x > 0 ? 'exact' : String(x));
@@ -57,7 +58,7 @@ export function formatEvaluation(evaluation: EvaluationResult): string[] {
   return lines;
 }
 
-export function formatQuantizeSummary(report: QuantizeReport, evaluation: EvaluationResult | undefined, outPath: string): string[] {
+export function formatQuantizeSummary(report: QuantizeReport, evaluation: EvaluationResult | undefined, outPath: string, exported?: ExportReport): string[] {
   const quantized = report.layers.filter((layer) => layer.bits !== 'float');
   const beaten = quantized.filter((layer) => layer.relError <= layer.rtnRelError).length;
   const lines = [
@@ -69,6 +70,6 @@ export function formatQuantizeSummary(report: QuantizeReport, evaluation: Evalua
     `Time: ${formatTimings(report.timings)}.`,
   ];
   if (evaluation) lines.push(...formatEvaluation(evaluation));
-  lines.push(`Wrote ${outPath} (float model carrying the dequantized weights).`);
+  lines.push(exported ? formatExportLine(outPath, exported) : `Wrote ${outPath} (float model carrying the dequantized weights).`);
   return lines;
 }
