@@ -72,6 +72,52 @@ describe('ops whose schema only gained types or defaults just move', () => {
   });
 });
 
+describe('shape and element-wise ops that only gained types, defaults or negative axes', () => {
+  it('ConstantOfShape, Expand, Where, Equal, Gather, ArgMax, Flatten, Tile, Shape, Cast, DepthToSpace, SpaceToDepth, InstanceNormalization, LRN, PRelu, LeakyRelu, Pow, Erf, Sum, Max at opset 9 → 13 and → 21', async () => {
+    for (const target of [13, 21]) {
+      const { rewrites } = await upgradeAndCompare({
+        opset: 9,
+        inputs: [{ name: 'x', dims: [1, 4, 2, 3] }, { name: 'ids', dims: [5], elemType: DataType.INT64, low: 0, high: 4 }],
+        initializers: [
+          { name: 'target', dims: [4], dataType: DataType.INT64, int64Data: [2, 4, 2, 3] },
+          { name: 'reps', dims: [4], dataType: DataType.INT64, int64Data: [1, 1, 2, 1] },
+          float32Tensor('slope', [4, 1, 1], Float32Array.of(0.1, 0.2, 0.3, 0.4)),
+          float32Tensor('gamma', [4], Float32Array.of(1, 2, 0.5, 1)), float32Tensor('beta', [4], Float32Array.of(0, 0.1, 0.2, 0.3)),
+        ],
+        outputs: [
+          { name: 'filled' }, { name: 'w' }, { name: 'g' }, { name: 'am', elemType: DataType.INT64 }, { name: 'fl' }, { name: 'tl' },
+          { name: 'sh', elemType: DataType.INT64 }, { name: 'd2s' }, { name: 'inorm' }, { name: 'lrn' }, { name: 'pr' }, { name: 'sm' }, { name: 'eqf' },
+        ],
+        nodes: [
+          node('ConstantOfShape', ['target'], ['filled'], [attr.tensor('value', float32Tensor('v', [1], Float32Array.of(0.25)))]),
+          node('Expand', ['x', 'target'], ['ex']),
+          node('Equal', ['ids', 'ids'], ['eq']),
+          node('Greater', ['ex', 'filled'], ['gt']),
+          node('Where', ['gt', 'ex', 'filled'], ['w']),
+          node('Gather', ['x', 'ids'], ['g'], [attr.int('axis', 1)]),
+          node('ArgMax', ['x'], ['am'], [attr.int('axis', 1), attr.int('keepdims', 0)]),
+          node('Flatten', ['x'], ['fl'], [attr.int('axis', 2)]),
+          node('Tile', ['x', 'reps'], ['tl']),
+          node('Shape', ['tl'], ['sh']),
+          node('Cast', ['eq'], ['eqf'], [attr.int('to', DataType.FLOAT)]),
+          node('SpaceToDepth', ['tl'], ['s2d'], [attr.int('blocksize', 1)]),
+          node('DepthToSpace', ['x'], ['d2s'], [attr.int('blocksize', 2)]),
+          node('InstanceNormalization', ['s2d', 'gamma', 'beta'], ['inorm'], [attr.float('epsilon', 1e-5)]),
+          node('LRN', ['x'], ['lrn'], [attr.int('size', 3)]),
+          node('PRelu', ['x', 'slope'], ['pr']),
+          node('LeakyRelu', ['x'], ['lr'], [attr.float('alpha', 0.3)]),
+          node('Abs', ['lr'], ['ab']),
+          node('Pow', ['ab', 'x'], ['pw']),
+          node('Erf', ['x'], ['er']),
+          node('Max', ['pw', 'er'], ['mx']),
+          node('Sum', ['mx', 'pr', 'x'], ['sm']),
+        ],
+      }, target);
+      expect(rewrites).toEqual([]);
+    }
+  });
+});
+
 describe('convolution and pooling at 11 (pads/auto_pad wording clarified, values unchanged)', () => {
   for (const autoPad of ['SAME_UPPER', 'SAME_LOWER', 'VALID', 'NOTSET']) {
     it(`Conv, ConvTranspose, MaxPool, AveragePool with auto_pad=${autoPad} at opset 9 → 13`, async () => {
