@@ -64,21 +64,39 @@ function asFloat(name: string, t: TensorData): Float32Array {
 }
 
 /**
- * One sample's byte size of every requested value, measured by running the first sample with all
- * of them exposed (onnxruntime has no shape inference API here, and symbolic dims are fixed by now).
+ * One sample's byte size of every requested value, measured by running the first sample with the
+ * values exposed (onnxruntime offers no shape inference here). The probe itself must respect the
+ * budget, so values are exposed in graph-order chunks: the first chunk is one value; each next one
+ * is at most twice the previous and holds as many values as fit in `bytesPerPass` if each were as
+ * large as the largest value of the previous chunk. Best effort: activation sizes in graph order
+ * usually change slowly (they shrink along a backbone), but a sudden growth inside one chunk can
+ * overshoot the budget during this single-sample probe. The capture passes themselves are exact.
  */
 async function measureBytes(request: CaptureRequest, first: Sample, names: string[]): Promise<Map<string, number>> {
   const bytes = new Map<string, number>();
-  const session = await request.engine.createSession(encodeModel(withCaptureOutputs(request.model, names)));
-  try {
-    const fetches = names.filter((n) => !(n in first.feeds));
-    const out = fetches.length > 0 ? await session.run(first.feeds, fetches) : {};
-    for (const name of names) {
-      const t = out[name] ?? first.feeds[name];
-      bytes.set(name, t ? t.data.byteLength : 0);
+  let chunk = 1;
+  let largestInChunk = 0;
+  for (let start = 0; start < names.length; start += chunk) {
+    throwIfAborted(request.signal);
+    if (start > 0) chunk = Math.max(1, Math.min(2 * chunk, Math.floor(request.bytesPerPass / Math.max(1, largestInChunk))));
+    largestInChunk = 0;
+    const part = names.slice(start, start + chunk);
+    const fetches = part.filter((n) => !(n in first.feeds));
+    let out: Record<string, TensorData> = {};
+    if (fetches.length > 0) {
+      const session = await request.engine.createSession(encodeModel(withCaptureOutputs(request.model, fetches)));
+      try {
+        out = await session.run(first.feeds, fetches);
+      } finally {
+        await session.release();
+      }
     }
-  } finally {
-    await session.release();
+    for (const name of part) {
+      const t = out[name] ?? first.feeds[name];
+      const size = t ? t.data.byteLength : 0;
+      bytes.set(name, size);
+      largestInChunk = Math.max(largestInChunk, size);
+    }
   }
   return bytes;
 }

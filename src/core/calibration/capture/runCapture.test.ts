@@ -1,0 +1,88 @@
+/**
+ * runCapture with a recording fake engine: every onnxruntime run (probe and passes) stays within
+ * the per-pass byte budget when sizes shrink along the graph as in a CNN backbone (the probe is
+ * best effort otherwise; see measureBytes), every value reaches its consumers once per sample, and samples are
+ * pulled one at a time (never more than one in flight).
+ */
+import { describe, expect, it } from 'vitest';
+import { DataType } from '../../onnx/index.ts';
+import { node, tinyModel, valueInfo } from '../../../testing/index.ts';
+import type { Feeds, InferenceEngine, Sample, SampleSet, TensorData } from '../../pipeline/types.ts';
+import { runCapture, type CaptureConsumer } from './runCapture.ts';
+
+/** Value i holds (6 − i)·1000 float32s per sample (shrinking, like a backbone), filled with the sample's index. */
+const valueNames = ['v0', 'v1', 'v2', 'v3', 'v4', 'v5'];
+const valueLength = (name: string) => (6 - Number(name.slice(1))) * 1000;
+
+function fakeEngine(runs: { bytes: number; fetches: string[] }[]): InferenceEngine {
+  return {
+    description: 'fake',
+    async createSession() {
+      return {
+        inputNames: ['x'],
+        outputNames: [],
+        async run(feeds: Feeds, fetches?: readonly string[]) {
+          const out: Record<string, TensorData> = {};
+          let bytes = 0;
+          const fill = (feeds.x.data as Float32Array)[0];
+          for (const name of fetches ?? []) {
+            const data = new Float32Array(valueLength(name)).fill(fill);
+            out[name] = { type: 'float32', data, dims: [data.length] };
+            bytes += data.byteLength;
+          }
+          runs.push({ bytes, fetches: [...(fetches ?? [])] });
+          return out;
+        },
+        async release() {},
+      };
+    },
+  };
+}
+
+function countingSamples(count: number): SampleSet & { inFlight: number; maxInFlight: number } {
+  const set = {
+    count,
+    inFlight: 0,
+    maxInFlight: 0,
+    async *samples(): AsyncIterable<Sample> {
+      for (let i = 0; i < count; i++) {
+        set.inFlight++;
+        set.maxInFlight = Math.max(set.maxInFlight, set.inFlight);
+        try {
+          yield { name: `s${i}`, feeds: { x: { type: 'float32', data: new Float32Array([i]), dims: [1] } } };
+        } finally {
+          set.inFlight--; // also when the consumer stops early (return() at the yield)
+        }
+      }
+    },
+  };
+  return set;
+}
+
+const model = tinyModel({
+  nodes: valueNames.map((v) => node('Relu', ['x'], [v])),
+  inputs: [valueInfo('x', DataType.FLOAT, [1])],
+  outputs: [valueInfo('v5', DataType.FLOAT, [1000])],
+});
+
+describe('runCapture', () => {
+  it('keeps every run under the byte budget, feeds each value once per sample, one sample at a time', async () => {
+    const runs: { bytes: number; fetches: string[] }[] = [];
+    const seen = new Map<string, number[]>();
+    const consumers = new Map<string, CaptureConsumer[]>(
+      valueNames.map((name) => [name, [async (data: Float32Array) => void seen.set(name, [...(seen.get(name) ?? []), data[0]])]]),
+    );
+    const samples = countingSamples(5);
+    const budget = 10_000 * 4; // 10 000 floats: every single value fits, all six (21 000) do not
+    const capture = runCapture({ engine: fakeEngine(runs), model, samples, maxSamples: 4, consumers, bytesPerPass: budget });
+    let passes = 0;
+    for (let next = await capture.next(); !next.done; next = await capture.next()) passes = next.value.type === 'capture' ? next.value.passes : passes;
+    expect(passes).toBeGreaterThan(1);
+    expect(Math.max(...runs.map((r) => r.bytes))).toBeLessThanOrEqual(budget);
+    // The probe did not fall back to one value per run.
+    const probeRuns = runs.length - passes * 4;
+    expect(probeRuns).toBeLessThan(valueNames.length);
+    for (const name of valueNames) expect(seen.get(name)).toEqual([0, 1, 2, 3]); // maxSamples = 4 of 5
+    expect(samples.maxInFlight).toBe(1);
+  });
+});
