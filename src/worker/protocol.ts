@@ -1,0 +1,154 @@
+/**
+ * The contract between the React app (src/app) and the studio worker (src/worker): plain,
+ * structured-clonable data only — summaries, never tensors or GPU objects (design.md, principle 7).
+ * The worker is reached through comlink; `createStudioClient()` returns the same `StudioApi` running
+ * either in a Web Worker or in-process (the fallback when workers are unavailable, and for tests).
+ */
+import type { CaptureMode, LayerReport, ProgressEvent, QuantizeReport } from '../core/pipeline/types.ts';
+import type { ComqOrder, GridKind, Method } from '../core/quant/types.ts';
+
+/** A file as the page read it (drop zone or picker). */
+export interface InputFile {
+  name: string;
+  bytes: Uint8Array;
+}
+
+/** Every error the worker reports to the page: what went wrong and what to do, in one sentence. */
+export interface StudioErrorInfo {
+  kind: 'model' | 'image' | 'tensor' | 'settings' | 'run' | 'export' | 'device' | 'cancelled';
+  /** The file or layer concerned, when there is one. */
+  subject?: string;
+  message: string;
+}
+
+export interface RuntimeInfo {
+  webgpu: { available: boolean; adapter: string; software: boolean };
+  /** The compute backend that will run the solvers, and why. */
+  backend: { kind: 'cpu' | 'webgpu'; reason: string };
+  /** The onnxruntime build and execution provider that actually ran (after the first session). */
+  inference: string;
+  /** True when the worker could not start and the studio runs in the page. */
+  inProcess: boolean;
+}
+
+export interface LayerRow {
+  name: string;
+  op: string;
+  weightShape: number[];
+  rows: number;
+  reduction: number;
+  groups: number;
+  params: number;
+}
+
+export interface ModelSummary {
+  fileName: string;
+  fileBytes: number;
+  irVersion: number;
+  opsets: { domain: string; version: number }[];
+  producer: string;
+  inputs: { name: string; elemType: string; shape: (number | string)[] }[];
+  outputs: { name: string; elemType: string; shape: (number | string)[] }[];
+  parameters: number;
+  layers: LayerRow[];
+  skipped: { name: string; op: string; reason: string }[];
+  /** 'classifier' | 'detector' | 'generic', guessed from the outputs. */
+  task: 'classifier' | 'detector' | 'generic';
+  /** The preprocessing preset the studio picked, with the reason. */
+  preset: { name: string; reason: string };
+}
+
+export interface ImageEntry {
+  name: string;
+  ok: boolean;
+  /** Why it was refused (undecodable, wrong tensor shape...). */
+  error?: string;
+  width?: number;
+  height?: number;
+}
+
+export interface PreprocessSettings {
+  preset: string;
+  /** [height, width] for symbolic input sizes. */
+  size?: [number, number];
+}
+
+/** What the gallery shows for one image: the tensor as the model sees it, and the float output. */
+export interface SamplePreview {
+  name: string;
+  /** The preprocessed input turned back into RGBA for display, `width × height × 4`. */
+  input: { width: number; height: number; rgba: Uint8ClampedArray };
+  /** Classifier top-5, or a spatial map rendered to RGBA, or a summary line. */
+  output:
+    | { kind: 'top5'; classes: { index: number; label?: string; probability: number }[] }
+    | { kind: 'map'; width: number; height: number; rgba: Uint8ClampedArray }
+    | { kind: 'summary'; text: string };
+}
+
+export interface RunSettings {
+  method: Method;
+  bits: number;
+  grid: GridKind;
+  groupSize?: number;
+  sweeps: number;
+  order: ComqOrder;
+  clip: number;
+  scaleStep: boolean;
+  mode: CaptureMode;
+  /** Images used for calibration; the rest (up to `evaluationCount`) are held out for evaluation. */
+  calibrationCount: number;
+  evaluationCount: number;
+  firstLastBits: number | null;
+  /** Per-layer toggles from the layer table. */
+  overrides: Record<string, { keepFloat?: boolean; bits?: number }>;
+  preprocess: PreprocessSettings;
+  backend: 'auto' | 'cpu' | 'webgpu';
+}
+
+/** Progress as the page sees it: the pipeline's events, minus the bulky 'done' payload. */
+export type StudioEvent =
+  | Exclude<ProgressEvent, { type: 'done' }>
+  | { type: 'evaluation'; result: EvaluationSummary }
+  | { type: 'runtime'; info: RuntimeInfo };
+
+export interface EvaluationSummary {
+  outputs: { name: string; sqnrDb: number; cosine: number }[];
+  classifier?: { top1Agreement: number; floatAccuracy?: number; quantAccuracy?: number; samples: number };
+  detector?: { iou: number; threshold: number };
+  layers?: { name: string; sqnrDb: number }[];
+  /** Float and quantized output maps of the first held-out image (detectors). */
+  maps?: { name: string; width: number; height: number; floatRgba: Uint8ClampedArray; quantRgba: Uint8ClampedArray };
+}
+
+export interface RunResult {
+  report: QuantizeReport;
+  layers: LayerReport[];
+  evaluation?: EvaluationSummary;
+}
+
+export interface ExportResult {
+  fileName: string;
+  bytes: Uint8Array;
+  format: 'qdq' | 'fake-quant' | 'matmulnbits';
+  floatBytes: number;
+  ratio: number;
+  verified: boolean;
+  maxRelError: number;
+}
+
+export interface StudioApi {
+  probe(): Promise<RuntimeInfo>;
+  /** Loads (or replaces) the model; on error the previous model stays loaded. */
+  loadModel(files: InputFile[]): Promise<ModelSummary>;
+  /** The bundled demo: a real model and real images shipped with the app (same origin). */
+  loadDemo(): Promise<{ model: ModelSummary; images: ImageEntry[] }>;
+  /** Adds images or .npy tensors; bad ones come back with `ok: false` and an error, the rest load. */
+  addInputs(files: InputFile[]): Promise<ImageEntry[]>;
+  clearInputs(): Promise<void>;
+  preview(name: string, preprocess: PreprocessSettings): Promise<SamplePreview>;
+  /** Runs quantization and evaluation; events stream through `onEvent` (a comlink proxy). */
+  run(settings: RunSettings, onEvent: (event: StudioEvent) => void): Promise<RunResult>;
+  cancel(): Promise<void>;
+  exportModel(format: ExportResult['format']): Promise<ExportResult>;
+  reportJson(): Promise<string>;
+}
