@@ -120,7 +120,11 @@ export class WebGpuGramAccumulator implements GramAccumulator {
     // Half of stride² multiply-adds per row (one triangle); bound each dispatch's share, and for
     // conv the patch matrix of a piece by the binding limit.
     let rowsPerDispatch = Math.max(1, Math.floor(this.ctx.maxFmaPerDispatch / Math.max(1, (stride * stride) / 2)));
-    if (conv) rowsPerDispatch = Math.min(rowsPerDispatch, Math.max(1, Math.floor(probe.limits.maxStorageBufferBindingSize / (stride * 4))));
+    if (conv) {
+      // im2col runs one workgroup row per patch row (dispatch y): stay within the per-dimension limit.
+      rowsPerDispatch = Math.min(rowsPerDispatch, probe.limits.maxComputeWorkgroupsPerDimension,
+        Math.max(1, Math.floor(probe.limits.maxStorageBufferBindingSize / (stride * 4))));
+    }
     rowsPerDispatch = Math.min(rowsPerDispatch, rows);
     const [tileX, tileY] = this.ctx.kernels.tuning.gramTile;
     const blocks = Math.ceil(stride / 4);

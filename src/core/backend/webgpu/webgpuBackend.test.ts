@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticProblem } from '../conformance/cases.ts';
 import { makeSyntheticLayer } from '../../quant/synthetic.ts';
+import { createCpuGramAccumulator } from '../cpu/gramAccumulator.ts';
 import { defaultSolveOptions } from '../../quant/types.ts';
 import { withErrorScopes } from './device.ts';
 import { createNodeGpu } from './node/nodeGpu.ts';
@@ -59,6 +60,22 @@ describe('WebGPU backend device handling', () => {
     } finally {
       await small.dispose();
     }
+  });
+
+  it('splits a conv chunk with more patch rows than workgroups per dimension (a 300 × 300 image, 90 000 rows)', async () => {
+    const layout = { kind: 'conv' as const, inChannels: 2, groups: 2, kernel: [3, 3] as [number, number], strides: [1, 1] as [number, number], pads: [1, 1, 1, 1] as [number, number, number, number], dilations: [1, 1] as [number, number] };
+    const input = Float32Array.from({ length: 2 * 300 * 300 }, (_, i) => Math.cos(i * 0.013) + (i % 7) * 0.1);
+    const gpu = backend.createGramAccumulator(layout);
+    await gpu.add(input, [1, 2, 300, 300]);
+    const cpu = createCpuGramAccumulator(layout);
+    await cpu.add(input, [1, 2, 300, 300]);
+    expect(gpu.rowsSeen).toBe(90_000);
+    const [gpuGrams, cpuGrams] = [await gpu.finish(), await cpu.finish()];
+    expect(gpuGrams.length).toBe(2);
+    gpuGrams.forEach((gram, g) => {
+      const scale = Math.max(...cpuGrams[g].map(Math.abs));
+      gram.forEach((v, i) => expect(Math.abs(v - cpuGrams[g][i])).toBeLessThan(1e-5 * scale));
+    });
   });
 
   it('turns a validation error into a thrown error naming the operation', async () => {
