@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findLayers } from '../core/graph/layers/index.ts';
-import { decodeModel, tensorToFloat32 } from '../core/onnx/index.ts';
+import { DataType, decodeModel } from '../core/onnx/index.ts';
 import { ppocrInput, ppocrModelPath, runOnnx, testImagePath } from '../testing/index.ts';
 import { repoRoot } from '../testing/paths.ts';
 import { main } from './main.ts';
@@ -100,16 +100,22 @@ describe('comq quantize on the PP-OCR classifier', () => {
     expect(report.eval.outputs[0].sqnrDb).toEqual(expect.any(Number));
     expect(report.eval.layers.length).toBe(layers.length);
 
-    // The written model: a 4-bit layer has at most 16 distinct values per output channel.
+    // The written model (default --format qdq): 4-bit layers read uint4 codes through DequantizeLinear,
+    // the 8-bit first layer uint8 codes; verified before writing, and a quarter of the float file.
+    expect(report.export).toMatchObject({ format: 'qdq', verified: true, opset: 21, floatBytes: readFileSync(clsModel).length });
+    expect(report.export.bytes).toBe(readFileSync(out).length);
+    expect(report.export.maxRelError).toBeLessThanOrEqual(1e-4);
+    expect(report.export.ratio).toBeLessThanOrEqual(0.25);
+    expect(run.stdout).toMatch(/Wrote .*cls-w4\.onnx \(qdq, opset 21\).*verified in onnxruntime-node/);
     const written = decodeModel(readFileSync(out));
-    const writtenLayers = findLayers(written).layers;
-    const second = writtenLayers[1];
-    const weight = written.graph!.initializer!.find((t) => t.name === second.weightName)!;
-    const values = tensorToFloat32(weight);
-    const perRow = values.length / second.rows;
-    for (let row = 0; row < second.rows; row++) {
-      expect(new Set(values.subarray(row * perRow, (row + 1) * perRow)).size).toBeLessThanOrEqual(16);
-    }
+    const codesOf = (layerIndex: number) => {
+      const nodes = written.graph!.node!;
+      const layerNode = nodes.find((n) => n.name === layers[layerIndex].name)!;
+      const dq = nodes.find((n) => n.opType === 'DequantizeLinear' && n.output![0] === layerNode.input![1])!;
+      return written.graph!.initializer!.find((t) => t.name === dq.input![0])!;
+    };
+    expect(codesOf(1).dataType).toBe(DataType.UINT4);
+    expect(codesOf(0).dataType).toBe(DataType.UINT8);
     // ...and it runs in onnxruntime-node, close to the float model on a real crop.
     const feeds = { x: await ppocrInput('cls', testImagePath('scenetext_word01')) };
     const [quantOut] = Object.values(await runOnnx(readFileSync(out), feeds));
