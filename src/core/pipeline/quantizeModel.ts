@@ -17,7 +17,7 @@ import { deployableValues } from '../quant/grid.ts';
 import { gramStage } from './gramStage.ts';
 import { planLayers, type LayerPlan } from './layerPlan.ts';
 import { groupRowsToWeight, readLayerWeight, weightToGroupRows, writeLayerWeight } from './layerProblems.ts';
-import { rtnRelativeError, solveLayerGroups } from './solveLayerGroups.ts';
+import { rtnRelativeError, solveLayerGroups, toQuantizedLayer } from './solveLayerGroups.ts';
 import {
   defaultQuantizeOptions,
   type InferenceEngine, type LayerReport, type ProgressEvent, type QuantizedLayer, type QuantizeOptions,
@@ -110,7 +110,8 @@ export async function* quantizeModel(
     : [toQuantize.map((p) => p.layer)];
   const skippedSamples: { name: string; reason: string }[] = [];
   const onSkipSample = (name: string, reason: string): void => {
-    skippedSamples.push({ name, reason });
+    // Sequential mode iterates the set once per wave: report each bad sample once.
+    if (!skippedSamples.some((s) => s.name === name)) skippedSamples.push({ name, reason });
   };
   let reportedSampleSkips = 0;
   let samplesUsed = 0;
@@ -176,23 +177,7 @@ export async function* quantizeModel(
       // The float model carries what a runtime computes from the exported codes and float32 scales.
       const dequantized = groupRowsToWeight(layer, solution.results.map((r) => deployableValues(r.codes, r.grids)));
       working = writeLayerWeight(working, layer, dequantized);
-      const concat = <T extends Int32Array | Float32Array>(make: new (n: number) => T, parts: ArrayLike<number>[]): T => {
-        const out = new make(parts.reduce((n, p) => n + p.length, 0));
-        let offset = 0;
-        for (const p of parts) {
-          out.set(p, offset);
-          offset += p.length;
-        }
-        return out;
-      };
-      quantized.push({
-        name: layer.name, op: layer.op, weightName: layer.weightName, bits: grid.bits, grid: grid.kind, dequantized,
-        weightShape: [...layer.weightShape],
-        codes: concat(Int32Array, solution.results.map((r) => r.codes)),
-        scale: concat(Float32Array, solution.results.map((r) => r.grids.scale)),
-        zeroPoint: concat(Int32Array, solution.results.map((r) => r.grids.zeroPoint)),
-        blockSize: solution.results[0].grids.blockSize,
-      });
+      quantized.push(toQuantizedLayer(layer, grid, solution, dequantized));
       const report: LayerReport = {
         name: layer.name, op: layer.op, bits: grid.bits, rows: layer.rows, reduction: layer.reduction, groups: layer.groups,
         rtnRelError: solution.rtnRelError, relError: solution.relError, sweeps: solution.sweeps, gramRows: gram.gramRows,

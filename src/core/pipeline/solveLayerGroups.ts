@@ -6,8 +6,9 @@
 import type { Backend } from '../backend/backend.ts';
 import { weightEnergy } from '../quant/objective.ts';
 import { defaultSolveOptions, type GridSpec, type QuantResult } from '../quant/types.ts';
+import type { QuantizableLayer } from '../graph/layers/index.ts';
 import type { GroupedRows } from './layerProblems.ts';
-import type { QuantizeOptions } from './types.ts';
+import type { QuantizedLayer, QuantizeOptions } from './types.ts';
 
 export interface LayerSolution {
   results: QuantResult[];
@@ -87,5 +88,27 @@ export async function solveLayerGroups(
     rtnRelError: ratio(rtn, energy),
     relError: ratio(objective, energy),
     sweeps: Array.from(sweepObjective, (v) => ratio(v ?? 0, energy)),
+  };
+}
+
+function concat<T extends Int32Array | Float32Array>(make: new (n: number) => T, parts: ArrayLike<number>[]): T {
+  const out = new make(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+/** The exporters' view of a solved layer: per-group codes and grids concatenated in group order. */
+export function toQuantizedLayer(layer: QuantizableLayer, grid: GridSpec, solution: LayerSolution, dequantized: Float32Array): QuantizedLayer {
+  return {
+    name: layer.name, op: layer.op, weightName: layer.weightName, bits: grid.bits, grid: grid.kind, dequantized,
+    weightShape: [...layer.weightShape],
+    codes: concat(Int32Array, solution.results.map((r) => r.codes)),
+    scale: concat(Float32Array, solution.results.map((r) => r.grids.scale)),
+    zeroPoint: concat(Int32Array, solution.results.map((r) => r.grids.zeroPoint)),
+    blockSize: solution.results[0].grids.blockSize,
   };
 }
