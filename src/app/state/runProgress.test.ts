@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import type { LayerReport } from '../../core/pipeline/types.ts';
+import type { StudioEvent } from '../../worker/protocol.ts';
+import { descentData } from '../chart/descentData.ts';
+import { applyStudioEvent, progressFraction, startedProgress, type RunProgress } from './runProgress.ts';
+
+const fold = (events: StudioEvent[], from: RunProgress = startedProgress()) => events.reduce(applyStudioEvent, from);
+
+function layerReport(name: string, sweeps: number[]): LayerReport {
+  return { name, op: 'Conv', bits: 4, rows: 8, reduction: 9, groups: 1, rtnRelError: sweeps[0], relError: sweeps.at(-1)!, sweeps, gramRows: 100, seconds: 0.1 };
+}
+
+/** The event order quantizeModel emits for one solved layer: start, sweeps 0..k, done. */
+function layerEvents(name: string, index: number, count: number, sweeps: number[]): StudioEvent[] {
+  return [
+    { type: 'layer-start', layer: name, index, count, rtnRelError: sweeps[0] },
+    ...sweeps.map((relError, sweep): StudioEvent => ({ type: 'sweep', layer: name, sweep, relError })),
+    { type: 'layer-done', layer: layerReport(name, sweeps), index, count },
+  ];
+}
+
+describe('applyStudioEvent', () => {
+  it('keeps sweep 0 as the RTN start and later sweeps as the descent, per layer in graph order', () => {
+    const progress = fold([
+      { type: 'stage', stage: 'solve', message: 'solving 2 layer(s) with comq' },
+      ...layerEvents('conv_b', 1, 2, [0.2, 0.15, 0.12]),
+      ...layerEvents('conv_a', 0, 2, [0.1, 0.08]),
+    ]);
+    expect(progress.curves.conv_b).toMatchObject({ rtnRelError: 0.2, relErrorBySweep: [0.15, 0.12], done: true, index: 1 });
+    expect(progress.curves.conv_a.relErrorBySweep).toEqual([0.08]);
+    expect(progress.layersDone).toBe(2);
+    expect(progress.layerCount).toBe(2);
+
+    const chart = descentData(progress.curves, progress.curveOrder);
+    expect(chart.seriesNames).toEqual(['conv_a', 'conv_b']);
+    expect(chart.aligned[0]).toEqual([0, 1, 2]);
+    expect(chart.aligned[1][0]).toBe(1);
+    expect(chart.aligned[1][1]).toBeCloseTo(0.8, 12);
+    expect(chart.aligned[1][2]).toBeNull();
+    expect(chart.aligned[2][0]).toBe(1);
+    expect(chart.aligned[2][2]).toBeCloseTo(0.6, 12);
+    // 1, 0.8, 0.75, 0.6 → four distinct ratios over five drawn points.
+    expect(chart.points).toBe(5);
+    expect(chart.distinctValues).toBe(4);
+  });
+
+  it('shows a single distinct value while only RTN starting points are known', () => {
+    const progress = fold([
+      { type: 'layer-start', layer: 'a', index: 0, count: 2, rtnRelError: 0.3 },
+      { type: 'layer-start', layer: 'b', index: 1, count: 2, rtnRelError: 0.01 },
+    ]);
+    const chart = descentData(progress.curves, progress.curveOrder);
+    expect(chart.points).toBe(2);
+    expect(chart.distinctValues).toBe(1);
+  });
+
+  it('accumulates stage timings and leaves float-kept layers out of the chart', () => {
+    const floatLayer: LayerReport = { ...layerReport('kept', [0]), bits: 'float', rtnRelError: 0, relError: 0, sweeps: [], gramRows: 0 };
+    const progress = fold([
+      { type: 'stage', stage: 'capture', message: 'capturing' },
+      { type: 'timing', stage: 'capture', seconds: 1.5 },
+      { type: 'timing', stage: 'capture', seconds: 0.5 },
+      { type: 'capture', pass: 1, passes: 2, sample: 3, samples: 4 },
+      { type: 'layer-done', layer: floatLayer, index: 0, count: 1 },
+    ]);
+    expect(progress.stages).toEqual([{ stage: 'capture', seconds: 2 }]);
+    expect(progress.capture).toEqual({ pass: 1, passes: 2, sample: 3, samples: 4 });
+    expect(progress.layerReports).toHaveLength(1);
+    expect(descentData(progress.curves, progress.curveOrder).points).toBe(0);
+  });
+
+  it('moves the progress fraction forward with the stages and the solved layers', () => {
+    const atCapture = fold([{ type: 'stage', stage: 'capture', message: '' }]);
+    const atSolve = fold([{ type: 'stage', stage: 'solve', message: '' }, ...layerEvents('a', 0, 2, [0.2, 0.1])], atCapture);
+    expect(progressFraction(startedProgress())).toBe(0);
+    expect(progressFraction(atSolve)).toBeGreaterThan(progressFraction(atCapture));
+    expect(progressFraction({ ...atSolve, status: 'done' })).toBe(1);
+  });
+});

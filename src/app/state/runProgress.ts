@@ -1,0 +1,131 @@
+/**
+ * What the page shows about one run, folded from the worker's StudioEvents by a pure function (so
+ * the store stays a store of summaries and the folding is unit-tested without a browser).
+ */
+import type { StudioEvent, EvaluationSummary } from '../../worker/protocol.ts';
+import type { LayerReport, Stage } from '../../core/pipeline/types.ts';
+
+export type RunStatus = 'idle' | 'running' | 'done' | 'cancelled' | 'failed';
+
+/**
+ * One layer's descent: the RTN starting point and the relative reconstruction error after each
+ * COMQ/GPTQ sweep, ‖XŴ − XW‖² / ‖XW‖² (algorithms.md), in the order the events arrived.
+ */
+export interface LayerCurve {
+  name: string;
+  /** Graph order (the pipeline's layer index). */
+  index: number;
+  rtnRelError: number;
+  /** relErrorBySweep[s - 1] is the error after sweep s; sweep 0 is the RTN start. */
+  relErrorBySweep: number[];
+  done: boolean;
+}
+
+export interface RunProgress {
+  status: RunStatus;
+  stage: Stage | null;
+  stageMessage: string;
+  /** Stages reached so far, in order, with their accumulated seconds from 'timing' events. */
+  stages: { stage: Stage; seconds: number }[];
+  capture: { pass: number; passes: number; sample: number; samples: number } | null;
+  layerCount: number;
+  layersDone: number;
+  /** Keyed by layer name; `curveOrder` keeps graph order for the chart's series. */
+  curves: Record<string, LayerCurve>;
+  curveOrder: string[];
+  layerReports: LayerReport[];
+  skipped: { what: 'sample' | 'layer'; name: string; reason: string }[];
+  evaluation: EvaluationSummary | null;
+  /** Wall-clock seconds of the whole run, measured by the page. */
+  wallSeconds: number | null;
+}
+
+export const idleProgress: RunProgress = {
+  status: 'idle',
+  stage: null,
+  stageMessage: '',
+  stages: [],
+  capture: null,
+  layerCount: 0,
+  layersDone: 0,
+  curves: {},
+  curveOrder: [],
+  layerReports: [],
+  skipped: [],
+  evaluation: null,
+  wallSeconds: null,
+};
+
+export function startedProgress(): RunProgress {
+  return { ...idleProgress, status: 'running', stageMessage: 'Starting…' };
+}
+
+function withStage(stages: RunProgress['stages'], stage: Stage, addSeconds: number): RunProgress['stages'] {
+  const at = stages.findIndex((entry) => entry.stage === stage);
+  if (at < 0) return [...stages, { stage, seconds: addSeconds }];
+  return stages.map((entry, i) => (i === at ? { stage, seconds: entry.seconds + addSeconds } : entry));
+}
+
+function upsertCurve(progress: RunProgress, name: string, update: (curve: LayerCurve) => LayerCurve, index = -1): RunProgress {
+  const existing = progress.curves[name];
+  const base: LayerCurve = existing ?? { name, index, rtnRelError: Number.NaN, relErrorBySweep: [], done: false };
+  const curves = { ...progress.curves, [name]: update(base) };
+  const curveOrder = existing ? progress.curveOrder : [...progress.curveOrder, name];
+  return { ...progress, curves, curveOrder };
+}
+
+/** Folds one event into the progress; unknown event types leave it unchanged. */
+export function applyStudioEvent(progress: RunProgress, event: StudioEvent): RunProgress {
+  switch (event.type) {
+    case 'stage':
+      return { ...progress, stage: event.stage, stageMessage: event.message, stages: withStage(progress.stages, event.stage, 0) };
+    case 'timing':
+      return { ...progress, stages: withStage(progress.stages, event.stage, event.seconds) };
+    case 'capture':
+      return { ...progress, capture: { pass: event.pass, passes: event.passes, sample: event.sample, samples: event.samples } };
+    case 'skip':
+      return { ...progress, skipped: [...progress.skipped, { what: event.what, name: event.name, reason: event.reason }] };
+    case 'layer-start':
+      return {
+        ...upsertCurve(progress, event.layer, (curve) => ({ ...curve, index: event.index, rtnRelError: event.rtnRelError }), event.index),
+        layerCount: event.count,
+      };
+    case 'sweep':
+      // LayerReport.sweeps: sweep 0 is the starting point (the RTN error for COMQ), sweep k the
+      // objective after k passes; sweep 0 only fills a baseline that layer-start did not give.
+      return upsertCurve(progress, event.layer, (curve) => {
+        if (event.sweep <= 0) return { ...curve, rtnRelError: Number.isNaN(curve.rtnRelError) ? event.relError : curve.rtnRelError };
+        const relErrorBySweep = curve.relErrorBySweep.slice();
+        relErrorBySweep[event.sweep - 1] = event.relError;
+        return { ...curve, relErrorBySweep };
+      });
+    case 'layer-done': {
+      const report = event.layer;
+      const next = upsertCurve(progress, report.name, (curve) => ({
+        ...curve,
+        index: event.index,
+        rtnRelError: Number.isNaN(curve.rtnRelError) ? report.rtnRelError : curve.rtnRelError,
+        // Layers whose sweeps arrived as events keep them; otherwise the final error is the one point.
+        relErrorBySweep: curve.relErrorBySweep.length > 0 || report.bits === 'float' ? curve.relErrorBySweep : [report.relError],
+        done: true,
+      }), event.index);
+      const layerReports = [...progress.layerReports.filter((l) => l.name !== report.name), report];
+      return { ...next, layerCount: event.count, layersDone: layerReports.length, layerReports };
+    }
+    case 'evaluation':
+      return { ...progress, evaluation: event.result };
+    default:
+      return progress;
+  }
+}
+
+/** Fraction of the run done, 0..1, for the progress bar: stages weighted by where the time goes. */
+export function progressFraction(progress: RunProgress): number {
+  if (progress.status === 'done') return 1;
+  const order: Stage[] = ['load', 'normalize', 'capture', 'gram', 'solve', 'write', 'evaluate'];
+  const at = progress.stage ? order.indexOf(progress.stage) : -1;
+  if (at < 0) return 0;
+  const layerFraction = progress.layerCount > 0 ? progress.layersDone / progress.layerCount : 0;
+  const within = progress.stage === 'solve' || progress.stage === 'gram' ? layerFraction : 0.5;
+  return Math.min(1, (at + within) / order.length);
+}

@@ -1,0 +1,63 @@
+/** The run settings the form starts from, and the rules that keep them consistent. */
+import type { ModelSummary, RunSettings } from '../../worker/protocol.ts';
+
+export const defaultRunSettings: RunSettings = {
+  method: 'comq',
+  bits: 4,
+  grid: 'asymmetric',
+  groupSize: undefined,
+  sweeps: 2,
+  order: 'greedy',
+  clip: 1,
+  scaleStep: false,
+  mode: 'float',
+  calibrationCount: 8,
+  evaluationCount: 4,
+  firstLastBits: 8,
+  overrides: {},
+  preprocess: { preset: 'imagenet' },
+  backend: 'auto',
+};
+
+/** A new model brings its own preset; per-layer overrides naming layers it lacks are dropped. */
+export function settingsForModel(settings: RunSettings, model: ModelSummary): RunSettings {
+  const names = new Set(model.layers.map((layer) => layer.name));
+  const overrides = Object.fromEntries(Object.entries(settings.overrides).filter(([name]) => names.has(name)));
+  return { ...settings, overrides, preprocess: { preset: model.preset.name } };
+}
+
+/** Sets or clears one layer's override; an override with nothing in it is removed. */
+export function withLayerOverride(
+  settings: RunSettings,
+  layer: string,
+  change: { keepFloat?: boolean; bits?: number | null },
+): RunSettings {
+  const current = { ...(settings.overrides[layer] ?? {}) };
+  if (change.keepFloat !== undefined) {
+    if (change.keepFloat) current.keepFloat = true;
+    else delete current.keepFloat;
+  }
+  if (change.bits !== undefined) {
+    if (change.bits === null) delete current.bits;
+    else current.bits = change.bits;
+  }
+  const overrides = { ...settings.overrides };
+  if (Object.keys(current).length === 0) delete overrides[layer];
+  else overrides[layer] = current;
+  return { ...settings, overrides };
+}
+
+/** Problems that would make the worker refuse the run, said before sending it. */
+export function settingsProblems(settings: RunSettings, okInputs: number): string[] {
+  const problems: string[] = [];
+  if (!Number.isInteger(settings.bits) || settings.bits < 2 || settings.bits > 8) problems.push(`bits must be an integer from 2 to 8, got ${settings.bits}`);
+  if (settings.groupSize !== undefined && (!Number.isInteger(settings.groupSize) || settings.groupSize < 1)) {
+    problems.push(`group size must be a positive integer (or empty for one scale per output channel), got ${settings.groupSize}`);
+  }
+  if (!Number.isInteger(settings.sweeps) || settings.sweeps < 1) problems.push(`sweeps must be a positive integer, got ${settings.sweeps}`);
+  if (!(settings.clip > 0 && settings.clip <= 1)) problems.push(`clipping must be in (0, 1], got ${settings.clip}`);
+  if (!Number.isInteger(settings.calibrationCount) || settings.calibrationCount < 1) problems.push('calibration needs at least one image');
+  if (!Number.isInteger(settings.evaluationCount) || settings.evaluationCount < 0) problems.push('the evaluation count must be 0 or more');
+  if (okInputs === 0) problems.push('add calibration images or .npy tensors first (or load the demo)');
+  return problems;
+}
