@@ -37,4 +37,7 @@ export default defineConfig({
   preview: { host: '127.0.0.1', headers: isolationHeaders },
   build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
   worker: { format: 'es' },
+  // onnxruntime-web finds its wasm with new URL('…wasm', import.meta.url): pre-bundling it into
+  // .vite/deps would break that URL in the dev server (the build emits the file either way).
+  optimizeDeps: { exclude: ['onnxruntime-web'] },
 });

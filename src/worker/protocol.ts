@@ -54,8 +54,12 @@ export interface ModelSummary {
   skipped: { name: string; op: string; reason: string }[];
   /** 'classifier' | 'detector' | 'generic', guessed from the outputs. */
   task: 'classifier' | 'detector' | 'generic';
-  /** The preprocessing preset the studio picked, with the reason. */
-  preset: { name: string; reason: string };
+  /**
+   * The preprocessing preset the studio picked, with the reason; `size` ([height, width]) when the
+   * studio suggests one for symbolic input sizes (the demo's small detector size). Runs and previews
+   * use it when `PreprocessSettings.size` is left undefined.
+   */
+  preset: { name: string; reason: string; size?: [number, number] };
 }
 
 export interface ImageEntry {
@@ -141,8 +145,11 @@ export interface StudioApi {
   /** Loads (or replaces) the model; on error the previous model stays loaded. */
   loadModel(files: InputFile[]): Promise<ModelSummary>;
   /** The bundled demo: a real model and real images shipped with the app (same origin). */
-  loadDemo(): Promise<{ model: ModelSummary; images: ImageEntry[] }>;
-  /** Adds images or .npy tensors; bad ones come back with `ok: false` and an error, the rest load. */
+  loadDemo(): Promise<{ model: ModelSummary; images: ImageEntry[]; settings?: Partial<RunSettings> }>;
+  /**
+   * Adds images or .npy tensors; bad ones come back with `ok: false` and an error, the rest load.
+   * Returns one entry per given file, in order (not the whole gallery); a name already loaded is replaced.
+   */
   addInputs(files: InputFile[]): Promise<ImageEntry[]>;
   clearInputs(): Promise<void>;
   preview(name: string, preprocess: PreprocessSettings): Promise<SamplePreview>;

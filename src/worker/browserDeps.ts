@@ -1,0 +1,52 @@
+/**
+ * The studio's host in a browser (the worker, or the page in the in-process fallback):
+ * onnxruntime-web engines, createImageBitmap decoding, `navigator.gpu` for the solver backend,
+ * and the bundled demo.
+ */
+import { decideBackend, selectBackend } from '../core/backend/select.ts';
+import { probeAdapter } from '../core/backend/webgpu/device.ts';
+import { decodeImageInBrowser } from '../core/calibration/inputs/index.ts';
+import { createWebInferenceEngine, type WebInferenceEngine } from '../core/calibration/ortWeb.ts';
+import { loadDemoAssets } from './demo.ts';
+import type { StudioDeps } from './deps.ts';
+
+function webGpu(): GPU | undefined {
+  return typeof navigator !== 'undefined' && 'gpu' in navigator ? navigator.gpu : undefined;
+}
+
+export function createBrowserDeps(inProcess: boolean): StudioDeps {
+  const engines = new Map<boolean, WebInferenceEngine>();
+  let probe: ReturnType<StudioDeps['probeWebGpu']> | undefined;
+  return {
+    inProcess,
+    decodeImage: decodeImageInBrowser,
+    createEngine(_purpose, webgpu) {
+      // One engine per EP: onnxruntime-web keeps one global wasm instance, sessions are per call.
+      let engine = engines.get(webgpu);
+      if (!engine) {
+        engine = createWebInferenceEngine({ preferWebGpu: webgpu });
+        engines.set(webgpu, engine);
+      }
+      return engine;
+    },
+    chooseBackend: (preference) => selectBackend(webGpu(), preference),
+    probeWebGpu() {
+      probe ??= (async () => {
+        const gpu = webGpu();
+        const adapter = gpu ? await gpu.requestAdapter({ powerPreference: 'high-performance' }).catch(() => null) : null;
+        if (!adapter) {
+          return {
+            available: false,
+            adapter: gpu ? 'WebGPU is present but found no adapter' : 'WebGPU is not available in this browser',
+            software: false,
+            decision: decideBackend(null),
+          };
+        }
+        const probed = probeAdapter(adapter);
+        return { available: true, adapter: probed.name, software: probed.isSoftware, decision: decideBackend(probed) };
+      })();
+      return probe;
+    },
+    loadDemo: loadDemoAssets,
+  };
+}

