@@ -10,6 +10,7 @@ import { GRID_CELL_BYTES, packGridCells, rowsPerChunk, type GpuContext } from '.
 import { withErrorScopes } from './device.ts';
 import { encodeDispatch } from './kernels.ts';
 import { GpuMemory, linearDispatch } from './memory.ts';
+import { paddedGram } from './runners.ts';
 import { gptqParamsLayout, packUniform } from './uniforms.ts';
 
 /** GPTQ codes (original column order) of `problem` on `grids`. */
@@ -29,7 +30,8 @@ export async function runGptqOnGpu(ctx: GpuContext, problem: LayerProblem, grids
   const chunkRows = Math.min(rowsPerChunk(ctx, Math.max(cols * 4, grids.blocksPerRow * GRID_CELL_BYTES), rows), probe.limits.maxComputeWorkgroupsPerDimension);
   const mem = new GpuMemory(device);
   try {
-    const upper = mem.storage('gptq U', Float32Array.from(factor.upper));
+    const upper = mem.storage('gptq U (padded rows)', paddedGram(factor.upper, cols));
+    const cols4 = Math.ceil(cols / 4);
     const perm = mem.storage('gptq perm', Uint32Array.from(factor.perm));
     const pipelineBlock = ctx.kernels.pipeline('gptq', 'quantizeBlock');
     const pipelineTail = ctx.kernels.pipeline('gptq', 'updateTail');
@@ -50,12 +52,12 @@ export async function runGptqOnGpu(ctx: GpuContext, problem: LayerProblem, grids
         for (let blockBegin = 0; blockBegin < cols; blockBegin += blockCols) {
           const blockEnd = Math.min(cols, blockBegin + blockCols);
           const params = mem.uniform('gptq params', packUniform(gptqParamsLayout, {
-            rows: n, cols, blockSize: grids.blockSize, blocksPerRow: grids.blocksPerRow, blockBegin, blockEnd, errorCols: blockCols,
+            rows: n, cols, blockSize: grids.blockSize, blocksPerRow: grids.blocksPerRow, blockBegin, blockEnd, errorCols: blockCols, cols4,
           }));
           const group = ctx.kernels.bindGroup('gptq', [upper, perm, grid, work, codeBuf, errors, params]);
           const encoder = device.createCommandEncoder({ label: `gptq block ${blockBegin}` });
           encodeDispatch(encoder, pipelineBlock, group, linearDispatch(n, wg, probe.limits.maxComputeWorkgroupsPerDimension));
-          if (blockEnd < cols) encodeDispatch(encoder, pipelineTail, group, [Math.ceil((cols - blockEnd) / wg), n, 1]);
+          if (blockEnd < cols) encodeDispatch(encoder, pipelineTail, group, [Math.ceil((cols4 - Math.floor(blockEnd / 4)) / wg), n, 1]);
           device.queue.submit([encoder.finish()]);
         }
         const permutedCodes = new Int32Array(await mem.read(codeBuf, n * cols * 4));

@@ -60,7 +60,7 @@ function comqGroup(ctx: GpuContext, b: ComqBuffers, params: GPUBuffer): GPUBindG
   return ctx.kernels.bindGroup('comq', [b.gram, b.weight, b.order, b.grid, b.codes, b.quant, b.residual, b.rowObjective, params]);
 }
 
-/** G with each row padded with zeros to `ceil(cols/4)·4` columns, the layout comq.wgsl reads. */
+/** A `cols × cols` matrix (G, or GPTQ's U) with each row zero-padded to `ceil(cols/4)·4` columns: the vec4 layout comq.wgsl, objective.wgsl and gptq.wgsl read. */
 export function paddedGram(gram: Float32Array | Float64Array, cols: number): Float32Array {
   const stride = Math.ceil(cols / 4) * 4;
   const out = new Float32Array(cols * stride);

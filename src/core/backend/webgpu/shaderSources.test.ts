@@ -65,10 +65,11 @@ describe('WGSL sources and their TypeScript mirrors', () => {
     const bytes = packUniform(rtnParamsLayout, { rows: 3, cols: 70000, blockSize: 1, blocksPerRow: 7 });
     expect(bytes.byteLength).toBe(16);
     expect(Array.from(new Uint32Array(bytes))).toEqual([3, 70000, 1, 7]);
-    // Padding members are written as 0 whatever the caller passes.
-    expect(Array.from(new Uint32Array(packUniform(gptqParamsLayout, {
-      rows: 1, cols: 2, blockSize: 3, blocksPerRow: 4, blockBegin: 5, blockEnd: 6, errorCols: 7,
-    })))).toEqual([1, 2, 3, 4, 5, 6, 7, 0]);
+    // Padding members are written as 0.
+    expect(Array.from(new Uint32Array(packUniform(objectiveParamsLayout, { rows: 1, cols: 2, cols4: 1, useQuant: 1 })))).toEqual([1, 2, 1, 1]);
+    expect(Array.from(new Uint32Array(packUniform(comqParamsLayout, {
+      rows: 1, cols: 2, blockSize: 3, blocksPerRow: 4, coordBegin: 5, coordEnd: 6, orderMode: 1, writeObjective: 1, cols4: 1,
+    })))).toEqual([1, 2, 3, 4, 5, 6, 1, 1, 1, 0, 0, 0]);
     const gram = new DataView(packUniform(gramParamsLayout, { rowBegin: 0, rowEnd: 1, cols: 2, useRowList: 0, oldWeight: 0.25, newWeight: 0.75, gramOffset: 9 }));
     expect(gram.byteLength).toBe(32);
     expect(gram.getFloat32(16, true)).toBe(0.25);

@@ -42,7 +42,7 @@ export const packParamsLayout = [
 
 export const gptqParamsLayout = [
   ['rows', 'u32'], ['cols', 'u32'], ['blockSize', 'u32'], ['blocksPerRow', 'u32'],
-  ['blockBegin', 'u32'], ['blockEnd', 'u32'], ['errorCols', 'u32'], ['_pad', 'u32'],
+  ['blockBegin', 'u32'], ['blockEnd', 'u32'], ['errorCols', 'u32'], ['cols4', 'u32'],
 ] as const satisfies UniformLayout;
 
 /** The values of a layout's members; members starting with `_` are padding and default to 0. */
