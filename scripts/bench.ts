@@ -10,6 +10,7 @@
  * and Gram cost is linear in N). The "rows measured" columns say what actually ran.
  * Not a test: nothing here asserts a speed.
  */
+import { cpus, loadavg } from 'node:os';
 import type { Backend } from '../src/core/backend/backend.ts';
 import { createCpuBackend } from '../src/core/backend/cpu/cpuBackend.ts';
 import { createCpuGramAccumulator } from '../src/core/backend/cpu/gramAccumulator.ts';
@@ -110,7 +111,9 @@ async function main(): Promise<void> {
   const cpu = createCpuBackend();
   const gpuBudget = software ? (quick ? 1e8 : 6e8) : 2e10;
   const cpuBudget = quick ? 2e8 : 1.5e9;
+  const loadBefore = loadavg()[0];
   log(`COMQ Studio benchmark${quick ? ' (--quick)' : ''}: CPU path = JavaScript (Float64), ${adapterNote}`);
+  log(`${cpus().length} cores, load average ${loadBefore.toFixed(1)} at start (other processes share the cores: rates scale with it).`);
   if (software) log('Software adapter: the GPU runs on fewer rows than the CPU; rates and full-shape times are scaled from the rows measured.');
 
   const numpy = runNumpy({
@@ -123,7 +126,7 @@ async function main(): Promise<void> {
     const gpuGram = backend ? await gramRate(() => backend!.createGramAccumulator({ kind: 'dense', cols }), rowsFor(gpuBudget, 2 * cols * cols, 256, FULL_ROWS), cols, 3) : null;
     const np = numpy?.gram.find((g) => g.cols === cols);
     const cpuComq = await firstSweep(cpu, rowsFor(cpuBudget / 4, cols * cols, 4, LAYER_ROWS), cols);
-    const gpuComq = backend ? await firstSweep(backend, rowsFor(gpuBudget / 4, cols * cols, 64, LAYER_ROWS), cols) : null;
+    const gpuComq = backend ? await firstSweep(backend, rowsFor(gpuBudget / 4, cols * cols, 32, LAYER_ROWS), cols) : null;
     const npComq = numpy?.comq.find((c) => c.cols === cols);
     let gptq: Row['gptqSeconds'] = null;
     if (cols <= gptqColsLimit) {
@@ -146,10 +149,11 @@ async function main(): Promise<void> {
   }
   await backend?.dispose();
   if (asJson) {
-    console.log(JSON.stringify({ adapter: adapterNote, software, numpy: numpy?.numpy ?? null, fullRows: FULL_ROWS, layerRows: LAYER_ROWS, quick, table }, null, 2));
+    console.log(JSON.stringify({ adapter: adapterNote, software, cores: cpus().length, loadAverage: [loadBefore, loadavg()[0]], numpy: numpy?.numpy ?? null, fullRows: FULL_ROWS, layerRows: LAYER_ROWS, quick, table }, null, 2));
   } else {
     log('');
     log(markdownTable(table, numpy?.numpy ?? null));
+    log(`load average ${loadavg()[0].toFixed(1)} at the end.`);
   }
   process.exit(0);
 }
