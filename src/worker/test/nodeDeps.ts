@@ -1,0 +1,40 @@
+/**
+ * The studio's host in Node tests: onnxruntime-node, sharp decoding, the CPU backend chosen by the
+ * real select.ts (no GPU here), real files on disk. Node-only: never imported by the worker.
+ */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { decideBackend, selectBackend } from '../../core/backend/select.ts';
+import type { InferenceEngine } from '../../core/pipeline/types.ts';
+import { decodeImageFile } from '../../node/decodeImage.ts';
+import { createNodeInferenceEngine } from '../../node/ortNode.ts';
+import type { DemoAssets, StudioDeps } from '../deps.ts';
+import type { InputFile } from '../protocol.ts';
+
+export function readInputFile(path: string, name = basename(path)): InputFile {
+  const file = readFileSync(path);
+  return { name, bytes: new Uint8Array(file.buffer, file.byteOffset, file.byteLength) };
+}
+
+export interface NodeDepsOptions {
+  demo?: () => DemoAssets;
+  maxModelBytes?: number;
+  /** Records which purposes asked for an engine. */
+  enginePurposes?: string[];
+}
+
+export function createNodeDeps(options: NodeDepsOptions = {}): StudioDeps {
+  let engine: InferenceEngine | undefined;
+  return {
+    inProcess: true,
+    decodeImage: decodeImageFile,
+    createEngine(purpose) {
+      options.enginePurposes?.push(purpose);
+      return (engine ??= createNodeInferenceEngine());
+    },
+    chooseBackend: (preference) => selectBackend(undefined, preference),
+    probeWebGpu: async () => ({ available: false, adapter: 'no WebGPU in Node tests', software: false, decision: decideBackend(null) }),
+    ...(options.demo ? { loadDemo: async () => options.demo!() } : {}),
+    ...(options.maxModelBytes !== undefined ? { maxModelBytes: options.maxModelBytes } : {}),
+  };
+}
