@@ -52,12 +52,13 @@ export async function selectBackend(
   webgpuOptions?: WebGpuBackendOptions,
 ): Promise<BackendChoice> {
   let probe: AdapterProbe | null = null;
+  let adapter: GPUAdapter | null = null;
   if (gpu && preference !== 'cpu') {
-    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
     probe = adapter ? probeAdapter(adapter) : null;
   }
   const decision = decideBackend(probe, preference);
   if (decision.kind === 'cpu') return { ...decision, backend: createCpuBackend(), probe: probe ?? undefined };
   if (!gpu) throw new Error(`WebGPU backend requested but ${NO_ADAPTER_MESSAGE}`);
-  return { ...decision, backend: await createWebGpuBackend(gpu, webgpuOptions), probe: probe ?? undefined };
+  return { ...decision, backend: await createWebGpuBackend(gpu, { ...webgpuOptions, adapter: adapter ?? undefined }), probe: probe ?? undefined };
 }

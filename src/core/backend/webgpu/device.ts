@@ -69,9 +69,10 @@ export interface OpenedDevice {
  * Requests an adapter and a device with the largest storage binding and buffer the adapter allows
  * (big layers are split against these limits, so asking for more means fewer splits) and the
  * storage-buffer count the kernels bind. Throws NO_ADAPTER_MESSAGE when there is no adapter.
+ * `knownAdapter` reuses an adapter the caller already probed (select.ts), so the probe runs once.
  */
-export async function openDevice(gpu: GPU, powerPreference: GPUPowerPreference = 'high-performance'): Promise<OpenedDevice> {
-  const adapter = await gpu.requestAdapter({ powerPreference });
+export async function openDevice(gpu: GPU, knownAdapter?: GPUAdapter): Promise<OpenedDevice> {
+  const adapter = knownAdapter ?? (await gpu.requestAdapter({ powerPreference: 'high-performance' }));
   if (!adapter) throw new Error(NO_ADAPTER_MESSAGE);
   const probe = probeAdapter(adapter);
   if (probe.limits.maxStorageBuffersPerShaderStage < STORAGE_BUFFERS_NEEDED) {

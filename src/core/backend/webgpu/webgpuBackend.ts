@@ -34,10 +34,12 @@ export interface WebGpuBackendOptions {
    * chunks are split against it; lowering it exercises the split paths and bounds peak memory.
    */
   maxStorageBindingBytes?: number;
+  /** An adapter already requested (and probed) by the caller; otherwise one is requested. */
+  adapter?: GPUAdapter;
 }
 
 export async function createWebGpuBackend(gpu: GPU, options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
-  const opened = await openDevice(gpu);
+  const opened = await openDevice(gpu, options.adapter);
   if (options.maxStorageBindingBytes !== undefined) {
     const limits = opened.probe.limits;
     limits.maxStorageBufferBindingSize = Math.min(limits.maxStorageBufferBindingSize, options.maxStorageBindingBytes);
