@@ -1,0 +1,55 @@
+/**
+ * The onnxruntime-web engine in Node: no navigator.gpu here, so it must fall back to the wasm EP,
+ * say so, and compute what onnxruntime-node computes on a real model and image.
+ */
+import { describe, expect, it } from 'vitest';
+import { createNodeInferenceEngine } from '../../node/ortNode.ts';
+import { ppocrInput, readPpocrModel, testImagePath } from '../../testing/index.ts';
+import { createWebInferenceEngine, wasmThreadsFor } from './ortWeb.ts';
+
+describe('createWebInferenceEngine', () => {
+  it('falls back to the wasm EP without WebGPU, names it, and matches onnxruntime-node on the real classifier', async () => {
+    const engine = createWebInferenceEngine({ preferWebGpu: true });
+    expect(engine.provider).toBe('wasm');
+    expect(engine.description).toMatch(/^onnxruntime-web \d+\.\d+\.\d+ \(wasm\)$/);
+    expect(engine.fallbackReason).toMatch(/navigator\.gpu/);
+
+    const model = readPpocrModel('cls');
+    const input = await ppocrInput('cls', testImagePath('scenetext_word03'));
+    const feeds = { x: { type: 'float32' as const, data: input.data, dims: [...input.dims] } };
+    const web = await engine.createSession(model);
+    const node = await createNodeInferenceEngine().createSession(model);
+    try {
+      expect(web.inputNames).toEqual(['x']);
+      const [name] = web.outputNames;
+      const got = (await web.run(feeds))[name];
+      const want = (await node.run(feeds))[name];
+      expect(got.dims).toEqual(want.dims);
+      const worst = Math.max(...Array.from(got.data as Float32Array, (v, i) => Math.abs(v - Number(want.data[i]))));
+      expect(worst).toBeLessThan(1e-4);
+      expect(await web.run(feeds, [])).toEqual({});
+    } finally {
+      await web.release();
+      await node.release();
+    }
+  });
+
+  it('refuses a feed whose values do not fill its dims', async () => {
+    const engine = createWebInferenceEngine({ preferWebGpu: false });
+    const session = await engine.createSession(readPpocrModel('cls'));
+    try {
+      await expect(session.run({ x: { type: 'float32', data: new Float32Array(10), dims: [1, 3, 48, 192] } })).rejects.toThrow(/has 10 values but dims \[1, 3, 48, 192\] need 27648/);
+    } finally {
+      await session.release();
+    }
+  });
+
+  it('uses one wasm thread unless the page is cross-origin isolated', () => {
+    expect(wasmThreadsFor(false, 8)).toBe(1);
+    expect(wasmThreadsFor(false, 8, 4)).toBe(1);
+    expect(wasmThreadsFor(true, 2)).toBe(2);
+    expect(wasmThreadsFor(true, 16)).toBe(4);
+    expect(wasmThreadsFor(true, 2, 8)).toBe(2);
+    expect(wasmThreadsFor(true, undefined)).toBe(1);
+  });
+});
