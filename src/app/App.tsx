@@ -1,5 +1,16 @@
 import { useEffect, useState } from 'react';
 import { describeWebGpu, type WebGpuStatus } from './webgpuStatus.ts';
+import { probeRuntime } from './controller.ts';
+import { DescentChart } from './components/DescentChart.tsx';
+import { DownloadPanel } from './components/DownloadPanel.tsx';
+import { ErrorList } from './components/ErrorList.tsx';
+import { EvaluationPanel } from './components/EvaluationPanel.tsx';
+import { Gallery } from './components/Gallery.tsx';
+import { InputsPanel } from './components/InputsPanel.tsx';
+import { LayerBars } from './components/LayerBars.tsx';
+import { ModelPanel } from './components/ModelPanel.tsx';
+import { RunPanel } from './components/RunPanel.tsx';
+import { SettingsPanel } from './components/SettingsPanel.tsx';
 
 export function App() {
   const [gpu, setGpu] = useState<WebGpuStatus | null>(null);
@@ -8,6 +19,7 @@ export function App() {
     void describeWebGpu().then((status) => {
       if (!cancelled) setGpu(status);
     });
+    void probeRuntime();
     return () => {
       cancelled = true;
     };
@@ -15,11 +27,29 @@ export function App() {
 
   return (
     <main>
-      <h1>COMQ Studio</h1>
-      <p>Post-training quantization of ONNX models, on your own machine. Nothing is uploaded.</p>
-      <p data-testid="webgpu-status" data-available={gpu ? String(gpu.available) : 'probing'}>
-        {gpu === null ? 'Probing WebGPU…' : gpu.message}
-      </p>
+      <header className="app-header">
+        <h1>COMQ Studio</h1>
+        <p>Post-training quantization of ONNX models, on your own machine. Nothing is uploaded.</p>
+        <p className="hint" data-testid="webgpu-status" data-available={gpu ? String(gpu.available) : 'probing'}>
+          {gpu === null ? 'Probing WebGPU…' : gpu.message}
+        </p>
+      </header>
+      <ErrorList />
+      <div className="columns">
+        <div className="column">
+          <InputsPanel />
+          <ModelPanel />
+          <Gallery />
+        </div>
+        <div className="column">
+          <SettingsPanel />
+          <RunPanel />
+          <DescentChart />
+          <LayerBars />
+          <EvaluationPanel />
+          <DownloadPanel />
+        </div>
+      </div>
     </main>
   );
 }

@@ -19,7 +19,11 @@ export const defaultRunSettings: RunSettings = {
   backend: 'auto',
 };
 
-/** A new model brings its own preset; per-layer overrides naming layers it lacks are dropped. */
+/**
+ * A new model brings its own preset; the size is left undefined so the studio uses the model's
+ * suggested size (ModelSummary.preset.size) or the preset's default. Per-layer overrides naming
+ * layers the model lacks are dropped.
+ */
 export function settingsForModel(settings: RunSettings, model: ModelSummary): RunSettings {
   const names = new Set(model.layers.map((layer) => layer.name));
   const overrides = Object.fromEntries(Object.entries(settings.overrides).filter(([name]) => names.has(name)));

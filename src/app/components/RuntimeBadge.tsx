@@ -1,0 +1,35 @@
+import { useStudio } from '../state/store.ts';
+
+/**
+ * What actually ran: the solver backend (WebGPU or CPU) with its adapter, and the onnxruntime
+ * build and execution provider. Before a run it shows the worker's probe; after a run, the report's
+ * own words (design.md, principle 5: report the path taken, never a silent fallback).
+ */
+export function RuntimeBadge() {
+  const runtime = useStudio((state) => state.runtime);
+  const report = useStudio((state) => state.result?.report);
+  if (!runtime && !report) {
+    return <span className="badge" data-testid="runtime-badge" data-backend="probing">Starting the studio…</span>;
+  }
+  const backend = report ? (report.backend.toLowerCase().includes('webgpu') ? 'webgpu' : 'cpu') : runtime!.backend.kind;
+  const adapter = report?.adapter || runtime?.webgpu.adapter || 'no adapter';
+  const inference = report?.inference || runtime?.inference || 'onnxruntime not started yet';
+  const software = runtime?.webgpu.software ? ' (software)' : '';
+  return (
+    <span
+      className={`badge badge-${backend}`}
+      data-testid="runtime-badge"
+      data-backend={backend}
+      data-inference={inference}
+      data-source={report ? 'report' : 'probe'}
+      title={runtime?.backend.reason}
+    >
+      <strong>{backend === 'webgpu' ? 'WebGPU' : 'CPU'}</strong>
+      {' · '}
+      {backend === 'webgpu' ? `${adapter}${software}` : report?.backend ?? runtime?.backend.reason}
+      {' · '}
+      {inference}
+      {runtime?.inProcess ? ' · in page (no worker)' : ''}
+    </span>
+  );
+}
