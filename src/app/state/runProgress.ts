@@ -105,8 +105,11 @@ export function applyStudioEvent(progress: RunProgress, event: StudioEvent): Run
         ...curve,
         index: event.index,
         rtnRelError: Number.isNaN(curve.rtnRelError) ? report.rtnRelError : curve.rtnRelError,
-        // Layers whose sweeps arrived as events keep them; otherwise the final error is the one point.
-        relErrorBySweep: curve.relErrorBySweep.length > 0 || report.bits === 'float' ? curve.relErrorBySweep : [report.relError],
+        // Layers whose sweeps arrived as events keep them; otherwise the report's sweeps (after
+        // sweep 0), or its final error alone.
+        relErrorBySweep: curve.relErrorBySweep.length > 0 || report.bits === 'float'
+          ? curve.relErrorBySweep
+          : report.sweeps.length > 1 ? report.sweeps.slice(1) : [report.relError],
         done: true,
       }), event.index);
       const layerReports = [...progress.layerReports.filter((l) => l.name !== report.name), report];
