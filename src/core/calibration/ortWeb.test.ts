@@ -34,6 +34,24 @@ describe('createWebInferenceEngine', () => {
     }
   });
 
+  it('serves overlapping calls from two sessions (a preview during a run) with the results of sequential calls', async () => {
+    const engine = createWebInferenceEngine({ preferWebGpu: false });
+    const model = readPpocrModel('cls');
+    const inputs = await Promise.all(['scenetext_word01', 'scenetext_word02'].map((part) => ppocrInput('cls', testImagePath(part))));
+    const feeds = inputs.map((input) => ({ x: { type: 'float32' as const, data: input.data, dims: [...input.dims] } }));
+    const [a, b] = await Promise.all([engine.createSession(model), engine.createSession(model)]);
+    try {
+      const sequential = [await a.run(feeds[0]), await b.run(feeds[1])];
+      const overlapping = await Promise.all([a.run(feeds[0]), b.run(feeds[1]), a.run(feeds[0])]);
+      expect(overlapping[0]).toEqual(sequential[0]);
+      expect(overlapping[1]).toEqual(sequential[1]);
+      expect(overlapping[2]).toEqual(sequential[0]);
+      expect(sequential[0]).not.toEqual(sequential[1]);
+    } finally {
+      await Promise.all([a.release(), b.release()]);
+    }
+  });
+
   it('refuses a feed whose values do not fill its dims', async () => {
     const engine = createWebInferenceEngine({ preferWebGpu: false });
     const session = await engine.createSession(readPpocrModel('cls'));

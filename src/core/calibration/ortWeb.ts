@@ -60,6 +60,19 @@ async function fromOrtTensor(name: string, t: ort.Tensor): Promise<TensorData> {
   return { type, data, dims: t.dims.map(Number) };
 }
 
+/**
+ * onnxruntime-web has one wasm instance per page or worker; calls from different sessions that
+ * overlap (a gallery preview while a run captures) are not safe in the asyncify build. Every
+ * create/run/release goes through this one queue, so a preview waits for the current inference
+ * call, not for the whole run.
+ */
+let queue: Promise<unknown> = Promise.resolve();
+function serialized<T>(work: () => Promise<T>): Promise<T> {
+  const result = queue.then(work, work);
+  queue = result.catch(() => undefined);
+  return result;
+}
+
 class WebSession implements InferenceSession {
   constructor(private readonly session: ort.InferenceSession) {}
 
@@ -71,7 +84,11 @@ class WebSession implements InferenceSession {
     return this.session.outputNames;
   }
 
-  async run(feeds: Feeds, fetches?: readonly string[]): Promise<Record<string, TensorData>> {
+  run(feeds: Feeds, fetches?: readonly string[]): Promise<Record<string, TensorData>> {
+    return serialized(() => this.runNow(feeds, fetches));
+  }
+
+  private async runNow(feeds: Feeds, fetches?: readonly string[]): Promise<Record<string, TensorData>> {
     if (fetches && fetches.length === 0) return {};
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(name, t);
@@ -85,8 +102,8 @@ class WebSession implements InferenceSession {
     return out;
   }
 
-  async release(): Promise<void> {
-    await this.session.release();
+  release(): Promise<void> {
+    return serialized(() => this.session.release());
   }
 }
 
@@ -111,7 +128,7 @@ export function createWebInferenceEngine(options: WebEngineOptions): WebInferenc
   const version = ort.env.versions.web ?? ort.env.versions.common;
 
   const open = (modelBytes: Uint8Array, ep: WebExecutionProvider, level: 'disabled' | 'basic' | 'all') =>
-    ort.InferenceSession.create(modelBytes, { executionProviders: [ep], graphOptimizationLevel: level });
+    serialized(() => ort.InferenceSession.create(modelBytes, { executionProviders: [ep], graphOptimizationLevel: level }));
 
   return {
     get description() {
