@@ -19,6 +19,8 @@ export interface ExportReport {
   ratio: number;
   verified: boolean;
   maxRelError: number;
+  /** Against the reference at the model's own opset, when the export raised it (upgraded ops round differently). */
+  ownOpsetRelError?: number;
   tolerance: number;
   verifiedOn: string;
   samples: number;
@@ -65,7 +67,9 @@ export async function buildVerifiedExport(
   return {
     bytes,
     report: {
-      format, ...sizes, verified: true, maxRelError: verification.maxRelError, tolerance: verification.tolerance,
+      format, ...sizes, verified: true, maxRelError: verification.maxRelError,
+      ...(verification.ownOpsetRelError !== undefined ? { ownOpsetRelError: verification.ownOpsetRelError } : {}),
+      tolerance: verification.tolerance,
       verifiedOn: verification.engine, samples: verification.samples, opset: result.opset, opsetRewrites: result.opsetRewrites.length,
       notes: result.layers.filter((l) => l.note !== undefined).map((l) => ({ name: l.name, kind: l.kind, note: l.note! })),
     },

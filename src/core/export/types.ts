@@ -49,11 +49,16 @@ export interface ExportResult {
 /** Outcome of verifyExport(): the exported bytes against the float model carrying the dequantized weights. */
 export interface VerificationResult {
   verified: boolean;
-  /** Worst over samples and outputs of max|exported − reference| / max|reference|. */
+  /** Worst over samples and outputs of max|exported − reference| / max|reference|, the reference raised to the export's opset. */
   maxRelError: number;
   /** The limit it was held to (1e-4 by default). */
   tolerance: number;
   samples: number;
+  /**
+   * When the export raised the opset: the same comparison against the reference at its own (lower)
+   * opset, i.e. including the float rounding differences of the upgraded ops (informative).
+   */
+  ownOpsetRelError?: number;
   /** Per output name: the worst relative error over the samples. */
   outputs: Record<string, number>;
   /** Why the export is refused (undefined when verified). */

@@ -36,6 +36,8 @@ describe('verifyExport', () => {
     expect(result.maxRelError).toBeLessThanOrEqual(1e-6);
     expect(result.engine).toMatch(/onnxruntime-node/);
     expect(Object.keys(result.outputs)).toEqual(['y']);
+    // The export is at opset 21, the reference at 13: the own-opset comparison is reported too.
+    expect(result.ownOpsetRelError).toBeLessThanOrEqual(1e-6);
   });
 
   it('refuses an export whose scales are 1 % off, naming the output and the error', async () => {
