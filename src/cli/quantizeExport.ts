@@ -81,6 +81,7 @@ export function formatExportLine(outPath: string, report: ExportReport): string 
   const kb = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
   const what = report.format === 'fake-quant' ? 'fake-quant: float model carrying the dequantized weights' : `${report.format}, opset ${report.opset}`;
   return `Wrote ${outPath} (${what}): ${kb(report.bytes)}, ${report.ratio.toFixed(3)}× the float file (${kb(report.floatBytes)}); ` +
-    `verified in ${report.verifiedOn} on ${report.samples} sample(s), max rel. error ${report.maxRelError.toExponential(1)} ≤ ${report.tolerance}.` +
+    `verified in ${report.verifiedOn} on ${report.samples} sample(s), max rel. error ${report.maxRelError.toExponential(1)} ≤ ${report.tolerance}` +
+    (report.ownOpsetRelError !== undefined ? ` (${report.ownOpsetRelError.toExponential(1)} against the model at its own opset)` : '') + '.' +
     (report.notes.length > 0 ? ` ${report.notes.length} layer(s) with export notes in the report.` : '');
 }
