@@ -2,97 +2,122 @@
 //   "Notation"); the host sums the rows in f64 to get tr((W−Ŵ)G(W−Ŵ)ᵀ).
 //
 // Purpose: the RTN baseline, every solver's final objective and, with useQuant = 0, the
-//   normaliser tr(W G Wᵀ) of the relative error.
-// Entry points (one bind group layout):
-//   difference: d = w − ŵ (or w) into `diff`, in the vec4 column-block layout of comq.wgsl's R
-//               ((i, l) at word (l/4)·rows + i, lane l%4; padding lanes 0). O(m) per row.
-//   main:       Lᵢ = Σ_a dᵢₐ · Σ_{b4} G[a, b4]·d[b4] with vec4 loads of G's padded rows and of d,
-//               so the O(m²) loop has two vec4 loads and no branch per 4 columns (SwiftShader
-//               emulates each scalar gather separately and does not hoist branches).
+//   normaliser tr(W G Wᵀ) of the relative error. Computed as the GEMM P = D·G (D = W − Ŵ) in
+//   4 × 4 register blocks, then Lᵢ = Σ_l Dᵢₗ Pᵢₗ, so the O(n·m²) loop does 16 multiply-adds per
+//   two vec4 loads and has no branch (SwiftShader emulates every load per lane and does not hoist
+//   branches; docs/platform.md).
+// Entry points (one bind group layout), dispatched in this order:
+//   difference: diffT[k, rows 4r..4r+3] = d for column k of 4 rows, as one vec4 (rows and columns
+//               padded with zeros to multiples of 4). Dispatch (ceil(rows4/WG), cols4·4, 1).
+//   main:       invocation (r4, c4) accumulates the 4 × 4 block P[4r4.., 4c4..] over k and writes
+//               partials[c4·rows4 + r4] = Σ_c D[rows, 4c4+c]·P[rows, 4c4+c] (a vec4 over 4 rows).
+//               Dispatch (ceil(rows4/WG_X), ceil(cols4/WG_Y), 1).
+//   reduce:     rowObjective[4r4 + lane] = Σ_{c4} partials[c4·rows4 + r4][lane], the sum in
+//               segments of 16 blocks. Dispatch (ceil(rows4/WG), 1, 1).
 // Bindings (group 0): 0 gram: array<vec4<f32>> G `cols × cols4·4`, rows padded with zeros (read),
-//   1 weight: array<f32> `rows × cols` (read), 2 quant: array<f32> `rows × cols` (read; ignored
-//   when useQuant = 0), 3 diff: array<vec4<f32>> `cols4 × rows` (read_write scratch),
-//   4 rowObjective: array<f32> `rows` (read_write), 5 params: uniform ObjectiveParams.
-// Dispatch: (min(65535, ceil(rows/WG)), ceil(ceil(rows/WG)/65535), 1), one invocation per row, for
-//   both entry points (difference first, in an earlier pass).
-// Invariants: each invocation touches only its own row; the outer sum runs in segments of 64
-//   columns to bound the f32 rounding of the O(m²) sum.
+//   1 weight: array<f32> `rows × cols` (read), 2 quant: array<f32> `rows × cols` (read; ignored when
+//   useQuant = 0), 3 diffT: array<vec4<f32>> `cols4·4 × rows4` (read_write scratch), 4 partials:
+//   array<vec4<f32>> `cols4 × rows4` (read_write scratch), 5 rowObjective: array<f32> `rows4·4`
+//   (read_write), 6 params: uniform ObjectiveParams.
+// Invariants: every invocation writes only its own vec4 words; padding rows/columns carry zeros, so
+//   they add nothing.
 
 override WG: u32 = 64u;
+override WG_X: u32 = 8u;
+override WG_Y: u32 = 8u;
 
 struct ObjectiveParams {
   rows: u32,
   cols: u32,
   cols4: u32,
   useQuant: u32,
+  rows4: u32,
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
 }
 
 @group(0) @binding(0) var<storage, read> gram: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> weight: array<f32>;
 @group(0) @binding(2) var<storage, read> quant: array<f32>;
-@group(0) @binding(3) var<storage, read_write> diff: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> rowObjective: array<f32>;
-@group(0) @binding(5) var<uniform> params: ObjectiveParams;
-
-fn rowOf(wid: vec3<u32>, lid: vec3<u32>, groupsLaunched: vec3<u32>) -> u32 {
-  return (wid.y * groupsLaunched.x + wid.x) * WG + lid.x;
-}
+@group(0) @binding(3) var<storage, read_write> diffT: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> partials: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> rowObjective: array<f32>;
+@group(0) @binding(6) var<uniform> params: ObjectiveParams;
 
 @compute @workgroup_size(WG, 1, 1)
-fn difference(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(local_invocation_id) lid: vec3<u32>,
-  @builtin(num_workgroups) groupsLaunched: vec3<u32>,
-) {
-  let row = rowOf(wid, lid, groupsLaunched);
-  if (row >= params.rows) {
+fn difference(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let row4 = gid.x;
+  let k = gid.y;
+  if (row4 >= params.rows4 || k >= params.cols4 * 4u) {
     return;
   }
-  let rowBase = row * params.cols;
-  for (var l4 = 0u; l4 < params.cols4; l4 = l4 + 1u) {
-    var d = vec4<f32>(0.0);
+  var d = vec4<f32>(0.0);
+  if (k < params.cols) {
     for (var lane = 0u; lane < 4u; lane = lane + 1u) {
-      let l = l4 * 4u + lane;
-      if (l < params.cols) {
-        var value = weight[rowBase + l];
+      let row = row4 * 4u + lane;
+      if (row < params.rows) {
+        var value = weight[row * params.cols + k];
         if (params.useQuant == 1u) {
-          value = value - quant[rowBase + l];
+          value = value - quant[row * params.cols + k];
         }
         d[lane] = value;
       }
     }
-    diff[l4 * params.rows + row] = d;
   }
+  diffT[k * params.rows4 + row4] = d;
+}
+
+@compute @workgroup_size(WG_X, WG_Y, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let row4 = gid.x;
+  let col4 = gid.y;
+  if (row4 >= params.rows4 || col4 >= params.cols4) {
+    return;
+  }
+  let rows4 = params.rows4;
+  let cols4 = params.cols4;
+  // acc_c: P[4 rows, column 4·col4 + c].
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
+  var atD = row4;
+  var atG = col4;
+  let kEnd = cols4 * 4u;
+  for (var k = 0u; k < kEnd; k = k + 1u) {
+    let d = diffT[atD];
+    let g = gram[atG];
+    acc0 = acc0 + d * g.x;
+    acc1 = acc1 + d * g.y;
+    acc2 = acc2 + d * g.z;
+    acc3 = acc3 + d * g.w;
+    atD = atD + rows4;
+    atG = atG + cols4;
+  }
+  let c0 = col4 * 4u;
+  partials[col4 * rows4 + row4] =
+    diffT[c0 * rows4 + row4] * acc0 + diffT[(c0 + 1u) * rows4 + row4] * acc1 +
+    diffT[(c0 + 2u) * rows4 + row4] * acc2 + diffT[(c0 + 3u) * rows4 + row4] * acc3;
 }
 
 @compute @workgroup_size(WG, 1, 1)
-fn main(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(local_invocation_id) lid: vec3<u32>,
-  @builtin(num_workgroups) groupsLaunched: vec3<u32>,
-) {
-  let row = rowOf(wid, lid, groupsLaunched);
-  if (row >= params.rows) {
+fn reduce(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let row4 = gid.x;
+  if (row4 >= params.rows4) {
     return;
   }
-  let rows = params.rows;
-  let cols4 = params.cols4;
-  var total = 0.0;
-  var segment = 0.0;
-  for (var a = 0u; a < params.cols; a = a + 1u) {
-    let da = diff[(a >> 2u) * rows + row][a & 3u];
-    var gd = vec4<f32>(0.0);
-    var at = row;
-    let gramBase = a * cols4;
-    for (var b4 = 0u; b4 < cols4; b4 = b4 + 1u) {
-      gd = gd + gram[gramBase + b4] * diff[at];
-      at = at + rows;
-    }
-    segment = segment + da * (gd.x + gd.y + gd.z + gd.w);
-    if ((a & 63u) == 63u) {
+  var total = vec4<f32>(0.0);
+  var segment = vec4<f32>(0.0);
+  for (var c4 = 0u; c4 < params.cols4; c4 = c4 + 1u) {
+    segment = segment + partials[c4 * params.rows4 + row4];
+    if ((c4 & 15u) == 15u) {
       total = total + segment;
-      segment = 0.0;
+      segment = vec4<f32>(0.0);
     }
   }
-  rowObjective[row] = total + segment;
+  total = total + segment;
+  for (var lane = 0u; lane < 4u; lane = lane + 1u) {
+    rowObjective[row4 * 4u + lane] = total[lane];
+  }
 }

@@ -14,7 +14,7 @@ export const kernelBindings: Record<KernelName, readonly BindingKind[]> = {
   im2col: ['read', 'read', 'storage', 'uniform'],
   comq: ['read', 'read', 'read', 'storage', 'storage', 'storage', 'storage', 'storage', 'uniform'],
   rtn: ['read', 'read', 'storage', 'storage', 'uniform'],
-  objective: ['read', 'read', 'read', 'storage', 'storage', 'uniform'],
+  objective: ['read', 'read', 'read', 'storage', 'storage', 'storage', 'uniform'],
   gptq: ['read', 'read', 'read', 'storage', 'storage', 'storage', 'uniform'],
   pack: ['read', 'read', 'storage', 'uniform'],
 };
@@ -54,6 +54,7 @@ export class Kernels {
   private constants(kernel: KernelName): Record<string, number> {
     const t = this.tuning;
     if (kernel === 'gram') return { WG_X: t.gramTile[0], WG_Y: t.gramTile[1], SEGMENT_ROWS: t.gramSegmentRows };
+    if (kernel === 'objective') return { WG: t.linearWorkgroup, WG_X: t.gramTile[0], WG_Y: t.gramTile[1] };
     return { WG: t.linearWorkgroup };
   }
 

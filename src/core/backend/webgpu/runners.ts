@@ -29,19 +29,34 @@ export function encodeRtn(
   encodeDispatch(encoder, ctx.kernels.pipeline('rtn'), group, linear(ctx, shape.rows * shape.cols));
 }
 
+/** Scratch bytes objective.wgsl needs for `rows` rows: [diffT, partials]. */
+export function objectiveScratchBytes(rows: number, cols: number): [number, number] {
+  const rows4 = Math.ceil(rows / 4);
+  const cols4 = Math.ceil(cols / 4);
+  return [cols4 * 4 * rows4 * 16, cols4 * rows4 * 16];
+}
+
 /**
- * objective.wgsl: per-row (w−ŵ)G(w−ŵ)ᵀ, or wGwᵀ when `quant` is null. `gram` is the padded-row G
- * (paddedGram) and `diff` a scratch buffer of rows · ceil(cols/4)·16 bytes.
+ * objective.wgsl: per-row (w−ŵ)G(w−ŵ)ᵀ, or wGwᵀ when `quant` is null, into `rowObjective`
+ * (≥ ceil(rows/4)·4 words). `gram` is the padded-row G (paddedGram); `diff` and `partials` are
+ * scratch buffers of objectiveScratchBytes(rows, cols).
  */
 export function encodeObjective(
   ctx: GpuContext, mem: GpuMemory, encoder: GPUCommandEncoder, rows: number, cols: number,
-  buffers: { gram: GPUBuffer; weight: GPUBuffer; quant: GPUBuffer | null; diff: GPUBuffer; rowObjective: GPUBuffer },
+  buffers: { gram: GPUBuffer; weight: GPUBuffer; quant: GPUBuffer | null; diff: GPUBuffer; partials: GPUBuffer; rowObjective: GPUBuffer },
 ): void {
-  const params = mem.uniform('objective params', packUniform(objectiveParamsLayout, { rows, cols, cols4: Math.ceil(cols / 4), useQuant: buffers.quant ? 1 : 0 }));
+  const rows4 = Math.ceil(rows / 4);
+  const cols4 = Math.ceil(cols / 4);
+  const params = mem.uniform('objective params', packUniform(objectiveParamsLayout, { rows, cols, cols4, rows4, useQuant: buffers.quant ? 1 : 0 }));
   const quant = buffers.quant ?? buffers.weight;
-  const group = ctx.kernels.bindGroup('objective', [buffers.gram, buffers.weight, quant, buffers.diff, buffers.rowObjective, params]);
-  encodeDispatch(encoder, ctx.kernels.pipeline('objective', 'difference'), group, linear(ctx, rows));
-  encodeDispatch(encoder, ctx.kernels.pipeline('objective', 'main'), group, linear(ctx, rows));
+  const group = ctx.kernels.bindGroup('objective', [buffers.gram, buffers.weight, quant, buffers.diff, buffers.partials, buffers.rowObjective, params]);
+  const { linearWorkgroup, gramTile } = ctx.kernels.tuning;
+  if (cols4 * 4 > ctx.opened.probe.limits.maxComputeWorkgroupsPerDimension) {
+    throw new Error(`objective: ${cols} inputs exceed the workgroups-per-dimension limit; use the CPU backend for this layer`);
+  }
+  encodeDispatch(encoder, ctx.kernels.pipeline('objective', 'difference'), group, [Math.ceil(rows4 / linearWorkgroup), cols4 * 4, 1]);
+  encodeDispatch(encoder, ctx.kernels.pipeline('objective', 'main'), group, [Math.ceil(rows4 / gramTile[0]), Math.ceil(cols4 / gramTile[1]), 1]);
+  encodeDispatch(encoder, ctx.kernels.pipeline('objective', 'reduce'), group, [Math.ceil(rows4 / linearWorkgroup), 1, 1]);
 }
 
 export interface ComqBuffers {

@@ -66,7 +66,7 @@ describe('WGSL sources and their TypeScript mirrors', () => {
     expect(bytes.byteLength).toBe(16);
     expect(Array.from(new Uint32Array(bytes))).toEqual([3, 70000, 1, 7]);
     // Padding members are written as 0.
-    expect(Array.from(new Uint32Array(packUniform(objectiveParamsLayout, { rows: 1, cols: 2, cols4: 1, useQuant: 1 })))).toEqual([1, 2, 1, 1]);
+    expect(Array.from(new Uint32Array(packUniform(objectiveParamsLayout, { rows: 1, cols: 2, cols4: 1, useQuant: 1, rows4: 1 })))).toEqual([1, 2, 1, 1, 1, 0, 0, 0]);
     expect(Array.from(new Uint32Array(packUniform(comqParamsLayout, {
       rows: 1, cols: 2, blockSize: 3, blocksPerRow: 4, coordBegin: 5, coordEnd: 6, orderMode: 1, writeObjective: 1, cols4: 1,
     })))).toEqual([1, 2, 3, 4, 5, 6, 1, 1, 1, 0, 0, 0]);

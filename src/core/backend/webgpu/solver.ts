@@ -17,7 +17,9 @@ import { GRID_CELL_BYTES, packGridCells, rowsPerChunk, unpackGridScales, type Gp
 import { withErrorScopes } from './device.ts';
 import { runGptqOnGpu } from './gptqRunner.ts';
 import { GpuMemory } from './memory.ts';
-import { encodeComqRowPass, encodeComqSweep, encodeObjective, encodeRtn, paddedGram, type ComqBuffers, type GridShape } from './runners.ts';
+import {
+  encodeComqRowPass, encodeComqSweep, encodeObjective, encodeRtn, objectiveScratchBytes, paddedGram, type ComqBuffers, type GridShape,
+} from './runners.ts';
 
 interface Chunk {
   rowBegin: number;
@@ -26,6 +28,7 @@ interface Chunk {
   buffers: ComqBuffers;
   /** Scratch for objective.wgsl. */
   diff: GPUBuffer;
+  partials: GPUBuffer;
 }
 
 async function readFloat32(mem: GpuMemory, buffer: GPUBuffer, count: number): Promise<Float32Array> {
@@ -57,7 +60,10 @@ export async function solveOnGpu(ctx: GpuContext, problem: LayerProblem, options
   }
   const grids = computeGrids(weight, rows, cols, options.grid);
   const gridShape = { cols, blockSize: grids.blockSize, blocksPerRow: grids.blocksPerRow };
-  const chunkRows = rowsPerChunk(ctx, Math.max(Math.ceil(cols / 4) * 16, grids.blocksPerRow * GRID_CELL_BYTES), rows);
+  // Per row, the largest buffer is the objective's D (cols padded to 4, f32). Chunks of a multiple
+  // of 4 rows keep the padded rows of D inside the same limit.
+  const fitRows = rowsPerChunk(ctx, Math.max(Math.ceil(cols / 4) * 16, grids.blocksPerRow * GRID_CELL_BYTES), rows);
+  const chunkRows = fitRows >= rows ? rows : Math.max(1, fitRows - (fitRows % 4) || fitRows);
   const usesComq = options.method === 'comq' || options.method === 'gptq+comq';
   const perRowOrder = usesComq && options.order === 'greedy';
   const order = usesComq ? comqOrder(problem, options.order) : null;
@@ -84,9 +90,10 @@ export async function solveOnGpu(ctx: GpuContext, problem: LayerProblem, options
           codes: mem.storage('codes', n * cols * 4),
           quant: mem.storage('quant', n * cols * 4),
           residual: usesComq ? mem.storage('residual', n * colsPadded * 4) : dummy,
-          rowObjective: mem.storage('row objective', n * 4),
+          rowObjective: mem.storage('row objective', Math.ceil(n / 4) * 16),
         },
-        diff: mem.storage('objective scratch', n * colsPadded * 4),
+        diff: mem.storage('objective scratch (D)', objectiveScratchBytes(n, cols)[0]),
+        partials: mem.storage('objective scratch (partials)', objectiveScratchBytes(n, cols)[1]),
       });
     }
 
@@ -104,12 +111,12 @@ export async function solveOnGpu(ctx: GpuContext, problem: LayerProblem, options
       });
     const objectiveNow = (what: string, withQuant: boolean): Promise<number> =>
       objectiveOf(what, (encoder, c) =>
-        encodeObjective(ctx, mem, encoder, c.shape.rows, cols, { ...c.buffers, diff: c.diff, quant: withQuant ? c.buffers.quant : null }));
+        encodeObjective(ctx, mem, encoder, c.shape.rows, cols, { ...c.buffers, diff: c.diff, partials: c.partials, quant: withQuant ? c.buffers.quant : null }));
 
     const energy = await objectiveNow('tr(W G Wᵀ)', false);
     const rtnObjective = await objectiveOf('RTN', (encoder, c) => {
       encodeRtn(ctx, mem, encoder, c.shape, c.buffers);
-      encodeObjective(ctx, mem, encoder, c.shape.rows, cols, { ...c.buffers, diff: c.diff });
+      encodeObjective(ctx, mem, encoder, c.shape.rows, cols, { ...c.buffers, diff: c.diff, partials: c.partials });
     });
     const rtnRelError = relativeError(rtnObjective, energy);
     const objectivePerSweep: number[] = [];

@@ -33,6 +33,7 @@ export const rtnParamsLayout = [
 
 export const objectiveParamsLayout = [
   ['rows', 'u32'], ['cols', 'u32'], ['cols4', 'u32'], ['useQuant', 'u32'],
+  ['rows4', 'u32'], ['_pad0', 'u32'], ['_pad1', 'u32'], ['_pad2', 'u32'],
 ] as const satisfies UniformLayout;
 
 export const packParamsLayout = [

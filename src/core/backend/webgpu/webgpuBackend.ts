@@ -52,7 +52,7 @@ export async function createWebGpuBackend(gpu: GPU, options: WebGpuBackendOption
   // Compile every pipeline now, so a shader the driver rejects fails here with its message.
   await withErrorScopes(opened, 'compiling the WGSL kernels', () => {
     for (const [kernel, entries] of [
-      ['gram', ['main', 'denseAligned']], ['im2col', ['main']], ['rtn', ['main']], ['objective', ['difference', 'main']], ['pack', ['main']],
+      ['gram', ['main', 'denseAligned']], ['im2col', ['main']], ['rtn', ['main']], ['objective', ['difference', 'main', 'reduce']], ['pack', ['main']],
       ['comq', ['sweep', 'scaleStep', 'initResidual']], ['gptq', ['quantizeBlock', 'updateTail']],
     ] as const) {
       for (const entry of entries) ctx.kernels.pipeline(kernel, entry);
