@@ -1,0 +1,100 @@
+/**
+ * The studio's other inputs on the real PP-OCR classifier: a model saved with its weights in an
+ * external data file (the .onnx dropped with its side file), and .npy tensors instead of images.
+ */
+import { describe, expect, it } from 'vitest';
+import { decodeModel, encodeModel, type ModelProto, type TensorProto } from '../core/onnx/index.ts';
+import { ppocrInput, readPpocrModel, testImagePath } from '../testing/index.ts';
+import type { InputFile } from './protocol.ts';
+import { StudioError } from './errors.ts';
+import { createStudio } from './studio.ts';
+import { createNodeDeps } from './test/nodeDeps.ts';
+
+/** The classifier with every Constant tensor above 1 KiB moved to 'cls.weights' (ONNX external data, IR spec). */
+function externalClassifier(): { model: InputFile; data: InputFile } {
+  const model = decodeModel(readPpocrModel('cls')) as ModelProto;
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  for (const node of model.graph?.node ?? []) {
+    const tensor = node.opType === 'Constant' ? node.attribute?.find((a) => a.name === 'value')?.t : undefined;
+    const raw = tensor ? rawBytes(tensor) : undefined;
+    if (!tensor || !raw || raw.length < 1024) continue;
+    chunks.push(raw);
+    tensor.rawData = undefined;
+    tensor.floatData = undefined;
+    tensor.dataLocation = 1;
+    tensor.externalData = [{ key: 'location', value: 'cls.weights' }, { key: 'offset', value: String(offset) }, { key: 'length', value: String(raw.length) }];
+    offset += raw.length;
+  }
+  const data = new Uint8Array(offset);
+  let at = 0;
+  for (const chunk of chunks) {
+    data.set(chunk, at);
+    at += chunk.length;
+  }
+  return { model: { name: 'cls-external.onnx', bytes: encodeModel(model) }, data: { name: 'cls.weights', bytes: data } };
+}
+
+function rawBytes(tensor: TensorProto): Uint8Array | undefined {
+  if (tensor.rawData && tensor.rawData.length > 0) return tensor.rawData.slice();
+  if (tensor.floatData && tensor.floatData.length > 0) return new Uint8Array(Float32Array.from(tensor.floatData).buffer);
+  return undefined;
+}
+
+/** A .npy v1.0 file of float32 values (numpy/lib/format.py): magic, version, header length, padded dict. */
+function npyFile(name: string, values: Float32Array, shape: number[]): InputFile {
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  const unpadded = 10 + header.length + 1;
+  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
+  const bytes = new Uint8Array(10 + header.length + values.byteLength);
+  bytes.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length & 0xff, header.length >> 8]);
+  bytes.set(new TextEncoder().encode(header), 10);
+  bytes.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), 10 + header.length);
+  return { name, bytes };
+}
+
+describe('studio inputs beyond a plain model and images', () => {
+  it('loads a model with its external data file and computes what the original computes; without the file it names the problem', async () => {
+    const { model, data } = externalClassifier();
+    expect(model.bytes.length).toBeLessThan(data.bytes.length);
+    const original = createStudio(createNodeDeps());
+    const external = createStudio(createNodeDeps());
+    const summaryOriginal = await original.loadModel([{ name: 'cls.onnx', bytes: readPpocrModel('cls') }]);
+    const summary = await external.loadModel([data, model]);
+    expect(summary.fileName).toBe('cls-external.onnx');
+    expect(summary.layers).toEqual(summaryOriginal.layers);
+    const word = { name: 'word.jpg', bytes: (await import('node:fs')).readFileSync(testImagePath('scenetext_word03')) };
+    await original.addInputs([word]);
+    await external.addInputs([word]);
+    expect(await external.preview('word.jpg', { preset: 'ppocr-cls' })).toEqual(await original.preview('word.jpg', { preset: 'ppocr-cls' }));
+
+    const alone = createStudio(createNodeDeps());
+    const error = await alone.loadModel([model]).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(StudioError);
+    expect((error as StudioError).info).toMatchObject({ kind: 'model', subject: 'cls-external.onnx' });
+    expect((error as StudioError).info.message).toMatch(/external data/);
+  });
+
+  it('takes .npy tensors: a matching one loads, previews and runs; a wrong shape is refused with both shapes', async () => {
+    const studio = createStudio(createNodeDeps());
+    await studio.loadModel([{ name: 'cls.onnx', bytes: readPpocrModel('cls') }]);
+    const tensors = await Promise.all(['scenetext_word01', 'scenetext_word02', 'scenetext_word03'].map((part) => ppocrInput('cls', testImagePath(part))));
+    const files = tensors.map((t, i) => npyFile(`t${i}.npy`, t.data, [...t.dims]));
+    const wrong = npyFile('wrong.npy', new Float32Array(48 * 192), [1, 1, 48, 192]);
+    const entries = await studio.addInputs([...files, wrong]);
+    expect(entries.map((e) => e.ok)).toEqual([true, true, true, false]);
+    expect(entries[3].error).toMatch(/wrong\.npy/);
+    expect(entries[3].error).toMatch(/1, 1, 48, 192/);
+    const preview = await studio.preview('t0.npy', { preset: 'ppocr-cls' });
+    expect(preview.input).toMatchObject({ width: 192, height: 48 });
+    expect(preview.output.kind).toBe('top5');
+    const result = await studio.run({
+      method: 'rtn', bits: 8, grid: 'symmetric', sweeps: 0, order: 'greedy', clip: 1, scaleStep: false, mode: 'float',
+      calibrationCount: 2, evaluationCount: 1, firstLastBits: null, overrides: {}, preprocess: { preset: 'ppocr-cls' }, backend: 'cpu',
+    }, () => undefined);
+    expect(result.report.calibration.used).toBe(2);
+    expect(result.evaluation?.classifier?.samples).toBe(1);
+    // 8-bit RTN keeps the classifier's output close to the float one.
+    expect(result.evaluation!.outputs[0].sqnrDb).toBeGreaterThan(20);
+  });
+});
