@@ -4,6 +4,16 @@ import { defineConfig } from '@playwright/test';
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const port = 4173;
 
+// Quiet, offline-friendly Chromium: no background services that would call other origins.
+const quietArgs = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
 export default defineConfig({
   testDir: 'e2e',
   timeout: 300_000,
@@ -13,19 +23,24 @@ export default defineConfig({
   use: {
     baseURL: `http://127.0.0.1:${port}`,
     browserName: 'chromium',
-    launchOptions: {
-      executablePath: chromiumPath,
-      args: [
-        '--enable-unsafe-webgpu',
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
-    },
+    viewport: { width: 1400, height: 900 },
   },
+  projects: [
+    {
+      // WebGPU on (SwiftShader's Vulkan through Dawn): the GPU solver path.
+      name: 'webgpu',
+      metadata: { webgpu: true },
+      use: { launchOptions: { executablePath: chromiumPath, args: ['--enable-unsafe-webgpu', ...quietArgs] } },
+    },
+    {
+      // WebGPU off at the browser level (no unsafe-webgpu flag, the feature and Vulkan disabled):
+      // navigator.gpu finds no adapter, so the studio must take the CPU path and say so.
+      name: 'no-webgpu',
+      metadata: { webgpu: false },
+      testMatch: ['smoke.spec.ts', 'studio.spec.ts'],
+      use: { launchOptions: { executablePath: chromiumPath, args: ['--disable-features=Vulkan,WebGPU', ...quietArgs] } },
+    },
+  ],
   webServer: {
     command: `npx vite preview --host 127.0.0.1 --port ${port} --strictPort`,
     url: `http://127.0.0.1:${port}`,

@@ -12,22 +12,24 @@ export function RuntimeBadge() {
     return <span className="badge" data-testid="runtime-badge" data-backend="probing">Starting the studio…</span>;
   }
   const backend = report ? (report.backend.toLowerCase().includes('webgpu') ? 'webgpu' : 'cpu') : runtime!.backend.kind;
-  const adapter = report?.adapter || runtime?.webgpu.adapter || 'no adapter';
+  const adapter = report?.adapter || runtime?.webgpu.adapter || '';
   const inference = report?.inference || runtime?.inference || 'onnxruntime not started yet';
-  const software = runtime?.webgpu.software ? ' (software)' : '';
+  // The reason says why this backend runs (no adapter, a software adapter, a hardware one, asked for).
+  const reason = runtime?.backend.reason ?? report?.backend ?? '';
   return (
     <span
       className={`badge badge-${backend}`}
       data-testid="runtime-badge"
       data-backend={backend}
+      data-adapter={adapter}
       data-inference={inference}
       data-source={report ? 'report' : 'probe'}
-      title={runtime?.backend.reason}
     >
       <strong>{backend === 'webgpu' ? 'WebGPU' : 'CPU'}</strong>
+      {backend === 'webgpu' && adapter ? ` on ${adapter}${runtime?.webgpu.software ? ' (software)' : ''}` : ''}
       {' · '}
-      {backend === 'webgpu' ? `${adapter}${software}` : report?.backend ?? runtime?.backend.reason}
-      {' · '}
+      {reason}
+      {' · inference: '}
       {inference}
       {runtime?.inProcess ? ' · in page (no worker)' : ''}
     </span>

@@ -1,0 +1,55 @@
+/**
+ * Bad inputs (issue 6, "Errors"): each shows as a readable message in the page and what was
+ * already loaded stays loaded. The demo is loaded first so there is something to keep.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { expect, keepScreenshot, test } from './fixtures.ts';
+import { repoRoot } from './verifyDownload.ts';
+
+test('a non-ONNX model, an undecodable image and an unknown dropped file are named; the demo stays loaded', async ({ page }, testInfo) => {
+  await page.goto('/');
+  await page.getByTestId('load-demo').click();
+  const facts = page.getByTestId('model-facts');
+  await expect(facts).toContainText('ch_PP-OCRv4_det_infer.onnx', { timeout: 60_000 });
+  await expect(page.getByTestId('image-count')).toHaveText('16 usable of 16');
+  const layerCount = await page.getByTestId('layer-table').locator('tbody tr').count();
+  const errors = page.getByRole('alert');
+
+  // A real PNG picked as the model: the worker refuses it and names the file.
+  const photo = new Uint8Array(await readFile(path.join(repoRoot, 'test-data/images/skimage-coffee.png')));
+  await page.getByTestId('model-input').setInputFiles({ name: 'skimage-coffee.png', mimeType: 'image/png', buffer: Buffer.from(photo) });
+  const modelError = errors.locator('li[data-kind="model"]');
+  await expect(modelError).toHaveCount(1, { timeout: 30_000 });
+  await expect(modelError).toContainText('skimage-coffee.png');
+  await expect(facts).toContainText('ch_PP-OCRv4_det_infer.onnx');
+  await expect(page.getByTestId('layer-table').locator('tbody tr')).toHaveCount(layerCount);
+
+  // Bytes that are no image at all, named .png: refused with a reason, the other images kept.
+  await page.getByTestId('images-input').setInputFiles({ name: 'broken.png', mimeType: 'image/png', buffer: Buffer.from('this is not a PNG, just text') });
+  const imageError = errors.locator('li[data-subject="broken.png"]');
+  await expect(imageError).toHaveCount(1, { timeout: 30_000 });
+  await expect(imageError).toHaveAttribute('data-kind', 'image');
+  await expect(page.getByTestId('image-count')).toHaveText('16 usable of 17');
+  await expect(page.getByTestId('image-list').locator('li[data-name="broken.png"]')).toHaveAttribute('data-ok', 'false');
+
+  // A dropped file that is neither model, image nor tensor is refused by the page itself.
+  const dataTransfer = await page.evaluateHandle(() => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File(['some notes'], 'notes.txt', { type: 'text/plain' }));
+    return transfer;
+  });
+  await page.getByTestId('drop-zone').dispatchEvent('drop', { dataTransfer });
+  await expect(errors.locator('li[data-subject="notes.txt"]')).toContainText('neither an ONNX model');
+
+  // Everything loaded before is still there, and the preview still renders.
+  await expect(facts).toContainText('ch_PP-OCRv4_det_infer.onnx');
+  await expect(page.getByTestId('image-count')).toHaveText('16 usable of 17');
+  await expect(page.getByTestId('preview-input')).toBeVisible();
+  await expect(page.getByTestId('run')).toBeEnabled();
+  await keepScreenshot(page, testInfo, '05-errors');
+
+  // Errors can be dismissed one by one.
+  await errors.locator('li[data-subject="notes.txt"]').getByRole('button', { name: 'dismiss' }).click();
+  await expect(errors.locator('li')).toHaveCount(2);
+});
