@@ -5,6 +5,8 @@
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { preprocessImage, type PreprocessSpec } from '../core/calibration/inputs/index.ts';
+import { decodeImageFile } from '../node/decodeImage.ts';
 import { ppocrModelPath, testImagePath } from '../testing/index.ts';
 import { StudioError } from './errors.ts';
 import type { ModelSummary, RunSettings, StudioApi, StudioEvent } from './protocol.ts';
@@ -139,10 +141,32 @@ describe('studio on the PP-OCR orientation classifier', () => {
     expect(Math.abs(quantOut[0] - floatOut[0])).toBeLessThan(0.2);
     expect(Array.from(quantOut)).not.toEqual(Array.from(floatOut));
 
-    const report = JSON.parse(await studio.reportJson()) as { layers: unknown[]; eval: { task: string; samples: number }; export: { format: string; bytes: number; verified: boolean } };
+    const report = JSON.parse(await studio.reportJson()) as {
+      layers: unknown[]; eval: { task: string; samples: number; outputs: { sqnrDb: number }[] }; export: { format: string; bytes: number; verified: boolean };
+      inputs: { kind: string; preprocess: PreprocessSpec; calibration: string[]; evaluation: string[] };
+    };
     expect(report.layers).toHaveLength(summary.layers.length);
     expect(report.eval).toMatchObject({ task: 'classifier', samples: 2 });
     expect(report.export).toMatchObject({ format: 'qdq', bytes: exported.bytes.length, verified: true });
+    expect(report.inputs.calibration).toHaveLength(4);
+    expect(report.inputs.evaluation).toHaveLength(2);
+    expect(report.inputs.evaluation.filter((name) => report.inputs.calibration.includes(name))).toEqual([]);
+
+    // The report's output SQNR, re-measured from the downloaded bytes on the held-out images it names.
+    let refSq = 0;
+    let diffSq = 0;
+    for (const name of report.inputs.evaluation) {
+      const image = await decodeImageFile(readInputFile(testImagePath(name.replace(/^opencv-|\.\w+$/g, ''))).bytes, name);
+      const tensor = preprocessImage(image, report.inputs.preprocess);
+      const feed = { x: new ort.Tensor('float32', tensor.data, tensor.dims) };
+      const f = Object.values(await floatSession.run(feed))[0].data as Float32Array;
+      const q = Object.values(await quantSession.run(feed))[0].data as Float32Array;
+      f.forEach((v, i) => {
+        refSq += v * v;
+        diffSq += (v - q[i]) ** 2;
+      });
+    }
+    expect(10 * Math.log10(refSq / diffSq)).toBeCloseTo(report.eval.outputs[0].sqnrDb, 2);
   });
 
   it('refuses a run with no inputs and an unknown preset, naming what to do', async () => {

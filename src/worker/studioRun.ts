@@ -44,6 +44,20 @@ interface Sets {
   calibration: SampleSet;
   evaluation?: SampleSet;
   source: string;
+  /** What the report records so the run can be reproduced outside the studio. */
+  inputs: StudioReportInputs;
+}
+
+/**
+ * The report's `inputs` entry: the file names of each set and the exact preprocessing, so anyone can
+ * rebuild the held-out tensors (e.g. with src/core/calibration/inputs) and re-measure `eval`.
+ */
+export interface StudioReportInputs {
+  kind: 'images' | 'npy';
+  preprocess?: PreprocessSpec;
+  calibration: string[];
+  evaluation: string[];
+  seed: number;
 }
 
 async function buildSets(request: RunRequest): Promise<Sets> {
@@ -59,11 +73,12 @@ async function buildSets(request: RunRequest): Promise<Sets> {
     throw new StudioError({ kind: 'settings', message: 'No calibration inputs: add images (jpg, png, webp, bmp) or .npy tensors before running.' });
   }
   const calibrationCount = Math.max(1, Math.floor(settings.calibrationCount));
-  const split = splitCalibrationEval(names, { calibration: calibrationCount, evaluation: Math.max(0, Math.floor(settings.evaluationCount)), seed: 0 });
+  const seed = 0;
+  const split = splitCalibrationEval(names, { calibration: calibrationCount, evaluation: Math.max(0, Math.floor(settings.evaluationCount)), seed });
   let calibration: SampleSet;
   let evaluation: SampleSet | undefined;
+  let spec: PreprocessSpec | undefined;
   if (images.length > 0) {
-    let spec: PreprocessSpec;
     try {
       spec = resolvePreprocess(input, { preset: settings.preprocess.preset, size: settings.preprocess.size ?? defaults.preprocess?.size });
     } catch (error) {
@@ -77,7 +92,10 @@ async function buildSets(request: RunRequest): Promise<Sets> {
   }
   const kind = images.length > 0 ? 'image(s)' : '.npy file(s)';
   const source = `${split.evaluation.length} held-out ${kind}, disjoint from the ${split.calibration.length} calibration ${kind} (seeded split)`;
-  return { calibration, evaluation, source };
+  const recorded: StudioReportInputs = {
+    kind: images.length > 0 ? 'images' : 'npy', ...(spec ? { preprocess: spec } : {}), calibration: split.calibration, evaluation: split.evaluation, seed,
+  };
+  return { calibration, evaluation, source, inputs: recorded };
 }
 
 /** Refuses a layer whose Gram matrix cannot fit one GPU storage binding on the chosen adapter. */
@@ -177,7 +195,8 @@ export async function runStudio(request: RunRequest): Promise<RunOutcome> {
     await choice.backend.dispose();
   }
   if (!done) throw new StudioError({ kind: 'run', message: 'The quantization ended without a result; please report this model.' });
-  const report: QuantizeReport = done.report;
+  const report: QuantizeReport & { inputs?: StudioReportInputs } = done.report;
+  report.inputs = sets.inputs;
   let evaluation: EvaluationSummary | undefined;
   if (sets.evaluation) {
     try {
