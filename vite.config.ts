@@ -8,11 +8,16 @@ const isolationHeaders = {
 };
 
 // Private by construction: the built page may talk to its own origin only. The policy goes into
-// the built HTML (not the dev server's, whose React refresh preamble is an inline script).
+// the built HTML (not the dev server's, whose React refresh preamble is an inline script), and the
+// preview server also sends it as a header: a <meta> policy binds the document only, while a
+// dedicated worker (where the studio runs) takes the policy of its own script's response.
 // 'wasm-unsafe-eval' lets onnxruntime-web compile its wasm; blob: workers are how it spawns threads.
+// 'unsafe-eval': protobufjs (src/core/onnx/schema.ts, reflection) compiles its ONNX encoders and
+// decoders with `new Function`, in the worker and in the in-process fallback alike. It allows
+// evaluating the app's own strings; what leaves the page is still bounded by connect-src 'self'.
 const contentSecurityPolicy = [
   "default-src 'self'",
-  "script-src 'self' 'wasm-unsafe-eval' blob:",
+  "script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval' blob:",
   "worker-src 'self' blob:",
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' blob: data:",
@@ -34,7 +39,7 @@ function contentSecurityPolicyPlugin(): Plugin {
 export default defineConfig({
   plugins: [react(), contentSecurityPolicyPlugin()],
   server: { host: '127.0.0.1', headers: isolationHeaders },
-  preview: { host: '127.0.0.1', headers: isolationHeaders },
+  preview: { host: '127.0.0.1', headers: { ...isolationHeaders, 'Content-Security-Policy': contentSecurityPolicy } },
   build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
   worker: { format: 'es' },
   // onnxruntime-web finds its wasm with new URL('…wasm', import.meta.url): pre-bundling it into
