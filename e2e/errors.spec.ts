@@ -53,3 +53,20 @@ test('a non-ONNX model, an undecodable image and an unknown dropped file are nam
   await errors.locator('li[data-subject="notes.txt"]').getByRole('button', { name: 'dismiss' }).click();
   await expect(errors.locator('li')).toHaveCount(2);
 });
+
+test('Cancel stops a running quantization; the model and images stay loaded and the next run can start', async ({ page }, testInfo) => {
+  // `?demo` opens the app on the demo without a click (the README's address).
+  await page.goto('/?demo');
+  await expect(page.getByTestId('image-count')).toHaveText('16 usable of 16', { timeout: 60_000 });
+  await page.getByTestId('run').click();
+  const progress = page.getByTestId('progress');
+  await expect(progress).toHaveAttribute('data-status', 'running');
+  await expect(page.getByTestId('stages')).toBeVisible({ timeout: 60_000 });
+  await page.getByTestId('cancel').click();
+  await expect(progress).toHaveAttribute('data-status', 'cancelled', { timeout: 60_000 });
+  await expect(page.getByRole('alert').locator('li[data-kind="cancelled"]')).toHaveCount(1);
+  await expect(page.getByTestId('model-facts')).toContainText('ch_PP-OCRv4_det_infer.onnx');
+  await expect(page.getByTestId('image-count')).toHaveText('16 usable of 16');
+  await expect(page.getByTestId('run')).toBeEnabled();
+  await keepScreenshot(page, testInfo, '06-cancelled');
+});

@@ -81,8 +81,11 @@ test('demo: COMQ W4 runs, the chart descends, evaluation appears, downloads run 
   await expect(chart.locator('canvas')).toBeVisible();
   await keepScreenshot(page, testInfo, '02-descending');
 
-  // The page stays responsive during the run: the worker does the work.
+  // The page stays responsive during the run (the worker does the work): picking another image
+  // re-renders the gallery's preview while the solver runs.
   await expect(page.getByTestId('cancel')).toBeEnabled();
+  await page.getByTestId('image-list').getByRole('button', { name: /opencv-scenetext02\.jpg/ }).click();
+  await expect(page.getByTestId('preview-input')).toHaveAccessibleName(/opencv-scenetext02\.jpg/, { timeout: 60_000 });
 
   await expect(progress).toHaveAttribute('data-status', 'done', { timeout: 240_000 });
   const runSeconds = (Date.now() - startedAt) / 1000;

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { describeWebGpu, type WebGpuStatus } from './webgpuStatus.ts';
-import { probeRuntime } from './controller.ts';
+import { loadDemo, probeRuntime } from './controller.ts';
 import { DescentChart } from './components/DescentChart.tsx';
 import { DownloadPanel } from './components/DownloadPanel.tsx';
 import { ErrorList } from './components/ErrorList.tsx';
@@ -12,6 +12,8 @@ import { ModelPanel } from './components/ModelPanel.tsx';
 import { RunPanel } from './components/RunPanel.tsx';
 import { SettingsPanel } from './components/SettingsPanel.tsx';
 
+let demoOpened = false;
+
 export function App() {
   const [gpu, setGpu] = useState<WebGpuStatus | null>(null);
   useEffect(() => {
@@ -20,6 +22,11 @@ export function App() {
       if (!cancelled) setGpu(status);
     });
     void probeRuntime();
+    // `?demo` opens the app on the bundled demo; once per page, though StrictMode mounts twice in dev.
+    if (!demoOpened && new URLSearchParams(window.location.search).has('demo')) {
+      demoOpened = true;
+      void loadDemo();
+    }
     return () => {
       cancelled = true;
     };

@@ -35,7 +35,7 @@ export function DownloadPanel() {
             {' '}{formatBytes(model.bytes)}
             {model.export && (
               <span className="hint">
-                {' '}({model.export.format}; float model {formatBytes(model.export.floatBytes)}, {model.export.ratio.toFixed(2)}× smaller;
+                {' '}({model.export.format}; float model {formatBytes(model.export.floatBytes)}, {model.export.ratio > 0 ? `${(1 / model.export.ratio).toFixed(1)}× smaller` : ''};
                 {model.export.verified ? ` verified in onnxruntime, max relative error ${model.export.maxRelError.toExponential(2)}` : ' not verified'})
               </span>
             )}
