@@ -9,6 +9,9 @@ import type { InputFile } from './protocol.ts';
 import { StudioError } from './errors.ts';
 import { createStudio } from './studio.ts';
 import { createNodeDeps } from './test/nodeDeps.ts';
+import { createNodeInferenceEngine } from '../node/ortNode.ts';
+import type { InferenceEngine } from '../core/pipeline/types.ts';
+import type { StudioEvent } from './protocol.ts';
 
 /** The classifier with every Constant tensor above 1 KiB moved to 'cls.weights' (ONNX external data, IR spec). */
 function externalClassifier(): { model: InputFile; data: InputFile } {
@@ -96,5 +99,32 @@ describe('studio inputs beyond a plain model and images', () => {
     expect(result.evaluation?.classifier?.samples).toBe(1);
     // 8-bit RTN keeps the classifier's output close to the float one.
     expect(result.evaluation!.outputs[0].sqnrDb).toBeGreaterThan(20);
+  });
+
+  it('sends a new runtime event when the engine changes its execution provider during the run (a WebGPU EP fallback)', async () => {
+    // An engine that, like the web engine after a failed WebGPU session, reports another EP once a session was created.
+    const node = createNodeInferenceEngine();
+    let provider = 'webgpu';
+    const switching: InferenceEngine = {
+      get description() {
+        return `test engine (${provider})`;
+      },
+      async createSession(bytes, options) {
+        provider = 'wasm';
+        return node.createSession(bytes, options);
+      },
+    };
+    const studio = createStudio({ ...createNodeDeps(), createEngine: () => switching });
+    await studio.loadModel([{ name: 'cls.onnx', bytes: readPpocrModel('cls') }]);
+    const word = (await import('node:fs')).readFileSync(testImagePath('scenetext_word01'));
+    await studio.addInputs([{ name: 'w.jpg', bytes: new Uint8Array(word) }]);
+    const events: StudioEvent[] = [];
+    await studio.run({
+      method: 'rtn', bits: 8, grid: 'symmetric', sweeps: 0, order: 'greedy', clip: 1, scaleStep: false, mode: 'float',
+      calibrationCount: 1, evaluationCount: 0, firstLastBits: null, overrides: {}, preprocess: { preset: 'ppocr-cls' }, backend: 'cpu',
+    }, (e) => events.push(e));
+    const badges = events.flatMap((e) => (e.type === 'runtime' ? [e.info.inference] : []));
+    expect(badges).toEqual(['test engine (webgpu)', 'test engine (wasm)']);
+    expect(events.findIndex((e) => e.type === 'runtime' && e.info.inference.includes('wasm'))).toBeLessThan(events.findIndex((e) => e.type === 'layer-done'));
   });
 });

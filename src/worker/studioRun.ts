@@ -166,6 +166,27 @@ function runtimeInfo(webgpu: Awaited<ReturnType<StudioDeps['probeWebGpu']>>, cho
   };
 }
 
+/**
+ * The engine, calling `changed` when a session creation changes its description (the WebGPU EP
+ * fell back to wasm): the badge then names what actually runs from that session on, not what
+ * was tried.
+ */
+function reportingEngine(engine: InferenceEngine, changed: () => void): InferenceEngine {
+  return {
+    get description() {
+      return engine.description;
+    },
+    async createSession(modelBytes, options) {
+      const before = engine.description;
+      try {
+        return await engine.createSession(modelBytes, options);
+      } finally {
+        if (engine.description !== before) changed();
+      }
+    },
+  };
+}
+
 export async function runStudio(request: RunRequest): Promise<RunOutcome> {
   const { deps, model, settings, onEvent, signal } = request;
   const sets = await buildSets(request);
@@ -177,18 +198,17 @@ export async function runStudio(request: RunRequest): Promise<RunOutcome> {
     throw new StudioError({ kind: 'device', message: `${reasonOf(error)} Choose the CPU backend.` }, { cause: error });
   }
   let done: DoneEvent | undefined;
-  const engine = deps.createEngine('run', choice.kind === 'webgpu');
+  const engine = reportingEngine(deps.createEngine('run', choice.kind === 'webgpu'), () => {
+    onEvent({ type: 'runtime', info: runtimeInfo(webgpu, choice, engine, deps.inProcess) });
+  });
   try {
     checkDeviceFits(model, choice);
     onEvent({ type: 'runtime', info: runtimeInfo(webgpu, choice, engine, deps.inProcess) });
-    const description = engine.description;
     const options = quantizeOptions(settings, sets.calibration.count, signal);
     for await (const event of quantizeModel({ bytes: model.inferenceBytes }, sets.calibration, options, { backend: choice.backend, engine })) {
       if (event.type === 'done') done = event;
       else onEvent(event);
     }
-    // The engine may have fallen back from the WebGPU EP during the run: say what actually ran.
-    if (engine.description !== description) onEvent({ type: 'runtime', info: runtimeInfo(webgpu, choice, engine, deps.inProcess) });
   } catch (error) {
     throw asStudioError(error, 'run');
   } finally {
