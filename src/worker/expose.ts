@@ -14,8 +14,10 @@ const KIND_OF: Record<keyof StudioApi, StudioErrorInfo['kind']> = {
 
 function transferable<T>(method: keyof StudioApi, value: T): T {
   if (method === 'exportModel') {
-    const bytes = (value as { bytes: Uint8Array }).bytes;
-    return Comlink.transfer(value, [bytes.buffer as ArrayBuffer]);
+    const result = value as { bytes: Uint8Array };
+    // Transfer only a buffer the bytes own whole: protobufjs may hand out views of a shared slab.
+    if (result.bytes.byteOffset !== 0 || result.bytes.byteLength !== result.bytes.buffer.byteLength) result.bytes = result.bytes.slice();
+    return Comlink.transfer(value, [result.bytes.buffer as ArrayBuffer]);
   }
   if (method === 'preview') {
     const preview = value as { input: { rgba: Uint8ClampedArray }; output: { rgba?: Uint8ClampedArray } };
