@@ -4,7 +4,7 @@ import { preprocessImage, resolvePreprocess, type PreprocessSpec } from '../core
 import { decodeImageFile } from '../node/decodeImage.ts';
 import { testImagePath } from '../testing/index.ts';
 import { StudioError, asStudioError, toStudioErrorInfo } from './errors.ts';
-import { mapToRgba, outputSummary, tensorToRgba, tensorToRgbaMinMax, topClasses } from './render.ts';
+import { isSpatialMap, mapToRgba, outputSummary, tensorToRgba, tensorToRgbaMinMax, topClasses } from './render.ts';
 
 describe('tensorToRgba', () => {
   it('gives back the pixels of a real image preprocessed at its own size (no resampling), NCHW RGB with ImageNet mean/std', async () => {
@@ -61,6 +61,17 @@ describe('maps and class scores', () => {
     expect(logits.map((c) => c.index)).toEqual([1, 0]);
     expect(logits[0].probability).toBeCloseTo(0.75, 6);
     expect(topClasses({ type: 'float32', data: Float32Array.of(2, 2, 2), dims: [3] }).map((c) => c.index)).toEqual([0, 1, 2]);
+  });
+
+  it('recognises one-picture outputs only', () => {
+    expect(isSpatialMap([1, 1, 64, 48])).toBe(true);
+    expect(isSpatialMap([1, 64, 48])).toBe(true);
+    expect(isSpatialMap([1, 3, 64, 48])).toBe(false);
+    expect(isSpatialMap([2, 1, 64, 48])).toBe(false);
+    expect(isSpatialMap([1, 40, 6625])).toBe(false);
+    expect(isSpatialMap([1, 8, 64])).toBe(true);
+    expect(isSpatialMap([1, 4, 6625])).toBe(false);
+    expect(isSpatialMap([1, 1000])).toBe(false);
   });
 
   it('summarises other outputs in one line', () => {

@@ -107,6 +107,18 @@ export function mapToRgba(tensor: TensorData): RgbaPicture {
 }
 
 /**
+ * True for an output that reads as one picture: `[1, 1, H, W]` or `[1, H, W]`, at least 8×8 and
+ * at most 8:1 (a segmentation or saliency map of a model the studio does not know; a sequence of
+ * class scores such as the PP-OCR recogniser's `[1, 40, 6625]` is not one).
+ */
+export function isSpatialMap(dims: readonly number[]): boolean {
+  const [height, width] = dims.slice(-2);
+  const leading = dims.slice(0, -2);
+  const picture = height >= 8 && width >= 8 && Math.max(height / width, width / height) <= 8;
+  return dims.length >= 3 && dims.length <= 4 && leading.every((d) => d === 1) && picture;
+}
+
+/**
  * The five most probable classes of the first row of a class-score tensor (last axis = classes).
  * Scores that are already a distribution (non-negative, summing to 1) are shown as they are;
  * logits go through a softmax first.

@@ -12,7 +12,7 @@ import { StudioError, asStudioError, reasonOf } from './errors.ts';
 import type {
   ExportResult, InputFile, ModelSummary, PreprocessSettings, RunResult, RunSettings, SamplePreview, StudioApi, StudioEvent,
 } from './protocol.ts';
-import { mapToRgba, outputSummary, tensorToRgba, tensorToRgbaMinMax, topClasses } from './render.ts';
+import { isSpatialMap, mapToRgba, outputSummary, tensorToRgba, tensorToRgbaMinMax, topClasses } from './render.ts';
 import { exportVerified, type ExportRecord } from './studioExport.ts';
 import { InputStore } from './studioInputs.ts';
 import { loadModelFiles, MAX_MODEL_BYTES, type LoadedModel } from './studioModel.ts';
@@ -163,7 +163,7 @@ export function createStudio(deps: StudioDeps): StudioApi {
       let output: SamplePreview['output'];
       if (loaded.summary.task === 'classifier') {
         output = { kind: 'top5', classes: topClasses(primary, 5, PRESET_LABELS[loaded.summary.preset.name]) };
-      } else if (loaded.summary.task === 'detector' && primary.dims.length >= 2) {
+      } else if ((loaded.summary.task === 'detector' && primary.dims.length >= 2) || (loaded.summary.task === 'generic' && isSpatialMap(primary.dims))) {
         const map = mapToRgba(primary);
         output = { kind: 'map', width: map.width, height: map.height, rgba: map.rgba };
       } else {
