@@ -2,30 +2,52 @@
  * The CPU backend: Float64 Gram accumulation and the reference solvers, in the calling thread (or
  * the worker that hosts the core). It is the oracle the WebGPU backend is checked against, and the
  * fallback when no adapter is available.
+ *
+ * With `gramEngine` (onnxruntime-node in the CLI, onnxruntime-web's wasm build in a browser
+ * worker), Grams of at least `gramEngineMinCols` columns are reduced by onnxruntime's sgemm in f32
+ * chunks summed in Float64 (ortGram.ts); smaller ones stay on the JavaScript kernel, where the
+ * call overhead would dominate.
  */
 import type { Backend, GramAccumulator, GramLayout, GramOptions } from '../backend.ts';
+import type { InferenceEngine } from '../../pipeline/types.ts';
 import { solveLayer } from '../../quant/solve.ts';
 import type { LayerProblem, QuantResult, SolveOptions } from '../../quant/types.ts';
-import { createCpuGramAccumulator } from './gramAccumulator.ts';
+import { createCpuGramAccumulator, DEFAULT_ORT_MIN_COLS } from './gramAccumulator.ts';
+import { OrtGram } from './ortGram.ts';
 
-export function createCpuBackend(): Backend {
+export interface CpuBackendOptions {
+  /** onnxruntime engine for big Gram products; without it every Gram runs in JavaScript. */
+  gramEngine?: InferenceEngine;
+  /** Columns per group from which `gramEngine` is used (default DEFAULT_ORT_MIN_COLS = 8). */
+  gramEngineMinCols?: number;
+}
+
+export function createCpuBackend(options: CpuBackendOptions = {}): Backend {
+  const minCols = options.gramEngineMinCols ?? DEFAULT_ORT_MIN_COLS;
+  if (!(Number.isInteger(minCols) && minCols >= 1)) {
+    throw new Error(`createCpuBackend: gramEngineMinCols must be a positive integer, got ${minCols}`);
+  }
+  const ortGram = options.gramEngine ? new OrtGram(options.gramEngine) : undefined;
   let disposed = false;
   const checkAlive = (): void => {
     if (disposed) throw new Error('the CPU backend was disposed; create a new one with createCpuBackend()');
   };
   return {
     name: 'cpu',
-    description: 'CPU (JavaScript, Float64 accumulation, single thread)',
-    createGramAccumulator(layout: GramLayout, options?: GramOptions): GramAccumulator {
+    description: ortGram
+      ? `CPU (JavaScript, Float64 accumulation, single thread; Grams of ≥ ${minCols} columns by ${options.gramEngine?.description ?? 'onnxruntime'} sgemm)`
+      : 'CPU (JavaScript, Float64 accumulation, single thread)',
+    createGramAccumulator(layout: GramLayout, gramOptions?: GramOptions): GramAccumulator {
       checkAlive();
-      return createCpuGramAccumulator(layout, options);
+      return createCpuGramAccumulator(layout, gramOptions, { ortGram, ortMinCols: minCols });
     },
-    async solve(problem: LayerProblem, options: SolveOptions): Promise<QuantResult> {
+    async solve(problem: LayerProblem, solveOptions: SolveOptions): Promise<QuantResult> {
       checkAlive();
-      return solveLayer(problem, options);
+      return solveLayer(problem, solveOptions);
     },
     async dispose(): Promise<void> {
       disposed = true;
+      await ortGram?.release();
     },
   };
 }

@@ -2,15 +2,26 @@
  * CPU `GramAccumulator` (src/core/backend/backend.ts): the Float64 oracle for the GPU Gram kernels.
  *
  * Rows (dense: every position of the leading axes; conv: every (n, oh, ow) patch) are gathered into
- * a column-major tile of GRAM_TILE_ROWS rows per group, then `S += TᵀT` is applied to the upper
- * triangle (gramKernel.ts). Sums are Float64; `finish()` mirrors and divides by the rows seen
- * (docs/algorithms.md: "sum in f64 on the CPU"). Row subsampling draws one seeded uniform per
- * candidate row, in input order, so the same chunks with the same seed give the same Gram.
+ * one f32 tile of `tileRowsFor(cols)` rows, then `S += TᵀT` is applied to the upper triangle:
+ * - by the JavaScript 4×4 register-blocked kernel (gramKernel.ts; tile column-major), or
+ * - for `cols ≥ ortMinCols` when the backend has a Gram engine, by onnxruntime's sgemm (ortGram.ts;
+ *   all groups of a block in one batched call; dense rows are staged until a chunk of
+ *   ortChunkRows() rows is full).
+ * Sums are Float64; `finish()` mirrors and divides by the rows seen (docs/algorithms.md: "sum in
+ * f64 on the CPU"). Row subsampling draws one seeded uniform per candidate row, in input order
+ * (conv: (n, oh, ow) order, one draw for all groups), so the same chunks with the same seed give
+ * the same Gram on every path.
+ *
+ * Conv im2col (profiled in scripts/profile-gram.ts): the kept patch positions of a block are listed
+ * once, then each group's tile is filled column by column (one long, branch-light loop per column)
+ * and flushed before the next group reuses the same tile, so a depthwise layer with 192 groups
+ * needs one tile, not 192, and the per-row work has no per-element function calls.
  */
 import type { GramAccumulator, GramLayout, GramOptions } from '../backend.ts';
 import { createRandom, type Random } from '../../quant/random.ts';
 import { checkConvInput, convGramCols, convOutputSize, type ConvLayout } from './conv.ts';
-import { accumulateTileUpper, GRAM_TILE_ROWS, meanFromUpper, paddedCols } from './gramKernel.ts';
+import { accumulateTileUpper, meanFromUpper, paddedCols, tileRowsFor } from './gramKernel.ts';
+import { ortChunkRows, type OrtGram } from './ortGram.ts';
 
 function validateLayout(layout: GramLayout): void {
   if (layout.kind === 'dense') {
@@ -35,29 +46,85 @@ function validateLayout(layout: GramLayout): void {
   }
 }
 
+/** Patch positions of a conv input: output grid, strides and leading pads. */
+interface PatchGrid {
+  images: number;
+  imageSize: number;
+  outH: number;
+  outW: number;
+  strides: readonly [number, number];
+  pads: readonly [number, number, number, number];
+}
+
+/** A conv layer's im2col columns: plane offset and dilated kernel offset of each, and the input size. */
+interface PatchColumns {
+  planeOffset: Int32Array;
+  offsetY: Int32Array;
+  offsetX: Int32Array;
+  h: number;
+  w: number;
+  strideX: number;
+}
+
+/** Runs of consecutive patch positions on one output row: tile row, image offset, top-left y and x. */
+interface PatchRuns {
+  count: number;
+  start: Int32Array;
+  length: Int32Array;
+  image: Int32Array;
+  y: Int32Array;
+  x: Int32Array;
+}
+
+/** How the accumulator's tiles are reduced: the JS kernel, or an onnxruntime engine from ortMinCols columns on. */
+export interface CpuGramEngineOptions {
+  ortGram?: OrtGram;
+  /** Gram size (columns per group) from which `ortGram` is used. */
+  ortMinCols?: number;
+}
+
 export class CpuGramAccumulator implements GramAccumulator {
   readonly groups: number;
   /** Gram size per group. */
   readonly gramCols: number;
   private readonly colsPadded: number;
   private readonly sums: Float64Array[];
-  private readonly tiles: Float64Array[];
+  /** Rows per tile (per sgemm call on the onnxruntime path). */
+  private readonly tileRows: number;
+  /**
+   * JS kernel: one column-major `[colsPadded, tileRows]` tile reused by every group (padding
+   * columns stay 0). onnxruntime: dense rows staged row-major `[rows, cols]`; conv blocks
+   * column-major `[groups, cols, rows]`, all groups in one call.
+   */
+  private readonly tile: Float32Array;
+  private readonly rowStride: number;
+  private readonly colStride: number;
+  private readonly ortGram: OrtGram | null;
+  /** Dense rows waiting in the tile (conv blocks are flushed within each add()). */
   private tileFill = 0;
   private rows = 0;
   private readonly sampleRate: number;
   private readonly random: Random | null;
+  /** Conv: the current block's patch positions as runs along output rows. */
+  private readonly runs: PatchRuns;
 
-  constructor(private readonly layout: GramLayout, options: GramOptions = {}) {
+  constructor(private readonly layout: GramLayout, options: GramOptions = {}, engine: CpuGramEngineOptions = {}) {
     validateLayout(layout);
     this.groups = layout.kind === 'dense' ? 1 : layout.groups;
     this.gramCols = layout.kind === 'dense' ? layout.cols : convGramCols(layout);
     this.colsPadded = paddedCols(this.gramCols);
+    this.ortGram = engine.ortGram !== undefined && this.gramCols >= (engine.ortMinCols ?? DEFAULT_ORT_MIN_COLS) ? engine.ortGram : null;
+    this.tileRows = this.ortGram ? ortChunkRows(this.groups, this.gramCols) : tileRowsFor(this.colsPadded);
+    this.tile = new Float32Array(this.ortGram ? this.groups * this.tileRows * this.gramCols : this.colsPadded * this.tileRows);
+    this.rowStride = this.ortGram ? this.gramCols : 1;
+    this.colStride = this.ortGram ? 1 : this.tileRows;
     this.sums = [];
-    this.tiles = [];
-    for (let g = 0; g < this.groups; g++) {
-      this.sums.push(new Float64Array(this.colsPadded * this.colsPadded));
-      this.tiles.push(new Float64Array(this.colsPadded * GRAM_TILE_ROWS));
-    }
+    for (let g = 0; g < this.groups; g++) this.sums.push(new Float64Array(this.colsPadded * this.colsPadded));
+    const runSlots = layout.kind === 'conv' ? this.tileRows : 0;
+    this.runs = {
+      count: 0, start: new Int32Array(runSlots), length: new Int32Array(runSlots),
+      image: new Int32Array(runSlots), y: new Int32Array(runSlots), x: new Int32Array(runSlots),
+    };
     const rate = options.rowSampleRate ?? 1;
     if (!(rate > 0 && rate <= 1)) throw new Error(`rowSampleRate must be in (0, 1], got ${rate}`);
     this.sampleRate = rate;
@@ -68,25 +135,29 @@ export class CpuGramAccumulator implements GramAccumulator {
     return this.rows;
   }
 
+  /** Which reduction runs: for reports and benchmarks. */
+  get path(): 'js' | 'onnxruntime' {
+    return this.ortGram ? 'onnxruntime' : 'js';
+  }
+
   /** The seeded keep/drop decision for the next candidate row. */
   private keepRow(): boolean {
     return this.random === null || this.random.next() < this.sampleRate;
   }
 
-  private flushTile(): void {
-    if (this.tileFill === 0) return;
-    for (let g = 0; g < this.groups; g++) {
-      accumulateTileUpper(this.tiles[g], GRAM_TILE_ROWS, this.tileFill, this.colsPadded, this.sums[g]);
-    }
-    this.tileFill = 0;
+  /** Dense (one group): `sums[0] += TᵀT` over the first `rowCount` tile rows. */
+  private async reduceDenseTile(rowCount: number): Promise<void> {
+    if (rowCount === 0) return;
+    if (this.ortGram) await this.ortGram.accumulate(this.tile, 1, rowCount, this.gramCols, this.sums, this.colsPadded);
+    else accumulateTileUpper(this.tile, this.tileRows, rowCount, this.colsPadded, this.sums[0]);
   }
 
   async add(input: Float32Array, shape: readonly number[]): Promise<void> {
-    if (this.layout.kind === 'dense') this.addDense(input, shape, this.layout.cols);
-    else this.addConv(input, shape, this.layout);
+    if (this.layout.kind === 'dense') await this.addDense(input, shape, this.layout.cols);
+    else await this.addConv(input, shape, this.layout);
   }
 
-  private addDense(input: Float32Array, shape: readonly number[], cols: number): void {
+  private async addDense(input: Float32Array, shape: readonly number[], cols: number): Promise<void> {
     if (shape.length < 1 || shape[shape.length - 1] !== cols) {
       throw new Error(`dense Gram input must have last axis = cols (${cols}), got shape [${shape.join(', ')}]`);
     }
@@ -94,19 +165,42 @@ export class CpuGramAccumulator implements GramAccumulator {
     if (input.length !== total) {
       throw new Error(`dense Gram input has ${input.length} values, shape [${shape.join(', ')}] needs ${total}`);
     }
-    const tile = this.tiles[0];
     const inputRows = total / cols;
-    for (let r = 0; r < inputRows; r++) {
-      if (!this.keepRow()) continue;
-      const src = r * cols;
-      const fill = this.tileFill;
-      for (let c = 0; c < cols; c++) tile[c * GRAM_TILE_ROWS + fill] = input[src + c];
-      this.rows++;
-      if (++this.tileFill === GRAM_TILE_ROWS) this.flushTile();
+    // The copying runs in a synchronous helper; this async loop only awaits full tiles (an await
+    // inside the per-row loop kept V8 from optimising it: profiled in scripts/profile-gram.ts).
+    for (let next = 0; next < inputRows; ) {
+      next = this.stageDenseRows(input, next, inputRows, cols);
+      if (this.tileFill === this.tileRows) {
+        await this.reduceDenseTile(this.tileFill);
+        this.tileFill = 0;
+      }
     }
   }
 
-  private addConv(input: Float32Array, shape: readonly number[], layout: ConvLayout): void {
+  /** Copies kept rows from `firstRow` on into the tile until it is full; returns the next row to read. */
+  private stageDenseRows(input: Float32Array, firstRow: number, inputRows: number, cols: number): number {
+    const { tile, rowStride, colStride, tileRows } = this;
+    let r = firstRow;
+    if (this.random === null && colStride === 1) {
+      // Row-major tile, every row kept: one contiguous copy.
+      const count = Math.min(inputRows - r, tileRows - this.tileFill);
+      tile.set(input.subarray(r * cols, (r + count) * cols), this.tileFill * cols);
+      this.tileFill += count;
+      this.rows += count;
+      return r + count;
+    }
+    for (; r < inputRows && this.tileFill < tileRows; r++) {
+      if (!this.keepRow()) continue;
+      const src = r * cols;
+      const dst = this.tileFill * rowStride;
+      for (let c = 0; c < cols; c++) tile[dst + c * colStride] = input[src + c];
+      this.tileFill++;
+      this.rows++;
+    }
+    return r;
+  }
+
+  private async addConv(input: Float32Array, shape: readonly number[], layout: ConvLayout): Promise<void> {
     const [n, c, h, w] = checkConvInput(layout, input, shape);
     const [outH, outW] = convOutputSize(layout, [h, w]);
     const [kh, kw] = layout.kernel;
@@ -127,33 +221,67 @@ export class CpuGramAccumulator implements GramAccumulator {
       }
     }
     const groupStride = channelsPerGroup * h * w;
-    for (let img = 0; img < n; img++) {
-      const imageOff = img * c * h * w;
-      for (let oy = 0; oy < outH; oy++) {
-        const baseY = oy * layout.strides[0] - layout.pads[0];
-        for (let ox = 0; ox < outW; ox++) {
-          if (!this.keepRow()) continue;
-          const baseX = ox * layout.strides[1] - layout.pads[1];
-          const fill = this.tileFill;
-          for (let g = 0; g < this.groups; g++) {
-            const tile = this.tiles[g];
-            const groupOff = imageOff + g * groupStride;
-            for (let col = 0; col < cols; col++) {
-              const iy = baseY + offsetY[col];
-              const ix = baseX + offsetX[col];
-              tile[col * GRAM_TILE_ROWS + fill] =
-                iy >= 0 && iy < h && ix >= 0 && ix < w ? input[groupOff + planeOffset[col] + iy * w + ix] : 0;
-            }
-          }
-          this.rows++;
-          if (++this.tileFill === GRAM_TILE_ROWS) this.flushTile();
+    const { tile, runs } = this;
+    const grid: PatchGrid = { images: n, imageSize: c * h * w, outH, outW, strides: layout.strides, pads: layout.pads };
+    const columns: PatchColumns = { planeOffset, offsetY, offsetX, h, w, strideX: layout.strides[1] };
+    const cursor = { position: 0 };
+    for (;;) {
+      const fill = this.collectRuns(grid, cursor);
+      if (fill === 0) break;
+      if (this.ortGram) {
+        // All groups into one column-major [groups, cols, fill] batch, one sgemm call.
+        for (let g = 0; g < this.groups; g++) gatherPatches(input, g * groupStride, columns, runs, tile, g * cols * fill, fill);
+        await this.ortGram.accumulate(tile, this.groups, fill, cols, this.sums, this.colsPadded, 'cols');
+      } else {
+        for (let g = 0; g < this.groups; g++) {
+          gatherPatches(input, g * groupStride, columns, runs, tile, 0, this.tileRows);
+          accumulateTileUpper(tile, this.tileRows, fill, this.colsPadded, this.sums[g]);
         }
       }
     }
   }
 
+  /**
+   * Lists the next kept patch positions (in (n, oh, ow) order, one seeded draw each) from
+   * `cursor.position` on, up to a tile's worth, as runs of consecutive positions along one output
+   * row; returns how many positions were listed.
+   */
+  private collectRuns(grid: PatchGrid, cursor: { position: number }): number {
+    const { runs, tileRows } = this;
+    const perImage = grid.outH * grid.outW;
+    const end = grid.images * perImage;
+    let fill = 0;
+    let count = 0;
+    let previous = -2;
+    let p = cursor.position;
+    for (; p < end && fill < tileRows; p++) {
+      if (!this.keepRow()) continue;
+      const img = Math.floor(p / perImage);
+      const inImage = p - img * perImage;
+      const oy = Math.floor(inImage / grid.outW);
+      const ox = inImage - oy * grid.outW;
+      if (p === previous + 1 && ox !== 0) {
+        runs.length[count - 1]++;
+      } else {
+        runs.start[count] = fill;
+        runs.length[count] = 1;
+        runs.image[count] = img * grid.imageSize;
+        runs.y[count] = oy * grid.strides[0] - grid.pads[0];
+        runs.x[count] = ox * grid.strides[1] - grid.pads[1];
+        count++;
+      }
+      previous = p;
+      fill++;
+    }
+    runs.count = count;
+    cursor.position = p;
+    this.rows += fill;
+    return fill;
+  }
+
   async finish(): Promise<Float64Array[]> {
-    this.flushTile();
+    if (this.tileFill > 0) await this.reduceDenseTile(this.tileFill);
+    this.tileFill = 0;
     if (this.rows === 0) {
       throw new Error(
         'Gram accumulator saw no rows: add() at least one non-empty batch' +
@@ -164,6 +292,44 @@ export class CpuGramAccumulator implements GramAccumulator {
   }
 }
 
-export function createCpuGramAccumulator(layout: GramLayout, options?: GramOptions): CpuGramAccumulator {
-  return new CpuGramAccumulator(layout, options);
+/**
+ * im2col of one group for a block of patch runs, column-major: `tile[tileOffset + col·colStride + r]`
+ * = input value under column `col` of patch `r`, 0 outside the image (ONNX zero padding). Along a run
+ * the patches advance by strideX pixels on one input row, so each (column, run) pair is a bounds
+ * computation and a strided copy, with no per-element test.
+ */
+function gatherPatches(input: Float32Array, groupOff: number, columns: PatchColumns, runs: PatchRuns, tile: Float32Array, tileOffset: number, colStride: number): void {
+  const { planeOffset, offsetY, offsetX, h, w, strideX } = columns;
+  const cols = planeOffset.length;
+  for (let col = 0; col < cols; col++) {
+    const plane = groupOff + planeOffset[col];
+    const dy = offsetY[col];
+    const dx = offsetX[col];
+    const dst = tileOffset + col * colStride;
+    for (let k = 0; k < runs.count; k++) {
+      const r0 = dst + runs.start[k];
+      const length = runs.length[k];
+      const iy = runs.y[k] + dy;
+      if (iy < 0 || iy >= h) {
+        tile.fill(0, r0, r0 + length);
+        continue;
+      }
+      const ix0 = runs.x[k] + dx;
+      // Patches t with 0 ≤ ix0 + strideX·t < w.
+      const tBegin = ix0 >= 0 ? 0 : Math.min(length, Math.ceil(-ix0 / strideX));
+      const tEnd = ix0 >= w ? tBegin : Math.max(tBegin, Math.min(length, Math.ceil((w - ix0) / strideX)));
+      const src = runs.image[k] + plane + iy * w + ix0;
+      for (let t = 0; t < tBegin; t++) tile[r0 + t] = 0;
+      if (strideX === 1) tile.set(input.subarray(src + tBegin, src + tEnd), r0 + tBegin);
+      else for (let t = tBegin; t < tEnd; t++) tile[r0 + t] = input[src + strideX * t];
+      for (let t = tEnd; t < length; t++) tile[r0 + t] = 0;
+    }
+  }
+}
+
+/** Default Gram size from which an injected onnxruntime engine takes over (see scripts/bench-cpu-gram.ts). */
+export const DEFAULT_ORT_MIN_COLS = 8;
+
+export function createCpuGramAccumulator(layout: GramLayout, options?: GramOptions, engine?: CpuGramEngineOptions): CpuGramAccumulator {
+  return new CpuGramAccumulator(layout, options, engine);
 }

@@ -3,12 +3,24 @@
  * `tileRows` input rows, upper triangle only (G is symmetric; `mirrorUpper` fills the rest once at
  * the end, halving the work).
  *
- * Layout: the tile is stored column-major (`tile[col·tileRows + row]`), so each output entry is a
+ * Layout: the tile is stored column-major (`tile[col·tileRows + row]`) in f32 (the inputs are f32, so
+ * nothing is lost; products and sums are Float64), so each output entry is a
  * dot product of two contiguous columns; outputs are computed in 4×4 register blocks (8 loads for
  * 16 multiply-adds per row). Columns are padded to `colsPadded` (a multiple of 4) with zeros so the
  * micro-kernel has no edge cases; the padding never reaches the caller.
  */
 export const GRAM_TILE_ROWS = 64;
+
+/**
+ * Tile rows for a Gram of `colsPadded` columns: about 128 KiB of f32 tile (L2-resident while the
+ * 4×4 blocks sweep it), never fewer than GRAM_TILE_ROWS nor more than 4096. Narrow Grams (depthwise
+ * 3×3 → 12 padded columns) get long tiles, so the per-call and per-block overheads are amortised
+ * over thousands of rows instead of 64.
+ */
+export function tileRowsFor(colsPadded: number): number {
+  const rows = Math.floor(32768 / colsPadded) & ~15;
+  return Math.max(GRAM_TILE_ROWS, Math.min(4096, rows));
+}
 
 /** `cols` rounded up to the 4-wide register block. */
 export function paddedCols(cols: number): number {
@@ -21,7 +33,7 @@ export function paddedCols(cols: number): number {
  * by `mirrorUpper`).
  */
 export function accumulateTileUpper(
-  tile: Float64Array,
+  tile: Float32Array,
   tileRows: number,
   rowCount: number,
   colsPadded: number,
