@@ -103,6 +103,8 @@ test('demo: COMQ W4 runs, the chart descends, evaluation appears, downloads run 
   // The badge names what actually ran, from the report, and why.
   await expect(badge).toHaveAttribute('data-source', 'report');
   await expect(badge).toHaveAttribute('data-inference', /onnxruntime-web 1\.\d+\.\d+ \(\w+\)/);
+  // The studio ran in its Web Worker, not in the page (the client's fallback).
+  await expect(badge).toHaveAttribute('data-in-process', 'false');
   const badgeText = (await badge.textContent()) ?? '';
   if (webgpu) {
     // An adapter was found: the badge names it and says whether the solver used it.

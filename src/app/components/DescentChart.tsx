@@ -75,6 +75,7 @@ export function DescentChart() {
         One line per layer: relative reconstruction error ‖XŴ − XW‖²/‖XW‖² after each sweep, divided by the layer's RTN error (sweep 0).
         {best ? ` Largest gain so far: ${best.name}, ${(100 * (1 - best.ratio)).toFixed(1)} % below RTN.` : ''}
       </p>
+      {data.points === 0 && <p className="hint" data-testid="descent-empty">The lines appear as layers are solved during a run.</p>}
       <div
         ref={hostRef}
         className="chart"

@@ -2,6 +2,7 @@ import { useState, type ChangeEvent, type DragEvent } from 'react';
 import { acceptFiles, clearInputs, loadDemo } from '../controller.ts';
 import { imageExtensions } from '../state/classifyFiles.ts';
 import { useStudio } from '../state/store.ts';
+import { filesFromDrop } from '../dropFiles.ts';
 
 const inputAccept = [...imageExtensions.map((ext) => `.${ext}`), '.npy'].join(',');
 
@@ -22,7 +23,7 @@ export function InputsPanel() {
   const onDrop = (event: DragEvent<HTMLDivElement>) => {
     event.preventDefault();
     setDragging(false);
-    if (!disabled) void acceptFiles(Array.from(event.dataTransfer.files), 'drop');
+    if (!disabled) void filesFromDrop(event.dataTransfer).then((files) => acceptFiles(files, 'drop'));
   };
 
   return (
@@ -44,7 +45,7 @@ export function InputsPanel() {
         onDragLeave={() => setDragging(false)}
         onDrop={onDrop}
       >
-        <p>Drop an .onnx model (with its external-data file, if any) and images (jpg, png, webp, bmp) or .npy tensors here.</p>
+        <p>Drop an .onnx model (with its external-data file, if any) and images (jpg, png, webp, bmp) or .npy tensors here, or a folder of them.</p>
         <p className="hint">Files are read in this page and its worker; nothing is uploaded.</p>
         <div className="pickers">
           <label className="picker">

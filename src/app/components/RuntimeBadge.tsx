@@ -24,6 +24,7 @@ export function RuntimeBadge() {
       data-adapter={adapter}
       data-inference={inference}
       data-source={report ? 'report' : 'probe'}
+      data-in-process={String(runtime?.inProcess ?? false)}
     >
       <strong>{backend === 'webgpu' ? 'WebGPU' : 'CPU'}</strong>
       {backend === 'webgpu' && adapter ? ` on ${adapter}${runtime?.webgpu.software ? ' (software)' : ''}` : ''}
