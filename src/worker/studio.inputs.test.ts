@@ -12,6 +12,7 @@ import { createNodeDeps } from './test/nodeDeps.ts';
 import { createNodeInferenceEngine } from '../node/ortNode.ts';
 import type { InferenceEngine } from '../core/pipeline/types.ts';
 import type { StudioEvent } from './protocol.ts';
+import { createCpuBackend } from '../core/backend/cpu/cpuBackend.ts';
 
 /** The classifier with every Constant tensor above 1 KiB moved to 'cls.weights' (ONNX external data, IR spec). */
 function externalClassifier(): { model: InputFile; data: InputFile } {
@@ -126,5 +127,29 @@ describe('studio inputs beyond a plain model and images', () => {
     const badges = events.flatMap((e) => (e.type === 'runtime' ? [e.info.inference] : []));
     expect(badges).toEqual(['test engine (webgpu)', 'test engine (wasm)']);
     expect(events.findIndex((e) => e.type === 'runtime' && e.info.inference.includes('wasm'))).toBeLessThan(events.findIndex((e) => e.type === 'layer-done'));
+  });
+
+  it('refuses a run on a GPU whose buffers cannot hold the largest layer Gram, naming the layer and the way out', async () => {
+    const small = { maxStorageBufferBindingSize: 64 * 1024, maxBufferSize: 64 * 1024 };
+    const deps = createNodeDeps();
+    const studio = createStudio({
+      ...deps,
+      // A hardware adapter with 64 KiB buffers: the classifier's largest reduction (its MatMul, or a 3×3 Conv) does not fit.
+      chooseBackend: async () => ({
+        kind: 'webgpu', reason: 'test adapter', backend: createCpuBackend(),
+        probe: { name: 'tiny gpu', vendor: 't', architecture: 't', isSoftware: false, features: [], limits: { ...small, maxStorageBuffersPerShaderStage: 8, maxComputeWorkgroupsPerDimension: 65535, maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupStorageSize: 16384 } },
+      }),
+    });
+    const summary = await studio.loadModel([{ name: 'cls.onnx', bytes: readPpocrModel('cls') }]);
+    const largest = summary.layers.reduce((a, b) => (b.reduction > a.reduction ? b : a));
+    expect(largest.reduction ** 2 * 4).toBeGreaterThan(small.maxBufferSize);
+    await studio.addInputs([{ name: 'w.jpg', bytes: new Uint8Array((await import('node:fs')).readFileSync(testImagePath('scenetext_word01'))) }]);
+    const error = await studio.run({
+      method: 'rtn', bits: 8, grid: 'symmetric', sweeps: 0, order: 'greedy', clip: 1, scaleStep: false, mode: 'float',
+      calibrationCount: 1, evaluationCount: 0, firstLastBits: null, overrides: {}, preprocess: { preset: 'ppocr-cls' }, backend: 'webgpu',
+    }, () => undefined).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(StudioError);
+    expect((error as StudioError).info).toMatchObject({ kind: 'device', subject: largest.name });
+    expect((error as StudioError).info.message).toMatch(/too large for this GPU.*choose the CPU backend/);
   });
 });
