@@ -27,7 +27,7 @@ export function RuntimeBadge() {
       data-in-process={String(runtime?.inProcess ?? false)}
     >
       <strong>{backend === 'webgpu' ? 'WebGPU' : 'CPU'}</strong>
-      {backend === 'webgpu' && adapter ? ` on ${adapter}${runtime?.webgpu.software ? ' (software)' : ''}` : ''}
+      {backend === 'webgpu' && adapter ? ` on ${adapter}` : ''}
       {' · '}
       {reason}
       {' · inference: '}
