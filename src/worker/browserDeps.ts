@@ -3,6 +3,7 @@
  * onnxruntime-web engines, createImageBitmap decoding, `navigator.gpu` for the solver backend,
  * and the bundled demo.
  */
+import { createCpuBackend } from '../core/backend/cpu/cpuBackend.ts';
 import { decideBackend, selectBackend } from '../core/backend/select.ts';
 import { probeAdapter } from '../core/backend/webgpu/device.ts';
 import { decodeImageInBrowser } from '../core/calibration/inputs/index.ts';
@@ -17,19 +18,27 @@ function webGpu(): GPU | undefined {
 export function createBrowserDeps(inProcess: boolean): StudioDeps {
   const engines = new Map<boolean, WebInferenceEngine>();
   let probe: ReturnType<StudioDeps['probeWebGpu']> | undefined;
+  // One engine per EP: onnxruntime-web keeps one global wasm instance, sessions are per call.
+  const engineFor = (webgpu: boolean): WebInferenceEngine => {
+    let engine = engines.get(webgpu);
+    if (!engine) {
+      engine = createWebInferenceEngine({ preferWebGpu: webgpu });
+      engines.set(webgpu, engine);
+    }
+    return engine;
+  };
   return {
     inProcess,
     decodeImage: decodeImageInBrowser,
-    createEngine(_purpose, webgpu) {
-      // One engine per EP: onnxruntime-web keeps one global wasm instance, sessions are per call.
-      let engine = engines.get(webgpu);
-      if (!engine) {
-        engine = createWebInferenceEngine({ preferWebGpu: webgpu });
-        engines.set(webgpu, engine);
-      }
-      return engine;
+    createEngine: (_purpose, webgpu) => engineFor(webgpu),
+    async chooseBackend(preference) {
+      const choice = await selectBackend(webGpu(), preference);
+      if (choice.kind !== 'cpu') return choice;
+      // The CPU path reduces its big Grams with onnxruntime-web's wasm sgemm (threaded when the
+      // page is cross-origin isolated) instead of the JavaScript loop: the Gram is most of a run.
+      await choice.backend.dispose();
+      return { ...choice, backend: createCpuBackend({ gramEngine: engineFor(false) }) };
     },
-    chooseBackend: (preference) => selectBackend(webGpu(), preference),
     probeWebGpu() {
       probe ??= (async () => {
         const gpu = webGpu();

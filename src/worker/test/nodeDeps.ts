@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { createCpuBackend } from '../../core/backend/cpu/cpuBackend.ts';
 import { decideBackend, selectBackend } from '../../core/backend/select.ts';
 import type { InferenceEngine } from '../../core/pipeline/types.ts';
 import { decodeImageFile } from '../../node/decodeImage.ts';
@@ -32,7 +33,12 @@ export function createNodeDeps(options: NodeDepsOptions = {}): StudioDeps {
       options.enginePurposes?.push(purpose);
       return (engine ??= createNodeInferenceEngine());
     },
-    chooseBackend: (preference) => selectBackend(undefined, preference),
+    async chooseBackend(preference) {
+      // As the browser host does: the CPU path reduces big Grams with onnxruntime's sgemm.
+      const choice = await selectBackend(undefined, preference);
+      await choice.backend.dispose();
+      return { ...choice, backend: createCpuBackend({ gramEngine: (engine ??= createNodeInferenceEngine()) }) };
+    },
     probeWebGpu: async () => ({ available: false, adapter: 'no WebGPU in Node tests', software: false, decision: decideBackend(null) }),
     ...(options.demo ? { loadDemo: async () => options.demo!() } : {}),
     ...(options.maxModelBytes !== undefined ? { maxModelBytes: options.maxModelBytes } : {}),
