@@ -21,8 +21,15 @@ import { clsPreprocess, detPreprocess, imageSampleSet } from '../src/core/pipeli
 interface LayerTiming {
   label: string;
   seconds: number;
+  /** Process CPU seconds (user + system, all threads): steadier than wall time on a shared machine. */
+  cpuSeconds: number;
   flops: number;
   calls: number;
+}
+
+function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / 1e6;
 }
 
 /** Wraps a backend so every accumulator records its add()/finish() time and its FLOPs. */
@@ -34,7 +41,7 @@ function timingBackend(inner: Backend, timings: LayerTiming[]): Backend {
       const cols = layout.kind === 'dense' ? layout.cols : (layout.inChannels / layout.groups) * layout.kernel[0] * layout.kernel[1];
       const groups = layout.kind === 'dense' ? 1 : layout.groups;
       const label = layout.kind === 'dense' ? `dense m=${cols}` : `conv ${layout.kernel.join('x')} s${layout.strides[0]} g=${groups} m=${cols}`;
-      const t: LayerTiming = { label, seconds: 0, flops: 0, calls: 0 };
+      const t: LayerTiming = { label, seconds: 0, cpuSeconds: 0, flops: 0, calls: 0 };
       timings.push(t);
       return {
         get rowsSeen() {
@@ -43,15 +50,19 @@ function timingBackend(inner: Backend, timings: LayerTiming[]): Backend {
         async add(input, shape) {
           const before = acc.rowsSeen;
           const start = performance.now();
+          const cpuStart = process.cpuUsage();
           await acc.add(input, shape);
           t.seconds += (performance.now() - start) / 1000;
+          t.cpuSeconds += cpuSecondsSince(cpuStart);
           t.flops += 2 * (acc.rowsSeen - before) * cols * cols * groups;
           t.calls++;
         },
         async finish() {
           const start = performance.now();
+          const cpuStart = process.cpuUsage();
           const out = await acc.finish();
           t.seconds += (performance.now() - start) / 1000;
+          t.cpuSeconds += cpuSecondsSince(cpuStart);
           return out;
         },
       };
@@ -91,24 +102,26 @@ async function main(): Promise<void> {
   const totalFlops = timings.reduce((a, t) => a + t.flops, 0);
   const totalSeconds = timings.reduce((a, t) => a + t.seconds, 0);
   console.log(`${modelName} ${size}×${size}, ${imageCount} images, ${layers.length} layers, backend ${cpu.description}`);
-  console.log('seconds  share  GFLOP  GFLOP/s  layer');
+  console.log('seconds  cpu s  share  GFLOP  GFLOP/s  layer');
   for (const t of [...timings].sort((a, b) => b.seconds - a.seconds).slice(0, 25)) {
     console.log(
-      `${t.seconds.toFixed(3).padStart(7)}  ${((100 * t.seconds) / totalSeconds).toFixed(1).padStart(4)}%  ${(t.flops / 1e9).toFixed(3).padStart(6)}  ${(t.flops / t.seconds / 1e9).toFixed(2).padStart(7)}  ${t.label}`,
+      `${t.seconds.toFixed(3).padStart(7)}  ${t.cpuSeconds.toFixed(3).padStart(5)}  ${((100 * t.seconds) / totalSeconds).toFixed(1).padStart(4)}%  ${(t.flops / 1e9).toFixed(3).padStart(6)}  ${(t.flops / t.seconds / 1e9).toFixed(2).padStart(7)}  ${t.label}`,
     );
   }
   const byKind = new Map<string, LayerTiming>();
   for (const t of timings) {
     const kind = t.label.startsWith('dense') ? 'dense' : t.label.includes(' g=1 ') ? 'conv g=1' : 'conv grouped';
-    const k = byKind.get(kind) ?? { label: kind, seconds: 0, flops: 0, calls: 0 };
+    const k = byKind.get(kind) ?? { label: kind, seconds: 0, cpuSeconds: 0, flops: 0, calls: 0 };
     k.seconds += t.seconds;
+    k.cpuSeconds += t.cpuSeconds;
     k.flops += t.flops;
     byKind.set(kind, k);
   }
-  for (const k of byKind.values()) console.log(`${k.label}: ${k.seconds.toFixed(2)} s, ${(k.flops / 1e9).toFixed(2)} GFLOP, ${(k.flops / k.seconds / 1e9).toFixed(2)} GFLOP/s`);
+  const totalCpu = timings.reduce((a, t) => a + t.cpuSeconds, 0);
+  for (const k of byKind.values()) console.log(`${k.label}: ${k.seconds.toFixed(2)} s (${k.cpuSeconds.toFixed(2)} CPU s), ${(k.flops / 1e9).toFixed(2)} GFLOP, ${(k.flops / k.seconds / 1e9).toFixed(2)} GFLOP/s`);
   console.log(
     `Gram stage: ${result.gramSeconds.toFixed(2)} s inside accumulators (${totalSeconds.toFixed(2)} s timed, ${(totalFlops / 1e9).toFixed(2)} GFLOP, ` +
-      `${(totalFlops / totalSeconds / 1e9).toFixed(2)} GFLOP/s); capture + Gram wall ${wall.toFixed(2)} s; failed ${result.failed.size}`,
+      `${(totalFlops / totalSeconds / 1e9).toFixed(2)} GFLOP/s; ${totalCpu.toFixed(2)} CPU s); capture + Gram wall ${wall.toFixed(2)} s; failed ${result.failed.size}`,
   );
   await cpu.dispose();
 }

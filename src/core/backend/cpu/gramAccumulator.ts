@@ -2,7 +2,7 @@
  * CPU `GramAccumulator` (src/core/backend/backend.ts): the Float64 oracle for the GPU Gram kernels.
  *
  * Rows (dense: every position of the leading axes; conv: every (n, oh, ow) patch) are gathered into
- * one f32 tile of `tileRowsFor(cols)` rows, then `S += TᵀT` is applied to the upper triangle:
+ * one tile (Float64 for the JS kernel, f32 for onnxruntime), then `S += TᵀT` is applied to the upper triangle:
  * - by the JavaScript 4×4 register-blocked kernel (gramKernel.ts; tile column-major), or
  * - for `cols ≥ ortMinCols` when the backend has a Gram engine, by onnxruntime's sgemm (ortGram.ts;
  *   all groups of a block in one batched call; dense rows are staged until a chunk of
@@ -96,7 +96,7 @@ export class CpuGramAccumulator implements GramAccumulator {
    * columns stay 0). onnxruntime: dense rows staged row-major `[rows, cols]`; conv blocks
    * column-major `[groups, cols, rows]`, all groups in one call.
    */
-  private readonly tile: Float32Array;
+  private readonly tile: Float64Array | Float32Array;
   private readonly rowStride: number;
   private readonly colStride: number;
   private readonly ortGram: OrtGram | null;
@@ -115,7 +115,8 @@ export class CpuGramAccumulator implements GramAccumulator {
     this.colsPadded = paddedCols(this.gramCols);
     this.ortGram = engine.ortGram !== undefined && this.gramCols >= (engine.ortMinCols ?? DEFAULT_ORT_MIN_COLS) ? engine.ortGram : null;
     this.tileRows = this.ortGram ? ortChunkRows(this.groups, this.gramCols) : tileRowsFor(this.colsPadded);
-    this.tile = new Float32Array(this.ortGram ? this.groups * this.tileRows * this.gramCols : this.colsPadded * this.tileRows);
+    // Float64 for the JS kernel (no conversion per load), f32 for onnxruntime's sgemm.
+    this.tile = this.ortGram ? new Float32Array(this.groups * this.tileRows * this.gramCols) : new Float64Array(this.colsPadded * this.tileRows);
     this.rowStride = this.ortGram ? this.gramCols : 1;
     this.colStride = this.ortGram ? 1 : this.tileRows;
     this.sums = [];
@@ -148,8 +149,9 @@ export class CpuGramAccumulator implements GramAccumulator {
   /** Dense (one group): `sums[0] += TᵀT` over the first `rowCount` tile rows. */
   private async reduceDenseTile(rowCount: number): Promise<void> {
     if (rowCount === 0) return;
-    if (this.ortGram) await this.ortGram.accumulate(this.tile, 1, rowCount, this.gramCols, this.sums, this.colsPadded);
-    else accumulateTileUpper(this.tile, this.tileRows, rowCount, this.colsPadded, this.sums[0]);
+    const tile = this.tile;
+    if (tile instanceof Float64Array) accumulateTileUpper(tile, this.tileRows, rowCount, this.colsPadded, this.sums[0]);
+    else if (this.ortGram) await this.ortGram.accumulate(tile, 1, rowCount, this.gramCols, this.sums, this.colsPadded);
   }
 
   async add(input: Float32Array, shape: readonly number[]): Promise<void> {
@@ -228,10 +230,10 @@ export class CpuGramAccumulator implements GramAccumulator {
     for (;;) {
       const fill = this.collectRuns(grid, cursor);
       if (fill === 0) break;
-      if (this.ortGram) {
+      if (tile instanceof Float32Array) {
         // All groups into one column-major [groups, cols, fill] batch, one sgemm call.
         for (let g = 0; g < this.groups; g++) gatherPatches(input, g * groupStride, columns, runs, tile, g * cols * fill, fill);
-        await this.ortGram.accumulate(tile, this.groups, fill, cols, this.sums, this.colsPadded, 'cols');
+        await this.ortGram?.accumulate(tile, this.groups, fill, cols, this.sums, this.colsPadded, 'cols');
       } else {
         for (let g = 0; g < this.groups; g++) {
           gatherPatches(input, g * groupStride, columns, runs, tile, 0, this.tileRows);
@@ -298,7 +300,10 @@ export class CpuGramAccumulator implements GramAccumulator {
  * the patches advance by strideX pixels on one input row, so each (column, run) pair is a bounds
  * computation and a strided copy, with no per-element test.
  */
-function gatherPatches(input: Float32Array, groupOff: number, columns: PatchColumns, runs: PatchRuns, tile: Float32Array, tileOffset: number, colStride: number): void {
+function gatherPatches(
+  input: Float32Array, groupOff: number, columns: PatchColumns, runs: PatchRuns,
+  tile: Float32Array | Float64Array, tileOffset: number, colStride: number,
+): void {
   const { planeOffset, offsetY, offsetX, h, w, strideX } = columns;
   const cols = planeOffset.length;
   for (let col = 0; col < cols; col++) {
@@ -320,7 +325,9 @@ function gatherPatches(input: Float32Array, groupOff: number, columns: PatchColu
       const tEnd = ix0 >= w ? tBegin : Math.max(tBegin, Math.min(length, Math.ceil((w - ix0) / strideX)));
       const src = runs.image[k] + plane + iy * w + ix0;
       for (let t = 0; t < tBegin; t++) tile[r0 + t] = 0;
-      if (strideX === 1) tile.set(input.subarray(src + tBegin, src + tEnd), r0 + tBegin);
+      // Long stride-1 runs are block copies; short ones a loop (a subarray per copy would cost more than the copy).
+      if (strideX === 1 && tEnd - tBegin >= 32) tile.set(input.subarray(src + tBegin, src + tEnd), r0 + tBegin);
+      else if (strideX === 1) for (let t = tBegin; t < tEnd; t++) tile[r0 + t] = input[src + t];
       else for (let t = tBegin; t < tEnd; t++) tile[r0 + t] = input[src + strideX * t];
       for (let t = tEnd; t < length; t++) tile[r0 + t] = 0;
     }
