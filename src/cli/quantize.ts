@@ -7,6 +7,7 @@
  * weights in onnxruntime-node.
  */
 import { writeFileSync } from 'node:fs';
+import { createCpuBackend } from '../core/backend/cpu/cpuBackend.ts';
 import { selectBackend, type BackendChoice } from '../core/backend/select.ts';
 import { guessPreset, isPresetName, presetNames, resolvePreprocess, type PreprocessSpec } from '../core/calibration/inputs/index.ts';
 import { evaluateModels, type EvaluationResult, type EvaluationTask } from '../core/evaluation/index.ts';
@@ -165,6 +166,7 @@ export async function runQuantize(
     const sets = await buildSets(command, facts, spec, notes);
     for (const note of notes) progress.note(note);
     const backendChoice = await openBackend(command, progress);
+    if (backendChoice.kind === 'cpu') backendChoice.backend = createCpuBackend({ gramEngine: engine }); // Grams ≥ 8 columns by onnxruntime sgemm
     let done: Extract<ProgressEvent, { type: 'done' }> | undefined;
     try {
       for await (const event of quantizeModel({ bytes: modelBytes }, sets.calibration, command.options, { backend: backendChoice.backend, engine })) {

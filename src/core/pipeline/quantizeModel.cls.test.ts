@@ -23,7 +23,7 @@ const clsBytes = readPpocrModel('cls');
 const engine = createNodeInferenceEngine();
 
 function run(options: Partial<QuantizeOptions>, samples: SampleSet = imageSampleSet(calibration, clsPreprocess)) {
-  return drain(quantizeModel({ bytes: clsBytes }, samples, options, { backend: createCpuBackend(), engine }));
+  return drain(quantizeModel({ bytes: clsBytes }, samples, options, { backend: createCpuBackend({ gramEngine: engine }), engine }));
 }
 
 /** Per held-out sample: the float and the quantized class probabilities. */
@@ -156,7 +156,7 @@ describe('quantizeModel on the PP-OCR classifier', () => {
     const controller = new AbortController();
     const seen: ProgressEvent[] = [];
     const iterate = async () => {
-      for await (const e of quantizeModel({ bytes: clsBytes }, samples, { signal: controller.signal }, { backend: createCpuBackend(), engine })) {
+      for await (const e of quantizeModel({ bytes: clsBytes }, samples, { signal: controller.signal }, { backend: createCpuBackend({ gramEngine: engine }), engine })) {
         seen.push(e);
         if (e.type === 'capture' && e.sample === 2) controller.abort();
       }
@@ -170,7 +170,7 @@ describe('quantizeModel on the PP-OCR classifier', () => {
     const solveController = new AbortController();
     let layersDone = 0;
     const iterateSolve = async () => {
-      for await (const e of quantizeModel({ bytes: clsBytes }, imageSampleSet(calibration, clsPreprocess), { signal: solveController.signal }, { backend: createCpuBackend(), engine })) {
+      for await (const e of quantizeModel({ bytes: clsBytes }, imageSampleSet(calibration, clsPreprocess), { signal: solveController.signal }, { backend: createCpuBackend({ gramEngine: engine }), engine })) {
         if (e.type === 'layer-done' && ++layersDone === 3) solveController.abort();
       }
     };

@@ -30,7 +30,7 @@ describe('quantizeModel on the PP-OCRv4 detector (W4 COMQ, 160×160)', () => {
   beforeAll(async () => {
     result = await drain(
       quantizeModel({ bytes: detBytes }, imageSampleSet({ images: [1, 2, 4, 5] }, detPreprocess(160)), { bits: 4 }, {
-        backend: createCpuBackend(),
+        backend: createCpuBackend({ gramEngine: createNodeInferenceEngine() }),
         engine: createNodeInferenceEngine(),
       }),
     );

@@ -81,7 +81,8 @@ export function resolveConvTransposePads(
 
 /**
  * Gram rows of output lines `[oyBegin, oyEnd)` of image `image`, group `group`:
- * `(oyEnd − oyBegin)·outW × cols`, row-major.
+ * `(oyEnd − oyBegin)·outW × cols`, row-major. Written into `out` (zeroed first) when given and
+ * large enough, so a caller looping over chunks reuses one buffer instead of allocating per chunk.
  */
 export function convTransposeRows(
   geometry: ConvTransposeGeometry,
@@ -91,6 +92,7 @@ export function convTransposeRows(
   group: number,
   oyBegin: number,
   oyEnd: number,
+  out?: Float32Array,
 ): Float32Array {
   const [, c, h, w] = shape;
   const [, outW] = convTransposeOutputSize(geometry, [h, w]);
@@ -99,7 +101,8 @@ export function convTransposeRows(
   const [dH, dW] = geometry.dilations;
   const cPerGroup = c / geometry.groups;
   const cols = cPerGroup * kh * kw;
-  const rows = new Float32Array((oyEnd - oyBegin) * outW * cols);
+  const size = (oyEnd - oyBegin) * outW * cols;
+  const rows = out && out.length >= size ? out.subarray(0, size).fill(0) : new Float32Array(size);
   const groupOff = (image * c + group * cPerGroup) * h * w;
   let row = 0;
   for (let oy = oyBegin; oy < oyEnd; oy++) {
@@ -163,11 +166,12 @@ export class ConvTransposeGramAccumulator implements GramAccumulator {
     const [outH, outW] = convTransposeOutputSize(this.geometry, [h, w]);
     const linesPerChunk = Math.max(1, Math.floor(ROWS_PER_CHUNK / outW));
     const cols = convTransposeGramCols(this.geometry);
+    const buffer = new Float32Array(linesPerChunk * outW * cols);
     for (let image = 0; image < n; image++) {
       for (let oy = 0; oy < outH; oy += linesPerChunk) {
         const oyEnd = Math.min(outH, oy + linesPerChunk);
         for (let g = 0; g < this.geometry.groups; g++) {
-          const rows = convTransposeRows(this.geometry, input, shape, image, g, oy, oyEnd);
+          const rows = convTransposeRows(this.geometry, input, shape, image, g, oy, oyEnd, buffer);
           await this.perGroup[g].add(rows, [(oyEnd - oy) * outW, cols]);
         }
       }
