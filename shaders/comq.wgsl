@@ -29,15 +29,13 @@
 //   and rowObjective: no barriers, no atomics (barriers are very slow on SwiftShader). The padding
 //   columns of G are 0, so R's padding lanes stay 0. A sweep may be split into several dispatches
 //   over coordinate ranges (the host bounds each dispatch's work); the state lives in the buffers.
+// Shared (shaders/common/, spliced in at the `// #import` lines by shaders/generate.ts): GridCell and
+//   nearestCode (grid.wgsl), LinearInvocation and linearIndex (linearInvocation.wgsl).
 
 override WG: u32 = 64u;
 
-struct GridCell {
-  scale: f32,
-  codeMin: i32,
-  codeMax: i32,
-  _pad: i32,
-}
+// #import grid
+// #import linearInvocation
 
 struct ComqParams {
   rows: u32,
@@ -65,10 +63,6 @@ struct ComqParams {
 @group(0) @binding(6) var<storage, read_write> residual: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read_write> rowObjective: array<f32>;
 @group(0) @binding(8) var<uniform> params: ComqParams;
-
-fn rowIndex(wid: vec3<u32>, lid: vec3<u32>, groupsLaunched: vec3<u32>) -> u32 {
-  return (wid.y * groupsLaunched.x + wid.x) * WG + lid.x;
-}
 
 fn gramAt(j: u32, l: u32) -> f32 {
   return gram[j * params.cols4 + (l >> 2u)][l & 3u];
@@ -104,12 +98,8 @@ fn subtractGramRow(row: u32, j: u32, factor: f32) {
 }
 
 @compute @workgroup_size(WG, 1, 1)
-fn sweep(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(local_invocation_id) lid: vec3<u32>,
-  @builtin(num_workgroups) groupsLaunched: vec3<u32>,
-) {
-  let row = rowIndex(wid, lid, groupsLaunched);
+fn sweep(invocation: LinearInvocation) {
+  let row = linearIndex(invocation);
   if (row >= params.rows) {
     return;
   }
@@ -127,7 +117,7 @@ fn sweep(
     if (gjj > 0.0) {
       targetValue = old + residualAt(row, j) / gjj;
     }
-    let k = clamp(i32(round(targetValue / cell.scale)), cell.codeMin, cell.codeMax);
+    let k = nearestCode(cell, targetValue);
     let next = cell.scale * f32(k);
     let delta = next - old;
     codes[rowBase + j] = k;
@@ -154,12 +144,8 @@ fn gramTimesBlockCodes(row: u32, start: u32, end: u32, l: u32) -> f32 {
 }
 
 @compute @workgroup_size(WG, 1, 1)
-fn scaleStep(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(local_invocation_id) lid: vec3<u32>,
-  @builtin(num_workgroups) groupsLaunched: vec3<u32>,
-) {
-  let row = rowIndex(wid, lid, groupsLaunched);
+fn scaleStep(invocation: LinearInvocation) {
+  let row = linearIndex(invocation);
   if (row >= params.rows) {
     return;
   }
@@ -220,12 +206,8 @@ fn scaleStep(
 }
 
 @compute @workgroup_size(WG, 1, 1)
-fn initResidual(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(local_invocation_id) lid: vec3<u32>,
-  @builtin(num_workgroups) groupsLaunched: vec3<u32>,
-) {
-  let row = rowIndex(wid, lid, groupsLaunched);
+fn initResidual(invocation: LinearInvocation) {
+  let row = linearIndex(invocation);
   if (row >= params.rows) {
     return;
   }

@@ -21,15 +21,13 @@
 // Invariants: a block only reads columns the previous updateTail finished (dispatches within one
 //   pass are ordered); each invocation writes only its own row (quantizeBlock) or element
 //   (updateTail).
+// Shared (shaders/common/, spliced in at the `// #import` lines by shaders/generate.ts): GridCell and
+//   nearestCode (grid.wgsl), LinearInvocation and linearIndex (linearInvocation.wgsl).
 
 override WG: u32 = 64u;
 
-struct GridCell {
-  scale: f32,
-  codeMin: i32,
-  codeMax: i32,
-  _pad: i32,
-}
+// #import grid
+// #import linearInvocation
 
 struct GptqParams {
   rows: u32,
@@ -56,12 +54,8 @@ fn upperAt(j: u32, l: u32) -> f32 {
 }
 
 @compute @workgroup_size(WG, 1, 1)
-fn quantizeBlock(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(local_invocation_id) lid: vec3<u32>,
-  @builtin(num_workgroups) groupsLaunched: vec3<u32>,
-) {
-  let row = (wid.y * groupsLaunched.x + wid.x) * WG + lid.x;
+fn quantizeBlock(invocation: LinearInvocation) {
+  let row = linearIndex(invocation);
   if (row >= params.rows) {
     return;
   }
@@ -70,7 +64,7 @@ fn quantizeBlock(
   for (var j = params.blockBegin; j < params.blockEnd; j = j + 1u) {
     let w = work[rowBase + j];
     let cell = grid[row * params.blocksPerRow + perm[j] / params.blockSize];
-    let k = clamp(i32(round(w / cell.scale)), cell.codeMin, cell.codeMax);
+    let k = nearestCode(cell, w);
     let e = (w - cell.scale * f32(k)) / upperAt(j, j);
     codes[rowBase + j] = k;
     errors[row * params.errorCols + (j - params.blockBegin)] = e;

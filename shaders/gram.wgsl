@@ -23,10 +23,14 @@
 //   blocking and no workgroup memory, because barriers are very slow on SwiftShader; rows are summed
 //   in segments of SEGMENT_ROWS into a fresh partial sum before being added to the block total,
 //   which keeps the f32 rounding error ~(SEGMENT_ROWS + rows/SEGMENT_ROWS)·ε instead of rows·ε.
+// Shared (shaders/common/, spliced in at the `// #import` line by shaders/generate.ts): Block4x4,
+//   addOuter and addBlocks (block4x4.wgsl).
 
 override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;
 override SEGMENT_ROWS: u32 = 256u;
+
+// #import block4x4
 
 struct GramParams {
   rowBegin: u32,
@@ -54,7 +58,8 @@ fn element(rowBase: u32, col: u32) -> f32 {
 }
 
 // Folds the block totals into the running mean, upper entry and its mirror.
-fn store(a0: u32, b0: u32, totals: array<vec4<f32>, 4>) {
+fn store(a0: u32, b0: u32, total: Block4x4) {
+  let totals = array<vec4<f32>, 4>(total.r0, total.r1, total.r2, total.r3);
   for (var u = 0u; u < 4u; u = u + 1u) {
     for (var v = 0u; v < 4u; v = v + 1u) {
       let a = a0 + u;
@@ -70,6 +75,38 @@ fn store(a0: u32, b0: u32, totals: array<vec4<f32>, 4>) {
   }
 }
 
+// Σ x_r[a0..a0+3]·x_r[b0..b0+3]ᵀ over rows r ∈ [segmentStart, segmentEnd) of the aligned matrix:
+// two vec4 loads and no branch per row.
+fn denseSegment(bx: u32, by: u32, blocks: u32, segmentStart: u32, segmentEnd: u32) -> Block4x4 {
+  var acc = Block4x4();
+  var ia = segmentStart * blocks + bx;
+  var ib = segmentStart * blocks + by;
+  for (var i = segmentStart; i < segmentEnd; i = i + 1u) {
+    acc = addOuter(acc, input[ia], input[ib]);
+    ia = ia + blocks;
+    ib = ib + blocks;
+  }
+  return acc;
+}
+
+// The same sum for any cols and an optional row list, with element loads.
+fn gatheredSegment(a0: u32, b0: u32, segmentStart: u32, segmentEnd: u32) -> Block4x4 {
+  var acc = Block4x4();
+  for (var i = segmentStart; i < segmentEnd; i = i + 1u) {
+    var row = i;
+    if (params.useRowList == 1u) {
+      row = rowList[i];
+    }
+    let rowBase = row * params.cols;
+    let xa = vec4<f32>(element(rowBase, a0), element(rowBase, a0 + 1u), element(rowBase, a0 + 2u), element(rowBase, a0 + 3u));
+    let xb = vec4<f32>(element(rowBase, b0), element(rowBase, b0 + 1u), element(rowBase, b0 + 2u), element(rowBase, b0 + 3u));
+    acc = addOuter(acc, xa, xb);
+  }
+  return acc;
+}
+
+// Both entry points sum rows [rowBegin, rowEnd) in segments of SEGMENT_ROWS, each into a fresh
+// partial sum (see Invariants).
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn denseAligned(@builtin(global_invocation_id) gid: vec3<u32>) {
   let blocks = params.cols / 4u;
@@ -78,39 +115,11 @@ fn denseAligned(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (bx >= blocks || by >= blocks || bx > by) {
     return;
   }
-  var total0 = vec4<f32>(0.0);
-  var total1 = vec4<f32>(0.0);
-  var total2 = vec4<f32>(0.0);
-  var total3 = vec4<f32>(0.0);
-  var segmentStart = params.rowBegin;
-  loop {
-    if (segmentStart >= params.rowEnd) {
-      break;
-    }
-    let segmentEnd = min(params.rowEnd, segmentStart + SEGMENT_ROWS);
-    var acc0 = vec4<f32>(0.0);
-    var acc1 = vec4<f32>(0.0);
-    var acc2 = vec4<f32>(0.0);
-    var acc3 = vec4<f32>(0.0);
-    var ia = segmentStart * blocks + bx;
-    var ib = segmentStart * blocks + by;
-    for (var i = segmentStart; i < segmentEnd; i = i + 1u) {
-      let xa = input[ia];
-      let xb = input[ib];
-      acc0 = acc0 + xa.x * xb;
-      acc1 = acc1 + xa.y * xb;
-      acc2 = acc2 + xa.z * xb;
-      acc3 = acc3 + xa.w * xb;
-      ia = ia + blocks;
-      ib = ib + blocks;
-    }
-    total0 = total0 + acc0;
-    total1 = total1 + acc1;
-    total2 = total2 + acc2;
-    total3 = total3 + acc3;
-    segmentStart = segmentEnd;
+  var total = Block4x4();
+  for (var start = params.rowBegin; start < params.rowEnd; start = start + SEGMENT_ROWS) {
+    total = addBlocks(total, denseSegment(bx, by, blocks, start, min(params.rowEnd, start + SEGMENT_ROWS)));
   }
-  store(bx * 4u, by * 4u, array<vec4<f32>, 4>(total0, total1, total2, total3));
+  store(bx * 4u, by * 4u, total);
 }
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
@@ -123,38 +132,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   let a0 = bx * 4u;
   let b0 = by * 4u;
-  var total0 = vec4<f32>(0.0);
-  var total1 = vec4<f32>(0.0);
-  var total2 = vec4<f32>(0.0);
-  var total3 = vec4<f32>(0.0);
-  var segmentStart = params.rowBegin;
-  loop {
-    if (segmentStart >= params.rowEnd) {
-      break;
-    }
-    let segmentEnd = min(params.rowEnd, segmentStart + SEGMENT_ROWS);
-    var acc0 = vec4<f32>(0.0);
-    var acc1 = vec4<f32>(0.0);
-    var acc2 = vec4<f32>(0.0);
-    var acc3 = vec4<f32>(0.0);
-    for (var i = segmentStart; i < segmentEnd; i = i + 1u) {
-      var row = i;
-      if (params.useRowList == 1u) {
-        row = rowList[i];
-      }
-      let rowBase = row * params.cols;
-      let xa = vec4<f32>(element(rowBase, a0), element(rowBase, a0 + 1u), element(rowBase, a0 + 2u), element(rowBase, a0 + 3u));
-      let xb = vec4<f32>(element(rowBase, b0), element(rowBase, b0 + 1u), element(rowBase, b0 + 2u), element(rowBase, b0 + 3u));
-      acc0 = acc0 + xa.x * xb;
-      acc1 = acc1 + xa.y * xb;
-      acc2 = acc2 + xa.z * xb;
-      acc3 = acc3 + xa.w * xb;
-    }
-    total0 = total0 + acc0;
-    total1 = total1 + acc1;
-    total2 = total2 + acc2;
-    total3 = total3 + acc3;
-    segmentStart = segmentEnd;
+  var total = Block4x4();
+  for (var start = params.rowBegin; start < params.rowEnd; start = start + SEGMENT_ROWS) {
+    total = addBlocks(total, gatheredSegment(a0, b0, start, min(params.rowEnd, start + SEGMENT_ROWS)));
   }
-  store(a0, b0, array<vec4<f32>, 4>(total0, total1, total2, total3));
+  store(a0, b0, total);
 }

@@ -21,10 +21,14 @@
 //   (read_write), 6 params: uniform ObjectiveParams.
 // Invariants: every invocation writes only its own vec4 words; padding rows/columns carry zeros, so
 //   they add nothing.
+// Shared (shaders/common/, spliced in at the `// #import` line by shaders/generate.ts): Block4x4 and
+//   addOuter (block4x4.wgsl).
 
 override WG: u32 = 64u;
 override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;
+
+// #import block4x4
 
 struct ObjectiveParams {
   rows: u32,
@@ -77,28 +81,20 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   let rows4 = params.rows4;
   let cols4 = params.cols4;
-  // acc_c: P[4 rows, column 4·col4 + c].
-  var acc0 = vec4<f32>(0.0);
-  var acc1 = vec4<f32>(0.0);
-  var acc2 = vec4<f32>(0.0);
-  var acc3 = vec4<f32>(0.0);
+  // acc.r<c>: P[4 rows, column 4·col4 + c] (row c of the block gains G[k, 4·col4 + c]·D[rows, k]).
+  var acc = Block4x4();
   var atD = row4;
   var atG = col4;
   let kEnd = cols4 * 4u;
   for (var k = 0u; k < kEnd; k = k + 1u) {
-    let d = diffT[atD];
-    let g = gram[atG];
-    acc0 = acc0 + d * g.x;
-    acc1 = acc1 + d * g.y;
-    acc2 = acc2 + d * g.z;
-    acc3 = acc3 + d * g.w;
+    acc = addOuter(acc, gram[atG], diffT[atD]);
     atD = atD + rows4;
     atG = atG + cols4;
   }
   let c0 = col4 * 4u;
   partials[col4 * rows4 + row4] =
-    diffT[c0 * rows4 + row4] * acc0 + diffT[(c0 + 1u) * rows4 + row4] * acc1 +
-    diffT[(c0 + 2u) * rows4 + row4] * acc2 + diffT[(c0 + 3u) * rows4 + row4] * acc3;
+    diffT[c0 * rows4 + row4] * acc.r0 + diffT[(c0 + 1u) * rows4 + row4] * acc.r1 +
+    diffT[(c0 + 2u) * rows4 + row4] * acc.r2 + diffT[(c0 + 3u) * rows4 + row4] * acc.r3;
 }
 
 @compute @workgroup_size(WG, 1, 1)

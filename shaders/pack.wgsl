@@ -11,8 +11,12 @@
 //   output word. A u32 holds 32/bits elements; bytes are little-endian inside the word, so element
 //   e of the word lands at bit (e·bits): byte e/2 low nibble first for 4-bit, byte e for 8-bit.
 // Invariants: elements past `count` contribute 0 bits; the host trims to ceil(count·bits/8) bytes.
+// Shared (shaders/common/, spliced in at the `// #import` line by shaders/generate.ts):
+//   LinearInvocation and linearIndex (linearInvocation.wgsl).
 
 override WG: u32 = 64u;
+
+// #import linearInvocation
 
 struct PackParams {
   count: u32,
@@ -31,12 +35,8 @@ struct PackParams {
 @group(0) @binding(3) var<uniform> params: PackParams;
 
 @compute @workgroup_size(WG, 1, 1)
-fn main(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(local_invocation_id) lid: vec3<u32>,
-  @builtin(num_workgroups) groupsLaunched: vec3<u32>,
-) {
-  let word = (wid.y * groupsLaunched.x + wid.x) * WG + lid.x;
+fn main(invocation: LinearInvocation) {
+  let word = linearIndex(invocation);
   let perWord = 32u / params.bits;
   if (word * perWord >= params.count) {
     return;

@@ -8,15 +8,13 @@
 // Dispatch: (min(65535, ceil(count/WG)), ceil(ceil(count/WG)/65535), 1): the linear element index is
 //   (wid.y · num_workgroups.x + wid.x)·WG + lid.x, so layers above 65535·WG weights need no split.
 // Invariants: one invocation per weight; elements past rows·cols return.
+// Shared (shaders/common/, spliced in at the `// #import` lines by shaders/generate.ts): GridCell and
+//   nearestCode (grid.wgsl), LinearInvocation and linearIndex (linearInvocation.wgsl).
 
 override WG: u32 = 64u;
 
-struct GridCell {
-  scale: f32,
-  codeMin: i32,
-  codeMax: i32,
-  _pad: i32,
-}
+// #import grid
+// #import linearInvocation
 
 struct RtnParams {
   rows: u32,
@@ -32,19 +30,15 @@ struct RtnParams {
 @group(0) @binding(4) var<uniform> params: RtnParams;
 
 @compute @workgroup_size(WG, 1, 1)
-fn main(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(local_invocation_id) lid: vec3<u32>,
-  @builtin(num_workgroups) groupsLaunched: vec3<u32>,
-) {
-  let index = (wid.y * groupsLaunched.x + wid.x) * WG + lid.x;
+fn main(invocation: LinearInvocation) {
+  let index = linearIndex(invocation);
   if (index >= params.rows * params.cols) {
     return;
   }
   let row = index / params.cols;
   let col = index % params.cols;
   let cell = grid[row * params.blocksPerRow + col / params.blockSize];
-  let k = clamp(i32(round(weight[index] / cell.scale)), cell.codeMin, cell.codeMax);
+  let k = nearestCode(cell, weight[index]);
   codes[index] = k;
   quant[index] = cell.scale * f32(k);
 }

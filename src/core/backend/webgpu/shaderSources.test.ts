@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { generatedPath, renderShaderModule } from '../../../../shaders/generate.ts';
+import { generatedPath, renderShaderModule, resolveImports } from '../../../../shaders/generate.ts';
 import { kernelBindings } from './kernels.ts';
 import { shaderSources, type KernelName } from './shaderSources.ts';
 import {
@@ -40,6 +40,17 @@ const layouts: [KernelName, string, UniformLayout][] = [
 describe('WGSL sources and their TypeScript mirrors', () => {
   it('shaderSources.generated.ts is current with shaders/*.wgsl', () => {
     expect(readFileSync(generatedPath, 'utf8')).toBe(renderShaderModule());
+  });
+
+  it('splices shaders/common preludes in at their // #import lines and refuses an unknown or repeated one', () => {
+    const spliced = resolveImports('k.wgsl', '// k.wgsl — test\n\n// #import grid\n\nfn f() {}\n');
+    expect(spliced.startsWith('// k.wgsl — test\n\n// common/grid.wgsl')).toBe(true);
+    expect(spliced).toMatch(/struct GridCell \{[^}]*\}\n[\s\S]*fn nearestCode\(cell: GridCell, x: f32\) -> i32[\s\S]*\n\nfn f\(\) \{\}\n$/);
+    expect(() => resolveImports('k.wgsl', '// #import nosuch\n')).toThrow(/k\.wgsl: '\/\/ #import nosuch' names no shaders\/common\/nosuch\.wgsl; available: .*grid/);
+    expect(() => resolveImports('k.wgsl', '// #import grid\n// #import grid\n')).toThrow(/appears twice/);
+    for (const source of Object.values(shaderSources)) {
+      expect(source).not.toMatch(/^\/\/ #import /m);
+    }
   });
 
   it.each(layouts)('%s.wgsl %s matches its packing layout', (kernel, struct, layout) => {
