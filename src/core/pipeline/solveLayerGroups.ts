@@ -101,8 +101,17 @@ function concat<T extends Int32Array | Float32Array>(make: new (n: number) => T,
   return out;
 }
 
-/** The exporters' view of a solved layer: per-group codes and grids concatenated in group order. */
-export function toQuantizedLayer(layer: QuantizableLayer, grid: GridSpec, solution: LayerSolution, dequantized: Float32Array): QuantizedLayer {
+/**
+ * The exporters' view of a solved layer: per-group codes and grids concatenated in group order.
+ * Only the groups' codes and grids are read, so any solver's per-group results fit (the export
+ * tests' RTN fixture builds its layers through here too).
+ */
+export function toQuantizedLayer(
+  layer: QuantizableLayer,
+  grid: GridSpec,
+  solution: { readonly results: readonly Pick<QuantResult, 'codes' | 'grids'>[] },
+  dequantized: Float32Array,
+): QuantizedLayer {
   return {
     name: layer.name, op: layer.op, weightName: layer.weightName, bits: grid.bits, grid: grid.kind, dequantized,
     weightShape: [...layer.weightShape],
