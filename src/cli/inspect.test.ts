@@ -1,31 +1,12 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataType, encodeModel, float32Tensor, type ModelProto } from '../core/onnx/index.ts';
+import { spawnComq, type CliRun } from '../testing/cliProcess.ts';
 import { ppocrModelPath, readPpocrModel } from '../testing/models.ts';
+import { externalFloatTensor } from '../testing/onnxBuilders.ts';
 import { main } from './main.ts';
-
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = join(repoRoot, 'bin', 'comq.mjs');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Spawns the real entry point, as a user would (`node bin/comq.mjs ...`). */
-function comq(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: repoRoot, maxBuffer: 64 << 20, env: { ...process.env, COMQ_DEBUG: '' } }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 function tinyValue(name: string) {
   return { name, type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimValue: 1 }, { dimValue: 4 }] } } } };
@@ -49,19 +30,7 @@ function externalDataModel(): ModelProto {
     graph: {
       name: 'external',
       node: [{ opType: 'MatMul', input: ['x', 'W'], output: ['y'], name: 'mm' }],
-      initializer: [
-        {
-          name: 'W',
-          dims: [4, 3],
-          dataType: DataType.FLOAT,
-          dataLocation: 1,
-          externalData: [
-            { key: 'location', value: 'weights.bin' },
-            { key: 'offset', value: '0' },
-            { key: 'length', value: '48' },
-          ],
-        },
-      ],
+      initializer: [externalFloatTensor('W', [4, 3], 'weights.bin', 0)],
       input: [tinyValue('x')],
       output: [{ name: 'y', type: { tensorType: { elemType: DataType.FLOAT } } }],
     },
@@ -93,7 +62,7 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function expectOneLineError(run: Run, mentions: RegExp): void {
+function expectOneLineError(run: CliRun, mentions: RegExp): void {
   expect(run.code).toBe(2);
   expect(run.stdout).toBe('');
   const lines = run.stderr.split('\n').filter((line) => line.trim() !== '');
@@ -106,7 +75,7 @@ function expectOneLineError(run: Run, mentions: RegExp): void {
 describe('comq inspect (spawned)', () => {
   it('--json on the three real models: layer counts and the documented shape', async () => {
     const [det, rec, cls] = await Promise.all(
-      (['det', 'rec', 'cls'] as const).map((name) => comq(['inspect', ppocrModelPath(name), '--json'])),
+      (['det', 'rec', 'cls'] as const).map((name) => spawnComq(['inspect', ppocrModelPath(name), '--json'])),
     );
     for (const run of [det, rec, cls]) {
       expect(run.code, run.stderr).toBe(0);
@@ -133,7 +102,7 @@ describe('comq inspect (spawned)', () => {
   });
 
   it('human output: facts, an aligned layer table and the skipped list', async () => {
-    const run = await comq(['inspect', ppocrModelPath('rec')]);
+    const run = await spawnComq(['inspect', ppocrModelPath('rec')]);
     expect(run.code, run.stderr).toBe(0);
     const lines = run.stdout.split('\n');
     expect(lines[0]).toMatch(/^Model\s+ch_PP-OCRv4_rec_infer\.onnx \(10\.\d MiB\)$/);
@@ -156,13 +125,13 @@ describe('comq inspect (spawned)', () => {
 
   it('bad inputs: exit 2 and one line on stderr naming the file and the problem', async () => {
     const [noPath, missing, directory, empty, noise, truncated, reluOnly] = await Promise.all([
-      comq(['inspect']),
-      comq(['inspect', bad.missing]),
-      comq(['inspect', bad.directory]),
-      comq(['inspect', bad.empty]),
-      comq(['inspect', bad.noise]),
-      comq(['inspect', bad.truncated]),
-      comq(['inspect', bad.reluOnly]),
+      spawnComq(['inspect']),
+      spawnComq(['inspect', bad.missing]),
+      spawnComq(['inspect', bad.directory]),
+      spawnComq(['inspect', bad.empty]),
+      spawnComq(['inspect', bad.noise]),
+      spawnComq(['inspect', bad.truncated]),
+      spawnComq(['inspect', bad.reluOnly]),
     ]);
     expectOneLineError(noPath, /missing required argument 'model'.*usage: comq inspect MODEL\.onnx/);
     expectOneLineError(missing, /does-not-exist\.onnx: no such file/);

@@ -3,7 +3,6 @@
  * (test-data/images), spawned as a user runs it; bad inputs in-process (same code path, no
  * process start-up per case).
  */
-import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,28 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findLayers } from '../core/graph/layers/index.ts';
 import { DataType, decodeModel } from '../core/onnx/index.ts';
 import { ppocrInput, ppocrModelPath, runOnnx, testImagePath } from '../testing/index.ts';
-import { repoRoot } from '../testing/paths.ts';
+import { spawnComq, type CliRun } from '../testing/cliProcess.ts';
 import { main } from './main.ts';
 import { splitFiles } from './quantizeData.ts';
 
-const bin = join(repoRoot, 'bin', 'comq.mjs');
 const clsModel = ppocrModelPath('cls');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function comq(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: repoRoot, maxBuffer: 64 << 20, env: { ...process.env, COMQ_DEBUG: '' } }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
-
-async function comqInProcess(args: string[]): Promise<Run> {
+async function comqInProcess(args: string[]): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const code = await main(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), debug: false });
@@ -67,7 +51,7 @@ describe('comq quantize on the PP-OCR classifier', () => {
   it('W4 COMQ: exit 0, every layer at or below RTN, report shape, a quantized model that runs', async () => {
     const out = join(work, 'cls-w4.onnx');
     const reportPath = join(work, 'cls-w4.json');
-    const run = await comq([
+    const run = await spawnComq([
       'quantize', clsModel, '--images', calibDir(), '--eval-images', evalDir(), '--bits', '4', '--method', 'comq', '--sweeps', '1',
       '--out', out, '--report', reportPath, '--backend', 'cpu',
     ]);
@@ -130,7 +114,7 @@ describe('comq quantize on the PP-OCR classifier', () => {
     const notOnnx = join(work, 'notes.onnx');
     writeFileSync(notOnnx, 'not a model\n');
     const base = ['--out', join(work, 'x.onnx'), '--backend', 'cpu'];
-    const spawned = await comq(['quantize', clsModel, '--images', join(work, 'missing'), ...base]);
+    const spawned = await spawnComq(['quantize', clsModel, '--images', join(work, 'missing'), ...base]);
     expect(spawned.code).toBe(2);
     expect(spawned.stderr.trim().split('\n')).toHaveLength(1);
     expect(spawned.stderr).toMatch(/--images .*missing: no such directory/);

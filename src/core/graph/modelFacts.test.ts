@@ -3,15 +3,14 @@ import {
   AttributeType,
   DataType,
   decodeModel,
-  encodeModel,
   float16Tensor,
   float32Tensor,
   integerTensor,
   tensorDims,
   type ModelProto,
-  type TensorProto,
 } from '../onnx/index.ts';
 import { readPpocrModel } from '../../testing/models.ts';
+import { externalFloatTensor, roundTripModel } from '../../testing/onnxBuilders.ts';
 import { describeModel } from './modelFacts.ts';
 
 describe('describeModel', () => {
@@ -42,16 +41,7 @@ describe('describeModel', () => {
   });
 
   it('counts initializers, Constant attribute forms, external and packed tensors; hides initializers listed as inputs', () => {
-    const external: TensorProto = {
-      name: 'ext',
-      dims: [10, 10],
-      dataType: DataType.FLOAT,
-      dataLocation: 1,
-      externalData: [
-        { key: 'location', value: 'weights.bin' },
-        { key: 'length', value: '400' },
-      ],
-    };
+    const external = externalFloatTensor('ext', [10, 10], 'weights.bin');
     const built: ModelProto = {
       irVersion: 3,
       producerName: 'hand',
@@ -81,7 +71,7 @@ describe('describeModel', () => {
         output: [{ name: 'z', type: { tensorType: { elemType: DataType.INT64 } } }],
       },
     };
-    const facts = describeModel(decodeModel(encodeModel(built)));
+    const facts = describeModel(roundTripModel(built));
     expect(facts.irVersion).toBe(3);
     expect(facts.producer).toEqual({ name: 'hand', version: '1.0' });
     expect(facts.opsets).toEqual([

@@ -2,8 +2,6 @@ import { describe, expect, it } from 'vitest';
 import {
   AttributeType,
   DataType,
-  decodeModel,
-  encodeModel,
   float16Tensor,
   float32Tensor,
   integerTensor,
@@ -12,6 +10,7 @@ import {
   type NodeProto,
   type TensorProto,
 } from '../../onnx/index.ts';
+import { roundTripModel } from '../../../testing/onnxBuilders.ts';
 import { findLayers } from './findLayers.ts';
 import type { QuantizableLayer } from './types.ts';
 
@@ -42,7 +41,7 @@ function model(nodes: NodeProto[], initializers: TensorProto[] = [], inputs = ['
       output: [{ name: nodes.at(-1)!.output![0], type: { tensorType: { elemType: DataType.FLOAT } } }],
     },
   };
-  return decodeModel(encodeModel(built));
+  return roundTripModel(built);
 }
 
 function only(layers: QuantizableLayer[]): QuantizableLayer {
