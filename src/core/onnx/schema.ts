@@ -1,17 +1,11 @@
 /**
- * The protobufjs reflection types for ONNX, built from the committed JSON descriptor
- * (generated/onnxSchema.ts, regenerated from onnx.proto). No fs and no .proto parser at runtime,
- * so this loads in a browser worker as well as in Node.
+ * The ONNX message codecs: static encoders and decoders generated from onnx.proto by pbjs
+ * (generated/onnxProto.js, see scripts/generateSchema.ts). They run on `protobufjs/minimal` only,
+ * so no fs, no .proto parser and, unlike protobufjs reflection, no `new Function` at runtime: the
+ * app's Content-Security-Policy needs no 'unsafe-eval' (vite.config.ts).
  */
-import * as protobufNs from 'protobufjs/light.js';
-import { onnxSchemaDescriptor } from './generated/onnxSchema.ts';
+import { onnx } from './generated/onnxProto.js';
 
-// protobufjs is CommonJS: bundlers and Node ESM expose it either as the namespace itself or as
-// its `default` export, depending on how they interop.
-const protobuf = ((protobufNs as unknown as { default?: typeof protobufNs }).default ?? protobufNs);
-
-const root = protobuf.Root.fromJSON(onnxSchemaDescriptor as protobufNs.INamespace);
-
-export const ModelProtoType = root.lookupType('onnx.ModelProto');
-export const TensorProtoType = root.lookupType('onnx.TensorProto');
-export const GraphProtoType = root.lookupType('onnx.GraphProto');
+export const ModelProtoType = onnx.ModelProto;
+export const TensorProtoType = onnx.TensorProto;
+export const GraphProtoType = onnx.GraphProto;

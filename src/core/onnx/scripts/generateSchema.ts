@@ -1,21 +1,24 @@
 /**
- * Regenerates src/core/onnx/generated/onnxSchema.ts from src/core/onnx/onnx.proto.
+ * Regenerates src/core/onnx/generated/onnxProto.{js,d.ts} from src/core/onnx/onnx.proto.
  *
- * Why a generated descriptor: the core must load the schema in a browser worker, where there is
- * no fs, and under Vite, Vitest and tsx alike. A TS module holding the protobufjs JSON descriptor
- * imports the same way everywhere and needs only `protobufjs/light` (no .proto parser) at runtime.
+ * Why generated static code: the core must encode and decode ONNX in a browser worker under a
+ * Content-Security-Policy without 'unsafe-eval' (protobufjs reflection compiles its codecs with
+ * `new Function`), as well as under Node, Vitest and tsx. The static module needs only
+ * `protobufjs/minimal` at runtime: no .proto parser, no fs, no eval.
  *
  * Run: npx tsx src/core/onnx/scripts/generateSchema.ts
- * The test schema.test.ts fails when the generated file is out of date with onnx.proto.
+ * The test schema.test.ts fails when the generated files are out of date with onnx.proto.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { renderSchemaModule } from './renderSchema.ts';
+import { renderStaticSchema } from './renderStatic.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const protoPath = join(here, '..', 'onnx.proto');
-const outPath = join(here, '..', 'generated', 'onnxSchema.ts');
+const outDir = join(here, '..', 'generated');
 
-writeFileSync(outPath, renderSchemaModule(readFileSync(protoPath, 'utf8')));
-console.log(`wrote ${outPath}`);
+const { js, dts } = await renderStaticSchema(protoPath);
+writeFileSync(join(outDir, 'onnxProto.js'), js);
+writeFileSync(join(outDir, 'onnxProto.d.ts'), dts);
+console.log(`wrote ${join(outDir, 'onnxProto.js')} and onnxProto.d.ts`);
