@@ -11,7 +11,7 @@ import { loadImageTensor, ppocrInput, testImagePath } from '../../../testing/ind
 import { im2colRows, type ConvLayout } from './conv.ts';
 import { createCpuBackend } from './cpuBackend.ts';
 import { createCpuGramAccumulator } from './gramAccumulator.ts';
-import { OrtGram, ORT_GRAM_CHUNK_ROWS } from './ortGram.ts';
+import { OrtGram, ortGramBlocks, ORT_GRAM_CHUNK_ROWS } from './ortGram.ts';
 
 const engine = createNodeInferenceEngine();
 const ortGram = new OrtGram(engine);
@@ -50,18 +50,19 @@ async function realImages(): Promise<{ data: Float32Array; dims: [number, number
 describe('onnxruntime Gram (CPU backend with a gram engine)', () => {
   it('dense rows from real images: chunks summed in f64 match the Float64 oracle within 1e-5, same rows kept when subsampling', async () => {
     const image = await ppocrInput('det', testImagePath('coffee'));
-    // 8×8 patches of the real 3×320×320 image, stride 2: 157² rows of 192 columns, used as dense rows.
-    const layout: ConvLayout = { kind: 'conv', inChannels: 3, groups: 1, kernel: [8, 8], strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 1] };
+    // 12×12 patches of the real 3×320×320 image, stride 3: 103² rows of 432 columns (two column blocks), used as dense rows.
+    const layout: ConvLayout = { kind: 'conv', inChannels: 3, groups: 1, kernel: [12, 12], strides: [3, 3], pads: [0, 0, 0, 0], dilations: [1, 1] };
     const rows = Float32Array.from(im2colRows(image.data, image.dims, layout)[0]);
-    const cols = 192;
+    const cols = 432;
     const rowCount = rows.length / cols;
-    expect(rowCount).toBeGreaterThan(3 * ORT_GRAM_CHUNK_ROWS);
+    expect(rowCount).toBeGreaterThan(2 * ORT_GRAM_CHUNK_ROWS);
+    expect(ortGramBlocks(cols)).toEqual([224, 208]);
     for (const rowSampleRate of [1, 0.6]) {
       const oracle = createCpuGramAccumulator({ kind: 'dense', cols }, { rowSampleRate, seed: 5 });
       const viaOrt = createCpuGramAccumulator({ kind: 'dense', cols }, { rowSampleRate, seed: 5 }, { ortGram, ortMinCols: 8 });
       expect([oracle.path, viaOrt.path]).toEqual(['js', 'onnxruntime']);
       // Uneven chunks, so staging crosses the sgemm chunk boundary mid-add.
-      const cuts = [0, 1000, 9000, rowCount];
+      const cuts = [0, 1000, 5000, rowCount];
       for (let k = 0; k + 1 < cuts.length; k++) {
         const part = rows.subarray(cuts[k] * cols, cuts[k + 1] * cols);
         await oracle.add(part, [cuts[k + 1] - cuts[k], cols]);
@@ -82,6 +83,7 @@ describe('onnxruntime Gram (CPU backend with a gram engine)', () => {
     { label: 'depthwise 5×5 stride 2, uneven pads (3 groups × 25)', layout: { kind: 'conv', inChannels: 3, groups: 3, kernel: [5, 5], strides: [2, 2], pads: [2, 1, 1, 2], dilations: [1, 1] }, rowSampleRate: 1 },
     { label: '3×3 dilation 2, stride (1, 3), subsampled rows', layout: { kind: 'conv', inChannels: 3, groups: 1, kernel: [3, 3], strides: [1, 3], pads: [2, 0, 2, 1], dilations: [2, 2] }, rowSampleRate: 0.6 },
     { label: '7×7 stride 1, subsampled rows (m = 147)', layout: { kind: 'conv', inChannels: 3, groups: 1, kernel: [7, 7], strides: [1, 1], pads: [3, 3, 3, 3], dilations: [1, 1] }, rowSampleRate: 0.3 },
+    { label: '11×11 stride 4 (m = 363: two column blocks)', layout: { kind: 'conv', inChannels: 3, groups: 1, kernel: [11, 11], strides: [4, 4], pads: [5, 5, 5, 5], dilations: [1, 1] }, rowSampleRate: 1 },
   ];
   for (const { label, layout, rowSampleRate } of convCases) {
     it(`conv on real images, ${label}: equal to the Float64 Gram of the explicitly unfolded kept rows`, async () => {
@@ -112,9 +114,14 @@ describe('onnxruntime Gram (CPU backend with a gram engine)', () => {
         const expected = new Float64Array(cols * cols);
         for (const r of kept) {
           const base = r * cols;
-          for (let i = 0; i < cols; i++) for (let j = 0; j < cols; j++) expected[i * cols + j] += unfolded[g][base + i] * unfolded[g][base + j];
+          for (let i = 0; i < cols; i++) for (let j = i; j < cols; j++) expected[i * cols + j] += unfolded[g][base + i] * unfolded[g][base + j];
         }
-        for (let k = 0; k < expected.length; k++) expected[k] /= kept.length;
+        for (let i = 0; i < cols; i++) {
+          for (let j = i; j < cols; j++) {
+            expected[i * cols + j] /= kept.length;
+            expected[j * cols + i] = expected[i * cols + j];
+          }
+        }
         expect(gramErrors(jsGrams[g], expected, cols).frobenius).toBeLessThan(1e-12);
         const errors = gramErrors(ortGrams[g], expected, cols);
         expect(errors.frobenius, `group ${g}`).toBeLessThan(1e-5);
@@ -137,6 +144,15 @@ describe('onnxruntime Gram (CPU backend with a gram engine)', () => {
     expect(() => createCpuBackend({ gramEngine: engine, gramEngineMinCols: 0 })).toThrow(/gramEngineMinCols must be a positive integer/);
   });
 
+  it('column blocks cover every column once, about 192 wide', () => {
+    for (const cols of [8, 191, 288, 363, 864, 1152, 4608]) {
+      const sizes = ortGramBlocks(cols);
+      expect(sizes.reduce((a, b) => a + b, 0), `cols ${cols}`).toBe(cols);
+      expect(sizes.length).toBe(Math.max(1, Math.round(cols / 192)));
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(Math.max(cols, 2 * 192));
+    }
+  });
+
   it('an engine that returns the wrong shape is reported, naming what was expected', async () => {
     const broken: InferenceEngine = {
       description: 'broken',
@@ -144,7 +160,7 @@ describe('onnxruntime Gram (CPU backend with a gram engine)', () => {
         return {
           inputNames: ['x'], outputNames: ['gram'],
           async run() {
-            return { gram: { type: 'float32', data: new Float32Array(4), dims: [1, 2, 2] } };
+            return { gram_0_0: { type: 'float32', data: new Float32Array(4), dims: [1, 2, 2] } };
           },
           async release() {},
         };
@@ -152,6 +168,6 @@ describe('onnxruntime Gram (CPU backend with a gram engine)', () => {
     };
     const accumulator = createCpuGramAccumulator({ kind: 'dense', cols: 16 }, {}, { ortGram: new OrtGram(broken), ortMinCols: 8 });
     await accumulator.add(new Float32Array(16 * 10), [10, 16]);
-    await expect(accumulator.finish()).rejects.toThrow(/returned float32 \[1, 2, 2\]; expected float32 \[1, 16, 16\]/);
+    await expect(accumulator.finish()).rejects.toThrow(/returned float32 \[1, 2, 2\] for gram_0_0; expected float32 \[1, 16, 16\]/);
   });
 });
