@@ -93,10 +93,11 @@ export class CpuGramAccumulator implements GramAccumulator {
   private readonly tileRows: number;
   /**
    * JS kernel: one column-major `[colsPadded, tileRows]` tile reused by every group (padding
-   * columns stay 0). onnxruntime: dense rows staged row-major `[rows, cols]`; conv blocks
-   * column-major `[groups, cols, rows]`, all groups in one call.
+   * columns stay 0). onnxruntime: dense rows staged row-major `[rows, cols]` (allocated when
+   * first needed, dropped by finish()); conv blocks go column-major `[groups, cols, rows]` into a
+   * batch borrowed from the OrtGram for the duration of add(), so this stays null.
    */
-  private readonly tile: Float64Array | Float32Array;
+  private tile: Float64Array | Float32Array | null;
   private readonly rowStride: number;
   private readonly colStride: number;
   private readonly ortGram: OrtGram | null;
@@ -116,7 +117,7 @@ export class CpuGramAccumulator implements GramAccumulator {
     this.ortGram = engine.ortGram !== undefined && this.gramCols >= (engine.ortMinCols ?? DEFAULT_ORT_MIN_COLS) ? engine.ortGram : null;
     this.tileRows = this.ortGram ? ortChunkRows(this.groups, this.gramCols) : tileRowsFor(this.colsPadded);
     // Float64 for the JS kernel (no conversion per load), f32 for onnxruntime's sgemm.
-    this.tile = this.ortGram ? new Float32Array(this.groups * this.tileRows * this.gramCols) : new Float64Array(this.colsPadded * this.tileRows);
+    this.tile = this.ortGram ? null : new Float64Array(this.colsPadded * this.tileRows);
     this.rowStride = this.ortGram ? this.gramCols : 1;
     this.colStride = this.ortGram ? 1 : this.tileRows;
     this.sums = [];
@@ -151,7 +152,7 @@ export class CpuGramAccumulator implements GramAccumulator {
     if (rowCount === 0) return;
     const tile = this.tile;
     if (tile instanceof Float64Array) accumulateTileUpper(tile, this.tileRows, rowCount, this.colsPadded, this.sums[0]);
-    else if (this.ortGram) await this.ortGram.accumulate(tile, 1, rowCount, this.gramCols, this.sums, this.colsPadded);
+    else if (tile && this.ortGram) await this.ortGram.accumulate(tile, 1, rowCount, this.gramCols, this.sums, this.colsPadded);
   }
 
   async add(input: Float32Array, shape: readonly number[]): Promise<void> {
@@ -168,9 +169,18 @@ export class CpuGramAccumulator implements GramAccumulator {
       throw new Error(`dense Gram input has ${input.length} values, shape [${shape.join(', ')}] needs ${total}`);
     }
     const inputRows = total / cols;
+    let next = 0;
+    if (this.ortGram && this.random === null) {
+      // Every row kept and nothing staged: whole chunks go from the input to sgemm without a copy.
+      while (this.tileFill === 0 && inputRows - next >= this.tileRows) {
+        await this.ortGram.accumulate(input.subarray(next * cols, (next + this.tileRows) * cols), 1, this.tileRows, cols, this.sums, this.colsPadded);
+        this.rows += this.tileRows;
+        next += this.tileRows;
+      }
+    }
     // The copying runs in a synchronous helper; this async loop only awaits full tiles (an await
     // inside the per-row loop kept V8 from optimising it: profiled in scripts/profile-gram.ts).
-    for (let next = 0; next < inputRows; ) {
+    while (next < inputRows) {
       next = this.stageDenseRows(input, next, inputRows, cols);
       if (this.tileFill === this.tileRows) {
         await this.reduceDenseTile(this.tileFill);
@@ -181,7 +191,9 @@ export class CpuGramAccumulator implements GramAccumulator {
 
   /** Copies kept rows from `firstRow` on into the tile until it is full; returns the next row to read. */
   private stageDenseRows(input: Float32Array, firstRow: number, inputRows: number, cols: number): number {
-    const { tile, rowStride, colStride, tileRows } = this;
+    const { rowStride, colStride, tileRows } = this;
+    this.tile ??= new Float32Array(tileRows * cols);
+    const tile = this.tile;
     let r = firstRow;
     if (this.random === null && colStride === 1) {
       // Row-major tile, every row kept: one contiguous copy.
@@ -222,22 +234,32 @@ export class CpuGramAccumulator implements GramAccumulator {
         }
       }
     }
-    const groupStride = channelsPerGroup * h * w;
-    const { tile, runs } = this;
-    const grid: PatchGrid = { images: n, imageSize: c * h * w, outH, outW, strides: layout.strides, pads: layout.pads };
     const columns: PatchColumns = { planeOffset, offsetY, offsetX, h, w, strideX: layout.strides[1] };
+    const grid: PatchGrid = { images: n, imageSize: c * h * w, outH, outW, strides: layout.strides, pads: layout.pads };
+    const batch = this.ortGram?.borrowBatch(this.groups * this.tileRows * cols) ?? null;
+    try {
+      await this.convBlocks(input, batch, columns, grid, channelsPerGroup * h * w);
+    } finally {
+      if (batch) this.ortGram?.returnBatch(batch);
+    }
+  }
+
+  /** Lists, gathers and reduces the blocks of one conv input (`batch`: the onnxruntime scratch, or null for the JS tile). */
+  private async convBlocks(input: Float32Array, batch: Float32Array | null, columns: PatchColumns, grid: PatchGrid, groupStride: number): Promise<void> {
+    const cols = this.gramCols;
+    const runs = this.runs;
     const cursor = { position: 0 };
     for (;;) {
       const fill = this.collectRuns(grid, cursor);
       if (fill === 0) break;
-      if (tile instanceof Float32Array) {
+      if (batch && this.ortGram) {
         // All groups into one column-major [groups, cols, fill] batch, one sgemm call.
-        for (let g = 0; g < this.groups; g++) gatherPatches(input, g * groupStride, columns, runs, tile, g * cols * fill, fill);
-        await this.ortGram?.accumulate(tile, this.groups, fill, cols, this.sums, this.colsPadded, 'cols');
-      } else {
+        for (let g = 0; g < this.groups; g++) gatherPatches(input, g * groupStride, columns, runs, batch, g * cols * fill, fill);
+        await this.ortGram.accumulate(batch, this.groups, fill, cols, this.sums, this.colsPadded, 'cols');
+      } else if (this.tile instanceof Float64Array) {
         for (let g = 0; g < this.groups; g++) {
-          gatherPatches(input, g * groupStride, columns, runs, tile, 0, this.tileRows);
-          accumulateTileUpper(tile, this.tileRows, fill, this.colsPadded, this.sums[g]);
+          gatherPatches(input, g * groupStride, columns, runs, this.tile, 0, this.tileRows);
+          accumulateTileUpper(this.tile, this.tileRows, fill, this.colsPadded, this.sums[g]);
         }
       }
     }
@@ -284,6 +306,7 @@ export class CpuGramAccumulator implements GramAccumulator {
   async finish(): Promise<Float64Array[]> {
     if (this.tileFill > 0) await this.reduceDenseTile(this.tileFill);
     this.tileFill = 0;
+    if (this.ortGram) this.tile = null; // the staging rows are not needed any more
     if (this.rows === 0) {
       throw new Error(
         'Gram accumulator saw no rows: add() at least one non-empty batch' +

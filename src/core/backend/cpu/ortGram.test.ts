@@ -61,8 +61,10 @@ describe('onnxruntime Gram (CPU backend with a gram engine)', () => {
       const oracle = createCpuGramAccumulator({ kind: 'dense', cols }, { rowSampleRate, seed: 5 });
       const viaOrt = createCpuGramAccumulator({ kind: 'dense', cols }, { rowSampleRate, seed: 5 }, { ortGram, ortMinCols: 8 });
       expect([oracle.path, viaOrt.path]).toEqual(['js', 'onnxruntime']);
-      // Uneven chunks, so staging crosses the sgemm chunk boundary mid-add.
-      const cuts = [0, 1000, 5000, rowCount];
+      // Uneven chunks: with every row kept, the first add() goes to sgemm without a copy (two
+      // chunks, the second at a non-zero offset) and the rest is staged across a chunk boundary;
+      // subsampled, everything is staged.
+      const cuts = [0, 9000, 9500, rowCount];
       for (let k = 0; k + 1 < cuts.length; k++) {
         const part = rows.subarray(cuts[k] * cols, cuts[k + 1] * cols);
         await oracle.add(part, [cuts[k + 1] - cuts[k], cols]);

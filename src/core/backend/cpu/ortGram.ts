@@ -21,20 +21,24 @@ import { AttributeType, DataType, encodeModel, int64Tensor, type ModelProto, typ
 /** Rows per sgemm call: large enough to amortise the call, small enough to keep f32 error low. */
 export const ORT_GRAM_CHUNK_ROWS = 4096;
 
-/** Minimum rows per call (issue 3 brief: chunks of ≥ 1024 rows), whatever the group count. */
+/** Minimum rows per call for one Gram (issue 3 brief: chunks of ≥ 1024 rows). */
 export const ORT_GRAM_MIN_CHUNK_ROWS = 1024;
+
+/** Batch budget in f32 values (16 MiB): bounds the scratch memory of grouped layers. */
+const BATCH_VALUES = 4 * 1024 * 1024;
 
 /** Target width of a column block of the upper-triangle split. */
 const BLOCK_COLS = 192;
 
 /**
  * Rows per call for `groups` Grams of `cols` columns: ORT_GRAM_CHUNK_ROWS, reduced so that the
- * `[groups, rows, cols]` f32 batch stays near 16 MiB (depthwise layers: 192 groups × 25 columns),
- * but never below ORT_GRAM_MIN_CHUNK_ROWS.
+ * `[groups, rows, cols]` f32 batch stays within 16 MiB. One Gram never goes below
+ * ORT_GRAM_MIN_CHUNK_ROWS (sgemm efficiency); a grouped layer's call already holds groups × rows
+ * rows (depthwise 384 groups × 25 columns: 432 rows each, 166 000 rows in all), so only 64.
  */
 export function ortChunkRows(groups: number, cols: number): number {
-  const byBudget = Math.floor((4 * 1024 * 1024) / (groups * cols)) & ~15;
-  return Math.max(ORT_GRAM_MIN_CHUNK_ROWS, Math.min(ORT_GRAM_CHUNK_ROWS, byBudget));
+  const byBudget = Math.floor(BATCH_VALUES / (groups * cols)) & ~15;
+  return Math.max(groups === 1 ? ORT_GRAM_MIN_CHUNK_ROWS : 64, Math.min(ORT_GRAM_CHUNK_ROWS, byBudget));
 }
 
 /** Column block sizes for a Gram of `cols` columns: about BLOCK_COLS each, multiples of 16 but the last. */
@@ -102,8 +106,28 @@ export function ortGramModel(layout: OrtGramLayout, cols: number): Uint8Array {
  */
 export class OrtGram {
   private readonly sessions = new Map<string, Promise<InferenceSession>>();
+  /** The largest returned scratch batch, lent again to the next conv add(). */
+  private spare: Float32Array | null = null;
 
   constructor(private readonly engine: InferenceEngine) {}
+
+  /**
+   * A scratch f32 batch of at least `length` values for the duration of one add(): the pipeline
+   * feeds one layer at a time, so one batch serves every conv accumulator instead of each holding
+   * its own (up to 16 MiB) between calls. Give it back with `returnBatch`.
+   */
+  borrowBatch(length: number): Float32Array {
+    const spare = this.spare;
+    if (spare && spare.length >= length) {
+      this.spare = null;
+      return spare;
+    }
+    return new Float32Array(length);
+  }
+
+  returnBatch(batch: Float32Array): void {
+    if (!this.spare || batch.length > this.spare.length) this.spare = batch;
+  }
 
   private open(layout: OrtGramLayout, cols: number): Promise<InferenceSession> {
     const key = `${layout}:${cols}`;
@@ -157,6 +181,7 @@ export class OrtGram {
   async release(): Promise<void> {
     const sessions = [...this.sessions.values()];
     this.sessions.clear();
+    this.spare = null;
     for (const session of sessions) await (await session).release();
   }
 }
