@@ -6,6 +6,12 @@
  * Run: npx tsx scripts/profile-gram.ts [det|cls|rec] [size] [images] [--ort]
  *   --ort: the CPU backend gets onnxruntime-node as its Gram engine for the big dense problems.
  * Prints one line per layer (slowest first), the totals and the stage time reported by gramStage.
+ *
+ * What it showed on det 320×320 (2026-11-22, 2 shared cores): 88 % of the Gram time in four dense
+ * 3×3 convs with m = 864 (the JS kernel at ~5–7 GFLOP/s), then the ConvTranspose rows (m = 96) and
+ * the depthwise layers (9/25 columns × 16–384 groups at 1–1.6 GFLOP/s: per-row, per-group im2col
+ * with a per-element bounds test and 64-row tiles flushed per group). 8 images, same run:
+ * 29.4 s before (JS kernel), 28.9 s JS after the im2col changes, 2.9 s with --ort.
  */
 import type { Backend, GramAccumulator, GramLayout, GramOptions } from '../src/core/backend/backend.ts';
 import { createCpuBackend } from '../src/core/backend/cpu/index.ts';
