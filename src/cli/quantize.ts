@@ -7,7 +7,6 @@
  * weights in onnxruntime-node.
  */
 import { writeFileSync } from 'node:fs';
-import { createCpuBackend } from '../core/backend/cpu/cpuBackend.ts';
 import { selectBackend, type BackendChoice } from '../core/backend/select.ts';
 import { guessPreset, isPresetName, presetNames, resolvePreprocess, type PreprocessSpec } from '../core/calibration/inputs/index.ts';
 import { evaluateModels, type EvaluationResult, type EvaluationTask } from '../core/evaluation/index.ts';
@@ -56,7 +55,7 @@ function choosePreset(command: QuantizeCommand, facts: ModelFacts, notes: string
   return { preset, task };
 }
 
-async function openBackend(command: QuantizeCommand, progress: ProgressSink): Promise<BackendChoice> {
+async function openBackend(command: QuantizeCommand, progress: ProgressSink, engine: InferenceEngine): Promise<BackendChoice> {
   let gpu: GPU | undefined;
   if (command.backend !== 'cpu') {
     try {
@@ -68,7 +67,8 @@ async function openBackend(command: QuantizeCommand, progress: ProgressSink): Pr
     }
   }
   try {
-    const choice = await selectBackend(gpu, command.backend);
+    // The CPU path reduces Grams of ≥ 8 columns with onnxruntime's sgemm (the Gram is most of a run).
+    const choice = await selectBackend(gpu, command.backend, { cpu: { gramEngine: engine } });
     progress.note(`Backend: ${choice.reason}`);
     return choice;
   } catch (error) {
@@ -165,8 +165,7 @@ export async function runQuantize(
     }
     const sets = await buildSets(command, facts, spec, notes);
     for (const note of notes) progress.note(note);
-    const backendChoice = await openBackend(command, progress);
-    if (backendChoice.kind === 'cpu') backendChoice.backend = createCpuBackend({ gramEngine: engine }); // Grams ≥ 8 columns by onnxruntime sgemm
+    const backendChoice = await openBackend(command, progress, engine);
     let done: Extract<ProgressEvent, { type: 'done' }> | undefined;
     try {
       for await (const event of quantizeModel({ bytes: modelBytes }, sets.calibration, command.options, { backend: backendChoice.backend, engine })) {

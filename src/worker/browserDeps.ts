@@ -3,7 +3,6 @@
  * onnxruntime-web engines, createImageBitmap decoding, `navigator.gpu` for the solver backend,
  * and the bundled demo.
  */
-import { createCpuBackend } from '../core/backend/cpu/cpuBackend.ts';
 import { decideBackend, selectBackend } from '../core/backend/select.ts';
 import { probeAdapter } from '../core/backend/webgpu/device.ts';
 import { decodeImageInBrowser } from '../core/calibration/inputs/index.ts';
@@ -31,13 +30,12 @@ export function createBrowserDeps(inProcess: boolean): StudioDeps {
     inProcess,
     decodeImage: decodeImageInBrowser,
     createEngine: (_purpose, webgpu) => engineFor(webgpu),
-    async chooseBackend(preference) {
-      const choice = await selectBackend(webGpu(), preference);
-      if (choice.kind !== 'cpu') return choice;
+    chooseBackend(preference) {
       // The CPU path reduces its big Grams with onnxruntime-web's wasm sgemm (threaded when the
       // page is cross-origin isolated) instead of the JavaScript loop: the Gram is most of a run.
-      await choice.backend.dispose();
-      return { ...choice, backend: createCpuBackend({ gramEngine: engineFor(false) }) };
+      // Making the wasm engine object is cheap (no session or wasm load until its first use), so it
+      // is passed whichever backend is chosen; only the CPU backend uses it.
+      return selectBackend(webGpu(), preference, { cpu: { gramEngine: engineFor(false) } });
     },
     probeWebGpu() {
       probe ??= (async () => {

@@ -1,5 +1,7 @@
 /** Backend choice: software adapters keep the CPU path under `auto`, and every choice says why. */
 import { describe, expect, it } from 'vitest';
+import { createNodeInferenceEngine } from '../../node/ortNode.ts';
+import type { InferenceEngine } from '../pipeline/types.ts';
 import { decideBackend, selectBackend } from './select.ts';
 import type { AdapterProbe } from './webgpu/device.ts';
 import { createNodeGpu } from './webgpu/node/nodeGpu.ts';
@@ -40,5 +42,35 @@ describe('backend selection', () => {
     await forced.backend.dispose();
     const none = await selectBackend(undefined);
     expect(none.backend.name).toBe('cpu');
+  });
+
+  it('passes the CPU options to the CPU backend it opens, so big Grams run on the given onnxruntime engine', async () => {
+    const node = createNodeInferenceEngine();
+    let sessions = 0;
+    const counting: InferenceEngine = {
+      description: node.description,
+      createSession: (bytes, options) => {
+        sessions += 1;
+        return node.createSession(bytes, options);
+      },
+    };
+    // SwiftShader under auto still picks the CPU: the options must reach it.
+    const choice = await selectBackend(createNodeGpu(), 'auto', { cpu: { gramEngine: counting }, webgpu: {} });
+    expect(choice.kind).toBe('cpu');
+    expect(choice.backend.description).toContain(node.description);
+    const wide = choice.backend.createGramAccumulator({ kind: 'dense', cols: 30 });
+    expect((wide as { path?: string }).path).toBe('onnxruntime');
+    const rows = Float32Array.from({ length: 2 * 30 }, (_, i) => (i % 30) + 1);
+    await wide.add(rows, [2, 30]);
+    const [gram] = await wide.finish();
+    expect(sessions).toBeGreaterThan(0);
+    // Running mean of the 2 identical rows: G[i][j] = (i+1)(j+1).
+    expect(gram[0 * 30 + 29]).toBeCloseTo(30, 5);
+    expect(gram[29 * 30 + 29]).toBeCloseTo(900, 3);
+    await choice.backend.dispose();
+    const plain = await selectBackend(undefined, 'cpu');
+    expect(plain.backend.description).not.toContain('onnxruntime');
+    expect((plain.backend.createGramAccumulator({ kind: 'dense', cols: 30 }) as { path?: string }).path).toBe('js');
+    await plain.backend.dispose();
   });
 });

@@ -5,7 +5,7 @@
  * scripts/bench.ts measures both), so `auto` keeps the CPU there and says so.
  */
 import type { Backend } from './backend.ts';
-import { createCpuBackend } from './cpu/cpuBackend.ts';
+import { createCpuBackend, type CpuBackendOptions } from './cpu/cpuBackend.ts';
 import { NO_ADAPTER_MESSAGE, probeAdapter, type AdapterProbe } from './webgpu/device.ts';
 import { createWebGpuBackend, type WebGpuBackendOptions } from './webgpu/webgpuBackend.ts';
 
@@ -42,14 +42,23 @@ export function decideBackend(probe: AdapterProbe | null, preference: BackendPre
   return { kind: 'webgpu', reason: `Hardware WebGPU adapter: ${probe.name}.` };
 }
 
+/** Options for whichever backend is chosen; only the chosen one's options are used. */
+export interface SelectBackendOptions {
+  /** Passed to createCpuBackend, e.g. `{ gramEngine }` so big Grams run on onnxruntime's sgemm. */
+  cpu?: CpuBackendOptions;
+  /** Passed to createWebGpuBackend (the probed adapter is reused whatever `adapter` says). */
+  webgpu?: WebGpuBackendOptions;
+}
+
 /**
  * Opens the chosen backend. `gpu` is `navigator.gpu` in a browser or worker, createNodeGpu() in
- * Node, or undefined where WebGPU is absent.
+ * Node, or undefined where WebGPU is absent. The CPU backend is created only when it is chosen,
+ * with `options.cpu`, so callers never open one just to replace it.
  */
 export async function selectBackend(
   gpu: GPU | undefined,
   preference: BackendPreference = 'auto',
-  webgpuOptions?: WebGpuBackendOptions,
+  options: SelectBackendOptions = {},
 ): Promise<BackendChoice> {
   let probe: AdapterProbe | null = null;
   let adapter: GPUAdapter | null = null;
@@ -58,7 +67,7 @@ export async function selectBackend(
     probe = adapter ? probeAdapter(adapter) : null;
   }
   const decision = decideBackend(probe, preference);
-  if (decision.kind === 'cpu') return { ...decision, backend: createCpuBackend(), probe: probe ?? undefined };
+  if (decision.kind === 'cpu') return { ...decision, backend: createCpuBackend(options.cpu), probe: probe ?? undefined };
   if (!gpu) throw new Error(`WebGPU backend requested but ${NO_ADAPTER_MESSAGE}`);
-  return { ...decision, backend: await createWebGpuBackend(gpu, { ...webgpuOptions, adapter: adapter ?? undefined }), probe: probe ?? undefined };
+  return { ...decision, backend: await createWebGpuBackend(gpu, { ...options.webgpu, adapter: adapter ?? undefined }), probe: probe ?? undefined };
 }
