@@ -2,6 +2,9 @@
  * `npm run bench` (`tsx scripts/bench.ts [--json] [--quick]`): Gram GFLOP/s, COMQ time per sweep
  * and GPTQ time on the CPU path and on the WebGPU adapter present, and numpy's `X.T @ X` plus a
  * vectorised numpy COMQ sweep on the same shapes as the ratio to beat (issue 3, "Benchmark").
+ * The CPU Gram is measured twice: the JavaScript kernel alone (createCpuBackend()) and with
+ * onnxruntime-node's sgemm (createCpuBackend({ gramEngine }), 1 intra-op thread, as the CLI runs
+ * it; ortGram.ts). COMQ and GPTQ do not depend on the Gram engine, so they are timed once.
  *
  * Shapes: m = 64 … 4608 inputs, n = 1024 output rows, N = 200 000 calibration rows. Measuring all
  * of it would take hours on a 2-core machine, so each measurement runs a row subset sized to a
@@ -10,14 +13,16 @@
  * and Gram cost is linear in N). The "rows measured" columns say what actually ran.
  * Not a test: nothing here asserts a speed.
  */
-import { cpus, loadavg } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import type { Backend } from '../src/core/backend/backend.ts';
 import { createCpuBackend } from '../src/core/backend/cpu/cpuBackend.ts';
 import { createCpuGramAccumulator } from '../src/core/backend/cpu/gramAccumulator.ts';
+import { ORT_GRAM_CHUNK_ROWS } from '../src/core/backend/cpu/ortGram.ts';
 import { createNodeGpu } from '../src/core/backend/webgpu/node/nodeGpu.ts';
 import { createWebGpuBackend, type WebGpuBackend } from '../src/core/backend/webgpu/webgpuBackend.ts';
 import { createRandom } from '../src/core/quant/random.ts';
 import { defaultSolveOptions, type LayerProblem } from '../src/core/quant/types.ts';
+import { createNodeInferenceEngine } from '../src/node/ortNode.ts';
 import { runNumpy } from './bench-numpy.ts';
 
 const args = new Set(process.argv.slice(2));
@@ -60,7 +65,8 @@ async function time(work: () => Promise<unknown> | unknown): Promise<number> {
 
 interface Row {
   cols: number;
-  gram: { cpu: Rate; webgpu: Rate | null; numpy: Rate | null };
+  /** cpu: the JavaScript kernel; onnxruntime: the CPU backend with onnxruntime-node's sgemm. */
+  gram: { cpu: Rate; onnxruntime: Rate; webgpu: Rate | null; numpy: Rate | null };
   comqSweepSeconds: { cpu: Scaled; webgpu: Scaled | null; numpy: Scaled | null };
   gptqSeconds: { cpu: Scaled; webgpu: Scaled | null } | null;
 }
@@ -72,8 +78,18 @@ function rate(rows: number, cols: number, seconds: number): Rate {
   return { gflops, rowsMeasured: rows, secondsFullShape: (2 * FULL_ROWS * cols * cols) / (gflops * 1e9) };
 }
 
-async function gramRate(make: () => { add(x: Float32Array, s: number[]): Promise<void>; finish(): Promise<unknown> }, rows: number, cols: number, seed: number): Promise<Rate> {
+type MakeAccumulator = () => { add(x: Float32Array, s: number[]): Promise<void>; finish(): Promise<unknown> };
+
+async function gramRate(make: MakeAccumulator, rows: number, cols: number, seed: number, warmUpRows = 0): Promise<Rate> {
   const x = gaussian(rows * cols, seed);
+  if (warmUpRows > 0) {
+    // onnxruntime builds its session on the first add (cached per backend and shape): a one-off
+    // cost of a run, not of its rate, which numpy's best-of-2 does not pay either.
+    const warm = make();
+    const r = Math.min(rows, warmUpRows);
+    await warm.add(x.subarray(0, r * cols), [r, cols]);
+    await warm.finish();
+  }
   const seconds = await time(async () => {
     const acc = make();
     const chunk = Math.ceil(rows / 4); // calibration batches arrive in chunks
@@ -109,11 +125,14 @@ async function main(): Promise<void> {
   }
   const software = backend?.probe.isSoftware ?? true;
   const cpu = createCpuBackend();
+  const cpuOrt = createCpuBackend({ gramEngine: createNodeInferenceEngine() });
+  // onnxruntime runs near numpy's rate, ~20-30x the JS kernel: a larger budget, whole 4096-row chunks.
+  const ortBudget = quick ? 2e10 : 1.2e11;
   const gpuBudget = software ? (quick ? 1e8 : 6e8) : 2e10;
   const cpuBudget = quick ? 2e8 : 1.5e9;
   const loadBefore = loadavg()[0];
-  log(`COMQ Studio benchmark${quick ? ' (--quick)' : ''}: CPU path = JavaScript (Float64), ${adapterNote}`);
-  log(`${cpus().length} cores, load average ${loadBefore.toFixed(1)} at start (other processes share the cores: rates scale with it).`);
+  log(`COMQ Studio benchmark${quick ? ' (--quick)' : ''}: CPU path = JavaScript (Float64) and ${cpuOrt.description}; ${adapterNote}`);
+  log(`${cpus().length} cores (availableParallelism ${availableParallelism()}), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at start (other processes share the cores: rates scale with it).`);
   if (software) log('Software adapter: the GPU runs on fewer rows than the CPU; rates and full-shape times are scaled from the rows measured.');
 
   const numpy = runNumpy({
@@ -123,6 +142,7 @@ async function main(): Promise<void> {
   const table: Row[] = [];
   for (const cols of colsList) {
     const cpuGram = await gramRate(() => createCpuGramAccumulator({ kind: 'dense', cols }), rowsFor(cpuBudget, 2 * cols * cols, 256, FULL_ROWS), cols, 3);
+    const ortGram = await gramRate(() => cpuOrt.createGramAccumulator({ kind: 'dense', cols }), rowsFor(ortBudget, 2 * cols * cols, ORT_GRAM_CHUNK_ROWS, FULL_ROWS), cols, 3, ORT_GRAM_CHUNK_ROWS);
     const gpuGram = backend ? await gramRate(() => backend!.createGramAccumulator({ kind: 'dense', cols }), rowsFor(gpuBudget, 2 * cols * cols, 256, FULL_ROWS), cols, 3) : null;
     const np = numpy?.gram.find((g) => g.cols === cols);
     const cpuComq = await firstSweep(cpu, rowsFor(cpuBudget / 4, cols * cols, 4, LAYER_ROWS), cols);
@@ -140,7 +160,7 @@ async function main(): Promise<void> {
     }
     const row: Row = {
       cols,
-      gram: { cpu: cpuGram, webgpu: gpuGram, numpy: np ? rate(np.rows, cols, np.seconds) : null },
+      gram: { cpu: cpuGram, onnxruntime: ortGram, webgpu: gpuGram, numpy: np ? rate(np.rows, cols, np.seconds) : null },
       comqSweepSeconds: { cpu: cpuComq, webgpu: gpuComq, numpy: npComq ? { seconds: (npComq.seconds * LAYER_ROWS) / npComq.rows, rowsMeasured: npComq.rows } : null },
       gptqSeconds: gptq,
     };
@@ -148,12 +168,13 @@ async function main(): Promise<void> {
     log(formatRow(row));
   }
   await backend?.dispose();
+  await cpuOrt.dispose();
   if (asJson) {
-    console.log(JSON.stringify({ adapter: adapterNote, software, cores: cpus().length, loadAverage: [loadBefore, loadavg()[0]], numpy: numpy?.numpy ?? null, fullRows: FULL_ROWS, layerRows: LAYER_ROWS, quick, table }, null, 2));
+    console.log(JSON.stringify({ adapter: adapterNote, software, cpuOrt: cpuOrt.description, cores: cpus().length, loadAverage: [loadBefore, loadavg()[0]], numpy: numpy?.numpy ?? null, fullRows: FULL_ROWS, layerRows: LAYER_ROWS, quick, table }, null, 2));
   } else {
     log('');
     log(markdownTable(table, numpy?.numpy ?? null));
-    log(`load average ${loadavg()[0].toFixed(1)} at the end.`);
+    log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end.`);
   }
   process.exit(0);
 }
@@ -161,25 +182,27 @@ async function main(): Promise<void> {
 const f = (v: number | undefined | null, digits = 2): string => (v === undefined || v === null ? '—' : v.toFixed(digits));
 
 function formatRow(r: Row): string {
-  return `m=${r.cols}: Gram CPU ${f(r.gram.cpu.gflops)} / WebGPU ${f(r.gram.webgpu?.gflops)} / numpy ${f(r.gram.numpy?.gflops)} GFLOP/s; ` +
+  return `m=${r.cols}: Gram CPU JS ${f(r.gram.cpu.gflops)} / CPU onnxruntime ${f(r.gram.onnxruntime.gflops)} / WebGPU ${f(r.gram.webgpu?.gflops)} / numpy ${f(r.gram.numpy?.gflops)} GFLOP/s; ` +
     `COMQ sweep (n=${LAYER_ROWS}) CPU ${f(r.comqSweepSeconds.cpu.seconds, 3)} s / WebGPU ${f(r.comqSweepSeconds.webgpu?.seconds, 3)} s / numpy ${f(r.comqSweepSeconds.numpy?.seconds, 3)} s` +
     (r.gptqSeconds ? `; GPTQ (n=256) CPU ${f(r.gptqSeconds.cpu.seconds, 3)} s / WebGPU ${f(r.gptqSeconds.webgpu?.seconds, 3)} s` : '');
 }
 
 function markdownTable(rows: Row[], numpyVersion: string | null): string {
   const lines = [
-    `| m | Gram GFLOP/s CPU (rows run) | Gram GFLOP/s WebGPU (rows run) | numpy X.T@X GFLOP/s | CPU / numpy | Gram N=200k CPU s | COMQ sweep n=1024 CPU s | WebGPU s | numpy s | CPU / numpy | GPTQ n=256 CPU s | WebGPU s |`,
-    `|---|---|---|---|---|---|---|---|---|---|---|---|`,
+    `| m | Gram GFLOP/s CPU JS (rows run) | Gram GFLOP/s CPU onnxruntime (rows run) | Gram GFLOP/s WebGPU (rows run) | numpy X.T@X GFLOP/s | CPU JS / numpy | CPU onnxruntime / numpy | Gram N=200k CPU JS s | CPU onnxruntime s | COMQ sweep n=1024 CPU s | WebGPU s | numpy s | CPU / numpy | GPTQ n=256 CPU s | WebGPU s |`,
+    `|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|`,
   ];
   for (const r of rows) {
     const ratioGram = r.gram.numpy ? r.gram.cpu.gflops / r.gram.numpy.gflops : null;
+    const ratioOrt = r.gram.numpy ? r.gram.onnxruntime.gflops / r.gram.numpy.gflops : null;
     const ratioComq = r.comqSweepSeconds.numpy ? r.comqSweepSeconds.cpu.seconds / r.comqSweepSeconds.numpy.seconds : null;
-    lines.push(`| ${r.cols} | ${f(r.gram.cpu.gflops)} (${r.gram.cpu.rowsMeasured}) | ${f(r.gram.webgpu?.gflops)} (${r.gram.webgpu?.rowsMeasured ?? '—'}) | ` +
-      `${f(r.gram.numpy?.gflops)} | ${f(ratioGram, 3)} | ${f(r.gram.cpu.secondsFullShape, 1)} | ${f(r.comqSweepSeconds.cpu.seconds, 3)} | ` +
+    lines.push(`| ${r.cols} | ${f(r.gram.cpu.gflops)} (${r.gram.cpu.rowsMeasured}) | ${f(r.gram.onnxruntime.gflops)} (${r.gram.onnxruntime.rowsMeasured}) | ` +
+      `${f(r.gram.webgpu?.gflops)} (${r.gram.webgpu?.rowsMeasured ?? '—'}) | ${f(r.gram.numpy?.gflops)} (${r.gram.numpy?.rowsMeasured ?? '—'}) | ${f(ratioGram, 3)} | ${f(ratioOrt, 2)} | ` +
+      `${f(r.gram.cpu.secondsFullShape, 1)} | ${f(r.gram.onnxruntime.secondsFullShape, 2)} | ${f(r.comqSweepSeconds.cpu.seconds, 3)} | ` +
       `${f(r.comqSweepSeconds.webgpu?.seconds, 3)} | ${f(r.comqSweepSeconds.numpy?.seconds, 3)} | ${f(ratioComq, 2)} | ` +
       `${f(r.gptqSeconds?.cpu.seconds, 3)} | ${f(r.gptqSeconds?.webgpu?.seconds, 3)} |`);
   }
-  lines.push('', `numpy ${numpyVersion ?? 'not available'}; COMQ times scaled to n = ${LAYER_ROWS} rows from the rows run; GPTQ includes the f64 Cholesky factor on the CPU.`);
+  lines.push('', `numpy ${numpyVersion ?? 'not available'} (rows run in brackets); onnxruntime = onnxruntime-node sgemm, 1 intra-op thread, after one warm-up chunk; COMQ times scaled to n = ${LAYER_ROWS} rows from the rows run; GPTQ includes the f64 Cholesky factor on the CPU.`);
   return lines.join('\n');
 }
 

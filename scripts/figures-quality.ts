@@ -10,10 +10,12 @@
  *
  * Float-input mode: every run on a model shares one Gram per layer (figures-gramCache.ts), so the
  * gram time is that of the first run; capture, solve, write and evaluate are per run.
+ * The CPU backend reduces Grams of ≥ 8 columns with onnxruntime-node's sgemm, as `comq quantize`
+ * does (createCpuBackend({ gramEngine })).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { createCpuBackend } from '../src/core/backend/cpu/index.ts';
@@ -48,6 +50,9 @@ const models = value('--models', 'cls,det').split(',');
 const seed = 0;
 const engine = createNodeInferenceEngine();
 const log = (text: string) => process.stderr.write(`${text}\n`);
+const machine = (): string => `nproc ${availableParallelism()}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+/** The CLI's CPU backend: big Grams on onnxruntime's sgemm (the engine also runs the captures). */
+const cpuBackend = () => createCpuBackend({ gramEngine: engine });
 
 function inputOf(bytes: Uint8Array): ModelInputInfo {
   return describeModel(decodeModel(bytes)).inputs[0];
@@ -74,7 +79,7 @@ interface Row {
 
 async function runConfigs(model: PpocrModelName, calibration: SampleSet, evalSet: SampleSet, task: EvaluationTask): Promise<Row[]> {
   const bytes = new Uint8Array(readFileSync(ppocrModelPath(model)));
-  const backend = gramCachingBackend(createCpuBackend());
+  const backend = gramCachingBackend(cpuBackend());
   const rows: Row[] = [];
   // The extra row: depthwise layers (a handful of weights per output channel, the least
   // forgiving at low bits) kept at 8 bits, everything else as configured.
@@ -84,7 +89,7 @@ async function runConfigs(model: PpocrModelName, calibration: SampleSet, evalSet
   if (bitsList.includes(4) && depthwise.length > 0) configs.push({ bits: 4, method: 'comq', variant: 'dw 8-bit' });
   // Sequential capture changes every Gram after the first layer: no replay, so only where it is cheap.
   if (bitsList.includes(4) && model === 'cls') configs.push({ bits: 4, method: 'comq', variant: 'sequential' });
-  const plainBackend = createCpuBackend();
+  const plainBackend = cpuBackend();
   for (const { bits, method, variant } of configs) {
     const sequential = variant === 'sequential';
     if (!sequential) backend.startRun();
@@ -129,7 +134,7 @@ async function childMemory(count: number, dir: string, rowSample: number): Promi
   const spec = resolvePreprocess(inputOf(bytes), { preset: 'ppocr-det', size: [detSize, detSize] });
   const names = (await listImageFiles(dir)).slice(0, count);
   const calibration = await imageDirSampleSet(dir, 'x', spec, { only: names });
-  const backend = createCpuBackend();
+  const backend = cpuBackend();
   let used = 0;
   for await (const event of quantizeModel({ bytes }, calibration, { method: 'comq', bits: 4, rowSampleRate: rowSample, seed }, { backend, engine })) {
     if (event.type === 'done') used = event.report.calibration.used;
@@ -204,6 +209,8 @@ async function main(): Promise<void> {
     return;
   }
   const started = performance.now();
+  const loadAtStart = machine();
+  log(`${loadAtStart} at start; CPU backend: Grams of ≥ 8 columns by ${engine.description} sgemm`);
   const split = await splitImages(dataDir, calibCount, seed);
   log(`data: ${split.calibration.length} calibration images, ${split.heldOut.length} held out (${split.heldOutText.length} scene-text), ${split.words.length} word images`);
   const rows: Row[] = [];
@@ -228,9 +235,9 @@ async function main(): Promise<void> {
   }
   const memory = flag('--no-memory') ? [] : await measureMemory();
   const table = markdown(rows, memory);
-  process.stdout.write(`${table}\n\nSettings: ${calibCount} calibration images, detector at ${detSize}×${detSize}, seed ${seed}${quick ? ', --quick' : ''}; total ${((performance.now() - started) / 1000).toFixed(0)} s.\n`);
+  process.stdout.write(`${table}\n\nSettings: ${calibCount} calibration images, detector at ${detSize}×${detSize}, seed ${seed}${quick ? ', --quick' : ''}; total ${((performance.now() - started) / 1000).toFixed(0)} s; ${loadAtStart} at start, ${machine()} at the end.\n`);
   const jsonPath = value('--json', '');
-  if (jsonPath) writeFileSync(jsonPath, `${JSON.stringify({ settings: { quick, calibCount, detSize, seed, bits: bitsList, methods }, split, rows, memory }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2)}\n`);
+  if (jsonPath) writeFileSync(jsonPath, `${JSON.stringify({ settings: { quick, calibCount, detSize, seed, bits: bitsList, methods, machineAtStart: loadAtStart, machineAtEnd: machine() }, split, rows, memory }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2)}\n`);
 }
 
 await main();

@@ -2,7 +2,8 @@
  * Peak memory of quantizeModel() against the number of calibration images (issue 4: "Peak memory
  * with 8 and with 64 calibration images differs by less than 10 %").
  *
- * Runs the PP-OCRv4 detector (W4 COMQ, float mode, CPU backend, onnxruntime-node) in a child
+ * Runs the PP-OCRv4 detector (W4 COMQ, float mode, CPU backend with onnxruntime-node's sgemm for
+ * the Grams as `comq quantize` runs it, onnxruntime-node for the captures) in a child
  * process per image count, so each peak (process.resourceUsage().maxRSS) is measured from a fresh
  * process. Images: data/images (photos and text), cycled when fewer than asked, decoded one at a
  * time by the streamed sample set.
@@ -11,6 +12,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createCpuBackend } from '../src/core/backend/cpu/index.ts';
 import { quantizeModel } from '../src/core/pipeline/index.ts';
@@ -48,9 +50,10 @@ function detSamples(count: number, size: number): SampleSet {
 async function child(count: number, size: number): Promise<void> {
   const start = performance.now();
   let used = 0;
+  const engine = createNodeInferenceEngine();
   for await (const e of quantizeModel({ bytes: readPpocrModel('det') }, detSamples(count, size), { bits: 4 }, {
-    backend: createCpuBackend(),
-    engine: createNodeInferenceEngine(),
+    backend: createCpuBackend({ gramEngine: engine }),
+    engine,
   })) {
     if (e.type === 'done') used = e.report.calibration.used;
   }
@@ -62,6 +65,8 @@ function parent(): void {
   const size = arg('size', '160');
   const counts = arg('counts', '8,64').split(',').map(Number);
   const results: { count: number; maxRssMiB: number; seconds: number; used: number }[] = [];
+  const machine = (): string => `nproc ${availableParallelism()}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+  console.log(`${machine()} at start`);
   for (const count of counts) {
     const run = spawnSync(process.execPath, [...process.execArgv, process.argv[1], '--child', String(count), '--size', size], {
       encoding: 'utf8',
@@ -74,7 +79,7 @@ function parent(): void {
   }
   const peaks = results.map((r) => r.maxRssMiB);
   const spread = (Math.max(...peaks) - Math.min(...peaks)) / Math.min(...peaks);
-  console.log(`peak RSS spread across ${counts.join(' / ')} images: ${(spread * 100).toFixed(1)} % (target < 10 %)`);
+  console.log(`peak RSS spread across ${counts.join(' / ')} images: ${(spread * 100).toFixed(1)} % (target < 10 %); ${machine()} at the end`);
 }
 
 const childIndex = process.argv.indexOf('--child');
