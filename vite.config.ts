@@ -12,12 +12,12 @@ const isolationHeaders = {
 // preview server also sends it as a header: a <meta> policy binds the document only, while a
 // dedicated worker (where the studio runs) takes the policy of its own script's response.
 // 'wasm-unsafe-eval' lets onnxruntime-web compile its wasm; blob: workers are how it spawns threads.
-// 'unsafe-eval': protobufjs (src/core/onnx/schema.ts, reflection) compiles its ONNX encoders and
-// decoders with `new Function`, in the worker and in the in-process fallback alike. It allows
-// evaluating the app's own strings; what leaves the page is still bounded by connect-src 'self'.
+// No 'unsafe-eval': ONNX is encoded and decoded by static code generated from onnx.proto
+// (src/core/onnx/generated/onnxProto.js on protobufjs/minimal), not by protobufjs reflection,
+// which compiles its codecs with `new Function`.
 const contentSecurityPolicy = [
   "default-src 'self'",
-  "script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval' blob:",
+  "script-src 'self' 'wasm-unsafe-eval' blob:",
   "worker-src 'self' blob:",
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' blob: data:",
