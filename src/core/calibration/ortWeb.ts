@@ -36,6 +36,16 @@ export function wasmThreadsFor(isolated: boolean, cores: number | undefined, req
   return requested !== undefined ? Math.max(1, Math.min(requested, available)) : available;
 }
 
+/**
+ * True on a page's main thread (the studio's in-process fallback). There onnxruntime-web's pthread
+ * workers are spawned from the bundled chunk that imported it, which also holds page-only code and
+ * fails to start in a worker ("document is not defined"), so the main thread runs wasm on one thread.
+ */
+function onPageMainThread(): boolean {
+  const scope = globalThis as { document?: unknown; WorkerGlobalScope?: unknown };
+  return scope.document !== undefined && scope.WorkerGlobalScope === undefined;
+}
+
 function hasWebGpu(): boolean {
   return typeof navigator !== 'undefined' && 'gpu' in navigator && navigator.gpu !== undefined;
 }
@@ -117,7 +127,7 @@ export interface WebInferenceEngine extends InferenceEngine {
 export function createWebInferenceEngine(options: WebEngineOptions): WebInferenceEngine {
   const isolated = typeof crossOriginIsolated === 'boolean' && crossOriginIsolated;
   const cores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency : undefined;
-  ort.env.wasm.numThreads = wasmThreadsFor(isolated, cores, options.threads);
+  ort.env.wasm.numThreads = onPageMainThread() ? 1 : wasmThreadsFor(isolated, cores, options.threads);
   let provider: WebExecutionProvider = 'wasm';
   let fallbackReason: string | undefined;
   if (options.preferWebGpu) {
