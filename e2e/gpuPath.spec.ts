@@ -5,6 +5,7 @@
  * against ~35-50 s for the full CPU demo). The badge must then say WebGPU, name the adapter, and the
  * report must agree.
  */
+import { readFile } from 'node:fs/promises';
 import { expect, keepScreenshot, test } from './fixtures.ts';
 
 test('forced WebGPU backend: RTN W4 on one 32×32 image runs on the adapter and the badge says so', async ({ page }, testInfo) => {
@@ -32,4 +33,17 @@ test('forced WebGPU backend: RTN W4 on one 32×32 image runs on the adapter and 
   // Every quantizable layer got its row in the table (W4, or W8 for the first and last).
   await expect(page.getByTestId('layer-table').locator('tbody tr td:last-child', { hasText: /\(W[48]\)/ })).toHaveCount(64);
   await keepScreenshot(page, testInfo, '07-webgpu-backend');
+
+  // The int4 QDQ export is verified on the engine the run used: onnxruntime-web's native WebGPU EP.
+  await page.getByTestId('prepare-model').click();
+  await expect(page.getByTestId('download-model')).toBeVisible({ timeout: 240_000 });
+  await page.getByTestId('prepare-report').click();
+  const reportLink = page.getByTestId('download-report');
+  await expect(reportLink).toBeVisible({ timeout: 60_000 });
+  const [download] = await Promise.all([page.waitForEvent('download'), reportLink.click()]);
+  const report = JSON.parse(await readFile(await download.path(), 'utf8')) as { export: { format: string; verified: boolean; verifiedOn: string; opset: number } };
+  expect(report.export.format).toBe('qdq');
+  expect(report.export.verified).toBe(true);
+  expect(report.export.opset).toBeGreaterThanOrEqual(21);
+  expect(report.export.verifiedOn).toMatch(/webgpu/);
 });

@@ -201,10 +201,12 @@ export function createStudio(deps: StudioDeps): StudioApi {
       controller?.abort();
     },
 
+    // The export is verified on the engine the run used, so a WebGPU run's file is checked on
+    // onnxruntime-web's WebGPU execution provider (issue 5: the export must run where the model ran).
     async exportModel(format: ExportFormat): Promise<ExportResult> {
       if (!lastRun) throw new StudioError({ kind: 'export', message: 'Nothing to export yet: run a quantization first.' });
       const run = lastRun;
-      const { result, record } = await exportVerified(run.outcome.done, format, run.outcome.verifySet, deps.createEngine('verify', false), run.modelFile)
+      const { result, record } = await exportVerified(run.outcome.done, format, run.outcome.verifySet, run.outcome.engine, run.modelFile)
         .catch((error: unknown) => {
           throw asStudioError(error, 'export');
         });
