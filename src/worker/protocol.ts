@@ -4,8 +4,7 @@
  * The worker is reached through comlink; `createStudioClient()` returns the same `StudioApi` running
  * either in a Web Worker or in-process (the fallback when workers are unavailable, and for tests).
  */
-import type { CaptureMode, LayerReport, ProgressEvent, QuantizeReport } from '../core/pipeline/types.ts';
-import type { ComqOrder, GridKind, Method } from '../core/quant/types.ts';
+import type { LayerReport, ProgressEvent, QuantizeOptions, QuantizeReport } from '../core/pipeline/types.ts';
 
 /** A file as the page read it (drop zone or picker). */
 export interface InputFile {
@@ -89,22 +88,12 @@ export interface SamplePreview {
     | { kind: 'summary'; text: string };
 }
 
-export interface RunSettings {
-  method: Method;
-  bits: number;
-  grid: GridKind;
-  groupSize?: number;
-  sweeps: number;
-  order: ComqOrder;
-  clip: number;
-  scaleStep: boolean;
-  mode: CaptureMode;
+/** The pipeline's own options (one definition: src/core/pipeline/types.ts), plus what the page picks. */
+export interface RunSettings
+  extends Pick<QuantizeOptions, 'method' | 'bits' | 'grid' | 'groupSize' | 'sweeps' | 'order' | 'clip' | 'scaleStep' | 'mode' | 'firstLastBits' | 'overrides'> {
   /** Images used for calibration; the rest (up to `evaluationCount`) are held out for evaluation. */
   calibrationCount: number;
   evaluationCount: number;
-  firstLastBits: number | null;
-  /** Per-layer toggles from the layer table. */
-  overrides: Record<string, { keepFloat?: boolean; bits?: number }>;
   preprocess: PreprocessSettings;
   backend: 'auto' | 'cpu' | 'webgpu';
 }
