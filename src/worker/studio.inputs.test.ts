@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeModel, encodeModel, type ModelProto, type TensorProto } from '../core/onnx/index.ts';
 import { ppocrInput, readPpocrModel, testImagePath } from '../testing/index.ts';
+import { npyFloat32 } from '../testing/npy.ts';
 import type { InputFile } from './protocol.ts';
 import { StudioError } from './errors.ts';
 import { createStudio } from './studio.ts';
@@ -45,16 +46,8 @@ function rawBytes(tensor: TensorProto): Uint8Array | undefined {
   return undefined;
 }
 
-/** A .npy v1.0 file of float32 values (numpy/lib/format.py): magic, version, header length, padded dict. */
 function npyFile(name: string, values: Float32Array, shape: number[]): InputFile {
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
-  const unpadded = 10 + header.length + 1;
-  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
-  const bytes = new Uint8Array(10 + header.length + values.byteLength);
-  bytes.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length & 0xff, header.length >> 8]);
-  bytes.set(new TextEncoder().encode(header), 10);
-  bytes.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), 10 + header.length);
-  return { name, bytes };
+  return { name, bytes: npyFloat32(values, shape) };
 }
 
 describe('studio inputs beyond a plain model and images', () => {

@@ -101,17 +101,18 @@ export async function evaluateModels(
   const threshold = options.detectorThreshold ?? DEFAULT_DETECTOR_THRESHOLD;
   const layers = (options.layerOutputs ?? []).map((entry) => (typeof entry === 'string' ? { name: entry, tensor: entry } : entry));
   const layerTensors = [...new Set(layers.map((layer) => layer.tensor))];
-  const floatBytes = withExtraOutputs(floatModelBytes, layerTensors, 'float');
-  const quantBytes = withExtraOutputs(quantModelBytes, layerTensors, 'quantized');
+  const floatModel = withExtraOutputs(floatModelBytes, layerTensors, 'float');
+  const quantModel = withExtraOutputs(quantModelBytes, layerTensors, 'quantized');
 
   // 'basic': no int8 activation fusions of onnxruntime's own (docs/platform.md, "Comparisons").
-  const floatSession = await engine.createSession(floatBytes, { optimization: 'basic' });
+  const floatSession = await engine.createSession(floatModel.bytes, { optimization: 'basic' });
   let quantSession: InferenceSession | undefined;
   try {
-    quantSession = await engine.createSession(quantBytes, { optimization: 'basic' });
-    const layerSet = new Set(layerTensors);
-    const modelOutputs = floatSession.outputNames.filter((name) => !layerSet.has(name));
-    const missing = modelOutputs.filter((name) => !quantSession!.outputNames.includes(name));
+    quantSession = await engine.createSession(quantModel.bytes, { optimization: 'basic' });
+    // The graph's declared outputs, not the session's names minus the layers: a layer tensor can
+    // be a model output too (a classifier's last Gemm), and must then count as both.
+    const modelOutputs = floatModel.modelOutputs;
+    const missing = modelOutputs.filter((name) => !quantModel.modelOutputs.includes(name));
     if (missing.length > 0) {
       throw new Error(`The quantized model lacks the float model's output(s) ${missing.join(', ')}; evaluate a quantized copy of the same model.`);
     }
@@ -119,7 +120,7 @@ export async function evaluateModels(
     if (!modelOutputs.includes(primary)) {
       throw new Error(`No model output named '${primary}'; the outputs are ${modelOutputs.join(', ')}.`);
     }
-    const fetches = [...modelOutputs, ...layerTensors];
+    const fetches = [...new Set([...modelOutputs, ...layerTensors])];
     const outputSums = new Map(modelOutputs.map((name) => [name, emptyPairSums()]));
     const layerSums = new Map(layerTensors.map((name) => [name, emptyPairSums()]));
     const classifier = emptyClassifierCounts();

@@ -14,6 +14,12 @@ export function producedTensorNames(model: ModelProto): Set<string> {
   return names;
 }
 
+/** A model with extra outputs, and the outputs it declared itself (in graph order). */
+export interface ExtendedModel {
+  bytes: Uint8Array;
+  modelOutputs: string[];
+}
+
 /**
  * Returns the model's bytes with `tensorNames` appended to graph.output (those already outputs
  * are left alone). The declared type comes from graph.valueInfo when the model has one for the
@@ -21,11 +27,14 @@ export function producedTensorNames(model: ModelProto): Set<string> {
  * quantizable layers' outputs are float32 once the model is normalised).
  * A name no node produces is refused: the caller passed a layer of a different graph.
  */
-export function withExtraOutputs(modelBytes: Uint8Array, tensorNames: readonly string[], modelLabel: string): Uint8Array {
-  if (tensorNames.length === 0) return modelBytes;
+export function withExtraOutputs(modelBytes: Uint8Array, tensorNames: readonly string[], modelLabel: string): ExtendedModel {
   const model = decodeModel(modelBytes);
   const graph = model.graph;
   if (!graph) throw new Error(`The ${modelLabel} model has no graph; cannot add layer outputs to it.`);
+  // The model's own outputs, read before any extra is appended: a layer whose output is also a
+  // graph output (the last Gemm of most classifiers) must stay a model output here.
+  const modelOutputs = (graph.output ?? []).map((output) => output.name ?? '').filter((name) => name !== '');
+  if (tensorNames.length === 0) return { bytes: modelBytes, modelOutputs };
   const produced = producedTensorNames(model);
   const missing = tensorNames.filter((name) => !produced.has(name));
   if (missing.length > 0) {
@@ -44,5 +53,5 @@ export function withExtraOutputs(modelBytes: Uint8Array, tensorNames: readonly s
     added.push(declared.get(name) ?? { name, type: { tensorType: { elemType: FLOAT } } });
   }
   graph.output = [...(graph.output ?? []), ...added];
-  return encodeModel(model);
+  return { bytes: encodeModel(model), modelOutputs };
 }

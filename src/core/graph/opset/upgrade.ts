@@ -52,6 +52,11 @@ function upgradeNode(original: NodeProto, ctx: ReturnType<typeof makeContext>, w
     const next = sinceVersions.get(op)!.find((v) => v > version! && v <= walk.target);
     if (next === undefined) break;
     const step = changes[op]?.[next];
+    if (step === undefined && next <= MIN_SOURCE_OPSET) {
+      // Below opset 7 (older than any onnxruntime release) a node is carried over only when its
+      // schema did not change on the way: a plain relabel, exact by construction.
+      return refuse(node, `${op} changed at opset ${next}, and changes before opset ${MIN_SOURCE_OPSET} are not rewritten (a model at opset ${walk.source} is upgraded only when none of its ops changed up to ${MIN_SOURCE_OPSET}).`);
+    }
     if (step === undefined) {
       return refuse(node, `the change of ${op} at opset ${next} is not classified by this upgrader.`);
     }
@@ -120,9 +125,7 @@ export function upgradeOpset(model: ModelProto, targetOpset: number): OpsetUpgra
   if (source > targetOpset) {
     throw new OpsetUpgradeError(`the model already uses ai.onnx opset ${source}, above the target ${targetOpset}; this upgrader does not downgrade.`);
   }
-  if (source < targetOpset && source < MIN_SOURCE_OPSET) {
-    throw new OpsetUpgradeError(`the model uses ai.onnx opset ${source}; upgrades start at opset ${MIN_SOURCE_OPSET} (the oldest onnxruntime runs, so older rewrites could not be verified).`);
-  }
+  if (source < 1) throw new OpsetUpgradeError(`the model imports ai.onnx opset ${source}; opsets start at 1.`);
   for (const f of model.functions ?? []) {
     const fImport = (f.opsetImport ?? []).find((o) => isDefaultDomain(o.domain ?? ''));
     if (fImport && toNumber(fImport.version) !== targetOpset) {
