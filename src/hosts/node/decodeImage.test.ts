@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { preprocessImage } from '../core/calibration/inputs/preprocess.ts';
-import { resolvePreprocess } from '../core/calibration/inputs/presets.ts';
+import { preprocessImage } from '../../core/calibration/inputs/preprocess.ts';
+import { resolvePreprocess } from '../../core/calibration/inputs/presets.ts';
 import { decodeImageFile } from './decodeImage.ts';
 
 const IMAGES = new URL('../../test-data/images/', import.meta.url);
