@@ -6,7 +6,7 @@ import type { Sample, SampleSet } from '../../core/base/ports.ts';
 import { resolvePreprocess } from '../../core/calibration/inputs/presets.ts';
 import { imageDirSampleSet, listImageFiles, npyDirSampleSet, parseLabelsFile } from './fileSets.ts';
 
-const IMAGES = new URL('../../test-data/images/', import.meta.url);
+const IMAGES = new URL('../../../test-data/images/', import.meta.url);
 const REAL = ['opencv-scenetext01.jpg', 'opencv-scenetext_word01.jpg', 'skimage-coffee.png'];
 const clsSpec = resolvePreprocess({ name: 'x', elemType: 'float32', shape: ['N', 3, 'H', 'W'] }, { preset: 'ppocr-cls' });
 
