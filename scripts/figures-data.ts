@@ -11,9 +11,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { preprocessImage, resolvePreprocess, splitCalibrationEval, type ModelInputInfo } from '../src/core/calibration/inputs/index.ts';
-import type { InferenceEngine, Sample, SampleSet } from '../src/core/pipeline/types.ts';
-import { decodeImageFile } from '../src/node/decodeImage.ts';
-import { listImageFiles } from '../src/node/fileSets.ts';
+import type { InferenceEngine, Sample, SampleSet } from '../src/core/base/ports.ts';
+import { decodeImageFile } from '../src/hosts/node/decodeImage.ts';
+import { listImageFiles } from '../src/hosts/node/fileSets.ts';
 
 export interface ImageSplit {
   calibration: string[];

@@ -16,8 +16,8 @@ import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createCpuBackend } from '../src/core/backend/cpu/index.ts';
 import { quantizeModel } from '../src/core/pipeline/index.ts';
-import type { Sample, SampleSet } from '../src/core/pipeline/index.ts';
-import { createNodeInferenceEngine } from '../src/node/ortNode.ts';
+import type { Sample, SampleSet } from '../src/core/base/ports.ts';
+import { createNodeInferenceEngine } from '../src/hosts/node/ortNode.ts';
 import { loadImageTensor, readPpocrModel } from '../src/testing/index.ts';
 import { repoRoot } from '../src/testing/paths.ts';
 

@@ -20,9 +20,9 @@ import { fixInputShapes, normalizeModel } from '../src/core/graph/normalize/inde
 import { decodeModel } from '../src/core/onnx/index.ts';
 import { gramStage } from '../src/core/pipeline/gramStage.ts';
 import { defaultQuantizeOptions, type ProgressEvent } from '../src/core/pipeline/types.ts';
-import { createNodeInferenceEngine } from '../src/node/ortNode.ts';
+import { createNodeInferenceEngine } from '../src/hosts/node/ortNode.ts';
 import { readPpocrModel, type PpocrModelName } from '../src/testing/index.ts';
-import { clsPreprocess, detPreprocess, imageSampleSet } from '../src/core/pipeline/test/fixtures.ts';
+import { clsPreprocess, detPreprocess, imageSampleSet } from '../src/testing/pipelineFixtures.ts';
 
 interface LayerTiming {
   label: string;

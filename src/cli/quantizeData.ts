@@ -1,14 +1,14 @@
 /**
  * The calibration and evaluation sample sets of `comq quantize`, from folders of images or .npy
- * tensors (src/node/fileSets.ts does the listing, decoding and labels). Without --eval-images /
+ * tensors (src/hosts/node/fileSets.ts does the listing, decoding and labels). Without --eval-images /
  * --eval-inputs the calibration folder is split deterministically (seeded shuffle, disjoint
  * lists), so the evaluation runs on held-out inputs (issue 4, "Evaluation").
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { npySampleSet, splitCalibrationEval, type ModelInputInfo, type PreprocessSpec } from '../core/calibration/inputs/index.ts';
-import type { SampleSet } from '../core/pipeline/types.ts';
-import { imageDirSampleSet, listFiles, listImageFiles, type ImageDirOptions } from '../node/fileSets.ts';
+import type { SampleSet } from '../core/base/ports.ts';
+import { imageDirSampleSet, listFiles, listImageFiles, type ImageDirOptions } from '../hosts/node/fileSets.ts';
 import { CliUsageError } from './errors.ts';
 
 export type InputKind = 'images' | 'inputs';

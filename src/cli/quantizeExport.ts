@@ -7,7 +7,8 @@
 import { exportQuantized, exportSizes, verifyExport, type ExportedLayer, type ExportFormat, type VerificationResult } from '../core/export/index.ts';
 import { OpsetUpgradeError } from '../core/graph/opset/index.ts';
 import { decodeModel, encodeModel } from '../core/onnx/index.ts';
-import type { InferenceEngine, ProgressEvent, SampleSet } from '../core/pipeline/types.ts';
+import type { InferenceEngine, SampleSet } from '../core/base/ports.ts';
+import type { ProgressEvent } from '../core/pipeline/types.ts';
 import { CliUsageError } from './errors.ts';
 
 /** The report's `export` entry. */

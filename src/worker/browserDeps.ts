@@ -5,8 +5,8 @@
  */
 import { decideBackend, selectBackend } from '../core/backend/select.ts';
 import { probeAdapter } from '../core/backend/webgpu/device.ts';
-import { decodeImageInBrowser } from '../core/calibration/inputs/index.ts';
-import { createWebInferenceEngine, type WebInferenceEngine } from '../core/calibration/ortWeb.ts';
+import { decodeImageInBrowser } from '../hosts/browser/decodeImage.ts';
+import { createWebInferenceEngine, type WebInferenceEngine } from '../hosts/browser/ortWeb.ts';
 import { loadDemoAssets } from './demo.ts';
 import type { StudioDeps } from './deps.ts';
 

@@ -5,7 +5,7 @@
  */
 import type { BackendChoice, BackendPreference } from '../core/backend/select.ts';
 import type { ImageDecoder } from '../core/calibration/inputs/index.ts';
-import type { InferenceEngine } from '../core/pipeline/types.ts';
+import type { InferenceEngine } from '../core/base/ports.ts';
 import type { InputFile, RunSettings, RuntimeInfo } from './protocol.ts';
 
 /** The bundled demo: a model file, its images, and the settings that keep its run short. */

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { preprocessImage, resolvePreprocess, type PreprocessSpec } from '../core/calibration/inputs/index.ts';
-import { decodeImageFile } from '../node/decodeImage.ts';
+import { decodeImageFile } from '../hosts/node/decodeImage.ts';
 import { testImagePath } from '../testing/index.ts';
 import { StudioError, asStudioError, toStudioErrorInfo } from './errors.ts';
 import { isSpatialMap, mapToRgba, outputSummary, tensorToRgba, tensorToRgbaMinMax, topClasses } from './render.ts';

@@ -4,7 +4,7 @@
  * arrays (tested in Node).
  */
 import type { PreprocessSpec } from '../core/calibration/inputs/index.ts';
-import type { TensorData } from '../core/pipeline/types.ts';
+import type { TensorData } from '../core/base/ports.ts';
 
 export interface RgbaPicture {
   width: number;

@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { preprocessImage, type PreprocessSpec } from '../core/calibration/inputs/index.ts';
-import { decodeImageFile } from '../node/decodeImage.ts';
+import { decodeImageFile } from '../hosts/node/decodeImage.ts';
 import { ppocrModelPath, testImagePath } from '../testing/index.ts';
 import { StudioError } from './errors.ts';
 import type { ModelSummary, RunSettings, StudioApi, StudioEvent } from './protocol.ts';

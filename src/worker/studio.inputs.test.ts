@@ -10,8 +10,8 @@ import type { InputFile } from './protocol.ts';
 import { StudioError } from './errors.ts';
 import { createStudio } from './studio.ts';
 import { createNodeDeps } from './test/nodeDeps.ts';
-import { createNodeInferenceEngine } from '../node/ortNode.ts';
-import type { InferenceEngine } from '../core/pipeline/types.ts';
+import { createNodeInferenceEngine } from '../hosts/node/ortNode.ts';
+import type { InferenceEngine } from '../core/base/ports.ts';
 import type { StudioEvent } from './protocol.ts';
 import { createCpuBackend } from '../core/backend/cpu/cpuBackend.ts';
 

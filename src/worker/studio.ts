@@ -6,7 +6,7 @@
  */
 import { npySamples, preprocessImage, resolvePreprocess, type ModelInputInfo, type PreprocessSpec } from '../core/calibration/inputs/index.ts';
 import type { ExportFormat } from '../core/export/index.ts';
-import type { InferenceEngine, InferenceSession, TensorData } from '../core/pipeline/types.ts';
+import type { InferenceEngine, InferenceSession, TensorData } from '../core/base/ports.ts';
 import type { StudioDeps } from './deps.ts';
 import { StudioError, asStudioError, reasonOf } from './errors.ts';
 import type {

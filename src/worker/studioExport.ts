@@ -6,7 +6,7 @@
  */
 import { exportQuantized, exportSizes, verifyExport, type ExportFormat } from '../core/export/index.ts';
 import { decodeModel, encodeModel } from '../core/onnx/index.ts';
-import type { InferenceEngine, SampleSet } from '../core/pipeline/types.ts';
+import type { InferenceEngine, SampleSet } from '../core/base/ports.ts';
 import { StudioError, reasonOf } from './errors.ts';
 import type { ExportResult } from './protocol.ts';
 import type { DoneEvent } from './studioRun.ts';

@@ -7,7 +7,7 @@
 import {
   imageSampleSet, npySampleSet, npySplit, parseNpyHeader, type ImageDecoder, type ModelInputInfo, type PreprocessSpec,
 } from '../core/calibration/inputs/index.ts';
-import type { SampleSet } from '../core/pipeline/types.ts';
+import type { SampleSet } from '../core/base/ports.ts';
 import { reasonOf } from './errors.ts';
 import type { ImageEntry, InputFile } from './protocol.ts';
 

@@ -11,7 +11,8 @@ import { evaluateModels, type EvaluationResult } from '../core/evaluation/index.
 import { findLayers } from '../core/graph/layers/index.ts';
 import { decodeModel } from '../core/onnx/index.ts';
 import { quantizeModel } from '../core/pipeline/quantizeModel.ts';
-import type { InferenceEngine, ProgressEvent, QuantizeOptions, QuantizeReport, SampleSet } from '../core/pipeline/types.ts';
+import type { InferenceEngine, SampleSet } from '../core/base/ports.ts';
+import type { ProgressEvent, QuantizeOptions, QuantizeReport } from '../core/pipeline/types.ts';
 import type { StudioDeps } from './deps.ts';
 import { StudioError, asStudioError, reasonOf } from './errors.ts';
 import type { EvaluationSummary, RunResult, RunSettings, RuntimeInfo, StudioEvent } from './protocol.ts';

@@ -1,7 +1,7 @@
 /** Backend choice: software adapters keep the CPU path under `auto`, and every choice says why. */
 import { describe, expect, it } from 'vitest';
-import { createNodeInferenceEngine } from '../../node/ortNode.ts';
-import type { InferenceEngine } from '../pipeline/types.ts';
+import { createNodeInferenceEngine } from '../../hosts/node/ortNode.ts';
+import type { InferenceEngine } from '../base/ports.ts';
 import { decideBackend, selectBackend } from './select.ts';
 import type { AdapterProbe } from './webgpu/device.ts';
 import { createNodeGpu } from './webgpu/node/nodeGpu.ts';

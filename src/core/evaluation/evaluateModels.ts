@@ -4,7 +4,7 @@
  * probability-map IoU for detectors, and per-layer output SQNR to find the layers that break.
  * Memory is bounded: each sample's tensors are folded into a few sums (metrics.ts) and dropped.
  */
-import type { InferenceEngine, InferenceSession, SampleSet, TensorData } from '../pipeline/types.ts';
+import type { InferenceEngine, InferenceSession, SampleSet, TensorData } from '../base/ports.ts';
 import { withExtraOutputs } from './extraOutputs.ts';
 import {
   addClassifierRow, addMasks, addPair, cosineSimilarity, emptyClassifierCounts, emptyMaskSums, emptyPairSums,

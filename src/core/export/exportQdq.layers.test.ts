@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { DataType, encodeModel, toNumber, type ModelProto, type NodeProto, type TensorProto } from '../onnx/index.ts';
 import { maxRelativeError } from '../../testing/index.ts';
 import { exportQuantized } from './exportModel.ts';
-import { referenceModel, rtnQuantizedLayers } from './test/rtnLayers.ts';
-import { runTiny, seededInput, tinyLayerCases, type TinyLayerCase } from './test/tinyLayers.ts';
+import { referenceModel, rtnQuantizedLayers } from '../../testing/rtnLayers.ts';
+import { runTiny, seededInput, tinyLayerCases, type TinyLayerCase } from '../../testing/tinyLayers.ts';
 
 const cases = tinyLayerCases();
 const byLabel = (label: string): TinyLayerCase => cases.find((c) => c.label === label)!;

@@ -8,12 +8,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { normalizeModel } from '../graph/normalize/index.ts';
 import { encodeModel, toNumber, type ModelProto } from '../onnx/index.ts';
-import type { Sample } from '../pipeline/types.ts';
-import { createNodeInferenceEngine } from '../../node/ortNode.ts';
+import type { Sample } from '../base/ports.ts';
+import { createNodeInferenceEngine } from '../../hosts/node/ortNode.ts';
 import { decodedPpocr, ppocrInput, readPpocrModel, realFeeds, testImagePath, type PpocrModelName } from '../../testing/index.ts';
 import { exportQuantized } from './exportModel.ts';
-import { referenceModel, rtnQuantizedLayers } from './test/rtnLayers.ts';
-import { createWebWasmEngine } from './test/webEngine.ts';
+import { referenceModel, rtnQuantizedLayers } from '../../testing/rtnLayers.ts';
+import { createWebWasmEngine } from '../../testing/webWasmEngine.ts';
 import { verifyExport } from './verify.ts';
 
 const node = createNodeInferenceEngine();

@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { encodeModel, toNumber, type NodeProto } from '../onnx/index.ts';
 import { maxRelativeError } from '../../testing/index.ts';
 import { exportQuantized } from './exportModel.ts';
-import { referenceModel, rtnQuantizedLayers } from './test/rtnLayers.ts';
-import { runTiny, seededInput, tinyLayerCases } from './test/tinyLayers.ts';
+import { referenceModel, rtnQuantizedLayers } from '../../testing/rtnLayers.ts';
+import { runTiny, seededInput, tinyLayerCases } from '../../testing/tinyLayers.ts';
 
 const matmul = tinyLayerCases().find((c) => c.label === 'MatMul')!; // x [batch, 40] · w [40, 5]
 const K = 40;

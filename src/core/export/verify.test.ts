@@ -4,11 +4,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { encodeModel, float32Tensor, tensorToFloat32, type ModelProto } from '../onnx/index.ts';
-import type { Sample } from '../pipeline/types.ts';
-import { createNodeInferenceEngine } from '../../node/ortNode.ts';
+import type { Sample } from '../base/ports.ts';
+import { createNodeInferenceEngine } from '../../hosts/node/ortNode.ts';
 import { exportQuantized } from './exportModel.ts';
-import { referenceModel, rtnQuantizedLayers } from './test/rtnLayers.ts';
-import { seededInput, tinyLayerCases } from './test/tinyLayers.ts';
+import { referenceModel, rtnQuantizedLayers } from '../../testing/rtnLayers.ts';
+import { seededInput, tinyLayerCases } from '../../testing/tinyLayers.ts';
 import { exportSizes, verifyExport } from './verify.ts';
 
 const engine = createNodeInferenceEngine();

@@ -20,7 +20,7 @@
 import { upgradeOpset } from '../graph/opset/index.ts';
 import { decodeModel, encodeModel, type ModelProto } from '../onnx/index.ts';
 import { defaultOpset } from './graphEdit.ts';
-import type { InferenceEngine, InferenceSession, Sample, SampleSet, TensorData } from '../pipeline/types.ts';
+import type { InferenceEngine, InferenceSession, Sample, SampleSet, TensorData } from '../base/ports.ts';
 import type { ExportSizes, VerificationResult } from './types.ts';
 
 export const VERIFY_TOLERANCE = 1e-4;

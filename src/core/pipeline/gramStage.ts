@@ -8,7 +8,8 @@ import { runCapture, type CaptureConsumer } from '../calibration/capture/index.t
 import type { QuantizableLayer } from '../graph/layers/index.ts';
 import type { ModelProto } from '../onnx/index.ts';
 import { createLayerAccumulator } from './layerGram.ts';
-import type { InferenceEngine, ProgressEvent, QuantizeOptions, Sample, SampleSet } from './types.ts';
+import type { InferenceEngine, Sample, SampleSet } from '../base/ports.ts';
+import type { ProgressEvent, QuantizeOptions } from './types.ts';
 
 export interface LayerGram {
   grams: Float64Array[];

@@ -8,12 +8,13 @@ import { createCpuBackend } from '../backend/cpu/index.ts';
 import { findLayers } from '../graph/layers/index.ts';
 import { normalizeModel } from '../graph/normalize/index.ts';
 import { decodeModel, tensorToFloat32 } from '../onnx/index.ts';
-import { createNodeInferenceEngine } from '../../node/ortNode.ts';
+import { createNodeInferenceEngine } from '../../hosts/node/ortNode.ts';
 import { readPpocrModel, runOnnx } from '../../testing/index.ts';
 import { readLayerWeight, weightToGroupRows } from './layerProblems.ts';
 import { quantizeModel } from './quantizeModel.ts';
-import { clsPreprocess, drain, imageSampleSet } from './test/fixtures.ts';
-import type { ProgressEvent, QuantizeOptions, SampleSet } from './types.ts';
+import { clsPreprocess, drain, imageSampleSet } from '../../testing/pipelineFixtures.ts';
+import type { SampleSet } from '../base/ports.ts';
+import type { ProgressEvent, QuantizeOptions } from './types.ts';
 
 type Done = Extract<ProgressEvent, { type: 'done' }>;
 

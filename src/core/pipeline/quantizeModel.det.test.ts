@@ -5,10 +5,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createCpuBackend } from '../backend/cpu/index.ts';
 import { decodeModel, toNumber } from '../onnx/index.ts';
-import { createNodeInferenceEngine } from '../../node/ortNode.ts';
+import { createNodeInferenceEngine } from '../../hosts/node/ortNode.ts';
 import { readPpocrModel, runOnnx } from '../../testing/index.ts';
 import { quantizeModel } from './quantizeModel.ts';
-import { detPreprocess, drain, imageSampleSet } from './test/fixtures.ts';
+import { detPreprocess, drain, imageSampleSet } from '../../testing/pipelineFixtures.ts';
 
 const detBytes = readPpocrModel('det');
 

@@ -18,10 +18,11 @@ import { gramStage } from './gramStage.ts';
 import { planLayers, type LayerPlan } from './layerPlan.ts';
 import { groupRowsToWeight, readLayerWeight, weightToGroupRows, writeLayerWeight } from './layerProblems.ts';
 import { rtnRelativeError, solveLayerGroups, toQuantizedLayer } from './solveLayerGroups.ts';
+import type { InferenceEngine, SampleSet } from '../base/ports.ts';
 import {
   defaultQuantizeOptions,
-  type InferenceEngine, type LayerReport, type ProgressEvent, type QuantizedLayer, type QuantizeOptions,
-  type QuantizeReport, type SampleSet, type Stage,
+  type LayerReport, type ProgressEvent, type QuantizedLayer, type QuantizeOptions,
+  type QuantizeReport, type Stage,
 } from './types.ts';
 import { sequentialWaves } from './waves.ts';
 

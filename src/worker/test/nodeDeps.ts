@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { createCpuBackend } from '../../core/backend/cpu/cpuBackend.ts';
 import { decideBackend, selectBackend } from '../../core/backend/select.ts';
-import type { InferenceEngine } from '../../core/pipeline/types.ts';
-import { decodeImageFile } from '../../node/decodeImage.ts';
-import { createNodeInferenceEngine } from '../../node/ortNode.ts';
+import type { InferenceEngine } from '../../core/base/ports.ts';
+import { decodeImageFile } from '../../hosts/node/decodeImage.ts';
+import { createNodeInferenceEngine } from '../../hosts/node/ortNode.ts';
 import type { DemoAssets, StudioDeps } from '../deps.ts';
 import type { InputFile } from '../protocol.ts';
 

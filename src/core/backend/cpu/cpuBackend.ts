@@ -9,7 +9,7 @@
  * call overhead would dominate.
  */
 import type { Backend, GramAccumulator, GramLayout, GramOptions } from '../backend.ts';
-import type { InferenceEngine } from '../../pipeline/types.ts';
+import type { InferenceEngine } from '../../base/ports.ts';
 import { solveLayer } from '../../quant/solve.ts';
 import type { LayerProblem, QuantResult, SolveOptions } from '../../quant/types.ts';
 import { createCpuGramAccumulator, DEFAULT_ORT_MIN_COLS } from './gramAccumulator.ts';

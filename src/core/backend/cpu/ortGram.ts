@@ -15,7 +15,7 @@
  * ORT_GRAM_CHUNK_ROWS rows; chunks are summed in Float64. The error is then ~√rows·ε32 relative per
  * entry (measured ~3e-7 on real images, ortGram.test.ts), far inside the 1e-5 Gram tolerance.
  */
-import type { InferenceEngine, InferenceSession } from '../../pipeline/types.ts';
+import type { InferenceEngine, InferenceSession } from '../../base/ports.ts';
 import { AttributeType, DataType, encodeModel, int64Tensor, type ModelProto, type NodeProto } from '../../onnx/index.ts';
 
 /** Rows per sgemm call: large enough to amortise the call, small enough to keep f32 error low. */

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { DataType } from '../../onnx/index.ts';
 import { node, tinyModel, valueInfo } from '../../../testing/index.ts';
-import type { Feeds, InferenceEngine, Sample, SampleSet, TensorData } from '../../pipeline/types.ts';
+import type { Feeds, InferenceEngine, Sample, SampleSet, TensorData } from '../../base/ports.ts';
 import { runCapture, type CaptureConsumer } from './runCapture.ts';
 
 /** Value i holds (6 − i)·1000 float32s per sample (shrinking, like a backbone), filled with the sample's index. */

@@ -5,7 +5,8 @@
  * whatever the number of samples (issue 4, "Capture and Grams").
  */
 import { encodeModel, type ModelProto } from '../../onnx/index.ts';
-import type { InferenceEngine, ProgressEvent, Sample, SampleSet, TensorData } from '../../pipeline/types.ts';
+import type { InferenceEngine, Sample, SampleSet, TensorData } from '../../base/ports.ts';
+import type { ProgressEvent } from '../../pipeline/types.ts';
 import { planCapturePasses, withCaptureOutputs } from './captureOutputs.ts';
 
 /** Receives one captured value of one sample (float32, ONNX dims). */

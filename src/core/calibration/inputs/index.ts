@@ -15,4 +15,3 @@ export {
 } from './presets.ts';
 export { parseNpy, parseNpyHeader, npySamples, npySplit, npyDtypeName, NpyFormatError, type NpyHeader, type NpySplit } from './npy.ts';
 export { imageSampleSet, npySampleSet, splitCalibrationEval, type InputItem, type NpyItem, type ImageDecoder } from './sampleSets.ts';
-export { decodeImageInBrowser } from './decodeBrowser.ts';

@@ -4,7 +4,7 @@
  * v2/v3), an ASCII (v3: UTF-8) Python dict literal {'descr', 'fortran_order', 'shape'} padded with
  * spaces to a multiple of 64 bytes and ending in '\n', then the raw array data.
  */
-import type { Sample, TensorData } from '../../pipeline/types.ts';
+import type { Sample, TensorData } from '../../base/ports.ts';
 import type { ModelInputInfo } from './presets.ts';
 
 export interface NpyHeader {

@@ -3,7 +3,7 @@
  * mean/std normalisation, NCHW or NHWC. Pure TypeScript on typed arrays: runs in Node and in a
  * browser worker.
  */
-import type { TensorData } from '../../pipeline/types.ts';
+import type { TensorData } from '../../base/ports.ts';
 import { resampleRgbWindow } from './resample.ts';
 
 /** A float32 TensorData (what image preprocessing always produces). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Sample, SampleSet } from '../../pipeline/types.ts';
+import type { Sample, SampleSet } from '../../base/ports.ts';
 import type { PreprocessSpec, RgbaImage } from './preprocess.ts';
 import { imageSampleSet, npySampleSet, splitCalibrationEval } from './sampleSets.ts';
 

@@ -4,7 +4,7 @@
  * loads and decodes one item at a time; nothing is cached, so memory does not grow with the
  * number of items. Bad items are reported through onSkip with a specific reason and skipped.
  */
-import type { Sample, SampleSet } from '../../pipeline/types.ts';
+import type { Sample, SampleSet } from '../../base/ports.ts';
 import { NpyFormatError, npySamples, npySplit, parseNpyHeader } from './npy.ts';
 import { preprocessImage, type PreprocessSpec, type RgbaImage } from './preprocess.ts';
 import type { ModelInputInfo } from './presets.ts';

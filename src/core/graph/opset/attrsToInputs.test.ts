@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { DataType } from '../../onnx/index.ts';
 import { attr, node } from '../../../testing/index.ts';
-import { opTypes, stepsOf, upgradeAndCompare } from './testKit.ts';
+import { opTypes, stepsOf, upgradeAndCompare } from '../../../testing/opsetKit.ts';
 
 const x4 = { name: 'x', dims: [2, 3, 4, 5] };
 

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { attr, node } from '../../../testing/index.ts';
-import { opTypes, stepsOf, upgradeAndCompare } from './testKit.ts';
+import { opTypes, stepsOf, upgradeAndCompare } from '../../../testing/opsetKit.ts';
 
 const ops = ['Softmax', 'LogSoftmax', 'Hardmax'] as const;
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { DataType, float32Tensor, int64Tensor } from '../../onnx/index.ts';
 import { attr, node } from '../../../testing/index.ts';
-import { buildCase, stepsOf, upgradeAndCompare } from './testKit.ts';
+import { buildCase, stepsOf, upgradeAndCompare } from '../../../testing/opsetKit.ts';
 import { OpsetUpgradeError, upgradeOpset } from './index.ts';
 
 const str = (name: string, value: string) => ({ name, type: 3, s: new TextEncoder().encode(value) });

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { float32Tensor } from '../../onnx/index.ts';
 import { attr, node } from '../../../testing/index.ts';
-import { buildCase, opTypes, stepsOf, upgradeAndCompare } from './testKit.ts';
+import { buildCase, opTypes, stepsOf, upgradeAndCompare } from '../../../testing/opsetKit.ts';
 import { OpsetUpgradeError, upgradeOpset } from './index.ts';
 
 const mode = (m: string) => ({ name: 'mode', type: 3, s: new TextEncoder().encode(m) });

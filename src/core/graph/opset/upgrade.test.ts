@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { AttributeType, DataType, encodeModel, float32Tensor, toNumber } from '../../onnx/index.ts';
 import { attr, node, valueInfo } from '../../../testing/index.ts';
 import { changes } from './changes.ts';
-import { buildCase, opTypes, stepsOf, upgradeAndCompare } from './testKit.ts';
+import { buildCase, opTypes, stepsOf, upgradeAndCompare } from '../../../testing/opsetKit.ts';
 import { MAX_TARGET_OPSET, MIN_SOURCE_OPSET, OpsetUpgradeError, minIrVersionForOpset, upgradeOpset } from './index.ts';
 import { schemaVersionAt, sinceVersions } from './versions.ts';
 

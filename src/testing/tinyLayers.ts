@@ -5,9 +5,9 @@
  * widened (one-signed) grids are exercised too.
  */
 import * as ort from 'onnxruntime-node';
-import { DataType, float32Tensor, type ModelProto } from '../../onnx/index.ts';
-import { createRandom } from '../../quant/random.ts';
-import { attr, node, tinyModel, valueInfo } from '../../../testing/index.ts';
+import { DataType, float32Tensor, type ModelProto } from '../core/onnx/index.ts';
+import { createRandom } from '../core/quant/random.ts';
+import { attr, node, tinyModel, valueInfo } from './index.ts';
 
 export interface TinyLayerCase {
   label: string;

@@ -3,8 +3,9 @@
  * (decoded again on every iteration, like the real calibration sets), the CPU backend and the
  * onnxruntime-node engine, and a helper that drains quantizeModel's events.
  */
-import { loadImageTensor, testImagePaths, type ImageTensorOptions } from '../../../testing/index.ts';
-import type { ProgressEvent, Sample, SampleSet } from '../types.ts';
+import { loadImageTensor, testImagePaths, type ImageTensorOptions } from './index.ts';
+import type { Sample, SampleSet } from '../core/base/ports.ts';
+import type { ProgressEvent } from '../core/pipeline/types.ts';
 
 const half: [number, number, number] = [0.5, 0.5, 0.5];
 const imagenetMean: [number, number, number] = [0.485, 0.456, 0.406];

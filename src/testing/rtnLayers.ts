@@ -6,14 +6,14 @@
  * toQuantizedLayer, and the reference model (float weights replaced by the dequantized ones) is
  * built with the pipeline's own writeLayerWeight, not with the exporter.
  */
-import { findLayers } from '../../graph/layers/index.ts';
-import type { ModelProto } from '../../onnx/index.ts';
-import { groupRowsToWeight, readLayerWeight, weightToGroupRows, writeLayerWeight } from '../../pipeline/layerProblems.ts';
-import { toQuantizedLayer } from '../../pipeline/solveLayerGroups.ts';
-import type { QuantizedLayer } from '../../pipeline/types.ts';
-import { computeGrids, deployableValues } from '../../quant/grid.ts';
-import { rtnCodes } from '../../quant/rtn.ts';
-import type { GridKind, GridSpec } from '../../quant/types.ts';
+import { findLayers } from '../core/graph/layers/index.ts';
+import type { ModelProto } from '../core/onnx/index.ts';
+import { groupRowsToWeight, readLayerWeight, weightToGroupRows, writeLayerWeight } from '../core/pipeline/layerProblems.ts';
+import { toQuantizedLayer } from '../core/pipeline/solveLayerGroups.ts';
+import type { QuantizedLayer } from '../core/pipeline/types.ts';
+import { computeGrids, deployableValues } from '../core/quant/grid.ts';
+import { rtnCodes } from '../core/quant/rtn.ts';
+import type { GridKind, GridSpec } from '../core/quant/types.ts';
 
 export interface RtnExportOptions {
   bits: number;

@@ -2,11 +2,11 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sample, SampleSet } from '../core/pipeline/types.ts';
-import { resolvePreprocess } from '../core/calibration/inputs/presets.ts';
+import type { Sample, SampleSet } from '../../core/base/ports.ts';
+import { resolvePreprocess } from '../../core/calibration/inputs/presets.ts';
 import { imageDirSampleSet, listImageFiles, npyDirSampleSet, parseLabelsFile } from './fileSets.ts';
 
-const IMAGES = new URL('../../test-data/images/', import.meta.url);
+const IMAGES = new URL('../../../test-data/images/', import.meta.url);
 const REAL = ['opencv-scenetext01.jpg', 'opencv-scenetext_word01.jpg', 'skimage-coffee.png'];
 const clsSpec = resolvePreprocess({ name: 'x', elemType: 'float32', shape: ['N', 3, 'H', 'W'] }, { preset: 'ppocr-cls' });
 

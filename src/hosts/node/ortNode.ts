@@ -7,7 +7,7 @@
  * One intra-op thread by default: the machines this runs on are small and shared.
  */
 import * as ort from 'onnxruntime-node';
-import type { Feeds, InferenceEngine, InferenceSession, TensorData } from '../core/pipeline/types.ts';
+import type { Feeds, InferenceEngine, InferenceSession, TensorData } from '../../core/base/ports.ts';
 
 export interface NodeEngineOptions {
   /** Default optimisation level for sessions that do not ask for one. */

@@ -1,7 +1,7 @@
 /** The onnxruntime-node InferenceEngine: conversions both ways, fetches, and feed errors. */
 import { describe, expect, it } from 'vitest';
-import { DataType, encodeModel } from '../core/onnx/index.ts';
-import { attr, node, tinyModel, valueInfo } from '../testing/index.ts';
+import { DataType, encodeModel } from '../../core/onnx/index.ts';
+import { attr, node, tinyModel, valueInfo } from '../../testing/index.ts';
 import { createNodeInferenceEngine } from './ortNode.ts';
 
 const model = encodeModel(

@@ -4,7 +4,7 @@
  * and runs in the web runtime too, not only in onnxruntime-node.
  */
 import * as ort from 'onnxruntime-web';
-import type { InferenceEngine, TensorData } from '../../pipeline/types.ts';
+import type { InferenceEngine, TensorData } from '../core/base/ports.ts';
 
 ort.env.wasm.numThreads = 1;
 

@@ -3,7 +3,7 @@
  * say so, and compute what onnxruntime-node computes on a real model and image.
  */
 import { describe, expect, it } from 'vitest';
-import { createNodeInferenceEngine } from '../../node/ortNode.ts';
+import { createNodeInferenceEngine } from '../node/ortNode.ts';
 import { ppocrInput, readPpocrModel, testImagePath } from '../../testing/index.ts';
 import { createWebInferenceEngine, wasmThreadsFor } from './ortWeb.ts';
 

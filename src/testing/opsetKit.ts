@@ -5,9 +5,9 @@
  */
 import * as ort from 'onnxruntime-node';
 import { expect } from 'vitest';
-import { DataType, encodeModel, type ModelProto, type NodeProto, type TensorProto } from '../../onnx/index.ts';
-import { maxRelativeError, tinyModel, valueInfo } from '../../../testing/index.ts';
-import { upgradeOpset, type OpsetRewrite } from './index.ts';
+import { DataType, encodeModel, type ModelProto, type NodeProto, type TensorProto } from '../core/onnx/index.ts';
+import { maxRelativeError, tinyModel, valueInfo } from './index.ts';
+import { upgradeOpset, type OpsetRewrite } from '../core/graph/opset/index.ts';
 
 export interface TensorSpec {
   name: string;
@@ -62,7 +62,7 @@ function feedsFor(inputs: TensorSpec[], seed: number): Record<string, ort.Tensor
       case DataType.FLOAT: feeds[i.name] = new ort.Tensor('float32', Float32Array.from(values), i.dims); break;
       case DataType.INT64: feeds[i.name] = new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(Math.floor(v))), i.dims); break;
       case DataType.INT32: feeds[i.name] = new ort.Tensor('int32', Int32Array.from(values, Math.floor), i.dims); break;
-      default: throw new Error(`testKit feeds support FLOAT, INT64 and INT32 inputs, not data type ${i.elemType}.`);
+      default: throw new Error(`opsetKit feeds support FLOAT, INT64 and INT32 inputs, not data type ${i.elemType}.`);
     }
   }
   return feeds;

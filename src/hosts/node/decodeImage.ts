@@ -6,7 +6,7 @@
  * alpha channel, so every image comes out as width × height × RGBA bytes.
  */
 import sharp from 'sharp';
-import type { RgbaImage } from '../core/calibration/inputs/preprocess.ts';
+import type { RgbaImage } from '../../core/calibration/inputs/preprocess.ts';
 import { decodeBmp, isBmp } from './bmp.ts';
 
 const readable = (name: string, error: unknown): Error =>

@@ -3,11 +3,11 @@
  * document. Orientation follows the image's EXIF tag (as sharp's rotate() does in Node), colours
  * are not colour-space converted and alpha is not premultiplied, so pixels match the file's.
  */
-import type { RgbaImage } from './preprocess.ts';
+import type { RgbaImage } from '../../core/calibration/inputs/preprocess.ts';
 
 export async function decodeImageInBrowser(blob: Blob | Uint8Array, name = 'image'): Promise<RgbaImage> {
   if (typeof createImageBitmap !== 'function' || typeof OffscreenCanvas !== 'function') {
-    throw new Error('decodeImageInBrowser needs createImageBitmap and OffscreenCanvas (a browser or worker); in Node use src/node/decodeImage.ts');
+    throw new Error('decodeImageInBrowser needs createImageBitmap and OffscreenCanvas (a browser or worker); in Node use src/hosts/node/decodeImage.ts');
   }
   const source = blob instanceof Blob ? blob : new Blob([blob.slice()]);
   let bitmap: ImageBitmap;

@@ -6,7 +6,7 @@
  * (size at 14, width at 18, height at 22 — negative = top-down rows —, planes, bits per pixel at
  * 28, compression at 30). Rows are padded to 4 bytes and stored B, G, R(, A).
  */
-import type { RgbaImage } from '../core/calibration/inputs/preprocess.ts';
+import type { RgbaImage } from '../../core/calibration/inputs/preprocess.ts';
 
 export function isBmp(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x42 && bytes[1] === 0x4d; // 'BM'

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { preprocessImage } from '../core/calibration/inputs/preprocess.ts';
-import { resolvePreprocess } from '../core/calibration/inputs/presets.ts';
+import { preprocessImage } from '../../core/calibration/inputs/preprocess.ts';
+import { resolvePreprocess } from '../../core/calibration/inputs/presets.ts';
 import { decodeImageFile } from './decodeImage.ts';
 
-const IMAGES = new URL('../../test-data/images/', import.meta.url);
+const IMAGES = new URL('../../../test-data/images/', import.meta.url);
 const readImage = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(name, IMAGES)));
 
 /**

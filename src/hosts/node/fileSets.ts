@@ -5,10 +5,10 @@
  */
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import type { SampleSet } from '../core/pipeline/types.ts';
-import type { PreprocessSpec } from '../core/calibration/inputs/preprocess.ts';
-import type { ModelInputInfo } from '../core/calibration/inputs/presets.ts';
-import { imageSampleSet, npySampleSet, type InputItem, type NpyItem } from '../core/calibration/inputs/sampleSets.ts';
+import type { SampleSet } from '../../core/base/ports.ts';
+import type { PreprocessSpec } from '../../core/calibration/inputs/preprocess.ts';
+import type { ModelInputInfo } from '../../core/calibration/inputs/presets.ts';
+import { imageSampleSet, npySampleSet, type InputItem, type NpyItem } from '../../core/calibration/inputs/sampleSets.ts';
 import { decodeImageFile } from './decodeImage.ts';
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.bmp', '.gif', '.tif', '.tiff'];

@@ -14,7 +14,7 @@
  * onnxruntime-web would try and fail to spawn threads, so it is told to use one.
  */
 import * as ort from 'onnxruntime-web/webgpu';
-import type { Feeds, InferenceEngine, InferenceSession, TensorData } from '../pipeline/types.ts';
+import type { Feeds, InferenceEngine, InferenceSession, TensorData } from '../../core/base/ports.ts';
 
 export interface WebEngineOptions {
   /** Try the WebGPU EP first (falls back to wasm when it cannot start a session). */
