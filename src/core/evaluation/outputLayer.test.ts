@@ -8,8 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { createCpuBackend } from '../backend/cpu/cpuBackend.ts';
 import { encodeModel } from '../onnx/index.ts';
 import { quantizeModel, type QuantizedLayer } from '../pipeline/index.ts';
-import type { ProgressEvent, Sample, SampleSet } from '../pipeline/types.ts';
-import { createNodeInferenceEngine } from '../../node/ortNode.ts';
+import type { Sample, SampleSet } from '../base/ports.ts';
+import type { ProgressEvent } from '../pipeline/types.ts';
+import { createNodeInferenceEngine } from '../../hosts/node/ortNode.ts';
 import { outputLayerClassifier, patternValues } from '../../testing/classifierModels.ts';
 import { evaluateModels } from './evaluateModels.ts';
 
