@@ -2,6 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
+import { floorsPlugin } from './lint/floors.js';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', 'src/core/onnx/generated/**'] },
@@ -19,16 +20,13 @@ export default tseslint.config(
     rules: reactHooks.configs.recommended.rules,
   },
   {
-    // The core runs in a worker, in Node and in tests: no React, no DOM UI state, no zustand.
+    // The core runs in a worker, in Node and in tests: no DOM UI state.
     files: ['src/core/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['react', 'react-dom', 'react/*', 'react-dom/*', 'zustand', 'zustand/*'], message: 'src/core must stay free of UI libraries.' },
-          { group: ['**/app/**', '**/cli/**', '**/worker/**'], message: 'src/core must not import the shells.' },
-        ],
-      }],
-      'no-restricted-globals': ['error', 'document', 'window', 'localStorage'],
-    },
+    rules: { 'no-restricted-globals': ['error', 'document', 'window', 'localStorage'] },
+  },
+  {
+    files: ['src/**/*.{ts,tsx}'],
+    plugins: { floors: floorsPlugin },
+    rules: { 'floors/arrows': 'error' },
   },
 );

@@ -4,7 +4,7 @@
  * (the worker keeps the previous model when a new one is refused).
  */
 import type { ExportResult, InputFile, StudioApi, StudioEvent } from '../worker/protocol.ts';
-import { toStudioErrorInfo } from '../worker/errors.ts';
+import { toStudioErrorInfo } from '../worker/client.ts';
 import { useStudio } from './state/store.ts';
 import { classifyFiles } from './state/classifyFiles.ts';
 import { settingsProblems } from './state/settings.ts';

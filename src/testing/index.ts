@@ -5,3 +5,4 @@ export { runOnnx, maxRelativeError, relativeL2, type OptimizationLevel } from '.
 export { tinyModel, valueInfo, node, attr, type TinyModelSpec } from './tinyModel.ts';
 export { worstOutputError } from './compare.ts';
 export { ppocrShapes, realFeeds, decodedPpocr, OUTPUT_TOLERANCE } from './ppocrFixtures.ts';
+export { createNodeInferenceEngine } from '../hosts/node/ortNode.ts';

@@ -23,6 +23,9 @@ import * as Comlink from 'comlink';
 import { StudioError, toStudioErrorInfo } from './errors.ts';
 import type { StudioApi, StudioErrorInfo, StudioEvent } from './protocol.ts';
 
+/** Error decoding for the page: a StudioError's info restored from a message that crossed the worker boundary. */
+export { toStudioErrorInfo };
+
 export interface StudioClient {
   api: StudioApi;
   /** True when the studio runs in the page (the Worker could not start). */

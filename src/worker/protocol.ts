@@ -6,6 +6,9 @@
  */
 import type { LayerReport, ProgressEvent, QuantizeOptions, QuantizeReport } from '../core/pipeline/types.ts';
 
+/** The preprocessing presets the settings offer (the page reads them here, not from the core). */
+export { presetNames } from '../core/calibration/inputs/presets.ts';
+
 /** A file as the page read it (drop zone or picker). */
 export interface InputFile {
   name: string;

@@ -1,6 +1,6 @@
 import type { ReactNode } from 'react';
 import type { RunSettings } from '../../worker/protocol.ts';
-import { presetNames } from '../../core/calibration/inputs/presets.ts';
+import { presetNames } from '../../worker/protocol.ts';
 import { useStudio } from '../state/store.ts';
 
 function Field({ label, children, hint }: { label: string; children: ReactNode; hint?: string }) {

@@ -8,7 +8,7 @@ import { findLayers, type QuantizableLayer } from '../graph/layers/index.ts';
 import { normalizeModel } from '../graph/normalize/index.ts';
 import { encodeModel, float32Tensor, tensorToFloat32, type ModelProto } from '../onnx/index.ts';
 import type { Sample, SampleSet } from '../base/ports.ts';
-import { createNodeInferenceEngine } from '../../hosts/node/ortNode.ts';
+import { createNodeInferenceEngine } from '../../testing/index.ts';
 import { decodedPpocr, ppocrShapes, realFeeds, runOnnx, type FloatTensor } from '../../testing/index.ts';
 import { evaluateModels } from './evaluateModels.ts';
 

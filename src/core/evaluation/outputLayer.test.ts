@@ -10,7 +10,7 @@ import { encodeModel } from '../onnx/index.ts';
 import { quantizeModel, type QuantizedLayer } from '../pipeline/index.ts';
 import type { Sample, SampleSet } from '../base/ports.ts';
 import type { ProgressEvent } from '../pipeline/types.ts';
-import { createNodeInferenceEngine } from '../../hosts/node/ortNode.ts';
+import { createNodeInferenceEngine } from '../../testing/index.ts';
 import { outputLayerClassifier, patternValues } from '../../testing/classifierModels.ts';
 import { evaluateModels } from './evaluateModels.ts';
 

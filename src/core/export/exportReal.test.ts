@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { normalizeModel } from '../graph/normalize/index.ts';
 import { encodeModel, toNumber, type ModelProto } from '../onnx/index.ts';
 import type { Sample } from '../base/ports.ts';
-import { createNodeInferenceEngine } from '../../hosts/node/ortNode.ts';
+import { createNodeInferenceEngine } from '../../testing/index.ts';
 import { decodedPpocr, ppocrInput, readPpocrModel, realFeeds, testImagePath, type PpocrModelName } from '../../testing/index.ts';
 import { exportQuantized } from './exportModel.ts';
 import { referenceModel, rtnQuantizedLayers } from '../../testing/rtnLayers.ts';

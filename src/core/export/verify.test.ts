@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeModel, float32Tensor, tensorToFloat32, type ModelProto } from '../onnx/index.ts';
 import type { Sample } from '../base/ports.ts';
-import { createNodeInferenceEngine } from '../../hosts/node/ortNode.ts';
+import { createNodeInferenceEngine } from '../../testing/index.ts';
 import { exportQuantized } from './exportModel.ts';
 import { referenceModel, rtnQuantizedLayers } from '../../testing/rtnLayers.ts';
 import { seededInput, tinyLayerCases } from '../../testing/tinyLayers.ts';

@@ -8,7 +8,7 @@ import { createCpuBackend } from '../backend/cpu/index.ts';
 import { findLayers } from '../graph/layers/index.ts';
 import { normalizeModel } from '../graph/normalize/index.ts';
 import { decodeModel, tensorToFloat32 } from '../onnx/index.ts';
-import { createNodeInferenceEngine } from '../../hosts/node/ortNode.ts';
+import { createNodeInferenceEngine } from '../../testing/index.ts';
 import { readPpocrModel, runOnnx } from '../../testing/index.ts';
 import { readLayerWeight, weightToGroupRows } from './layerProblems.ts';
 import { quantizeModel } from './quantizeModel.ts';

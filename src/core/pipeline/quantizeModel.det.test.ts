@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createCpuBackend } from '../backend/cpu/index.ts';
 import { decodeModel, toNumber } from '../onnx/index.ts';
-import { createNodeInferenceEngine } from '../../hosts/node/ortNode.ts';
+import { createNodeInferenceEngine } from '../../testing/index.ts';
 import { readPpocrModel, runOnnx } from '../../testing/index.ts';
 import { quantizeModel } from './quantizeModel.ts';
 import { detPreprocess, drain, imageSampleSet } from '../../testing/pipelineFixtures.ts';
