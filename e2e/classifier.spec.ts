@@ -14,22 +14,22 @@ const images = ['skimage-coffee.png', 'opencv-scenetext01.jpg', 'opencv-scenetex
 
 test('a non-demo classifier whose last Gemm is the graph output: run, evaluation, downloads', async ({ page }) => {
   await page.goto('/');
-  await expect(page.getByTestId('runtime-badge')).not.toHaveAttribute('data-backend', 'probing', { timeout: 60_000 });
+  await expect(page.getByTestId('runtime-badge')).not.toHaveAttribute('data-backend', 'probing', { timeout: 180_000 });
   const model = encodeModel(outputLayerClassifier({ input: [3, 16, 16], features: 8, classes: 5 }));
   await page.getByTestId('model-input').setInputFiles({ name: 'my-classifier.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from(model) });
-  await expect(page.getByTestId('model-facts')).toContainText('my-classifier.onnx', { timeout: 60_000 });
+  await expect(page.getByTestId('model-facts')).toContainText('my-classifier.onnx', { timeout: 180_000 });
   await expect(page.getByTestId('layer-table').locator('tbody tr')).toHaveCount(2);
   await page.getByTestId('images-input').setInputFiles(
     images.map((name) => ({ name, mimeType: name.endsWith('.png') ? 'image/png' : 'image/jpeg', buffer: readFileSync(join('test-data', 'images', name)) })),
   );
-  await expect(page.getByTestId('image-count')).toHaveText(`${images.length} usable of ${images.length}`, { timeout: 60_000 });
+  await expect(page.getByTestId('image-count')).toHaveText(`${images.length} usable of ${images.length}`, { timeout: 180_000 });
   await page.getByTestId('setting-backend').selectOption('cpu');
   await page.getByTestId('setting-calibration').fill('3');
   await page.getByTestId('setting-evaluation').fill('2');
   await page.getByTestId('run').click();
 
   const progress = page.getByTestId('progress');
-  await expect(progress).toHaveAttribute('data-status', /done|error/, { timeout: 240_000 });
+  await expect(progress).toHaveAttribute('data-status', /done|error/, { timeout: 600_000 });
   await expect(page.getByRole('alert')).toHaveCount(0);
   await expect(progress).toHaveAttribute('data-status', 'done');
   const evaluation = page.getByTestId('evaluation');
@@ -40,7 +40,7 @@ test('a non-demo classifier whose last Gemm is the graph output: run, evaluation
   await expect(evaluation.getByTestId('eval-layers')).toContainText('conv');
 
   await page.getByTestId('prepare-model').click();
-  await expect(page.getByTestId('download-model')).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByTestId('download-model')).toBeVisible({ timeout: 300_000 });
   await page.getByTestId('prepare-report').click();
-  await expect(page.getByTestId('download-report')).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByTestId('download-report')).toBeVisible({ timeout: 300_000 });
 });

@@ -11,7 +11,7 @@ test('a non-ONNX model, an undecodable image and an unknown dropped file are nam
   await page.goto('/');
   await page.getByTestId('load-demo').click();
   const facts = page.getByTestId('model-facts');
-  await expect(facts).toContainText('ch_PP-OCRv4_det_infer.onnx', { timeout: 60_000 });
+  await expect(facts).toContainText('ch_PP-OCRv4_det_infer.onnx', { timeout: 180_000 });
   await expect(page.getByTestId('image-count')).toHaveText('16 usable of 16');
   const layerCount = await page.getByTestId('layer-table').locator('tbody tr').count();
   const errors = page.getByRole('alert');
@@ -57,13 +57,13 @@ test('a non-ONNX model, an undecodable image and an unknown dropped file are nam
 test('Cancel stops a running quantization; the model and images stay loaded and the next run can start', async ({ page }, testInfo) => {
   // `?demo` opens the app on the demo without a click (the README's address).
   await page.goto('/?demo');
-  await expect(page.getByTestId('image-count')).toHaveText('16 usable of 16', { timeout: 60_000 });
+  await expect(page.getByTestId('image-count')).toHaveText('16 usable of 16', { timeout: 180_000 });
   await page.getByTestId('run').click();
   const progress = page.getByTestId('progress');
   await expect(progress).toHaveAttribute('data-status', 'running');
-  await expect(page.getByTestId('stages')).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId('stages')).toBeVisible({ timeout: 180_000 });
   await page.getByTestId('cancel').click();
-  await expect(progress).toHaveAttribute('data-status', 'cancelled', { timeout: 60_000 });
+  await expect(progress).toHaveAttribute('data-status', 'cancelled', { timeout: 180_000 });
   await expect(page.getByRole('alert').locator('li[data-kind="cancelled"]')).toHaveCount(1);
   await expect(page.getByTestId('model-facts')).toContainText('ch_PP-OCRv4_det_infer.onnx');
   await expect(page.getByTestId('image-count')).toHaveText('16 usable of 16');

@@ -10,7 +10,7 @@ import { expect, keepScreenshot, test } from './fixtures.ts';
 
 test('forced WebGPU backend: RTN W4 on one 32×32 image runs on the adapter and the badge says so', async ({ page }, testInfo) => {
   await page.goto('/?demo');
-  await expect(page.getByTestId('image-count')).toHaveText('16 usable of 16', { timeout: 60_000 });
+  await expect(page.getByTestId('image-count')).toHaveText('16 usable of 16', { timeout: 180_000 });
   await page.getByTestId('setting-method').selectOption('rtn');
   await page.getByTestId('setting-bits').selectOption('4');
   await page.getByTestId('setting-backend').selectOption('webgpu');
@@ -21,7 +21,7 @@ test('forced WebGPU backend: RTN W4 on one 32×32 image runs on the adapter and 
   const startedAt = Date.now();
   await page.getByTestId('run').click();
   const progress = page.getByTestId('progress');
-  await expect(progress).toHaveAttribute('data-status', 'done', { timeout: 240_000 });
+  await expect(progress).toHaveAttribute('data-status', 'done', { timeout: 600_000 });
   console.log(`[${testInfo.project.name}] forced WebGPU, RTN W4, 32×32, 1 image: ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
 
   const badge = page.getByTestId('runtime-badge');
@@ -36,10 +36,10 @@ test('forced WebGPU backend: RTN W4 on one 32×32 image runs on the adapter and 
 
   // The int4 QDQ export is verified on the engine the run used: onnxruntime-web's native WebGPU EP.
   await page.getByTestId('prepare-model').click();
-  await expect(page.getByTestId('download-model')).toBeVisible({ timeout: 240_000 });
+  await expect(page.getByTestId('download-model')).toBeVisible({ timeout: 600_000 });
   await page.getByTestId('prepare-report').click();
   const reportLink = page.getByTestId('download-report');
-  await expect(reportLink).toBeVisible({ timeout: 60_000 });
+  await expect(reportLink).toBeVisible({ timeout: 180_000 });
   const [download] = await Promise.all([page.waitForEvent('download'), reportLink.click()]);
   const report = JSON.parse(await readFile(await download.path(), 'utf8')) as { export: { format: string; verified: boolean; verifiedOn: string; opset: number } };
   expect(report.export.format).toBe('qdq');

@@ -13,7 +13,7 @@ test('without Web Workers the studio runs in the page: the demo decodes and the 
   });
   await page.goto('/');
   await page.getByTestId('load-demo').click();
-  await expect(page.getByTestId('model-facts')).toContainText('ch_PP-OCRv4_det_infer.onnx', { timeout: 60_000 });
+  await expect(page.getByTestId('model-facts')).toContainText('ch_PP-OCRv4_det_infer.onnx', { timeout: 180_000 });
   await expect(page.getByTestId('runtime-badge')).toHaveAttribute('data-in-process', 'true');
-  await expect(page.getByTestId('preview-output-map')).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByTestId('preview-output-map')).toBeVisible({ timeout: 300_000 });
 });
