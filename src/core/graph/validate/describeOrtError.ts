@@ -35,6 +35,10 @@ const RULES: readonly Rule[] = [
     pattern: /Deserialize tensor (.*?) failed\..*?tensor shape size\((\d+)\) does not match the data size\((\d+)\)/i,
     describe: (m) => `tensor '${m[1]}' stores ${m[3]} values but its shape needs ${m[2]}; the file is damaged: re-export or re-download the model.`,
   },
+  {
+    pattern: /Initializer '([^']*)': data field count \((\d+)\) does not match expected count from shape \((\d+)\)/i,
+    describe: (m) => `tensor '${m[1]}' stores ${m[2]} values but its shape needs ${m[3]}; the file is damaged: re-export or re-download the model.`,
+  },
   { pattern: /Out of bounds dimensions in TypeProto_Tensor|negative dimension/i, describe: () => `a tensor has a negative or out-of-range dimension; the file is damaged: re-export or re-download the model.` },
   {
     pattern: /Unsupported model IR version: (\d+), max supported IR version: (\d+)/i,
@@ -104,7 +108,7 @@ export function cleanOrtText(message: string): string {
   text = stripCppLocations(text);
   text = text.replace(/In Node, \(.*?\) : \(.*?\) -> \(.*?\) ,\s*/, '');
   text = text.replace(/^(?:This is an invalid model\.|Invalid model\.)\s*/i, '');
-  text = text.replace(/^(?:Fatal error|Error):?\s*/i, '');
+  text = text.replace(/^(?:Fatal error|Error|Exception during initialization):?\s*/i, '');
   return text.replace(/\s+/g, ' ').trim();
 }
 
