@@ -167,7 +167,6 @@ export const badModelCases: readonly BadModelCase[] = [
   { id: 'ir-version-99', kind: 'ir-version', mentions: /IR version is 99/, ort: 'refuses', codecRefuses: true, build: withConv((m) => { m.irVersion = 99; }) },
   { id: 'no-default-opset', kind: 'opset-missing', mentions: /no opset for the default ONNX domain/, ort: 'refuses', codecRefuses: true, build: withConv((m) => { m.opsetImport = []; }) },
   { id: 'opset-99', kind: 'opset-unsupported', mentions: /opset 99.*7 to 26/, ort: 'refuses', build: withConv((m) => { m.opsetImport = [{ domain: '', version: 99 }]; }) },
-  { id: 'opset-1', kind: 'opset-unsupported', mentions: /opset 1;.*7 to 26/, ort: 'refuses', build: withConv((m) => { m.opsetImport = [{ domain: '', version: 1 }]; }) },
   { id: 'opset-0', kind: 'opset-unsupported', mentions: /opset 0;.*7 to 26/, ort: 'refuses', build: withConv((m) => { m.opsetImport = [{ domain: '', version: 0 }]; }) },
   {
     id: 'ml-opset-99', kind: 'opset-unsupported', mentions: /'ai\.onnx\.ml' at opset 99/, ort: 'refuses',

@@ -46,7 +46,7 @@ const RULES: readonly Rule[] = [
   },
   {
     pattern: /Missing opset in the model/i,
-    describe: () => `the model declares no opset; ${REEXPORT} with an opset between ${ORT_OPSET_RANGE.min} and ${ORT_OPSET_RANGE.max}.`,
+    describe: () => `the model declares no opset; ${REEXPORT} with an opset between ${ORT_OPSET_RANGE.guaranteedMin} and ${ORT_OPSET_RANGE.max}.`,
   },
   {
     pattern: /Opset (\d+) is under development.*official support for domain (\S+) is till opset (\d+)/i,
@@ -58,11 +58,11 @@ const RULES: readonly Rule[] = [
   },
   {
     pattern: /No Op registered for (\S+) with domain_version of (\d+)/i,
-    describe: (m) => `onnxruntime has no op ${m[1]} at opset ${m[2]} (unknown op, or one that opset does not have); ${REEXPORT} with standard ONNX ops at an opset between ${ORT_OPSET_RANGE.min} and ${ORT_OPSET_RANGE.max}.`,
+    describe: (m) => `onnxruntime has no op ${m[1]} at opset ${m[2]} (unknown op, or one that opset does not have); ${REEXPORT} with standard ONNX ops at an opset between ${ORT_OPSET_RANGE.guaranteedMin} and ${ORT_OPSET_RANGE.max}.`,
   },
   {
     pattern: /Could not find an implementation for (\S+?)\((\d+)\) node with name '([^']*)'/i,
-    describe: (m) => `onnxruntime has no kernel for ${m[1]} (version ${m[2]}) used by node '${m[3]}', for these input types or this opset; ${REEXPORT} at an opset between ${ORT_OPSET_RANGE.min} and ${ORT_OPSET_RANGE.max} with float32 or standard types.`,
+    describe: (m) => `onnxruntime has no kernel for ${m[1]} (version ${m[2]}) used by node '${m[3]}', for these input types or this opset; ${REEXPORT} at an opset between ${ORT_OPSET_RANGE.guaranteedMin} and ${ORT_OPSET_RANGE.max} with float32 or standard types.`,
   },
   {
     pattern: /(\S+):(\S+)\(-?\d+\) is not a registered function\/op/i,

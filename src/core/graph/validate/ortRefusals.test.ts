@@ -7,7 +7,7 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { encodeModel, type ModelProto } from '../../onnx/index.ts';
 import { badModelCases, validConvModel } from './badModels.ts';
-import { describeOrtError, ORT_IR_RANGE, ORT_KNOWN_DOMAINS, ORT_OPSET_RANGE } from './index.ts';
+import { describeOrtError, ORT_IR_RANGE, ORT_KNOWN_DOMAINS, ORT_OPSET_RANGE, validateModel } from './index.ts';
 
 const sessionOptions: ort.InferenceSession.SessionOptions = {
   intraOpNumThreads: 1,
@@ -99,11 +99,24 @@ describe('the supported ranges in opsets.ts are the ones onnxruntime-node enforc
     return model;
   };
 
-  it(`ai.onnx opset ${ORT_OPSET_RANGE.max} loads, ${ORT_OPSET_RANGE.max + 1} is refused; opset ${ORT_OPSET_RANGE.min - 1} fails on Conv`, async () => {
+  it(`ai.onnx opset ${ORT_OPSET_RANGE.max} loads, ${ORT_OPSET_RANGE.max + 1} is refused, ${ORT_OPSET_RANGE.guaranteedMin} loads`, async () => {
     expect(await tryOrt(withOpsets([{ domain: '', version: ORT_OPSET_RANGE.max }], 10), false)).toEqual({ stage: 'ok' });
-    expect(await tryOrt(withOpsets([{ domain: '', version: ORT_OPSET_RANGE.min }], 3), false)).toEqual({ stage: 'ok' });
     expect((await tryOrt(withOpsets([{ domain: '', version: ORT_OPSET_RANGE.max + 1 }], 10), false)).stage).toBe('load');
-    expect((await tryOrt(withOpsets([{ domain: '', version: ORT_OPSET_RANGE.min - 2 }], 3), false)).stage).toBe('load');
+    expect(await tryOrt(withOpsets([{ domain: '', version: ORT_OPSET_RANGE.guaranteedMin }], 3), false)).toEqual({ stage: 'ok' });
+  });
+
+  it('below opset 7, onnxruntime runs the ops it has old kernels for and refuses the others; describeOrtError names the op', async () => {
+    // Conv has had a kernel since opset 1, Relu only since 6: validateModel accepts both models.
+    const conv6 = withOpsets([{ domain: '', version: 6 }], 3);
+    expect(validateModel(conv6)).toEqual([]);
+    expect(await tryOrt(conv6, true)).toEqual({ stage: 'ok' });
+    const relu1 = withOpsets([{ domain: '', version: 1 }], 3);
+    expect(validateModel(relu1)).toEqual([]);
+    const outcome = await tryOrt(relu1, false);
+    expect(outcome.stage).toBe('load');
+    if (outcome.stage === 'load') {
+      expect(describeOrtError(outcome.message)).toBe("onnxruntime has no kernel for Relu (version 1) used by node 'relu1', for these input types or this opset; re-export the model at an opset between 7 and 26 with float32 or standard types.");
+    }
   });
 
   it(`IR version ${ORT_IR_RANGE.max} loads, ${ORT_IR_RANGE.max + 1} is refused`, async () => {
