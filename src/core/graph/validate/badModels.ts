@@ -203,6 +203,15 @@ export const badModelCases: readonly BadModelCase[] = [
     }),
   },
   {
+    id: 'op-old-form', kind: 'op-version', mentions: /'add1'.*'Add' in its opset-6 form.*opset 7/, ort: 'refuses',
+    build: withConv((m) => {
+      // At opset 6, Conv (schema 1) and Relu (schema 6) still run in onnxruntime; Add-6 does not.
+      m.opsetImport = [{ domain: '', version: 6 }];
+      m.irVersion = 3;
+      graphOf(m).node![1] = node('Add', ['c', 'c'], ['y'], [], 'add1');
+    }),
+  },
+  {
     id: 'conv-group-not-divisor', kind: 'conv-groups', mentions: /'conv1'.*group = 4 does not divide the 6 output channels of weight 'W'/, ort: 'fails-run',
     build: withConv((m) => { convNode(m).attribute![0] = attr.int('group', 4); }),
   },

@@ -15,6 +15,16 @@ describe('describeOrtError', () => {
     expect(cleanOrtText('/x/graph.cc:9 void onnxruntime::Graph::F(std::function<void (int)>, const std::map<int, (anonymous)>&) const Something broke.')).toBe('Something broke.');
   });
 
+  it('drops lambda and template suffixes of signatures, as in real string_normalizer / rnn messages', () => {
+    expect(cleanOrtText('/onnxruntime_src/onnxruntime/core/providers/cpu/nn/string_normalizer.cc:149 onnxruntime::StringNormalizer::StringNormalizer(const onnxruntime::OpKernelInfo&)::<lambda()> Failed to construct locale with name:en_US.UTF-8')).toBe('Failed to construct locale with name:en_US.UTF-8');
+    expect(cleanOrtText('/x/rnn.h:50 onnxruntime::RNN<T>::RNN(const onnxruntime::OpKernelInfo&) [with T = float] layout_ == 0 was false.')).toBe('layout_ == 0 was false.');
+  });
+
+  it('names an unnamed node as such, and a data type by its name', () => {
+    expect(describeOrtError("Could not find an implementation for Add(6) node with name ''")).toMatch(/^onnxruntime has no kernel for Add \(version 6\) used by an unnamed node,/);
+    expect(describeOrtError('Unsupported data type: 16')).toMatch(/^onnxruntime does not support tensors of BFLOAT16 here;/);
+  });
+
   it('drops stack lines and keeps an unknown message as one cleaned, safe line', () => {
     const line = describeOrtError('Error: Weird\x1b[31m thing happened.\n    at Object.<anonymous> (/a/b.js:1:2)\n    at run (/a/c.js:3:4)');
     expect(line).toBe('onnxruntime could not use the model: Weird\\x1b[31m thing happened.');

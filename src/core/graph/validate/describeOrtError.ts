@@ -4,6 +4,7 @@
  * names or function signatures, no stack, names from the model made safe.
  */
 import { safeText } from '../../base/safeText.ts';
+import { dataTypeName } from '../../onnx/index.ts';
 import { ORT_OPSET_RANGE } from './opsets.ts';
 
 /** Longest text kept from an onnxruntime message that no rule below recognises. */
@@ -62,7 +63,11 @@ const RULES: readonly Rule[] = [
   },
   {
     pattern: /Could not find an implementation for (\S+?)\((\d+)\) node with name '([^']*)'/i,
-    describe: (m) => `onnxruntime has no kernel for ${m[1]} (version ${m[2]}) used by node '${m[3]}', for these input types or this opset; ${REEXPORT} at an opset between ${ORT_OPSET_RANGE.guaranteedMin} and ${ORT_OPSET_RANGE.max} with float32 or standard types.`,
+    describe: (m) => `onnxruntime has no kernel for ${m[1]} (version ${m[2]}) used by ${m[3] ? `node '${m[3]}'` : 'an unnamed node'}, for these input types or this opset; ${REEXPORT} at an opset between ${ORT_OPSET_RANGE.guaranteedMin} and ${ORT_OPSET_RANGE.max} with float32 or standard types.`,
+  },
+  {
+    pattern: /Unsupported data type: (\d+)/i,
+    describe: (m) => `onnxruntime does not support tensors of ${dataTypeName(Number(m[1]))} here; ${REEXPORT} with float32 (or another type onnxruntime supports for these ops).`,
   },
   {
     pattern: /(\S+):(\S+)\(-?\d+\) is not a registered function\/op/i,
@@ -139,7 +144,8 @@ function signatureLength(text: string): number {
   for (let i = open; i < text.length; i++) {
     if (text[i] === '(') depth++;
     else if (text[i] === ')' && --depth === 0) {
-      const tail = /^(?:\s+const)?\s*/.exec(text.slice(i + 1));
+      // A lambda's or a template's suffix: `…)::<lambda()>`, `…) const [with T = float]`.
+      const tail = /^(?:::<lambda\(\)>)?(?:\s+const)?(?:\s*\[with [^\]]*\])?\s*/.exec(text.slice(i + 1));
       return i + 1 + (tail?.[0].length ?? 0);
     }
   }
