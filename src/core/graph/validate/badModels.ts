@@ -5,6 +5,7 @@
  * the CLI tests.
  */
 import { DataType, float32Tensor, integerTensor, type ModelProto, type TensorProto } from '../../onnx/index.ts';
+import { externalFloatTensor } from '../../../testing/onnxBuilders.ts';
 import { attr, node, tinyModel, valueInfo } from '../../../testing/tinyModel.ts';
 import type { ModelProblemKind } from './problems.ts';
 
@@ -138,6 +139,11 @@ export const badModelCases: readonly BadModelCase[] = [
   {
     id: 'negative-tensor-dim', kind: 'negative-dim', mentions: /'B'.*\[-6\]/, ort: 'refuses',
     build: withConv((m) => { graphOf(m).initializer![1].dims = [-6]; }),
+  },
+  {
+    id: 'huge-external-tensor', kind: 'huge-dim', mentions: /'W'.*\[1099511627776, 1048576, 3, 3\].*1\.04e\+19 elements/, ort: 'refuses',
+    // 2^40 × 2^20 × 3 × 3 float32 values "stored" in an external file (that does not exist).
+    build: withConv((m) => { graphOf(m).initializer![0] = externalFloatTensor('W', [2 ** 40, 2 ** 20, 3, 3], 'huge.bin'); }),
   },
   {
     id: 'negative-input-dim', kind: 'negative-dim', mentions: /'x'.*-8/, ort: 'fails-run',

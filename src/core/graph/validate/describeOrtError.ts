@@ -42,6 +42,11 @@ const RULES: readonly Rule[] = [
   },
   { pattern: /Out of bounds dimensions in TypeProto_Tensor|negative dimension/i, describe: () => `a tensor has a negative or out-of-range dimension; the file is damaged: re-export or re-download the model.` },
   {
+    // Seen for an external tensor whose dims multiply beyond int64 byte counts.
+    pattern: /Failed to parse value: "([^"]*)"/i,
+    describe: (m) => `onnxruntime cannot parse the value "${m[1]}" in the model (seen for external-data entries and tensor sizes beyond any file); the file is damaged: re-export or re-download the model.`,
+  },
+  {
     pattern: /Unsupported model IR version: (\d+), max supported IR version: (\d+)/i,
     describe: (m) => `the model's IR version ${m[1]} is newer than onnxruntime reads (up to ${m[2]}); ${REEXPORT} with ir_version ${m[2]} or lower.`,
   },

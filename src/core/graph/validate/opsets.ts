@@ -49,12 +49,14 @@ export function checkOpsets(model: ModelProto, problems: ModelProblem[]): void {
     const domain = isDefaultDomain(opset.domain) ? '' : (opset.domain as string);
     imported.set(domain, looseNumber(opset.version));
   }
-  const defaultOpset = imported.get('');
+  const declaredOpset = imported.get('');
+  // Per-op version checks only make sense at an opset onnxruntime accepts at all.
+  const defaultOpset = declaredOpset !== undefined && declaredOpset >= ORT_OPSET_RANGE.min && declaredOpset <= ORT_OPSET_RANGE.max ? declaredOpset : undefined;
   const usesDefault = someNode(model, (node) => isDefaultDomain(node.domain));
-  if (defaultOpset === undefined) {
+  if (declaredOpset === undefined) {
     if (usesDefault) problems.push({ kind: 'opset-missing', message: `the model declares no opset for the default ONNX domain (opset_import has no '' / 'ai.onnx' entry) although its nodes use it; ${REEXPORT} with an explicit opset between ${ORT_OPSET_RANGE.guaranteedMin} and ${ORT_OPSET_RANGE.max}.` });
-  } else if (defaultOpset < ORT_OPSET_RANGE.min || defaultOpset > ORT_OPSET_RANGE.max) {
-    problems.push({ kind: 'opset-unsupported', message: `the model uses ONNX opset ${defaultOpset}; onnxruntime runs opsets ${ORT_OPSET_RANGE.guaranteedMin} to ${ORT_OPSET_RANGE.max}: ${REEXPORT} at an opset in that range (e.g. with onnx.version_converter).` });
+  } else if (defaultOpset === undefined) {
+    problems.push({ kind: 'opset-unsupported', message: `the model uses ONNX opset ${declaredOpset}; onnxruntime runs opsets ${ORT_OPSET_RANGE.guaranteedMin} to ${ORT_OPSET_RANGE.max}: ${REEXPORT} at an opset in that range (e.g. with onnx.version_converter).` });
   }
   for (const [domain, version] of imported) {
     const range = ORT_KNOWN_DOMAINS.get(domain);

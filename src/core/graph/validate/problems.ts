@@ -24,6 +24,8 @@ export const MODEL_PROBLEM_KINDS = [
   'tensor-data-size',
   /** A tensor or a graph input with a negative dimension. */
   'negative-dim',
+  /** A tensor whose dims multiply to more than 2^53 elements: no file or memory holds it. */
+  'huge-dim',
   /** A graph input with a fixed dimension of 0, which no calibration sample can fill. */
   'zero-input-dim',
   /** One input tensor (batch 1 for symbolic dims) would need more memory than the budget. */

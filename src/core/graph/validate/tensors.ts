@@ -36,11 +36,15 @@ function checkTensor(tensor: TensorProto, where: string, problems: ModelProblem[
     problems.push({ kind: 'negative-dim', node, tensor: tensorName, message: `tensor ${tensorName} (${where}) has a negative dimension in its shape ${shape}; ${CORRUPT}.` });
     return;
   }
+  const count = dims.reduce((a, b) => a * b, 1);
+  if (count > Number.MAX_SAFE_INTEGER) {
+    problems.push({ kind: 'huge-dim', node, tensor: tensorName, message: `tensor ${tensorName} (${where}) has the shape ${shape}, ${count.toExponential(2)} elements, more than any file or memory holds; ${CORRUPT}.` });
+    return;
+  }
   // A segment holds part of a larger tensor; external data is checked against its file when read.
   if (tensor.segment || isExternal(tensor)) return;
   const held = heldData(tensor);
   if (!held) return;
-  const count = dims.reduce((a, b) => a * b, 1);
   const needed = Math.ceil(count * held.perElement);
   if (held.length === needed) return;
   problems.push({

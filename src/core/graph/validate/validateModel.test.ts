@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DataType, decodeModel, float32Tensor, OnnxFormatError } from '../../onnx/index.ts';
+import Long from 'long';
+import { DataType, decodeModel, float32Tensor, OnnxFormatError, type ModelProto } from '../../onnx/index.ts';
 import { readPpocrModel, ppocrModelNames } from '../../../testing/models.ts';
 import { roundTripModel } from '../../../testing/onnxBuilders.ts';
 import { attr, node, valueInfo } from '../../../testing/tinyModel.ts';
@@ -134,6 +135,27 @@ describe('validateModel details', () => {
     const [problem] = validateModel(model);
     expect(problem.message).toContain("'gh\\x1b[2Jost\\nline'");
     expect([...problem.message].some((char) => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f)).toBe(false);
+  });
+});
+
+describe('validateModel never throws on malformed models', () => {
+  const malformed: [string, () => ModelProto][] = [
+    ['a node without inputs or outputs', () => { const m = validConvModel(); m.graph!.node!.push({ opType: 'Relu' }); return m; }],
+    ['a graph with nothing in it', () => ({ irVersion: 8, opsetImport: [{ domain: '', version: 13 }], graph: {} })],
+    ['a Conv without a weight input', () => { const m = validConvModel(); m.graph!.node![0].input = ['x']; return m; }],
+    ['a Conv weight of rank 1', () => { const m = validConvModel(); m.graph!.initializer![0] = { name: 'W', dims: [108], dataType: DataType.FLOAT, floatData: Array(108).fill(0.1) }; return m; }],
+    ['an input without a type', () => { const m = validConvModel(); m.graph!.input![0] = { name: 'x' }; return m; }],
+    ['an opset entry without a version', () => { const m = validConvModel(); m.opsetImport = [{ domain: '' }]; return m; }],
+    ['dims beyond 2^53 stored as int64', () => { const m = validConvModel(); m.graph!.initializer![1].dims = [Long.fromString('1152921504606846976')]; return m; }],
+  ];
+  for (const [what, build] of malformed) {
+    it(`${what}`, () => {
+      expect(() => validateModel(build())).not.toThrow();
+    });
+  }
+  it('reports the int64 dims beyond 2^53 as huge-dim, and an opset without version once', () => {
+    expect(validateModel(malformed[6][1]()).map((p) => p.kind)).toEqual(['huge-dim']);
+    expect(validateModel(malformed[5][1]()).map((p) => p.kind)).toEqual(['opset-unsupported']);
   });
 });
 
