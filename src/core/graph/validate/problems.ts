@@ -58,9 +58,9 @@ export interface ModelProblem {
   kind: ModelProblemKind;
   /** One sentence: what is wrong, where, and what to do. Model names already made safe. */
   message: string;
-  /** The node at fault (its name, or `<op>:<first output>`), already made safe. */
+  /** The node at fault (its name, or `<op>:<first output>`), made safe and quoted as in the message. */
   node?: string;
-  /** The tensor / value at fault, already made safe. */
+  /** The tensor / value at fault, made safe and quoted as in the message. */
   tensor?: string;
 }
 
