@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataType, encodeModel, float32Tensor, type ModelProto } from '../core/onnx/index.ts';
+import { badModelCases, validConvModel } from '../core/graph/validate/badModels.ts';
 import { spawnComq, type CliRun } from '../testing/cliProcess.ts';
 import { ppocrModelPath, readPpocrModel } from '../testing/models.ts';
 import { externalFloatTensor } from '../testing/onnxBuilders.ts';
@@ -195,5 +196,48 @@ describe('comq main (in process)', () => {
     const help = capture();
     expect(await main(['--help'], help.io)).toBe(0);
     expect(help.out.stdout).toMatch(/inspect \[options\] <model>/);
+  });
+});
+
+describe('comq inspect runs the model check first', () => {
+  function capture() {
+    const out = { stdout: '', stderr: '' };
+    return { out, io: { stdout: (text: string) => void (out.stdout += text), stderr: (text: string) => void (out.stderr += text), debug: false } };
+  }
+
+  it('a model with a cycle (spawned): exit 2, nothing on stdout, one line naming the nodes and what to do', async () => {
+    const cyclic = badModelCases.find((c) => c.id === 'cycle')!;
+    const path = join(dir, 'cycle.onnx');
+    writeFileSync(path, encodeModel(cyclic.build()));
+    const run = await spawnComq(['inspect', path]);
+    expectOneLineError(run, /cycle\.onnx: invalid model: the graph has a cycle: 'relu1' \(Relu\) → 'add1' \(Add\) feed each other.*re-export/);
+  });
+
+  it('every model of the bad-model corpus: exit 2 with one line naming the file and the problem', async () => {
+    mkdirSync(join(dir, 'corpus'), { recursive: true });
+    for (const badCase of badModelCases) {
+      const path = join(dir, 'corpus', `${badCase.id}.onnx`);
+      writeFileSync(path, encodeModel(badCase.build()));
+      const { out, io } = capture();
+      expect(await main(['inspect', path], io), `${badCase.id}: ${out.stderr}`).toBe(2);
+      expect(out.stdout).toBe('');
+      expect(out.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+      expect(out.stderr).toContain(`comq: error: ${path}: `);
+      // The decoder refuses some of them first; the rest get the check's message.
+      if (!badCase.codecRefuses) expect(out.stderr).toMatch(badCase.mentions);
+    }
+  });
+
+  it('prints names from the model with control characters escaped', async () => {
+    const model = validConvModel();
+    const evil = 'conv\x1b[2J\nFAKE LINE';
+    model.graph!.node![0].name = evil;
+    const path = join(dir, 'evil-names.onnx');
+    writeFileSync(path, encodeModel(model));
+    const { out, io } = capture();
+    expect(await main(['inspect', path], io)).toBe(0);
+    expect(out.stdout).toContain('conv\\x1b[2J\\nFAKE LINE');
+    expect(out.stdout).not.toContain('\x1b');
+    expect(out.stdout.split('\n').some((line) => line.startsWith('FAKE LINE'))).toBe(false);
   });
 });

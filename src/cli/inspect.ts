@@ -1,4 +1,6 @@
 import { basename } from 'node:path';
+import { safeText } from '../core/base/safeText.ts';
+import { assertValidModel, ModelValidationError } from '../core/graph/validate/index.ts';
 import { findLayers, type QuantizableLayer, type SkippedLayer } from '../core/graph/layers/index.ts';
 import { describeModel, type ModelFacts, type ValueFacts } from '../core/graph/modelFacts.ts';
 import { CliUsageError } from './errors.ts';
@@ -20,6 +22,13 @@ export interface InspectReport {
 
 export function buildInspectReport(modelPath: string, dataPaths: readonly string[]): InspectReport {
   const { model, fileBytes } = loadModel(modelPath, dataPaths);
+  try {
+    assertValidModel(model);
+  } catch (error) {
+    // An input problem: one line naming the first problem and what to do, exit 2.
+    if (error instanceof ModelValidationError) throw new CliUsageError(`${modelPath}: ${error.message}`);
+    throw error;
+  }
   const facts = describeModel(model);
   const { layers, skipped } = findLayers(model);
   if (layers.length === 0) {
@@ -52,11 +61,11 @@ export function runInspect(modelPath: string, options: InspectOptions, write: (t
 }
 
 function valueLine(value: ValueFacts): string {
-  return `${value.name}: ${value.elemType} ${formatShape(value.shape)}`;
+  return `${safeText(value.name)}: ${value.elemType} ${formatShape(value.shape.map((dim) => (typeof dim === 'string' ? safeText(dim) : dim)))}`;
 }
 
 const LAYER_COLUMNS: Column<InspectReport['layers'][number]>[] = [
-  { header: 'name', align: 'left', value: (layer) => layer.name },
+  { header: 'name', align: 'left', value: (layer) => safeText(layer.name) },
   { header: 'op', align: 'left', value: (layer) => layer.op },
   { header: 'weight', align: 'left', value: (layer) => formatShape(layer.weightShape) },
   { header: 'rows', align: 'right', value: (layer) => String(layer.rows) },
@@ -69,11 +78,12 @@ const LAYER_COLUMNS: Column<InspectReport['layers'][number]>[] = [
 export function formatInspectReport(report: InspectReport): string[] {
   const { model, layers, skipped } = report;
   const storage = model.weightStorage;
-  const opsets = model.opsets.map((opset) => `${opset.domain} ${opset.version}`).join(', ');
-  const producer = [model.producer.name, model.producer.version].filter(Boolean).join(' ') || 'unknown';
+  // Text from the model is printed through safeText: names may hold escape sequences or newlines.
+  const opsets = model.opsets.map((opset) => `${safeText(opset.domain)} ${opset.version}`).join(', ');
+  const producer = safeText([model.producer.name, model.producer.version].filter(Boolean).join(' ')) || 'unknown';
   const opSummary = Object.entries(model.opCounts)
     .sort((a, b) => b[1] - a[1])
-    .map(([op, count]) => `${op} ${count}`)
+    .map(([op, count]) => `${safeText(op)} ${count}`)
     .join(', ');
   const layerParams = layers.reduce((sum, layer) => sum + layer.params, 0);
   const lines = [
@@ -91,7 +101,7 @@ export function formatInspectReport(report: InspectReport): string[] {
   ];
   if (skipped.length > 0) {
     lines.push('', `Skipped: ${skipped.length}`);
-    for (const entry of skipped) lines.push(`  ${entry.name} (${entry.op}): ${entry.reason}`);
+    for (const entry of skipped) lines.push(`  ${safeText(entry.name)} (${safeText(entry.op)}): ${safeText(entry.reason, 1000)}`);
   }
   return lines;
 }
