@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataType, encodeModel, float32Tensor, type ModelProto } from '../core/onnx/index.ts';
-import { badModelCases, validConvModel } from '../core/graph/validate/badModels.ts';
+import { badModelCases, validConvModel } from '../testing/badModels.ts';
 import { spawnComq, type CliRun } from '../testing/cliProcess.ts';
 import { ppocrModelPath, readPpocrModel } from '../testing/models.ts';
 import { externalFloatTensor } from '../testing/onnxBuilders.ts';

@@ -6,7 +6,7 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { encodeModel, type ModelProto } from '../../onnx/index.ts';
-import { badModelCases, validConvModel } from './badModels.ts';
+import { badModelCases, validConvModel } from '../../../testing/badModels.ts';
 import { describeOrtError, ORT_IR_RANGE, ORT_KNOWN_DOMAINS, ORT_OPSET_RANGE, validateModel } from './index.ts';
 
 const sessionOptions: ort.InferenceSession.SessionOptions = {

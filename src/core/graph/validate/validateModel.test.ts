@@ -4,7 +4,7 @@ import { DataType, decodeModel, float32Tensor, OnnxFormatError, type ModelProto 
 import { readPpocrModel, ppocrModelNames } from '../../../testing/models.ts';
 import { roundTripModel } from '../../../testing/onnxBuilders.ts';
 import { attr, node, valueInfo } from '../../../testing/tinyModel.ts';
-import { badModelCases, validConvModel, validMatMulModel } from './badModels.ts';
+import { badModelCases, validConvModel, validMatMulModel } from '../../../testing/badModels.ts';
 import { assertValidModel, MODEL_PROBLEM_KINDS, ModelValidationError, validateModel } from './index.ts';
 
 /** Each message must end by telling the user what to do. */

@@ -4,10 +4,10 @@
  * fault is visible in the source. Used by the unit tests, the onnxruntime-node refusal tests and
  * the CLI tests.
  */
-import { DataType, float32Tensor, integerTensor, type ModelProto, type TensorProto } from '../../onnx/index.ts';
-import { externalFloatTensor } from '../../../testing/onnxBuilders.ts';
-import { attr, node, tinyModel, valueInfo } from '../../../testing/tinyModel.ts';
-import type { ModelProblemKind } from './problems.ts';
+import { DataType, float32Tensor, integerTensor, type ModelProto, type TensorProto } from '../core/onnx/index.ts';
+import { externalFloatTensor } from './onnxBuilders.ts';
+import { attr, node, tinyModel, valueInfo } from './tinyModel.ts';
+import type { ModelProblemKind } from '../core/graph/validate/problems.ts';
 
 /** Deterministic weights: w[i] = sin(i + 1) / 2. */
 function weights(count: number): Float32Array {
