@@ -7,11 +7,11 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { createCpuBackend } from '../src/core/backend/cpu/cpuBackend.ts';
-import { createNodeGpu } from '../src/core/backend/webgpu/node/nodeGpu.ts';
+import { createNodeGpu } from '../src/hosts/node/nodeGpu.ts';
 import { createWebGpuBackend } from '../src/core/backend/webgpu/webgpuBackend.ts';
 import type { Backend, GramLayout } from '../src/core/backend/backend.ts';
-import { createRandom } from '../src/core/quant/random.ts';
-import { makeSyntheticLayer } from '../src/core/quant/synthetic.ts';
+import { createRandom } from '../src/core/base/random.ts';
+import { makeSyntheticLayer } from '../src/testing/syntheticLayer.ts';
 import { defaultSolveOptions, type LayerProblem } from '../src/core/quant/types.ts';
 
 function gaussian(count: number, seed: number): Float32Array {

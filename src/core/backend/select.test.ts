@@ -4,7 +4,7 @@ import { createNodeInferenceEngine } from '../../node/ortNode.ts';
 import type { InferenceEngine } from '../pipeline/types.ts';
 import { decideBackend, selectBackend } from './select.ts';
 import type { AdapterProbe } from './webgpu/device.ts';
-import { createNodeGpu } from './webgpu/node/nodeGpu.ts';
+import { createNodeGpu } from '../../hosts/node/nodeGpu.ts';
 
 function probe(isSoftware: boolean): AdapterProbe {
   return {

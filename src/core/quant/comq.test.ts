@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { comqObjective, comqScaleStep, comqStateFromWeights, comqSweep, comqOrder, gramAsFloat64, solveComq } from './comq.ts';
-import { computeGrids, nearestCode } from './grid.ts';
-import { layerObjective } from './objective.ts';
+import { computeGrids, nearestCode } from '../base/grid.ts';
+import { layerObjective } from '../backend/cpu/kernels/objective.ts';
 import { rtnCodes, solveRtn } from './rtn.ts';
-import { makeSyntheticLayer, referenceGram } from './synthetic.ts';
+import { makeSyntheticLayer, referenceGram } from '../../testing/syntheticLayer.ts';
 import { defaultSolveOptions, type GridSpec, type LayerProblem, type SolveOptions } from './types.ts';
 
 const options = (overrides: Partial<SolveOptions>): SolveOptions => ({ ...defaultSolveOptions, ...overrides });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { solveComq } from './comq.ts';
-import { computeGrids, nearestCode } from './grid.ts';
+import { computeGrids, nearestCode } from '../base/grid.ts';
 import { gptqCodes, inverseCholeskyUpper, solveGptq, solveGptqComq } from './gptq.ts';
 import { rtnCodes, solveRtn } from './rtn.ts';
-import { makeSyntheticLayer, referenceGram } from './synthetic.ts';
+import { makeSyntheticLayer, referenceGram } from '../../testing/syntheticLayer.ts';
 import { defaultSolveOptions, type LayerProblem, type SolveOptions } from './types.ts';
 
 const options = (overrides: Partial<SolveOptions>): SolveOptions => ({ ...defaultSolveOptions, ...overrides });

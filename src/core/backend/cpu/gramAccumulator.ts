@@ -18,7 +18,7 @@
  * needs one tile, not 192, and the per-row work has no per-element function calls.
  */
 import type { GramAccumulator, GramLayout, GramOptions } from '../backend.ts';
-import { createRandom, type Random } from '../../quant/random.ts';
+import { createRandom, type Random } from '../../base/random.ts';
 import { checkConvInput, convGramCols, convOutputSize, type ConvLayout } from './conv.ts';
 import { accumulateTileUpper, meanFromUpper, paddedCols, tileRowsFor } from './gramKernel.ts';
 import { ortChunkRows, type OrtGram } from './ortGram.ts';

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createNodeInferenceEngine } from '../../../node/ortNode.ts';
-import { createRandom } from '../../quant/random.ts';
+import { createRandom } from '../../base/random.ts';
 import type { InferenceEngine } from '../../pipeline/types.ts';
 import { loadImageTensor, ppocrInput, testImagePath } from '../../../testing/index.ts';
 import { im2colRows, type ConvLayout } from './conv.ts';

@@ -11,8 +11,8 @@ import type { ModelProto } from '../../onnx/index.ts';
 import { groupRowsToWeight, readLayerWeight, weightToGroupRows, writeLayerWeight } from '../../pipeline/layerProblems.ts';
 import { toQuantizedLayer } from '../../pipeline/solveLayerGroups.ts';
 import type { QuantizedLayer } from '../../pipeline/types.ts';
-import { computeGrids, deployableValues } from '../../quant/grid.ts';
-import { rtnCodes } from '../../quant/rtn.ts';
+import { computeGrids, deployableValues } from '../../base/grid.ts';
+import { rtnCodes } from '../../base/codes.ts';
 import type { GridKind, GridSpec } from '../../quant/types.ts';
 
 export interface RtnExportOptions {

@@ -6,7 +6,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { DataType, float32Tensor, type ModelProto } from '../../onnx/index.ts';
-import { createRandom } from '../../quant/random.ts';
+import { createRandom } from '../../base/random.ts';
 import { attr, node, tinyModel, valueInfo } from '../../../testing/index.ts';
 
 export interface TinyLayerCase {

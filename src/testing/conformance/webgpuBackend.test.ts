@@ -4,13 +4,13 @@
  * unsplit run, validation errors and a lost device surfacing as thrown errors.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { syntheticProblem } from '../conformance/cases.ts';
-import { makeSyntheticLayer } from '../../quant/synthetic.ts';
-import { createCpuGramAccumulator } from '../cpu/gramAccumulator.ts';
-import { defaultSolveOptions } from '../../quant/types.ts';
-import { withErrorScopes } from './device.ts';
-import { createNodeGpu } from './node/nodeGpu.ts';
-import { createWebGpuBackend, type WebGpuBackend } from './webgpuBackend.ts';
+import { syntheticProblem } from './cases.ts';
+import { makeSyntheticLayer } from '../syntheticLayer.ts';
+import { createCpuGramAccumulator } from '../../core/backend/cpu/gramAccumulator.ts';
+import { defaultSolveOptions } from '../../core/quant/types.ts';
+import { withErrorScopes } from '../../core/backend/webgpu/device.ts';
+import { createNodeGpu } from '../../hosts/node/nodeGpu.ts';
+import { createWebGpuBackend, type WebGpuBackend } from '../../core/backend/webgpu/webgpuBackend.ts';
 
 describe('WebGPU backend device handling', () => {
   let backend: WebGpuBackend;

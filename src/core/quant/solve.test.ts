@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { decodeModel, tensorDims, tensorToFloat32, toNumber, type NodeProto, type TensorProto } from '../../onnx/index.ts';
-import { defaultSolveOptions, type LayerProblem, type SolveOptions } from '../../quant/types.ts';
-import { makeSyntheticLayer } from '../../quant/synthetic.ts';
-import { solveComq } from '../../quant/comq.ts';
-import { ppocrInput, readPpocrModel, testImagePath } from '../../../testing/index.ts';
-import { resolveConvPads } from './conv.ts';
-import { createCpuBackend } from './cpuBackend.ts';
+import { decodeModel, tensorDims, tensorToFloat32, toNumber, type NodeProto, type TensorProto } from '../onnx/index.ts';
+import { defaultSolveOptions, type LayerProblem, type SolveOptions } from './types.ts';
+import { makeSyntheticLayer } from '../../testing/syntheticLayer.ts';
+import { solveComq } from './comq.ts';
+import { ppocrInput, readPpocrModel, testImagePath } from '../../testing/index.ts';
+import { resolveConvPads } from '../backend/cpu/conv.ts';
+import { createCpuBackend } from '../backend/cpu/cpuBackend.ts';
 
 const options = (overrides: Partial<SolveOptions>): SolveOptions => ({ ...defaultSolveOptions, ...overrides });
 
