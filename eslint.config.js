@@ -31,4 +31,18 @@ export default tseslint.config(
       'no-restricted-globals': ['error', 'document', 'window', 'localStorage'],
     },
   },
+  {
+    // Backends expose kernels; the methods in src/core/quant drive them, never the other way round.
+    // (A later block replaces the rule's options for these files, so the core's patterns are repeated.)
+    files: ['src/core/backend/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['react', 'react-dom', 'react/*', 'react-dom/*', 'zustand', 'zustand/*'], message: 'src/core must stay free of UI libraries.' },
+          { group: ['**/app/**', '**/cli/**', '**/worker/**'], message: 'src/core must not import the shells.' },
+          { group: ['**/quant/**', '**/quant'], message: 'src/core/backend must not import src/core/quant: backends offer kernels (LayerKernels), the methods in quant drive them.' },
+        ],
+      }],
+    },
+  },
 );
