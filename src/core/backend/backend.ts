@@ -1,3 +1,4 @@
+import type { ConvTransposeGeometry } from '../base/convGeometry.ts';
 import type { LayerProblem, RowGrids } from '../base/problem.ts';
 
 /**
@@ -5,9 +6,13 @@ import type { LayerProblem, RowGrids } from '../base/problem.ts';
  * - `dense`: the input tensor's last axis is the reduction (Gemm / MatMul, 2-D or 3-D tokens).
  * - `conv`: NCHW input, im2col patches ordered (c, kh, kw) to match weight `[O, C/g, kh, kw]`;
  *   one Gram per group.
- * ConvTranspose is expressed by the caller as the equivalent dense or conv problem.
+ * - `convTranspose`: NCHW input, transposed-im2col rows (backend/cpu/convTranspose.ts) fed to one
+ *   dense accumulator per group; every backend builds it from its own dense accumulators.
  */
-export type GramLayout =
+export type GramLayout = DirectGramLayout | ({ kind: 'convTranspose' } & ConvTransposeGeometry);
+
+/** The layouts a backend's own Gram kernels accumulate directly. */
+export type DirectGramLayout =
   | { kind: 'dense'; cols: number }
   | {
       kind: 'conv';

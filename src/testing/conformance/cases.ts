@@ -4,7 +4,7 @@
  * Inputs are seeded synthetic data (every conv variant) plus the first Conv of the real PP-OCR
  * classifier on a real image (realLayer.ts).
  */
-import type { GramLayout, GramOptions, LayerKernels, VisitOrder } from '../../core/backend/backend.ts';
+import type { DirectGramLayout, GramOptions, LayerKernels, VisitOrder } from '../../core/backend/backend.ts';
 import { comqVisitOrder } from '../../core/quant/comq.ts';
 import { runGptq } from '../../core/quant/gptq.ts';
 import { createRandom } from '../../core/base/random.ts';
@@ -31,7 +31,7 @@ export interface GramChunk {
 
 export interface GramCase {
   name: string;
-  layout: GramLayout;
+  layout: DirectGramLayout;
   options?: GramOptions;
   chunks: () => GramChunk[];
 }
@@ -51,7 +51,7 @@ function activations(shape: [number, number, number, number], seed: number): Gra
 function conv(
   inChannels: number, groups: number, kernel: [number, number], strides: [number, number],
   pads: [number, number, number, number], dilations: [number, number],
-): GramLayout {
+): DirectGramLayout {
   return { kind: 'conv', inChannels, groups, kernel, strides, pads, dilations };
 }
 

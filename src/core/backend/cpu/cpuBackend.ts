@@ -12,6 +12,7 @@ import type { Backend, GramAccumulator, GramLayout, GramOptions, LayerKernels } 
 import type { InferenceEngine } from '../../pipeline/types.ts';
 import type { LayerProblem } from '../../base/problem.ts';
 import { createCpuGramAccumulator, DEFAULT_ORT_MIN_COLS } from './gramAccumulator.ts';
+import { ConvTransposeGramAccumulator } from './convTranspose.ts';
 import { openCpuLayer } from './layerKernels.ts';
 import { OrtGram } from './ortGram.ts';
 
@@ -39,6 +40,9 @@ export function createCpuBackend(options: CpuBackendOptions = {}): Backend {
       : 'CPU (JavaScript, Float64 accumulation, single thread)',
     createGramAccumulator(layout: GramLayout, gramOptions?: GramOptions): GramAccumulator {
       checkAlive();
+      if (layout.kind === 'convTranspose') {
+        return new ConvTransposeGramAccumulator(layout, (dense, o) => this.createGramAccumulator(dense, o), gramOptions);
+      }
       return createCpuGramAccumulator(layout, gramOptions, { ortGram, ortMinCols: minCols });
     },
     async openLayer(problem: LayerProblem): Promise<LayerKernels> {

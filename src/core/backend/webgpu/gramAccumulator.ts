@@ -6,7 +6,7 @@
  * Row subsampling draws the same seeded uniforms in the same row order as the CPU accumulator
  * (src/core/backend/cpu/gramAccumulator.ts), so both keep exactly the same rows.
  */
-import type { GramAccumulator, GramLayout, GramOptions } from '../backend.ts';
+import type { DirectGramLayout, GramAccumulator, GramOptions } from '../backend.ts';
 import { checkConvInput, convGramCols, convOutputSize, type ConvLayout } from '../cpu/conv.ts';
 import { createRandom, type Random } from '../../base/random.ts';
 import type { GpuContext } from './context.ts';
@@ -30,7 +30,7 @@ export class WebGpuGramAccumulator implements GramAccumulator {
   private readonly random: Random | null;
   private finished = false;
 
-  constructor(private readonly ctx: GpuContext, private readonly layout: GramLayout, options: GramOptions = {}) {
+  constructor(private readonly ctx: GpuContext, private readonly layout: DirectGramLayout, options: GramOptions = {}) {
     if (layout.kind === 'dense' && (!Number.isInteger(layout.cols) || layout.cols < 1)) {
       throw new Error(`dense Gram layout needs a positive integer cols, got ${layout.cols}`);
     }

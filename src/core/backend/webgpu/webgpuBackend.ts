@@ -8,6 +8,7 @@ import type { LayerProblem } from '../../base/problem.ts';
 import type { Backend, GramAccumulator, GramLayout, GramOptions, LayerKernels } from '../backend.ts';
 import type { GpuContext } from './context.ts';
 import { openDevice, withErrorScopes, type AdapterProbe } from './device.ts';
+import { ConvTransposeGramAccumulator } from '../cpu/convTranspose.ts';
 import { WebGpuGramAccumulator } from './gramAccumulator.ts';
 import { defaultTuning, type KernelTuning } from './kernels/descriptor.ts';
 import { allKernels } from './kernels/index.ts';
@@ -50,13 +51,15 @@ export async function createWebGpuBackend(gpu: GPU, options: WebGpuBackendOption
     }
   });
   const probe = opened.probe;
+  const createGramAccumulator = (layout: GramLayout, gramOptions?: GramOptions): GramAccumulator =>
+    layout.kind === 'convTranspose'
+      ? new ConvTransposeGramAccumulator(layout, createGramAccumulator, gramOptions)
+      : new WebGpuGramAccumulator(ctx, layout, gramOptions);
   return {
     name: 'webgpu',
     description: `WebGPU: ${probe.name}${probe.isSoftware ? ' (software adapter)' : ''}`,
     probe,
-    createGramAccumulator(layout: GramLayout, gramOptions?: GramOptions): GramAccumulator {
-      return new WebGpuGramAccumulator(ctx, layout, gramOptions);
-    },
+    createGramAccumulator,
     openLayer(problem: LayerProblem): Promise<LayerKernels> {
       return openGpuLayer(ctx, problem);
     },
