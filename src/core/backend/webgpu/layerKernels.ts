@@ -132,7 +132,7 @@ export async function openGpuLayer(ctx: GpuContext, problem: LayerProblem): Prom
   const releaseGptq = (): void => {
     for (const c of chunks) {
       if (!c.gptq) continue;
-      for (const b of [c.gptq.work, c.gptq.grid, c.gptq.codes, c.gptq.errors]) mem.release(b);
+      for (const b of [c.gptq.work, c.gptq.codes, c.gptq.errors]) mem.release(b);
       c.gptq = undefined;
     }
     if (gptqShared) {
@@ -228,7 +228,7 @@ export async function openGpuLayer(ctx: GpuContext, problem: LayerProblem): Prom
           upper: gptqShared.upper,
           perm: gptqShared.perm,
           work: mem.storage('gptq work', permuted),
-          grid: mem.storage('gptq grid', new Uint8Array(packGridCells(g, c.rowBegin, c.rowBegin + c.rows))),
+          grid: c.buffers.grid,
           codes: mem.storage('gptq codes', c.rows * cols * 4),
           errors: mem.storage('gptq errors', c.rows * factor.lazyCols * 4),
         };
