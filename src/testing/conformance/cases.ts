@@ -4,7 +4,7 @@
  * Inputs are seeded synthetic data (every conv variant) plus the first Conv of the real PP-OCR
  * classifier on a real image (realLayer.ts).
  */
-import type { DirectGramLayout, GramOptions, LayerKernels, VisitOrder } from '../../core/backend/backend.ts';
+import type { DirectGramLayout, GramLayout, GramOptions, LayerKernels, VisitOrder } from '../../core/backend/backend.ts';
 import { comqVisitOrder } from '../../core/quant/comq.ts';
 import { runGptq } from '../../core/quant/gptq.ts';
 import { createRandom } from '../../core/base/random.ts';
@@ -31,7 +31,7 @@ export interface GramChunk {
 
 export interface GramCase {
   name: string;
-  layout: DirectGramLayout;
+  layout: GramLayout;
   options?: GramOptions;
   chunks: () => GramChunk[];
 }
@@ -114,6 +114,11 @@ export const gramCases: GramCase[] = [
     layout: conv(2, 1, [5, 5], [1, 1], [2, 2, 2, 2], [1, 1]),
     options: { rowSampleRate: 0.5, seed: 3 },
     chunks: () => [activations([2, 2, 8, 8], 15)],
+  },
+  {
+    name: 'ConvTranspose 2×2 stride 2 (groups 2, 6 channels): transposed-im2col rows into per-group dense Grams',
+    layout: { kind: 'convTranspose', inChannels: 6, groups: 2, kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 1], outputPadding: [0, 0] },
+    chunks: () => [activations([2, 6, 5, 7], 16)],
   },
 ];
 

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend, LayerKernels } from '../../core/backend/backend.ts';
 import { im2colRows } from '../../core/backend/cpu/conv.ts';
+import { convTransposeOutputSize, convTransposeRows } from '../../core/backend/cpu/convTranspose.ts';
 import { createCpuGramAccumulator } from '../../core/backend/cpu/gramAccumulator.ts';
 import { createRandom } from '../../core/base/random.ts';
 import { solveLayer, solveLayerWith } from '../../core/quant/solve.ts';
@@ -26,10 +27,24 @@ function referenceGrams(c: GramCase): Float64Array[] {
   const layout = c.layout;
   const groups = layout.kind === 'dense' ? 1 : layout.groups;
   const cols = layout.kind === 'dense' ? layout.cols : (layout.inChannels / layout.groups) * layout.kernel[0] * layout.kernel[1];
+  const rowsOf = (chunk: { data: Float32Array; shape: number[] }): ArrayLike<number>[] => {
+    if (layout.kind === 'dense') return [Float64Array.from(chunk.data)];
+    if (layout.kind === 'conv') return im2colRows(chunk.data, chunk.shape, layout);
+    // ConvTranspose: rows ordered (n, oy, ox) in every group, as the accumulator feeds them.
+    const [n, , h, w] = chunk.shape;
+    const [outH] = convTransposeOutputSize(layout, [h, w]);
+    return Array.from({ length: groups }, (_, g) => {
+      const perImage = Array.from({ length: n }, (_, image) => Float64Array.from(convTransposeRows(layout, chunk.data, chunk.shape, image, g, 0, outH)));
+      const all = new Float64Array(perImage.reduce((s, p) => s + p.length, 0));
+      let at = 0;
+      for (const p of perImage) { all.set(p, at); at += p.length; }
+      return all;
+    });
+  };
   const sums = Array.from({ length: groups }, () => new Float64Array(cols * cols));
   let kept = 0;
   for (const chunk of c.chunks()) {
-    const perGroup = layout.kind === 'dense' ? [Float64Array.from(chunk.data)] : im2colRows(chunk.data, chunk.shape, layout);
+    const perGroup = rowsOf(chunk);
     const rows = perGroup[0].length / cols;
     for (let r = 0; r < rows; r++) {
       if (random && !(random.next() < rate)) continue;
@@ -100,7 +115,7 @@ export function defineConformanceSuite(label: string, openTarget: () => Promise<
         : syntheticProblem(c.layer === 'dead-input', c.layer === 'synthetic-large');
 
     for (const c of gramCases) {
-      it(`kernel ${c.layout.kind === 'conv' ? 'im2col + gram' : 'gram'}: ${c.name}: relative error ≤ ${tolerances.gramRelError}`, async () => {
+      it(`kernel ${c.layout.kind === 'conv' ? 'im2col + gram' : 'gram'} (${c.layout.kind}): ${c.name}: relative error ≤ ${tolerances.gramRelError}`, async () => {
         const accumulator = opened().createGramAccumulator(c.layout, c.options);
         for (const chunk of c.chunks()) await accumulator.add(chunk.data, chunk.shape);
         const grams = await accumulator.finish();
