@@ -18,7 +18,7 @@
 import { spawnSync } from 'node:child_process';
 import { createCpuGramAccumulator } from '../src/core/backend/cpu/gramAccumulator.ts';
 import { OrtGram } from '../src/core/backend/cpu/ortGram.ts';
-import { createRandom } from '../src/core/quant/random.ts';
+import { createRandom } from '../src/core/base/random.ts';
 import { createNodeInferenceEngine } from '../src/hosts/node/ortNode.ts';
 import type { CpuGramEngineOptions } from '../src/core/backend/cpu/gramAccumulator.ts';
 

@@ -7,12 +7,13 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { createCpuBackend } from '../src/core/backend/cpu/cpuBackend.ts';
-import { createNodeGpu } from '../src/core/backend/webgpu/node/nodeGpu.ts';
+import { createNodeGpu } from '../src/hosts/node/nodeGpu.ts';
 import { createWebGpuBackend } from '../src/core/backend/webgpu/webgpuBackend.ts';
 import type { Backend, GramLayout } from '../src/core/backend/backend.ts';
-import { createRandom } from '../src/core/quant/random.ts';
-import { makeSyntheticLayer } from '../src/core/quant/synthetic.ts';
+import { createRandom } from '../src/core/base/random.ts';
+import { makeSyntheticLayer } from '../src/testing/syntheticLayer.ts';
 import { defaultSolveOptions, type LayerProblem } from '../src/core/quant/types.ts';
+import { solveLayerWith } from '../src/core/quant/solve.ts';
 
 function gaussian(count: number, seed: number): Float32Array {
   const random = createRandom(seed);
@@ -37,7 +38,7 @@ async function gram(backend: Backend, layout: GramLayout, input: Float32Array, s
 async function comqParts(backend: Backend, problem: LayerProblem): Promise<{ sweep: number; objective: number }> {
   const marks: number[] = [];
   const start = performance.now();
-  await backend.solve(problem, { ...defaultSolveOptions, sweeps: 1, onSweep: () => marks.push(performance.now()) });
+  await solveLayerWith(backend, problem, { ...defaultSolveOptions, sweeps: 1, onSweep: () => marks.push(performance.now()) });
   // Before onSweep(0): tr(WGWᵀ) and the RTN objective, two objective passes (plus RTN, O(n·m)).
   return { sweep: (marks[1] - marks[0]) / 1000, objective: (marks[0] - start) / 2000 };
 }
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
   add('objective (objective.wgsl)', 'n 256 × m 512', comqFlops, g.objective, c.objective);
   const gptqOptions = { ...defaultSolveOptions, method: 'gptq' as const };
   add('GPTQ solve incl. f64 factor on CPU (gptq.wgsl)', 'n 256 × m 512', comqFlops,
-    await seconds(() => gpu.solve(problem, gptqOptions)), await seconds(() => cpu.solve(problem, gptqOptions)));
+    await seconds(() => solveLayerWith(gpu, problem, gptqOptions)), await seconds(() => solveLayerWith(cpu, problem, gptqOptions)));
   await gpu.dispose();
   console.log(`\n${rows.join('\n')}\nload average ${loadavg()[0].toFixed(1)} at the end`);
   process.exit(0);

@@ -18,10 +18,11 @@ import type { Backend } from '../src/core/backend/backend.ts';
 import { createCpuBackend } from '../src/core/backend/cpu/cpuBackend.ts';
 import { createCpuGramAccumulator } from '../src/core/backend/cpu/gramAccumulator.ts';
 import { ORT_GRAM_CHUNK_ROWS } from '../src/core/backend/cpu/ortGram.ts';
-import { createNodeGpu } from '../src/core/backend/webgpu/node/nodeGpu.ts';
+import { createNodeGpu } from '../src/hosts/node/nodeGpu.ts';
 import { createWebGpuBackend, type WebGpuBackend } from '../src/core/backend/webgpu/webgpuBackend.ts';
-import { createRandom } from '../src/core/quant/random.ts';
+import { createRandom } from '../src/core/base/random.ts';
 import { defaultSolveOptions, type LayerProblem } from '../src/core/quant/types.ts';
+import { solveLayerWith } from '../src/core/quant/solve.ts';
 import { createNodeInferenceEngine } from '../src/hosts/node/ortNode.ts';
 import { runNumpy } from './bench-numpy.ts';
 
@@ -110,7 +111,7 @@ async function gramRate(make: MakeAccumulator, rows: number, cols: number, seed:
 async function firstSweep(backend: Backend, rows: number, cols: number): Promise<Scaled> {
   const problem = await problemFor(rows, cols, 7);
   const marks: number[] = [];
-  await backend.solve(problem, { ...defaultSolveOptions, sweeps: 1, onSweep: () => marks.push(performance.now()) });
+  await solveLayerWith(backend, problem, { ...defaultSolveOptions, sweeps: 1, onSweep: () => marks.push(performance.now()) });
   return { seconds: ((marks[1] - marks[0]) / 1000) * (LAYER_ROWS / rows), rowsMeasured: rows };
 }
 
@@ -154,8 +155,8 @@ async function main(): Promise<void> {
       const problem = await problemFor(rows, cols, 11);
       const options = { ...defaultSolveOptions, method: 'gptq' as const };
       gptq = {
-        cpu: { seconds: await time(() => cpu.solve(problem, options)), rowsMeasured: rows },
-        webgpu: backend ? { seconds: await time(() => backend!.solve(problem, options)), rowsMeasured: rows } : null,
+        cpu: { seconds: await time(() => solveLayerWith(cpu, problem, options)), rowsMeasured: rows },
+        webgpu: backend ? { seconds: await time(() => solveLayerWith(backend!, problem, options)), rowsMeasured: rows } : null,
       };
     }
     const row: Row = {

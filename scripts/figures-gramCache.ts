@@ -72,7 +72,7 @@ export function gramCachingBackend(inner: Backend): GramCachingBackend {
         },
       };
     },
-    solve: (problem, options) => inner.solve(problem, options),
+    openLayer: (problem) => inner.openLayer(problem),
     dispose: () => inner.dispose(),
   };
 }

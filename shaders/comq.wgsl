@@ -1,5 +1,5 @@
 // comq.wgsl — COMQ coordinate descent in Gram form (docs/algorithms.md, "COMQ"), all rows in
-//   parallel, the coordinate loop inside the shader. Checked against src/core/quant/comq.ts.
+//   parallel, the coordinate loop inside the shader. CPU twin: src/core/backend/cpu/kernels/comq.ts.
 //
 // Entry points (one explicit bind group layout shared by all three):
 //   sweep:        coordinates p ∈ [coordBegin, coordEnd) of one sweep. For row i, input

@@ -1,6 +1,6 @@
 // gptq.wgsl — the GPTQ column sweep on the GPU (docs/algorithms.md, "GPTQ"); the host computes
 //   the upper Cholesky factor U of H⁻¹ (H = G + λI, in the act-order permutation) in f64 and
-//   uploads it as f32. Checked against src/core/quant/gptq.ts.
+//   uploads it as f32. CPU twin: src/core/backend/cpu/kernels/gptq.ts.
 //
 // Entry points (one explicit bind group layout shared by both):
 //   quantizeBlock: for the columns j ∈ [blockBegin, blockEnd) of one block, in order, per row:

@@ -1,7 +1,7 @@
 // rtn.wgsl — round-to-nearest onto each (row, block) grid (docs/algorithms.md, "RTN").
 //
 // Purpose: k = clamp(round(w/scale), codeMin, codeMax), ŵ = scale·k for every weight. WGSL round()
-//   is round-half-to-even, the same rule as src/core/quant/grid.ts `nearestCode`.
+//   is round-half-to-even, the same rule as src/core/base/grid.ts `nearestCode`.
 // Bindings (group 0): 0 weight: array<f32> `rows × cols` (read), 1 grid: array<GridCell>
 //   `rows × blocksPerRow` (read), 2 codes: array<i32> `rows × cols` (write), 3 quant: array<f32>
 //   `rows × cols` (write), 4 params: uniform RtnParams.

@@ -1,5 +1,5 @@
 // common/grid.wgsl — the per-(row, block) quantisation grid shared by comq, rtn and gptq
-//   (docs/algorithms.md, "The grid"); mirrors src/core/quant/grid.ts. Spliced in by `// #import grid`.
+//   (docs/algorithms.md, "The grid"); mirrors src/core/base/grid.ts. Spliced in by `// #import grid`.
 
 // One grid cell, 16 bytes: codes k ∈ [codeMin, codeMax] stand for the values scale·k.
 struct GridCell {

@@ -61,7 +61,7 @@ async function openBackend(command: QuantizeCommand, progress: ProgressSink, eng
   if (command.backend !== 'cpu') {
     try {
       // Dawn's node bindings load native code: only when WebGPU may be used.
-      const { createNodeGpu } = await import('../core/backend/webgpu/node/nodeGpu.ts');
+      const { createNodeGpu } = await import('../hosts/node/nodeGpu.ts');
       gpu = createNodeGpu();
     } catch (error) {
       if (command.backend === 'webgpu') throw new CliUsageError(`--backend webgpu: WebGPU is not available here (${error instanceof Error ? error.message : String(error)}); use --backend cpu.`);

@@ -8,6 +8,7 @@ import { expect } from 'vitest';
 import { DataType, encodeModel, type ModelProto, type NodeProto, type TensorProto } from '../core/onnx/index.ts';
 import { maxRelativeError, tinyModel, valueInfo } from './index.ts';
 import { upgradeOpset, type OpsetRewrite } from '../core/graph/opset/index.ts';
+import { createRandom } from '../core/base/random.ts';
 
 export interface TensorSpec {
   name: string;
@@ -28,13 +29,10 @@ export interface CaseSpec {
   initializers?: TensorProto[];
 }
 
-/** Small deterministic generator (LCG, Numerical Recipes constants) so failures reproduce. */
+/** Uniform [0, 1) from the project's one seeded PRNG (base/random.ts), so failures reproduce. */
 export function seededUniform(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
+  const random = createRandom(seed);
+  return () => random.next();
 }
 
 export function buildCase(spec: CaseSpec): ModelProto {

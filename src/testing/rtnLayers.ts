@@ -11,8 +11,8 @@ import type { ModelProto } from '../core/onnx/index.ts';
 import { groupRowsToWeight, readLayerWeight, weightToGroupRows, writeLayerWeight } from '../core/pipeline/layerProblems.ts';
 import { toQuantizedLayer } from '../core/pipeline/solveLayerGroups.ts';
 import type { QuantizedLayer } from '../core/pipeline/types.ts';
-import { computeGrids, deployableValues } from '../core/quant/grid.ts';
-import { rtnCodes } from '../core/quant/rtn.ts';
+import { computeGrids, deployableValues } from '../core/base/grid.ts';
+import { rtnCodes } from '../core/base/codes.ts';
 import type { GridKind, GridSpec } from '../core/quant/types.ts';
 
 export interface RtnExportOptions {

@@ -6,7 +6,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { DataType, float32Tensor, type ModelProto } from '../core/onnx/index.ts';
-import { createRandom } from '../core/quant/random.ts';
+import { createRandom } from '../core/base/random.ts';
 import { attr, node, tinyModel, valueInfo } from './index.ts';
 
 export interface TinyLayerCase {

@@ -1,13 +1,18 @@
-import type { LayerProblem, QuantResult, SolveOptions } from '../quant/types.ts';
+import type { ConvTransposeGeometry } from '../base/convGeometry.ts';
+import type { LayerProblem, RowGrids } from '../base/problem.ts';
 
 /**
  * How a layer's inputs become Gram rows.
  * - `dense`: the input tensor's last axis is the reduction (Gemm / MatMul, 2-D or 3-D tokens).
  * - `conv`: NCHW input, im2col patches ordered (c, kh, kw) to match weight `[O, C/g, kh, kw]`;
  *   one Gram per group.
- * ConvTranspose is expressed by the caller as the equivalent dense or conv problem.
+ * - `convTranspose`: NCHW input, transposed-im2col rows (backend/cpu/convTranspose.ts) fed to one
+ *   dense accumulator per group; every backend builds it from its own dense accumulators.
  */
-export type GramLayout =
+export type GramLayout = DirectGramLayout | ({ kind: 'convTranspose' } & ConvTransposeGeometry);
+
+/** The layouts a backend's own Gram kernels accumulate directly. */
+export type DirectGramLayout =
   | { kind: 'dense'; cols: number }
   | {
       kind: 'conv';
@@ -35,12 +40,86 @@ export interface GramAccumulator {
   finish(): Promise<Float64Array[]>;
 }
 
+/**
+ * The visiting order of a COMQ sweep: a per-row permutation (`rows × cols`, row i's order at
+ * `[i·cols, (i+1)·cols)`), or `0 … cols−1` for every row.
+ */
+export type VisitOrder = { kind: 'per-row'; order: Int32Array } | { kind: 'cyclic' };
+
+/**
+ * What the GPTQ column kernels need (computed by the caller, in Float64, once per layer): the input
+ * permutation, the upper Cholesky factor U of `H⁻¹` in permuted coordinates (`cols × cols`,
+ * row-major), and the columns per lazy batch.
+ */
+export interface GptqFactor {
+  perm: Int32Array;
+  upper: Float64Array;
+  lazyCols: number;
+}
+
+/** A solved layer read back from the kernels' state. */
+export interface LayerReadBack {
+  /** Signed grid codes k, `rows × cols`. */
+  codes: Int32Array;
+  /** The grids, with the scales as the kernels left them (the scale step moves them). */
+  grids: RowGrids;
+  /** scale · k, `rows × cols`. */
+  dequantized: Float32Array;
+}
+
+/**
+ * One layer problem opened on a backend: W and G are uploaded once, and the kernels below work on
+ * a state the open layer holds — grids, codes k, Ŵ (= scale·k once a coordinate is quantized) and
+ * the residual product `R = (W − Ŵ)G`. Kernels know layouts and numbers, never a method: the
+ * methods in src/core/quant drive them. Every call is ordered after the previous one.
+ */
+export interface LayerKernels {
+  readonly rows: number;
+  readonly cols: number;
+  /** `tr(W G Wᵀ)`, the output energy (O(rows·cols²)). */
+  energy(): Promise<number>;
+  /** Installs per-(row, block) grids (copied); Ŵ, codes and R are left as they are. */
+  setGrids(grids: RowGrids): Promise<void>;
+  /** rtn: codes ← nearest code of W on the grids, Ŵ ← scale·k. R is stale afterwards. */
+  roundToNearest(): Promise<void>;
+  /** `tr((W − Ŵ) G (W − Ŵ)ᵀ)` with Ŵ = scale·k, computed from G (O(rows·cols²)). */
+  objective(): Promise<number>;
+  /** Ŵ ← W, codes ← 0, R ← 0 (a coordinate descent from full precision). */
+  startFromWeights(): Promise<void>;
+  /** comq initResidual: Ŵ ← scale·k, R ← (W − Ŵ)G (O(rows·cols²)). */
+  initResidual(): Promise<void>;
+  /** The order `comqSweep` visits coordinates in (uploaded once, kept until replaced). */
+  setVisitOrder(order: VisitOrder): Promise<void>;
+  /**
+   * comq sweep: positions `[from, to)` of the visiting order, every row; per coordinate the exact
+   * 1-D minimiser `t = ŵ + R/G_jj` projected to the grid (a dead input, G_jj = 0, gets RTN), then
+   * `Rᵢ,: −= Δ·G_j,:`.
+   */
+  comqSweep(from: number, to: number): Promise<void>;
+  /** comq scaleStep: the closed-form scale move per (row, block) for fixed codes, kept only if it lowers the row objective. */
+  scaleStep(): Promise<void>;
+  /** `Σ (W − Ŵ) ∘ R`: the objective from the residual (O(rows·cols); needs R current). */
+  residualObjective(): Promise<number>;
+  /** gptq: uploads U and the permutation; the working weights start at W in permuted order. */
+  gptqBegin(factor: GptqFactor): Promise<void>;
+  /** gptq quantizeBlock: permuted columns `[from, to)` quantized in order, errors pushed onto the rest of the block. */
+  gptqQuantizeBlock(from: number, to: number): Promise<void>;
+  /** gptq updateTail: the columns after `to` take the block's errors, `W[:, to:] −= E·U[from:to, to:]`. */
+  gptqUpdateTail(from: number, to: number): Promise<void>;
+  /** Ends GPTQ: codes ← its codes (original column order), Ŵ ← scale·k; frees the GPTQ buffers. */
+  gptqEnd(): Promise<void>;
+  read(): Promise<LayerReadBack>;
+  /** Frees everything the open layer holds; further calls throw. */
+  release(): Promise<void>;
+}
+
 /** What every compute backend offers. The CPU backend is the Float64 oracle. */
 export interface Backend {
   readonly name: 'cpu' | 'webgpu';
   /** Human-readable device description (adapter name, or the CPU path). */
   readonly description: string;
   createGramAccumulator(layout: GramLayout, options?: GramOptions): GramAccumulator;
-  solve(problem: LayerProblem, options: SolveOptions): Promise<QuantResult>;
+  /** Validates `problem` and uploads W and G once; the caller releases the layer. */
+  openLayer(problem: LayerProblem): Promise<LayerKernels>;
   dispose(): Promise<void>;
 }

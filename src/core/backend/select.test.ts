@@ -1,10 +1,10 @@
 /** Backend choice: software adapters keep the CPU path under `auto`, and every choice says why. */
 import { describe, expect, it } from 'vitest';
-import { createNodeInferenceEngine } from '../../hosts/node/ortNode.ts';
+import { createNodeInferenceEngine } from '../../testing/index.ts';
+import { createNodeGpu } from '../../testing/gpu.ts';
 import type { InferenceEngine } from '../base/ports.ts';
 import { decideBackend, selectBackend } from './select.ts';
 import type { AdapterProbe } from './webgpu/device.ts';
-import { createNodeGpu } from './webgpu/node/nodeGpu.ts';
 
 function probe(isSoftware: boolean): AdapterProbe {
   return {

@@ -1,12 +1,11 @@
 /**
  * Which Gram a layer needs (docs/algorithms.md, Notation), decided from its attributes and the
  * actual input size: Gemm/MatMul `dense` over the last axis (3-D token inputs flatten to rows),
- * Conv `conv` with auto_pad resolved for this input, ConvTranspose the transposed-im2col rows of
- * src/core/backend/cpu/convTranspose.ts fed to per-group dense accumulators.
+ * Conv `conv` with auto_pad resolved for this input, ConvTranspose `convTranspose` (the backend
+ * feeds transposed-im2col rows to per-group dense accumulators).
  */
 import type { Backend, GramAccumulator, GramOptions } from '../backend/backend.ts';
-import { resolveConvPads } from '../backend/cpu/conv.ts';
-import { ConvTransposeGramAccumulator, resolveConvTransposePads } from '../backend/cpu/convTranspose.ts';
+import { resolveConvPads, resolveConvTransposePads } from '../base/convGeometry.ts';
 import type { QuantizableLayer } from '../graph/layers/index.ts';
 
 /** Why a layer cannot get a Gram at all (checked before any capture), or null. */
@@ -52,9 +51,8 @@ export function createLayerAccumulator(layer: QuantizableLayer, inputDims: reado
   }
   const outputPadding = pair(a.outputPadding ?? [0, 0], 'output_padding');
   const pads = resolveConvTransposePads(a.autoPad, inputHW, { kernel, strides, dilations, outputPadding }, a.pads, a.outputShape);
-  return new ConvTransposeGramAccumulator(
-    { inChannels: inputDims[1], groups: a.group, kernel, strides, pads, dilations, outputPadding },
-    (layout, o) => backend.createGramAccumulator(layout, o),
+  return backend.createGramAccumulator(
+    { kind: 'convTranspose', inChannels: inputDims[1], groups: a.group, kernel, strides, pads, dilations, outputPadding },
     options,
   );
 }

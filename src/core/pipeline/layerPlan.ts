@@ -3,7 +3,7 @@
  * keep-float, and the grid each solver call gets.
  */
 import type { QuantizableLayer } from '../graph/layers/index.ts';
-import { validateGridSpec } from '../quant/grid.ts';
+import { validateGridSpec } from '../base/grid.ts';
 import type { GridSpec } from '../quant/types.ts';
 import type { QuantizeOptions } from './types.ts';
 import { unsupportedReason } from './layerGram.ts';

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { findLayers } from '../graph/layers/index.ts';
 import { DataType, encodeModel, float32Tensor } from '../onnx/index.ts';
-import { createRandom } from '../quant/random.ts';
+import { createRandom } from '../base/random.ts';
 import { attr, node, runOnnx, tinyModel, valueInfo } from '../../testing/index.ts';
 import { groupRowsToWeight, readLayerWeight, transposeND, weightToGroupRows, writeLayerWeight } from './layerProblems.ts';
 

@@ -13,11 +13,11 @@ import { firstSample, throwIfAborted } from '../calibration/capture/index.ts';
 import { findLayers, type QuantizableLayer } from '../graph/layers/index.ts';
 import { fixInputShapes, normalizeModel } from '../graph/normalize/index.ts';
 import { decodeModel, encodeModel, resolveExternalData, type ModelProto } from '../onnx/index.ts';
-import { deployableValues } from '../quant/grid.ts';
+import { deployableValues } from '../base/grid.ts';
 import { gramStage } from './gramStage.ts';
 import { planLayers, type LayerPlan } from './layerPlan.ts';
 import { groupRowsToWeight, readLayerWeight, weightToGroupRows, writeLayerWeight } from './layerProblems.ts';
-import { rtnRelativeError, solveLayerGroups, toQuantizedLayer } from './solveLayerGroups.ts';
+import { openLayerGroups, toQuantizedLayer } from './solveLayerGroups.ts';
 import type { InferenceEngine, SampleSet } from '../base/ports.ts';
 import {
   defaultQuantizeOptions,
@@ -163,9 +163,13 @@ export async function* quantizeModel(
       const rows = weightToGroupRows(layer, readLayerWeight(normalized, layer));
       let solution;
       try {
-        const rtnRelError = await rtnRelativeError(backend, rows, gram.grams, grid);
-        yield { type: 'layer-start', layer: layer.name, index: done, count: toQuantize.length, rtnRelError };
-        solution = await solveLayerGroups(backend, rows, gram.grams, grid, options, cancel);
+        const open = await openLayerGroups(backend, rows, gram.grams, grid);
+        try {
+          yield { type: 'layer-start', layer: layer.name, index: done, count: toQuantize.length, rtnRelError: open.rtnRelError };
+          solution = await open.solve(options, cancel);
+        } finally {
+          await open.release();
+        }
       } catch (e) {
         if ((e as Error).name === 'AbortError') throw e;
         const reason = `the ${backend.name} backend could not solve it: ${(e as Error).message}`;

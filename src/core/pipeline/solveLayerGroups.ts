@@ -1,10 +1,13 @@
 /**
- * One layer through the backend's solver: one problem per group (grouped / depthwise convolutions
+ * One layer through the backend's kernels: one problem per group (grouped / depthwise convolutions
  * keep one Gram per group), objectives summed over groups and made relative to Σ tr(W G Wᵀ)
- * (docs/algorithms.md: relative error, comparable across layers).
+ * (docs/algorithms.md: relative error, comparable across layers). Each group is opened once: its
+ * energy, its RTN baseline and its solve come from the same open layer (W and G uploaded once).
  */
-import type { Backend } from '../backend/backend.ts';
-import { weightEnergy } from '../quant/objective.ts';
+import type { Backend, LayerKernels } from '../backend/backend.ts';
+import type { LayerProblem } from '../base/problem.ts';
+import { solveOpenLayer } from '../quant/solve.ts';
+import { startLayer, type LayerStart } from '../quant/start.ts';
 import { defaultSolveOptions, type GridSpec, type QuantResult } from '../quant/types.ts';
 import type { QuantizableLayer } from '../graph/layers/index.ts';
 import type { GroupedRows } from './layerProblems.ts';
@@ -22,31 +25,81 @@ function ratio(objective: number, energy: number): number {
   return energy > 0 ? objective / energy : 0;
 }
 
-/**
- * tr(W G Wᵀ) of one group, recovered from the backend's own objective and relError when possible:
- * computing it here would be O(rows·cols²) work on this thread, which a GPU backend exists to avoid.
- */
-function groupEnergy(result: QuantResult, rows: GroupedRows, weight: Float32Array, gram: Float64Array): number {
-  if (result.relError > 0 && Number.isFinite(result.relError)) return result.objective / result.relError;
-  return weightEnergy(weight, gram, rows.rows, rows.cols);
+interface OpenGroup {
+  problem: LayerProblem;
+  kernels: LayerKernels;
+  start: LayerStart;
 }
 
-/**
- * RTN error relative to the layer's energy, before solving (for the 'layer-start' event). Asked of
- * the backend (method 'rtn'), so a GPU backend does the O(rows·cols²) objective work, not this thread.
- */
-export async function rtnRelativeError(backend: Backend, rows: GroupedRows, grams: readonly Float64Array[], grid: GridSpec): Promise<number> {
-  let objective = 0;
+/** A layer's groups, opened on the backend with their RTN baselines taken. */
+export interface OpenLayerGroups {
+  /** Σ RTN objective / Σ tr(W G Wᵀ) over the groups (for the 'layer-start' event). */
+  readonly rtnRelError: number;
+  solve(options: QuantizeOptions, checkCancel: () => void): Promise<LayerSolution>;
+  release(): Promise<void>;
+}
+
+/** Opens every group of a layer once and takes its energy and RTN baseline on `grid`. */
+export async function openLayerGroups(backend: Backend, rows: GroupedRows, grams: readonly Float64Array[], grid: GridSpec): Promise<OpenLayerGroups> {
+  const groups: OpenGroup[] = [];
+  const release = async (): Promise<void> => {
+    for (const g of groups.splice(0)) await g.kernels.release();
+  };
   let energy = 0;
-  for (let g = 0; g < rows.groups.length; g++) {
-    const weight = rows.groups[g];
-    const result = await backend.solve({ weight, rows: rows.rows, cols: rows.cols, gram: grams[g] }, { ...defaultSolveOptions, method: 'rtn', grid });
-    objective += result.objective;
-    energy += groupEnergy(result, rows, weight, grams[g]);
+  let rtn = 0;
+  try {
+    for (let g = 0; g < rows.groups.length; g++) {
+      const problem: LayerProblem = { weight: rows.groups[g], rows: rows.rows, cols: rows.cols, gram: grams[g] };
+      const kernels = await backend.openLayer(problem);
+      let start: LayerStart;
+      try {
+        start = await startLayer(kernels, problem, grid);
+      } catch (error) {
+        await kernels.release();
+        throw error;
+      }
+      groups.push({ problem, kernels, start });
+      energy += start.energy;
+      rtn += start.rtnObjective;
+    }
+  } catch (error) {
+    await release();
+    throw error;
   }
-  return ratio(objective, energy);
+  return {
+    rtnRelError: ratio(rtn, energy),
+    async solve(options, checkCancel) {
+      const sweepObjective: number[] = [];
+      const results: QuantResult[] = [];
+      let objective = 0;
+      for (const group of groups) {
+        checkCancel();
+        const result = await solveOpenLayer(group.kernels, group.problem, {
+          ...defaultSolveOptions,
+          method: options.method,
+          grid,
+          sweeps: options.sweeps,
+          order: options.order,
+          scaleStep: options.scaleStep,
+          onSweep: (sweep, value) => {
+            sweepObjective[sweep] = (sweepObjective[sweep] ?? 0) + value;
+          },
+        }, group.start);
+        results.push(result);
+        objective += result.objective;
+      }
+      return {
+        results,
+        rtnRelError: ratio(rtn, energy),
+        relError: ratio(objective, energy),
+        sweeps: Array.from(sweepObjective, (v) => ratio(v ?? 0, energy)),
+      };
+    },
+    release,
+  };
 }
 
+/** Opens, solves and releases one layer's groups (for callers that need no start event). */
 export async function solveLayerGroups(
   backend: Backend,
   rows: GroupedRows,
@@ -55,40 +108,12 @@ export async function solveLayerGroups(
   options: QuantizeOptions,
   checkCancel: () => void,
 ): Promise<LayerSolution> {
-  const sweepObjective: number[] = [];
-  const results: QuantResult[] = [];
-  let energy = 0;
-  let rtn = 0;
-  let objective = 0;
-  for (let g = 0; g < rows.groups.length; g++) {
-    checkCancel();
-    const weight = rows.groups[g];
-    const result = await backend.solve(
-      { weight, rows: rows.rows, cols: rows.cols, gram: grams[g] },
-      {
-        ...defaultSolveOptions,
-        method: options.method,
-        grid,
-        sweeps: options.sweeps,
-        order: options.order,
-        scaleStep: options.scaleStep,
-        onSweep: (sweep, value) => {
-          sweepObjective[sweep] = (sweepObjective[sweep] ?? 0) + value;
-        },
-      },
-    );
-    results.push(result);
-    const e = groupEnergy(result, rows, weight, grams[g]);
-    energy += e;
-    rtn += result.rtnRelError * e;
-    objective += result.objective;
+  const open = await openLayerGroups(backend, rows, grams, grid);
+  try {
+    return await open.solve(options, checkCancel);
+  } finally {
+    await open.release();
   }
-  return {
-    results,
-    rtnRelError: ratio(rtn, energy),
-    relError: ratio(objective, energy),
-    sweeps: Array.from(sweepObjective, (v) => ratio(v ?? 0, energy)),
-  };
 }
 
 function concat<T extends Int32Array | Float32Array>(make: new (n: number) => T, parts: ArrayLike<number>[]): T {

@@ -1,32 +1,13 @@
 /**
- * COMQ: coordinate descent on the integer codes in Gram form (docs/algorithms.md, "COMQ").
- *
- * State per layer: `Ŵ` (Float64), its codes, and the residual product `R = (W − Ŵ)G`. One step for
- * row i, input j: target `t = ŵᵢⱼ + Rᵢⱼ/G_jj` (the exact 1-D minimiser of `Lᵢ` over ŵᵢⱼ), project to
- * the grid, then `Rᵢ,: ← Rᵢ,: − Δ·G_j,:`. Rows are independent, so each row runs its whole order
- * before the next row starts; that equals the lock-step description and keeps `Rᵢ,:` in cache.
- *
- * The building blocks are exported because the WebGPU kernels are checked against them.
+ * COMQ: coordinate descent on the integer codes in Gram form (docs/algorithms.md, "COMQ"), written
+ * once against LayerKernels (the kernels hold Ŵ, the codes and `R = (W − Ŵ)G`; see
+ * backend/cpu/kernels/comq.ts and shaders/comq.wgsl). This file owns the policy: the visiting
+ * order, the number of sweeps, the scale step between sweeps and the per-sweep events.
  */
-import { cloneGrids, computeGrids, nearestCode } from './grid.ts';
-import { objectiveFromResidual, relativeError, residualProduct, weightEnergy } from './objective.ts';
-import { buildResult, codesToValues, rtnObjective, validateProblem } from './rtn.ts';
-import type { ComqOrder, LayerProblem, QuantResult, RowGrids, SolveOptions } from './types.ts';
-
-export interface ComqState {
-  /** Ŵ, `rows × cols` (Float64 working copy; equals `scale·code` for every visited coordinate). */
-  values: Float64Array;
-  codes: Int32Array;
-  /** `R = (W − Ŵ)G`, `rows × cols`. */
-  residual: Float64Array;
-  /** Owned by the state: the scale step changes `scale`. */
-  grids: RowGrids;
-}
-
-/** G as Float64 (a Float32 Gram from the GPU is widened once, never per step). */
-export function gramAsFloat64(gram: Float32Array | Float64Array): Float64Array {
-  return gram instanceof Float64Array ? gram : Float64Array.from(gram);
-}
+import type { LayerKernels, VisitOrder } from '../backend/backend.ts';
+import { finishLayer } from './rtn.ts';
+import type { LayerStart } from './start.ts';
+import type { ComqOrder, LayerProblem, QuantResult, SolveOptions } from './types.ts';
 
 /**
  * The visiting order, `rows × cols` (row i's order at `[i·cols, (i+1)·cols)`).
@@ -58,176 +39,49 @@ export function comqOrder(problem: LayerProblem, order: ComqOrder): Int32Array {
   return result;
 }
 
-/** The state at `Ŵ = W` (R = 0): where plain COMQ starts. Codes are filled by the first sweep. */
-export function comqStateFromWeights(problem: LayerProblem, grids: RowGrids): ComqState {
-  return {
-    values: Float64Array.from(problem.weight),
-    codes: new Int32Array(problem.rows * problem.cols),
-    residual: new Float64Array(problem.rows * problem.cols),
-    grids: cloneGrids(grids),
-  };
+/** The kernels' form of `options.order` (greedy orders are computed here, once per layer). */
+export function comqVisitOrder(problem: LayerProblem, order: ComqOrder): VisitOrder {
+  if (order === 'cyclic') return { kind: 'cyclic' };
+  return { kind: 'per-row', order: comqOrder(problem, order) };
 }
 
-/** The state at given codes (e.g. GPTQ's): `R = (W − Ŵ)G` is computed first, O(n·m²). */
-export function comqStateFromCodes(problem: LayerProblem, grids: RowGrids, codes: Int32Array): ComqState {
-  const ownGrids = cloneGrids(grids);
-  const values = codesToValues(codes, ownGrids);
-  const residual = residualProduct(problem.weight, values, problem.gram, problem.rows, problem.cols);
-  return { values, codes: codes.slice(), residual, grids: ownGrids };
-}
-
-/**
- * One COMQ sweep over every coordinate of every row, in place. Dead inputs (`G_jj = 0`, so the
- * whole row/column j of the PSD G is 0) do not affect the objective: they get their RTN code.
- */
-export function comqSweep(state: ComqState, problem: LayerProblem, gram64: Float64Array, order: Int32Array): void {
-  const { rows, cols, weight } = problem;
-  const { values, codes, residual } = state;
-  const { blockSize, blocksPerRow, scale, codeMin, codeMax } = state.grids;
-  for (let i = 0; i < rows; i++) {
-    const rowOff = i * cols;
-    const gridOff = i * blocksPerRow;
-    for (let p = 0; p < cols; p++) {
-      const j = order[rowOff + p];
-      const gRow = j * cols;
-      const gjj = gram64[gRow + j];
-      const g = gridOff + ((j / blockSize) | 0);
-      const step = scale[g];
-      const lo = codeMin[g];
-      const hi = codeMax[g];
-      const at = rowOff + j;
-      const target = gjj > 0 ? values[at] + residual[at] / gjj : weight[at];
-      const k = nearestCode(target, step, lo, hi);
-      const next = step * k;
-      const delta = next - values[at];
-      codes[at] = k;
-      values[at] = next;
-      if (delta !== 0 && gjj > 0) {
-        // Rᵢ,: −= Δ·G_j,:, unrolled by 4 (V8 does not vectorise; this is the O(m) hot loop).
-        let c = 0;
-        for (; c + 4 <= cols; c += 4) {
-          residual[rowOff + c] -= delta * gram64[gRow + c];
-          residual[rowOff + c + 1] -= delta * gram64[gRow + c + 1];
-          residual[rowOff + c + 2] -= delta * gram64[gRow + c + 2];
-          residual[rowOff + c + 3] -= delta * gram64[gRow + c + 3];
-        }
-        for (; c < cols; c++) residual[rowOff + c] -= delta * gram64[gRow + c];
-      }
-    }
-  }
-}
-
-function rowObjectiveFromResidual(weight: Float32Array, values: Float64Array, residual: Float64Array, rowOff: number, cols: number): number {
-  let total = 0;
-  for (let c = 0; c < cols; c++) total += (weight[rowOff + c] - values[rowOff + c]) * residual[rowOff + c];
-  return total;
-}
-
-/**
- * The closed-form scale step for fixed codes, one (row, block) at a time:
- * with `u` the codes of block b (zero elsewhere) and `d = w − ŵ`, the exact minimiser moves the
- * scale by `Δδ = (u G dᵀ)/(u G uᵀ)`; `u G dᵀ = Σ_{j∈b} kⱼ Rᵢⱼ` is O(block) thanks to R. For a
- * one-block row this is `δ* = (k G wᵀ)/(k G kᵀ)`. The objective then changes by `−(uGdᵀ)²/(uGuᵀ)`;
- * each move is still re-checked from R and reverted if rounding made it rise, or if the new scale is
- * not positive. Returns how many (row, block) scales changed.
- */
-export function comqScaleStep(state: ComqState, problem: LayerProblem, gram64: Float64Array): number {
-  const { rows, cols, weight } = problem;
-  const { values, codes, residual } = state;
-  const { blockSize, blocksPerRow, scale } = state.grids;
-  const savedResidual = new Float64Array(cols);
-  let accepted = 0;
-  for (let i = 0; i < rows; i++) {
-    const rowOff = i * cols;
-    for (let b = 0; b < blocksPerRow; b++) {
-      const start = b * blockSize;
-      const end = Math.min(cols, start + blockSize);
-      let num = 0;
-      let den = 0;
-      for (let j = start; j < end; j++) {
-        const kj = codes[rowOff + j];
-        if (kj === 0) continue;
-        num += kj * residual[rowOff + j];
-        const gRow = j * cols;
-        let dot = 0;
-        for (let l = start; l < end; l++) dot += gram64[gRow + l] * codes[rowOff + l];
-        den += kj * dot;
-      }
-      if (!(den > 0) || num === 0) continue;
-      const g = i * blocksPerRow + b;
-      const shift = num / den;
-      const nextScale = scale[g] + shift;
-      if (!(nextScale > 0) || !Number.isFinite(nextScale)) continue;
-      const before = rowObjectiveFromResidual(weight, values, residual, rowOff, cols);
-      savedResidual.set(residual.subarray(rowOff, rowOff + cols));
-      for (let j = start; j < end; j++) {
-        const kj = codes[rowOff + j];
-        if (kj === 0) continue;
-        values[rowOff + j] = nextScale * kj;
-        const moved = shift * kj;
-        const gRow = j * cols;
-        for (let c = 0; c < cols; c++) residual[rowOff + c] -= moved * gram64[gRow + c];
-      }
-      const after = rowObjectiveFromResidual(weight, values, residual, rowOff, cols);
-      if (after <= before) {
-        scale[g] = nextScale;
-        accepted++;
-      } else {
-        residual.set(savedResidual, rowOff);
-        for (let j = start; j < end; j++) values[rowOff + j] = scale[g] * codes[rowOff + j];
-      }
-    }
-  }
-  return accepted;
-}
-
-/** Objective of a COMQ state, O(n·m) from R. */
-export function comqObjective(state: ComqState, problem: LayerProblem): number {
-  return objectiveFromResidual(problem.weight, state.values, state.residual);
-}
-
-function checkSweeps(sweeps: number, method: string): void {
+export function checkSweeps(sweeps: number, method: string): void {
   if (!Number.isInteger(sweeps) || sweeps < 1) {
     throw new Error(`${method}: sweeps must be an integer ≥ 1, got ${sweeps}`);
   }
 }
 
 /**
- * Runs `options.sweeps` sweeps (each followed by a scale step when `options.scaleStep`) on `state`,
- * appending each sweep's objective to `objectivePerSweep` and reporting it through `onSweep`.
+ * Runs `options.sweeps` full sweeps (each followed by a scale step when `options.scaleStep`) from
+ * the kernels' current state, returning each sweep's objective (from R) and reporting it through
+ * `onSweep(firstSweepNumber + s, objective)`.
  */
-export function runComqSweeps(
-  state: ComqState,
+export async function runComqSweeps(
+  kernels: LayerKernels,
   problem: LayerProblem,
   options: Pick<SolveOptions, 'sweeps' | 'order' | 'scaleStep' | 'onSweep'>,
-  objectivePerSweep: number[],
   firstSweepNumber: number,
-): void {
-  const gram64 = gramAsFloat64(problem.gram);
-  const order = comqOrder(problem, options.order);
+): Promise<number[]> {
+  await kernels.setVisitOrder(comqVisitOrder(problem, options.order));
+  const objectives: number[] = [];
   for (let s = 0; s < options.sweeps; s++) {
-    comqSweep(state, problem, gram64, order);
-    if (options.scaleStep) comqScaleStep(state, problem, gram64);
-    const objective = comqObjective(state, problem);
-    objectivePerSweep.push(objective);
+    await kernels.comqSweep(0, problem.cols);
+    if (options.scaleStep) await kernels.scaleStep();
+    const objective = await kernels.residualObjective();
+    objectives.push(objective);
     options.onSweep?.(firstSweepNumber + s, objective);
   }
+  return objectives;
 }
 
 /**
  * COMQ from full precision. `onSweep(0, rtnObjective)` reports the RTN baseline as the starting
  * point, then `onSweep(k, objective)` after sweep k; `objectivePerSweep` holds sweeps 1…K.
  */
-export function solveComq(problem: LayerProblem, options: SolveOptions): QuantResult {
-  validateProblem(problem);
+export async function comqMethod(kernels: LayerKernels, problem: LayerProblem, start: LayerStart, options: SolveOptions): Promise<QuantResult> {
   checkSweeps(options.sweeps, 'COMQ');
-  const grids = computeGrids(problem.weight, problem.rows, problem.cols, options.grid);
-  const energy = weightEnergy(problem.weight, problem.gram, problem.rows, problem.cols);
-  const rtnStart = rtnObjective(problem, grids);
-  const rtnRelError = relativeError(rtnStart, energy);
-  options.onSweep?.(0, rtnStart);
-  const state = comqStateFromWeights(problem, grids);
-  const objectivePerSweep: number[] = [];
-  runComqSweeps(state, problem, options, objectivePerSweep, 1);
-  return buildResult(problem, state.codes, state.grids, objectivePerSweep, rtnRelError, energy);
+  options.onSweep?.(0, start.rtnObjective);
+  await kernels.startFromWeights();
+  const objectivePerSweep = await runComqSweeps(kernels, problem, options, 1);
+  return finishLayer(kernels, start, await kernels.objective(), objectivePerSweep);
 }

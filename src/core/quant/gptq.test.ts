@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { solveComq } from './comq.ts';
-import { computeGrids, nearestCode } from './grid.ts';
-import { gptqCodes, inverseCholeskyUpper, solveGptq, solveGptqComq } from './gptq.ts';
-import { rtnCodes, solveRtn } from './rtn.ts';
-import { makeSyntheticLayer, referenceGram } from './synthetic.ts';
+import { gptqCodes, solveComq, solveGptq, solveGptqComq, solveRtn } from './solve.ts';
+import { computeGrids, nearestCode } from '../base/grid.ts';
+import { inverseCholeskyUpper } from './gptq.ts';
+import { rtnCodes } from '../base/codes.ts';
+import { makeSyntheticLayer, referenceGram } from '../../testing/syntheticLayer.ts';
 import { defaultSolveOptions, type LayerProblem, type SolveOptions } from './types.ts';
 
 const options = (overrides: Partial<SolveOptions>): SolveOptions => ({ ...defaultSolveOptions, ...overrides });
@@ -62,7 +62,7 @@ function referenceGptq(problem: LayerProblem, bits: number, actOrder: boolean): 
 }
 
 describe('inverse Cholesky factor', () => {
-  it('returns an upper U with positive diagonal and UᵀU = H⁻¹', () => {
+  it('returns an upper U with positive diagonal and UᵀU = H⁻¹', async () => {
     const n = 9;
     const h = makeSyntheticLayer({ rows: 1, cols: n, samples: 40, seed: 4 }).gram.slice();
     for (let j = 0; j < n; j++) h[j * n + j] += 0.01;
@@ -85,35 +85,35 @@ describe('inverse Cholesky factor', () => {
 describe('GPTQ', () => {
   const layer = makeSyntheticLayer({ rows: 24, cols: 40, samples: 320, seed: 11 });
 
-  it('matches the unblocked OBQ-form reference, with lazy blocks smaller than the layer', () => {
+  it('matches the unblocked OBQ-form reference, with lazy blocks smaller than the layer', async () => {
     const small = makeSyntheticLayer({ rows: 5, cols: 14, samples: 70, seed: 8 });
     for (const actOrder of [false, true]) {
       for (const bits of [4, 2]) {
         const grids = computeGrids(small.weight, 5, 14, { bits, kind: 'asymmetric', clip: 1 });
         const expected = referenceGptq(small, bits, actOrder);
-        expect(Array.from(gptqCodes(small, grids, gptqOptions(actOrder, 4)))).toEqual(Array.from(expected));
-        expect(Array.from(gptqCodes(small, grids, gptqOptions(actOrder, 128)))).toEqual(Array.from(expected));
+        expect(Array.from(await gptqCodes(small, grids, gptqOptions(actOrder, 4)))).toEqual(Array.from(expected));
+        expect(Array.from(await gptqCodes(small, grids, gptqOptions(actOrder, 128)))).toEqual(Array.from(expected));
       }
     }
   });
 
-  it('equals RTN when G is diagonal (no correlation to compensate)', () => {
+  it('equals RTN when G is diagonal (no correlation to compensate)', async () => {
     const cols = 8;
     const gram = new Float64Array(cols * cols);
     for (let j = 0; j < cols; j++) gram[j * cols + j] = 1 + j;
     const problem: LayerProblem = { ...makeSyntheticLayer({ rows: 4, cols, samples: 10, seed: 1 }), gram };
     const grids = computeGrids(problem.weight, 4, cols, defaultSolveOptions.grid);
-    expect(Array.from(gptqCodes(problem, grids, gptqOptions(true)))).toEqual(Array.from(rtnCodes(problem.weight, grids)));
+    expect(Array.from(await gptqCodes(problem, grids, gptqOptions(true)))).toEqual(Array.from(rtnCodes(problem.weight, grids)));
   });
 
   for (const bits of [4, 3]) {
-    it(`${bits} bits: GPTQ beats RTN, GPTQ→COMQ ≤ GPTQ and improves monotonically`, () => {
+    it(`${bits} bits: GPTQ beats RTN, GPTQ→COMQ ≤ GPTQ and improves monotonically`, async () => {
       const grid = { bits, kind: 'asymmetric' as const, clip: 1 };
       for (const actOrder of [false, true]) {
-        const gptq = solveGptq(layer, options({ method: 'gptq', grid, gptq: gptqOptions(actOrder) }));
+        const gptq = await solveGptq(layer, options({ method: 'gptq', grid, gptq: gptqOptions(actOrder) }));
         expect(gptq.relError).toBeLessThan(gptq.rtnRelError);
         expect(gptq.objectivePerSweep).toEqual([]);
-        const refined = solveGptqComq(layer, options({ method: 'gptq+comq', grid, sweeps: 3, gptq: gptqOptions(actOrder) }));
+        const refined = await solveGptqComq(layer, options({ method: 'gptq+comq', grid, sweeps: 3, gptq: gptqOptions(actOrder) }));
         expect(refined.objectivePerSweep[0]).toBeCloseTo(gptq.objective, 10);
         expect(refined.objective).toBeLessThanOrEqual(gptq.objective * (1 + 1e-12));
         for (let s = 1; s < 4; s++) expect(refined.objectivePerSweep[s]).toBeLessThanOrEqual(refined.objectivePerSweep[s - 1] * (1 + 1e-12));
@@ -121,13 +121,13 @@ describe('GPTQ', () => {
     });
   }
 
-  it('dead inputs keep their RTN code; blocked and symmetric grids work', () => {
+  it('dead inputs keep their RTN code; blocked and symmetric grids work', async () => {
     const base = makeSyntheticLayer({ rows: 6, cols: 12, samples: 90, seed: 21 });
     const inputs = base.inputs.slice();
     for (let n = 0; n < base.samples; n++) inputs[n * 12 + 5] = 0;
     const problem: LayerProblem = { ...base, gram: referenceGram(inputs, base.samples, 12) };
     for (const grid of [defaultSolveOptions.grid, { bits: 4, kind: 'asymmetric' as const, clip: 1, blockSize: 4 }, { bits: 3, kind: 'symmetric' as const, clip: 1 }]) {
-      const result = solveGptq(problem, options({ method: 'gptq', grid }));
+      const result = await solveGptq(problem, options({ method: 'gptq', grid }));
       const rtn = rtnCodes(problem.weight, result.grids);
       for (let r = 0; r < 6; r++) expect(result.codes[r * 12 + 5]).toBe(rtn[r * 12 + 5]);
       expect(Number.isFinite(result.objective)).toBe(true);
@@ -135,34 +135,34 @@ describe('GPTQ', () => {
     }
     // Every input dead (G = 0): a finite, RTN-equal result instead of a failed factorisation.
     const zero: LayerProblem = { ...base, gram: new Float64Array(144) };
-    const allDead = solveGptqComq(zero, options({ method: 'gptq+comq' }));
-    expect(Array.from(allDead.codes)).toEqual(Array.from(solveRtn(zero, options({})).codes));
+    const allDead = await solveGptqComq(zero, options({ method: 'gptq+comq' }));
+    expect(Array.from(allDead.codes)).toEqual(Array.from((await solveRtn(zero, options({}))).codes));
     expect(allDead.relError).toBe(0);
   });
 
-  it('1×1 and m = 1 layers, and bad options, are handled', () => {
+  it('1×1 and m = 1 layers, and bad options, are handled', async () => {
     const one: LayerProblem = { weight: new Float32Array([0.4, -0.9]), rows: 2, cols: 1, gram: new Float64Array([3]) };
-    const result = solveGptqComq(one, options({ method: 'gptq+comq' }));
+    const result = await solveGptqComq(one, options({ method: 'gptq+comq' }));
     expect(result.dequantized.every(Number.isFinite)).toBe(true);
     expect(result.relError).toBeLessThanOrEqual(result.rtnRelError);
-    expect(() => solveGptq(one, options({ gptq: { dampPercent: 0.01, actOrder: true, blockSize: 0 } }))).toThrow(/blockSize/);
-    expect(() => solveGptq(one, options({ gptq: { dampPercent: -1, actOrder: true, blockSize: 8 } }))).toThrow(/dampPercent/);
+    await expect(solveGptq(one, options({ gptq: { dampPercent: 0.01, actOrder: true, blockSize: 0 } }))).rejects.toThrow(/blockSize/);
+    await expect(solveGptq(one, options({ gptq: { dampPercent: -1, actOrder: true, blockSize: 8 } }))).rejects.toThrow(/dampPercent/);
   });
 
-  it('reports the synthetic-layer figures of docs/algorithms.md (inequalities asserted, ratios logged)', () => {
+  it('reports the synthetic-layer figures of docs/algorithms.md (inequalities asserted, ratios logged)', async () => {
     const big = makeSyntheticLayer({ rows: 64, cols: 96, samples: 768, seed: 3 });
-    const rtn = solveRtn(big, options({})).objective;
-    const ratio = (o: Partial<SolveOptions>): number => {
+    const rtn = (await solveRtn(big, options({}))).objective;
+    const ratio = async (o: Partial<SolveOptions>): Promise<number> => {
       const full = options(o);
       const solver = full.method === 'comq' ? solveComq : full.method === 'gptq' ? solveGptq : solveGptqComq;
-      return solver(big, full).objective / rtn;
+      return (await solver(big, full)).objective / rtn;
     };
     const figures = {
-      comqK1: ratio({ method: 'comq', sweeps: 1 }),
-      comqK3: ratio({ method: 'comq', sweeps: 3 }),
-      gptq: ratio({ method: 'gptq', gptq: gptqOptions(false) }),
-      gptqActOrder: ratio({ method: 'gptq', gptq: gptqOptions(true) }),
-      gptqActOrderComq3: ratio({ method: 'gptq+comq', sweeps: 3, gptq: gptqOptions(true) }),
+      comqK1: await ratio({ method: 'comq', sweeps: 1 }),
+      comqK3: await ratio({ method: 'comq', sweeps: 3 }),
+      gptq: await ratio({ method: 'gptq', gptq: gptqOptions(false) }),
+      gptqActOrder: await ratio({ method: 'gptq', gptq: gptqOptions(true) }),
+      gptqActOrderComq3: await ratio({ method: 'gptq+comq', sweeps: 3, gptq: gptqOptions(true) }),
     };
     console.log('objective / RTN at 4 bits (docs: 0.55, 0.43, 0.61, 0.33, 0.31):', figures);
     expect(figures.comqK1).toBeLessThan(1);

@@ -11,11 +11,11 @@
  * also zeroes that weight column; keeping it costs nothing on the objective (G_jj = 0) and keeps the
  * exported weight sensible if real inputs are not exactly zero there.
  */
-import { comqObjective, comqStateFromCodes, runComqSweeps } from './comq.ts';
-import { computeGrids, nearestCode } from './grid.ts';
-import { relativeError, weightEnergy } from './objective.ts';
-import { buildResult, rtnObjective, validateProblem } from './rtn.ts';
-import type { LayerProblem, QuantResult, RowGrids, SolveOptions } from './types.ts';
+import type { LayerKernels } from '../backend/backend.ts';
+import { checkSweeps, runComqSweeps } from './comq.ts';
+import { finishLayer } from './rtn.ts';
+import type { LayerStart } from './start.ts';
+import type { LayerProblem, QuantResult, SolveOptions } from './types.ts';
 
 /**
  * `H = V·Vᵀ` with V upper triangular (a Cholesky factorisation run from the last column back), in
@@ -103,7 +103,7 @@ export function gptqFactor(gram: Float32Array | Float64Array, cols: number, perm
   );
 }
 
-function checkGptqOptions(gptq: SolveOptions['gptq']): void {
+export function checkGptqOptions(gptq: SolveOptions['gptq']): void {
   if (!Number.isInteger(gptq.blockSize) || gptq.blockSize < 1) {
     throw new Error(`gptq.blockSize must be a positive integer (columns per lazy block), got ${gptq.blockSize}`);
   }
@@ -112,60 +112,33 @@ function checkGptqOptions(gptq: SolveOptions['gptq']): void {
   }
 }
 
-/** GPTQ codes (`rows × cols`, original column order) on fixed `grids`. */
-export function gptqCodes(problem: LayerProblem, grids: RowGrids, gptq: SolveOptions['gptq']): Int32Array {
+/**
+ * GPTQ's column pass on the kernels' grids: the factor in Float64 here, then per lazy batch of
+ * columns the block kernel and the rank-B update of the later columns. Leaves the kernels at
+ * GPTQ's codes (Ŵ = scale·k).
+ */
+export async function runGptq(kernels: LayerKernels, problem: LayerProblem, gptq: SolveOptions['gptq']): Promise<void> {
   checkGptqOptions(gptq);
-  const { rows, cols, weight, gram } = problem;
+  const { cols, gram } = problem;
   const perm = gptqPermutation(gram, cols, gptq.actOrder);
-  const u = gptqFactor(gram, cols, perm, gptq.dampPercent);
-  const { blockSize: gridBlock, blocksPerRow, scale, codeMin, codeMax } = grids;
-  // Working weights in permuted column order: W_p[r, a] = W[r, perm[a]].
-  const work = new Float64Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let a = 0; a < cols; a++) work[r * cols + a] = weight[r * cols + perm[a]];
-  const codes = new Int32Array(rows * cols);
+  const upper = gptqFactor(gram, cols, perm, gptq.dampPercent);
   const lazy = Math.min(gptq.blockSize, cols);
-  const errors = new Float64Array(rows * lazy);
+  await kernels.gptqBegin({ perm, upper, lazyCols: lazy });
   for (let start = 0; start < cols; start += lazy) {
     const end = Math.min(cols, start + lazy);
-    for (let a = start; a < end; a++) {
-      const j = perm[a];
-      const uRow = a * cols;
-      const uaa = u[uRow + a];
-      for (let r = 0; r < rows; r++) {
-        const g = r * blocksPerRow + Math.floor(j / gridBlock);
-        const wOff = r * cols;
-        const w = work[wOff + a];
-        const k = nearestCode(w, scale[g], codeMin[g], codeMax[g]);
-        codes[r * cols + j] = k;
-        const err = (w - scale[g] * k) / uaa;
-        errors[r * lazy + (a - start)] = err;
-        if (err !== 0) for (let b = a + 1; b < end; b++) work[wOff + b] -= err * u[uRow + b];
-      }
-    }
+    await kernels.gptqQuantizeBlock(start, end);
     if (end === cols) break;
-    // Columns after the block: W_p[:, end:] −= E · U[start:end, end:].
-    for (let r = 0; r < rows; r++) {
-      const wOff = r * cols;
-      for (let a = start; a < end; a++) {
-        const err = errors[r * lazy + (a - start)];
-        if (err === 0) continue;
-        const uRow = a * cols;
-        for (let b = end; b < cols; b++) work[wOff + b] -= err * u[uRow + b];
-      }
-    }
+    await kernels.gptqUpdateTail(start, end);
   }
-  return codes;
+  await kernels.gptqEnd();
 }
 
 /** Plain GPTQ. `onSweep(0, objective)` fires once; `objectivePerSweep` is empty. */
-export function solveGptq(problem: LayerProblem, options: SolveOptions): QuantResult {
-  validateProblem(problem);
-  const grids = computeGrids(problem.weight, problem.rows, problem.cols, options.grid);
-  const energy = weightEnergy(problem.weight, problem.gram, problem.rows, problem.cols);
-  const codes = gptqCodes(problem, grids, options.gptq);
-  const result = buildResult(problem, codes, grids, [], relativeError(rtnObjective(problem, grids), energy), energy);
-  options.onSweep?.(0, result.objective);
-  return result;
+export async function gptqMethod(kernels: LayerKernels, problem: LayerProblem, start: LayerStart, options: SolveOptions): Promise<QuantResult> {
+  await runGptq(kernels, problem, options.gptq);
+  const objective = await kernels.objective();
+  options.onSweep?.(0, objective);
+  return finishLayer(kernels, start, objective, []);
 }
 
 /**
@@ -173,18 +146,12 @@ export function solveGptq(problem: LayerProblem, options: SolveOptions): QuantRe
  * Ŵ (R = (W − Ŵ)G computed first). Every COMQ step from a point on the grid is an exact coordinate
  * minimisation, so the result is never worse than GPTQ's. `objectivePerSweep[0]` is GPTQ's.
  */
-export function solveGptqComq(problem: LayerProblem, options: SolveOptions): QuantResult {
-  validateProblem(problem);
-  if (!Number.isInteger(options.sweeps) || options.sweeps < 1) {
-    throw new Error(`gptq+comq: sweeps must be an integer ≥ 1, got ${options.sweeps}`);
-  }
-  const grids = computeGrids(problem.weight, problem.rows, problem.cols, options.grid);
-  const energy = weightEnergy(problem.weight, problem.gram, problem.rows, problem.cols);
-  const rtnRelError = relativeError(rtnObjective(problem, grids), energy);
-  const state = comqStateFromCodes(problem, grids, gptqCodes(problem, grids, options.gptq));
-  const startObjective = comqObjective(state, problem);
+export async function gptqComqMethod(kernels: LayerKernels, problem: LayerProblem, start: LayerStart, options: SolveOptions): Promise<QuantResult> {
+  checkSweeps(options.sweeps, 'gptq+comq');
+  await runGptq(kernels, problem, options.gptq);
+  await kernels.initResidual();
+  const startObjective = await kernels.residualObjective();
   options.onSweep?.(0, startObjective);
-  const objectivePerSweep = [startObjective];
-  runComqSweeps(state, problem, options, objectivePerSweep, 1);
-  return buildResult(problem, state.codes, state.grids, objectivePerSweep, rtnRelError, energy);
+  const objectivePerSweep = [startObjective, ...(await runComqSweeps(kernels, problem, options, 1))];
+  return finishLayer(kernels, start, await kernels.objective(), objectivePerSweep);
 }

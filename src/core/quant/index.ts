@@ -1,19 +1,11 @@
-/** The solvers and their building blocks (the Float64 oracle the WebGPU kernels are checked against). */
+/** The methods, each written once against LayerKernels (src/core/backend), and their options. */
 export * from './types.ts';
-export { computeGrids, cloneGrids, dequantize, gridIndex, nearestCode, resolveBlockSize, roundHalfEven, validateGridSpec } from './grid.ts';
-export {
-  layerObjective, objectiveFromResidual, quadraticForm, relativeError, residualProduct, rowObjectives,
-  rowQuadraticForms, toDecibels, weightEnergy,
-} from './objective.ts';
-export { buildResult, codesToValues, rtnCodes, rtnObjective, solveRtn, validateProblem } from './rtn.ts';
-export {
-  comqObjective, comqOrder, comqScaleStep, comqStateFromCodes, comqStateFromWeights, comqSweep, gramAsFloat64,
-  runComqSweeps, solveComq, type ComqState,
-} from './comq.ts';
-export {
-  gptqCodes, gptqFactor, gptqPermutation, invertUpper, inverseCholeskyUpper, solveGptq, solveGptqComq,
-  upperTimesTransposeFactor,
-} from './gptq.ts';
-export { solveLayer } from './solve.ts';
-export { createRandom, type Random } from './random.ts';
-export { makeSyntheticLayer, referenceGram, type SyntheticLayer, type SyntheticLayerOptions } from './synthetic.ts';
+export { computeGrids, cloneGrids, dequantize, gridIndex, nearestCode, resolveBlockSize, roundHalfEven, validateGridSpec } from '../base/grid.ts';
+export { codesToValues, rtnCodes } from '../base/codes.ts';
+export { relativeError, toDecibels, validateProblem } from '../base/problem.ts';
+export { createRandom, type Random } from '../base/random.ts';
+export { startLayer, type LayerStart } from './start.ts';
+export { finishLayer, rtnMethod } from './rtn.ts';
+export { checkSweeps, comqMethod, comqOrder, comqVisitOrder, runComqSweeps } from './comq.ts';
+export { checkGptqOptions, gptqComqMethod, gptqFactor, gptqMethod, gptqPermutation, invertUpper, inverseCholeskyUpper, runGptq, upperTimesTransposeFactor } from './gptq.ts';
+export { gptqCodes, solveComq, solveGptq, solveGptqComq, solveLayer, solveLayerWith, solveOpenLayer, solveRtn, validateSolveOptions } from './solve.ts';

@@ -1,73 +1,15 @@
 /**
- * Conv geometry for Gram accumulation: auto_pad resolution, output sizes and im2col.
+ * im2col for Gram accumulation (the geometry itself is in src/core/base/convGeometry.ts).
  *
  * ONNX Conv (NCHW): output `oh = ⌊(H + padTop + padBottom − (dilH·(kh−1) + 1))/strideH⌋ + 1`;
  * a patch for group g at (oh, ow) holds `x[n, g·C/g + c, oh·sH − padTop + kh·dH, ow·sW − padLeft + kw·dW]`
  * (0 outside the image), flattened in (c, kh, kw) order to match weight `[O, C/g, kh, kw]`.
  */
+import { convGramCols, convOutputSize } from '../../base/convGeometry.ts';
 import type { GramLayout } from '../backend.ts';
 
+export { convGramCols, convOutputSize, resolveConvPads, type AutoPad } from '../../base/convGeometry.ts';
 export type ConvLayout = Extract<GramLayout, { kind: 'conv' }>;
-export type AutoPad = 'NOTSET' | 'VALID' | 'SAME_UPPER' | 'SAME_LOWER' | '';
-
-/**
- * ONNX `pads` `[top, left, bottom, right]` for a 2-D Conv with the given auto_pad.
- * SAME_*: output `⌈in/stride⌉`, total padding `max(0, (out−1)·stride + dil·(k−1) + 1 − in)`;
- * SAME_UPPER puts the odd extra pixel at the end (bottom/right), SAME_LOWER at the beginning.
- */
-export function resolveConvPads(
-  autoPad: AutoPad | string,
-  inputHW: readonly [number, number],
-  kernel: readonly [number, number],
-  strides: readonly [number, number],
-  dilations: readonly [number, number],
-  pads?: readonly number[],
-): [number, number, number, number] {
-  switch (autoPad) {
-    case '':
-    case 'NOTSET': {
-      if (pads === undefined) return [0, 0, 0, 0];
-      if (pads.length !== 4 || pads.some((p) => !Number.isInteger(p) || p < 0)) {
-        throw new Error(`Conv pads must be 4 non-negative integers [top, left, bottom, right], got [${pads.join(', ')}]`);
-      }
-      return [pads[0], pads[1], pads[2], pads[3]];
-    }
-    case 'VALID':
-      return [0, 0, 0, 0];
-    case 'SAME_UPPER':
-    case 'SAME_LOWER': {
-      const begin: number[] = [];
-      const end: number[] = [];
-      for (let axis = 0; axis < 2; axis++) {
-        const out = Math.ceil(inputHW[axis] / strides[axis]);
-        const total = Math.max(0, (out - 1) * strides[axis] + dilations[axis] * (kernel[axis] - 1) + 1 - inputHW[axis]);
-        const small = Math.floor(total / 2);
-        begin.push(autoPad === 'SAME_UPPER' ? small : total - small);
-        end.push(autoPad === 'SAME_UPPER' ? total - small : small);
-      }
-      return [begin[0], begin[1], end[0], end[1]];
-    }
-    default:
-      throw new Error(`Conv auto_pad must be NOTSET, VALID, SAME_UPPER or SAME_LOWER, got '${autoPad}'`);
-  }
-}
-
-/** Output `[oh, ow]` of a Conv layout on an `[H, W]` input; throws when the kernel does not fit. */
-export function convOutputSize(layout: ConvLayout, inputHW: readonly [number, number]): [number, number] {
-  const out: number[] = [];
-  for (let axis = 0; axis < 2; axis++) {
-    const padded = inputHW[axis] + layout.pads[axis] + layout.pads[axis + 2];
-    const span = layout.dilations[axis] * (layout.kernel[axis] - 1) + 1;
-    const size = Math.floor((padded - span) / layout.strides[axis]) + 1;
-    if (padded < span || size < 1) {
-      throw new Error(
-        `Conv kernel (dilated span ${span}) does not fit the padded input (${padded}) on axis ${axis === 0 ? 'H' : 'W'}`,
-      );
-    }
-    out.push(size);
-  }
-  return [out[0], out[1]];
-}
 
 /** Validates a conv layout and the NCHW input shape; returns `[N, C, H, W]`. */
 export function checkConvInput(layout: ConvLayout, input: Float32Array, shape: readonly number[]): [number, number, number, number] {
@@ -82,11 +24,6 @@ export function checkConvInput(layout: ConvLayout, input: Float32Array, shape: r
     throw new Error(`Conv Gram input has ${input.length} values, shape [${shape.join(', ')}] needs ${n * c * h * w}`);
   }
   return [n, c, h, w];
-}
-
-/** Columns per group: `(C/g)·kh·kw`. */
-export function convGramCols(layout: ConvLayout): number {
-  return (layout.inChannels / layout.groups) * layout.kernel[0] * layout.kernel[1];
 }
 
 /**

@@ -5,7 +5,7 @@
  * accumulated Gram equals XᵀX/N of those rows, computed here with an explicit loop.
  */
 import { describe, expect, it } from 'vitest';
-import { createRandom } from '../../quant/random.ts';
+import { createRandom } from '../../base/random.ts';
 import { AttributeType, DataType, encodeModel, float32Tensor } from '../../onnx/index.ts';
 import { findLayers } from '../../graph/layers/index.ts';
 import { weightToGroupRows } from '../../pipeline/layerProblems.ts';

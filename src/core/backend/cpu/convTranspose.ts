@@ -9,75 +9,14 @@
  * layer's Gram rows, one row per (n, oy, ox), one Gram per group (docs/algorithms.md, Notation).
  * Output size (ONNX spec): `out = s·(in − 1) + outputPadding + (k − 1)·d + 1 − padBegin − padEnd`.
  *
- * The rows are fed to per-group `dense` accumulators, so no backend needs a new Gram kind: the
- * GramLayout union in backend.ts is left as is because the WebGPU accumulator (another module)
- * narrows on it exhaustively.
+ * The rows are fed to per-group `dense` accumulators, so no backend needs a new Gram kernel: each
+ * backend answers a `convTranspose` GramLayout with a ConvTransposeGramAccumulator over its own
+ * dense accumulators.
  */
-import type { GramAccumulator, GramLayout, GramOptions } from '../backend.ts';
+import { convTransposeGramCols, convTransposeOutputSize, type ConvTransposeGeometry } from '../../base/convGeometry.ts';
+import type { DirectGramLayout, GramAccumulator, GramOptions } from '../backend.ts';
 
-export interface ConvTransposeGeometry {
-  inChannels: number;
-  groups: number;
-  kernel: [number, number];
-  strides: [number, number];
-  /** [top, left, bottom, right], resolved for the actual input size. */
-  pads: [number, number, number, number];
-  dilations: [number, number];
-  outputPadding: [number, number];
-}
-
-/** Gram columns per group: (C_in/g)·kh·kw. */
-export function convTransposeGramCols(geometry: ConvTransposeGeometry): number {
-  return (geometry.inChannels / geometry.groups) * geometry.kernel[0] * geometry.kernel[1];
-}
-
-/** Output `[oh, ow]` of a ConvTranspose on an `[H, W]` input. */
-export function convTransposeOutputSize(geometry: ConvTransposeGeometry, inputHW: readonly [number, number]): [number, number] {
-  const out: number[] = [];
-  for (let axis = 0; axis < 2; axis++) {
-    const size =
-      geometry.strides[axis] * (inputHW[axis] - 1) + geometry.outputPadding[axis] +
-      (geometry.kernel[axis] - 1) * geometry.dilations[axis] + 1 - geometry.pads[axis] - geometry.pads[axis + 2];
-    if (size < 1) throw new Error(`ConvTranspose output size on axis ${axis === 0 ? 'H' : 'W'} is ${size}: check pads and input size`);
-    out.push(size);
-  }
-  return [out[0], out[1]];
-}
-
-/**
- * ONNX ConvTranspose pads `[top, left, bottom, right]`: explicit pads (NOTSET), or, for SAME_* and
- * for a fixed output_shape, `total = s·(in − 1) + outputPadding + (k − 1)·d + 1 − out` with
- * out = in·s (SAME_*) or output_shape; SAME_UPPER puts ⌊total/2⌋ at the start (spec text), SAME_LOWER
- * the larger half.
- */
-export function resolveConvTransposePads(
-  autoPad: string,
-  inputHW: readonly [number, number],
-  geometry: Omit<ConvTransposeGeometry, 'pads' | 'inChannels' | 'groups'>,
-  pads: readonly number[] | undefined,
-  outputShape?: readonly number[],
-): [number, number, number, number] {
-  if ((autoPad === '' || autoPad === 'NOTSET') && !outputShape) {
-    const p = pads ?? [0, 0, 0, 0];
-    if (p.length !== 4 || p.some((v) => !Number.isInteger(v) || v < 0)) {
-      throw new Error(`ConvTranspose pads must be 4 non-negative integers, got [${p.join(', ')}]`);
-    }
-    return [p[0], p[1], p[2], p[3]];
-  }
-  if (autoPad === 'VALID' && !outputShape) return [0, 0, 0, 0];
-  const begin: number[] = [];
-  const end: number[] = [];
-  for (let axis = 0; axis < 2; axis++) {
-    const target = outputShape ? outputShape[outputShape.length - 2 + axis] : inputHW[axis] * geometry.strides[axis];
-    const full = geometry.strides[axis] * (inputHW[axis] - 1) + geometry.outputPadding[axis] + (geometry.kernel[axis] - 1) * geometry.dilations[axis] + 1;
-    const total = Math.max(0, full - target);
-    const half = Math.floor(total / 2);
-    const upper = autoPad !== 'SAME_LOWER';
-    begin.push(upper ? half : total - half);
-    end.push(upper ? total - half : half);
-  }
-  return [begin[0], begin[1], end[0], end[1]];
-}
+export { convTransposeGramCols, convTransposeOutputSize, resolveConvTransposePads, type ConvTransposeGeometry } from '../../base/convGeometry.ts';
 
 /**
  * Gram rows of output lines `[oyBegin, oyEnd)` of image `image`, group `group`:
@@ -141,7 +80,7 @@ export class ConvTransposeGramAccumulator implements GramAccumulator {
 
   constructor(
     private readonly geometry: ConvTransposeGeometry,
-    createDense: (layout: GramLayout, options?: GramOptions) => GramAccumulator,
+    createDense: (layout: DirectGramLayout, options?: GramOptions) => GramAccumulator,
     options?: GramOptions,
   ) {
     const { inChannels, groups, kernel } = geometry;

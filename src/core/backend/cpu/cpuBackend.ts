@@ -1,5 +1,5 @@
 /**
- * The CPU backend: Float64 Gram accumulation and the reference solvers, in the calling thread (or
+ * The CPU backend: Float64 Gram accumulation and the reference kernels (cpu/kernels/), in the calling thread (or
  * the worker that hosts the core). It is the oracle the WebGPU backend is checked against, and the
  * fallback when no adapter is available.
  *
@@ -8,11 +8,12 @@
  * chunks summed in Float64 (ortGram.ts); smaller ones stay on the JavaScript kernel, where the
  * call overhead would dominate.
  */
-import type { Backend, GramAccumulator, GramLayout, GramOptions } from '../backend.ts';
+import type { Backend, GramAccumulator, GramLayout, GramOptions, LayerKernels } from '../backend.ts';
 import type { InferenceEngine } from '../../base/ports.ts';
-import { solveLayer } from '../../quant/solve.ts';
-import type { LayerProblem, QuantResult, SolveOptions } from '../../quant/types.ts';
+import type { LayerProblem } from '../../base/problem.ts';
 import { createCpuGramAccumulator, DEFAULT_ORT_MIN_COLS } from './gramAccumulator.ts';
+import { ConvTransposeGramAccumulator } from './convTranspose.ts';
+import { openCpuLayer } from './layerKernels.ts';
 import { OrtGram } from './ortGram.ts';
 
 export interface CpuBackendOptions {
@@ -39,11 +40,14 @@ export function createCpuBackend(options: CpuBackendOptions = {}): Backend {
       : 'CPU (JavaScript, Float64 accumulation, single thread)',
     createGramAccumulator(layout: GramLayout, gramOptions?: GramOptions): GramAccumulator {
       checkAlive();
+      if (layout.kind === 'convTranspose') {
+        return new ConvTransposeGramAccumulator(layout, (dense, o) => this.createGramAccumulator(dense, o), gramOptions);
+      }
       return createCpuGramAccumulator(layout, gramOptions, { ortGram, ortMinCols: minCols });
     },
-    async solve(problem: LayerProblem, solveOptions: SolveOptions): Promise<QuantResult> {
+    async openLayer(problem: LayerProblem): Promise<LayerKernels> {
       checkAlive();
-      return solveLayer(problem, solveOptions);
+      return openCpuLayer(problem);
     },
     async dispose(): Promise<void> {
       disposed = true;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRandom } from '../../quant/random.ts';
+import { createRandom } from '../../base/random.ts';
 import { im2colRows, resolveConvPads, type ConvLayout } from './conv.ts';
 import { createCpuGramAccumulator } from './gramAccumulator.ts';
 

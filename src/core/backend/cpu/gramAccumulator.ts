@@ -17,13 +17,13 @@
  * and flushed before the next group reuses the same tile, so a depthwise layer with 192 groups
  * needs one tile, not 192, and the per-row work has no per-element function calls.
  */
-import type { GramAccumulator, GramLayout, GramOptions } from '../backend.ts';
-import { createRandom, type Random } from '../../quant/random.ts';
+import type { DirectGramLayout, GramAccumulator, GramOptions } from '../backend.ts';
+import { createRandom, type Random } from '../../base/random.ts';
 import { checkConvInput, convGramCols, convOutputSize, type ConvLayout } from './conv.ts';
 import { accumulateTileUpper, meanFromUpper, paddedCols, tileRowsFor } from './gramKernel.ts';
 import { ortChunkRows, type OrtGram } from './ortGram.ts';
 
-function validateLayout(layout: GramLayout): void {
+function validateLayout(layout: DirectGramLayout): void {
   if (layout.kind === 'dense') {
     if (!Number.isInteger(layout.cols) || layout.cols < 1) {
       throw new Error(`dense Gram layout needs a positive integer cols, got ${layout.cols}`);
@@ -109,7 +109,7 @@ export class CpuGramAccumulator implements GramAccumulator {
   /** Conv: the current block's patch positions as runs along output rows. */
   private readonly runs: PatchRuns;
 
-  constructor(private readonly layout: GramLayout, options: GramOptions = {}, engine: CpuGramEngineOptions = {}) {
+  constructor(private readonly layout: DirectGramLayout, options: GramOptions = {}, engine: CpuGramEngineOptions = {}) {
     validateLayout(layout);
     this.groups = layout.kind === 'dense' ? 1 : layout.groups;
     this.gramCols = layout.kind === 'dense' ? layout.cols : convGramCols(layout);
@@ -360,6 +360,6 @@ function gatherPatches(
 /** Default Gram size from which an injected onnxruntime engine takes over (see scripts/bench-cpu-gram.ts). */
 export const DEFAULT_ORT_MIN_COLS = 8;
 
-export function createCpuGramAccumulator(layout: GramLayout, options?: GramOptions, engine?: CpuGramEngineOptions): CpuGramAccumulator {
+export function createCpuGramAccumulator(layout: DirectGramLayout, options?: GramOptions, engine?: CpuGramEngineOptions): CpuGramAccumulator {
   return new CpuGramAccumulator(layout, options, engine);
 }

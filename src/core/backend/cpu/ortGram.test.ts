@@ -4,8 +4,8 @@
  * image data, keep exactly the same rows under subsampling, and stay off for narrow Grams.
  */
 import { describe, expect, it } from 'vitest';
-import { createNodeInferenceEngine } from '../../../hosts/node/ortNode.ts';
-import { createRandom } from '../../quant/random.ts';
+import { createNodeInferenceEngine } from '../../../testing/index.ts';
+import { createRandom } from '../../base/random.ts';
 import type { InferenceEngine } from '../../base/ports.ts';
 import { loadImageTensor, ppocrInput, testImagePath } from '../../../testing/index.ts';
 import { im2colRows, type ConvLayout } from './conv.ts';

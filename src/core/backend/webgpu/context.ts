@@ -1,7 +1,8 @@
 /** What every runner needs: the opened device and its pipelines. */
 import type { OpenedDevice } from './device.ts';
-import type { Kernels } from './kernels.ts';
-import type { RowGrids } from '../../quant/types.ts';
+import type { RowGrids } from '../../base/problem.ts';
+import type { Kernels } from './kernels/pipelines.ts';
+import { linearDispatch } from './memory.ts';
 
 export interface GpuContext {
   opened: OpenedDevice;
@@ -45,4 +46,9 @@ export function rowsPerChunk(ctx: GpuContext, bytesPerRow: number, rows: number)
     throw new Error(`one weight row needs ${bytesPerRow} bytes, more than this adapter's storage binding limit (${limit} bytes); use the CPU backend for this layer`);
   }
   return Math.min(rows, fit);
+}
+
+/** Workgroups for one invocation per element of a 1-D range (see shaders/common/linearInvocation.wgsl). */
+export function linear(ctx: GpuContext, invocations: number): [number, number] {
+  return linearDispatch(invocations, ctx.kernels.tuning.linearWorkgroup, ctx.opened.probe.limits.maxComputeWorkgroupsPerDimension);
 }

@@ -6,17 +6,16 @@
  * Row subsampling draws the same seeded uniforms in the same row order as the CPU accumulator
  * (src/core/backend/cpu/gramAccumulator.ts), so both keep exactly the same rows.
  */
-import type { GramAccumulator, GramLayout, GramOptions } from '../backend.ts';
+import type { DirectGramLayout, GramAccumulator, GramOptions } from '../backend.ts';
 import { checkConvInput, convGramCols, convOutputSize, type ConvLayout } from '../cpu/conv.ts';
-import { createRandom, type Random } from '../../quant/random.ts';
+import { createRandom, type Random } from '../../base/random.ts';
 import type { GpuContext } from './context.ts';
 import { withErrorScopes } from './device.ts';
-import { encodeDispatch } from './kernels.ts';
+import { encodeGram } from './kernels/gram.ts';
+import { encodeIm2col, type Im2colParams } from './kernels/im2col.ts';
 import { GpuMemory } from './memory.ts';
-import { gramParamsLayout, im2colParamsLayout, packUniform, type UniformValues } from './uniforms.ts';
 
-type GramParams = UniformValues<typeof gramParamsLayout>;
-type ConvGeometry = Omit<UniformValues<typeof im2colParamsLayout>, 'rowBegin' | 'rowCount' | 'cols' | 'colsPadded' | 'group' | 'useRowList'>;
+type ConvGeometry = Omit<Im2colParams, 'rowBegin' | 'rowCount' | 'cols' | 'colsPadded' | 'group' | 'useRowList'>;
 
 export class WebGpuGramAccumulator implements GramAccumulator {
   readonly groups: number;
@@ -31,7 +30,7 @@ export class WebGpuGramAccumulator implements GramAccumulator {
   private readonly random: Random | null;
   private finished = false;
 
-  constructor(private readonly ctx: GpuContext, private readonly layout: GramLayout, options: GramOptions = {}) {
+  constructor(private readonly ctx: GpuContext, private readonly layout: DirectGramLayout, options: GramOptions = {}) {
     if (layout.kind === 'dense' && (!Number.isInteger(layout.cols) || layout.cols < 1)) {
       throw new Error(`dense Gram layout needs a positive integer cols, got ${layout.cols}`);
     }
@@ -126,8 +125,6 @@ export class WebGpuGramAccumulator implements GramAccumulator {
         Math.max(1, Math.floor(probe.limits.maxStorageBufferBindingSize / (stride * 4))));
     }
     rowsPerDispatch = Math.min(rowsPerDispatch, rows);
-    const [tileX, tileY] = this.ctx.kernels.tuning.gramTile;
-    const blocks = Math.ceil(stride / 4);
     const inputBuffer = this.mem.storage('gram input', values);
     const rowListBuffer = rowList ? this.mem.storage('gram row list', rowList) : this.dummyRowList;
     const patches = conv ? this.mem.storage('im2col patches', rowsPerDispatch * stride * 4) : null;
@@ -138,23 +135,19 @@ export class WebGpuGramAccumulator implements GramAccumulator {
           const end = Math.min(rows, begin + rowsPerDispatch);
           const after = this.seen + (end - begin);
           const weights = { oldWeight: this.seen / after, newWeight: 1 / after };
-          const gramGroup = (source: GPUBuffer, list: GPUBuffer, params: GramParams): GPUBindGroup =>
-            this.ctx.kernels.bindGroup('gram', [source, list, this.gram, this.mem.uniform('gram params', packUniform(gramParamsLayout, params))]);
           if (!conv || !patches) {
             const aligned = !rowList && this.gramCols % 4 === 0;
-            const params = { rowBegin: begin, rowEnd: end, cols: this.gramCols, useRowList: rowList ? 1 : 0, gramOffset: 0, ...weights };
-            encodeDispatch(encoder, this.ctx.kernels.pipeline('gram', aligned ? 'denseAligned' : 'main'), gramGroup(inputBuffer, rowListBuffer, params),
-              [Math.ceil(blocks / tileX), Math.ceil(blocks / tileY), 1]);
+            encodeGram(this.ctx.kernels, this.mem, encoder, aligned ? 'denseAligned' : 'main', stride,
+              { source: inputBuffer, rowList: rowListBuffer, gram: this.gram },
+              { rowBegin: begin, rowEnd: end, cols: this.gramCols, useRowList: rowList ? 1 : 0, gramOffset: 0, ...weights });
           } else {
             for (let group = 0; group < this.groups; group++) {
-              const im2colParams = this.mem.uniform('im2col params', packUniform(im2colParamsLayout, {
+              encodeIm2col(this.ctx.kernels, this.mem, encoder, { input: inputBuffer, rowList: rowListBuffer, patches }, {
                 ...conv, rowBegin: begin, rowCount: end - begin, cols: this.gramCols, colsPadded: stride, group, useRowList: rowList ? 1 : 0,
-              }));
-              encodeDispatch(encoder, this.ctx.kernels.pipeline('im2col'), this.ctx.kernels.bindGroup('im2col', [inputBuffer, rowListBuffer, patches, im2colParams]),
-                [Math.ceil(stride / this.ctx.kernels.tuning.linearWorkgroup), end - begin, 1]);
-              const params = { rowBegin: 0, rowEnd: end - begin, cols: stride, useRowList: 0, gramOffset: group * stride * stride, ...weights };
-              encodeDispatch(encoder, this.ctx.kernels.pipeline('gram', 'denseAligned'), gramGroup(patches, this.dummyRowList, params),
-                [Math.ceil(blocks / tileX), Math.ceil(blocks / tileY), 1]);
+              });
+              encodeGram(this.ctx.kernels, this.mem, encoder, 'denseAligned', stride,
+                { source: patches, rowList: this.dummyRowList, gram: this.gram },
+                { rowBegin: 0, rowEnd: end - begin, cols: stride, useRowList: 0, gramOffset: group * stride * stride, ...weights });
             }
           }
           this.seen = after;

@@ -3,7 +3,7 @@
  * shaders/generate.ts) rather than `?raw` imports because the CLI runs under tsx, which has no
  * `?raw`; a module of string constants works in Vite, Vitest, tsx and a browser worker alike.
  */
-import { comqWgsl, gptqWgsl, gramWgsl, im2colWgsl, objectiveWgsl, packWgsl, rtnWgsl } from './shaderSources.generated.ts';
+import { comqWgsl, gptqWgsl, gramWgsl, im2colWgsl, objectiveWgsl, rtnWgsl } from './shaderSources.generated.ts';
 
 export const shaderSources = {
   gram: gramWgsl,
@@ -12,7 +12,6 @@ export const shaderSources = {
   rtn: rtnWgsl,
   objective: objectiveWgsl,
   gptq: gptqWgsl,
-  pack: packWgsl,
 } as const;
 
 export type KernelName = keyof typeof shaderSources;

@@ -8,6 +8,7 @@ import type { Sample, SampleSet } from '../../base/ports.ts';
 import { NpyFormatError, npySamples, npySplit, parseNpyHeader } from './npy.ts';
 import { preprocessImage, type PreprocessSpec, type RgbaImage } from './preprocess.ts';
 import type { ModelInputInfo } from './presets.ts';
+import { createRandom } from '../../base/random.ts';
 
 /** One item to load: a name for messages and a loader for its bytes. */
 export interface InputItem {
@@ -96,18 +97,6 @@ export async function npySampleSet(items: readonly NpyItem[], input: ModelInputI
   };
 }
 
-/** A seeded PRNG (mulberry32): deterministic across runs and platforms. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Deterministic, disjoint calibration / evaluation split: shuffles the names with `seed`, takes the
  * first `calibration` for calibration and the next `evaluation` for evaluation (fewer when there
@@ -120,9 +109,9 @@ export function splitCalibrationEval(
   if (new Set(names).size !== names.length) throw new Error('splitCalibrationEval: names must be unique (they identify the files)');
   if (!(opts.calibration >= 0 && opts.evaluation >= 0)) throw new Error('splitCalibrationEval: counts must be ≥ 0');
   const order = names.map((_, i) => i);
-  const random = mulberry32(opts.seed);
+  const random = createRandom(opts.seed);
   for (let i = order.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
+    const j = Math.floor(random.next() * (i + 1));
     [order[i], order[j]] = [order[j], order[i]];
   }
   const calibrationCount = Math.min(opts.calibration, names.length);

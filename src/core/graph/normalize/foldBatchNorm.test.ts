@@ -5,6 +5,7 @@ import {
 } from '../../../testing/index.ts';
 import { foldBatchNorm } from './foldBatchNorm.ts';
 import { hoistConstants } from './hoistConstants.ts';
+import { createRandom } from '../../base/random.ts';
 
 /**
  * Independent count of foldable BNs: the input comes from Conv/ConvTranspose/Gemm whose output
@@ -43,13 +44,10 @@ describe.each(ppocrModelNames)('foldBatchNorm on the real PP-OCR %s model', (nam
   });
 });
 
-/** Deterministic values in [-1, 1) (xorshift32). */
+/** Deterministic values in offset + spread·[-1, 1) (the project's seeded PRNG). */
 function seeded(seed: number) {
-  let s = seed >>> 0 || 1;
-  return (count: number, offset = 0, spread = 1) => Float32Array.from({ length: count }, () => {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    return offset + spread * (s / 2 ** 32 * 2 - 1);
-  });
+  const random = createRandom(seed);
+  return (count: number, offset = 0, spread = 1) => Float32Array.from({ length: count }, () => offset + spread * (random.next() * 2 - 1));
 }
 
 function bnParams(prefix: string, channels: number, rand: ReturnType<typeof seeded>) {

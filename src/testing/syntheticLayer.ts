@@ -3,8 +3,8 @@
  * normal `samples × cols`, A a random mixing with decaying column scales), so `G = XᵀX/N` is
  * ill-conditioned the way real activations are, and Gaussian weights `rows × cols`.
  */
-import { createRandom } from './random.ts';
-import type { LayerProblem } from './types.ts';
+import { createRandom } from '../core/base/random.ts';
+import type { LayerProblem } from '../core/base/problem.ts';
 
 export interface SyntheticLayerOptions {
   rows: number;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { computeGrids, deployableValues, dequantize, nearestCode, roundHalfEven } from './grid.ts';
-import { rtnCodes } from './rtn.ts';
+import { rtnCodes } from './codes.ts';
 
 describe('roundHalfEven', () => {
   it('rounds ties to the even neighbour like WGSL round()', () => {

@@ -6,10 +6,11 @@
  * mismatch caused by f32 rounding sits at distance ≈ 0 (a near-tie); anything else is a bug.
  * Exact for single-pass solvers (COMQ with K = 1, GPTQ), where the final codes are the decisions.
  */
-import { comqOrder, gramAsFloat64 } from '../../quant/comq.ts';
-import { computeGrids, nearestCode } from '../../quant/grid.ts';
-import { gptqFactor, gptqPermutation } from '../../quant/gptq.ts';
-import type { LayerProblem, SolveOptions } from '../../quant/types.ts';
+import { gramAsFloat64 } from '../../core/backend/cpu/kernels/comq.ts';
+import { comqOrder } from '../../core/quant/comq.ts';
+import { computeGrids, nearestCode } from '../../core/base/grid.ts';
+import { gptqFactor, gptqPermutation } from '../../core/quant/gptq.ts';
+import type { LayerProblem, SolveOptions } from '../../core/quant/types.ts';
 
 export interface ReplayReport {
   decisions: number;

@@ -4,12 +4,12 @@
  * Inputs are seeded synthetic data (every conv variant) plus the first Conv of the real PP-OCR
  * classifier on a real image (realLayer.ts).
  */
-import type { GramLayout, GramOptions } from '../backend.ts';
-import { computeGrids } from '../../quant/grid.ts';
-import { createRandom } from '../../quant/random.ts';
-import { rtnCodes } from '../../quant/rtn.ts';
-import { makeSyntheticLayer, referenceGram } from '../../quant/synthetic.ts';
-import { defaultSolveOptions, type GridSpec, type LayerProblem, type RowGrids, type SolveOptions } from '../../quant/types.ts';
+import type { DirectGramLayout, GramLayout, GramOptions, LayerKernels, VisitOrder } from '../../core/backend/backend.ts';
+import { comqVisitOrder } from '../../core/quant/comq.ts';
+import { runGptq } from '../../core/quant/gptq.ts';
+import { createRandom } from '../../core/base/random.ts';
+import { makeSyntheticLayer, referenceGram } from '../syntheticLayer.ts';
+import { defaultSolveOptions, type GridSpec, type LayerProblem, type SolveOptions } from '../../core/quant/types.ts';
 
 export const tolerances = {
   /** Gram: max |G − G_ref| / max |G_ref| (f32 accumulation against the f64 oracle). */
@@ -51,7 +51,7 @@ function activations(shape: [number, number, number, number], seed: number): Gra
 function conv(
   inChannels: number, groups: number, kernel: [number, number], strides: [number, number],
   pads: [number, number, number, number], dilations: [number, number],
-): GramLayout {
+): DirectGramLayout {
   return { kind: 'conv', inChannels, groups, kernel, strides, pads, dilations };
 }
 
@@ -114,6 +114,11 @@ export const gramCases: GramCase[] = [
     layout: conv(2, 1, [5, 5], [1, 1], [2, 2, 2, 2], [1, 1]),
     options: { rowSampleRate: 0.5, seed: 3 },
     chunks: () => [activations([2, 2, 8, 8], 15)],
+  },
+  {
+    name: 'ConvTranspose 2×2 stride 2 (groups 2, 6 channels): transposed-im2col rows into per-group dense Grams',
+    layout: { kind: 'convTranspose', inChannels: 6, groups: 2, kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 1], outputPadding: [0, 0] },
+    chunks: () => [activations([2, 6, 5, 7], 16)],
   },
 ];
 
@@ -209,30 +214,71 @@ function buildSyntheticProblem(deadInput: boolean, large: boolean): LayerProblem
   };
 }
 
-export interface PackCase {
+/**
+ * Kernel-level cases, keyed by kernel name (the WGSL file and its CPU twin): each runs the same
+ * sequence of LayerKernels calls on the target and on the CPU kernels and returns the objectives it
+ * read along the way; codes and objectives are then held to the tolerances above.
+ */
+export interface KernelCase {
   name: string;
-  bits: 4 | 8;
-  codes: Int32Array;
-  grids?: RowGrids;
-  /** Bytes written out by hand from the spec (ONNX 4-bit layout: first element in the low nibble). */
-  expected?: number[];
+  layer: SolveCase['layer'];
+  grid: GridSpec;
+  run(kernels: LayerKernels, problem: LayerProblem): Promise<number[]>;
 }
 
-function rtnPackCase(bits: 4 | 8, rows: number, cols: number, blockSize: number | undefined, seed: number): PackCase {
-  const weight = gaussian(rows * cols, seed);
-  const grids = computeGrids(weight, rows, cols, { bits, kind: 'asymmetric', clip: 1, blockSize });
-  return { name: `${bits}-bit unsigned codes of a ${rows}×${cols} RTN layer${blockSize ? `, blocks of ${blockSize}` : ''}`, bits, codes: rtnCodes(weight, grids), grids };
+const greedyOrder = (problem: LayerProblem): VisitOrder => comqVisitOrder(problem, 'greedy');
+
+async function gptqPass(kernels: LayerKernels, problem: LayerProblem, actOrder: boolean, lazyCols: number): Promise<void> {
+  await runGptq(kernels, problem, { dampPercent: 0.01, actOrder, blockSize: lazyCols });
 }
 
-export const packCases: PackCase[] = [
-  { name: '4-bit signed, odd count, by hand', bits: 4, codes: Int32Array.from([1, -2, 3, 7, -8]), expected: [0xe1, 0x73, 0x08] },
-  { name: '8-bit signed, by hand', bits: 8, codes: Int32Array.from([1, -2, 3, 127, -128]), expected: [1, 254, 3, 127, 128] },
-  rtnPackCase(4, 13, 21, undefined, 31),
-  rtnPackCase(4, 9, 40, 16, 32),
-  rtnPackCase(8, 17, 19, undefined, 33),
-  {
-    name: '4-bit signed symmetric codes, 1001 values',
-    bits: 4,
-    codes: Int32Array.from({ length: 1001 }, (_, i) => ((i * 7919) % 15) - 7),
-  },
-];
+export const kernelCases: Record<'objective' | 'rtn' | 'comq' | 'gptq', KernelCase[]> = {
+  objective: [
+    { name: 'energy tr(W G Wᵀ) and the RTN objective', layer: 'synthetic', grid: asym4, run: async (k) => {
+      const energy = await k.energy();
+      await k.roundToNearest();
+      return [energy, await k.objective()];
+    } },
+    { name: 'energy of the real PP-OCR cls Conv', layer: 'real-conv', grid: asym4, run: async (k) => [await k.energy()] },
+  ],
+  rtn: [
+    { name: 'RTN 3-bit blocked 16', layer: 'synthetic', grid: { ...asym4, bits: 3, blockSize: 16 }, run: async (k) => {
+      await k.roundToNearest();
+      return [await k.objective()];
+    } },
+  ],
+  comq: [
+    { name: 'sweep split in coordinate ranges [0, 20) + [20, cols), greedy order', layer: 'synthetic', grid: asym4, run: async (k, p) => {
+      await k.startFromWeights();
+      await k.setVisitOrder(greedyOrder(p));
+      await k.comqSweep(0, 20);
+      await k.comqSweep(20, p.cols);
+      return [await k.residualObjective(), await k.objective()];
+    } },
+    { name: 'cyclic sweep then scale step, 4-bit blocked 16', layer: 'synthetic', grid: { ...asym4, blockSize: 16 }, run: async (k, p) => {
+      await k.startFromWeights();
+      await k.setVisitOrder({ kind: 'cyclic' });
+      await k.comqSweep(0, p.cols);
+      await k.scaleStep();
+      return [await k.residualObjective(), await k.objective()];
+    } },
+    { name: 'initResidual from RTN codes, then one sweep (dead input)', layer: 'dead-input', grid: asym4, run: async (k, p) => {
+      await k.roundToNearest();
+      await k.initResidual();
+      const start = await k.residualObjective();
+      await k.setVisitOrder(greedyOrder(p));
+      await k.comqSweep(0, p.cols);
+      return [start, await k.residualObjective()];
+    } },
+  ],
+  gptq: [
+    { name: 'column blocks of 16, natural order', layer: 'synthetic', grid: asym4, run: async (k, p) => {
+      await gptqPass(k, p, false, 16);
+      return [await k.objective()];
+    } },
+    { name: 'act-order, one block, real PP-OCR cls Conv', layer: 'real-conv', grid: asym4, run: async (k, p) => {
+      await gptqPass(k, p, true, 128);
+      return [await k.objective()];
+    } },
+  ],
+};

@@ -4,13 +4,14 @@
  * unsplit run, validation errors and a lost device surfacing as thrown errors.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { syntheticProblem } from '../conformance/cases.ts';
-import { makeSyntheticLayer } from '../../quant/synthetic.ts';
-import { createCpuGramAccumulator } from '../cpu/gramAccumulator.ts';
-import { defaultSolveOptions } from '../../quant/types.ts';
-import { withErrorScopes } from './device.ts';
-import { createNodeGpu } from './node/nodeGpu.ts';
-import { createWebGpuBackend, type WebGpuBackend } from './webgpuBackend.ts';
+import { syntheticProblem } from './cases.ts';
+import { makeSyntheticLayer } from '../syntheticLayer.ts';
+import { createCpuGramAccumulator } from '../../core/backend/cpu/gramAccumulator.ts';
+import { defaultSolveOptions } from '../../core/quant/types.ts';
+import { solveLayerWith } from '../../core/quant/solve.ts';
+import { withErrorScopes } from '../../core/backend/webgpu/device.ts';
+import { createNodeGpu } from '../../hosts/node/nodeGpu.ts';
+import { createWebGpuBackend, type WebGpuBackend } from '../../core/backend/webgpu/webgpuBackend.ts';
 
 describe('WebGPU backend device handling', () => {
   let backend: WebGpuBackend;
@@ -39,8 +40,8 @@ describe('WebGPU backend device handling', () => {
     try {
       for (const method of ['comq', 'gptq+comq'] as const) {
         const options = { ...defaultSolveOptions, method, sweeps: 2 };
-        const whole = await backend.solve(problem, options);
-        const split = await small.solve(problem, options);
+        const whole = await solveLayerWith(backend, problem, options);
+        const split = await solveLayerWith(small, problem, options);
         expect(Array.from(split.codes)).toEqual(Array.from(whole.codes));
         expect(split.objectivePerSweep.length).toBe(whole.objectivePerSweep.length);
         expect(Math.abs(split.objective - whole.objective) / whole.objective).toBeLessThan(1e-6);
@@ -55,7 +56,7 @@ describe('WebGPU backend device handling', () => {
       }));
       for (let i = 0; i < grams[0].length; i++) expect(Math.abs(grams[1][i] - grams[0][i])).toBeLessThan(1e-5 * Math.abs(grams[0][0]));
       // A 30 × 30 Gram (3600 bytes) exceeds the 3000-byte limit: refused with a specific message.
-      await expect(small.solve({ weight: new Float32Array(2 * 30), rows: 2, cols: 30, gram: new Float32Array(30 * 30) }, defaultSolveOptions))
+      await expect(solveLayerWith(small, { weight: new Float32Array(2 * 30), rows: 2, cols: 30, gram: new Float32Array(30 * 30) }, defaultSolveOptions))
         .rejects.toThrow(/exceeds this adapter's storage binding limit .* use the CPU backend/);
     } finally {
       await small.dispose();
@@ -93,10 +94,6 @@ describe('WebGPU backend device handling', () => {
     const doomed = await createWebGpuBackend(createNodeGpu());
     await doomed.dispose();
     await new Promise((resolve) => setTimeout(resolve, 50));
-    await expect(doomed.solve(syntheticProblem(false), defaultSolveOptions)).rejects.toThrow(/device lost .* (Recreate the backend|CPU backend)/);
-  });
-
-  it('rejects pack widths other than 4 and 8 bits', async () => {
-    await expect(backend.pack(Int32Array.from([1]), 2 as 4)).rejects.toThrow(/pack supports 4 or 8 bits/);
+    await expect(solveLayerWith(doomed, syntheticProblem(false), defaultSolveOptions)).rejects.toThrow(/device lost .* (Recreate the backend|CPU backend)/);
   });
 });

@@ -4,11 +4,11 @@
  * case and the solver cases on it run on real weights and real pixels (the first Conv sees the
  * image itself, so no network forward pass is needed).
  */
-import { decodeModel, tensorToFloat32, tensorDims, toNumber } from '../../onnx/index.ts';
-import type { NodeProto } from '../../onnx/types.ts';
-import type { GramLayout } from '../backend.ts';
-import { resolveConvPads } from '../cpu/conv.ts';
-import { ppocrInput, readPpocrModel, testImagePath } from '../../../testing/index.ts';
+import { decodeModel, tensorToFloat32, tensorDims, toNumber } from '../../core/onnx/index.ts';
+import type { NodeProto } from '../../core/onnx/types.ts';
+import type { GramLayout } from '../../core/backend/backend.ts';
+import { resolveConvPads } from '../../core/backend/cpu/conv.ts';
+import { ppocrInput, readPpocrModel, testImagePath } from '../index.ts';
 
 export interface RealConvLayer {
   /** `[O, C/g·kh·kw]` flattened, as a layer problem wants. */

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { decodeModel, tensorDims, tensorToFloat32, toNumber, type NodeProto, type TensorProto } from '../../onnx/index.ts';
-import { defaultSolveOptions, type LayerProblem, type SolveOptions } from '../../quant/types.ts';
-import { makeSyntheticLayer } from '../../quant/synthetic.ts';
-import { solveComq } from '../../quant/comq.ts';
-import { ppocrInput, readPpocrModel, testImagePath } from '../../../testing/index.ts';
-import { resolveConvPads } from './conv.ts';
-import { createCpuBackend } from './cpuBackend.ts';
+import { decodeModel, tensorDims, tensorToFloat32, toNumber, type NodeProto, type TensorProto } from '../onnx/index.ts';
+import { defaultSolveOptions, type LayerProblem, type SolveOptions } from './types.ts';
+import { makeSyntheticLayer } from '../../testing/syntheticLayer.ts';
+import { solveComq, solveLayerWith } from './solve.ts';
+import { ppocrInput, readPpocrModel, testImagePath } from '../../testing/index.ts';
+import { resolveConvPads } from '../backend/cpu/conv.ts';
+import { createCpuBackend } from '../backend/cpu/cpuBackend.ts';
 
 const options = (overrides: Partial<SolveOptions>): SolveOptions => ({ ...defaultSolveOptions, ...overrides });
 
@@ -27,21 +27,34 @@ function firstDetectorConv(): { node: NodeProto; weight: TensorProto } {
   return { node, weight };
 }
 
-describe('CPU backend', () => {
-  it('dispatches every method and matches the solver functions', async () => {
+describe('methods on a backend (CPU)', () => {
+  it('dispatches every method on an open layer and matches the solver functions', async () => {
     const backend = createCpuBackend();
     expect(backend.name).toBe('cpu');
     const layer = makeSyntheticLayer({ rows: 8, cols: 16, samples: 100, seed: 17 });
-    const direct = solveComq(layer, options({ sweeps: 2 }));
-    const viaBackend = await backend.solve(layer, options({ sweeps: 2 }));
+    const direct = await solveComq(layer, options({ sweeps: 2 }));
+    const viaBackend = await solveLayerWith(backend, layer, options({ sweeps: 2 }));
     expect(Array.from(viaBackend.codes)).toEqual(Array.from(direct.codes));
     for (const method of ['rtn', 'gptq', 'gptq+comq'] as const) {
-      const result = await backend.solve(layer, options({ method }));
+      const result = await solveLayerWith(backend, layer, options({ method }));
       expect(result.relError).toBeLessThanOrEqual(result.rtnRelError);
     }
-    await expect(backend.solve(layer, options({ method: 'adaround' as SolveOptions['method'] }))).rejects.toThrow(/unknown quantization method/);
+    await expect(solveLayerWith(backend, layer, options({ method: 'adaround' as SolveOptions['method'] }))).rejects.toThrow(/unknown quantization method/);
     await backend.dispose();
     expect(() => backend.createGramAccumulator({ kind: 'dense', cols: 4 })).toThrow(/disposed/);
+  });
+
+  it('validates the options before opening the layer, and a released layer refuses work', async () => {
+    const layer = makeSyntheticLayer({ rows: 4, cols: 8, samples: 50, seed: 5 });
+    let opened = 0;
+    const inner = createCpuBackend();
+    const counting = { ...inner, openLayer: (p: LayerProblem) => { opened++; return inner.openLayer(p); } };
+    await expect(solveLayerWith(counting, layer, options({ sweeps: 0 }))).rejects.toThrow(/sweeps must be an integer/);
+    await expect(solveLayerWith(counting, layer, options({ gptq: { dampPercent: -1, actOrder: true, blockSize: 8 }, method: 'gptq' }))).rejects.toThrow(/dampPercent/);
+    expect(opened).toBe(0);
+    const kernels = await inner.openLayer(layer);
+    await kernels.release();
+    await expect(kernels.energy()).rejects.toThrow(/released/);
   });
 
   it('quantizes the real PP-OCRv4 detector stem Conv calibrated on real images', async () => {
@@ -71,9 +84,9 @@ describe('CPU backend', () => {
     const objectives: Record<string, number> = {};
     for (const bits of [4, 3]) {
       const grid = { bits, kind: 'asymmetric' as const, clip: 1 };
-      const comq = await backend.solve(problem, options({ grid, sweeps: 3 }));
-      const gptq = await backend.solve(problem, options({ method: 'gptq', grid }));
-      const both = await backend.solve(problem, options({ method: 'gptq+comq', grid, sweeps: 3 }));
+      const comq = await solveLayerWith(backend, problem, options({ grid, sweeps: 3 }));
+      const gptq = await solveLayerWith(backend, problem, options({ method: 'gptq', grid }));
+      const both = await solveLayerWith(backend, problem, options({ method: 'gptq+comq', grid, sweeps: 3 }));
       expect(comq.relError).toBeLessThan(comq.rtnRelError);
       expect(both.objective).toBeLessThanOrEqual(gptq.objective * (1 + 1e-12));
       expect(comq.dequantized.every(Number.isFinite)).toBe(true);

@@ -1,24 +1,24 @@
 /**
- * Runs the shared cases (cases.ts) against one backend with vitest. Each backend's test file calls
- * `defineConformanceSuite` once; a target that cannot be opened (no WebGPU adapter) fails every
- * case with the opening error instead of skipping them.
+ * Runs the shared cases (cases.ts) against one backend with vitest, keyed by kernel name: the Gram
+ * kernels (gram, im2col), each LayerKernels kernel (objective, rtn, comq, gptq) against the CPU
+ * twins, then every method driving those kernels against the CPU oracle. Each backend's test file
+ * calls `defineConformanceSuite` once; a target that cannot be opened (no WebGPU adapter) fails
+ * every case with the opening error instead of skipping them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Backend } from '../backend.ts';
-import { im2colRows } from '../cpu/conv.ts';
-import { createCpuGramAccumulator } from '../cpu/gramAccumulator.ts';
-import { createRandom } from '../../quant/random.ts';
-import { solveLayer } from '../../quant/solve.ts';
-import type { LayerProblem, QuantResult, RowGrids } from '../../quant/types.ts';
-import { gramCases, packCases, solveCases, syntheticProblem, tolerances, type GramCase, type SolveCase } from './cases.ts';
-import { packReference } from './packReference.ts';
+import type { Backend, LayerKernels } from '../../core/backend/backend.ts';
+import { im2colRows } from '../../core/backend/cpu/conv.ts';
+import { convTransposeOutputSize, convTransposeRows } from '../../core/backend/cpu/convTranspose.ts';
+import { createCpuGramAccumulator } from '../../core/backend/cpu/gramAccumulator.ts';
+import { createRandom } from '../../core/base/random.ts';
+import { solveLayer, solveLayerWith } from '../../core/quant/solve.ts';
+import { startLayer } from '../../core/quant/start.ts';
+import { openCpuLayer } from '../../core/backend/cpu/layerKernels.ts';
+import type { LayerProblem, QuantResult } from '../../core/quant/types.ts';
+import { gramCases, kernelCases, solveCases, syntheticProblem, tolerances, type GramCase, type SolveCase } from './cases.ts';
 import { loadFirstClsConv, type RealConvLayer } from './realLayer.ts';
 import { replayComqFirstSweep, replayGptq } from './replay.ts';
 
-export interface ConformanceTarget {
-  backend: Backend;
-  pack(codes: Int32Array, bits: 4 | 8, grids?: RowGrids): Promise<Uint8Array>;
-}
 
 /** XᵀX / rows over the rows the seeded sampler keeps, one f64 Gram per group: the plain oracle. */
 function referenceGrams(c: GramCase): Float64Array[] {
@@ -27,10 +27,24 @@ function referenceGrams(c: GramCase): Float64Array[] {
   const layout = c.layout;
   const groups = layout.kind === 'dense' ? 1 : layout.groups;
   const cols = layout.kind === 'dense' ? layout.cols : (layout.inChannels / layout.groups) * layout.kernel[0] * layout.kernel[1];
+  const rowsOf = (chunk: { data: Float32Array; shape: number[] }): ArrayLike<number>[] => {
+    if (layout.kind === 'dense') return [Float64Array.from(chunk.data)];
+    if (layout.kind === 'conv') return im2colRows(chunk.data, chunk.shape, layout);
+    // ConvTranspose: rows ordered (n, oy, ox) in every group, as the accumulator feeds them.
+    const [n, , h, w] = chunk.shape;
+    const [outH] = convTransposeOutputSize(layout, [h, w]);
+    return Array.from({ length: groups }, (_, g) => {
+      const perImage = Array.from({ length: n }, (_, image) => Float64Array.from(convTransposeRows(layout, chunk.data, chunk.shape, image, g, 0, outH)));
+      const all = new Float64Array(perImage.reduce((s, p) => s + p.length, 0));
+      let at = 0;
+      for (const p of perImage) { all.set(p, at); at += p.length; }
+      return all;
+    });
+  };
   const sums = Array.from({ length: groups }, () => new Float64Array(cols * cols));
   let kept = 0;
   for (const chunk of c.chunks()) {
-    const perGroup = layout.kind === 'dense' ? [Float64Array.from(chunk.data)] : im2colRows(chunk.data, chunk.shape, layout);
+    const perGroup = rowsOf(chunk);
     const rows = perGroup[0].length / cols;
     for (let r = 0; r < rows; r++) {
       if (random && !(random.next() < rate)) continue;
@@ -70,9 +84,9 @@ function expectObjectivesClose(actual: QuantResult, expected: QuantResult): void
   actual.objectivePerSweep.forEach((value, s) => expect(relDiff(value, expected.objectivePerSweep[s])).toBeLessThan(tol));
 }
 
-export function defineConformanceSuite(label: string, openTarget: () => Promise<ConformanceTarget>): void {
+export function defineConformanceSuite(label: string, openTarget: () => Promise<Backend>): void {
   describe(`backend conformance: ${label}`, () => {
-    let target: ConformanceTarget | undefined;
+    let target: Backend | undefined;
     let openError: unknown;
     let realLayer: RealConvLayer;
     let realGram: Float32Array;
@@ -89,9 +103,9 @@ export function defineConformanceSuite(label: string, openTarget: () => Promise<
       realGram = Float32Array.from((await accumulator.finish())[0]);
     });
     afterAll(async () => {
-      await target?.backend.dispose();
+      await target?.dispose();
     });
-    const opened = (): ConformanceTarget => {
+    const opened = (): Backend => {
       if (!target) throw openError instanceof Error ? openError : new Error(`could not open the ${label} backend: ${String(openError)}`);
       return target;
     };
@@ -101,8 +115,8 @@ export function defineConformanceSuite(label: string, openTarget: () => Promise<
         : syntheticProblem(c.layer === 'dead-input', c.layer === 'synthetic-large');
 
     for (const c of gramCases) {
-      it(`Gram ${c.name}: relative error ≤ ${tolerances.gramRelError}`, async () => {
-        const accumulator = opened().backend.createGramAccumulator(c.layout, c.options);
+      it(`kernel ${c.layout.kind === 'conv' ? 'im2col + gram' : 'gram'} (${c.layout.kind}): ${c.name}: relative error ≤ ${tolerances.gramRelError}`, async () => {
+        const accumulator = opened().createGramAccumulator(c.layout, c.options);
         for (const chunk of c.chunks()) await accumulator.add(chunk.data, chunk.shape);
         const grams = await accumulator.finish();
         const expected = referenceGrams(c);
@@ -111,8 +125,8 @@ export function defineConformanceSuite(label: string, openTarget: () => Promise<
       });
     }
 
-    it(`Gram of the real PP-OCR cls first Conv on a real image: relative error ≤ ${tolerances.gramRelError}`, async () => {
-      const accumulator = opened().backend.createGramAccumulator(realLayer.layout);
+    it(`kernel im2col + gram: the real PP-OCR cls first Conv on a real image: relative error ≤ ${tolerances.gramRelError}`, async () => {
+      const accumulator = opened().createGramAccumulator(realLayer.layout);
       await accumulator.add(realLayer.input, realLayer.inputShape);
       const [gram] = await accumulator.finish();
       const [expected] = im2colRows(realLayer.input, realLayer.inputShape, realLayer.layout).map((x) => {
@@ -126,13 +140,38 @@ export function defineConformanceSuite(label: string, openTarget: () => Promise<
       expect(maxRelError(gram, expected)).toBeLessThanOrEqual(tolerances.gramRelError);
     });
 
+    for (const [kernel, cases] of Object.entries(kernelCases)) {
+      for (const c of cases) {
+        it(`kernel ${kernel}: ${c.name}: codes ≥ ${tolerances.codeAgreement * 100} % equal, objectives within ${tolerances.objectiveRelError}`, async () => {
+          const problem = problemFor({ layer: c.layer } as SolveCase);
+          const run = async (kernels: LayerKernels) => {
+            try {
+              await startLayer(kernels, problem, c.grid);
+              const objectives = await c.run(kernels, problem);
+              return { objectives, read: await kernels.read() };
+            } finally {
+              await kernels.release();
+            }
+          };
+          const actual = await run(await opened().openLayer(problem));
+          const expected = await run(openCpuLayer(problem));
+          let equal = 0;
+          for (let i = 0; i < expected.read.codes.length; i++) if (actual.read.codes[i] === expected.read.codes[i]) equal++;
+          expect(equal / expected.read.codes.length).toBeGreaterThanOrEqual(tolerances.codeAgreement);
+          expect(actual.objectives.length).toBe(expected.objectives.length);
+          actual.objectives.forEach((v, i) => expect(relDiff(v, expected.objectives[i])).toBeLessThan(tolerances.objectiveRelError));
+          expect(maxRelError(actual.read.grids.scale, expected.read.grids.scale)).toBeLessThan(tolerances.scaleRelError);
+        });
+      }
+    }
+
     for (const c of solveCases) {
-      it(`solve ${c.name}: codes ≥ ${tolerances.codeAgreement * 100} % equal, objectives within ${tolerances.objectiveRelError}`, async () => {
+      it(`method ${c.name}: codes ≥ ${tolerances.codeAgreement * 100} % equal, objectives within ${tolerances.objectiveRelError}`, async () => {
         const problem = problemFor(c);
         const sweepsSeen: [number, number][] = [];
-        const actual = await opened().backend.solve(problem, { ...c.options, onSweep: (s, v) => sweepsSeen.push([s, v]) });
+        const actual = await solveLayerWith(opened(), problem, { ...c.options, onSweep: (s, v) => sweepsSeen.push([s, v]) });
         const oracleSweeps: [number, number][] = [];
-        const expected = solveLayer(problem, { ...c.options, onSweep: (s, v) => oracleSweeps.push([s, v]) });
+        const expected = await solveLayer(problem, { ...c.options, onSweep: (s, v) => oracleSweeps.push([s, v]) });
 
         let equal = 0;
         for (let i = 0; i < expected.codes.length; i++) if (actual.codes[i] === expected.codes[i]) equal++;
@@ -158,13 +197,5 @@ export function defineConformanceSuite(label: string, openTarget: () => Promise<
       });
     }
 
-    for (const c of packCases) {
-      it(`pack ${c.name}: bytes identical to the reference`, async () => {
-        const bytes = await opened().pack(c.codes, c.bits, c.grids);
-        expect(Array.from(bytes)).toEqual(Array.from(await packReference(c.codes, c.bits, c.grids)));
-        expect(bytes.length).toBe(Math.ceil((c.codes.length * c.bits) / 8));
-        if (c.expected) expect(Array.from(bytes)).toEqual(c.expected);
-      });
-    }
   });
 }

@@ -1,5 +1,6 @@
 /**
- * The layer objective and its summaries (docs/algorithms.md, "Notation"):
+ * CPU twin of objective.wgsl (and of comq.wgsl's objective-from-R and initResidual): the layer
+ * objective and its summaries (docs/algorithms.md, "Notation"):
  * `L = Σᵢ (wᵢ − ŵᵢ) G (wᵢ − ŵᵢ)ᵀ = tr((W − Ŵ) G (W − Ŵ)ᵀ)`, all sums in Float64.
  */
 
@@ -86,20 +87,6 @@ export function weightEnergy(weight: Matrix, gram: Matrix, rows: number, cols: n
   let total = 0;
   for (let r = 0; r < rows; r++) total += perRow[r];
   return total;
-}
-
-/**
- * `objective / energy`, scale-free and comparable across layers. A layer with no output energy
- * (all-zero weights or G = 0) has nothing to lose: 0 if the objective is 0 too, else Infinity.
- */
-export function relativeError(objective: number, energy: number): number {
-  if (energy > 0) return objective / energy;
-  return objective > 0 ? Infinity : 0;
-}
-
-/** A relative error in decibels, `10·log10(rel)` (−Infinity for an exact result). */
-export function toDecibels(relError: number): number {
-  return 10 * Math.log10(relError);
 }
 
 /**

@@ -4,23 +4,24 @@
  * for a decision close to a tie, large (> 0.4 steps) for one close to a grid point. Codes are moved
  * only at the last decision of a row, so no later decision depends on them.
  */
-import { describe, expect, it } from 'vitest';
-import { comqOrder, gramAsFloat64 } from '../../quant/comq.ts';
-import { computeGrids } from '../../quant/grid.ts';
-import { solveLayer } from '../../quant/solve.ts';
-import { defaultSolveOptions, type LayerProblem, type SolveOptions } from '../../quant/types.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { gramAsFloat64 } from '../../core/backend/cpu/kernels/comq.ts';
+import { comqOrder } from '../../core/quant/comq.ts';
+import { computeGrids } from '../../core/base/grid.ts';
+import { solveLayer } from '../../core/quant/solve.ts';
+import { defaultSolveOptions, type LayerProblem, type QuantResult, type SolveOptions } from '../../core/quant/types.ts';
 import { syntheticProblem, tolerances } from './cases.ts';
 import { replayComqFirstSweep, replayGptq } from './replay.ts';
 
 const options: SolveOptions = { ...defaultSolveOptions, method: 'comq', sweeps: 1, grid: { bits: 4, kind: 'asymmetric', clip: 1 } };
 
 /** Per row, the last visited input and its first-sweep target in grid steps (oracle trajectory). */
-function lastTargetsInSteps(problem: LayerProblem): { index: number; target: number }[] {
+async function lastTargetsInSteps(problem: LayerProblem): Promise<{ index: number; target: number }[]> {
   const { rows, cols, weight } = problem;
   const gram = gramAsFloat64(problem.gram);
   const grids = computeGrids(weight, rows, cols, options.grid);
   const order = comqOrder(problem, 'greedy');
-  const codes = solveLayer(problem, options).codes;
+  const codes = (await solveLayer(problem, options)).codes;
   const out: { index: number; target: number }[] = [];
   for (let r = 0; r < rows; r++) {
     const values = Float64Array.from(weight.subarray(r * cols, (r + 1) * cols));
@@ -40,21 +41,24 @@ function lastTargetsInSteps(problem: LayerProblem): { index: number; target: num
 
 describe('replay (near-tie evidence for code mismatches)', () => {
   const problem = syntheticProblem(false);
-  const oracle = solveLayer(problem, options);
-
-  it('finds no mismatch in the oracle’s own COMQ and GPTQ codes', () => {
-    expect(replayComqFirstSweep(problem, options, oracle.codes)).toEqual({ decisions: problem.rows * problem.cols, mismatches: 0, worstTieDistance: 0, nonNeighbour: 0 });
-    const gptqOptions: SolveOptions = { ...options, method: 'gptq' };
-    expect(replayGptq(problem, gptqOptions, solveLayer(problem, gptqOptions).codes).mismatches).toBe(0);
+  let oracle: QuantResult;
+  beforeAll(async () => {
+    oracle = await solveLayer(problem, options);
   });
 
-  it('reports a moved code at the most tie-like decision as a near-tie, and one far from a midpoint as not', () => {
+  it('finds no mismatch in the oracle’s own COMQ and GPTQ codes', async () => {
+    expect(replayComqFirstSweep(problem, options, oracle.codes)).toEqual({ decisions: problem.rows * problem.cols, mismatches: 0, worstTieDistance: 0, nonNeighbour: 0 });
+    const gptqOptions: SolveOptions = { ...options, method: 'gptq' };
+    expect(replayGptq(problem, gptqOptions, (await solveLayer(problem, gptqOptions)).codes).mismatches).toBe(0);
+  });
+
+  it('reports a moved code at the most tie-like decision as a near-tie, and one far from a midpoint as not', async () => {
     const grids = oracle.grids;
     let closest = { index: -1, target: 0 };
     let farthest = { index: -1, target: 0 };
     let closestDistance = Infinity;
     let farthestDistance = -Infinity;
-    for (const last of lastTargetsInSteps(problem)) {
+    for (const last of await lastTargetsInSteps(problem)) {
       const k = oracle.codes[last.index];
       const g = Math.floor(last.index / problem.cols) * grids.blocksPerRow;
       if (k <= grids.codeMin[g] || k >= grids.codeMax[g]) continue; // moving a clamped code is not a tie question

@@ -19,7 +19,7 @@
  * rows of real weights) get exactly the published grid; one-signed blocks trade a little resolution
  * for a grid every runtime can execute. Constant blocks keep their own exact grid (below).
  */
-import type { GridSpec, RowGrids } from './types.ts';
+import type { GridSpec, RowGrids } from './problem.ts';
 
 /** Round half to even (banker's rounding), matching WGSL `round()`. */
 export function roundHalfEven(x: number): number {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { layerObjective, objectiveFromResidual, relativeError, residualProduct, rowObjectives, toDecibels, weightEnergy } from './objective.ts';
-import { makeSyntheticLayer } from './synthetic.ts';
+import { relativeError, toDecibels } from '../../../base/problem.ts';
+import { layerObjective, objectiveFromResidual, residualProduct, rowObjectives, weightEnergy } from './objective.ts';
+import { makeSyntheticLayer } from '../../../../testing/syntheticLayer.ts';
 
 describe('objective helpers', () => {
   // 7 rows: exercises the 4-row batch and the remainder path.

@@ -1,0 +1,125 @@
+/**
+ * LayerKernels on the CPU (Float64): each kernel is the CPU twin of the WGSL entry point of the same
+ * name (cpu/kernels/<name>.ts). The state is the COMQ state (Ŵ, codes, R, grids) plus, during
+ * GPTQ, the permuted working weights. Numbers are those of the former `solveLayer`: the same loops
+ * in the same order.
+ */
+import { cloneGrids } from '../../base/grid.ts';
+import { codesToValues } from '../../base/codes.ts';
+import { validateProblem, type LayerProblem, type RowGrids } from '../../base/problem.ts';
+import type { GptqFactor, LayerKernels, LayerReadBack, VisitOrder } from '../backend.ts';
+import { comqScaleStep, comqSweep, gramAsFloat64, type ComqState } from './kernels/comq.ts';
+import { gptqBeginState, gptqQuantizeBlock, gptqUpdateTail, type GptqState } from './kernels/gptq.ts';
+import { layerObjective, objectiveFromResidual, residualProduct, weightEnergy } from './kernels/objective.ts';
+import { rtnKernel } from './kernels/rtn.ts';
+
+function cyclicOrder(rows: number, cols: number): Int32Array {
+  const order = new Int32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) order[r * cols + c] = c;
+  return order;
+}
+
+export function openCpuLayer(problem: LayerProblem): LayerKernels {
+  validateProblem(problem);
+  const { rows, cols, weight } = problem;
+  const gram64 = gramAsFloat64(problem.gram);
+  let grids: RowGrids | null = null;
+  const state: ComqState = {
+    values: Float64Array.from(weight),
+    codes: new Int32Array(rows * cols),
+    residual: new Float64Array(rows * cols),
+    get grids(): RowGrids {
+      return gridsOrThrow();
+    },
+  };
+  let order: Int32Array | null = null;
+  let gptq: GptqState | null = null;
+  let released = false;
+
+  function gridsOrThrow(): RowGrids {
+    if (!grids) throw new Error('layer kernels: setGrids() must come before any kernel that quantizes');
+    return grids;
+  }
+  const alive = (): void => {
+    if (released) throw new Error('layer kernels: this layer was released; open it again');
+  };
+  const run = async <T>(kernel: () => T): Promise<T> => {
+    alive();
+    return kernel();
+  };
+
+  return {
+    rows,
+    cols,
+    energy: () => run(() => weightEnergy(weight, problem.gram, rows, cols)),
+    setGrids: (next) => run(() => {
+      if (next.rows !== rows || next.cols !== cols) throw new Error(`layer kernels: grids for ${next.rows} × ${next.cols}, layer is ${rows} × ${cols}`);
+      grids = cloneGrids(next);
+    }),
+    roundToNearest: () => run(() => {
+      const rtn = rtnKernel(weight, gridsOrThrow());
+      state.codes = rtn.codes;
+      state.values = rtn.values;
+    }),
+    objective: () => run(() => layerObjective(weight, codesToValues(state.codes, gridsOrThrow()), problem.gram, rows, cols)),
+    startFromWeights: () => run(() => {
+      state.values = Float64Array.from(weight);
+      state.codes = new Int32Array(rows * cols);
+      state.residual = new Float64Array(rows * cols);
+    }),
+    initResidual: () => run(() => {
+      state.values = codesToValues(state.codes, gridsOrThrow());
+      state.residual = residualProduct(weight, state.values, problem.gram, rows, cols);
+    }),
+    setVisitOrder: (next: VisitOrder) => run(() => {
+      if (next.kind === 'per-row' && next.order.length !== rows * cols) {
+        throw new Error(`layer kernels: visiting order has ${next.order.length} entries, expected rows × cols = ${rows * cols}`);
+      }
+      order = next.kind === 'per-row' ? next.order : cyclicOrder(rows, cols);
+    }),
+    comqSweep: (from, to) => run(() => {
+      if (!order) throw new Error('layer kernels: setVisitOrder() must come before comqSweep()');
+      checkRange('comqSweep', from, to, cols);
+      comqSweep(state, problem, gram64, order, from, to);
+    }),
+    scaleStep: () => run(() => {
+      comqScaleStep(state, problem, gram64);
+    }),
+    residualObjective: () => run(() => objectiveFromResidual(weight, state.values, state.residual)),
+    gptqBegin: (factor: GptqFactor) => run(() => {
+      gptq = gptqBeginState(weight, rows, cols, factor);
+    }),
+    gptqQuantizeBlock: (from, to) => run(() => {
+      checkRange('gptqQuantizeBlock', from, to, cols);
+      gptqQuantizeBlock(gptqOrThrow(), gridsOrThrow(), from, to);
+    }),
+    gptqUpdateTail: (from, to) => run(() => {
+      checkRange('gptqUpdateTail', from, to, cols);
+      gptqUpdateTail(gptqOrThrow(), rows, cols, from, to);
+    }),
+    gptqEnd: () => run(() => {
+      state.codes = gptqOrThrow().codes;
+      state.values = codesToValues(state.codes, gridsOrThrow());
+      gptq = null;
+    }),
+    read: () => run((): LayerReadBack => {
+      const own = cloneGrids(gridsOrThrow());
+      return { codes: state.codes.slice(), grids: own, dequantized: Float32Array.from(codesToValues(state.codes, own)) };
+    }),
+    release: async () => {
+      released = true;
+      gptq = null;
+    },
+  };
+
+  function gptqOrThrow(): GptqState {
+    if (!gptq) throw new Error('layer kernels: gptqBegin() must come before the GPTQ column kernels');
+    return gptq;
+  }
+}
+
+function checkRange(kernel: string, from: number, to: number, cols: number): void {
+  if (!(Number.isInteger(from) && Number.isInteger(to) && from >= 0 && from <= to && to <= cols)) {
+    throw new Error(`layer kernels: ${kernel} range [${from}, ${to}) is not inside [0, ${cols})`);
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * What one GPU kernel is (docs/design.md, principle 5): its WGSL source, entry points, bindings in
+ * binding order, uniform struct layout and override constants. Each kernels/<name>.ts exports one
+ * descriptor beside its encode-only runner; compilation (pipelines.ts), precompiling
+ * (webgpuBackend.ts) and the WGSL mirror tests (shaderSources.test.ts) iterate `allKernels`.
+ */
+import type { UniformLayout } from '../uniforms.ts';
+
+/** `read` = `var<storage, read>`, `storage` = `var<storage, read_write>`, `uniform` = `var<uniform>`. */
+export type BindingKind = 'read' | 'storage' | 'uniform';
+
+/** Workgroup sizes (the `override` constants); one place to tune them per device class. */
+export interface KernelTuning {
+  gramTile: [number, number];
+  gramSegmentRows: number;
+  linearWorkgroup: number;
+}
+
+export const defaultTuning: KernelTuning = { gramTile: [8, 8], gramSegmentRows: 256, linearWorkgroup: 64 };
+
+export interface KernelDescriptor<Entry extends string = string, Layout extends UniformLayout = UniformLayout> {
+  /** The kernel's name: shaders/<name>.wgsl, and the CPU twin backend/cpu/kernels/<name>.ts where there is one. */
+  name: string;
+  /** The WGSL source with shaders/common preludes spliced in (shaderSources.generated.ts). */
+  source: string;
+  entryPoints: readonly Entry[];
+  /** `[name, kind]` per binding, in binding order (the last is the uniform struct). */
+  bindings: readonly (readonly [name: string, kind: BindingKind])[];
+  /** The WGSL name and member layout of the uniform struct. */
+  uniform: { struct: string; layout: Layout };
+  /** Values of the `override` constants for a tuning. */
+  constants(tuning: KernelTuning): Record<string, number>;
+}
+
+/** Declares a descriptor, keeping its literal entry-point and layout types. */
+export function defineKernel<const Entry extends string, const Layout extends UniformLayout>(
+  descriptor: KernelDescriptor<Entry, Layout>,
+): KernelDescriptor<Entry, Layout> {
+  return descriptor;
+}
+
+/** Constants of the kernels whose only override is the linear workgroup size `WG`. */
+export const linearConstants = (tuning: KernelTuning): Record<string, number> => ({ WG: tuning.linearWorkgroup });

@@ -1,0 +1,70 @@
+/**
+ * gptq.wgsl: GPTQ's column block (quantizeBlock) and the GEMM update of the later columns
+ * (updateTail), in f32 on permuted working weights (CPU twin: backend/cpu/kernels/gptq.ts). The
+ * factor U and the permutation come from the caller (src/core/quant/gptq.ts, f64, once per layer).
+ */
+import type { GpuContext } from '../context.ts';
+import { linearDispatch, type GpuMemory } from '../memory.ts';
+import { gptqWgsl } from '../shaderSources.generated.ts';
+import { packUniform } from '../uniforms.ts';
+import { defineKernel, linearConstants } from './descriptor.ts';
+import { encodeDispatch } from './pipelines.ts';
+import type { GridShape } from './rtn.ts';
+
+export const gptqKernel = defineKernel({
+  name: 'gptq',
+  source: gptqWgsl,
+  entryPoints: ['quantizeBlock', 'updateTail'],
+  bindings: [
+    ['cholU', 'read'], ['perm', 'read'], ['grid', 'read'], ['work', 'storage'], ['codes', 'storage'], ['errors', 'storage'],
+    ['params', 'uniform'],
+  ],
+  uniform: {
+    struct: 'GptqParams',
+    layout: [
+      ['rows', 'u32'], ['cols', 'u32'], ['blockSize', 'u32'], ['blocksPerRow', 'u32'],
+      ['blockBegin', 'u32'], ['blockEnd', 'u32'], ['errorCols', 'u32'], ['cols4', 'u32'],
+    ],
+  },
+  constants: linearConstants,
+});
+
+export interface GptqBuffers {
+  /** U with rows padded to a multiple of 4 columns (paddedGram). */
+  upper: GPUBuffer;
+  perm: GPUBuffer;
+  grid: GPUBuffer;
+  /** Permuted working weights of the chunk's rows. */
+  work: GPUBuffer;
+  /** Codes in permuted column order. */
+  codes: GPUBuffer;
+  /** `rows × errorCols` scaled errors of the current block. */
+  errors: GPUBuffer;
+}
+
+function gptqGroup(ctx: GpuContext, mem: GpuMemory, shape: GridShape, errorCols: number, begin: number, end: number, b: GptqBuffers): GPUBindGroup {
+  const params = mem.uniform('gptq params', packUniform(gptqKernel.uniform.layout, {
+    rows: shape.rows, cols: shape.cols, blockSize: shape.blockSize, blocksPerRow: shape.blocksPerRow,
+    blockBegin: begin, blockEnd: end, errorCols, cols4: Math.ceil(shape.cols / 4),
+  }));
+  return ctx.kernels.bindGroup(gptqKernel, [b.upper, b.perm, b.grid, b.work, b.codes, b.errors, params]);
+}
+
+/** `quantizeBlock` over permuted columns [begin, end): one invocation per row. */
+export function encodeGptqQuantizeBlock(
+  ctx: GpuContext, mem: GpuMemory, encoder: GPUCommandEncoder, shape: GridShape, errorCols: number, begin: number, end: number, buffers: GptqBuffers,
+): void {
+  const wg = ctx.kernels.tuning.linearWorkgroup;
+  encodeDispatch(encoder, ctx.kernels.pipeline(gptqKernel, 'quantizeBlock'), gptqGroup(ctx, mem, shape, errorCols, begin, end, buffers),
+    linearDispatch(shape.rows, wg, ctx.opened.probe.limits.maxComputeWorkgroupsPerDimension));
+}
+
+/** `updateTail`: the columns after `end` take the block's errors (vec4 columns × rows). */
+export function encodeGptqUpdateTail(
+  ctx: GpuContext, mem: GpuMemory, encoder: GPUCommandEncoder, shape: GridShape, errorCols: number, begin: number, end: number, buffers: GptqBuffers,
+): void {
+  const wg = ctx.kernels.tuning.linearWorkgroup;
+  const cols4 = Math.ceil(shape.cols / 4);
+  encodeDispatch(encoder, ctx.kernels.pipeline(gptqKernel, 'updateTail'), gptqGroup(ctx, mem, shape, errorCols, begin, end, buffers),
+    [Math.ceil((cols4 - Math.floor(end / 4)) / wg), shape.rows, 1]);
+}

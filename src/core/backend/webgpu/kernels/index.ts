@@ -1,0 +1,10 @@
+/** Every GPU kernel's descriptor: what compilation, precompiling and the WGSL mirror tests iterate. */
+import { comqKernel } from './comq.ts';
+import type { KernelDescriptor } from './descriptor.ts';
+import { gptqKernel } from './gptq.ts';
+import { gramKernel } from './gram.ts';
+import { im2colKernel } from './im2col.ts';
+import { objectiveKernel } from './objective.ts';
+import { rtnKernel } from './rtn.ts';
+
+export const allKernels: readonly KernelDescriptor[] = [gramKernel, im2colKernel, comqKernel, rtnKernel, objectiveKernel, gptqKernel];
