@@ -248,7 +248,7 @@ def main():
         export(model, path)
         meta['models'][name] = {
             'file': f'{name}.onnx',
-            'architecture': (build.__doc__ or '').strip() or name,
+            'architecture': ' '.join((build.__doc__ or name).split()),
             'parameters': sum(p.numel() for p in model.parameters()),
             'epochs': epochs[name],
             'trainSeconds': round(seconds, 1),
@@ -257,9 +257,10 @@ def main():
             'onnxBytes': os.path.getsize(path),
         }
         print(name, json.dumps(meta['models'][name]), flush=True)
-    with open(meta_path, 'w') as f:
-        json.dump(meta, f, indent=2)
-        f.write('\n')
+        # After each model, so a run cut short still describes what it exported.
+        with open(meta_path, 'w') as f:
+            json.dump(meta, f, indent=2)
+            f.write('\n')
 
 
 if __name__ == '__main__':
