@@ -4,7 +4,8 @@
  * the value and what is accepted (exit 2).
  */
 import type { BackendPreference } from '../core/backend/select.ts';
-import { parseSize } from '../core/calibration/inputs/presets.ts';
+import { isPresetName, parseSize, presetNames } from '../core/calibration/inputs/presets.ts';
+import { BIT_WIDTHS } from '../core/run/defaults.ts';
 import { defaultQuantizeOptions, type CaptureMode, type QuantizeOptions } from '../core/pipeline/types.ts';
 import type { ComqOrder, GridKind, Method } from '../core/quant/types.ts';
 import { exportFormats, type ExportFormat } from '../core/export/types.ts';
@@ -64,7 +65,8 @@ export interface QuantizeCommand {
 }
 
 export const METHODS: readonly Method[] = ['rtn', 'comq', 'gptq', 'gptq+comq'];
-export const BITS: readonly number[] = [2, 3, 4, 8];
+/** The bit widths both shells offer (src/core/run/defaults.ts). */
+export const BITS: readonly number[] = BIT_WIDTHS;
 const GRIDS: readonly GridKind[] = ['asymmetric', 'symmetric'];
 const ORDERS: readonly ComqOrder[] = ['greedy', 'cyclic'];
 const MODES: readonly CaptureMode[] = ['float', 'sequential'];
@@ -112,6 +114,9 @@ export function parseQuantizeFlags(modelPath: string, flags: QuantizeFlags): Qua
     throw new CliUsageError('--eval-images and --eval-inputs were both given; evaluate on one kind of held-out input.');
   }
   if (!flags.out) throw new CliUsageError('no output path: give --out OUT.onnx for the quantized model.');
+  if (flags.preset !== undefined && !isPresetName(flags.preset)) {
+    throw new CliUsageError(`--preset ${flags.preset}: unknown preset; choose one of ${presetNames.join(', ')}.`);
+  }
 
   const bits = flags.bits === undefined ? defaultQuantizeOptions.bits : bitsFlag('--bits', flags.bits);
   let firstLastBits: number | null = defaultQuantizeOptions.firstLastBits;

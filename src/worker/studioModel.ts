@@ -6,6 +6,7 @@
 import { guessPreset, type PresetName } from '../core/calibration/inputs/index.ts';
 import { findLayers } from '../core/graph/layers/index.ts';
 import { describeModel, type ModelFacts } from '../core/graph/modelFacts.ts';
+import { taskFor } from '../core/run/index.ts';
 import { decodeModel, encodeModel, resolveExternalData, type ModelProto } from '../core/onnx/index.ts';
 import { StudioError, reasonOf } from './errors.ts';
 import type { InputFile, ModelSummary } from './protocol.ts';
@@ -38,14 +39,6 @@ function pickModelFile(files: readonly InputFile[]): { model: InputFile; data: I
   if (onnx.length === 1) return { model: onnx[0], data: files.filter((f) => f !== onnx[0]) };
   if (files.length === 1) return { model: files[0], data: [] };
   throw new StudioError({ kind: 'model', subject: files.map((f) => f.name).join(', '), message: `None of ${files.map((f) => f.name).join(', ')} is an .onnx file: drop the model file itself (name ending in .onnx).` });
-}
-
-/** The task evaluation and preview use, from the preset and the first output (as the CLI decides). */
-export function taskFor(preset: string, facts: ModelFacts): ModelSummary['task'] {
-  if (preset === 'ppocr-det') return 'detector';
-  const outputRank = facts.outputs[0]?.shape.length ?? 0;
-  if (preset === 'ppocr-cls' || (preset !== 'ppocr-rec' && outputRank === 2)) return 'classifier';
-  return 'generic';
 }
 
 function presetFor(facts: ModelFacts): { name: PresetName; reason: string } {
