@@ -8,6 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import type { BackendChoice, BackendPreference } from '../core/backend/select.ts';
 import type { InferenceEngine } from '../core/base/ports.ts';
+import { describeModel } from '../core/graph/modelFacts.ts';
 import { OpsetUpgradeError } from '../core/graph/opset/index.ts';
 import {
   ExportRefusedError, openBackend, RunInputError, runQuantization, type FinishedRun, type RunEvent, type RunReport, type SampleSource,
@@ -121,11 +122,14 @@ export async function runQuantize(
   const command = parseQuantizeFlags(modelPath, flags);
   const progress = createProgress(command.progress, io.stderr);
   try {
-    const loaded = loadModel(modelPath, []);
+    const loaded = loadModel(modelPath, command.dataPaths);
+    const proto = loaded.resolved ?? loaded.model;
+    const external = describeModel(proto).weightStorage.externalTensors;
+    if (external > 0) throw new CliUsageError(`${modelPath}: ${external} weight tensor(s) are stored in external data files; give them with --data FILE ...`);
     let run: FinishedRun | undefined;
     try {
       const request = {
-        model: { name: modelPath, proto: loaded.model, fileBytes: loaded.fileBytes },
+        model: { name: modelPath, proto, fileBytes: loaded.fileBytes },
         ...(await sources(command)),
         evaluate: command.evaluate,
         ...(command.evalCount !== undefined ? { evaluationCount: command.evalCount } : {}),

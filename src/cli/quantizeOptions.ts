@@ -13,6 +13,7 @@ import { CliUsageError } from './errors.ts';
 
 /** The flags as commander hands them over (strings, booleans and string lists). */
 export interface QuantizeFlags {
+  data?: string[];
   images?: string;
   inputs?: string;
   evalImages?: string;
@@ -44,6 +45,8 @@ export interface QuantizeFlags {
 
 export interface QuantizeCommand {
   modelPath: string;
+  /** External-data files of the model (--data). */
+  dataPaths: string[];
   calibration: { kind: 'images' | 'inputs'; dir: string };
   /** Held-out inputs given explicitly; undefined = split the calibration folder. */
   evaluation?: { kind: 'images' | 'inputs'; dir: string };
@@ -161,6 +164,7 @@ export function parseQuantizeFlags(modelPath: string, flags: QuantizeFlags): Qua
   else if (flags.evalInputs) evaluation = { kind: 'inputs', dir: flags.evalInputs };
   return {
     modelPath,
+    dataPaths: flags.data ?? [],
     calibration,
     evaluation,
     evaluate: evalFlag !== false,
