@@ -88,7 +88,8 @@ async function sources(command: QuantizeCommand): Promise<{ calibration: SampleS
 function render(event: RunEvent, progress: ProgressSink, command: QuantizeCommand): void {
   switch (event.type) {
     case 'preset':
-      if (event.guessed && command.calibration.kind === 'images') progress.note(`Preset ${event.preset} (${event.reason}); --preset overrides.`);
+      if (event.source === 'named' || command.calibration.kind !== 'images') break;
+      progress.note(event.source === 'guessed' ? `Preset ${event.preset} (${event.reason}); --preset overrides.` : 'Preset imagenet (no better guess from the model); --preset overrides.');
       break;
     case 'split':
       if (!event.heldOut || !command.evaluate) break;

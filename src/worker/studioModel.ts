@@ -3,10 +3,10 @@
  * (facts, layer table, task and preprocessing preset). Every refusal is a StudioError of kind
  * 'model' (or 'device' for a model too large to hold) naming the file and what to do.
  */
-import { guessPreset, type PresetName } from '../core/calibration/inputs/index.ts';
+import type { PresetName } from '../core/calibration/inputs/index.ts';
 import { findLayers } from '../core/graph/layers/index.ts';
 import { describeModel, type ModelFacts } from '../core/graph/modelFacts.ts';
-import { taskFor } from '../core/run/index.ts';
+import { choosePreset, taskFor } from '../core/run/index.ts';
 import { decodeModel, encodeModel, resolveExternalData, type ModelProto } from '../core/onnx/index.ts';
 import { StudioError, reasonOf } from './errors.ts';
 import type { InputFile, ModelSummary } from './protocol.ts';
@@ -42,9 +42,9 @@ function pickModelFile(files: readonly InputFile[]): { model: InputFile; data: I
 }
 
 function presetFor(facts: ModelFacts): { name: PresetName; reason: string } {
-  const guess = guessPreset({ inputs: facts.inputs, outputs: facts.outputs });
-  if (guess) return { name: guess.preset, reason: guess.reason };
-  return { name: 'imagenet', reason: 'no better guess from the input and output shapes: ImageNet preprocessing; change the preset if the gallery looks wrong' };
+  const choice = choosePreset(facts);
+  if (choice.source === 'guessed') return { name: choice.preset, reason: choice.reason };
+  return { name: 'imagenet', reason: `${choice.reason}: ImageNet preprocessing; change the preset if the gallery looks wrong` };
 }
 
 function summarize(fileName: string, fileBytes: number, model: ModelProto): { summary: ModelSummary; facts: ModelFacts } {

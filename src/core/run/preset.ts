@@ -10,8 +10,8 @@ import { RunInputError } from './errors.ts';
 export interface PresetChoice {
   preset: PresetName;
   task: EvaluationTask;
-  /** True when the model's shapes chose it (no preset was named). */
-  guessed: boolean;
+  /** 'named' by the user, 'guessed' from the model's shapes, or the 'default' (imagenet) when no guess fits. */
+  source: 'named' | 'guessed' | 'default';
   reason: string;
 }
 
@@ -26,9 +26,9 @@ export function taskFor(preset: string, facts: Pick<ModelFacts, 'outputs'>): Eva
 export function choosePreset(facts: Pick<ModelFacts, 'inputs' | 'outputs'>, named?: string): PresetChoice {
   if (named !== undefined) {
     if (!isPresetName(named)) throw new RunInputError('settings', `unknown preset '${named}'; choose one of ${presetNames.join(', ')}.`);
-    return { preset: named, task: taskFor(named, facts), guessed: false, reason: 'named' };
+    return { preset: named, task: taskFor(named, facts), source: 'named', reason: 'named' };
   }
   const guess = guessPreset({ inputs: facts.inputs, outputs: facts.outputs });
-  const preset = guess?.preset ?? 'imagenet';
-  return { preset, task: taskFor(preset, facts), guessed: true, reason: guess?.reason ?? 'no better guess from the input and output shapes' };
+  if (guess) return { preset: guess.preset, task: taskFor(guess.preset, facts), source: 'guessed', reason: guess.reason };
+  return { preset: 'imagenet', task: taskFor('imagenet', facts), source: 'default', reason: 'no better guess from the input and output shapes' };
 }

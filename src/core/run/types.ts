@@ -12,6 +12,7 @@ export type { FirstSampleOutputs };
 import type { ExportedLayer, ExportFormat } from '../export/types.ts';
 import type { ModelProto } from '../onnx/index.ts';
 import type { ProgressEvent, QuantizedLayer, QuantizeOptions, QuantizeReport } from '../pipeline/types.ts';
+import type { PresetChoice } from './preset.ts';
 import type { RunModels } from './runModels.ts';
 
 /** Inputs of one kind, named; the shell turns a chosen subset into a streamed sample set. */
@@ -130,7 +131,7 @@ export interface FinishedRun {
 
 export type RunEvent =
   | Exclude<ProgressEvent, { type: 'done' }>
-  | { type: 'preset'; preset: string; task: EvaluationTask; guessed: boolean; reason: string }
+  | ({ type: 'preset' } & PresetChoice)
   | { type: 'split'; files: number; calibration: number; evaluation: number; heldOut: boolean }
   | { type: 'backend'; kind: 'cpu' | 'webgpu'; reason: string }
   | { type: 'eval-sample'; done: number; total: number }
