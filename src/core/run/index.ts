@@ -8,5 +8,5 @@ export { planSplit, type SplitPlan } from './split.ts';
 export { checkDeviceFits } from './fit.ts';
 export { layerOutputsOf } from './layerOutputs.ts';
 export { RunInputError, ExportRefusedError, type RunInputErrorKind } from './errors.ts';
-export { BIT_WIDTHS, RUN_DEFAULTS } from './defaults.ts';
+export { BIT_WIDTHS } from './defaults.ts';
 export type { RunModels } from './runModels.ts';
