@@ -13,7 +13,6 @@ import { DataType, decodeModel } from '../core/onnx/index.ts';
 import { ppocrInput, ppocrModelPath, runOnnx, testImagePath } from '../testing/index.ts';
 import { spawnComq, type CliRun } from '../testing/cliProcess.ts';
 import { main } from './main.ts';
-import { splitFiles } from './quantizeData.ts';
 
 const clsModel = ppocrModelPath('cls');
 
@@ -123,7 +122,7 @@ describe('comq quantize on the PP-OCR classifier', () => {
       [['--images', empty], /no image .* in the folder/],
       [['--images', calibDir(), '--size', '48by192'], /--size: size '48by192' is not HxW/],
       [['--images', calibDir(), '--preset', 'vgg'], /--preset vgg: unknown preset; choose one of/],
-      [['--images', calibDir(), '--bits', '5'], /--bits 5: the solvers support 2, 3, 4, 8 bits/],
+      [['--images', calibDir(), '--bits', '7'], /--bits 7: the solvers support 2, 3, 4, 5, 6, 8 bits/],
       [['--images', calibDir(), '--method', 'adaround'], /--method adaround: not one of rtn, comq, gptq, gptq\+comq/],
       [[], /no calibration data: give --images DIR/],
     ];
@@ -136,28 +135,5 @@ describe('comq quantize on the PP-OCR classifier', () => {
     const model = await comqInProcess(['quantize', notOnnx, '--images', calibDir(), ...base]);
     expect(model.code).toBe(2);
     expect(model.stderr).toMatch(/notes\.onnx: .*not an ONNX model/);
-  });
-});
-
-describe('calibration / evaluation split', () => {
-  const files = Array.from({ length: 10 }, (_, i) => `img${i}.jpg`);
-
-  it('holds out a quarter by default, disjoint, deterministic for a seed', () => {
-    const a = splitFiles(files, { seed: 3, evaluate: true });
-    expect(a.evaluation).toHaveLength(2);
-    expect(a.calibration).toHaveLength(8);
-    expect(a.calibration.filter((name) => a.evaluation.includes(name))).toEqual([]);
-    expect(splitFiles(files, { seed: 3, evaluate: true })).toEqual(a);
-    expect(a.note).toMatch(/held out 2 of 10/);
-  });
-
-  it('serves --calib first and says when nothing is left to hold out', () => {
-    const b = splitFiles(files, { calibration: 9, evaluation: 4, seed: 0, evaluate: true });
-    expect(b.calibration).toHaveLength(9);
-    expect(b.evaluation).toHaveLength(1);
-    const c = splitFiles(['only.jpg'], { seed: 0, evaluate: true });
-    expect(c).toMatchObject({ calibration: ['only.jpg'], evaluation: [] });
-    expect(c.note).toMatch(/evaluation skipped/);
-    expect(splitFiles(files, { calibration: 3, seed: 0, evaluate: false })).toEqual({ calibration: files.slice(0, 3), evaluation: [] });
   });
 });

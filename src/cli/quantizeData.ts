@@ -1,12 +1,12 @@
 /**
- * The calibration and evaluation sample sets of `comq quantize`, from folders of images or .npy
- * tensors (src/hosts/node/fileSets.ts does the listing, decoding and labels). Without --eval-images /
- * --eval-inputs the calibration folder is split deterministically (seeded shuffle, disjoint
- * lists), so the evaluation runs on held-out inputs (issue 4, "Evaluation").
+ * The sample sources of `comq quantize`, from folders of images or .npy tensors
+ * (src/hosts/node/fileSets.ts does the listing, decoding and labels). Which files calibrate and
+ * which are held out is the core run's decision (src/core/run/split.ts).
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { npySampleSet, splitCalibrationEval, type ModelInputInfo, type PreprocessSpec } from '../core/calibration/inputs/index.ts';
+import { npySampleSet, type ModelInputInfo, type PreprocessSpec } from '../core/calibration/inputs/index.ts';
+import type { SampleSource } from '../core/run/index.ts';
 import type { SampleSet } from '../core/base/ports.ts';
 import { imageDirSampleSet, listFiles, listImageFiles, type ImageDirOptions } from '../hosts/node/fileSets.ts';
 import { CliUsageError } from './errors.ts';
@@ -48,31 +48,6 @@ export async function listDataFolder(kind: InputKind, dir: string, flag: string)
   throw new CliUsageError(`${flag} ${dir}: no ${what} in the folder or in its class sub-folders; put the inputs there or point at another folder.`);
 }
 
-export interface SplitPlan {
-  calibration: string[];
-  evaluation: string[];
-  /** One sentence for the user: what was held out, or why nothing was. */
-  note?: string;
-}
-
-/**
- * Splits one folder's files into disjoint calibration and evaluation lists. Default: a quarter
- * (at least one file when there are two or more) held out, the rest calibrates; `calibration` /
- * `evaluation` counts ask for other sizes (calibration is served first).
- */
-export function splitFiles(files: readonly string[], opts: { calibration?: number; evaluation?: number; seed: number; evaluate: boolean }): SplitPlan {
-  if (!opts.evaluate) return { calibration: files.slice(0, opts.calibration ?? files.length), evaluation: [] };
-  const defaultHeldOut = files.length >= 2 ? Math.max(1, Math.floor(files.length / 4)) : 0;
-  const evaluation = opts.evaluation ?? defaultHeldOut;
-  const calibration = opts.calibration ?? Math.max(1, files.length - evaluation);
-  const split = splitCalibrationEval(files, { calibration, evaluation, seed: opts.seed });
-  const note =
-    split.evaluation.length > 0
-      ? `No --eval-images/--eval-inputs: held out ${split.evaluation.length} of ${files.length} file(s) for evaluation (seeded split, disjoint from the ${split.calibration.length} calibration file(s)).`
-      : `No --eval-images/--eval-inputs and no file left to hold out from ${files.length}: evaluation skipped; give --eval-images DIR or a smaller --calib.`;
-  return { ...split, note };
-}
-
 /** A streamed SampleSet over the chosen files of a folder; images need the preprocessing spec. */
 export async function folderSampleSet(
   folder: DataFolder,
@@ -96,4 +71,15 @@ export async function folderSampleSet(
     if ((error as NodeJS.ErrnoException).code === 'ENOENT' && labelsFile) throw new CliUsageError(`--labels ${labelsFile}: no such file.`);
     throw usage(folder.flag, folder.dir, error);
   }
+}
+
+/** A folder as the core run's sample source; --labels go to the evaluation set only. */
+export async function folderSource(given: { kind: InputKind; dir: string }, flag: string, labelsFile: string | undefined): Promise<SampleSource> {
+  const folder = await listDataFolder(given.kind, given.dir, flag);
+  return {
+    kind: given.kind === 'images' ? 'images' : 'npy',
+    origin: folder.dir,
+    names: folder.files,
+    open: (names, how) => folderSampleSet(folder, names, how.input, how.spec, how.purpose === 'evaluation' ? labelsFile : undefined),
+  };
 }

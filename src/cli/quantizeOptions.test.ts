@@ -31,7 +31,7 @@ describe('parseQuantizeFlags', () => {
     [{ images: 'a', out: 'o', clip: '0' }, /--clip 0: expected a clipping factor in \(0, 1\]/],
     [{ images: 'a', out: 'o', rowSample: '1.5' }, /--row-sample 1.5/],
     [{ images: 'a', out: 'o', sweeps: '0' }, /--sweeps 0: expected the number of COMQ sweeps \(a whole number ≥ 1\)/],
-    [{ images: 'a', out: 'o', firstLastBits: '6' }, /--first-last-bits 6: the solvers support 2, 3, 4, 8 bits/],
+    [{ images: 'a', out: 'o', firstLastBits: '7' }, /--first-last-bits 7: the solvers support 2, 3, 4, 5, 6, 8 bits/],
     [{ images: 'a', out: 'o', backend: 'cuda' }, /--backend cuda: not one of auto, cpu, webgpu/],
     [{ images: 'a', out: 'o', mode: 'greedy' }, /--mode greedy: not one of float, sequential/],
     [{ images: 'a' }, /no output path: give --out OUT\.onnx/],

@@ -4,7 +4,8 @@
  * the value and what is accepted (exit 2).
  */
 import type { BackendPreference } from '../core/backend/select.ts';
-import { parseSize } from '../core/calibration/inputs/presets.ts';
+import { isPresetName, parseSize, presetNames } from '../core/calibration/inputs/presets.ts';
+import { BIT_WIDTHS } from '../core/run/defaults.ts';
 import { defaultQuantizeOptions, type CaptureMode, type QuantizeOptions } from '../core/pipeline/types.ts';
 import type { ComqOrder, GridKind, Method } from '../core/quant/types.ts';
 import { exportFormats, type ExportFormat } from '../core/export/types.ts';
@@ -12,6 +13,7 @@ import { CliUsageError } from './errors.ts';
 
 /** The flags as commander hands them over (strings, booleans and string lists). */
 export interface QuantizeFlags {
+  data?: string[];
   images?: string;
   inputs?: string;
   evalImages?: string;
@@ -43,6 +45,8 @@ export interface QuantizeFlags {
 
 export interface QuantizeCommand {
   modelPath: string;
+  /** External-data files of the model (--data). */
+  dataPaths: string[];
   calibration: { kind: 'images' | 'inputs'; dir: string };
   /** Held-out inputs given explicitly; undefined = split the calibration folder. */
   evaluation?: { kind: 'images' | 'inputs'; dir: string };
@@ -64,7 +68,8 @@ export interface QuantizeCommand {
 }
 
 export const METHODS: readonly Method[] = ['rtn', 'comq', 'gptq', 'gptq+comq'];
-export const BITS: readonly number[] = [2, 3, 4, 8];
+/** The bit widths both shells offer (src/core/run/defaults.ts). */
+export const BITS: readonly number[] = BIT_WIDTHS;
 const GRIDS: readonly GridKind[] = ['asymmetric', 'symmetric'];
 const ORDERS: readonly ComqOrder[] = ['greedy', 'cyclic'];
 const MODES: readonly CaptureMode[] = ['float', 'sequential'];
@@ -112,6 +117,9 @@ export function parseQuantizeFlags(modelPath: string, flags: QuantizeFlags): Qua
     throw new CliUsageError('--eval-images and --eval-inputs were both given; evaluate on one kind of held-out input.');
   }
   if (!flags.out) throw new CliUsageError('no output path: give --out OUT.onnx for the quantized model.');
+  if (flags.preset !== undefined && !isPresetName(flags.preset)) {
+    throw new CliUsageError(`--preset ${flags.preset}: unknown preset; choose one of ${presetNames.join(', ')}.`);
+  }
 
   const bits = flags.bits === undefined ? defaultQuantizeOptions.bits : bitsFlag('--bits', flags.bits);
   let firstLastBits: number | null = defaultQuantizeOptions.firstLastBits;
@@ -156,6 +164,7 @@ export function parseQuantizeFlags(modelPath: string, flags: QuantizeFlags): Qua
   else if (flags.evalInputs) evaluation = { kind: 'inputs', dir: flags.evalInputs };
   return {
     modelPath,
+    dataPaths: flags.data ?? [],
     calibration,
     evaluation,
     evaluate: evalFlag !== false,

@@ -1,8 +1,8 @@
 /** The final text of `comq quantize` on stdout: the layer table, the totals and the evaluation lines. */
 import type { EvaluationResult } from '../core/evaluation/index.ts';
 import type { LayerReport, QuantizeReport, Stage } from '../core/pipeline/types.ts';
+import type { ExportRecord } from '../core/run/index.ts';
 import { formatTable, type Column } from './format.ts';
-import { formatExportLine, type ExportReport } from './quantizeExport.ts';
 
 const num = (x: number, digits = 3): string => (Number.isFinite(x) ? x.toPrecision(digits) : String(x));
 const db = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(1)} dB` : x > 0 ? 'exact' : String(x));
@@ -58,7 +58,7 @@ export function formatEvaluation(evaluation: EvaluationResult): string[] {
   return lines;
 }
 
-export function formatQuantizeSummary(report: QuantizeReport, evaluation: EvaluationResult | undefined, outPath: string, exported?: ExportReport): string[] {
+export function formatQuantizeSummary(report: QuantizeReport, evaluation: EvaluationResult | undefined, outPath: string, exported?: ExportRecord): string[] {
   const quantized = report.layers.filter((layer) => layer.bits !== 'float');
   const beaten = quantized.filter((layer) => layer.relError <= layer.rtnRelError).length;
   const lines = [
@@ -72,4 +72,14 @@ export function formatQuantizeSummary(report: QuantizeReport, evaluation: Evalua
   if (evaluation) lines.push(...formatEvaluation(evaluation));
   lines.push(exported ? formatExportLine(outPath, exported) : `Wrote ${outPath} (float model carrying the dequantized weights).`);
   return lines;
+}
+
+/** One line for the summary: what was written and how it was checked. */
+export function formatExportLine(outPath: string, report: ExportRecord): string {
+  const kb = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
+  const what = report.format === 'fake-quant' ? 'fake-quant: float model carrying the dequantized weights' : `${report.format}, opset ${report.opset}`;
+  return `Wrote ${outPath} (${what}): ${kb(report.bytes)}, ${report.ratio.toFixed(3)}× the float file (${kb(report.floatBytes)}); ` +
+    `verified in ${report.verifiedOn} on ${report.samples} sample(s), max rel. error ${report.maxRelError.toExponential(1)} ≤ ${report.tolerance}` +
+    (report.ownOpsetRelError !== undefined ? ` (${report.ownOpsetRelError.toExponential(1)} against the model at its own opset)` : '') + '.' +
+    (report.notes.length > 0 ? ` ${report.notes.length} layer(s) with export notes in the report.` : '');
 }

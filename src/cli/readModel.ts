@@ -7,7 +7,10 @@ import { CliUsageError } from './errors.ts';
 export interface LoadedModel {
   path: string;
   fileBytes: number;
+  /** The model as stored (external tensors still external). */
   model: ModelProto;
+  /** With data files given: the model with every external tensor inline (what a run quantizes). */
+  resolved?: ModelProto;
 }
 
 /** Reads a file the user named, turning file-system failures into one-sentence usage errors. */
@@ -62,10 +65,10 @@ export function loadModel(modelPath: string, dataPaths: readonly string[]): Load
   }
   try {
     const model = decodeModel(bytes);
-    // Resolving checks that the given files hold every external tensor; the report describes the
-    // model as stored (external tensors counted as such), so the resolved copy is not kept.
-    if (externalData.size > 0) resolveExternalData(model, externalData);
-    return { path: modelPath, fileBytes: bytes.length, model };
+    // Resolving checks that the given files hold every external tensor; inspect describes the
+    // model as stored (external tensors counted as such), quantize runs on the resolved copy.
+    const resolved = externalData.size > 0 ? resolveExternalData(model, externalData) : undefined;
+    return { path: modelPath, fileBytes: bytes.length, model, ...(resolved ? { resolved } : {}) };
   } catch (error) {
     if (error instanceof OnnxFormatError) throw new CliUsageError(`${modelPath}: ${error.message}`);
     throw error;

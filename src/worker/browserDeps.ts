@@ -3,7 +3,8 @@
  * onnxruntime-web engines, createImageBitmap decoding, `navigator.gpu` for the solver backend,
  * and the bundled demo.
  */
-import { decideBackend, selectBackend } from '../core/backend/select.ts';
+import { decideBackend } from '../core/backend/select.ts';
+import { openBackend } from '../core/run/index.ts';
 import { probeAdapter } from '../core/backend/webgpu/device.ts';
 import { decodeImageInBrowser } from '../hosts/browser/decodeImage.ts';
 import { createWebInferenceEngine, type WebInferenceEngine } from '../hosts/browser/ortWeb.ts';
@@ -35,7 +36,7 @@ export function createBrowserDeps(inProcess: boolean): StudioDeps {
       // page is cross-origin isolated) instead of the JavaScript loop: the Gram is most of a run.
       // Making the wasm engine object is cheap (no session or wasm load until its first use), so it
       // is passed whichever backend is chosen; only the CPU backend uses it.
-      return selectBackend(webGpu(), preference, { cpu: { gramEngine: engineFor(false) } });
+      return openBackend(webGpu(), preference, engineFor(false));
     },
     probeWebGpu() {
       probe ??= (async () => {

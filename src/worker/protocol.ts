@@ -4,7 +4,8 @@
  * The worker is reached through comlink; `createStudioClient()` returns the same `StudioApi` running
  * either in a Web Worker or in-process (the fallback when workers are unavailable, and for tests).
  */
-import type { LayerReport, ProgressEvent, QuantizeOptions, QuantizeReport } from '../core/pipeline/types.ts';
+import type { LayerReport, ProgressEvent, QuantizeOptions } from '../core/pipeline/types.ts';
+import type { RunReport } from '../core/run/types.ts';
 
 /** The preprocessing presets the settings offer (the page reads them here, not from the core). */
 export { presetNames } from '../core/calibration/inputs/presets.ts';
@@ -117,7 +118,8 @@ export interface EvaluationSummary {
 }
 
 export interface RunResult {
-  report: QuantizeReport;
+  /** The core run's typed report (its `eval`, `inputs`, and `export`/`exports` once downloads were made). */
+  report: RunReport;
   layers: LayerReport[];
   evaluation?: EvaluationSummary;
 }

@@ -13,7 +13,7 @@ import type {
   ExportResult, InputFile, ModelSummary, PreprocessSettings, RunResult, RunSettings, SamplePreview, StudioApi, StudioEvent,
 } from './protocol.ts';
 import { isSpatialMap, mapToRgba, outputSummary, tensorToRgba, tensorToRgbaMinMax, topClasses } from './render.ts';
-import { exportVerified, type ExportRecord } from './studioExport.ts';
+import { exportVerified } from './studioExport.ts';
 import { InputStore } from './studioInputs.ts';
 import { loadModelFiles, MAX_MODEL_BYTES, type LoadedModel } from './studioModel.ts';
 import { runStudio, type RunOutcome } from './studioRun.ts';
@@ -28,8 +28,7 @@ function jsonNumbers(_key: string, value: unknown): unknown {
 
 interface LastRun {
   outcome: RunOutcome;
-  modelFile: { name: string; bytes: number };
-  exports: ExportRecord[];
+  modelFileName: string;
 }
 
 export function createStudio(deps: StudioDeps): StudioApi {
@@ -113,7 +112,7 @@ export function createStudio(deps: StudioDeps): StudioApi {
   const api: StudioApi = {
     async probe() {
       const webgpu = await deps.probeWebGpu();
-      const engine = lastRun?.outcome.engine ?? deps.createEngine('run', webgpu.decision.kind === 'webgpu');
+      const engine = lastRun?.outcome.run.engine ?? deps.createEngine('run', webgpu.decision.kind === 'webgpu');
       return {
         webgpu: { available: webgpu.available, adapter: webgpu.adapter, software: webgpu.software },
         backend: webgpu.decision,
@@ -187,7 +186,7 @@ export function createStudio(deps: StudioDeps): StudioApi {
       };
       try {
         const outcome = await runStudio({ deps, model: loaded, inputs, settings, defaults, onEvent: emit, signal: own.signal });
-        lastRun = { outcome, modelFile: { name: loaded.summary.fileName, bytes: loaded.summary.fileBytes }, exports: [] };
+        lastRun = { outcome, modelFileName: loaded.summary.fileName };
         return outcome.result;
       } catch (error) {
         if (own.signal.aborted) throw new StudioError({ kind: 'cancelled', message: 'The run was cancelled; the previous results (if any) are kept.' }, { cause: error });
@@ -205,21 +204,15 @@ export function createStudio(deps: StudioDeps): StudioApi {
     // onnxruntime-web's WebGPU execution provider (issue 5: the export must run where the model ran).
     async exportModel(format: ExportFormat): Promise<ExportResult> {
       if (!lastRun) throw new StudioError({ kind: 'export', message: 'Nothing to export yet: run a quantization first.' });
-      const run = lastRun;
-      const { result, record } = await exportVerified(run.outcome.done, format, run.outcome.verifySet, run.outcome.engine, run.modelFile)
-        .catch((error: unknown) => {
-          throw asStudioError(error, 'export');
-        });
-      run.exports = [...run.exports.filter((e) => e.format !== format), record];
-      return result;
+      return exportVerified(lastRun.outcome.run, format, lastRun.modelFileName).catch((error: unknown) => {
+        throw asStudioError(error, 'export');
+      });
     },
 
     async reportJson() {
       if (!lastRun) throw new StudioError({ kind: 'export', message: 'No report yet: run a quantization first.' });
-      const { report } = lastRun.outcome.result;
-      const exports = lastRun.exports;
-      const full = { ...report, ...(exports.length > 0 ? { export: exports[exports.length - 1], exports } : {}) };
-      return `${JSON.stringify(full, jsonNumbers, 2)}\n`;
+      // The run's typed report: its `export` is the latest verified export, `exports` all of them.
+      return `${JSON.stringify(lastRun.outcome.run.report, jsonNumbers, 2)}\n`;
     },
   };
   return api;

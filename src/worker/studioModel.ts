@@ -3,9 +3,10 @@
  * (facts, layer table, task and preprocessing preset). Every refusal is a StudioError of kind
  * 'model' (or 'device' for a model too large to hold) naming the file and what to do.
  */
-import { guessPreset, type PresetName } from '../core/calibration/inputs/index.ts';
+import type { PresetName } from '../core/calibration/inputs/index.ts';
 import { findLayers } from '../core/graph/layers/index.ts';
 import { describeModel, type ModelFacts } from '../core/graph/modelFacts.ts';
+import { choosePreset, taskFor } from '../core/run/index.ts';
 import { decodeModel, encodeModel, resolveExternalData, type ModelProto } from '../core/onnx/index.ts';
 import { StudioError, reasonOf } from './errors.ts';
 import type { InputFile, ModelSummary } from './protocol.ts';
@@ -40,18 +41,10 @@ function pickModelFile(files: readonly InputFile[]): { model: InputFile; data: I
   throw new StudioError({ kind: 'model', subject: files.map((f) => f.name).join(', '), message: `None of ${files.map((f) => f.name).join(', ')} is an .onnx file: drop the model file itself (name ending in .onnx).` });
 }
 
-/** The task evaluation and preview use, from the preset and the first output (as the CLI decides). */
-export function taskFor(preset: string, facts: ModelFacts): ModelSummary['task'] {
-  if (preset === 'ppocr-det') return 'detector';
-  const outputRank = facts.outputs[0]?.shape.length ?? 0;
-  if (preset === 'ppocr-cls' || (preset !== 'ppocr-rec' && outputRank === 2)) return 'classifier';
-  return 'generic';
-}
-
 function presetFor(facts: ModelFacts): { name: PresetName; reason: string } {
-  const guess = guessPreset({ inputs: facts.inputs, outputs: facts.outputs });
-  if (guess) return { name: guess.preset, reason: guess.reason };
-  return { name: 'imagenet', reason: 'no better guess from the input and output shapes: ImageNet preprocessing; change the preset if the gallery looks wrong' };
+  const choice = choosePreset(facts);
+  if (choice.source === 'guessed') return { name: choice.preset, reason: choice.reason };
+  return { name: 'imagenet', reason: `${choice.reason}: ImageNet preprocessing; change the preset if the gallery looks wrong` };
 }
 
 function summarize(fileName: string, fileBytes: number, model: ModelProto): { summary: ModelSummary; facts: ModelFacts } {

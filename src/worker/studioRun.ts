@@ -1,18 +1,12 @@
 /**
- * One studio run (issue 6, "Run" and "Watch it descend"): split the inputs into calibration and
- * held-out evaluation sets, open the backend select.ts chooses, stream quantizeModel's events to
- * the page, then compare float and quantized models on the held-out inputs (with the detector's
- * maps of the first one). The same steps as `comq quantize` (src/cli/quantize.ts), minus the files.
+ * One studio run (issue 6, "Run" and "Watch it descend"): the dropped files become sample sources,
+ * the browser host (or the Node test host) fills the core run's deps, and the core's events are
+ * forwarded to the page in the protocol's shape. Everything a run decides lives in src/core/run.
  */
 import type { BackendChoice } from '../core/backend/select.ts';
-import { firstSample } from '../core/calibration/capture/index.ts';
-import { resolvePreprocess, splitCalibrationEval, type PreprocessSpec } from '../core/calibration/inputs/index.ts';
-import { evaluateModels, type EvaluationResult } from '../core/evaluation/index.ts';
-import { findLayers } from '../core/graph/layers/index.ts';
-import { decodeModel } from '../core/onnx/index.ts';
-import { quantizeModel } from '../core/pipeline/quantizeModel.ts';
-import type { InferenceEngine, SampleSet } from '../core/base/ports.ts';
-import type { ProgressEvent, QuantizeOptions, QuantizeReport } from '../core/pipeline/types.ts';
+import type { InferenceEngine } from '../core/base/ports.ts';
+import type { EvaluationResult } from '../core/evaluation/index.ts';
+import { RunInputError, runQuantization, type FinishedRun, type FirstSampleOutputs, type RunRequest, type SampleSource } from '../core/run/index.ts';
 import type { StudioDeps } from './deps.ts';
 import { StudioError, asStudioError, reasonOf } from './errors.ts';
 import type { EvaluationSummary, RunResult, RunSettings, RuntimeInfo, StudioEvent } from './protocol.ts';
@@ -20,9 +14,7 @@ import { mapToRgba } from './render.ts';
 import type { InputStore } from './studioInputs.ts';
 import type { LoadedModel } from './studioModel.ts';
 
-export type DoneEvent = Extract<ProgressEvent, { type: 'done' }>;
-
-export interface RunRequest {
+export interface RunRequestIn {
   deps: StudioDeps;
   model: LoadedModel;
   inputs: InputStore;
@@ -35,120 +27,63 @@ export interface RunRequest {
 
 export interface RunOutcome {
   result: RunResult;
-  done: DoneEvent;
-  /** Held-out samples (or the calibration ones when none were held out): the export check runs on them. */
-  verifySet: SampleSet;
-  engine: InferenceEngine;
+  /** What exportRun() needs (report, layers, decoded models, verification samples, engine). */
+  run: FinishedRun;
 }
 
-interface Sets {
-  calibration: SampleSet;
-  evaluation?: SampleSet;
-  source: string;
-  /** What the report records so the run can be reproduced outside the studio. */
-  inputs: StudioReportInputs;
-}
-
-/**
- * The report's `inputs` entry: the file names of each set and the exact preprocessing, so anyone can
- * rebuild the held-out tensors (e.g. with src/core/calibration/inputs) and re-measure `eval`.
- */
-export interface StudioReportInputs {
-  kind: 'images' | 'npy';
-  preprocess?: PreprocessSpec;
-  calibration: string[];
-  evaluation: string[];
-  seed: number;
-}
-
-async function buildSets(request: RunRequest): Promise<Sets> {
-  const { model, inputs, settings, defaults } = request;
-  const input = model.facts.inputs[0];
-  if (model.facts.inputs.length !== 1) {
-    throw new StudioError({ kind: 'model', subject: model.summary.fileName, message: `${model.summary.fileName} has ${model.facts.inputs.length} inputs (${model.facts.inputs.map((i) => i.name).join(', ')}); the studio feeds single-input models.` });
-  }
+/** The dropped images (or, when there are none, .npy tensors) as the run's one source. */
+function droppedSource(inputs: InputStore): SampleSource {
   const images = inputs.names('image');
   const tensors = inputs.names('npy');
-  const names = images.length > 0 ? images : tensors;
-  if (names.length === 0) {
+  if (images.length === 0 && tensors.length === 0) {
     throw new StudioError({ kind: 'settings', message: 'No calibration inputs: add images (jpg, png, webp, bmp) or .npy tensors before running.' });
   }
-  const calibrationCount = Math.max(1, Math.floor(settings.calibrationCount));
-  const seed = 0;
-  const split = splitCalibrationEval(names, { calibration: calibrationCount, evaluation: Math.max(0, Math.floor(settings.evaluationCount)), seed });
-  let calibration: SampleSet;
-  let evaluation: SampleSet | undefined;
-  let spec: PreprocessSpec | undefined;
   if (images.length > 0) {
-    try {
-      spec = resolvePreprocess(input, { preset: settings.preprocess.preset, size: settings.preprocess.size ?? defaults.preprocess?.size });
-    } catch (error) {
-      throw new StudioError({ kind: 'settings', message: `Preprocessing: ${reasonOf(error)}` }, { cause: error });
-    }
-    calibration = inputs.imageSet(split.calibration, input.name, spec);
-    if (split.evaluation.length > 0) evaluation = inputs.imageSet(split.evaluation, input.name, spec);
-  } else {
-    calibration = await inputs.npySet(split.calibration, input);
-    if (split.evaluation.length > 0) evaluation = await inputs.npySet(split.evaluation, input);
+    return {
+      kind: 'images', origin: 'the dropped images', names: images,
+      open: async (names, how) => inputs.imageSet(names, how.input.name, how.spec!),
+    };
   }
-  const kind = images.length > 0 ? 'image(s)' : '.npy file(s)';
-  const source = `${split.evaluation.length} held-out ${kind}, disjoint from the ${split.calibration.length} calibration ${kind} (seeded split)`;
-  const recorded: StudioReportInputs = {
-    kind: images.length > 0 ? 'images' : 'npy', ...(spec ? { preprocess: spec } : {}), calibration: split.calibration, evaluation: split.evaluation, seed,
-  };
-  return { calibration, evaluation, source, inputs: recorded };
+  return { kind: 'npy', origin: 'the dropped .npy files', names: tensors, open: (names, how) => inputs.npySet(names, how.input) };
 }
 
-/** Refuses a layer whose Gram matrix cannot fit one GPU storage binding on the chosen adapter. */
-function checkDeviceFits(model: LoadedModel, choice: BackendChoice): void {
-  if (choice.kind !== 'webgpu' || !choice.probe) return;
-  const limit = Math.min(choice.probe.limits.maxStorageBufferBindingSize, choice.probe.limits.maxBufferSize);
-  const largest = model.summary.layers.reduce((best, l) => (l.reduction > best.reduction ? l : best), { name: '', reduction: 0 });
-  const gramBytes = largest.reduction * largest.reduction * 4;
-  if (gramBytes > limit) {
-    throw new StudioError({
-      kind: 'device', subject: largest.name,
-      message: `Model too large for this GPU: layer ${largest.name} needs a ${largest.reduction}×${largest.reduction} Gram matrix (${(gramBytes / 1024 ** 2).toFixed(0)} MiB), above the adapter's ${(limit / 1024 ** 2).toFixed(0)} MiB buffer limit; choose the CPU backend.`,
-    });
-  }
-}
-
-function quantizeOptions(settings: RunSettings, calibrationCount: number, signal: AbortSignal): Partial<QuantizeOptions> {
+function studioRequest(request: RunRequestIn): RunRequest {
+  const { model, settings, defaults, signal } = request;
+  const size = settings.preprocess.size ?? defaults.preprocess?.size;
   return {
-    method: settings.method, bits: settings.bits, grid: settings.grid, groupSize: settings.groupSize, sweeps: settings.sweeps,
-    order: settings.order, clip: settings.clip, scaleStep: settings.scaleStep, mode: settings.mode, firstLastBits: settings.firstLastBits,
-    overrides: settings.overrides, calibrationCount, signal,
+    model: { name: model.summary.fileName, proto: model.decoded, fileBytes: model.summary.fileBytes },
+    calibration: droppedSource(request.inputs),
+    evaluate: true,
+    evaluationCount: Math.max(0, Math.floor(settings.evaluationCount)),
+    preset: settings.preprocess.preset,
+    ...(size ? { size } : {}),
+    options: {
+      method: settings.method, bits: settings.bits, grid: settings.grid, groupSize: settings.groupSize, sweeps: settings.sweeps,
+      order: settings.order, clip: settings.clip, scaleStep: settings.scaleStep, mode: settings.mode, firstLastBits: settings.firstLastBits,
+      overrides: settings.overrides, calibrationCount: Math.max(1, Math.floor(settings.calibrationCount)),
+    },
+    backend: settings.backend,
+    signal,
   };
 }
 
-/** The output tensor of every quantized layer in the normalised graph, for per-layer SQNR. */
-function layerOutputsOf(normalizedModel: Uint8Array, report: QuantizeReport): { name: string; tensor: string }[] {
-  const model = decodeModel(normalizedModel);
-  const quantized = new Set(report.layers.filter((layer) => layer.bits !== 'float').map((layer) => layer.name));
-  return findLayers(model).layers.filter((layer) => quantized.has(layer.name) && layer.outputName !== '').map((layer) => ({ name: layer.name, tensor: layer.outputName }));
-}
-
-/** Float and quantized primary-output maps of the first held-out sample (detectors). */
-async function detectorMaps(done: DoneEvent, evaluation: SampleSet, engine: InferenceEngine): Promise<EvaluationSummary['maps']> {
-  const sample = await firstSample(evaluation);
-  const floatSession = await engine.createSession(done.normalizedModel, { optimization: 'basic' });
-  try {
-    const quantSession = await engine.createSession(done.quantizedModel, { optimization: 'basic' });
-    try {
-      const name = floatSession.outputNames[0];
-      const floatMap = mapToRgba((await floatSession.run(sample.feeds, [name]))[name]);
-      const quantMap = mapToRgba((await quantSession.run(sample.feeds, [name]))[name]);
-      return { name: sample.name, width: floatMap.width, height: floatMap.height, floatRgba: floatMap.rgba, quantRgba: quantMap.rgba };
-    } finally {
-      await quantSession.release();
+/** The core's refusals as the page's StudioErrors. */
+function studioError(error: unknown): StudioError {
+  if (error instanceof RunInputError) {
+    switch (error.kind) {
+      case 'model':
+        return new StudioError({ kind: 'model', subject: error.subject, message: error.message.replace(/only single-input models can be fed\.$/, 'the studio feeds single-input models.') }, { cause: error });
+      case 'device':
+        return new StudioError({ kind: 'device', subject: error.subject, message: error.message.replace(/\.$/, '; choose the CPU backend.') }, { cause: error });
+      default:
+        return new StudioError({ kind: 'settings', message: `Preprocessing: ${error.message}` }, { cause: error });
     }
-  } finally {
-    await floatSession.release();
   }
+  return asStudioError(error, 'run');
 }
 
-function summarizeEvaluation(result: EvaluationResult): EvaluationSummary {
-  return {
+function summarizeEvaluation(result: EvaluationResult, first: FirstSampleOutputs | undefined): EvaluationSummary {
+  const summary: EvaluationSummary = {
     outputs: result.outputs.map((o) => ({ name: o.name, sqnrDb: o.sqnrDb, cosine: o.cosine })),
     ...(result.classifier
       ? { classifier: { top1Agreement: result.classifier.top1Agreement, floatAccuracy: result.classifier.floatAccuracy, quantAccuracy: result.classifier.quantAccuracy, samples: result.classifier.samples } }
@@ -156,15 +91,12 @@ function summarizeEvaluation(result: EvaluationResult): EvaluationSummary {
     ...(result.detector ? { detector: { iou: result.detector.iou, threshold: result.detector.threshold } } : {}),
     ...(result.layers ? { layers: result.layers.map((l) => ({ name: l.name, sqnrDb: l.sqnrDb })) } : {}),
   };
-}
-
-function runtimeInfo(webgpu: Awaited<ReturnType<StudioDeps['probeWebGpu']>>, choice: BackendChoice, engine: InferenceEngine, inProcess: boolean): RuntimeInfo {
-  return {
-    webgpu: { available: webgpu.available, adapter: webgpu.adapter, software: webgpu.software },
-    backend: { kind: choice.kind, reason: choice.reason },
-    inference: engine.description,
-    inProcess,
-  };
+  if (first) {
+    const floatMap = mapToRgba(first.float);
+    const quantMap = mapToRgba(first.quantized);
+    summary.maps = { name: first.name, width: floatMap.width, height: floatMap.height, floatRgba: floatMap.rgba, quantRgba: quantMap.rgba };
+  }
+  return summary;
 }
 
 /**
@@ -188,62 +120,59 @@ function reportingEngine(engine: InferenceEngine, changed: () => void): Inferenc
   };
 }
 
-export async function runStudio(request: RunRequest): Promise<RunOutcome> {
-  const { deps, model, settings, onEvent, signal } = request;
-  const sets = await buildSets(request);
+export async function runStudio(request: RunRequestIn): Promise<RunOutcome> {
+  const { deps, onEvent } = request;
+  const runRequest = studioRequest(request);
   const webgpu = await deps.probeWebGpu();
+  let backend: RuntimeInfo['backend'] | undefined;
+  const runtime = (): RuntimeInfo => ({
+    webgpu: { available: webgpu.available, adapter: webgpu.adapter, software: webgpu.software },
+    backend: backend ?? { kind: choice.kind, reason: choice.reason },
+    inference: engine.description,
+    inProcess: deps.inProcess,
+  });
   let choice: BackendChoice;
   try {
-    choice = await deps.chooseBackend(settings.backend);
+    choice = await deps.chooseBackend(runRequest.backend);
   } catch (error) {
     throw new StudioError({ kind: 'device', message: `${reasonOf(error)} Choose the CPU backend.` }, { cause: error });
   }
-  let done: DoneEvent | undefined;
-  const engine = reportingEngine(deps.createEngine('run', choice.kind === 'webgpu'), () => {
-    onEvent({ type: 'runtime', info: runtimeInfo(webgpu, choice, engine, deps.inProcess) });
-  });
+  // The engine follows the backend actually chosen (onnxruntime-web's WebGPU EP beside a WebGPU solver).
+  const engine = reportingEngine(deps.createEngine('run', choice.kind === 'webgpu'), () => onEvent({ type: 'runtime', info: runtime() }));
+  // The core disposes the backend once it has it; until then (a refusal before) it is ours to dispose.
+  let handedOver = false;
+  const chooseBackend = async (): Promise<BackendChoice> => {
+    handedOver = true;
+    return choice;
+  };
+  let finished: FinishedRun | undefined;
+  let evaluation: EvaluationSummary | undefined;
   try {
-    checkDeviceFits(model, choice);
-    onEvent({ type: 'runtime', info: runtimeInfo(webgpu, choice, engine, deps.inProcess) });
-    const options = quantizeOptions(settings, sets.calibration.count, signal);
-    for await (const event of quantizeModel({ bytes: model.inferenceBytes }, sets.calibration, options, { backend: choice.backend, engine })) {
-      if (event.type === 'done') done = event;
-      else onEvent(event);
+    for await (const event of runQuantization(runRequest, { engine, chooseBackend })) {
+      switch (event.type) {
+        case 'backend':
+          backend = { kind: event.kind, reason: event.reason };
+          onEvent({ type: 'runtime', info: runtime() });
+          break;
+        case 'evaluation':
+          evaluation = summarizeEvaluation(event.evaluation, event.firstSample);
+          onEvent({ type: 'evaluation', result: evaluation });
+          break;
+        case 'done':
+          finished = event.run;
+          break;
+        case 'preset': case 'split': case 'eval-sample': case 'export':
+          break;
+        default:
+          onEvent(event);
+      }
     }
   } catch (error) {
-    throw asStudioError(error, 'run');
+    throw studioError(error);
   } finally {
-    await choice.backend.dispose();
+    if (!handedOver) await choice.backend.dispose();
   }
-  if (!done) throw new StudioError({ kind: 'run', message: 'The quantization ended without a result; please report this model.' });
-  const report: QuantizeReport & { inputs?: StudioReportInputs } = done.report;
-  report.inputs = sets.inputs;
-  let evaluation: EvaluationSummary | undefined;
-  if (sets.evaluation) {
-    try {
-      const started = performance.now();
-      onEvent({ type: 'stage', stage: 'evaluate', message: `float vs quantized on ${sets.source}` });
-      const result = await evaluateModels(done.normalizedModel, done.quantizedModel, sets.evaluation, engine, {
-        task: model.summary.task,
-        layerOutputs: layerOutputsOf(done.normalizedModel, report),
-        signal,
-        onSkip: (name, reason) => onEvent({ type: 'skip', what: 'sample', name, reason }),
-      });
-      evaluation = summarizeEvaluation(result);
-      if (model.summary.task === 'detector') evaluation.maps = await detectorMaps(done, sets.evaluation, engine);
-      const seconds = (performance.now() - started) / 1000;
-      report.timings.evaluate = seconds;
-      report.eval = { task: model.summary.task, source: sets.source, ...result };
-      onEvent({ type: 'timing', stage: 'evaluate', seconds });
-      onEvent({ type: 'evaluation', result: evaluation });
-    } catch (error) {
-      throw asStudioError(error, 'run');
-    }
-  }
-  return {
-    result: { report, layers: report.layers, ...(evaluation ? { evaluation } : {}) },
-    done,
-    verifySet: sets.evaluation ?? sets.calibration,
-    engine,
-  };
+  if (!finished) throw new StudioError({ kind: 'run', message: 'The quantization ended without a result; please report this model.' });
+  const { report } = finished;
+  return { result: { report, layers: report.layers, ...(evaluation ? { evaluation } : {}) }, run: finished };
 }

@@ -5,6 +5,7 @@
  * Memory is bounded: each sample's tensors are folded into a few sums (metrics.ts) and dropped.
  */
 import type { InferenceEngine, InferenceSession, SampleSet, TensorData } from '../base/ports.ts';
+import type { ModelProto } from '../onnx/index.ts';
 import { withExtraOutputs } from './extraOutputs.ts';
 import {
   addClassifierRow, addMasks, addPair, cosineSimilarity, emptyClassifierCounts, emptyMaskSums, emptyPairSums,
@@ -30,6 +31,8 @@ export interface EvaluationOptions {
   onSkip?: (name: string, reason: string) => void;
   /** Called after each evaluated sample (1-based). */
   onSample?: (done: number, total: number) => void;
+  /** Keep the primary output of the first evaluated sample, float and quantized (detector maps). */
+  keepFirstSample?: boolean;
   signal?: AbortSignal;
 }
 
@@ -66,6 +69,14 @@ export interface EvaluationResult {
   layers?: { name: string; tensor: string; sqnrDb: number; cosine: number }[];
 }
 
+/** The primary output of the first evaluated sample (with `keepFirstSample`). */
+export interface FirstSampleOutputs {
+  name: string;
+  output: string;
+  float: TensorData;
+  quantized: TensorData;
+}
+
 export const DEFAULT_DETECTOR_THRESHOLD = 0.3;
 
 function numbersOf(tensor: TensorData): ArrayLike<number> {
@@ -86,23 +97,24 @@ function fetched(results: Record<string, TensorData>, name: string, which: strin
 }
 
 /**
- * Runs both models on every sample of `evalSet` and compares them. `floatModelBytes` should be
+ * Runs both models on every sample of `evalSet` and compares them. The float model should be
  * the same graph as the quantized model (the normalised float model) when `layerOutputs` are
- * asked for; model outputs are compared by name either way.
+ * asked for; model outputs are compared by name either way. Models may be given decoded (each is
+ * then encoded once, with its layer outputs) or as bytes.
  */
 export async function evaluateModels(
-  floatModelBytes: Uint8Array,
-  quantModelBytes: Uint8Array,
+  floatModelIn: ModelProto | Uint8Array,
+  quantModelIn: ModelProto | Uint8Array,
   evalSet: SampleSet,
   engine: InferenceEngine,
   options: EvaluationOptions = {},
-): Promise<EvaluationResult> {
+): Promise<EvaluationResult & { firstSample?: FirstSampleOutputs }> {
   const task = options.task ?? 'generic';
   const threshold = options.detectorThreshold ?? DEFAULT_DETECTOR_THRESHOLD;
   const layers = (options.layerOutputs ?? []).map((entry) => (typeof entry === 'string' ? { name: entry, tensor: entry } : entry));
   const layerTensors = [...new Set(layers.map((layer) => layer.tensor))];
-  const floatModel = withExtraOutputs(floatModelBytes, layerTensors, 'float');
-  const quantModel = withExtraOutputs(quantModelBytes, layerTensors, 'quantized');
+  const floatModel = withExtraOutputs(floatModelIn, layerTensors, 'float');
+  const quantModel = withExtraOutputs(quantModelIn, layerTensors, 'quantized');
 
   // 'basic': no int8 activation fusions of onnxruntime's own (docs/platform.md, "Comparisons").
   const floatSession = await engine.createSession(floatModel.bytes, { optimization: 'basic' });
@@ -132,6 +144,7 @@ export async function evaluateModels(
     };
 
     let done = 0;
+    let firstSample: FirstSampleOutputs | undefined;
     for await (const sample of evalSet.samples(onSkip)) {
       options.signal?.throwIfAborted();
       const floatResults = await floatSession.run(sample.feeds, fetches);
@@ -142,6 +155,7 @@ export async function evaluateModels(
       const quantPrimary = fetched(quantResults, primary, 'quantized');
       if (task === 'classifier') addClassifierSample(classifier, floatPrimary, quantPrimary, sample.label ?? options.labels?.[sample.name]);
       if (task === 'detector') addMasks(masks, numbersOf(floatPrimary), numbersOf(quantPrimary), threshold);
+      if (options.keepFirstSample && !firstSample) firstSample = { name: sample.name, output: primary, float: floatPrimary, quantized: quantPrimary };
       done++;
       options.onSample?.(done, evalSet.count);
     }
@@ -157,6 +171,7 @@ export async function evaluateModels(
       ...(layers.length > 0
         ? { layers: layers.map((layer) => ({ name: layer.name, tensor: layer.tensor, ...fidelityNumbers(layerSums.get(layer.tensor)!) })) }
         : {}),
+      ...(firstSample ? { firstSample } : {}),
     };
   } finally {
     await floatSession.release();

@@ -21,20 +21,21 @@ export interface ExtendedModel {
 }
 
 /**
- * Returns the model's bytes with `tensorNames` appended to graph.output (those already outputs
+ * Returns the model's bytes (a decoded model is encoded once, here; given bytes are decoded to
+ * read the graph) with `tensorNames` appended to graph.output (those already outputs
  * are left alone). The declared type comes from graph.valueInfo when the model has one for the
  * tensor; otherwise a float32 tensor of unknown shape (onnxruntime infers the shape, and the
  * quantizable layers' outputs are float32 once the model is normalised).
  * A name no node produces is refused: the caller passed a layer of a different graph.
  */
-export function withExtraOutputs(modelBytes: Uint8Array, tensorNames: readonly string[], modelLabel: string): ExtendedModel {
-  const model = decodeModel(modelBytes);
+export function withExtraOutputs(modelIn: ModelProto | Uint8Array, tensorNames: readonly string[], modelLabel: string): ExtendedModel {
+  const model = modelIn instanceof Uint8Array ? decodeModel(modelIn) : modelIn;
   const graph = model.graph;
   if (!graph) throw new Error(`The ${modelLabel} model has no graph; cannot add layer outputs to it.`);
   // The model's own outputs, read before any extra is appended: a layer whose output is also a
   // graph output (the last Gemm of most classifiers) must stay a model output here.
   const modelOutputs = (graph.output ?? []).map((output) => output.name ?? '').filter((name) => name !== '');
-  if (tensorNames.length === 0) return { bytes: modelBytes, modelOutputs };
+  if (tensorNames.length === 0) return { bytes: modelIn instanceof Uint8Array ? modelIn : encodeModel(model), modelOutputs };
   const produced = producedTensorNames(model);
   const missing = tensorNames.filter((name) => !produced.has(name));
   if (missing.length > 0) {
@@ -52,6 +53,6 @@ export function withExtraOutputs(modelBytes: Uint8Array, tensorNames: readonly s
     existing.add(name);
     added.push(declared.get(name) ?? { name, type: { tensorType: { elemType: FLOAT } } });
   }
-  graph.output = [...(graph.output ?? []), ...added];
-  return { bytes: encodeModel(model), modelOutputs };
+  // A copy: the caller's model (the run's decoded model) is shared and stays as it was.
+  return { bytes: encodeModel({ ...model, graph: { ...graph, output: [...(graph.output ?? []), ...added] } }), modelOutputs };
 }

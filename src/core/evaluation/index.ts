@@ -6,5 +6,5 @@ export {
 export { producedTensorNames, withExtraOutputs } from './extraOutputs.ts';
 export {
   DEFAULT_DETECTOR_THRESHOLD, evaluateModels, type ClassifierEvaluation, type DetectorEvaluation, type EvaluationOptions,
-  type EvaluationResult, type EvaluationTask, type LayerOutput, type OutputFidelity,
+  type EvaluationResult, type EvaluationTask, type FirstSampleOutputs, type LayerOutput, type OutputFidelity,
 } from './evaluateModels.ts';

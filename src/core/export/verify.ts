@@ -31,6 +31,8 @@ export interface VerifyOptions {
   maxSamples?: number;
   /** Also compare with the reference at its own opset when the export raised it (default true; one more session). */
   ownOpset?: boolean;
+  /** The reference already decoded (the run keeps it): spares decoding `referenceModelBytes` again. */
+  referenceModel?: ModelProto;
 }
 
 function relativeError(reference: TensorData, actual: TensorData): number {
@@ -84,7 +86,7 @@ export async function verifyExport(
   } catch (e) {
     return { ...result, reason: `the written bytes do not parse as an ONNX model: ${(e as Error).message}` };
   }
-  const referenceModel: ModelProto = decodeModel(referenceModelBytes);
+  const referenceModel: ModelProto = options.referenceModel ?? decodeModel(referenceModelBytes);
   let sameOpsetReference = referenceModelBytes;
   if (defaultOpset(referenceModel) < exportedOpset) {
     try {

@@ -5,3 +5,4 @@ export { planLayers, layerBits, type LayerPlan } from './layerPlan.ts';
 export { readLayerWeight, weightToGroupRows, groupRowsToWeight, writeLayerWeight, transposeND, type GroupedRows } from './layerProblems.ts';
 export { createLayerAccumulator, unsupportedReason } from './layerGram.ts';
 export { sequentialWaves } from './waves.ts';
+export { lazyModel, type LazyModel } from './lazyModel.ts';

@@ -12,9 +12,10 @@ import type { Backend } from '../backend/backend.ts';
 import { firstSample, throwIfAborted } from '../calibration/capture/index.ts';
 import { findLayers, type QuantizableLayer } from '../graph/layers/index.ts';
 import { fixInputShapes, normalizeModel } from '../graph/normalize/index.ts';
-import { decodeModel, encodeModel, resolveExternalData, type ModelProto } from '../onnx/index.ts';
+import { decodeModel, resolveExternalData, type ModelProto } from '../onnx/index.ts';
 import { deployableValues } from '../base/grid.ts';
 import { gramStage } from './gramStage.ts';
+import { lazyModel } from './lazyModel.ts';
 import { planLayers, type LayerPlan } from './layerPlan.ts';
 import { groupRowsToWeight, readLayerWeight, weightToGroupRows, writeLayerWeight } from './layerProblems.ts';
 import { openLayerGroups, toQuantizedLayer } from './solveLayerGroups.ts';
@@ -26,10 +27,13 @@ import {
 } from './types.ts';
 import { sequentialWaves } from './waves.ts';
 
-export interface ModelInput {
-  bytes: Uint8Array;
-  externalData?: Map<string, Uint8Array>;
-}
+/**
+ * The model to quantize: its bytes (decoded here), or a model already decoded by the caller (the
+ * core run decodes once and hands the proto over; it is never modified).
+ */
+export type ModelInput =
+  | { bytes: Uint8Array; externalData?: Map<string, Uint8Array> }
+  | { model: ModelProto };
 
 export interface QuantizeDeps {
   backend: Backend;
@@ -74,9 +78,15 @@ export async function* quantizeModel(
 
   // load
   let t0 = performance.now();
-  yield { type: 'stage', stage: 'load', message: `decoding ${model.bytes.length} bytes` };
-  let decoded = decodeModel(model.bytes);
-  if (model.externalData) decoded = resolveExternalData(decoded, model.externalData);
+  let decoded: ModelProto;
+  if ('model' in model) {
+    yield { type: 'stage', stage: 'load', message: 'using the decoded model' };
+    decoded = model.model;
+  } else {
+    yield { type: 'stage', stage: 'load', message: `decoding ${model.bytes.length} bytes` };
+    decoded = decodeModel(model.bytes);
+    if (model.externalData) decoded = resolveExternalData(decoded, model.externalData);
+  }
   yield addTime('load', (performance.now() - t0) / 1000);
   cancel();
 
@@ -87,7 +97,6 @@ export async function* quantizeModel(
   // Sizes are fixed as the last normalisation step, so the model before it is the exporters' base.
   const unfixed = normalizeModel(decoded).model;
   const normalized = fixInputShapes(unfixed, inputShapesFrom(decoded, first.feeds)).model;
-  const normalizedModel = encodeModel(normalized);
   const discovery = findLayers(normalized);
   const skippedLayers: { name: string; reason: string }[] = [];
   for (const s of discovery.skipped) {
@@ -198,7 +207,6 @@ export async function* quantizeModel(
   cancel();
   t0 = performance.now();
   yield { type: 'stage', stage: 'write', message: `writing the float model with ${quantized.length} dequantized layer(s)` };
-  const quantizedModel = encodeModel(working);
   yield addTime('write', (performance.now() - t0) / 1000);
   const { signal: _signal, ...reportOptions } = options;
   void _signal;
@@ -217,5 +225,12 @@ export async function* quantizeModel(
     layers: discovery.layers.map((l) => reports.get(l.name)).filter((r): r is LayerReport => r !== undefined),
     timings,
   };
-  yield { type: 'done', report, layers: quantized, normalizedModel, quantizedModel, exportBaseModel: encodeModel(unfixed) };
+  // Bytes are made when asked for (a session, a download), once each: the run keeps the decoded models.
+  const models = { normalized: lazyModel(normalized), quantized: lazyModel(working), exportBase: lazyModel(unfixed) };
+  yield {
+    type: 'done', report, layers: quantized, models,
+    get normalizedModel() { return models.normalized.bytes(); },
+    get quantizedModel() { return models.quantized.bytes(); },
+    get exportBaseModel() { return models.exportBase.bytes(); },
+  };
 }

@@ -3,6 +3,7 @@
  * (tensors, inference engine, samples) live in ../base/ports.ts.
  */
 import type { ComqOrder, GridKind, Method } from '../quant/types.ts';
+import type { LazyModel } from './lazyModel.ts';
 
 export type CaptureMode = 'float' | 'sequential';
 
@@ -87,7 +88,6 @@ export interface QuantizeReport {
   layers: LayerReport[];
   /** Seconds per stage. */
   timings: Partial<Record<Stage, number>>;
-  eval?: unknown;
 }
 
 /** One quantized layer, in the form the exporters need. */
@@ -117,11 +117,16 @@ export type ProgressEvent =
   | { type: 'layer-done'; layer: LayerReport; index: number; count: number }
   | { type: 'timing'; stage: Stage; seconds: number }
   | {
-    type: 'done'; report: QuantizeReport; layers: QuantizedLayer[]; normalizedModel: Uint8Array; quantizedModel: Uint8Array;
+    type: 'done'; report: QuantizeReport; layers: QuantizedLayer[];
+    /** The normalised, quantized and export-base models, decoded, each encoded at most once. */
+    models: { normalized: LazyModel; quantized: LazyModel; exportBase: LazyModel };
+    /** Bytes of models.normalized / models.quantized (encoded on first read). */
+    readonly normalizedModel: Uint8Array;
+    readonly quantizedModel: Uint8Array;
     /**
      * The normalised float model with the model's own (symbolic) input sizes: what exporters start
      * from, so the exported model accepts every size the original accepted (normalizedModel and
      * quantizedModel have the calibration sizes fixed).
      */
-    exportBaseModel: Uint8Array;
+    readonly exportBaseModel: Uint8Array;
   };

@@ -4,8 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { createCpuBackend } from '../../core/backend/cpu/cpuBackend.ts';
-import { decideBackend, selectBackend } from '../../core/backend/select.ts';
+import { decideBackend } from '../../core/backend/select.ts';
+import { openBackend } from '../../core/run/index.ts';
 import type { InferenceEngine } from '../../core/base/ports.ts';
 import { decodeImageFile } from '../../hosts/node/decodeImage.ts';
 import { createNodeInferenceEngine } from '../../hosts/node/ortNode.ts';
@@ -33,11 +33,9 @@ export function createNodeDeps(options: NodeDepsOptions = {}): StudioDeps {
       options.enginePurposes?.push(purpose);
       return (engine ??= createNodeInferenceEngine());
     },
-    async chooseBackend(preference) {
+    chooseBackend(preference) {
       // As the browser host does: the CPU path reduces big Grams with onnxruntime's sgemm.
-      const choice = await selectBackend(undefined, preference);
-      await choice.backend.dispose();
-      return { ...choice, backend: createCpuBackend({ gramEngine: (engine ??= createNodeInferenceEngine()) }) };
+      return openBackend(undefined, preference, (engine ??= createNodeInferenceEngine()));
     },
     probeWebGpu: async () => ({ available: false, adapter: 'no WebGPU in Node tests', software: false, decision: decideBackend(null) }),
     ...(options.demo ? { loadDemo: async () => options.demo!() } : {}),
