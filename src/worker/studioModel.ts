@@ -7,6 +7,7 @@ import type { PresetName } from '../core/calibration/inputs/index.ts';
 import { findLayers } from '../core/graph/layers/index.ts';
 import { describeModel, type ModelFacts } from '../core/graph/modelFacts.ts';
 import { choosePreset, taskFor } from '../core/run/index.ts';
+import { ModelValidationError, validateModel } from '../core/graph/validate/index.ts';
 import { decodeModel, encodeModel, resolveExternalData, type ModelProto } from '../core/onnx/index.ts';
 import { StudioError, reasonOf } from './errors.ts';
 import type { InputFile, ModelSummary } from './protocol.ts';
@@ -104,6 +105,11 @@ export function loadModelFiles(files: readonly InputFile[], maxBytes = MAX_MODEL
         message: `${model.name} keeps weights in an external data file that was not given or does not match (${reasonOf(error)}): drop the .onnx together with its data file.`,
       }, { cause: error });
     }
+  }
+  // A model that fails validation is refused here, before it replaces the loaded one (issue 12).
+  const problems = validateModel(decoded);
+  if (problems.length > 0) {
+    throw new StudioError({ kind: 'model', subject: model.name, message: new ModelValidationError(problems, model.name).message });
   }
   let described;
   try {

@@ -13,6 +13,7 @@ import { resolvePreprocess, type PreprocessSpec } from '../calibration/inputs/in
 import { evaluateModels } from '../evaluation/index.ts';
 import { findLayers } from '../graph/layers/index.ts';
 import { describeModel } from '../graph/modelFacts.ts';
+import { ModelValidationError, validateModel } from '../graph/validate/index.ts';
 import { quantizeModel } from '../pipeline/quantizeModel.ts';
 import type { ProgressEvent, QuantizeOptions } from '../pipeline/types.ts';
 import { RunInputError } from './errors.ts';
@@ -31,6 +32,13 @@ const reasonOf = (error: unknown): string => (error instanceof Error ? error.mes
 export async function* runQuantization(request: RunRequest, deps: RunDeps): AsyncGenerator<RunEvent, FinishedRun> {
   const { model, calibration: calibSource, evaluation: evalSource } = request;
   const signal = request.signal ?? request.options.signal;
+  // Validate before any work (issue 12): a graph onnxruntime would refuse, or one with nothing to
+  // quantize, is named here in one line instead of failing (or silently succeeding) later.
+  const problems = validateModel(model.proto);
+  if (problems.length > 0) throw new RunInputError('model', new ModelValidationError(problems, model.name).message, model.name);
+  if (findLayers(model.proto).layers.length === 0) {
+    throw new RunInputError('model', `${model.name} has no quantizable layer (Conv, ConvTranspose, or Gemm/MatMul with a constant weight): there is nothing to quantize.`, model.name);
+  }
   const facts = describeModel(model.proto);
   if (facts.inputs.length !== 1) {
     throw new RunInputError('model', `${model.name} has ${facts.inputs.length} inputs (${facts.inputs.map((i) => i.name).join(', ')}); only single-input models can be fed.`, model.name);
