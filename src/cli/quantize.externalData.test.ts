@@ -11,7 +11,7 @@ import { encodeModel, float32Tensor } from '../core/onnx/index.ts';
 import { outputLayerClassifier, patternValues } from '../testing/classifierModels.ts';
 import { npyFloat32 } from '../testing/npy.ts';
 import { externalFloatTensor } from '../testing/onnxBuilders.ts';
-import { main } from './main.ts';
+import { comqInProcess as comq } from '../testing/cliProcess.ts';
 
 let work: string;
 beforeAll(() => {
@@ -21,12 +21,6 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-async function comq(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), debug: false });
-  return { code, stdout, stderr };
-}
 
 describe('comq quantize --data', () => {
   it('quantizes a model with an external weight file exactly as the inline model, and asks for --data without it', async () => {

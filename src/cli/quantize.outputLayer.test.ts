@@ -14,7 +14,7 @@ import { outputLayerClassifier, patternValues } from '../testing/classifierModel
 import { npyFloat32 } from '../testing/npy.ts';
 import { repoRoot } from '../testing/paths.ts';
 import { runOnnx } from '../testing/index.ts';
-import { main } from './main.ts';
+import { comqInProcess as comq } from '../testing/cliProcess.ts';
 
 let work: string;
 
@@ -26,12 +26,6 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-async function comq(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), debug: false });
-  return { code, stdout, stderr };
-}
 
 /** A folder of `count` .npy samples of the model's (fixed) input shape. */
 function npyFolder(name: string, shape: number[], count: number, seed: number): string {

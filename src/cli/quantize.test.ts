@@ -11,17 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findLayers } from '../core/graph/layers/index.ts';
 import { DataType, decodeModel } from '../core/onnx/index.ts';
 import { ppocrInput, ppocrModelPath, runOnnx, testImagePath } from '../testing/index.ts';
-import { spawnComq, type CliRun } from '../testing/cliProcess.ts';
-import { main } from './main.ts';
+import { comqInProcess, spawnComq } from '../testing/cliProcess.ts';
 
 const clsModel = ppocrModelPath('cls');
 
-async function comqInProcess(args: string[]): Promise<CliRun> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), debug: false });
-  return { code, stdout, stderr };
-}
 
 let work: string;
 const calibDir = () => join(work, 'calib');

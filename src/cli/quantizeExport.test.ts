@@ -8,17 +8,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeModel, toNumber } from '../core/onnx/index.ts';
 import { ppocrInput, ppocrModelPath, runOnnx, testImagePath } from '../testing/index.ts';
-import { main } from './main.ts';
+import { comqInProcess as comq } from '../testing/cliProcess.ts';
 
 const clsModel = ppocrModelPath('cls');
 let work: string;
 
-async function comq(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), debug: false });
-  return { code, stdout, stderr };
-}
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'comq-export-'));

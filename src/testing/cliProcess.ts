@@ -23,3 +23,12 @@ export function spawnComq(args: readonly string[]): Promise<CliRun> {
     });
   });
 }
+
+/** The CLI's `main` run in this process (no process start-up per case), capturing what it prints. */
+export async function comqInProcess(args: readonly string[]): Promise<CliRun> {
+  const { main } = await import('../cli/main.ts');
+  let stdout = '';
+  let stderr = '';
+  const code = await main([...args], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), debug: false });
+  return { code, stdout, stderr };
+}

@@ -1,4 +1,4 @@
-import type { ConvTransposeGeometry } from '../base/convGeometry.ts';
+import type { ConvGeometry, ConvTransposeGeometry } from '../base/convGeometry.ts';
 import type { LayerProblem, RowGrids } from '../base/problem.ts';
 
 /**
@@ -14,16 +14,7 @@ export type GramLayout = DirectGramLayout | ({ kind: 'convTranspose' } & ConvTra
 /** The layouts a backend's own Gram kernels accumulate directly. */
 export type DirectGramLayout =
   | { kind: 'dense'; cols: number }
-  | {
-      kind: 'conv';
-      inChannels: number;
-      groups: number;
-      kernel: [number, number];
-      strides: [number, number];
-      /** [top, left, bottom, right], already resolved from auto_pad for the input size. */
-      pads: [number, number, number, number];
-      dilations: [number, number];
-    };
+  | ({ kind: 'conv' } & ConvGeometry);
 
 export interface GramOptions {
   /** Keep each Gram row with this probability (seeded, reproducible); 1 keeps all. */

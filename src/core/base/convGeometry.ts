@@ -85,14 +85,8 @@ export function convGramCols(layout: ConvGeometry): number {
   return (layout.inChannels / layout.groups) * layout.kernel[0] * layout.kernel[1];
 }
 
-export interface ConvTransposeGeometry {
-  inChannels: number;
-  groups: number;
-  kernel: [number, number];
-  strides: [number, number];
-  /** [top, left, bottom, right], resolved for the actual input size. */
-  pads: [number, number, number, number];
-  dilations: [number, number];
+/** A ConvTranspose's geometry: a Conv's (pads resolved for the actual input size) plus output padding. */
+export interface ConvTransposeGeometry extends ConvGeometry {
   outputPadding: [number, number];
 }
 
