@@ -9,6 +9,9 @@ import type { RunReport } from '../core/run/types.ts';
 
 /** The preprocessing presets the settings offer (the page reads them here, not from the core). */
 export { presetNames } from '../core/calibration/inputs/presets.ts';
+/** The defaults and bit widths both shells share (the CLI's flags start from the same values). */
+export { defaultQuantizeOptions } from '../core/pipeline/types.ts';
+export { BIT_WIDTHS } from '../core/run/defaults.ts';
 
 /** A file as the page read it (drop zone or picker). */
 export interface InputFile {

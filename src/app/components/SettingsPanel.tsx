@@ -1,6 +1,6 @@
 import type { ReactNode } from 'react';
 import type { RunSettings } from '../../worker/protocol.ts';
-import { presetNames } from '../../worker/protocol.ts';
+import { BIT_WIDTHS, presetNames } from '../../worker/protocol.ts';
 import { useStudio } from '../state/store.ts';
 
 function Field({ label, children, hint }: { label: string; children: ReactNode; hint?: string }) {
@@ -38,7 +38,7 @@ export function SettingsPanel() {
         </Field>
         <Field label="bits">
           <select data-testid="setting-bits" value={settings.bits} onChange={(event) => set('bits', Number(event.target.value))}>
-            {[2, 3, 4, 5, 6, 8].map((bits) => <option key={bits} value={bits}>W{bits}</option>)}
+            {BIT_WIDTHS.map((bits) => <option key={bits} value={bits}>W{bits}</option>)}
           </select>
         </Field>
         <Field label="grid">

@@ -1,19 +1,20 @@
 /** The run settings the form starts from, and the rules that keep them consistent. */
-import type { ModelSummary, RunSettings } from '../../worker/protocol.ts';
+import { defaultQuantizeOptions, type ModelSummary, type RunSettings } from '../../worker/protocol.ts';
 
 export const defaultRunSettings: RunSettings = {
-  method: 'comq',
-  bits: 4,
-  grid: 'asymmetric',
+  // The solver defaults are the core's, so the studio and `comq quantize` start from the same run.
+  method: defaultQuantizeOptions.method,
+  bits: defaultQuantizeOptions.bits,
+  grid: defaultQuantizeOptions.grid,
   groupSize: undefined,
-  sweeps: 2,
-  order: 'greedy',
-  clip: 1,
-  scaleStep: false,
-  mode: 'float',
+  sweeps: defaultQuantizeOptions.sweeps,
+  order: defaultQuantizeOptions.order,
+  clip: defaultQuantizeOptions.clip,
+  scaleStep: defaultQuantizeOptions.scaleStep,
+  mode: defaultQuantizeOptions.mode,
   calibrationCount: 8,
   evaluationCount: 4,
-  firstLastBits: 8,
+  firstLastBits: defaultQuantizeOptions.firstLastBits,
   overrides: {},
   preprocess: { preset: 'imagenet' },
   backend: 'auto',
