@@ -3,6 +3,7 @@
  * otherwise (logs and pipes get one line per stage, per capture pass and per layer, no control
  * characters). stdout stays for the final table.
  */
+import { safeText } from '../core/base/safeText.ts';
 import cliProgress from 'cli-progress';
 import type { ProgressEvent } from '../core/pipeline/types.ts';
 
@@ -27,7 +28,7 @@ export function plainProgress(write: (text: string) => void): ProgressSink {
           write(`[${event.stage}] ${event.message}\n`);
           break;
         case 'skip':
-          write(`skipped ${event.what} ${event.name}: ${event.reason}\n`);
+          write(`skipped ${event.what} ${safeText(event.name)}: ${safeText(event.reason)}\n`);
           break;
         case 'capture':
           // One line per pass (at its first sample), not one per sample; pass and sample are 1-based.
@@ -37,7 +38,7 @@ export function plainProgress(write: (text: string) => void): ProgressSink {
           }
           break;
         case 'layer-done':
-          write(`layer ${event.index + 1}/${event.count} ${event.layer.name}: rel. error ${fmt(event.layer.relError)} (RTN ${fmt(event.layer.rtnRelError)}), ${event.layer.seconds.toFixed(2)} s\n`);
+          write(`layer ${event.index + 1}/${event.count} ${safeText(event.layer.name)}: rel. error ${fmt(event.layer.relError)} (RTN ${fmt(event.layer.rtnRelError)}), ${event.layer.seconds.toFixed(2)} s\n`);
           break;
         case 'timing':
           write(`[${event.stage}] ${event.seconds.toFixed(2)} s\n`);
@@ -88,7 +89,7 @@ export function barProgress(stream: NodeJS.WriteStream): ProgressSink {
           line(`[${event.stage}] ${event.message}`);
           break;
         case 'skip':
-          line(`skipped ${event.what} ${event.name}: ${event.reason}`);
+          line(`skipped ${event.what} ${safeText(event.name)}: ${safeText(event.reason)}`);
           break;
         case 'capture':
           ensureBar('capture', 'capture', event.passes * event.samples).update((event.pass - 1) * event.samples + event.sample, {
@@ -96,13 +97,13 @@ export function barProgress(stream: NodeJS.WriteStream): ProgressSink {
           });
           break;
         case 'layer-start':
-          ensureBar('solve', 'solve', event.count).update(event.index, { detail: event.layer });
+          ensureBar('solve', 'solve', event.count).update(event.index, { detail: safeText(event.layer) });
           break;
         case 'sweep':
-          bar?.update({ detail: `${event.layer} sweep ${event.sweep} rel. error ${fmt(event.relError)}` });
+          bar?.update({ detail: `${safeText(event.layer)} sweep ${event.sweep} rel. error ${fmt(event.relError)}` });
           break;
         case 'layer-done':
-          ensureBar('solve', 'solve', event.count).update(event.index + 1, { detail: `${event.layer.name} ${fmt(event.layer.relError)}` });
+          ensureBar('solve', 'solve', event.count).update(event.index + 1, { detail: `${safeText(event.layer.name)} ${fmt(event.layer.relError)}` });
           break;
         default:
           break;

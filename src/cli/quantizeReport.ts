@@ -1,4 +1,5 @@
 /** The final text of `comq quantize` on stdout: the layer table, the totals and the evaluation lines. */
+import { safeText } from '../core/base/safeText.ts';
 import type { EvaluationResult } from '../core/evaluation/index.ts';
 import type { LayerReport, QuantizeReport, Stage } from '../core/pipeline/types.ts';
 import type { ExportRecord } from '../core/run/index.ts';
@@ -15,7 +16,7 @@ export function errorRatio(layer: Pick<LayerReport, 'relError' | 'rtnRelError'>)
 }
 
 const LAYER_COLUMNS: Column<LayerReport>[] = [
-  { header: 'layer', align: 'left', value: (layer) => layer.name },
+  { header: 'layer', align: 'left', value: (layer) => safeText(layer.name) },
   { header: 'op', align: 'left', value: (layer) => layer.op },
   { header: 'bits', align: 'right', value: (layer) => String(layer.bits) },
   { header: 'RTN rel. error', align: 'right', value: (layer) => (layer.bits === 'float' ? '' : num(layer.rtnRelError)) },
@@ -40,7 +41,7 @@ export function formatTimings(timings: QuantizeReport['timings']): string {
 
 export function formatEvaluation(evaluation: EvaluationResult): string[] {
   const lines = [`Evaluation on ${evaluation.samples} held-out sample(s)${evaluation.skipped.length > 0 ? ` (${evaluation.skipped.length} skipped)` : ''}:`];
-  for (const output of evaluation.outputs) lines.push(`  output ${output.name}: SQNR ${db(output.sqnrDb)}, cosine ${num(output.cosine, 6)}`);
+  for (const output of evaluation.outputs) lines.push(`  output ${safeText(output.name)}: SQNR ${db(output.sqnrDb)}, cosine ${num(output.cosine, 6)}`);
   const cls = evaluation.classifier;
   if (cls) {
     let text = `  top-1 agreement ${pct(cls.top1Agreement)} over ${cls.samples}`;
@@ -53,7 +54,7 @@ export function formatEvaluation(evaluation: EvaluationResult): string[] {
   if (det) lines.push(`  probability map IoU at ${det.threshold}: ${num(det.iou, 4)} (float marks ${pct(det.floatPositiveFraction)} of pixels)`);
   if (evaluation.layers && evaluation.layers.length > 0) {
     const worst = [...evaluation.layers].sort((a, b) => a.sqnrDb - b.sqnrDb).slice(0, 3);
-    lines.push(`  lowest layer-output SQNR: ${worst.map((layer) => `${layer.name} ${db(layer.sqnrDb)}`).join(', ')}`);
+    lines.push(`  lowest layer-output SQNR: ${worst.map((layer) => `${safeText(layer.name)} ${db(layer.sqnrDb)}`).join(', ')}`);
   }
   return lines;
 }
