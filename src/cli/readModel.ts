@@ -3,6 +3,7 @@ import { dirname, relative, resolve } from 'node:path';
 import { decodeModel, OnnxFormatError, resolveExternalData } from '../core/onnx/index.ts';
 import type { ModelProto } from '../core/onnx/types.ts';
 import { CliUsageError } from './errors.ts';
+import { assertLocationsInside, besideModelData, externalLocations } from './externalFiles.ts';
 
 export interface LoadedModel {
   path: string;
@@ -65,6 +66,9 @@ export function loadModel(modelPath: string, dataPaths: readonly string[]): Load
   }
   try {
     const model = decodeModel(bytes);
+    // Without --data, the files the model names, beside it (never relative to the current directory).
+    if (dataPaths.length === 0) for (const [location, path] of besideModelData(modelPath, model)) externalData.set(location, readUserFile(path, 'an external-data file'));
+    else assertLocationsInside(modelPath, externalLocations(model));
     // Resolving checks that the given files hold every external tensor; inspect describes the
     // model as stored (external tensors counted as such), quantize runs on the resolved copy.
     const resolved = externalData.size > 0 ? resolveExternalData(model, externalData) : undefined;
