@@ -71,6 +71,28 @@ describe('comq quantize with a calibration folder where every file is unusable',
     expectOneLineNaming(await quantize('--inputs', dir), ['shape.npy', 'cut.npy', 'empty.npy', 'text.npy']);
   }, 60_000);
 
+  // The evaluation runs after the quantized model is written (the core run's order), so only the
+  // exit code and the one line naming each file are asserted here.
+  it('an evaluation folder where every file is unusable: exit 2, each named', async () => {
+    const calib = join(work, 'calib-ok');
+    mkdirSync(calib);
+    for (let i = 0; i < 2; i++) writeFileSync(join(calib, `s${i}.npy`), npyFloat32(patternValues(3 * 64, 10 + i), [1, 3, 8, 8]));
+    const evalDir = join(work, 'eval-bad');
+    mkdirSync(evalDir);
+    writeFileSync(join(evalDir, 'e-empty.npy'), new Uint8Array(0));
+    writeFileSync(join(evalDir, 'e-shape.npy'), npyFloat32(patternValues(2 * 25, 4), [1, 2, 5, 5]));
+    let stderr = '';
+    const out = join(work, 'eval.q.onnx');
+    const code = await main(['quantize', model, '--inputs', calib, '--eval-inputs', evalDir, '--out', out, '--report', `${out}.json`, '--backend', 'cpu', '--no-progress'], {
+      stdout: () => undefined,
+      stderr: (t) => (stderr += t),
+      debug: false,
+    });
+    expect(code).toBe(2);
+    const errors = stderr.trim().split('\n').filter((line) => line.startsWith('comq: '));
+    expect(errors).toEqual([expect.stringMatching(/^comq: error: the evaluation set yielded no usable sample: .*e-empty\.npy \(.*e-shape\.npy \(/)]);
+  }, 60_000);
+
   it('the real entry point: /dev/zero as the model exits 2 at once with one line, nothing written', async () => {
     const out = join(work, 'zero.q.onnx');
     const calib = join(work, 'good');
