@@ -25,7 +25,8 @@ export async function decodeImageFile(bytes: Uint8Array | Blob, name: string): P
     }
   }
   // The header alone gives the size: refuse a huge image before any pixel is decoded.
-  const size = await sharp(input).metadata().then(
+  // (No pixel limit on this header read, so the size check below gives its own clear message.)
+  const size = await sharp(input, { limitInputPixels: false }).metadata().then(
     (meta) => ({ width: meta.width ?? 0, height: meta.height ?? 0 }),
     (error: unknown) => {
       throw readable(name, error);
