@@ -153,3 +153,11 @@ describe('special files in a sample folder', () => {
     expect(skipped).toEqual([['x.npy', expect.stringMatching(/x\.npy: is a named pipe/)]]);
   });
 });
+
+describe('a labels file that is not a regular file', () => {
+  it('is refused with its name instead of blocking on a named pipe', async () => {
+    const labels = join(root, 'labels.fifo');
+    execFileSync('mkfifo', [labels]);
+    await expect(imageDirSampleSet(join(root, 'flat'), 'x', clsSpec, { labels: { file: labels } })).rejects.toThrow(/labels\.fifo: is a named pipe \(FIFO\), not a file/);
+  });
+});

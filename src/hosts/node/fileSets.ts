@@ -3,14 +3,14 @@
  * the file system). Listings are sorted by relative path (code-point order) so runs are
  * deterministic across machines.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { SampleSet } from '../../core/base/ports.ts';
 import type { PreprocessSpec } from '../../core/calibration/inputs/preprocess.ts';
 import type { ModelInputInfo } from '../../core/calibration/inputs/presets.ts';
 import { imageSampleSet, npySampleSet, type InputItem, type NpyItem } from '../../core/calibration/inputs/sampleSets.ts';
 import { decodeImageFile } from './decodeImage.ts';
-import { readRegularFile, SAMPLE_MAX_BYTES } from './regularFile.ts';
+import { MiB, readRegularFile, SAMPLE_MAX_BYTES } from './regularFile.ts';
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.bmp', '.gif', '.tif', '.tiff'];
 
@@ -123,7 +123,7 @@ export async function imageDirSampleSet(dir: string, inputName: string, spec: Pr
   if (all.length === 0) throw new Error(`${dir} holds no images (${IMAGE_EXTENSIONS.join(', ')})${recursive ? '' : ' at its top level; sub-folders need recursive'}`);
   let labelled: Labels | undefined;
   if (options.labels === 'folders') labelled = labelsFromFolders(all, dir);
-  else if (options.labels) labelled = parseLabelsFile(await readFile(options.labels.file, 'utf8'), all, options.labels.file);
+  else if (options.labels) labelled = parseLabelsFile(new TextDecoder().decode(readRegularFile(options.labels.file, { maxBytes: 64 * MiB, what: 'a labels file' })), all, options.labels.file);
   let indices = all.map((_, i) => i);
   if (options.only) {
     const wanted = new Set(options.only);
