@@ -4,11 +4,10 @@
  * which are held out is the core run's decision (src/core/run/split.ts).
  */
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { npySampleSet, type ModelInputInfo, type PreprocessSpec } from '../core/calibration/inputs/index.ts';
 import type { SampleSource } from '../core/run/index.ts';
 import type { SampleSet } from '../core/base/ports.ts';
-import { FileRefusedError, readRegularFile, SAMPLE_MAX_BYTES } from '../hosts/node/regularFile.ts';
+import { FileRefusedError, readSampleFile, SAMPLE_MAX_BYTES } from '../hosts/node/regularFile.ts';
 import { imageDirSampleSet, listFiles, listImageFiles, type ImageDirOptions } from '../hosts/node/fileSets.ts';
 import { CliUsageError } from './errors.ts';
 
@@ -60,7 +59,7 @@ export async function folderSampleSet(
   try {
     if (folder.kind === 'inputs') {
       const read = (name: string, headBytes?: number): Uint8Array =>
-        readRegularFile(join(folder.dir, name), { maxBytes: SAMPLE_MAX_BYTES, what: 'a .npy file', ...(headBytes ? { headBytes } : {}) });
+        readSampleFile(folder.dir, name, { maxBytes: SAMPLE_MAX_BYTES, what: 'a .npy file', ...(headBytes ? { headBytes } : {}) });
       // Headers are padded to 64 bytes; 64 KiB covers any real one (counting reads only those).
       const items = only.map((name) => ({ name, load: async () => read(name), loadHead: async () => read(name, 65536) }));
       return await npySampleSet(items, input);

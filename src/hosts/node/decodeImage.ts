@@ -17,6 +17,7 @@ const readable = (name: string, error: unknown): Error =>
 
 export async function decodeImageFile(bytes: Uint8Array | Blob, name: string): Promise<RgbaImage> {
   const input = bytes instanceof Uint8Array ? bytes : new Uint8Array(await bytes.arrayBuffer());
+  if (input.length === 0) throw new Error(`${name} is an empty file (0 bytes); replace it with a complete image`);
   if (isBmp(input)) {
     try {
       return decodeBmp(input);
@@ -26,12 +27,13 @@ export async function decodeImageFile(bytes: Uint8Array | Blob, name: string): P
   }
   // The header alone gives the size: refuse a huge image before any pixel is decoded.
   // (No pixel limit on this header read, so the size check below gives its own clear message.)
-  const size = await sharp(input, { limitInputPixels: false }).metadata().then(
-    (meta) => ({ width: meta.width ?? 0, height: meta.height ?? 0 }),
-    (error: unknown) => {
-      throw readable(name, error);
-    },
-  );
+  let size: { width: number; height: number };
+  try {
+    const meta = await sharp(input, { limitInputPixels: false }).metadata();
+    size = { width: meta.width ?? 0, height: meta.height ?? 0 };
+  } catch (error) {
+    throw readable(name, error);
+  }
   if (size.width * size.height > MAX_IMAGE_PIXELS) {
     throw new Error(`${name} is ${size.width}×${size.height} pixels, above the ${MAX_IMAGE_PIXELS / 1e6} megapixel limit; resize it (the model scales it down anyway)`);
   }

@@ -10,7 +10,7 @@ import type { PreprocessSpec } from '../../core/calibration/inputs/preprocess.ts
 import type { ModelInputInfo } from '../../core/calibration/inputs/presets.ts';
 import { imageSampleSet, npySampleSet, type InputItem, type NpyItem } from '../../core/calibration/inputs/sampleSets.ts';
 import { decodeImageFile } from './decodeImage.ts';
-import { MiB, readRegularFile, SAMPLE_MAX_BYTES } from './regularFile.ts';
+import { MiB, readRegularFile, readSampleFile, SAMPLE_MAX_BYTES } from './regularFile.ts';
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.bmp', '.gif', '.tif', '.tiff'];
 
@@ -133,7 +133,7 @@ export async function imageDirSampleSet(dir: string, inputName: string, spec: Pr
   }
   const names = indices.map((i) => all[i]);
   const labels = labelled ? indices.map((i) => labelled.labels[i]) : undefined;
-  const items: InputItem[] = names.map((name) => ({ name, load: async () => readRegularFile(join(dir, name), { maxBytes: SAMPLE_MAX_BYTES, what: 'an image' }) }));
+  const items: InputItem[] = names.map((name) => ({ name, load: async () => readSampleFile(dir, name, { maxBytes: SAMPLE_MAX_BYTES, what: 'an image' }) }));
   const set = imageSampleSet(items, decodeImageFile, inputName, spec, { labels });
   return { count: set.count, samples: (onSkip) => set.samples(onSkip), names, labels, classNames: labelled?.classNames };
 }
@@ -144,9 +144,9 @@ export async function npyDirSampleSet(dir: string, input: ModelInputInfo, option
   if (names.length === 0) throw new Error(`${dir} holds no .npy files; save each input with numpy.save (one sample, or a batch along axis 0)`);
   const items: NpyItem[] = names.map((name) => ({
     name,
-    load: async () => readRegularFile(join(dir, name), { maxBytes: SAMPLE_MAX_BYTES, what: 'a .npy file' }),
+    load: async () => readSampleFile(dir, name, { maxBytes: SAMPLE_MAX_BYTES, what: 'a .npy file' }),
     // Headers are padded to 64 bytes and rarely exceed 128; 64 KiB covers any real one.
-    loadHead: async () => readRegularFile(join(dir, name), { maxBytes: SAMPLE_MAX_BYTES, what: 'a .npy file', headBytes: 65536 }),
+    loadHead: async () => readSampleFile(dir, name, { maxBytes: SAMPLE_MAX_BYTES, what: 'a .npy file', headBytes: 65536 }),
   }));
   const set = await npySampleSet(items, input);
   return { count: set.count, samples: (onSkip) => set.samples(onSkip), names };

@@ -5,6 +5,7 @@
  * and the read cannot slip through, and only the size fstat reported is read.
  */
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { join } from 'node:path';
 import { InputError } from '../../core/base/inputError.ts';
 
 export const MiB = 1024 * 1024;
@@ -96,5 +97,18 @@ export function readRegularFile(path: string, options: ReadRegularFileOptions): 
     throw new FileRefusedError(path, fileProblem(error, options.what));
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * A file of a sample folder, named in refusals by its name inside the folder (`name`), as the
+ * skip list shows it, not by its full path.
+ */
+export function readSampleFile(dir: string, name: string, options: ReadRegularFileOptions): Uint8Array {
+  try {
+    return readRegularFile(join(dir, name), options);
+  } catch (error) {
+    if (error instanceof FileRefusedError) throw new FileRefusedError(name, error.reason);
+    throw error;
   }
 }
