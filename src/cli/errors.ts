@@ -1,3 +1,5 @@
+import { InputError } from '../core/base/inputError.ts';
+
 /**
  * Exit codes of the `comq` command line:
  * - 0: success;
@@ -10,8 +12,8 @@ export const EXIT_INTERNAL = 1;
 export const EXIT_USAGE = 2;
 
 /** An error the user can fix; `message` is printed after "comq: error: " as is. */
-export class CliUsageError extends Error {
-  override readonly name = 'CliUsageError';
+export class CliUsageError extends InputError {
+  override name = 'CliUsageError';
 }
 
 /** Everything printed on stderr for a failure is exactly one line. */

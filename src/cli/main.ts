@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { isInputError } from '../core/base/inputError.ts';
 import { CliUsageError, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, oneLine } from './errors.ts';
 import { runInspect, type InspectOptions } from './inspect.ts';
 import { registerQuantize } from './quantizeCommand.ts';
@@ -79,7 +80,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       io.stderr(`comq: error: ${commanderMessage(error)}\n`);
       return EXIT_USAGE;
     }
-    if (error instanceof CliUsageError) {
+    // Any input problem (InputError and its subclasses, marker `inputProblem`) is the user's to fix.
+    if (error instanceof CliUsageError || isInputError(error)) {
       io.stderr(`comq: error: ${oneLine(error.message)}\n`);
       return EXIT_USAGE;
     }

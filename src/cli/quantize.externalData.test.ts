@@ -3,7 +3,7 @@
  * same model with inline weights (the studio accepted such models; the command line now does too),
  * and without the file the command names the flag to give (exit 2).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,7 +38,10 @@ describe('comq quantize --data', () => {
     for (let i = 0; i < 6; i++) writeFileSync(join(calib, `s${i}.npy`), npyFloat32(patternValues(3 * 64, 20 + i), [1, 3, 8, 8]));
 
     const args = (model: string, label: string) => ['quantize', join(work, model), '--inputs', calib, '--bits', '4', '--out', join(work, `${label}.q.onnx`), '--report', join(work, `${label}.json`), '--backend', 'cpu', '--no-progress'];
-    const missing = await comq(args('external.onnx', 'missing'));
+    // The same model in a folder without fc.bin: nothing beside it, so the command asks for --data.
+    mkdirSync(join(work, 'alone'));
+    writeFileSync(join(work, 'alone', 'external.onnx'), encodeModel(external));
+    const missing = await comq(args(join('alone', 'external.onnx'), 'missing'));
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/external data files; give them with --data/);
 
@@ -48,5 +51,21 @@ describe('comq quantize --data', () => {
     const layers = (label: string) => (JSON.parse(readFileSync(join(work, `${label}.json`), 'utf8')) as { layers: { relError: number }[] }).layers.map((l) => l.relError);
     expect(layers('external')).toEqual(layers('inline'));
     expect(readFileSync(join(work, 'external.q.onnx'))).toEqual(readFileSync(join(work, 'inline.q.onnx')));
+
+    // Without --data, fc.bin beside the model is found (the tests run from the repository root,
+    // another folder than the model's: the location is resolved against the model's folder).
+    expect(process.cwd()).not.toBe(work);
+    const beside = await comq(args('external.onnx', 'beside'));
+    expect(beside.code).toBe(0);
+    expect(readFileSync(join(work, 'beside.q.onnx'))).toEqual(readFileSync(join(work, 'inline.q.onnx')));
+
+    // A location that leaves the model's folder is refused, even when the file exists there.
+    const escaping = { ...inline, graph: { ...inline.graph, initializer: inline.graph!.initializer!.map((t) => (t.name === 'fc_w' ? externalFloatTensor('fc_w', [spec.classes, spec.features], '../fc.bin') : t)) } };
+    writeFileSync(join(work, 'alone', 'escaping.onnx'), encodeModel(escaping));
+    const refused = await comq(args(join('alone', 'escaping.onnx'), 'escaping'));
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(refused.stderr).toMatch(/external data location '\.\.\/fc\.bin' is outside the model's folder/);
+    expect(existsSync(join(work, 'escaping.q.onnx'))).toBe(false);
   });
 });

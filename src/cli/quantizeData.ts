@@ -3,11 +3,11 @@
  * (src/hosts/node/fileSets.ts does the listing, decoding and labels). Which files calibrate and
  * which are held out is the core run's decision (src/core/run/split.ts).
  */
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
 import { npySampleSet, type ModelInputInfo, type PreprocessSpec } from '../core/calibration/inputs/index.ts';
 import type { SampleSource } from '../core/run/index.ts';
 import type { SampleSet } from '../core/base/ports.ts';
+import { FileRefusedError, readSampleFile, SAMPLE_MAX_BYTES } from '../hosts/node/regularFile.ts';
 import { imageDirSampleSet, listFiles, listImageFiles, type ImageDirOptions } from '../hosts/node/fileSets.ts';
 import { CliUsageError } from './errors.ts';
 
@@ -58,7 +58,10 @@ export async function folderSampleSet(
 ): Promise<SampleSet> {
   try {
     if (folder.kind === 'inputs') {
-      const items = only.map((name) => ({ name, load: async () => new Uint8Array(await readFile(join(folder.dir, name))) }));
+      const read = (name: string, headBytes?: number): Uint8Array =>
+        readSampleFile(folder.dir, name, { maxBytes: SAMPLE_MAX_BYTES, what: 'a .npy file', ...(headBytes ? { headBytes } : {}) });
+      // Headers are padded to 64 bytes; 64 KiB covers any real one (counting reads only those).
+      const items = only.map((name) => ({ name, load: async () => read(name), loadHead: async () => read(name, 65536) }));
       return await npySampleSet(items, input);
     }
     if (!spec) throw new Error('images need a preprocessing spec');
@@ -68,7 +71,7 @@ export async function folderSampleSet(
     return await imageDirSampleSet(folder.dir, input.name, spec, options);
   } catch (error) {
     if (error instanceof CliUsageError) throw error;
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && labelsFile) throw new CliUsageError(`--labels ${labelsFile}: no such file.`);
+    if (error instanceof FileRefusedError && labelsFile && error.path === labelsFile) throw new CliUsageError(`--labels ${error.message}`);
     throw usage(folder.flag, folder.dir, error);
   }
 }

@@ -1,8 +1,9 @@
-import { readFileSync, statSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { decodeModel, OnnxFormatError, resolveExternalData } from '../core/onnx/index.ts';
 import type { ModelProto } from '../core/onnx/types.ts';
+import { FileRefusedError, MODEL_MAX_BYTES, readRegularFile } from '../hosts/node/regularFile.ts';
 import { CliUsageError } from './errors.ts';
+import { assertLocationsInside, besideModelData, externalLocations } from './externalFiles.ts';
 
 export interface LoadedModel {
   path: string;
@@ -13,37 +14,13 @@ export interface LoadedModel {
   resolved?: ModelProto;
 }
 
-/** Reads a file the user named, turning file-system failures into one-sentence usage errors. */
-export function readUserFile(path: string, what: string): Uint8Array {
-  let isDirectory: boolean;
+/** Reads a regular file the user named (at most `maxBytes`), refusals as one-sentence usage errors. */
+export function readUserFile(path: string, what: string, maxBytes = MODEL_MAX_BYTES): Uint8Array {
   try {
-    isDirectory = statSync(path).isDirectory();
+    return readRegularFile(path, { maxBytes, what });
   } catch (error) {
-    throw new CliUsageError(`${path}: ${fileProblem(error, what)}`);
-  }
-  if (isDirectory) throw new CliUsageError(`${path}: is a directory; give the path of ${what} inside it.`);
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (error) {
-    throw new CliUsageError(`${path}: ${fileProblem(error, what)}`);
-  }
-  // A plain Uint8Array view: src/core must not depend on Node's Buffer.
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-function fileProblem(error: unknown, what: string): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  switch (code) {
-    case 'ENOENT':
-      return `no such file; check the path of ${what}.`;
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied; make the file readable or copy it somewhere you can read.';
-    case 'ENOTDIR':
-      return `a part of the path is not a directory; check the path of ${what}.`;
-    default:
-      return `cannot read the file (${code ?? (error instanceof Error ? error.message : String(error))}).`;
+    if (error instanceof FileRefusedError) throw new CliUsageError(error.message);
+    throw error;
   }
 }
 
@@ -65,6 +42,9 @@ export function loadModel(modelPath: string, dataPaths: readonly string[]): Load
   }
   try {
     const model = decodeModel(bytes);
+    // Without --data, the files the model names, beside it (never relative to the current directory).
+    if (dataPaths.length === 0) for (const [location, path] of besideModelData(modelPath, model)) externalData.set(location, readUserFile(path, 'an external-data file'));
+    else assertLocationsInside(modelPath, externalLocations(model));
     // Resolving checks that the given files hold every external tensor; inspect describes the
     // model as stored (external tensors counted as such), quantize runs on the resolved copy.
     const resolved = externalData.size > 0 ? resolveExternalData(model, externalData) : undefined;

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { findLayers, type QuantizableLayer } from '../graph/layers/index.ts';
 import { normalizeModel } from '../graph/normalize/index.ts';
 import { encodeModel, float32Tensor, tensorToFloat32, type ModelProto } from '../onnx/index.ts';
+import { isInputError } from '../base/inputError.ts';
 import type { Sample, SampleSet } from '../base/ports.ts';
 import { createNodeInferenceEngine } from '../../testing/index.ts';
 import { decodedPpocr, ppocrShapes, realFeeds, runOnnx, type FloatTensor } from '../../testing/index.ts';
@@ -100,6 +101,23 @@ describe('evaluateModels on the PP-OCR classifier', () => {
     const feeds = await realFeeds('cls');
     await expect(evaluateModels(bytes, bytes, sampleSet(feeds, ['a', 'b']), engine, { layerOutputs: ['no_such_tensor'] }))
       .rejects.toThrow(/float model has no tensor named 'no_such_tensor'/);
+  });
+
+  it('an evaluation set where every file is unusable is an input error naming each file and why', async () => {
+    const { bytes } = normalized('cls');
+    const unusable: SampleSet = {
+      count: 7,
+      // eslint-disable-next-line require-yield -- every item is skipped
+      async *samples(onSkip) {
+        for (let i = 0; i < 7; i++) onSkip?.(`bad${i}.png`, `reason ${i}`);
+      },
+    };
+    const error = await evaluateModels(bytes, bytes, unusable, engine).then(() => undefined, (e: unknown) => e);
+    expect(isInputError(error)).toBe(true);
+    const message = (error as Error).message;
+    expect(message).toMatch(/^the evaluation set yielded no usable sample: all 7 files were skipped: bad0\.png \(reason 0\);/);
+    expect(message).toContain('bad4.png (reason 4); and 2 more');
+    expect(message).not.toContain('bad5.png');
   });
 });
 

@@ -6,6 +6,7 @@
  */
 import type { InferenceEngine, InferenceSession, SampleSet, TensorData } from '../base/ports.ts';
 import type { ModelProto } from '../onnx/index.ts';
+import { noUsableSampleError } from '../calibration/capture/index.ts';
 import { withExtraOutputs } from './extraOutputs.ts';
 import {
   addClassifierRow, addMasks, addPair, cosineSimilarity, emptyClassifierCounts, emptyMaskSums, emptyPairSums,
@@ -159,9 +160,8 @@ export async function evaluateModels(
       done++;
       options.onSample?.(done, evalSet.count);
     }
-    if (done === 0) {
-      throw new Error(`No evaluation sample could be used (${skipped.length} skipped${skipped.length > 0 ? `; first: ${skipped[0].name}: ${skipped[0].reason}` : ''}); give at least one held-out input.`);
-    }
+    // Every held-out file unusable is an input problem: name each file and why (exit 2, not a bug).
+    if (done === 0) throw noUsableSampleError(skipped, 'evaluation set');
     return {
       samples: done,
       skipped,

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { preprocessImage } from '../../core/calibration/inputs/preprocess.ts';
@@ -118,5 +119,45 @@ describe('ppocr-det preprocessing against sharp\'s own resize', () => {
     // renormalise the weights inside the image (as Pillow / torchvision do).
     expect(edgeMax).toBeLessThanOrEqual(0.1);
     expect(sum / (3 * 640 * 640)).toBeLessThan(0.005);
+  });
+});
+
+/** CRC-32 (PNG chunks), written out here: Node 20 has no zlib.crc32. */
+function crc32(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? 0xedb88320 ^ (crc >>> 1) : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+function pngChunk(type: string, data: Uint8Array): Buffer {
+  const out = Buffer.alloc(12 + data.length);
+  out.writeUInt32BE(data.length, 0);
+  out.write(type, 4, 'latin1');
+  out.set(data, 8);
+  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
+  return out;
+}
+
+/** A small PNG file whose header claims width × height RGB pixels (the pixel data is far short). */
+function hugePngHeader(width: number, height: number): Uint8Array {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // RGB
+  const signature = Uint8Array.from([137, 80, 78, 71, 13, 10, 26, 10]);
+  return Buffer.concat([signature, pngChunk('IHDR', ihdr), pngChunk('IDAT', deflateSync(Buffer.alloc(1 + 3 * width))), pngChunk('IEND', new Uint8Array(0))]);
+}
+
+describe('decodeImageFile pixel limit', () => {
+  it('refuses an image above 100 megapixels from its header, before decoding, with its size', async () => {
+    for (const [width, height] of [[12_000, 10_000], [20_000, 20_000]]) {
+      const bytes = hugePngHeader(width, height);
+      expect(bytes.length).toBeLessThan(100_000);
+      await expect(decodeImageFile(bytes, 'huge.png')).rejects.toThrow(`huge.png is ${width}×${height} pixels, above the 100 megapixel limit`);
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -125,5 +126,38 @@ describe('npyDirSampleSet', () => {
     ]);
     expect((samples[2].feeds.features.data as Float32Array)[0]).toBe(12);
     expect(skipped).toEqual([['wrong.npy', "wrong.npy: shape (3, 4) does not fit input 'features' of shape [batch, 4, 3]; expected (4, 3) for one sample or (N, 4, 3) for a batch"]]);
+  });
+});
+
+describe('special files in a sample folder', () => {
+  it('lists a named pipe called pipe.png without opening it, and skips it with its reason', async () => {
+    const dir = join(root, 'withPipe');
+    mkdirSync(dir);
+    copyFileSync(new URL(REAL[2], IMAGES), join(dir, REAL[2]));
+    execFileSync('mkfifo', [join(dir, 'pipe.png')]);
+    const set = await imageDirSampleSet(dir, 'x', clsSpec);
+    expect(set.names).toEqual(['pipe.png', REAL[2]]);
+    const { samples, skipped } = await collect(set);
+    expect(samples.map((s) => s.name)).toEqual([REAL[2]]);
+    expect(skipped).toEqual([['pipe.png', expect.stringMatching(/pipe\.png: is a named pipe \(FIFO\), not a file/)]]);
+  });
+
+  it('skips a named pipe called x.npy when counting and when reading', async () => {
+    const dir = join(root, 'npyPipe');
+    mkdirSync(dir);
+    execFileSync('mkfifo', [join(dir, 'x.npy')]);
+    const set = await npyDirSampleSet(dir, { name: 'x', elemType: 'float32', shape: [1, 4] });
+    expect(set.count).toBe(0);
+    const { samples, skipped } = await collect(set);
+    expect(samples).toEqual([]);
+    expect(skipped).toEqual([['x.npy', expect.stringMatching(/x\.npy: is a named pipe/)]]);
+  });
+});
+
+describe('a labels file that is not a regular file', () => {
+  it('is refused with its name instead of blocking on a named pipe', async () => {
+    const labels = join(root, 'labels.fifo');
+    execFileSync('mkfifo', [labels]);
+    await expect(imageDirSampleSet(join(root, 'flat'), 'x', clsSpec, { labels: { file: labels } })).rejects.toThrow(/labels\.fifo: is a named pipe \(FIFO\), not a file/);
   });
 });

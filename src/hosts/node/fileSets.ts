@@ -3,13 +3,14 @@
  * the file system). Listings are sorted by relative path (code-point order) so runs are
  * deterministic across machines.
  */
-import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { SampleSet } from '../../core/base/ports.ts';
 import type { PreprocessSpec } from '../../core/calibration/inputs/preprocess.ts';
 import type { ModelInputInfo } from '../../core/calibration/inputs/presets.ts';
 import { imageSampleSet, npySampleSet, type InputItem, type NpyItem } from '../../core/calibration/inputs/sampleSets.ts';
 import { decodeImageFile } from './decodeImage.ts';
+import { MiB, readRegularFile, readSampleFile, SAMPLE_MAX_BYTES } from './regularFile.ts';
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.bmp', '.gif', '.tif', '.tiff'];
 
@@ -26,6 +27,9 @@ export async function listFiles(dir: string, extensions: readonly string[], recu
     for (const entry of await readdir(folder, { withFileTypes: true })) {
       if (entry.name.startsWith('.')) continue;
       const path = join(folder, entry.name);
+      // The entry's type comes from the listing itself: nothing is opened or stat'ed here, so a
+      // named pipe never blocks the walk. Pipes, devices and sockets with a matching name are
+      // kept and refused (skipped with their reason) when loaded, so the user sees them listed.
       if (entry.isDirectory()) {
         if (recursive) await walk(path);
       } else if (extensions.some((ext) => entry.name.toLowerCase().endsWith(ext))) {
@@ -119,7 +123,7 @@ export async function imageDirSampleSet(dir: string, inputName: string, spec: Pr
   if (all.length === 0) throw new Error(`${dir} holds no images (${IMAGE_EXTENSIONS.join(', ')})${recursive ? '' : ' at its top level; sub-folders need recursive'}`);
   let labelled: Labels | undefined;
   if (options.labels === 'folders') labelled = labelsFromFolders(all, dir);
-  else if (options.labels) labelled = parseLabelsFile(await readFile(options.labels.file, 'utf8'), all, options.labels.file);
+  else if (options.labels) labelled = parseLabelsFile(new TextDecoder().decode(readRegularFile(options.labels.file, { maxBytes: 64 * MiB, what: 'a labels file' })), all, options.labels.file);
   let indices = all.map((_, i) => i);
   if (options.only) {
     const wanted = new Set(options.only);
@@ -129,21 +133,9 @@ export async function imageDirSampleSet(dir: string, inputName: string, spec: Pr
   }
   const names = indices.map((i) => all[i]);
   const labels = labelled ? indices.map((i) => labelled.labels[i]) : undefined;
-  const items: InputItem[] = names.map((name) => ({ name, load: async () => new Uint8Array(await readFile(join(dir, name))) }));
+  const items: InputItem[] = names.map((name) => ({ name, load: async () => readSampleFile(dir, name, { maxBytes: SAMPLE_MAX_BYTES, what: 'an image' }) }));
   const set = imageSampleSet(items, decodeImageFile, inputName, spec, { labels });
   return { count: set.count, samples: (onSkip) => set.samples(onSkip), names, labels, classNames: labelled?.classNames };
-}
-
-/** Reads at most `bytes` from the start of a file (a .npy header). */
-async function readHead(path: string, bytes: number): Promise<Uint8Array> {
-  const handle = await open(path, 'r');
-  try {
-    const buffer = new Uint8Array(bytes);
-    const { bytesRead } = await handle.read(buffer, 0, bytes, 0);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
 }
 
 /** A SampleSet over the .npy files in `dir` (a batch file gives one sample per row). */
@@ -152,9 +144,9 @@ export async function npyDirSampleSet(dir: string, input: ModelInputInfo, option
   if (names.length === 0) throw new Error(`${dir} holds no .npy files; save each input with numpy.save (one sample, or a batch along axis 0)`);
   const items: NpyItem[] = names.map((name) => ({
     name,
-    load: async () => new Uint8Array(await readFile(join(dir, name))),
+    load: async () => readSampleFile(dir, name, { maxBytes: SAMPLE_MAX_BYTES, what: 'a .npy file' }),
     // Headers are padded to 64 bytes and rarely exceed 128; 64 KiB covers any real one.
-    loadHead: () => readHead(join(dir, name), 65536),
+    loadHead: async () => readSampleFile(dir, name, { maxBytes: SAMPLE_MAX_BYTES, what: 'a .npy file', headBytes: 65536 }),
   }));
   const set = await npySampleSet(items, input);
   return { count: set.count, samples: (onSkip) => set.samples(onSkip), names };

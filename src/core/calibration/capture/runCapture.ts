@@ -4,6 +4,8 @@
  * sample it came from: peak memory is one sample's feeds plus one pass's captured values,
  * whatever the number of samples (issue 4, "Capture and Grams").
  */
+import { InputError } from '../../base/inputError.ts';
+import { safeText } from '../../base/safeText.ts';
 import { encodeModel, type ModelProto } from '../../onnx/index.ts';
 import type { InferenceEngine, Sample, SampleSet, TensorData } from '../../base/ports.ts';
 import type { ProgressEvent } from '../../pipeline/types.ts';
@@ -102,10 +104,41 @@ async function measureBytes(request: CaptureRequest, first: Sample, names: strin
   return bytes;
 }
 
-/** The first good sample of the set (its dims fix the model's input sizes). */
-export async function firstSample(samples: SampleSet): Promise<Sample> {
-  for await (const sample of samples.samples()) return sample;
-  throw new Error('the calibration set yielded no usable sample: check the images or tensors (every one was skipped)');
+/** A file of a sample set that could not be used, and why (one sentence). */
+export interface SkippedSample {
+  name: string;
+  reason: string;
+}
+
+/** How many skipped files a one-line message lists before "and N more". */
+const LISTED_SKIPS = 5;
+
+/**
+ * The input error of a set in which no sample was usable: it names the skipped files with their
+ * reasons (the first few; the count of the rest), so the user sees which file to fix and why.
+ */
+export function noUsableSampleError(skipped: readonly SkippedSample[], setName = 'calibration set'): InputError {
+  if (skipped.length === 0) {
+    return new InputError(`the ${setName} holds no sample; give at least one image or .npy tensor.`);
+  }
+  const listed = skipped.slice(0, LISTED_SKIPS).map((s) => `${safeText(s.name)} (${safeText(s.reason).replace(/\.$/, '')})`);
+  const more = skipped.length > LISTED_SKIPS ? `; and ${skipped.length - LISTED_SKIPS} more` : '';
+  const count = skipped.length === 1 ? 'its only file was' : `all ${skipped.length} files were`;
+  return new InputError(`the ${setName} yielded no usable sample: ${count} skipped: ${listed.join('; ')}${more}. Fix or replace these files.`);
+}
+
+/**
+ * The first good sample of the set (its dims fix the model's input sizes). When every sample is
+ * skipped, an InputError lists the skipped files with their reasons.
+ */
+export async function firstSample(samples: SampleSet, onSkip?: (name: string, reason: string) => void): Promise<Sample> {
+  const skipped: SkippedSample[] = [];
+  const record = (name: string, reason: string): void => {
+    skipped.push({ name, reason });
+    onSkip?.(name, reason);
+  };
+  for await (const sample of samples.samples(record)) return sample;
+  throw noUsableSampleError(skipped);
 }
 
 /**

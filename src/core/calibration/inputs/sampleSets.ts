@@ -5,6 +5,7 @@
  * number of items. Bad items are reported through onSkip with a specific reason and skipped.
  */
 import type { Sample, SampleSet } from '../../base/ports.ts';
+import { isInputError } from '../../base/inputError.ts';
 import { NpyFormatError, npySamples, npySplit, parseNpyHeader } from './npy.ts';
 import { preprocessImage, type PreprocessSpec, type RgbaImage } from './preprocess.ts';
 import type { ModelInputInfo } from './presets.ts';
@@ -77,7 +78,8 @@ export async function npySampleSet(items: readonly NpyItem[], input: ModelInputI
       const header = parseNpyHeader(head, item.name);
       count += npySplit(header.shape, header.descr, item.name, input).count;
     } catch (error) {
-      if (!(error instanceof NpyFormatError)) throw error;
+      // A bad or unreadable file counts 0 here and is reported with its reason when iterated.
+      if (!(error instanceof NpyFormatError) && !isInputError(error)) throw error;
     }
   }
   return {

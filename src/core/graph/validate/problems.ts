@@ -3,6 +3,7 @@
  * where (node, op, tensor), and what to do. Names taken from the model are passed through
  * safeText so that a crafted name cannot break the one-line message or drive the terminal.
  */
+import { InputError } from '../../base/inputError.ts';
 import { safeText } from '../../base/safeText.ts';
 
 export const MODEL_PROBLEM_KINDS = [
@@ -74,14 +75,12 @@ export function quoted(name: string | undefined): string {
  * fix or re-export the model, so every shell maps it to its input-error path (the CLI exits 2
  * with `message`, the studio shows `message` and keeps the loaded model), never to "this is a bug".
  */
-export class ModelValidationError extends Error {
-  override readonly name = 'ModelValidationError';
-  /** Marker the shells test without importing this class (duck typing across bundles/workers). */
-  readonly inputProblem = true;
+export class ModelValidationError extends InputError {
+  override name = 'ModelValidationError';
   readonly problems: readonly ModelProblem[];
 
   constructor(problems: readonly ModelProblem[], subject?: string) {
-    super(summarize(problems, subject));
+    super(summarize(problems, subject), { subject });
     this.problems = problems;
   }
 }
