@@ -121,7 +121,12 @@ export function noUsableSampleError(skipped: readonly SkippedSample[], setName =
   if (skipped.length === 0) {
     return new InputError(`the ${setName} holds no sample; give at least one image or .npy tensor.`);
   }
-  const listed = skipped.slice(0, LISTED_SKIPS).map((s) => `${safeText(s.name)} (${safeText(s.reason).replace(/\.$/, '')})`);
+  // Readers often start their reason with the file's name ("x.npy: is a named pipe"): then the
+  // reason alone names it; otherwise "name (reason)".
+  const listed = skipped.slice(0, LISTED_SKIPS).map((s) => {
+    const reason = safeText(s.reason).replace(/\.$/, '');
+    return s.reason.startsWith(s.name) ? reason : `${safeText(s.name)} (${reason})`;
+  });
   const more = skipped.length > LISTED_SKIPS ? `; and ${skipped.length - LISTED_SKIPS} more` : '';
   const count = skipped.length === 1 ? 'its only file was' : `all ${skipped.length} files were`;
   return new InputError(`the ${setName} yielded no usable sample: ${count} skipped: ${listed.join('; ')}${more}. Fix or replace these files.`);
