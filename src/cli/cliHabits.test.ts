@@ -33,8 +33,8 @@ describe('comq habits', () => {
     expect(short.stdout.trim()).toBe(version);
   });
 
-  it('--quiet prints no progress, only the summary on stdout', async () => {
-    const out = join(work, 'q.onnx');
+  it('--quiet prints no progress, only the summary on stdout; the --out folder is made', async () => {
+    const out = join(work, 'out', 'q.onnx'); // a folder that does not exist yet: made on write
     const args = ['quantize', ppocrModelPath('cls'), '--images', join(work, 'calib'), '--method', 'rtn', '--no-eval', '--out', out, '--backend', 'cpu'];
     const quiet = await comqInProcess([...args, '--quiet']);
     expect(quiet.code).toBe(0);

@@ -5,7 +5,8 @@
  * verified export and the JSON report → files. OUT.onnx is written only after it matched the float
  * model carrying the dequantized weights in onnxruntime-node.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { BackendChoice, BackendPreference } from '../core/backend/select.ts';
 import type { InferenceEngine } from '../core/base/ports.ts';
 import { describeModel } from '../core/graph/modelFacts.ts';
@@ -68,6 +69,8 @@ function usageError(error: unknown, command: QuantizeCommand): unknown {
 
 function writeOutput(path: string, bytes: Uint8Array | string, what: string): void {
   try {
+    // `--out out/model.onnx` as in the README: the folder is made when missing, like most CLIs' outputs.
+    mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, bytes);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
