@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { isInputError } from '../core/base/inputError.ts';
 import { CliUsageError, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, oneLine } from './errors.ts';
@@ -32,6 +33,13 @@ function commanderMessage(error: CommanderError): string {
   }
 }
 
+/** The installed package's version, read at run time so that it cannot drift from package.json. */
+function packageVersion(): string {
+  const manifest: unknown = createRequire(import.meta.url)('../../package.json');
+  const version = (manifest as { version?: unknown }).version;
+  return typeof version === 'string' ? version : 'unknown';
+}
+
 function buildProgram(io: CliIo): Command {
   const program = new Command('comq')
     .description('Quantize ONNX models with COMQ, GPTQ or RTN (weights only), on your own machine.')
@@ -42,7 +50,8 @@ function buildProgram(io: CliIo): Command {
       // Errors are reported once, in main's own one-line format.
       outputError: () => undefined,
     })
-    .showSuggestionAfterError(true);
+    .showSuggestionAfterError(true)
+    .version(packageVersion(), '-V, --version', 'print the comq version and exit');
 
   program
     .command('inspect')

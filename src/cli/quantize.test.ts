@@ -51,11 +51,20 @@ describe('comq quantize on the PP-OCR classifier', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/final rel\. error/);
     expect(run.stdout).toMatch(/top-1 agreement/);
+    // stderr is a pipe here, not a terminal: plain lines as things happen, in the order they happen.
+    const lines = run.stderr.split('\n');
+    const at = (pattern: RegExp) => lines.findIndex((line) => pattern.test(line));
+    expect(at(/^Preset ppocr-cls .*input 48×192 NCHW/)).toBeGreaterThanOrEqual(0);
+    expect(at(/^Preset /)).toBeLessThan(at(/^\[capture\] /));
+    expect(at(/^\[capture\] [\d.]+ s$/)).toBeGreaterThanOrEqual(0);
+    expect(at(/^\[capture\] [\d.]+ s$/)).toBeLessThan(at(/^\[gram\] [\d.]+ s$/));
+    expect(lines.filter((line) => /^layer \d+\/\d+ .*: rel\. error /.test(line)).length).toBeGreaterThan(0);
 
     const report = JSON.parse(readFileSync(reportPath, 'utf8'));
     expect(report.backend).toBe('cpu');
     expect(typeof report.adapter).toBe('string');
     expect(report.calibration.used).toBe(4);
+    expect(report.inputs.preprocess).toMatchObject({ height: 48, width: 192, layout: 'NCHW' });
     for (const stage of ['capture', 'solve', 'evaluate']) expect(report.timings[stage]).toBeGreaterThanOrEqual(0);
     const layers = report.layers as { name: string; op: string; bits: number; rtnRelError: number; relError: number; sweeps: number[]; seconds: number }[];
     // The classifier has 53 Convs and one MatMul (findLayers on the raw model, checked in its own tests).

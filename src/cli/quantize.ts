@@ -5,7 +5,8 @@
  * verified export and the JSON report → files. OUT.onnx is written only after it matched the float
  * model carrying the dequantized weights in onnxruntime-node.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { BackendChoice, BackendPreference } from '../core/backend/select.ts';
 import type { InferenceEngine } from '../core/base/ports.ts';
 import { describeModel } from '../core/graph/modelFacts.ts';
@@ -68,6 +69,8 @@ function usageError(error: unknown, command: QuantizeCommand): unknown {
 
 function writeOutput(path: string, bytes: Uint8Array | string, what: string): void {
   try {
+    // `--out out/model.onnx` as in the README: the folder is made when missing, like most CLIs' outputs.
+    mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, bytes);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -85,12 +88,22 @@ async function sources(command: QuantizeCommand): Promise<{ calibration: SampleS
   return { calibration, evaluation };
 }
 
+/** The chosen preset and its full preprocessing (as the report's inputs.preprocess records it), printed once before capture. */
+function presetLine(event: Extract<RunEvent, { type: 'preset' }>): string {
+  const why = event.source === 'named' ? '--preset' : event.source === 'guessed' ? `${event.reason}; --preset overrides` : 'no better guess from the model; --preset overrides';
+  const spec = event.spec;
+  if (!spec) return `Preset ${event.preset} (${why}).`;
+  const list = (values: readonly number[]) => values.map((v) => Number(v.toPrecision(4))).join(', ');
+  const pad = spec.resize === 'keep-aspect-pad' ? ` pad ${String(spec.padValue)} ${spec.padAlign}` : spec.resize === 'shorter-side-crop' ? ` crop ${spec.cropFraction}` : '';
+  return `Preset ${event.preset} (${why}): input ${spec.height}×${spec.width} ${spec.layout} ${spec.channels === 1 ? 'gray' : spec.channelOrder}, ${spec.resize}${pad}, scale ${Number(spec.scale.toPrecision(4))}, mean [${list(spec.mean)}], std [${list(spec.std)}].`;
+}
+
 /** Renders one run event as progress lines (or a bar), and writes the verified export's bytes. */
 function render(event: RunEvent, progress: ProgressSink, command: QuantizeCommand): void {
   switch (event.type) {
     case 'preset':
-      if (event.source === 'named' || command.calibration.kind !== 'images') break;
-      progress.note(event.source === 'guessed' ? `Preset ${event.preset} (${event.reason}); --preset overrides.` : 'Preset imagenet (no better guess from the model); --preset overrides.');
+      if (command.calibration.kind !== 'images') break;
+      progress.note(presetLine(event));
       break;
     case 'split':
       if (!event.heldOut || !command.evaluate) break;
@@ -122,7 +135,7 @@ export async function runQuantize(
   engine: InferenceEngine = createNodeInferenceEngine(),
 ): Promise<RunReport> {
   const command = parseQuantizeFlags(modelPath, flags);
-  const progress = createProgress(command.progress, io.stderr);
+  const progress = createProgress(command.progress && !command.quiet, command.quiet ? () => undefined : io.stderr);
   try {
     const loaded = loadModel(modelPath, command.dataPaths);
     const proto = loaded.resolved ?? loaded.model;

@@ -36,7 +36,8 @@ export function registerQuantize(program: Command, io: { stdout: (text: string) 
     .option('--row-sample <r>', 'fraction of Gram rows kept (seeded), in (0, 1]')
     .option('--seed <s>', 'seed for row sampling and the calibration/evaluation split', '0')
     .option('--backend <name>', 'auto, cpu or webgpu', 'auto')
-    .option('--no-progress', 'plain progress lines even on a terminal')
+    .option('--no-progress', 'plain progress lines even on a terminal (they are plain whenever stderr is not a terminal)')
+    .option('-q, --quiet', 'no progress on stderr: only errors, and the final summary (layer table, output paths) on stdout')
     .action(async (modelPath: string, flags: QuantizeFlags) => {
       await runQuantize(modelPath, flags, io);
     });

@@ -41,6 +41,7 @@ export interface QuantizeFlags {
   seed?: string;
   backend?: string;
   progress?: boolean;
+  quiet?: boolean;
 }
 
 export interface QuantizeCommand {
@@ -64,6 +65,8 @@ export interface QuantizeCommand {
   backend: BackendPreference;
   /** false when --no-progress: plain lines only. */
   progress: boolean;
+  /** --quiet: no progress output at all (errors and the final summary only). */
+  quiet: boolean;
   options: QuantizeOptions;
 }
 
@@ -177,6 +180,7 @@ export function parseQuantizeFlags(modelPath: string, flags: QuantizeFlags): Qua
     reportPath: flags.report,
     backend: choice('--backend', flags.backend, BACKENDS, 'auto'),
     progress: flags.progress !== false,
+    quiet: flags.quiet === true,
     options,
   };
 }

@@ -152,8 +152,9 @@ export async function* quantizeModel(
     }
     const gramResult = next.value;
     samplesUsed = gramResult.samplesUsed;
-    yield addTime('gram', gramResult.gramSeconds);
+    // Capture first: the stages run in that order, and progress lines are read in it.
     yield addTime('capture', (performance.now() - t0) / 1000 - gramResult.gramSeconds);
+    yield addTime('gram', gramResult.gramSeconds);
     for (const [name, reason] of gramResult.failed) {
       skippedLayers.push({ name, reason });
       const layer = wave.find((l) => l.name === name);

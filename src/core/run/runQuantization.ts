@@ -71,7 +71,7 @@ export async function* runQuantization(request: RunRequest, deps: RunDeps): Asyn
     evalNames = split.evaluation;
   }
   if (calibNames.length === 0) throw new RunInputError('inputs', 'no calibration inputs: give at least one image or .npy tensor.');
-  yield { type: 'preset', ...preset };
+  yield { type: 'preset', ...preset, ...(spec ? { spec } : {}) };
   yield { type: 'split', files: calibSource.names.length, calibration: calibNames.length, evaluation: evalNames.length, heldOut: !evalSource };
 
   const evalFrom = evalSource ?? calibSource;

@@ -131,7 +131,7 @@ export interface FinishedRun {
 
 export type RunEvent =
   | Exclude<ProgressEvent, { type: 'done' }>
-  | ({ type: 'preset' } & PresetChoice)
+  | ({ type: 'preset'; spec?: PreprocessSpec } & PresetChoice)
   | { type: 'split'; files: number; calibration: number; evaluation: number; heldOut: boolean }
   | { type: 'backend'; kind: 'cpu' | 'webgpu'; reason: string }
   | { type: 'eval-sample'; done: number; total: number }
