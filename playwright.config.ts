@@ -33,7 +33,9 @@ export default defineConfig({
       // WebGPU on (SwiftShader's Vulkan through Dawn): the GPU solver path.
       name: 'webgpu',
       metadata: { webgpu: true },
-      use: { launchOptions: { executablePath: chromiumPath, args: ['--enable-unsafe-webgpu', ...quietArgs] } },
+      use: {
+        launchOptions: { executablePath: chromiumPath, args: ['--enable-unsafe-webgpu', ...quietArgs] },
+      },
     },
     {
       // WebGPU off at the browser level (no unsafe-webgpu flag, the feature and Vulkan disabled):
@@ -41,7 +43,12 @@ export default defineConfig({
       name: 'no-webgpu',
       metadata: { webgpu: false },
       testMatch: ['smoke.spec.ts', 'studio.spec.ts'],
-      use: { launchOptions: { executablePath: chromiumPath, args: ['--disable-features=Vulkan,WebGPU', ...quietArgs] } },
+      use: {
+        launchOptions: {
+          executablePath: chromiumPath,
+          args: ['--disable-features=Vulkan,WebGPU', ...quietArgs],
+        },
+      },
     },
   ],
   webServer: {

@@ -31,7 +31,11 @@ function contentSecurityPolicyPlugin(): Plugin {
     name: 'comq-csp',
     apply: 'build',
     transformIndexHtml: () => [
-      { tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: contentSecurityPolicy }, injectTo: 'head-prepend' },
+      {
+        tag: 'meta',
+        attrs: { 'http-equiv': 'Content-Security-Policy', content: contentSecurityPolicy },
+        injectTo: 'head-prepend',
+      },
     ],
   };
 }
@@ -39,7 +43,10 @@ function contentSecurityPolicyPlugin(): Plugin {
 export default defineConfig({
   plugins: [react(), contentSecurityPolicyPlugin()],
   server: { host: '127.0.0.1', headers: isolationHeaders },
-  preview: { host: '127.0.0.1', headers: { ...isolationHeaders, 'Content-Security-Policy': contentSecurityPolicy } },
+  preview: {
+    host: '127.0.0.1',
+    headers: { ...isolationHeaders, 'Content-Security-Policy': contentSecurityPolicy },
+  },
   build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
   worker: { format: 'es' },
   // onnxruntime-web finds its wasm with new URL('…wasm', import.meta.url): pre-bundling it into

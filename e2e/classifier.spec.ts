@@ -10,19 +10,39 @@ import { encodeModel } from '../src/core/onnx/index.ts';
 import { outputLayerClassifier } from '../src/testing/classifierModels.ts';
 import { expect, test } from './fixtures.ts';
 
-const images = ['skimage-coffee.png', 'opencv-scenetext01.jpg', 'opencv-scenetext_word01.jpg', 'opencv-scenetext_word02.jpg', 'skimage-text.png'];
+const images = [
+  'skimage-coffee.png',
+  'opencv-scenetext01.jpg',
+  'opencv-scenetext_word01.jpg',
+  'opencv-scenetext_word02.jpg',
+  'skimage-text.png',
+];
 
-test('a non-demo classifier whose last Gemm is the graph output: run, evaluation, downloads', async ({ page }) => {
+test('a non-demo classifier whose last Gemm is the graph output: run, evaluation, downloads', async ({
+  page,
+}) => {
   await page.goto('/');
-  await expect(page.getByTestId('runtime-badge')).not.toHaveAttribute('data-backend', 'probing', { timeout: 180_000 });
+  await expect(page.getByTestId('runtime-badge')).not.toHaveAttribute('data-backend', 'probing', {
+    timeout: 180_000,
+  });
   const model = encodeModel(outputLayerClassifier({ input: [3, 16, 16], features: 8, classes: 5 }));
-  await page.getByTestId('model-input').setInputFiles({ name: 'my-classifier.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from(model) });
+  await page.getByTestId('model-input').setInputFiles({
+    name: 'my-classifier.onnx',
+    mimeType: 'application/octet-stream',
+    buffer: Buffer.from(model),
+  });
   await expect(page.getByTestId('model-facts')).toContainText('my-classifier.onnx', { timeout: 180_000 });
   await expect(page.getByTestId('layer-table').locator('tbody tr')).toHaveCount(2);
   await page.getByTestId('images-input').setInputFiles(
-    images.map((name) => ({ name, mimeType: name.endsWith('.png') ? 'image/png' : 'image/jpeg', buffer: readFileSync(join('test-data', 'images', name)) })),
+    images.map((name) => ({
+      name,
+      mimeType: name.endsWith('.png') ? 'image/png' : 'image/jpeg',
+      buffer: readFileSync(join('test-data', 'images', name)),
+    })),
   );
-  await expect(page.getByTestId('image-count')).toHaveText(`${images.length} usable of ${images.length}`, { timeout: 180_000 });
+  await expect(page.getByTestId('image-count')).toHaveText(`${images.length} usable of ${images.length}`, {
+    timeout: 180_000,
+  });
   await page.getByTestId('setting-backend').selectOption('cpu');
   await page.getByTestId('setting-calibration').fill('3');
   await page.getByTestId('setting-evaluation').fill('2');

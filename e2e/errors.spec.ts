@@ -7,7 +7,9 @@ import path from 'node:path';
 import { expect, keepScreenshot, test } from './fixtures.ts';
 import { repoRoot } from './verifyDownload.ts';
 
-test('a non-ONNX model, an undecodable image and an unknown dropped file are named; the demo stays loaded', async ({ page }, testInfo) => {
+test('a non-ONNX model, an undecodable image and an unknown dropped file are named; the demo stays loaded', async ({
+  page,
+}, testInfo) => {
   await page.goto('/');
   await page.getByTestId('load-demo').click();
   const facts = page.getByTestId('model-facts');
@@ -18,7 +20,9 @@ test('a non-ONNX model, an undecodable image and an unknown dropped file are nam
 
   // A real PNG picked as the model: the worker refuses it and names the file.
   const photo = new Uint8Array(await readFile(path.join(repoRoot, 'test-data/images/skimage-coffee.png')));
-  await page.getByTestId('model-input').setInputFiles({ name: 'skimage-coffee.png', mimeType: 'image/png', buffer: Buffer.from(photo) });
+  await page
+    .getByTestId('model-input')
+    .setInputFiles({ name: 'skimage-coffee.png', mimeType: 'image/png', buffer: Buffer.from(photo) });
   const modelError = errors.locator('li[data-kind="model"]');
   await expect(modelError).toHaveCount(1, { timeout: 30_000 });
   await expect(modelError).toContainText('skimage-coffee.png');
@@ -26,12 +30,19 @@ test('a non-ONNX model, an undecodable image and an unknown dropped file are nam
   await expect(page.getByTestId('layer-table').locator('tbody tr')).toHaveCount(layerCount);
 
   // Bytes that are no image at all, named .png: refused with a reason, the other images kept.
-  await page.getByTestId('images-input').setInputFiles({ name: 'broken.png', mimeType: 'image/png', buffer: Buffer.from('this is not a PNG, just text') });
+  await page.getByTestId('images-input').setInputFiles({
+    name: 'broken.png',
+    mimeType: 'image/png',
+    buffer: Buffer.from('this is not a PNG, just text'),
+  });
   const imageError = errors.locator('li[data-subject="broken.png"]');
   await expect(imageError).toHaveCount(1, { timeout: 30_000 });
   await expect(imageError).toHaveAttribute('data-kind', 'image');
   await expect(page.getByTestId('image-count')).toHaveText('16 usable of 17');
-  await expect(page.getByTestId('image-list').locator('li[data-name="broken.png"]')).toHaveAttribute('data-ok', 'false');
+  await expect(page.getByTestId('image-list').locator('li[data-name="broken.png"]')).toHaveAttribute(
+    'data-ok',
+    'false',
+  );
 
   // A dropped file that is neither model, image nor tensor is refused by the page itself.
   const dataTransfer = await page.evaluateHandle(() => {
@@ -54,7 +65,9 @@ test('a non-ONNX model, an undecodable image and an unknown dropped file are nam
   await expect(errors.locator('li')).toHaveCount(2);
 });
 
-test('Cancel stops a running quantization; the model and images stay loaded and the next run can start', async ({ page }, testInfo) => {
+test('Cancel stops a running quantization; the model and images stay loaded and the next run can start', async ({
+  page,
+}, testInfo) => {
   // `?demo` opens the app on the demo without a click (the README's address).
   await page.goto('/?demo');
   await expect(page.getByTestId('image-count')).toHaveText('16 usable of 16', { timeout: 180_000 });

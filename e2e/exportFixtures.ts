@@ -12,14 +12,24 @@ import { quantizeModel } from '../src/core/pipeline/quantizeModel.ts';
 import type { Sample, SampleSet } from '../src/core/base/ports.ts';
 import type { ProgressEvent, QuantizedLayer } from '../src/core/pipeline/types.ts';
 import { createNodeInferenceEngine } from '../src/hosts/node/ortNode.ts';
-import { loadImageTensor, readPpocrModel, testImagePath, type ImageTensorOptions, type PpocrModelName } from '../src/testing/index.ts';
+import {
+  loadImageTensor,
+  readPpocrModel,
+  testImagePath,
+  type ImageTensorOptions,
+  type PpocrModelName,
+} from '../src/testing/index.ts';
 
 /**
  * Small input sizes (H, W) so SwiftShader runs each model in seconds. det is 160×160, not 64×64: at
  * 64×64 the check image's probability map is all ~1e-6 (nothing detected; measured max 9.2e-7), so a
  * relative comparison measures noise (onnxruntime-node basic vs disabled already differ by 6e-2 there).
  */
-const smallSize: Record<PpocrModelName, [number, number]> = { det: [160, 160], rec: [48, 96], cls: [48, 192] };
+const smallSize: Record<PpocrModelName, [number, number]> = {
+  det: [160, 160],
+  rec: [48, 96],
+  cls: [48, 192],
+};
 
 /** Calibration image and a different check image per model (test-data/images, see SOURCES.md). */
 const images: Record<PpocrModelName, { calibration: string; check: string }> = {
@@ -28,8 +38,14 @@ const images: Record<PpocrModelName, { calibration: string; check: string }> = {
   cls: { calibration: 'scenetext_word02', check: 'scenetext_word01' },
 };
 
-const imagenet = { mean: [0.485, 0.456, 0.406] as [number, number, number], std: [0.229, 0.224, 0.225] as [number, number, number] };
-const half = { mean: [0.5, 0.5, 0.5] as [number, number, number], std: [0.5, 0.5, 0.5] as [number, number, number] };
+const imagenet = {
+  mean: [0.485, 0.456, 0.406] as [number, number, number],
+  std: [0.229, 0.224, 0.225] as [number, number, number],
+};
+const half = {
+  mean: [0.5, 0.5, 0.5] as [number, number, number],
+  std: [0.5, 0.5, 0.5] as [number, number, number],
+};
 
 /** PP-OCR preprocessing (src/testing/images.ts ppocrInput) at this spec's small sizes. */
 function preprocessing(name: PpocrModelName): ImageTensorOptions {
@@ -61,11 +77,20 @@ function oneSampleSet(sample: Sample): SampleSet {
   };
 }
 
-async function rtnLayers(name: PpocrModelName, bits: number, calibration: Sample): Promise<{ exportBase: Uint8Array; layers: QuantizedLayer[] }> {
+async function rtnLayers(
+  name: PpocrModelName,
+  bits: number,
+  calibration: Sample,
+): Promise<{ exportBase: Uint8Array; layers: QuantizedLayer[] }> {
   const engine = createNodeInferenceEngine();
   const deps = { backend: createCpuBackend({ gramEngine: engine }), engine };
   // Every layer at `bits` (firstLastBits null), so the int4 file carries int4 codes only.
-  const events = quantizeModel({ bytes: readPpocrModel(name) }, oneSampleSet(calibration), { method: 'rtn', bits, firstLastBits: null }, deps);
+  const events = quantizeModel(
+    { bytes: readPpocrModel(name) },
+    oneSampleSet(calibration),
+    { method: 'rtn', bits, firstLastBits: null },
+    deps,
+  );
   let done: Extract<ProgressEvent, { type: 'done' }> | undefined;
   for await (const event of events) if (event.type === 'done') done = event;
   await deps.backend.dispose();
@@ -80,7 +105,10 @@ export async function buildWebGpuExportCases(): Promise<WebGpuExportCase[]> {
     const options = preprocessing(model);
     const calibrationTensor = await loadImageTensor(testImagePath(images[model].calibration), options);
     const input = await loadImageTensor(testImagePath(images[model].check), options);
-    const calibration: Sample = { name: `${model}-calibration`, feeds: { x: { type: 'float32', data: calibrationTensor.data, dims: [...calibrationTensor.dims] } } };
+    const calibration: Sample = {
+      name: `${model}-calibration`,
+      feeds: { x: { type: 'float32', data: calibrationTensor.data, dims: [...calibrationTensor.dims] } },
+    };
     for (const bits of [8, 4] as const) {
       const { exportBase, layers } = await rtnLayers(model, bits, calibration);
       const exportedModel = exportQuantized(decodeModel(exportBase), layers, { format: 'qdq' }).model;
@@ -90,16 +118,26 @@ export async function buildWebGpuExportCases(): Promise<WebGpuExportCase[]> {
       const dequantize = (graph.node ?? []).filter((n) => n.opType === 'DequantizeLinear');
       const codeTypes = [...new Set(dequantize.map((n) => initializerType.get(n.input?.[0] ?? '') ?? 0))];
 
-      const session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'basic', executionProviders: ['cpu'], intraOpNumThreads: 1 });
+      const session = await ort.InferenceSession.create(bytes, {
+        graphOptimizationLevel: 'basic',
+        executionProviders: ['cpu'],
+        intraOpNumThreads: 1,
+      });
       try {
         const inputName = session.inputNames[0];
         const outputName = session.outputNames[0];
         const result = await session.run({ [inputName]: new ort.Tensor('float32', input.data, input.dims) });
         const out = result[outputName];
         cases.push({
-          model, bits, bytes, inputName, outputName, input: { data: input.data, dims: [...input.dims] },
+          model,
+          bits,
+          bytes,
+          inputName,
+          outputName,
+          input: { data: input.data, dims: [...input.dims] },
           reference: { data: (out.data as Float32Array).slice(), dims: out.dims.map(Number) },
-          dequantizeNodes: dequantize.length, codeTypes,
+          dequantizeNodes: dequantize.length,
+          codeTypes,
         });
       } finally {
         await session.release();

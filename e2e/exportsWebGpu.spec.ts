@@ -25,7 +25,12 @@ const RELATIVE_TOLERANCE = 1e-4;
 /** ONNX TensorProto.DataType of the weight codes: INT8 3 / UINT8 2 at 8 bits, INT4 22 / UINT4 21 at 4. */
 const codeTypesFor: Record<number, number[]> = { 8: [2, 3], 4: [21, 22] };
 
-const contentTypes: Record<string, string> = { '.mjs': 'application/javascript', '.js': 'application/javascript', '.wasm': 'application/wasm', '.onnx': 'application/octet-stream' };
+const contentTypes: Record<string, string> = {
+  '.mjs': 'application/javascript',
+  '.js': 'application/javascript',
+  '.wasm': 'application/wasm',
+  '.onnx': 'application/octet-stream',
+};
 
 /** Ops that carry the quantized weights or the bulk of the arithmetic: none may fall back to the CPU EP. */
 const computeOps = new Set(['DequantizeLinear', 'Conv', 'ConvTranspose', 'MatMul', 'Gemm']);
@@ -42,7 +47,10 @@ function nodePlacements(log: readonly string[]): Map<string, string[]> {
   for (const line of log) {
     const all = /All nodes placed on \[(\w+)\]\. Number of nodes: (\d+)/.exec(line);
     if (all) {
-      placed.set(all[1], Array.from({ length: Number(all[2]) }, () => '*'));
+      placed.set(
+        all[1],
+        Array.from({ length: Number(all[2]) }, () => '*'),
+      );
       current = undefined;
       continue;
     }
@@ -73,7 +81,9 @@ interface PageResult {
   log: string[];
 }
 
-test('exported QDQ files (det, rec, cls × int8, int4) run on the native WebGPU EP to onnxruntime-node\'s outputs', async ({ page }) => {
+test("exported QDQ files (det, rec, cls × int8, int4) run on the native WebGPU EP to onnxruntime-node's outputs", async ({
+  page,
+}) => {
   const started = Date.now();
   const cases = await buildWebGpuExportCases();
   const builtSeconds = (Date.now() - started) / 1000;
@@ -83,7 +93,10 @@ test('exported QDQ files (det, rec, cls × int8, int4) run on the native WebGPU 
     const url = new URL(route.request().url());
     const name = path.basename(url.pathname);
     const ext = path.extname(name);
-    const headers = { 'Content-Type': contentTypes[ext] ?? 'application/octet-stream', 'Cross-Origin-Resource-Policy': 'same-origin' };
+    const headers = {
+      'Content-Type': contentTypes[ext] ?? 'application/octet-stream',
+      'Cross-Origin-Resource-Policy': 'same-origin',
+    };
     if (url.pathname.startsWith('/__e2e/ort/')) {
       try {
         return await route.fulfill({ status: 200, headers, body: await readFile(path.join(ortDist, name)) });
@@ -100,64 +113,95 @@ test('exported QDQ files (det, rec, cls × int8, int4) run on the native WebGPU 
   const summary: string[] = [];
   for (const [fileName, c] of files) {
     const t0 = Date.now();
-    const result = await page.evaluate(async ({ bundle, fileName, inputName, outputName, input, dims }): Promise<PageResult> => {
-      const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<{ info?: { vendor: string; architecture: string; description: string } } | null> } }).gpu;
-      if (!gpu) throw new Error('navigator.gpu is missing: the browser exposes no WebGPU');
-      const adapter = await gpu.requestAdapter();
-      if (!adapter) throw new Error('navigator.gpu.requestAdapter() returned null: no WebGPU adapter');
-      const info = adapter.info;
-      // A runtime URL: the bundle is not part of the app's build.
-      const ort = await import(/* @vite-ignore */ `/__e2e/ort/${bundle}`);
-      ort.env.wasm.wasmPaths = '/__e2e/ort/';
-      ort.env.wasm.numThreads = 1;
-      ort.env.logLevel = 'verbose';
-      // onnxruntime's wasm module binds console.* once, when it starts: capture into one page-wide
-      // array that every run empties, so each session's own log (node placements) is kept.
-      const scope = globalThis as { __ortLog?: string[] };
-      if (!scope.__ortLog) {
-        const lines: string[] = [];
-        scope.__ortLog = lines;
-        const keep = (...args: unknown[]) => { lines.push(args.map(String).join(' ')); };
-        console.log = keep;
-        console.warn = keep;
-        console.error = keep;
-        console.info = keep;
-      }
-      const log = scope.__ortLog;
-      log.length = 0;
-      const bytes = new Uint8Array(await (await fetch(`/__e2e/models/${fileName}`)).arrayBuffer());
-      // Verbose session log: onnxruntime lists which EP each node was placed on.
-      const session = await ort.InferenceSession.create(bytes, {
-        executionProviders: ['webgpu'], graphOptimizationLevel: 'basic', logSeverityLevel: 0, logVerbosityLevel: 0,
-      });
-      const feeds = { [inputName]: new ort.Tensor('float32', Float32Array.from(input), dims) };
-      const out = (await session.run(feeds))[outputName];
-      const data = Array.from((await out.getData()) as Float32Array);
-      const result: PageResult = {
-        adapter: info ? `${info.vendor} ${info.architecture} ${info.description}`.trim() : 'unknown',
-        deviceSet: ort.env.webgpu.device !== undefined,
-        dims: out.dims.map(Number),
-        data,
-        log: [...log],
-      };
-      await session.release();
-      return result;
-    }, { bundle: ortBundle, fileName, inputName: c.inputName, outputName: c.outputName, input: Array.from(c.input.data), dims: c.input.dims });
+    const result = await page.evaluate(
+      async ({ bundle, fileName, inputName, outputName, input, dims }): Promise<PageResult> => {
+        const gpu = (
+          navigator as Navigator & {
+            gpu?: {
+              requestAdapter(): Promise<{
+                info?: { vendor: string; architecture: string; description: string };
+              } | null>;
+            };
+          }
+        ).gpu;
+        if (!gpu) throw new Error('navigator.gpu is missing: the browser exposes no WebGPU');
+        const adapter = await gpu.requestAdapter();
+        if (!adapter) throw new Error('navigator.gpu.requestAdapter() returned null: no WebGPU adapter');
+        const info = adapter.info;
+        // A runtime URL: the bundle is not part of the app's build.
+        const ort = await import(/* @vite-ignore */ `/__e2e/ort/${bundle}`);
+        ort.env.wasm.wasmPaths = '/__e2e/ort/';
+        ort.env.wasm.numThreads = 1;
+        ort.env.logLevel = 'verbose';
+        // onnxruntime's wasm module binds console.* once, when it starts: capture into one page-wide
+        // array that every run empties, so each session's own log (node placements) is kept.
+        const scope = globalThis as { __ortLog?: string[] };
+        if (!scope.__ortLog) {
+          const lines: string[] = [];
+          scope.__ortLog = lines;
+          const keep = (...args: unknown[]) => {
+            lines.push(args.map(String).join(' '));
+          };
+          console.log = keep;
+          console.warn = keep;
+          console.error = keep;
+          console.info = keep;
+        }
+        const log = scope.__ortLog;
+        log.length = 0;
+        const bytes = new Uint8Array(await (await fetch(`/__e2e/models/${fileName}`)).arrayBuffer());
+        // Verbose session log: onnxruntime lists which EP each node was placed on.
+        const session = await ort.InferenceSession.create(bytes, {
+          executionProviders: ['webgpu'],
+          graphOptimizationLevel: 'basic',
+          logSeverityLevel: 0,
+          logVerbosityLevel: 0,
+        });
+        const feeds = { [inputName]: new ort.Tensor('float32', Float32Array.from(input), dims) };
+        const out = (await session.run(feeds))[outputName];
+        const data = Array.from((await out.getData()) as Float32Array);
+        const result: PageResult = {
+          adapter: info ? `${info.vendor} ${info.architecture} ${info.description}`.trim() : 'unknown',
+          deviceSet: ort.env.webgpu.device !== undefined,
+          dims: out.dims.map(Number),
+          data,
+          log: [...log],
+        };
+        await session.release();
+        return result;
+      },
+      {
+        bundle: ortBundle,
+        fileName,
+        inputName: c.inputName,
+        outputName: c.outputName,
+        input: Array.from(c.input.data),
+        dims: c.input.dims,
+      },
+    );
 
     const relError = relativeToRange(result.data, c.reference.data);
     const placed = nodePlacements(result.log);
     const cpuOps = placed.get('CPUExecutionProvider') ?? [];
     const webGpuNodes = placed.get('WebGpuExecutionProvider')?.length ?? 0;
-    summary.push(`${fileName}: max|web − node| / max|node| = ${relError.toExponential(2)} (max|node| ${maxAbs(c.reference.data).toFixed(3)}), `
-      + `${c.dequantizeNodes} DequantizeLinear, code types [${c.codeTypes.join(',')}], ${webGpuNodes} nodes on WebGPU, `
-      + `on CPU: [${cpuOps.join(', ')}], ${((Date.now() - t0) / 1000).toFixed(1)} s, adapter '${result.adapter}'`);
+    summary.push(
+      `${fileName}: max|web − node| / max|node| = ${relError.toExponential(2)} (max|node| ${maxAbs(c.reference.data).toFixed(3)}), ` +
+        `${c.dequantizeNodes} DequantizeLinear, code types [${c.codeTypes.join(',')}], ${webGpuNodes} nodes on WebGPU, ` +
+        `on CPU: [${cpuOps.join(', ')}], ${((Date.now() - t0) / 1000).toFixed(1)} s, adapter '${result.adapter}'`,
+    );
     expect(c.dequantizeNodes, `${fileName}: DequantizeLinear nodes`).toBeGreaterThan(0);
-    expect(c.codeTypes.every((t) => codeTypesFor[c.bits].includes(t)), `${fileName}: code types [${c.codeTypes.join(',')}]`).toBe(true);
+    expect(
+      c.codeTypes.every((t) => codeTypesFor[c.bits].includes(t)),
+      `${fileName}: code types [${c.codeTypes.join(',')}]`,
+    ).toBe(true);
     expect(result.deviceSet, `${fileName}: onnxruntime set up a WebGPU device`).toBe(true);
     // The session really runs on the WebGPU EP: onnxruntime's own placement log says so, and at most
     // shape arithmetic (which onnxruntime assigns to the CPU on purpose) is elsewhere.
     expect(webGpuNodes, `${fileName}: nodes placed on the WebGPU EP`).toBeGreaterThan(0);
-    expect(cpuOps.filter((op) => computeOps.has(op)), `${fileName}: compute nodes placed on the CPU`).toEqual([]);
+    expect(
+      cpuOps.filter((op) => computeOps.has(op)),
+      `${fileName}: compute nodes placed on the CPU`,
+    ).toEqual([]);
     expect(result.dims, fileName).toEqual(c.reference.dims);
     expect.soft(relError, `${fileName}: max|web − node| / max|node|`).toBeLessThanOrEqual(RELATIVE_TOLERANCE);
   }

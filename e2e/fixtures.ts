@@ -19,22 +19,25 @@ function isSameOrigin(url: string, origin: string): boolean {
 }
 
 export const test = base.extend<{ originGuard: OriginGuard }>({
-  originGuard: [async ({ page, context, baseURL }, use) => {
-    const origin = new URL(baseURL ?? 'http://127.0.0.1:4173').origin;
-    const guard: OriginGuard = { origin, sameOrigin: [], foreign: [] };
-    const seen = new Set<string>();
-    const record = (url: string) => {
-      if (seen.has(url)) return;
-      seen.add(url);
-      (isSameOrigin(url, origin) ? guard.sameOrigin : guard.foreign).push(url);
-    };
-    // The page's requests, and the context's (which include the studio worker's fetches).
-    page.on('request', (request) => record(request.url()));
-    context.on('request', (request) => record(request.url()));
-    await use(guard);
-    expect(guard.foreign, `requests left ${origin}`).toEqual([]);
-    expect(guard.sameOrigin.length, 'the origin guard saw the page load').toBeGreaterThan(0);
-  }, { auto: true }],
+  originGuard: [
+    async ({ page, context, baseURL }, use) => {
+      const origin = new URL(baseURL ?? 'http://127.0.0.1:4173').origin;
+      const guard: OriginGuard = { origin, sameOrigin: [], foreign: [] };
+      const seen = new Set<string>();
+      const record = (url: string) => {
+        if (seen.has(url)) return;
+        seen.add(url);
+        (isSameOrigin(url, origin) ? guard.sameOrigin : guard.foreign).push(url);
+      };
+      // The page's requests, and the context's (which include the studio worker's fetches).
+      page.on('request', (request) => record(request.url()));
+      context.on('request', (request) => record(request.url()));
+      await use(guard);
+      expect(guard.foreign, `requests left ${origin}`).toEqual([]);
+      expect(guard.sameOrigin.length, 'the origin guard saw the page load').toBeGreaterThan(0);
+    },
+    { auto: true },
+  ],
 });
 
 export { expect };

@@ -8,7 +8,9 @@
 import { readFile } from 'node:fs/promises';
 import { expect, keepScreenshot, test } from './fixtures.ts';
 
-test('forced WebGPU backend: RTN W4 on one 32×32 image runs on the adapter and the badge says so', async ({ page }, testInfo) => {
+test('forced WebGPU backend: RTN W4 on one 32×32 image runs on the adapter and the badge says so', async ({
+  page,
+}, testInfo) => {
   await page.goto('/?demo');
   await expect(page.getByTestId('image-count')).toHaveText('16 usable of 16', { timeout: 180_000 });
   await page.getByTestId('setting-method').selectOption('rtn');
@@ -22,7 +24,9 @@ test('forced WebGPU backend: RTN W4 on one 32×32 image runs on the adapter and 
   await page.getByTestId('run').click();
   const progress = page.getByTestId('progress');
   await expect(progress).toHaveAttribute('data-status', 'done', { timeout: 600_000 });
-  console.log(`[${testInfo.project.name}] forced WebGPU, RTN W4, 32×32, 1 image: ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+  console.log(
+    `[${testInfo.project.name}] forced WebGPU, RTN W4, 32×32, 1 image: ${((Date.now() - startedAt) / 1000).toFixed(1)} s`,
+  );
 
   const badge = page.getByTestId('runtime-badge');
   await expect(badge).toHaveAttribute('data-source', 'report');
@@ -31,7 +35,9 @@ test('forced WebGPU backend: RTN W4 on one 32×32 image runs on the adapter and 
   await expect(badge).toContainText('WebGPU backend requested');
   await expect(page.getByTestId('layer-bars')).toBeVisible();
   // Every quantizable layer got its row in the table (W4, or W8 for the first and last).
-  await expect(page.getByTestId('layer-table').locator('tbody tr td:last-child', { hasText: /\(W[48]\)/ })).toHaveCount(64);
+  await expect(
+    page.getByTestId('layer-table').locator('tbody tr td:last-child', { hasText: /\(W[48]\)/ }),
+  ).toHaveCount(64);
   await keepScreenshot(page, testInfo, '07-webgpu-backend');
 
   // The int4 QDQ export is verified on the engine the run used: onnxruntime-web's native WebGPU EP.
@@ -41,7 +47,9 @@ test('forced WebGPU backend: RTN W4 on one 32×32 image runs on the adapter and 
   const reportLink = page.getByTestId('download-report');
   await expect(reportLink).toBeVisible({ timeout: 180_000 });
   const [download] = await Promise.all([page.waitForEvent('download'), reportLink.click()]);
-  const report = JSON.parse(await readFile(await download.path(), 'utf8')) as { export: { format: string; verified: boolean; verifiedOn: string; opset: number } };
+  const report = JSON.parse(await readFile(await download.path(), 'utf8')) as {
+    export: { format: string; verified: boolean; verifiedOn: string; opset: number };
+  };
   expect(report.export.format).toBe('qdq');
   expect(report.export.verified).toBe(true);
   expect(report.export.opset).toBeGreaterThanOrEqual(21);

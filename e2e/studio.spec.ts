@@ -16,17 +16,27 @@ import { demoModelPath, dequantizeLinearBits, heldOutSqnrDb } from './verifyDown
  */
 const sqnrToleranceDb = 0.1;
 
-async function downloadBytes(page: Page, prepare: string, link: string): Promise<{ bytes: Uint8Array; name: string; shownBytes: number }> {
+async function downloadBytes(
+  page: Page,
+  prepare: string,
+  link: string,
+): Promise<{ bytes: Uint8Array; name: string; shownBytes: number }> {
   await page.getByTestId(prepare).click();
   const anchor = page.getByTestId(link);
   await expect(anchor).toBeVisible({ timeout: 300_000 });
   const [download]: [Download, void] = await Promise.all([page.waitForEvent('download'), anchor.click()]);
   const filePath = await download.path();
   const bytes = new Uint8Array(await readFile(filePath));
-  return { bytes, name: download.suggestedFilename(), shownBytes: Number(await anchor.getAttribute('data-bytes')) };
+  return {
+    bytes,
+    name: download.suggestedFilename(),
+    shownBytes: Number(await anchor.getAttribute('data-bytes')),
+  };
 }
 
-test('demo: COMQ W4 runs, the chart descends, evaluation appears, downloads run in onnxruntime-node', async ({ page }, testInfo) => {
+test('demo: COMQ W4 runs, the chart descends, evaluation appears, downloads run in onnxruntime-node', async ({
+  page,
+}, testInfo) => {
   const webgpu = testInfo.project.metadata.webgpu === true;
   await page.goto('/');
   const badge = page.getByTestId('runtime-badge');
@@ -34,7 +44,9 @@ test('demo: COMQ W4 runs, the chart descends, evaluation appears, downloads run 
 
   // Load the demo: the model summary and the gallery's preview appear before any run.
   await page.getByTestId('load-demo').click();
-  await expect(page.getByTestId('model-facts')).toContainText('ch_PP-OCRv4_det_infer.onnx', { timeout: 180_000 });
+  await expect(page.getByTestId('model-facts')).toContainText('ch_PP-OCRv4_det_infer.onnx', {
+    timeout: 180_000,
+  });
   await expect(page.getByTestId('model-facts')).toContainText('detector');
   const layerRows = page.getByTestId('layer-table').locator('tbody tr');
   expect(await layerRows.count()).toBeGreaterThan(10);
@@ -42,7 +54,10 @@ test('demo: COMQ W4 runs, the chart descends, evaluation appears, downloads run 
   await expect(page.getByTestId('preview-input')).toBeVisible({ timeout: 180_000 });
   await expect(page.getByTestId('preview-output-map')).toBeVisible();
   // Selecting another image re-renders the preview for it (a text image: the map shows the text).
-  await page.getByTestId('image-list').getByRole('button', { name: /opencv-scenetext01\.jpg/ }).click();
+  await page
+    .getByTestId('image-list')
+    .getByRole('button', { name: /opencv-scenetext01\.jpg/ })
+    .click();
   await expect(page.getByTestId('preview-input')).toHaveAccessibleName(/opencv-scenetext01\.jpg/);
   await keepScreenshot(page, testInfo, '01-demo-loaded');
 
@@ -53,11 +68,17 @@ test('demo: COMQ W4 runs, the chart descends, evaluation appears, downloads run 
   await page.getByTestId('setting-bits').selectOption('4');
   await page.getByTestId('setting-sweeps').fill('2');
   await page.getByTestId('setting-backend').selectOption('auto');
-  const galleryNames = await page.getByTestId('image-list').locator('li').evaluateAll((items) => items.map((item) => item.getAttribute('data-name') ?? ''));
+  const galleryNames = await page
+    .getByTestId('image-list')
+    .locator('li')
+    .evaluateAll((items) => items.map((item) => item.getAttribute('data-name') ?? ''));
   const calibration = Number(await page.getByTestId('setting-calibration').inputValue());
   const evaluation = Number(await page.getByTestId('setting-evaluation').inputValue());
   const preset = await page.getByTestId('setting-preset').inputValue();
-  const size: [number, number] = [Number(await page.getByTestId('setting-height').inputValue()), Number(await page.getByTestId('setting-width').inputValue())];
+  const size: [number, number] = [
+    Number(await page.getByTestId('setting-height').inputValue()),
+    Number(await page.getByTestId('setting-width').inputValue()),
+  ];
   expect(preset).toBe('ppocr-det');
   expect(size[0]).toBeGreaterThan(0);
 
@@ -68,14 +89,24 @@ test('demo: COMQ W4 runs, the chart descends, evaluation appears, downloads run 
   const chart = page.getByTestId('descent-chart');
   const progress = page.getByTestId('progress');
   let duringRun = { status: '', distinct: 0, points: 0 };
-  await expect.poll(async () => {
-    duringRun = await page.evaluate(() => ({
-      status: document.querySelector('[data-testid="progress"]')?.getAttribute('data-status') ?? '',
-      distinct: Number(document.querySelector('[data-testid="descent-chart"]')?.getAttribute('data-distinct-values') ?? 0),
-      points: Number(document.querySelector('[data-testid="descent-chart"]')?.getAttribute('data-points') ?? 0),
-    }));
-    return duringRun.distinct > 1 || duringRun.status !== 'running';
-  }, { timeout: 600_000, intervals: [100] }).toBe(true);
+  await expect
+    .poll(
+      async () => {
+        duringRun = await page.evaluate(() => ({
+          status: document.querySelector('[data-testid="progress"]')?.getAttribute('data-status') ?? '',
+          distinct: Number(
+            document.querySelector('[data-testid="descent-chart"]')?.getAttribute('data-distinct-values') ??
+              0,
+          ),
+          points: Number(
+            document.querySelector('[data-testid="descent-chart"]')?.getAttribute('data-points') ?? 0,
+          ),
+        }));
+        return duringRun.distinct > 1 || duringRun.status !== 'running';
+      },
+      { timeout: 600_000, intervals: [100] },
+    )
+    .toBe(true);
   expect(duringRun.status, 'the chart moved while the solver was still running').toBe('running');
   expect(duringRun.distinct).toBeGreaterThan(1);
   await expect(chart.locator('canvas')).toBeVisible();
@@ -84,13 +115,20 @@ test('demo: COMQ W4 runs, the chart descends, evaluation appears, downloads run 
   // The page stays responsive during the run (the worker does the work): picking another image
   // re-renders the gallery's preview while the solver runs.
   await expect(page.getByTestId('cancel')).toBeEnabled();
-  await page.getByTestId('image-list').getByRole('button', { name: /opencv-scenetext02\.jpg/ }).click();
-  await expect(page.getByTestId('preview-input')).toHaveAccessibleName(/opencv-scenetext02\.jpg/, { timeout: 180_000 });
+  await page
+    .getByTestId('image-list')
+    .getByRole('button', { name: /opencv-scenetext02\.jpg/ })
+    .click();
+  await expect(page.getByTestId('preview-input')).toHaveAccessibleName(/opencv-scenetext02\.jpg/, {
+    timeout: 180_000,
+  });
 
   await expect(progress).toHaveAttribute('data-status', 'done', { timeout: 600_000 });
   const runSeconds = (Date.now() - startedAt) / 1000;
   testInfo.annotations.push({ type: 'demo run seconds', description: runSeconds.toFixed(1) });
-  console.log(`[${testInfo.project.name}] demo run (COMQ W4, 2 sweeps, ${size.join('×')}, ${calibration} + ${evaluation} images): ${runSeconds.toFixed(1)} s`);
+  console.log(
+    `[${testInfo.project.name}] demo run (COMQ W4, 2 sweeps, ${size.join('×')}, ${calibration} + ${evaluation} images): ${runSeconds.toFixed(1)} s`,
+  );
 
   const evaluationPanel = page.getByTestId('evaluation');
   await expect(evaluationPanel.getByTestId('eval-outputs')).toBeVisible();
@@ -133,10 +171,15 @@ test('demo: COMQ W4 runs, the chart descends, evaluation appears, downloads run 
     eval?: { outputs: { name: string; sqnrDb: number }[] };
   };
   expect(reportJson.options).toMatchObject({ method: 'comq', bits: 4 });
-  expect(reportJson.backend.toLowerCase().includes('webgpu')).toBe((await badge.getAttribute('data-backend')) === 'webgpu');
+  expect(reportJson.backend.toLowerCase().includes('webgpu')).toBe(
+    (await badge.getAttribute('data-backend')) === 'webgpu',
+  );
 
   // Every quantized layer of the report is one DequantizeLinear of its bit-width in the file.
-  const reportBits = reportJson.layers.filter((layer) => layer.bits !== 'float').map((layer) => layer.bits as number).sort((a, b) => a - b);
+  const reportBits = reportJson.layers
+    .filter((layer) => layer.bits !== 'float')
+    .map((layer) => layer.bits as number)
+    .sort((a, b) => a - b);
   expect(reportBits.length).toBeGreaterThan(10);
   expect(dequantizeLinearBits(model.bytes).sort((a, b) => a - b)).toEqual(reportBits);
 
@@ -153,6 +196,8 @@ test('demo: COMQ W4 runs, the chart descends, evaluation appears, downloads run 
     preset,
     size,
   });
-  console.log(`[${testInfo.project.name}] output SQNR: app ${reportedSqnr!.toFixed(3)} dB, onnxruntime-node ${recomputed.sqnrDb.toFixed(3)} dB on ${recomputed.images.join(', ')}`);
+  console.log(
+    `[${testInfo.project.name}] output SQNR: app ${reportedSqnr!.toFixed(3)} dB, onnxruntime-node ${recomputed.sqnrDb.toFixed(3)} dB on ${recomputed.images.join(', ')}`,
+  );
   expect(Math.abs(recomputed.sqnrDb - reportedSqnr!)).toBeLessThan(sqnrToleranceDb);
 });

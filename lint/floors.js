@@ -11,7 +11,18 @@ import { dirname, relative, resolve } from 'node:path';
 /** Repository root: this file lives in <root>/lint/. */
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
 
-const coreFloors = ['base', 'onnx', 'graph', 'quant', 'backend', 'calibration', 'evaluation', 'export', 'pipeline', 'run'].map((f) => `src/core/${f}/`);
+const coreFloors = [
+  'base',
+  'onnx',
+  'graph',
+  'quant',
+  'backend',
+  'calibration',
+  'evaluation',
+  'export',
+  'pipeline',
+  'run',
+].map((f) => `src/core/${f}/`);
 const isTest = (file) => /\.test\.tsx?$/.test(file);
 
 /**
@@ -30,10 +41,21 @@ export const arrows = [
     sources: true,
     except: ['src/core/onnx/scripts/'],
     deny: ['src/testing/'],
-    denyModules: [/^node:/, /^onnxruntime-/, /^webgpu$/, /^sharp$/, /^vitest/, /^(fs|path|os|child_process|url|worker_threads)$/],
+    denyModules: [
+      /^node:/,
+      /^onnxruntime-/,
+      /^webgpu$/,
+      /^sharp$/,
+      /^vitest/,
+      /^(fs|path|os|child_process|url|worker_threads)$/,
+    ],
     why: 'src/core must not import test kits, Node built-ins, onnxruntime or GPU bindings: add a port in src/core/base and fill it in src/hosts',
   },
-  { from: 'src/core/', denyModules: [/^react(-dom)?(\/|$)/, /^zustand(\/|$)/], why: 'src/core must stay free of UI libraries' },
+  {
+    from: 'src/core/',
+    denyModules: [/^react(-dom)?(\/|$)/, /^zustand(\/|$)/],
+    why: 'src/core must stay free of UI libraries',
+  },
   {
     from: 'src/core/backend/',
     deny: ['src/core/quant/'],
@@ -73,13 +95,20 @@ function check(context, node, source) {
   if (!source || typeof source.value !== 'string') return;
   const file = relative(root, context.filename).split('\\').join('/');
   const spec = source.value;
-  const target = spec.startsWith('.') ? relative(root, resolve(dirname(context.filename), spec)).split('\\').join('/') : undefined;
+  const target = spec.startsWith('.')
+    ? relative(root, resolve(dirname(context.filename), spec))
+        .split('\\')
+        .join('/')
+    : undefined;
   for (const a of arrows) {
     if (!file.startsWith(a.from)) continue;
     if (a.sources && isTest(file)) continue;
     if (a.except?.some((p) => file.startsWith(p))) continue;
     if (a.typeOnlyAllowed && isTypeOnly(node)) continue;
-    const deniedPath = target !== undefined && (a.deny ?? []).some((p) => target.startsWith(p)) && !(a.allow ?? []).some((p) => target === p || target.startsWith(p.endsWith('/') ? p : `${p}/`));
+    const deniedPath =
+      target !== undefined &&
+      (a.deny ?? []).some((p) => target.startsWith(p)) &&
+      !(a.allow ?? []).some((p) => target === p || target.startsWith(p.endsWith('/') ? p : `${p}/`));
     const deniedModule = target === undefined && (a.denyModules ?? []).some((re) => re.test(spec));
     if (deniedPath || deniedModule) {
       context.report({ node: source, message: `'${spec}' crosses a floor: ${a.why}.` });
@@ -91,7 +120,11 @@ function check(context, node, source) {
 export const floorsPlugin = {
   rules: {
     arrows: {
-      meta: { type: 'problem', docs: { description: 'import arrows between the floors of src/' }, schema: [] },
+      meta: {
+        type: 'problem',
+        docs: { description: 'import arrows between the floors of src/' },
+        schema: [],
+      },
       create(context) {
         return {
           ImportDeclaration: (node) => check(context, node, node.source),

@@ -28,7 +28,13 @@ function flag(name: string): string | undefined {
 }
 
 /** Best wall seconds of `repeats` runs feeding `rows` rows in 8 chunks, as calibration batches arrive. */
-async function timeAccumulator(x: Float32Array, rows: number, cols: number, repeats: number, engine: CpuGramEngineOptions): Promise<number> {
+async function timeAccumulator(
+  x: Float32Array,
+  rows: number,
+  cols: number,
+  repeats: number,
+  engine: CpuGramEngineOptions,
+): Promise<number> {
   let best = Infinity;
   for (let rep = 0; rep < repeats; rep++) {
     const acc = createCpuGramAccumulator({ kind: 'dense', cols }, {}, engine);
@@ -49,7 +55,7 @@ function numpyRate(rows: number, cols: number, repeats: number): string {
   const code = [
     'import numpy as np, time',
     'try:',
-    '  from threadpoolctl import threadpool_info; info = threadpool_info(); lib = ";".join(f"{i.get(\'internal_api\')} {i.get(\'architecture\')} {i.get(\'num_threads\')} threads" for i in info)',
+    "  from threadpoolctl import threadpool_info; info = threadpool_info(); lib = \";\".join(f\"{i.get('internal_api')} {i.get('architecture')} {i.get('num_threads')} threads\" for i in info)",
     'except Exception: lib = "threadpoolctl not installed"',
     `x = np.random.default_rng(1).standard_normal((${rows}, ${cols}), dtype=np.float32)`,
     'x.T @ x',
@@ -62,12 +68,15 @@ function numpyRate(rows: number, cols: number, repeats: number): string {
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
   const result = spawnSync('python3', ['-c', code], { env, encoding: 'utf8' });
-  if (result.status !== 0) return `unavailable (${(result.stderr || result.error?.message || '').trim().split('\n').pop()})`;
+  if (result.status !== 0)
+    return `unavailable (${(result.stderr || result.error?.message || '').trim().split('\n').pop()})`;
   return result.stdout.trim();
 }
 
 async function main(): Promise<void> {
-  const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !(all[i - 1] ?? '').startsWith('--js-rows'));
+  const positional = process.argv
+    .slice(2)
+    .filter((a, i, all) => !a.startsWith('--') && !(all[i - 1] ?? '').startsWith('--js-rows'));
   const rows = Number(positional[0] ?? 4096);
   const cols = Number(positional[1] ?? 512);
   const repeats = Number(positional[2] ?? 5);
@@ -75,7 +84,8 @@ async function main(): Promise<void> {
   const random = createRandom(1);
   const x = new Float32Array(rows * cols);
   for (let i = 0; i < x.length; i++) x[i] = random.normal();
-  const gflops = (n: number, seconds: number): string => `${((2 * n * cols * cols) / seconds / 1e9).toFixed(2)} GFLOP/s (${(seconds * 1000).toFixed(1)} ms)`;
+  const gflops = (n: number, seconds: number): string =>
+    `${((2 * n * cols * cols) / seconds / 1e9).toFixed(2)} GFLOP/s (${(seconds * 1000).toFixed(1)} ms)`;
   console.log(`X = ${rows} × ${cols} f32, best of ${repeats}`);
   if (!process.argv.includes('--no-js')) {
     const seconds = await timeAccumulator(x, jsRows, cols, repeats, {});

@@ -26,7 +26,12 @@ async function seconds(work: () => Promise<unknown>): Promise<number> {
   return (performance.now() - start) / 1000;
 }
 
-async function gram(backend: Backend, layout: GramLayout, input: Float32Array, shape: number[]): Promise<number> {
+async function gram(
+  backend: Backend,
+  layout: GramLayout,
+  input: Float32Array,
+  shape: number[],
+): Promise<number> {
   return seconds(async () => {
     const accumulator = backend.createGramAccumulator(layout);
     await accumulator.add(input, shape);
@@ -35,10 +40,17 @@ async function gram(backend: Backend, layout: GramLayout, input: Float32Array, s
 }
 
 /** Seconds of the first COMQ sweep and of one objective pass (RTN baseline), from onSweep marks. */
-async function comqParts(backend: Backend, problem: LayerProblem): Promise<{ sweep: number; objective: number }> {
+async function comqParts(
+  backend: Backend,
+  problem: LayerProblem,
+): Promise<{ sweep: number; objective: number }> {
   const marks: number[] = [];
   const start = performance.now();
-  await solveLayerWith(backend, problem, { ...defaultSolveOptions, sweeps: 1, onSweep: () => marks.push(performance.now()) });
+  await solveLayerWith(backend, problem, {
+    ...defaultSolveOptions,
+    sweeps: 1,
+    onSweep: () => marks.push(performance.now()),
+  });
   // Before onSweep(0): tr(WGWᵀ) and the RTN objective, two objective passes (plus RTN, O(n·m)).
   return { sweep: (marks[1] - marks[0]) / 1000, objective: (marks[0] - start) / 2000 };
 }
@@ -47,29 +59,62 @@ async function main(): Promise<void> {
   const gpu = await createWebGpuBackend(createNodeGpu());
   const cpu = createCpuBackend();
   console.log(`${gpu.description}; ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)}`);
-  const rows: string[] = ['| kernel | work | WebGPU GFLOP/s | CPU GFLOP/s | WebGPU / CPU |', '|---|---|---|---|---|'];
+  const rows: string[] = [
+    '| kernel | work | WebGPU GFLOP/s | CPU GFLOP/s | WebGPU / CPU |',
+    '|---|---|---|---|---|',
+  ];
   const add = (name: string, work: string, flops: number, gpuSeconds: number, cpuSeconds: number): void => {
-    rows.push(`| ${name} | ${work} | ${(flops / gpuSeconds / 1e9).toFixed(2)} | ${(flops / cpuSeconds / 1e9).toFixed(2)} | ${(cpuSeconds / gpuSeconds).toFixed(2)} |`);
+    rows.push(
+      `| ${name} | ${work} | ${(flops / gpuSeconds / 1e9).toFixed(2)} | ${(flops / cpuSeconds / 1e9).toFixed(2)} | ${(cpuSeconds / gpuSeconds).toFixed(2)} |`,
+    );
     console.log(rows[rows.length - 1]);
   };
   const dense = gaussian(4096 * 512, 1);
   const denseLayout: GramLayout = { kind: 'dense', cols: 512 };
   await gram(gpu, denseLayout, dense.subarray(0, 256 * 512), [256, 512]); // warm-up: pipeline specialisation
-  add('Gram dense (gram.wgsl denseAligned)', 'X 4096 × 512', 2 * 4096 * 512 * 512,
-    await gram(gpu, denseLayout, dense, [4096, 512]), await gram(cpu, denseLayout, dense, [4096, 512]));
-  const convLayout: GramLayout = { kind: 'conv', inChannels: 64, groups: 1, kernel: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1] };
+  add(
+    'Gram dense (gram.wgsl denseAligned)',
+    'X 4096 × 512',
+    2 * 4096 * 512 * 512,
+    await gram(gpu, denseLayout, dense, [4096, 512]),
+    await gram(cpu, denseLayout, dense, [4096, 512]),
+  );
+  const convLayout: GramLayout = {
+    kind: 'conv',
+    inChannels: 64,
+    groups: 1,
+    kernel: [3, 3],
+    strides: [1, 1],
+    pads: [1, 1, 1, 1],
+    dilations: [1, 1],
+  };
   const image = gaussian(2 * 64 * 32 * 32, 2);
-  add('Gram conv (im2col.wgsl + denseAligned)', 'conv 3×3, 64 ch, 2 × 32 × 32 (2048 × 576)', 2 * 2048 * 576 * 576,
-    await gram(gpu, convLayout, image, [2, 64, 32, 32]), await gram(cpu, convLayout, image, [2, 64, 32, 32]));
+  add(
+    'Gram conv (im2col.wgsl + denseAligned)',
+    'conv 3×3, 64 ch, 2 × 32 × 32 (2048 × 576)',
+    2 * 2048 * 576 * 576,
+    await gram(gpu, convLayout, image, [2, 64, 32, 32]),
+    await gram(cpu, convLayout, image, [2, 64, 32, 32]),
+  );
   const layer = makeSyntheticLayer({ rows: 256, cols: 512, samples: 1024, seed: 3 });
-  const problem: LayerProblem = { weight: Float32Array.from(layer.weight), rows: 256, cols: 512, gram: Float32Array.from(layer.gram) };
+  const problem: LayerProblem = {
+    weight: Float32Array.from(layer.weight),
+    rows: 256,
+    cols: 512,
+    gram: Float32Array.from(layer.gram),
+  };
   const comqFlops = 2 * 256 * 512 * 512;
   const [g, c] = [await comqParts(gpu, problem), await comqParts(cpu, problem)];
   add('COMQ first sweep (comq.wgsl sweep)', 'n 256 × m 512, greedy, 4-bit', comqFlops, g.sweep, c.sweep);
   add('objective (objective.wgsl)', 'n 256 × m 512', comqFlops, g.objective, c.objective);
   const gptqOptions = { ...defaultSolveOptions, method: 'gptq' as const };
-  add('GPTQ solve incl. f64 factor on CPU (gptq.wgsl)', 'n 256 × m 512', comqFlops,
-    await seconds(() => solveLayerWith(gpu, problem, gptqOptions)), await seconds(() => solveLayerWith(cpu, problem, gptqOptions)));
+  add(
+    'GPTQ solve incl. f64 factor on CPU (gptq.wgsl)',
+    'n 256 × m 512',
+    comqFlops,
+    await seconds(() => solveLayerWith(gpu, problem, gptqOptions)),
+    await seconds(() => solveLayerWith(cpu, problem, gptqOptions)),
+  );
   await gpu.dispose();
   console.log(`\n${rows.join('\n')}\nload average ${loadavg()[0].toFixed(1)} at the end`);
   process.exit(0);

@@ -48,10 +48,16 @@ export interface NumpyResult {
   comq: { cols: number; rows: number; seconds: number }[];
 }
 
-export function runNumpy(spec: { gram: { rows: number; cols: number; repeats: number }[]; comq: { rows: number; cols: number }[] }): NumpyResult | null {
+export function runNumpy(spec: {
+  gram: { rows: number; cols: number; repeats: number }[];
+  comq: { rows: number; cols: number }[];
+}): NumpyResult | null {
   const probe = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' });
   if (probe.status !== 0) return null;
-  const run = spawnSync('python3', ['-c', script, JSON.stringify(spec)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const run = spawnSync('python3', ['-c', script, JSON.stringify(spec)], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
   if (run.status !== 0) throw new Error(`numpy benchmark failed: ${run.stderr}`);
   return JSON.parse(run.stdout) as NumpyResult;
 }

@@ -55,7 +55,12 @@ async function problemFor(rows: number, cols: number, seed: number): Promise<Lay
   const samples = 2 * cols;
   const acc = createCpuGramAccumulator({ kind: 'dense', cols });
   await acc.add(gaussian(samples * cols, seed), [samples, cols]);
-  return { weight: gaussian(rows * cols, seed + 1), rows, cols, gram: Float32Array.from((await acc.finish())[0]) };
+  return {
+    weight: gaussian(rows * cols, seed + 1),
+    rows,
+    cols,
+    gram: Float32Array.from((await acc.finish())[0]),
+  };
 }
 
 async function time(work: () => Promise<unknown> | unknown): Promise<number> {
@@ -71,8 +76,15 @@ interface Row {
   comqSweepSeconds: { cpu: Scaled; webgpu: Scaled | null; numpy: Scaled | null };
   gptqSeconds: { cpu: Scaled; webgpu: Scaled | null } | null;
 }
-interface Rate { gflops: number; rowsMeasured: number; secondsFullShape: number }
-interface Scaled { seconds: number; rowsMeasured: number }
+interface Rate {
+  gflops: number;
+  rowsMeasured: number;
+  secondsFullShape: number;
+}
+interface Scaled {
+  seconds: number;
+  rowsMeasured: number;
+}
 
 function rate(rows: number, cols: number, seconds: number): Rate {
   const gflops = (2 * rows * cols * cols) / seconds / 1e9;
@@ -81,7 +93,13 @@ function rate(rows: number, cols: number, seconds: number): Rate {
 
 type MakeAccumulator = () => { add(x: Float32Array, s: number[]): Promise<void>; finish(): Promise<unknown> };
 
-async function gramRate(make: MakeAccumulator, rows: number, cols: number, seed: number, warmUpRows = 0): Promise<Rate> {
+async function gramRate(
+  make: MakeAccumulator,
+  rows: number,
+  cols: number,
+  seed: number,
+  warmUpRows = 0,
+): Promise<Rate> {
   const x = gaussian(rows * cols, seed);
   if (warmUpRows > 0) {
     // onnxruntime builds its session on the first add (cached per backend and shape): a one-off
@@ -111,7 +129,11 @@ async function gramRate(make: MakeAccumulator, rows: number, cols: number, seed:
 async function firstSweep(backend: Backend, rows: number, cols: number): Promise<Scaled> {
   const problem = await problemFor(rows, cols, 7);
   const marks: number[] = [];
-  await solveLayerWith(backend, problem, { ...defaultSolveOptions, sweeps: 1, onSweep: () => marks.push(performance.now()) });
+  await solveLayerWith(backend, problem, {
+    ...defaultSolveOptions,
+    sweeps: 1,
+    onSweep: () => marks.push(performance.now()),
+  });
   return { seconds: ((marks[1] - marks[0]) / 1000) * (LAYER_ROWS / rows), rowsMeasured: rows };
 }
 
@@ -132,22 +154,55 @@ async function main(): Promise<void> {
   const gpuBudget = software ? (quick ? 1e8 : 6e8) : 2e10;
   const cpuBudget = quick ? 2e8 : 1.5e9;
   const loadBefore = loadavg()[0];
-  log(`COMQ Studio benchmark${quick ? ' (--quick)' : ''}: CPU path = JavaScript (Float64) and ${cpuOrt.description}; ${adapterNote}`);
-  log(`${cpus().length} cores (availableParallelism ${availableParallelism()}), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at start (other processes share the cores: rates scale with it).`);
-  if (software) log('Software adapter: the GPU runs on fewer rows than the CPU; rates and full-shape times are scaled from the rows measured.');
+  log(
+    `COMQ Studio benchmark${quick ? ' (--quick)' : ''}: CPU path = JavaScript (Float64) and ${cpuOrt.description}; ${adapterNote}`,
+  );
+  log(
+    `${cpus().length} cores (availableParallelism ${availableParallelism()}), load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} at start (other processes share the cores: rates scale with it).`,
+  );
+  if (software)
+    log(
+      'Software adapter: the GPU runs on fewer rows than the CPU; rates and full-shape times are scaled from the rows measured.',
+    );
 
   const numpy = runNumpy({
-    gram: colsList.map((cols) => ({ cols, rows: rowsFor(quick ? 2e9 : 3e10, 2 * cols * cols, 256, FULL_ROWS), repeats: 2 })),
+    gram: colsList.map((cols) => ({
+      cols,
+      rows: rowsFor(quick ? 2e9 : 3e10, 2 * cols * cols, 256, FULL_ROWS),
+      repeats: 2,
+    })),
     comq: colsList.map((cols) => ({ cols, rows: rowsFor(quick ? 1e8 : 1.2e9, cols * cols, 32, LAYER_ROWS) })),
   });
   const table: Row[] = [];
   for (const cols of colsList) {
-    const cpuGram = await gramRate(() => createCpuGramAccumulator({ kind: 'dense', cols }), rowsFor(cpuBudget, 2 * cols * cols, 256, FULL_ROWS), cols, 3);
-    const ortGram = await gramRate(() => cpuOrt.createGramAccumulator({ kind: 'dense', cols }), rowsFor(ortBudget, 2 * cols * cols, ORT_GRAM_CHUNK_ROWS, FULL_ROWS), cols, 3, ORT_GRAM_CHUNK_ROWS);
-    const gpuGram = backend ? await gramRate(() => backend!.createGramAccumulator({ kind: 'dense', cols }), rowsFor(gpuBudget, 2 * cols * cols, 256, FULL_ROWS), cols, 3) : null;
+    const cpuGram = await gramRate(
+      () => createCpuGramAccumulator({ kind: 'dense', cols }),
+      rowsFor(cpuBudget, 2 * cols * cols, 256, FULL_ROWS),
+      cols,
+      3,
+    );
+    const ortGram = await gramRate(
+      () => cpuOrt.createGramAccumulator({ kind: 'dense', cols }),
+      rowsFor(ortBudget, 2 * cols * cols, ORT_GRAM_CHUNK_ROWS, FULL_ROWS),
+      cols,
+      3,
+      ORT_GRAM_CHUNK_ROWS,
+    );
+    const gpuGram = backend
+      ? await gramRate(
+          () => backend!.createGramAccumulator({ kind: 'dense', cols }),
+          rowsFor(gpuBudget, 2 * cols * cols, 256, FULL_ROWS),
+          cols,
+          3,
+        )
+      : null;
     const np = numpy?.gram.find((g) => g.cols === cols);
     const cpuComq = await firstSweep(cpu, rowsFor(cpuBudget / 4, cols * cols, 4, LAYER_ROWS), cols);
-    const gpuComq = backend ? await firstSweep(backend, rowsFor(gpuBudget / 4, cols * cols, 32, LAYER_ROWS), cols) : null;
+    const gpuComq = backend
+      ? await firstSweep(backend, rowsFor(gpuBudget / 4, cols * cols, 32, LAYER_ROWS), cols)
+      : null;
     const npComq = numpy?.comq.find((c) => c.cols === cols);
     let gptq: Row['gptqSeconds'] = null;
     if (cols <= gptqColsLimit) {
@@ -156,13 +211,26 @@ async function main(): Promise<void> {
       const options = { ...defaultSolveOptions, method: 'gptq' as const };
       gptq = {
         cpu: { seconds: await time(() => solveLayerWith(cpu, problem, options)), rowsMeasured: rows },
-        webgpu: backend ? { seconds: await time(() => solveLayerWith(backend!, problem, options)), rowsMeasured: rows } : null,
+        webgpu: backend
+          ? { seconds: await time(() => solveLayerWith(backend!, problem, options)), rowsMeasured: rows }
+          : null,
       };
     }
     const row: Row = {
       cols,
-      gram: { cpu: cpuGram, onnxruntime: ortGram, webgpu: gpuGram, numpy: np ? rate(np.rows, cols, np.seconds) : null },
-      comqSweepSeconds: { cpu: cpuComq, webgpu: gpuComq, numpy: npComq ? { seconds: (npComq.seconds * LAYER_ROWS) / npComq.rows, rowsMeasured: npComq.rows } : null },
+      gram: {
+        cpu: cpuGram,
+        onnxruntime: ortGram,
+        webgpu: gpuGram,
+        numpy: np ? rate(np.rows, cols, np.seconds) : null,
+      },
+      comqSweepSeconds: {
+        cpu: cpuComq,
+        webgpu: gpuComq,
+        numpy: npComq
+          ? { seconds: (npComq.seconds * LAYER_ROWS) / npComq.rows, rowsMeasured: npComq.rows }
+          : null,
+      },
       gptqSeconds: gptq,
     };
     table.push(row);
@@ -171,21 +239,47 @@ async function main(): Promise<void> {
   await backend?.dispose();
   await cpuOrt.dispose();
   if (asJson) {
-    console.log(JSON.stringify({ adapter: adapterNote, software, cpuOrt: cpuOrt.description, cores: cpus().length, loadAverage: [loadBefore, loadavg()[0]], numpy: numpy?.numpy ?? null, fullRows: FULL_ROWS, layerRows: LAYER_ROWS, quick, table }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          adapter: adapterNote,
+          software,
+          cpuOrt: cpuOrt.description,
+          cores: cpus().length,
+          loadAverage: [loadBefore, loadavg()[0]],
+          numpy: numpy?.numpy ?? null,
+          fullRows: FULL_ROWS,
+          layerRows: LAYER_ROWS,
+          quick,
+          table,
+        },
+        null,
+        2,
+      ),
+    );
   } else {
     log('');
     log(markdownTable(table, numpy?.numpy ?? null));
-    log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end.`);
+    log(
+      `load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')} at the end.`,
+    );
   }
   process.exit(0);
 }
 
-const f = (v: number | undefined | null, digits = 2): string => (v === undefined || v === null ? '—' : v.toFixed(digits));
+const f = (v: number | undefined | null, digits = 2): string =>
+  v === undefined || v === null ? '—' : v.toFixed(digits);
 
 function formatRow(r: Row): string {
-  return `m=${r.cols}: Gram CPU JS ${f(r.gram.cpu.gflops)} / CPU onnxruntime ${f(r.gram.onnxruntime.gflops)} / WebGPU ${f(r.gram.webgpu?.gflops)} / numpy ${f(r.gram.numpy?.gflops)} GFLOP/s; ` +
+  return (
+    `m=${r.cols}: Gram CPU JS ${f(r.gram.cpu.gflops)} / CPU onnxruntime ${f(r.gram.onnxruntime.gflops)} / WebGPU ${f(r.gram.webgpu?.gflops)} / numpy ${f(r.gram.numpy?.gflops)} GFLOP/s; ` +
     `COMQ sweep (n=${LAYER_ROWS}) CPU ${f(r.comqSweepSeconds.cpu.seconds, 3)} s / WebGPU ${f(r.comqSweepSeconds.webgpu?.seconds, 3)} s / numpy ${f(r.comqSweepSeconds.numpy?.seconds, 3)} s` +
-    (r.gptqSeconds ? `; GPTQ (n=256) CPU ${f(r.gptqSeconds.cpu.seconds, 3)} s / WebGPU ${f(r.gptqSeconds.webgpu?.seconds, 3)} s` : '');
+    (r.gptqSeconds
+      ? `; GPTQ (n=256) CPU ${f(r.gptqSeconds.cpu.seconds, 3)} s / WebGPU ${f(r.gptqSeconds.webgpu?.seconds, 3)} s`
+      : '')
+  );
 }
 
 function markdownTable(rows: Row[], numpyVersion: string | null): string {
@@ -196,14 +290,21 @@ function markdownTable(rows: Row[], numpyVersion: string | null): string {
   for (const r of rows) {
     const ratioGram = r.gram.numpy ? r.gram.cpu.gflops / r.gram.numpy.gflops : null;
     const ratioOrt = r.gram.numpy ? r.gram.onnxruntime.gflops / r.gram.numpy.gflops : null;
-    const ratioComq = r.comqSweepSeconds.numpy ? r.comqSweepSeconds.cpu.seconds / r.comqSweepSeconds.numpy.seconds : null;
-    lines.push(`| ${r.cols} | ${f(r.gram.cpu.gflops)} (${r.gram.cpu.rowsMeasured}) | ${f(r.gram.onnxruntime.gflops)} (${r.gram.onnxruntime.rowsMeasured}) | ` +
-      `${f(r.gram.webgpu?.gflops)} (${r.gram.webgpu?.rowsMeasured ?? '—'}) | ${f(r.gram.numpy?.gflops)} (${r.gram.numpy?.rowsMeasured ?? '—'}) | ${f(ratioGram, 3)} | ${f(ratioOrt, 2)} | ` +
-      `${f(r.gram.cpu.secondsFullShape, 1)} | ${f(r.gram.onnxruntime.secondsFullShape, 2)} | ${f(r.comqSweepSeconds.cpu.seconds, 3)} | ` +
-      `${f(r.comqSweepSeconds.webgpu?.seconds, 3)} | ${f(r.comqSweepSeconds.numpy?.seconds, 3)} | ${f(ratioComq, 2)} | ` +
-      `${f(r.gptqSeconds?.cpu.seconds, 3)} | ${f(r.gptqSeconds?.webgpu?.seconds, 3)} |`);
+    const ratioComq = r.comqSweepSeconds.numpy
+      ? r.comqSweepSeconds.cpu.seconds / r.comqSweepSeconds.numpy.seconds
+      : null;
+    lines.push(
+      `| ${r.cols} | ${f(r.gram.cpu.gflops)} (${r.gram.cpu.rowsMeasured}) | ${f(r.gram.onnxruntime.gflops)} (${r.gram.onnxruntime.rowsMeasured}) | ` +
+        `${f(r.gram.webgpu?.gflops)} (${r.gram.webgpu?.rowsMeasured ?? '—'}) | ${f(r.gram.numpy?.gflops)} (${r.gram.numpy?.rowsMeasured ?? '—'}) | ${f(ratioGram, 3)} | ${f(ratioOrt, 2)} | ` +
+        `${f(r.gram.cpu.secondsFullShape, 1)} | ${f(r.gram.onnxruntime.secondsFullShape, 2)} | ${f(r.comqSweepSeconds.cpu.seconds, 3)} | ` +
+        `${f(r.comqSweepSeconds.webgpu?.seconds, 3)} | ${f(r.comqSweepSeconds.numpy?.seconds, 3)} | ${f(ratioComq, 2)} | ` +
+        `${f(r.gptqSeconds?.cpu.seconds, 3)} | ${f(r.gptqSeconds?.webgpu?.seconds, 3)} |`,
+    );
   }
-  lines.push('', `numpy ${numpyVersion ?? 'not available'} (rows run in brackets); onnxruntime = onnxruntime-node sgemm, 1 intra-op thread, after one warm-up chunk; COMQ times scaled to n = ${LAYER_ROWS} rows from the rows run; GPTQ includes the f64 Cholesky factor on the CPU.`);
+  lines.push(
+    '',
+    `numpy ${numpyVersion ?? 'not available'} (rows run in brackets); onnxruntime = onnxruntime-node sgemm, 1 intra-op thread, after one warm-up chunk; COMQ times scaled to n = ${LAYER_ROWS} rows from the rows run; GPTQ includes the f64 Cholesky factor on the CPU.`,
+  );
   return lines.join('\n');
 }
 

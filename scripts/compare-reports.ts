@@ -19,7 +19,8 @@ const TOLERANCE = 1e-9;
 
 function layersOf(path: string): LayerEntry[] {
   const report = JSON.parse(readFileSync(path, 'utf8')) as { layers?: LayerEntry[] };
-  if (!Array.isArray(report.layers)) throw new Error(`${path}: no "layers" array; give a comq quantize report.`);
+  if (!Array.isArray(report.layers))
+    throw new Error(`${path}: no "layers" array; give a comq quantize report.`);
   return report.layers;
 }
 
@@ -46,7 +47,9 @@ function main(argv: string[]): number {
   for (let i = 0; i < a.length; i++) {
     const [x, y] = [a[i], b[i]];
     if (x.name !== y.name || x.bits !== y.bits || x.sweeps.length !== y.sweeps.length) {
-      process.stdout.write(`layer ${i} differs: ${x.name} W${x.bits} ${x.sweeps.length} sweep value(s) vs ${y.name} W${y.bits} ${y.sweeps.length}\n`);
+      process.stdout.write(
+        `layer ${i} differs: ${x.name} W${x.bits} ${x.sweeps.length} sweep value(s) vs ${y.name} W${y.bits} ${y.sweeps.length}\n`,
+      );
       return 1;
     }
     const pairs: [string, number | string, number | string][] = [
@@ -63,7 +66,9 @@ function main(argv: string[]): number {
       }
     }
   }
-  process.stdout.write(`${a.length} layers, ${values} values: max relative difference ${worst.toExponential(3)}${where ? ` (${where})` : ''}\n`);
+  process.stdout.write(
+    `${a.length} layers, ${values} values: max relative difference ${worst.toExponential(3)}${where ? ` (${where})` : ''}\n`,
+  );
   return worst <= TOLERANCE ? 0 : 1;
 }
 

@@ -10,7 +10,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { preprocessImage, resolvePreprocess, splitCalibrationEval, type ModelInputInfo } from '../src/core/calibration/inputs/index.ts';
+import {
+  preprocessImage,
+  resolvePreprocess,
+  splitCalibrationEval,
+  type ModelInputInfo,
+} from '../src/core/calibration/inputs/index.ts';
 import type { InferenceEngine, Sample, SampleSet } from '../src/core/base/ports.ts';
 import { decodeImageFile } from '../src/hosts/node/decodeImage.ts';
 import { listImageFiles } from '../src/hosts/node/fileSets.ts';
@@ -27,16 +32,27 @@ export interface ImageSplit {
 const isWord = (name: string): boolean => /scenetext_word/.test(name);
 
 /** `calibrationCount` images: a quarter of them (at most half the text images) from text/, the rest photos. */
-export async function splitImages(dataDir: string, calibrationCount: number, seed: number): Promise<ImageSplit> {
+export async function splitImages(
+  dataDir: string,
+  calibrationCount: number,
+  seed: number,
+): Promise<ImageSplit> {
   const all = await listImageFiles(dataDir, true);
   const photos = all.filter((name) => name.startsWith('photos/'));
   const text = all.filter((name) => name.startsWith('text/') && !isWord(name));
   const words = all.filter((name) => name.startsWith('text/') && isWord(name));
   const textCalib = Math.min(Math.floor(text.length / 2), Math.round(calibrationCount / 4));
   const photoCalib = calibrationCount - textCalib;
-  if (photoCalib > photos.length) throw new Error(`${dataDir}: ${photos.length} photos, ${photoCalib} needed for ${calibrationCount} calibration images`);
+  if (photoCalib > photos.length)
+    throw new Error(
+      `${dataDir}: ${photos.length} photos, ${photoCalib} needed for ${calibrationCount} calibration images`,
+    );
   const textSplit = splitCalibrationEval(text, { calibration: textCalib, evaluation: text.length, seed });
-  const photoSplit = splitCalibrationEval(photos, { calibration: photoCalib, evaluation: photos.length, seed: seed + 1 });
+  const photoSplit = splitCalibrationEval(photos, {
+    calibration: photoCalib,
+    evaluation: photos.length,
+    seed: seed + 1,
+  });
   return {
     calibration: [...photoSplit.calibration, ...textSplit.calibration],
     heldOut: [...photoSplit.evaluation, ...textSplit.evaluation],
@@ -52,7 +68,11 @@ export interface LabelledCrop {
 }
 
 /** 8-connected components of `mask` (H×W), as bounding boxes with their pixel counts. */
-export function componentBoxes(mask: Uint8Array, height: number, width: number): { x0: number; y0: number; x1: number; y1: number; pixels: number }[] {
+export function componentBoxes(
+  mask: Uint8Array,
+  height: number,
+  width: number,
+): { x0: number; y0: number; x1: number; y1: number; pixels: number }[] {
   const seen = new Uint8Array(mask.length);
   const boxes: { x0: number; y0: number; x1: number; y1: number; pixels: number }[] = [];
   const stack: number[] = [];
@@ -89,7 +109,13 @@ export function componentBoxes(mask: Uint8Array, height: number, width: number):
 }
 
 /** Text-line crops of one image found by the float detector (largest first, at most `maxCrops`). */
-async function detectorCrops(path: string, detBytes: Uint8Array, engine: InferenceEngine, detInput: ModelInputInfo, maxCrops: number): Promise<Buffer[]> {
+async function detectorCrops(
+  path: string,
+  detBytes: Uint8Array,
+  engine: InferenceEngine,
+  detInput: ModelInputInfo,
+  maxCrops: number,
+): Promise<Buffer[]> {
   const bytes = new Uint8Array(readFileSync(path));
   const image = await decodeImageFile(bytes, path);
   const spec = resolvePreprocess(detInput, { preset: 'ppocr-det', size: [640, 640] });
@@ -117,15 +143,35 @@ async function detectorCrops(path: string, detBytes: Uint8Array, engine: Inferen
     const right = Math.min(image.width, Math.ceil((box.x1 + 1 + margin) / scale));
     const bottom = Math.min(image.height, Math.ceil((box.y1 + 1 + margin) / scale));
     if (bottom - top < 8 || right - left < 8) continue;
-    crops.push(await sharp(bytes).rotate().extract({ left, top, width: right - left, height: bottom - top }).png().toBuffer());
+    crops.push(
+      await sharp(bytes)
+        .rotate()
+        .extract({ left, top, width: right - left, height: bottom - top })
+        .png()
+        .toBuffer(),
+    );
   }
   return crops;
 }
 
 /** Word images and detector crops of held-out text images, each upright and turned 180°. */
-export async function textCrops(dataDir: string, split: ImageSplit, detBytes: Uint8Array, engine: InferenceEngine, detInput: ModelInputInfo, maxPerImage: number): Promise<LabelledCrop[]> {
+export async function textCrops(
+  dataDir: string,
+  split: ImageSplit,
+  detBytes: Uint8Array,
+  engine: InferenceEngine,
+  detInput: ModelInputInfo,
+  maxPerImage: number,
+): Promise<LabelledCrop[]> {
   const upright: { name: string; png: Buffer }[] = [];
-  for (const word of split.words) upright.push({ name: word, png: await sharp(readFileSync(join(dataDir, word))).rotate().png().toBuffer() });
+  for (const word of split.words)
+    upright.push({
+      name: word,
+      png: await sharp(readFileSync(join(dataDir, word)))
+        .rotate()
+        .png()
+        .toBuffer(),
+    });
   for (const name of split.heldOutText) {
     const crops = await detectorCrops(join(dataDir, name), detBytes, engine, detInput, maxPerImage);
     crops.forEach((png, i) => upright.push({ name: `${name}#${i}`, png }));
@@ -133,13 +179,21 @@ export async function textCrops(dataDir: string, split: ImageSplit, detBytes: Ui
   const out: LabelledCrop[] = [];
   for (const crop of upright) {
     out.push({ name: crop.name, png: new Uint8Array(crop.png), label: 0 });
-    out.push({ name: `${crop.name}@180`, png: new Uint8Array(await sharp(crop.png).rotate(180).png().toBuffer()), label: 1 });
+    out.push({
+      name: `${crop.name}@180`,
+      png: new Uint8Array(await sharp(crop.png).rotate(180).png().toBuffer()),
+      label: 1,
+    });
   }
   return out;
 }
 
 /** An in-memory SampleSet over PNG crops, preprocessed with `preset` (the classifier's by default). */
-export function cropSampleSet(crops: readonly LabelledCrop[], input: ModelInputInfo, preset: 'ppocr-cls' | 'ppocr-rec' = 'ppocr-cls'): SampleSet {
+export function cropSampleSet(
+  crops: readonly LabelledCrop[],
+  input: ModelInputInfo,
+  preset: 'ppocr-cls' | 'ppocr-rec' = 'ppocr-cls',
+): SampleSet {
   const spec = resolvePreprocess(input, { preset });
   return {
     count: crops.length,

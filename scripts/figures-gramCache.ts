@@ -45,7 +45,10 @@ export function gramCachingBackend(inner: Backend): GramCachingBackend {
       const key = JSON.stringify({ layout, options });
       if (replaying) {
         const entry = recorded[index];
-        if (!entry || entry.key !== key) throw new Error(`Gram replay mismatch at accumulator ${index}: the run differs from the recorded one (${key}).`);
+        if (!entry || entry.key !== key)
+          throw new Error(
+            `Gram replay mismatch at accumulator ${index}: the run differs from the recorded one (${key}).`,
+          );
         return {
           async add() {},
           get rowsSeen() {

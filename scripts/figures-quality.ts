@@ -45,13 +45,18 @@ const quick = flag('--quick');
 const dataDir = value('--data', join(repoRoot, '..', 'shared', 'data', 'images'));
 const calibCount = Number(value('--calib', quick ? '8' : '32'));
 const detSize = Number(value('--det-size', quick ? '160' : '320'));
-const bitsList = value('--bits', quick ? '8,4' : '8,4,3,2').split(',').map(Number);
+const bitsList = value('--bits', quick ? '8,4' : '8,4,3,2')
+  .split(',')
+  .map(Number);
 const methods = value('--methods', quick ? 'rtn,comq' : 'rtn,gptq,comq,gptq+comq').split(',') as Method[];
 const models = value('--models', 'cls,det').split(',');
 const seed = 0;
 const engine = createNodeInferenceEngine();
 const log = (text: string) => process.stderr.write(`${text}\n`);
-const machine = (): string => `nproc ${availableParallelism()}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+const machine = (): string =>
+  `nproc ${availableParallelism()}, load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`;
 /** The CLI's CPU backend: big Grams on onnxruntime's sgemm (the engine also runs the captures). */
 const cpuBackend = () => createCpuBackend({ gramEngine: engine });
 
@@ -78,35 +83,60 @@ interface Row {
   timings: Partial<Record<Stage, number>>;
 }
 
-async function runConfigs(model: PpocrModelName, calibration: SampleSet, evalSet: SampleSet, task: EvaluationTask): Promise<Row[]> {
+async function runConfigs(
+  model: PpocrModelName,
+  calibration: SampleSet,
+  evalSet: SampleSet,
+  task: EvaluationTask,
+): Promise<Row[]> {
   const bytes = new Uint8Array(readFileSync(ppocrModelPath(model)));
   const backend = gramCachingBackend(cpuBackend());
   const rows: Row[] = [];
   // The extra row: depthwise layers (a handful of weights per output channel, the least
   // forgiving at low bits) kept at 8 bits, everything else as configured.
-  const depthwise = findLayers(decodeModel(bytes)).layers.filter((layer) => layer.depthwise).map((layer) => layer.name);
+  const depthwise = findLayers(decodeModel(bytes))
+    .layers.filter((layer) => layer.depthwise)
+    .map((layer) => layer.name);
   const overrides = Object.fromEntries(depthwise.map((name) => [name, { bits: 8 }]));
-  const configs: { bits: number; method: Method; variant?: string }[] = bitsList.flatMap((bits) => methods.map((method) => ({ bits, method })));
-  if (bitsList.includes(4) && depthwise.length > 0) configs.push({ bits: 4, method: 'comq', variant: 'dw 8-bit' });
+  const configs: { bits: number; method: Method; variant?: string }[] = bitsList.flatMap((bits) =>
+    methods.map((method) => ({ bits, method })),
+  );
+  if (bitsList.includes(4) && depthwise.length > 0)
+    configs.push({ bits: 4, method: 'comq', variant: 'dw 8-bit' });
   // Sequential capture changes every Gram after the first layer: no replay, so only where it is cheap.
-  if (bitsList.includes(4) && model === 'cls') configs.push({ bits: 4, method: 'comq', variant: 'sequential' });
+  if (bitsList.includes(4) && model === 'cls')
+    configs.push({ bits: 4, method: 'comq', variant: 'sequential' });
   const plainBackend = cpuBackend();
   for (const { bits, method, variant } of configs) {
     const sequential = variant === 'sequential';
     if (!sequential) backend.startRun();
     let done: Extract<ProgressEvent, { type: 'done' }> | undefined;
-    const options = { method, bits, seed, ...(variant === 'dw 8-bit' ? { overrides } : {}), ...(sequential ? { mode: 'sequential' as const } : {}) };
-    for await (const event of quantizeModel({ bytes }, calibration, options, { backend: sequential ? plainBackend : backend, engine })) {
+    const options = {
+      method,
+      bits,
+      seed,
+      ...(variant === 'dw 8-bit' ? { overrides } : {}),
+      ...(sequential ? { mode: 'sequential' as const } : {}),
+    };
+    for await (const event of quantizeModel({ bytes }, calibration, options, {
+      backend: sequential ? plainBackend : backend,
+      engine,
+    })) {
       if (event.type === 'done') done = event;
     }
     if (!done) throw new Error('quantizeModel ended without a done event');
     const started = performance.now();
-    const evaluation = await evaluateModels(done.normalizedModel, done.quantizedModel, evalSet, engine, { task });
+    const evaluation = await evaluateModels(done.normalizedModel, done.quantizedModel, evalSet, engine, {
+      task,
+    });
     const timings = { ...done.report.timings, evaluate: (performance.now() - started) / 1000 };
     const quantized = done.report.layers.filter((layer) => layer.bits !== 'float');
     const ratios = quantized.map((layer) => (layer.rtnRelError > 0 ? layer.relError / layer.rtnRelError : 1));
     const row: Row = {
-      model, bits, method, variant,
+      model,
+      bits,
+      method,
+      variant,
       layers: quantized.length,
       atOrBelowRtn: quantized.filter((layer) => layer.relError <= layer.rtnRelError).length,
       meanRatio: ratios.reduce((a, b) => a + b, 0) / ratios.length,
@@ -120,9 +150,13 @@ async function runConfigs(model: PpocrModelName, calibration: SampleSet, evalSet
       timings,
     };
     rows.push(row);
-    log(`${model} W${bits} ${method}${variant ? ` (${variant})` : ''}: ratio ${row.meanRatio.toFixed(3)}, ${row.atOrBelowRtn}/${row.layers} ≤ RTN, SQNR ${row.outputSqnrDb.toFixed(1)} dB` +
-      `${row.iou !== undefined ? `, IoU ${row.iou.toFixed(3)}` : ''}${row.top1Agreement !== undefined ? `, top-1 agree ${(100 * row.top1Agreement).toFixed(1)} %` : ''}` +
-      `; ${Object.entries(timings).map(([k, v]) => `${k} ${v!.toFixed(1)}`).join(' ')} s`);
+    log(
+      `${model} W${bits} ${method}${variant ? ` (${variant})` : ''}: ratio ${row.meanRatio.toFixed(3)}, ${row.atOrBelowRtn}/${row.layers} ≤ RTN, SQNR ${row.outputSqnrDb.toFixed(1)} dB` +
+        `${row.iou !== undefined ? `, IoU ${row.iou.toFixed(3)}` : ''}${row.top1Agreement !== undefined ? `, top-1 agree ${(100 * row.top1Agreement).toFixed(1)} %` : ''}` +
+        `; ${Object.entries(timings)
+          .map(([k, v]) => `${k} ${v!.toFixed(1)}`)
+          .join(' ')} s`,
+    );
   }
   await backend.dispose();
   await plainBackend.dispose();
@@ -137,7 +171,12 @@ async function childMemory(count: number, dir: string, rowSample: number): Promi
   const calibration = await imageDirSampleSet(dir, 'x', spec, { only: names });
   const backend = cpuBackend();
   let used = 0;
-  for await (const event of quantizeModel({ bytes }, calibration, { method: 'comq', bits: 4, rowSampleRate: rowSample, seed }, { backend, engine })) {
+  for await (const event of quantizeModel(
+    { bytes },
+    calibration,
+    { method: 'comq', bits: 4, rowSampleRate: rowSample, seed },
+    { backend, engine },
+  )) {
     if (event.type === 'done') used = event.report.calibration.used;
   }
   await backend.dispose();
@@ -151,7 +190,9 @@ async function memoryImages(count: number): Promise<string> {
   for (let i = 0; i < count; i++) {
     const name = all[i % all.length];
     const image = sharp(join(dataDir, name)).rotate();
-    await (i < all.length ? image : image.flop()).png().toFile(join(out, `${String(i).padStart(3, '0')}.png`));
+    await (i < all.length ? image : image.flop())
+      .png()
+      .toFile(join(out, `${String(i).padStart(3, '0')}.png`));
   }
   return out;
 }
@@ -162,9 +203,25 @@ async function measureMemory(): Promise<{ images: number; maxRssMiB: number }[]>
   const results: { images: number; maxRssMiB: number }[] = [];
   try {
     for (const count of counts) {
-      const stdout = execFileSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', 'figures-quality.ts'), '--child-memory', String(count), '--mem-dir', dir, '--det-size', String(detSize)], {
-        cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'],
-      });
+      const stdout = execFileSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          join(repoRoot, 'scripts', 'figures-quality.ts'),
+          '--child-memory',
+          String(count),
+          '--mem-dir',
+          dir,
+          '--det-size',
+          String(detSize),
+        ],
+        {
+          cwd: repoRoot,
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
       const parsed = JSON.parse(stdout.trim().split('\n').pop()!) as { images: number; maxRssKiB: number };
       results.push({ images: parsed.images, maxRssMiB: parsed.maxRssKiB / 1024 });
       log(`memory: ${parsed.images} calibration images → maxRSS ${(parsed.maxRssKiB / 1024).toFixed(0)} MiB`);
@@ -175,7 +232,8 @@ async function measureMemory(): Promise<{ images: number; maxRssMiB: number }[]>
   return results;
 }
 
-const f = (x: number | undefined, digits = 1): string => (x === undefined ? '' : Number.isFinite(x) ? x.toFixed(digits) : x > 0 ? '∞' : String(x));
+const f = (x: number | undefined, digits = 1): string =>
+  x === undefined ? '' : Number.isFinite(x) ? x.toFixed(digits) : x > 0 ? '∞' : String(x);
 const pct = (x: number | undefined): string => (x === undefined ? '' : `${(100 * x).toFixed(1)}`);
 
 function markdown(rows: Row[], memory: { images: number; maxRssMiB: number }[]): string {
@@ -185,40 +243,57 @@ function markdown(rows: Row[], memory: { images: number; maxRssMiB: number }[]):
     const cls = model === 'cls';
     const det = model === 'det';
     lines.push(`#### ${model} (${mine[0].evalSamples} held-out samples)`, '');
-    lines.push(`| bits | method | mean rel/RTN | layers ≤ RTN | output SQNR dB |${det ? ' IoU@0.3 |' : ''}${cls ? ' top-1 agree % | float acc % | quant acc % |' : ''} capture s | gram s | solve s | evaluate s |`);
+    lines.push(
+      `| bits | method | mean rel/RTN | layers ≤ RTN | output SQNR dB |${det ? ' IoU@0.3 |' : ''}${cls ? ' top-1 agree % | float acc % | quant acc % |' : ''} capture s | gram s | solve s | evaluate s |`,
+    );
     lines.push(`|---|---|---|---|---|${det ? '---|' : ''}${cls ? '---|---|---|' : ''}---|---|---|---|`);
     const firstGram = mine[0].timings.gram;
     for (const row of mine) {
-      lines.push(`| W${row.bits} | ${row.method}${row.variant ? ` (${row.variant})` : ''} | ${f(row.meanRatio, 3)} | ${row.atOrBelowRtn}/${row.layers} | ${f(row.outputSqnrDb)} |` +
-        `${det ? ` ${f(row.iou, 3)} |` : ''}${cls ? ` ${pct(row.top1Agreement)} | ${pct(row.floatAccuracy)} | ${pct(row.quantAccuracy)} |` : ''}` +
-        ` ${f(row.timings.capture)} | ${row === mine[0] ? f(firstGram) : `(${f(firstGram)})`} | ${f(row.timings.solve)} | ${f(row.timings.evaluate)} |`);
+      lines.push(
+        `| W${row.bits} | ${row.method}${row.variant ? ` (${row.variant})` : ''} | ${f(row.meanRatio, 3)} | ${row.atOrBelowRtn}/${row.layers} | ${f(row.outputSqnrDb)} |` +
+          `${det ? ` ${f(row.iou, 3)} |` : ''}${cls ? ` ${pct(row.top1Agreement)} | ${pct(row.floatAccuracy)} | ${pct(row.quantAccuracy)} |` : ''}` +
+          ` ${f(row.timings.capture)} | ${row === mine[0] ? f(firstGram) : `(${f(firstGram)})`} | ${f(row.timings.solve)} | ${f(row.timings.evaluate)} |`,
+      );
     }
     lines.push('');
   }
   if (memory.length > 0) {
-    lines.push('#### Peak memory, detector W4 COMQ (child processes)', '', '| calibration images | maxRSS MiB |', '|---|---|');
+    lines.push(
+      '#### Peak memory, detector W4 COMQ (child processes)',
+      '',
+      '| calibration images | maxRSS MiB |',
+      '|---|---|',
+    );
     for (const m of memory) lines.push(`| ${m.images} | ${m.maxRssMiB.toFixed(0)} |`);
     const [a, b] = [memory[0].maxRssMiB, memory[memory.length - 1].maxRssMiB];
-    lines.push('', `Difference: ${(100 * (b - a) / a).toFixed(1)} %.`);
+    lines.push('', `Difference: ${((100 * (b - a)) / a).toFixed(1)} %.`);
   }
   return lines.join('\n');
 }
 
 async function main(): Promise<void> {
   if (flag('--child-memory')) {
-    await childMemory(Number(value('--child-memory', '8')), value('--mem-dir', ''), Number(value('--row-sample', '0.1')));
+    await childMemory(
+      Number(value('--child-memory', '8')),
+      value('--mem-dir', ''),
+      Number(value('--row-sample', '0.1')),
+    );
     return;
   }
   const started = performance.now();
   const loadAtStart = machine();
   log(`${loadAtStart} at start; CPU backend: Grams of ≥ 8 columns by ${engine.description} sgemm`);
   const split = await splitImages(dataDir, calibCount, seed);
-  log(`data: ${split.calibration.length} calibration images, ${split.heldOut.length} held out (${split.heldOutText.length} scene-text), ${split.words.length} word images`);
+  log(
+    `data: ${split.calibration.length} calibration images, ${split.heldOut.length} held out (${split.heldOutText.length} scene-text), ${split.words.length} word images`,
+  );
   const rows: Row[] = [];
   const detBytes = new Uint8Array(readFileSync(ppocrModelPath('det')));
   const detInput = inputOf(detBytes);
   const crops = await textCrops(dataDir, split, detBytes, engine, detInput, quick ? 3 : 6);
-  log(`classifier evaluation: ${crops.length} text crops (${crops.length / 2} upright + their 180° rotations)`);
+  log(
+    `classifier evaluation: ${crops.length} text crops (${crops.length / 2} upright + their 180° rotations)`,
+  );
   const setFor = async (model: PpocrModelName, names: string[]) => {
     const input = inputOf(new Uint8Array(readFileSync(ppocrModelPath(model))));
     const preset = model === 'det' ? 'ppocr-det' : model === 'cls' ? 'ppocr-cls' : 'ppocr-rec';
@@ -226,8 +301,24 @@ async function main(): Promise<void> {
     return imageDirSampleSet(dataDir, input.name, spec, { recursive: true, only: names });
   };
   const clsInput = inputOf(new Uint8Array(readFileSync(ppocrModelPath('cls'))));
-  if (models.includes('cls')) rows.push(...(await runConfigs('cls', await setFor('cls', split.calibration), cropSampleSet(crops, clsInput), 'classifier')));
-  if (models.includes('det')) rows.push(...(await runConfigs('det', await setFor('det', split.calibration), await setFor('det', split.heldOut), 'detector')));
+  if (models.includes('cls'))
+    rows.push(
+      ...(await runConfigs(
+        'cls',
+        await setFor('cls', split.calibration),
+        cropSampleSet(crops, clsInput),
+        'classifier',
+      )),
+    );
+  if (models.includes('det'))
+    rows.push(
+      ...(await runConfigs(
+        'det',
+        await setFor('det', split.calibration),
+        await setFor('det', split.heldOut),
+        'detector',
+      )),
+    );
   if (flag('--rec') || models.includes('rec')) {
     const recInput = inputOf(new Uint8Array(readFileSync(ppocrModelPath('rec'))));
     const upright = crops.filter((crop) => crop.label === 0);
@@ -236,9 +327,15 @@ async function main(): Promise<void> {
   }
   const memory = flag('--no-memory') ? [] : await measureMemory();
   const table = markdown(rows, memory);
-  process.stdout.write(`${table}\n\nSettings: ${calibCount} calibration images, detector at ${detSize}×${detSize}, seed ${seed}${quick ? ', --quick' : ''}; total ${((performance.now() - started) / 1000).toFixed(0)} s; ${loadAtStart} at start, ${machine()} at the end.\n`);
+  process.stdout.write(
+    `${table}\n\nSettings: ${calibCount} calibration images, detector at ${detSize}×${detSize}, seed ${seed}${quick ? ', --quick' : ''}; total ${((performance.now() - started) / 1000).toFixed(0)} s; ${loadAtStart} at start, ${machine()} at the end.\n`,
+  );
   const jsonPath = value('--json', '');
-  if (jsonPath) writeFileSync(jsonPath, `${JSON.stringify({ settings: { quick, calibCount, detSize, seed, bits: bitsList, methods, machineAtStart: loadAtStart, machineAtEnd: machine() }, split, rows, memory }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2)}\n`);
+  if (jsonPath)
+    writeFileSync(
+      jsonPath,
+      `${JSON.stringify({ settings: { quick, calibCount, detSize, seed, bits: bitsList, methods, machineAtStart: loadAtStart, machineAtEnd: machine() }, split, rows, memory }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2)}\n`,
+    );
 }
 
 await main();

@@ -44,9 +44,15 @@ function timingBackend(inner: Backend, timings: LayerTiming[]): Backend {
     ...inner,
     createGramAccumulator(layout: GramLayout, options?: GramOptions): GramAccumulator {
       const acc = inner.createGramAccumulator(layout, options);
-      const cols = layout.kind === 'dense' ? layout.cols : (layout.inChannels / layout.groups) * layout.kernel[0] * layout.kernel[1];
+      const cols =
+        layout.kind === 'dense'
+          ? layout.cols
+          : (layout.inChannels / layout.groups) * layout.kernel[0] * layout.kernel[1];
       const groups = layout.kind === 'dense' ? 1 : layout.groups;
-      const label = layout.kind === 'dense' ? `dense m=${cols}` : `conv ${layout.kernel.join('x')} s${layout.strides[0]} g=${groups} m=${cols}`;
+      const label =
+        layout.kind === 'dense'
+          ? `dense m=${cols}`
+          : `conv ${layout.kernel.join('x')} s${layout.strides[0]} g=${groups} m=${cols}`;
       const t: LayerTiming = { label, seconds: 0, cpuSeconds: 0, flops: 0, calls: 0 };
       timings.push(t);
       return {
@@ -93,21 +99,36 @@ async function main(): Promise<void> {
   if (!first) throw new Error('no calibration sample');
   const decoded = decodeModel(readPpocrModel(modelName));
   const inputName = decoded.graph?.input?.[0]?.name ?? 'x';
-  const normalized = fixInputShapes(normalizeModel(decoded).model, { [inputName]: [...first.feeds.x.dims] }).model;
+  const normalized = fixInputShapes(normalizeModel(decoded).model, {
+    [inputName]: [...first.feeds.x.dims],
+  }).model;
   const layers = findLayers(normalized).layers;
   const timings: LayerTiming[] = [];
   const cpu = useOrt ? createCpuBackend({ gramEngine: createNodeInferenceEngine() }) : createCpuBackend();
   const backend = timingBackend(cpu, timings);
   const wallStart = performance.now();
-  const stage = gramStage({ model: normalized, layers, calibration, options: { ...defaultQuantizeOptions }, backend, engine, first });
-  let next: IteratorResult<ProgressEvent, Awaited<ReturnType<typeof gramStage>> extends AsyncGenerator<unknown, infer R> ? R : never>;
+  const stage = gramStage({
+    model: normalized,
+    layers,
+    calibration,
+    options: { ...defaultQuantizeOptions },
+    backend,
+    engine,
+    first,
+  });
+  let next: IteratorResult<
+    ProgressEvent,
+    Awaited<ReturnType<typeof gramStage>> extends AsyncGenerator<unknown, infer R> ? R : never
+  >;
   do next = await stage.next();
   while (!next.done);
   const wall = (performance.now() - wallStart) / 1000;
   const result = next.value;
   const totalFlops = timings.reduce((a, t) => a + t.flops, 0);
   const totalSeconds = timings.reduce((a, t) => a + t.seconds, 0);
-  console.log(`${modelName} ${size}×${size}, ${imageCount} images, ${layers.length} layers, backend ${cpu.description}`);
+  console.log(
+    `${modelName} ${size}×${size}, ${imageCount} images, ${layers.length} layers, backend ${cpu.description}`,
+  );
   console.log('seconds  cpu s  share  GFLOP  GFLOP/s  layer');
   for (const t of [...timings].sort((a, b) => b.seconds - a.seconds).slice(0, 25)) {
     console.log(
@@ -116,7 +137,11 @@ async function main(): Promise<void> {
   }
   const byKind = new Map<string, LayerTiming>();
   for (const t of timings) {
-    const kind = t.label.startsWith('dense') ? 'dense' : t.label.includes(' g=1 ') ? 'conv g=1' : 'conv grouped';
+    const kind = t.label.startsWith('dense')
+      ? 'dense'
+      : t.label.includes(' g=1 ')
+        ? 'conv g=1'
+        : 'conv grouped';
     const k = byKind.get(kind) ?? { label: kind, seconds: 0, cpuSeconds: 0, flops: 0, calls: 0 };
     k.seconds += t.seconds;
     k.cpuSeconds += t.cpuSeconds;
@@ -124,7 +149,10 @@ async function main(): Promise<void> {
     byKind.set(kind, k);
   }
   const totalCpu = timings.reduce((a, t) => a + t.cpuSeconds, 0);
-  for (const k of byKind.values()) console.log(`${k.label}: ${k.seconds.toFixed(2)} s (${k.cpuSeconds.toFixed(2)} CPU s), ${(k.flops / 1e9).toFixed(2)} GFLOP, ${(k.flops / k.seconds / 1e9).toFixed(2)} GFLOP/s`);
+  for (const k of byKind.values())
+    console.log(
+      `${k.label}: ${k.seconds.toFixed(2)} s (${k.cpuSeconds.toFixed(2)} CPU s), ${(k.flops / 1e9).toFixed(2)} GFLOP, ${(k.flops / k.seconds / 1e9).toFixed(2)} GFLOP/s`,
+    );
   console.log(
     `Gram stage: ${result.gramSeconds.toFixed(2)} s inside accumulators (${totalSeconds.toFixed(2)} s timed, ${(totalFlops / 1e9).toFixed(2)} GFLOP, ` +
       `${(totalFlops / totalSeconds / 1e9).toFixed(2)} GFLOP/s; ${totalCpu.toFixed(2)} CPU s); capture + Gram wall ${wall.toFixed(2)} s; failed ${result.failed.size}`,

@@ -24,7 +24,11 @@ function onnxFiles(dir: string, out: string[] = []): string[] {
 /** undefined when onnxruntime creates a session, else its message made into one line. */
 async function ortRefusal(bytes: Uint8Array): Promise<string | undefined> {
   try {
-    const session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 4, intraOpNumThreads: 1, interOpNumThreads: 1 });
+    const session = await ort.InferenceSession.create(bytes, {
+      logSeverityLevel: 4,
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+    });
     await session.release();
     return undefined;
   } catch (error) {
@@ -33,7 +37,15 @@ async function ortRefusal(bytes: Uint8Array): Promise<string | undefined> {
 }
 
 const files = process.argv.slice(2).flatMap((dir) => onnxFiles(dir));
-const counts = { files: files.length, decodeRefused: 0, passed: 0, flagged: 0, flaggedOrtRefuses: 0, flaggedOrtLoads: 0, passedOrtRefuses: 0 };
+const counts = {
+  files: files.length,
+  decodeRefused: 0,
+  passed: 0,
+  flagged: 0,
+  flaggedOrtRefuses: 0,
+  flaggedOrtLoads: 0,
+  passedOrtRefuses: 0,
+};
 const kinds = new Map<string, number>();
 const disagreements: string[] = [];
 for (const file of files) {

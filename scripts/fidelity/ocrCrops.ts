@@ -36,11 +36,25 @@ const maxPerImage = 12;
 const maxTiles = 3;
 
 /** A fixed split of data/images/text: each side has clean printed text and camera scene text. */
-const calibrationImages = ['text/opencv-scenetext01.jpg', 'text/opencv-scenetext03.jpg', 'text/opencv-text_defocus.jpg', 'text/skimage-text.png'];
-const heldOutImages = ['text/opencv-scenetext02.jpg', 'text/opencv-licenseplate_motion.jpg', 'text/opencv-text_motion.jpg', 'text/opencv-imageTextN.png'];
+const calibrationImages = [
+  'text/opencv-scenetext01.jpg',
+  'text/opencv-scenetext03.jpg',
+  'text/opencv-text_defocus.jpg',
+  'text/skimage-text.png',
+];
+const heldOutImages = [
+  'text/opencv-scenetext02.jpg',
+  'text/opencv-licenseplate_motion.jpg',
+  'text/opencv-text_motion.jpg',
+  'text/opencv-imageTextN.png',
+];
 const wordImages = [1, 2, 3, 4].map((i) => `text/opencv-scenetext_word0${i}.jpg`);
 
-const fileName = (name: string): string => name.replace(/^text\//, '').replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/\.(jpg|png)/, '') + '.png';
+const fileName = (name: string): string =>
+  name
+    .replace(/^text\//, '')
+    .replace(/[^A-Za-z0-9_.-]+/g, '_')
+    .replace(/\.(jpg|png)/, '') + '.png';
 
 async function main(): Promise<void> {
   const detBytes = new Uint8Array(readFileSync(detPath));
@@ -59,9 +73,15 @@ async function main(): Promise<void> {
       const tiles = Math.min(maxTiles, Math.ceil(width / (4 * height)));
       const tileWidth = Math.floor(width / Math.ceil(width / (4 * height)));
       for (let t = 0; t < tiles; t++) {
-        const upright = await sharp(crop.png).extract({ left: t * tileWidth, top: 0, width: tileWidth, height }).png().toBuffer();
+        const upright = await sharp(crop.png)
+          .extract({ left: t * tileWidth, top: 0, width: tileWidth, height })
+          .png()
+          .toBuffer();
         const base = fileName(crop.name).replace(/\.png$/, tiles > 1 ? `_t${t}.png` : '.png');
-        for (const [label, png] of [['0', upright], ['180', await sharp(upright).rotate(180).png().toBuffer()]] as const) {
+        for (const [label, png] of [
+          ['0', upright],
+          ['180', await sharp(upright).rotate(180).png().toBuffer()],
+        ] as const) {
           mkdirSync(join(outDir, side, label), { recursive: true });
           writeFileSync(join(outDir, side, label, base), png);
           written++;

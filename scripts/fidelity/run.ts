@@ -28,14 +28,25 @@ import * as ort from 'onnxruntime-node';
 
 const root = join(import.meta.dirname, '..', '..');
 const dataDir = join(root, 'data', 'fidelity');
-const clsModel = join(root, 'node_modules', '@gutenye', 'ocr-models', 'assets', 'ch_ppocr_mobile_v2.0_cls_infer.onnx');
+const clsModel = join(
+  root,
+  'node_modules',
+  '@gutenye',
+  'ocr-models',
+  'assets',
+  'ch_ppocr_mobile_v2.0_cls_infer.onnx',
+);
 
 const argv = process.argv.slice(2);
 const value = (name: string, fallback: string): string => {
   const i = argv.indexOf(name);
   return i >= 0 && i + 1 < argv.length ? argv[i + 1] : fallback;
 };
-const list = (name: string, fallback: string): string[] => value(name, fallback).split(',').map((s) => s.trim()).filter(Boolean);
+const list = (name: string, fallback: string): string[] =>
+  value(name, fallback)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 const MODELS = ['cnn', 'vit', 'cls'] as const;
 type ModelName = (typeof MODELS)[number];
@@ -45,10 +56,14 @@ const bitsList = list('--bits', '8,4,3,2').map(Number);
 const firstLastBits = value('--first-last-bits', '');
 const keepDir = value('--keep-files', '');
 const jsonOut = value('--json', '');
-for (const model of models) if (!MODELS.includes(model)) throw new Error(`--models: '${model}' is not one of ${MODELS.join(', ')}`);
+for (const model of models)
+  if (!MODELS.includes(model)) throw new Error(`--models: '${model}' is not one of ${MODELS.join(', ')}`);
 
 const log = (text: string): void => void process.stderr.write(`${text}\n`);
-const loadText = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
+const loadText = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 /** A .npy file (v1-3, little-endian float32 or int64, C order) as a typed array and its shape. */
 function readNpy(path: string): { data: Float32Array | BigInt64Array; shape: number[] } {
@@ -58,7 +73,11 @@ function readNpy(path: string): { data: Float32Array | BigInt64Array; shape: num
   const start = major === 1 ? 10 : 12;
   const header = bytes.subarray(start, start + headerLength).toString('latin1');
   const descr = /'descr'\s*:\s*'([^']*)'/.exec(header)?.[1];
-  const shape = (/'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1] ?? '').split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const shape = (/'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   if (/'fortran_order'\s*:\s*True/.test(header)) throw new Error(`${path}: Fortran order`);
   const raw = bytes.buffer.slice(bytes.byteOffset + start + headerLength, bytes.byteOffset + bytes.length);
   if (descr === '<f4') return { data: new Float32Array(raw), shape };
@@ -109,7 +128,10 @@ async function top1(modelPath: string, set: LabelledSet): Promise<number> {
 function runCli(args: string[]): Promise<number> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, 'bin', 'comq.mjs'), ...args], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [join(root, 'bin', 'comq.mjs'), ...args], {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
@@ -117,7 +139,8 @@ function runCli(args: string[]): Promise<number> {
     child.on('error', reject);
     child.on('close', (code) => {
       if (code === 0) resolve((performance.now() - started) / 1000);
-      else reject(new Error(`comq quantize exited ${code}: ${stderr.trim().split('\n').slice(-4).join(' | ')}`));
+      else
+        reject(new Error(`comq quantize exited ${code}: ${stderr.trim().split('\n').slice(-4).join(' | ')}`));
     });
   });
 }
@@ -144,7 +167,10 @@ interface ModelSetup {
   floatTop1: number;
   testCount: number;
   /** Quantized top-1 of the written model (and the report). */
-  score: (outPath: string, report: { eval?: { classifier?: { quantAccuracy?: number; floatAccuracy?: number } } }) => Promise<number>;
+  score: (
+    outPath: string,
+    report: { eval?: { classifier?: { quantAccuracy?: number; floatAccuracy?: number } } },
+  ) => Promise<number>;
 }
 
 async function setup(model: ModelName): Promise<ModelSetup> {
@@ -167,10 +193,17 @@ async function setup(model: ModelName): Promise<ModelSetup> {
   const path = join(dataDir, `${model}.onnx`);
   const test = fmnistTest();
   const floatTop1 = await top1(path, test);
-  const meta = JSON.parse(readFileSync(join(dataDir, 'models.json'), 'utf8')) as { models: Record<string, { floatTop1Torch: number }> };
+  const meta = JSON.parse(readFileSync(join(dataDir, 'models.json'), 'utf8')) as {
+    models: Record<string, { floatTop1Torch: number }>;
+  };
   const torchTop1 = meta.models[model]?.floatTop1Torch;
-  log(`${model}: float top-1 ${(100 * floatTop1).toFixed(1)} % in onnxruntime-node, ${(100 * torchTop1).toFixed(1)} % in torch (models.json) on ${test.y.length} test images`);
-  if (Math.abs(floatTop1 - torchTop1) > 0.0015) throw new Error(`${model}: onnxruntime and torch float top-1 differ (${floatTop1} vs ${torchTop1}); re-run scripts/fidelity/train.py`);
+  log(
+    `${model}: float top-1 ${(100 * floatTop1).toFixed(1)} % in onnxruntime-node, ${(100 * torchTop1).toFixed(1)} % in torch (models.json) on ${test.y.length} test images`,
+  );
+  if (Math.abs(floatTop1 - torchTop1) > 0.0015)
+    throw new Error(
+      `${model}: onnxruntime and torch float top-1 differ (${floatTop1} vs ${torchTop1}); re-run scripts/fidelity/train.py`,
+    );
   return {
     path,
     dataArgs: ['--inputs', join(dataDir, 'fmnist', 'calib'), '--no-eval'],
@@ -183,7 +216,8 @@ async function setup(model: ModelName): Promise<ModelSetup> {
 const pct = (x: number): string => (Number.isFinite(x) ? (100 * x).toFixed(1) : '-');
 
 function rowLine(row: Row): string {
-  if (row.error) return `| ${row.model} | ${row.method} | ${row.bits} | ${pct(row.floatTop1)} | failed: ${row.error.slice(0, 120)} | | | ${row.wallSeconds.toFixed(1)} | |`;
+  if (row.error)
+    return `| ${row.model} | ${row.method} | ${row.bits} | ${pct(row.floatTop1)} | failed: ${row.error.slice(0, 120)} | | | ${row.wallSeconds.toFixed(1)} | |`;
   return `| ${row.model} | ${row.method} | ${row.bits} | ${pct(row.floatTop1)} | ${pct(row.quantTop1)} | ${(100 * row.drop).toFixed(1)} | ${row.sizeRatio.toFixed(3)} | ${row.wallSeconds.toFixed(1)} | ${row.quantizeSeconds.toFixed(1)} |`;
 }
 
@@ -202,7 +236,9 @@ async function main(): Promise<void> {
   mkdirSync(work, { recursive: true });
   const rows: Row[] = [];
   console.log('');
-  console.log('| model | method | bits | float top-1 % | quant top-1 % | drop pt | size ratio | wall s | quantize s |');
+  console.log(
+    '| model | method | bits | float top-1 % | quant top-1 % | drop pt | size ratio | wall s | quantize s |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|');
   try {
     for (const model of models) {
@@ -213,9 +249,35 @@ async function main(): Promise<void> {
           const tag = `${model}-${method.replace('+', '_')}-w${bits}`;
           const out = join(work, `${tag}.onnx`);
           const reportPath = join(work, `${tag}.json`);
-          const args = ['quantize', s.path, ...s.dataArgs, '--method', method, '--bits', String(bits), '--backend', 'cpu', '--no-progress', '--out', out, '--report', reportPath];
+          const args = [
+            'quantize',
+            s.path,
+            ...s.dataArgs,
+            '--method',
+            method,
+            '--bits',
+            String(bits),
+            '--backend',
+            'cpu',
+            '--no-progress',
+            '--out',
+            out,
+            '--report',
+            reportPath,
+          ];
           if (firstLastBits) args.push('--first-last-bits', firstLastBits);
-          const row: Row = { model, method, bits, floatTop1: s.floatTop1, quantTop1: Number.NaN, drop: Number.NaN, sizeRatio: Number.NaN, wallSeconds: 0, quantizeSeconds: 0, testCount: s.testCount };
+          const row: Row = {
+            model,
+            method,
+            bits,
+            floatTop1: s.floatTop1,
+            quantTop1: Number.NaN,
+            drop: Number.NaN,
+            sizeRatio: Number.NaN,
+            wallSeconds: 0,
+            quantizeSeconds: 0,
+            testCount: s.testCount,
+          };
           const runStarted = performance.now();
           try {
             row.wallSeconds = await runCli(args);
@@ -232,7 +294,8 @@ async function main(): Promise<void> {
             row.quantTop1 = await s.score(out, report);
             row.drop = row.floatTop1 - row.quantTop1;
             row.sizeRatio = statSync(out).size / floatBytes;
-            row.quantizeSeconds = (report.timings.capture ?? 0) + (report.timings.gram ?? 0) + (report.timings.solve ?? 0);
+            row.quantizeSeconds =
+              (report.timings.capture ?? 0) + (report.timings.gram ?? 0) + (report.timings.solve ?? 0);
           } catch (error) {
             row.wallSeconds = (performance.now() - runStarted) / 1000;
             row.error = error instanceof Error ? error.message : String(error);
@@ -247,8 +310,12 @@ async function main(): Promise<void> {
   }
   const counts = models.map((m) => `${m} ${rows.find((r) => r.model === m)?.testCount ?? 0}`).join(', ');
   console.log('');
-  console.log(`test items: ${counts}; total wall ${((performance.now() - started) / 1000).toFixed(0)} s; load average at end ${loadText()}`);
-  console.log('"× size budget" (mixed precision under --size-budget, issue 11 item 2) is not implemented yet: every row is uniform bits.');
+  console.log(
+    `test items: ${counts}; total wall ${((performance.now() - started) / 1000).toFixed(0)} s; load average at end ${loadText()}`,
+  );
+  console.log(
+    '"× size budget" (mixed precision under --size-budget, issue 11 item 2) is not implemented yet: every row is uniform bits.',
+  );
   if (jsonOut) writeFileSync(jsonOut, `${JSON.stringify({ header, argv, rows }, null, 2)}\n`);
   if (rows.some((r) => r.error)) process.exitCode = 1;
 }

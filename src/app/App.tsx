@@ -37,7 +37,11 @@ export function App() {
       <header className="app-header">
         <h1>COMQ Studio</h1>
         <p>Post-training quantization of ONNX models, on your own machine. Nothing is uploaded.</p>
-        <p className="hint" data-testid="webgpu-status" data-available={gpu ? String(gpu.available) : 'probing'}>
+        <p
+          className="hint"
+          data-testid="webgpu-status"
+          data-available={gpu ? String(gpu.available) : 'probing'}
+        >
           {gpu === null ? 'Probing WebGPU…' : gpu.message}
         </p>
       </header>

@@ -14,11 +14,17 @@ const store = () => useStudio.getState();
 
 async function readFiles(files: readonly File[]): Promise<InputFile[]> {
   // Folder picks give paths; the worker only needs the name (external data is found by file name).
-  return Promise.all(files.map(async (file) => ({ name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) })));
+  return Promise.all(
+    files.map(async (file) => ({ name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) })),
+  );
 }
 
 /** Runs `work` with a busy label; a failure becomes a page error of `kind`. */
-async function guarded<T>(label: string, kind: Parameters<typeof toStudioErrorInfo>[1], work: (api: StudioApi) => Promise<T>): Promise<T | undefined> {
+async function guarded<T>(
+  label: string,
+  kind: Parameters<typeof toStudioErrorInfo>[1],
+  work: (api: StudioApi) => Promise<T>,
+): Promise<T | undefined> {
   store().busyWith(label);
   try {
     return await work(await getStudio());
@@ -42,32 +48,47 @@ export async function refreshPreview(): Promise<void> {
     store().previewShown(null);
     return;
   }
-  const preview = await guarded(`Preprocessing ${entry.name}…`, 'image', (api) => api.preview(entry.name, settings.preprocess));
+  const preview = await guarded(`Preprocessing ${entry.name}…`, 'image', (api) =>
+    api.preview(entry.name, settings.preprocess),
+  );
   // A slow preview for an image that is no longer selected is dropped.
   if (preview && store().selectedImage === preview.name) store().previewShown(preview);
 }
 
 async function loadModelFiles(files: readonly File[]): Promise<void> {
   const inputs = await readFiles(files);
-  const model = await guarded(`Loading ${files.map((file) => file.name).join(', ')}…`, 'model', (api) => api.loadModel(inputs));
+  const model = await guarded(`Loading ${files.map((file) => file.name).join(', ')}…`, 'model', (api) =>
+    api.loadModel(inputs),
+  );
   if (model) store().modelLoaded(model);
 }
 
 async function addInputFiles(files: readonly File[]): Promise<void> {
   const inputs = await readFiles(files);
-  const entries = await guarded(`Reading ${files.length} input file(s)…`, 'image', (api) => api.addInputs(inputs));
+  const entries = await guarded(`Reading ${files.length} input file(s)…`, 'image', (api) =>
+    api.addInputs(inputs),
+  );
   if (!entries) return;
   store().inputsAdded(entries);
   for (const entry of entries) {
-    if (!entry.ok) store().errorRaised({ kind: entry.name.toLowerCase().endsWith('.npy') ? 'tensor' : 'image', subject: entry.name, message: entry.error ?? `${entry.name} could not be read` });
+    if (!entry.ok)
+      store().errorRaised({
+        kind: entry.name.toLowerCase().endsWith('.npy') ? 'tensor' : 'image',
+        subject: entry.name,
+        message: entry.error ?? `${entry.name} could not be read`,
+      });
   }
 }
 
 /** Files from the drop zone or a picker; the model goes first. (The gallery refreshes its preview.) */
-export async function acceptFiles(files: readonly File[], target: 'model' | 'inputs' | 'drop'): Promise<void> {
+export async function acceptFiles(
+  files: readonly File[],
+  target: 'model' | 'inputs' | 'drop',
+): Promise<void> {
   if (files.length === 0) return;
   const sorted = classifyFiles(files, target);
-  for (const { file, reason } of sorted.rejected) store().errorRaised({ kind: 'model', subject: file.name, message: reason });
+  for (const { file, reason } of sorted.rejected)
+    store().errorRaised({ kind: 'model', subject: file.name, message: reason });
   if (sorted.model.length > 0) await loadModelFiles(sorted.model);
   if (sorted.inputs.length > 0) await addInputFiles(sorted.inputs);
 }
@@ -133,7 +154,10 @@ export async function startRun(): Promise<void> {
   } catch (error) {
     events.flush();
     const info = toStudioErrorInfo(error, 'run');
-    store().runStopped(info.kind === 'cancelled' ? 'cancelled' : 'failed', (performance.now() - startedAt) / 1000);
+    store().runStopped(
+      info.kind === 'cancelled' ? 'cancelled' : 'failed',
+      (performance.now() - startedAt) / 1000,
+    );
     store().errorRaised(info);
   }
 }
@@ -150,10 +174,17 @@ function objectUrl(bytes: Uint8Array | string, type: string): string {
 }
 
 export async function prepareModelDownload(format: ExportResult['format']): Promise<void> {
-  const exported = await guarded(`Exporting the ${format} model…`, 'export', (api) => api.exportModel(format));
+  const exported = await guarded(`Exporting the ${format} model…`, 'export', (api) =>
+    api.exportModel(format),
+  );
   if (!exported) return;
   const { bytes, fileName, ...facts } = exported;
-  store().downloadReady('model', { fileName, url: objectUrl(bytes, 'application/octet-stream'), bytes: bytes.byteLength, export: facts });
+  store().downloadReady('model', {
+    fileName,
+    url: objectUrl(bytes, 'application/octet-stream'),
+    bytes: bytes.byteLength,
+    export: facts,
+  });
 }
 
 export async function prepareReportDownload(): Promise<void> {
@@ -161,5 +192,9 @@ export async function prepareReportDownload(): Promise<void> {
   if (json === undefined) return;
   const bytes = new TextEncoder().encode(json).byteLength;
   const modelName = store().model?.fileName.replace(/\.onnx$/i, '') ?? 'model';
-  store().downloadReady('report', { fileName: `${modelName}.comq-report.json`, url: objectUrl(json, 'application/json'), bytes });
+  store().downloadReady('report', {
+    fileName: `${modelName}.comq-report.json`,
+    url: objectUrl(json, 'application/json'),
+    bytes,
+  });
 }

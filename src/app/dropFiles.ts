@@ -12,7 +12,9 @@ async function childrenOf(directory: FileSystemDirectoryEntry): Promise<FileSyst
   const reader = directory.createReader();
   const children: FileSystemEntry[] = [];
   for (;;) {
-    const batch = await new Promise<FileSystemEntry[]>((resolve, reject) => reader.readEntries(resolve, reject));
+    const batch = await new Promise<FileSystemEntry[]>((resolve, reject) =>
+      reader.readEntries(resolve, reject),
+    );
     if (batch.length === 0) return children;
     children.push(...batch);
   }
@@ -20,7 +22,8 @@ async function childrenOf(directory: FileSystemDirectoryEntry): Promise<FileSyst
 
 async function walk(entry: FileSystemEntry, into: File[]): Promise<void> {
   if (entry.isFile) into.push(await fileOf(entry as FileSystemFileEntry));
-  else if (entry.isDirectory) for (const child of await childrenOf(entry as FileSystemDirectoryEntry)) await walk(child, into);
+  else if (entry.isDirectory)
+    for (const child of await childrenOf(entry as FileSystemDirectoryEntry)) await walk(child, into);
 }
 
 export async function filesFromDrop(transfer: DataTransfer): Promise<File[]> {

@@ -24,7 +24,9 @@ afterAll(() => {
 
 describe('comq habits', () => {
   it('--version and -V print the package.json version', async () => {
-    const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+      version: string;
+    };
     const spawned = await spawnComq(['--version']);
     expect(spawned.code).toBe(0);
     expect(spawned.stdout.trim()).toBe(version);
@@ -35,7 +37,19 @@ describe('comq habits', () => {
 
   it('--quiet prints no progress, only the summary on stdout; the --out folder is made', async () => {
     const out = join(work, 'out', 'q.onnx'); // a folder that does not exist yet: made on write
-    const args = ['quantize', ppocrModelPath('cls'), '--images', join(work, 'calib'), '--method', 'rtn', '--no-eval', '--out', out, '--backend', 'cpu'];
+    const args = [
+      'quantize',
+      ppocrModelPath('cls'),
+      '--images',
+      join(work, 'calib'),
+      '--method',
+      'rtn',
+      '--no-eval',
+      '--out',
+      out,
+      '--backend',
+      'cpu',
+    ];
     const quiet = await comqInProcess([...args, '--quiet']);
     expect(quiet.code).toBe(0);
     expect(quiet.stderr).toBe('');

@@ -9,13 +9,21 @@ export interface Column<Row> {
 }
 
 /** Renders rows as space-separated, aligned columns under a header and a rule. */
-export function formatTable<Row>(rows: readonly Row[], columns: readonly Column<Row>[], indent = '  '): string[] {
+export function formatTable<Row>(
+  rows: readonly Row[],
+  columns: readonly Column<Row>[],
+  indent = '  ',
+): string[] {
   const cells = rows.map((row) => columns.map((column) => column.value(row)));
-  const widths = columns.map((column, index) => Math.max(column.header.length, ...cells.map((line) => line[index].length)));
+  const widths = columns.map((column, index) =>
+    Math.max(column.header.length, ...cells.map((line) => line[index].length)),
+  );
   const render = (line: readonly string[]) =>
     indent +
     line
-      .map((cell, index) => (columns[index].align === 'right' ? cell.padStart(widths[index]) : cell.padEnd(widths[index])))
+      .map((cell, index) =>
+        columns[index].align === 'right' ? cell.padStart(widths[index]) : cell.padEnd(widths[index]),
+      )
       .join('  ')
       .trimEnd();
   return [

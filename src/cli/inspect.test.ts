@@ -10,7 +10,10 @@ import { externalFloatTensor } from '../testing/onnxBuilders.ts';
 import { main } from './main.ts';
 
 function tinyValue(name: string) {
-  return { name, type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimValue: 1 }, { dimValue: 4 }] } } } };
+  return {
+    name,
+    type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimValue: 1 }, { dimValue: 4 }] } } },
+  };
 }
 
 /** A valid ONNX model with nothing to quantize: y = Relu(x). */
@@ -18,7 +21,12 @@ function reluOnlyModel(): Uint8Array {
   const model: ModelProto = {
     irVersion: 8,
     opsetImport: [{ domain: '', version: 13 }],
-    graph: { name: 'relu', node: [{ opType: 'Relu', input: ['x'], output: ['y'], name: 'relu' }], input: [tinyValue('x')], output: [tinyValue('y')] },
+    graph: {
+      name: 'relu',
+      node: [{ opType: 'Relu', input: ['x'], output: ['y'], name: 'relu' }],
+      input: [tinyValue('x')],
+      output: [tinyValue('y')],
+    },
   };
   return encodeModel(model);
 }
@@ -50,7 +58,10 @@ beforeAll(() => {
   // Deterministic noise (a linear congruential sequence), not a real file format.
   bad.noise = join(dir, 'noise.onnx');
   let state = 12345;
-  writeFileSync(bad.noise, Uint8Array.from({ length: 4096 }, () => (state = (state * 1103515245 + 12345) >>> 0) >>> 24));
+  writeFileSync(
+    bad.noise,
+    Uint8Array.from({ length: 4096 }, () => (state = (state * 1103515245 + 12345) >>> 0) >>> 24),
+  );
   const cls = readPpocrModel('cls');
   bad.truncated = join(dir, 'truncated.onnx');
   writeFileSync(bad.truncated, cls.subarray(0, cls.length >> 1));
@@ -86,15 +97,30 @@ describe('comq inspect (spawned)', () => {
     for (const report of parsed) {
       expect(Object.keys(report)).toEqual(['model', 'layers', 'skipped']);
       for (const layer of report.layers) {
-        expect(Object.keys(layer).slice(0, 7)).toEqual(['name', 'op', 'weightShape', 'rows', 'reduction', 'groups', 'params']);
+        expect(Object.keys(layer).slice(0, 7)).toEqual([
+          'name',
+          'op',
+          'weightShape',
+          'rows',
+          'reduction',
+          'groups',
+          'params',
+        ]);
       }
       for (const entry of report.skipped) expect(Object.keys(entry)).toEqual(['name', 'op', 'reason']);
     }
     const countOps = (report: { layers: { op: string }[] }) =>
-      report.layers.reduce<Record<string, number>>((counts, layer) => ({ ...counts, [layer.op]: (counts[layer.op] ?? 0) + 1 }), {});
+      report.layers.reduce<Record<string, number>>(
+        (counts, layer) => ({ ...counts, [layer.op]: (counts[layer.op] ?? 0) + 1 }),
+        {},
+      );
     const [detReport, recReport, clsReport] = parsed;
     expect(countOps(detReport)).toEqual({ Conv: 62, ConvTranspose: 2 });
-    expect(detReport.layers.filter((layer: { op: string; groups: number }) => layer.op === 'Conv' && layer.groups > 1).length).toBe(14);
+    expect(
+      detReport.layers.filter(
+        (layer: { op: string; groups: number }) => layer.op === 'Conv' && layer.groups > 1,
+      ).length,
+    ).toBe(14);
     expect(countOps(recReport)).toEqual({ Conv: 38, MatMul: 9 });
     expect(recReport.skipped.length).toBe(4);
     expect(countOps(clsReport)).toEqual({ Conv: 53, MatMul: 1 });
@@ -108,7 +134,9 @@ describe('comq inspect (spawned)', () => {
     const lines = run.stdout.split('\n');
     expect(lines[0]).toMatch(/^Model\s+ch_PP-OCRv4_rec_infer\.onnx \(10\.\d MiB\)$/);
     expect(run.stdout).toMatch(/^Quantizable layers: 47 /m);
-    const header = lines.findIndex((line) => /^\s+name\s+op\s+weight\s+rows\s+reduction\s+groups\s+params\s+source$/.test(line));
+    const header = lines.findIndex((line) =>
+      /^\s+name\s+op\s+weight\s+rows\s+reduction\s+groups\s+params\s+source$/.test(line),
+    );
     expect(header).toBeGreaterThan(0);
     const table = lines.slice(header + 2, header + 2 + 47);
     // Right-aligned numeric columns end where their header ends.
@@ -119,7 +147,9 @@ describe('comq inspect (spawned)', () => {
       expect(line[rowsEnd]).toBe(' ');
       expect(line[reductionEnd - 1]).toMatch(/\d/);
     }
-    expect(table.find((line) => line.includes('p2o.MatMul.24'))).toMatch(/MatMul\s+\[120, 6625\]\s+6625\s+120\s+1\s+795,000\s+constant-node$/);
+    expect(table.find((line) => line.includes('p2o.MatMul.24'))).toMatch(
+      /MatMul\s+\[120, 6625\]\s+6625\s+120\s+1\s+795,000\s+constant-node$/,
+    );
     expect(run.stdout).toMatch(/^Skipped: 4$/m);
     expect(run.stdout).toMatch(/^ {2}p2o\.MatMul\.2 \(MatMul\): both inputs are activations/m);
   });
@@ -147,7 +177,14 @@ describe('comq inspect (spawned)', () => {
 describe('comq main (in process)', () => {
   function capture() {
     const out = { stdout: '', stderr: '' };
-    return { out, io: { stdout: (text: string) => void (out.stdout += text), stderr: (text: string) => void (out.stderr += text), debug: false } };
+    return {
+      out,
+      io: {
+        stdout: (text: string) => void (out.stdout += text),
+        stderr: (text: string) => void (out.stderr += text),
+        debug: false,
+      },
+    };
   }
 
   it('--data: external weights are optional for inspect, but given files must hold them', async () => {
@@ -160,10 +197,18 @@ describe('comq main (in process)', () => {
     writeFileSync(join(modelDir, 'short.bin'), weights.subarray(0, 20));
 
     const withData = capture();
-    expect(await main(['inspect', modelPath, '--json', '--data', join(modelDir, 'weights.bin')], withData.io)).toBe(0);
+    expect(
+      await main(['inspect', modelPath, '--json', '--data', join(modelDir, 'weights.bin')], withData.io),
+    ).toBe(0);
     const report = JSON.parse(withData.out.stdout);
     expect(report.model.weightStorage.externalTensors).toBe(1);
-    expect(report.layers.map((layer: { name: string; rows: number; reduction: number }) => [layer.name, layer.rows, layer.reduction])).toEqual([['mm', 3, 4]]);
+    expect(
+      report.layers.map((layer: { name: string; rows: number; reduction: number }) => [
+        layer.name,
+        layer.rows,
+        layer.reduction,
+      ]),
+    ).toEqual([['mm', 3, 4]]);
 
     const withoutData = capture();
     expect(await main(['inspect', modelPath, '--json'], withoutData.io)).toBe(0);
@@ -174,7 +219,9 @@ describe('comq main (in process)', () => {
 
     const missingData = capture();
     expect(await main(['inspect', modelPath, '--data', join(modelDir, 'nope.bin')], missingData.io)).toBe(2);
-    expect(missingData.out.stderr).toMatch(/^comq: error: .*nope\.bin: no such file; check the path of an external-data file\.\n$/);
+    expect(missingData.out.stderr).toMatch(
+      /^comq: error: .*nope\.bin: no such file; check the path of an external-data file\.\n$/,
+    );
   });
 
   it('an unexpected internal error exits 1 with one line and the COMQ_DEBUG hint', async () => {
@@ -186,7 +233,9 @@ describe('comq main (in process)', () => {
       },
     };
     expect(await main(['inspect', ppocrModelPath('cls')], io)).toBe(1);
-    expect(failing.out.stderr).toBe('comq: internal error: TypeError: stdout exploded (this is a bug; rerun with COMQ_DEBUG=1 to print the stack)\n');
+    expect(failing.out.stderr).toBe(
+      'comq: internal error: TypeError: stdout exploded (this is a bug; rerun with COMQ_DEBUG=1 to print the stack)\n',
+    );
   });
 
   it('unknown commands and options are usage errors (exit 2)', async () => {
@@ -202,7 +251,14 @@ describe('comq main (in process)', () => {
 describe('comq inspect runs the model check first', () => {
   function capture() {
     const out = { stdout: '', stderr: '' };
-    return { out, io: { stdout: (text: string) => void (out.stdout += text), stderr: (text: string) => void (out.stderr += text), debug: false } };
+    return {
+      out,
+      io: {
+        stdout: (text: string) => void (out.stdout += text),
+        stderr: (text: string) => void (out.stderr += text),
+        debug: false,
+      },
+    };
   }
 
   it('a model with a cycle (spawned): exit 2, nothing on stdout, one line naming the nodes and what to do', async () => {
@@ -210,7 +266,10 @@ describe('comq inspect runs the model check first', () => {
     const path = join(dir, 'cycle.onnx');
     writeFileSync(path, encodeModel(cyclic.build()));
     const run = await spawnComq(['inspect', path]);
-    expectOneLineError(run, /cycle\.onnx: invalid model: the graph has a cycle: 'relu1' \(Relu\) → 'add1' \(Add\) feed each other.*re-export/);
+    expectOneLineError(
+      run,
+      /cycle\.onnx: invalid model: the graph has a cycle: 'relu1' \(Relu\) → 'add1' \(Add\) feed each other.*re-export/,
+    );
   });
 
   it('every model of the bad-model corpus: exit 2 with one line naming the file and the problem', async () => {

@@ -15,7 +15,10 @@ export interface InspectOptions {
 /** What `comq inspect --json` prints: stable top-level keys, layer fields first as documented. */
 export interface InspectReport {
   model: ModelFacts & { file: string; fileBytes: number };
-  layers: (Pick<QuantizableLayer, 'name' | 'op' | 'weightShape' | 'rows' | 'reduction' | 'groups' | 'params'> &
+  layers: (Pick<
+    QuantizableLayer,
+    'name' | 'op' | 'weightShape' | 'rows' | 'reduction' | 'groups' | 'params'
+  > &
     Partial<QuantizableLayer>)[];
   skipped: SkippedLayer[];
 }
@@ -36,7 +39,9 @@ export function buildInspectReport(modelPath: string, dataPaths: readonly string
       skipped.length > 0
         ? `none of its ${skipped.length} Conv / Gemm / MatMul nodes can be quantized (first: ${skipped[0].name}: ${skipped[0].reason})`
         : `it has no Conv, ConvTranspose, Gemm or MatMul node with a constant weight (ops: ${Object.keys(facts.opCounts).join(', ') || 'none'})`;
-    throw new CliUsageError(`${modelPath}: no quantizable layer: ${why}; comq quantizes the weights of those layers only.`);
+    throw new CliUsageError(
+      `${modelPath}: no quantizable layer: ${why}; comq quantizes the weights of those layers only.`,
+    );
   }
   return {
     model: { file: modelPath, fileBytes, ...facts },
@@ -57,7 +62,9 @@ export function buildInspectReport(modelPath: string, dataPaths: readonly string
 
 export function runInspect(modelPath: string, options: InspectOptions, write: (text: string) => void): void {
   const report = buildInspectReport(modelPath, options.data ?? []);
-  write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatInspectReport(report).join('\n')}\n`);
+  write(
+    options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatInspectReport(report).join('\n')}\n`,
+  );
 }
 
 function valueLine(value: ValueFacts): string {
@@ -70,7 +77,11 @@ const LAYER_COLUMNS: Column<InspectReport['layers'][number]>[] = [
   { header: 'weight', align: 'left', value: (layer) => formatShape(layer.weightShape) },
   { header: 'rows', align: 'right', value: (layer) => String(layer.rows) },
   { header: 'reduction', align: 'right', value: (layer) => String(layer.reduction) },
-  { header: 'groups', align: 'right', value: (layer) => (layer.depthwise ? `${layer.groups} dw` : String(layer.groups)) },
+  {
+    header: 'groups',
+    align: 'right',
+    value: (layer) => (layer.depthwise ? `${layer.groups} dw` : String(layer.groups)),
+  },
   { header: 'params', align: 'right', value: (layer) => formatCount(layer.params) },
   { header: 'source', align: 'left', value: (layer) => layer.weightSource?.label ?? '' },
 ];
@@ -80,7 +91,8 @@ export function formatInspectReport(report: InspectReport): string[] {
   const storage = model.weightStorage;
   // Text from the model is printed through safeText: names may hold escape sequences or newlines.
   const opsets = model.opsets.map((opset) => `${safeText(opset.domain)} ${opset.version}`).join(', ');
-  const producer = safeText([model.producer.name, model.producer.version].filter(Boolean).join(' ')) || 'unknown';
+  const producer =
+    safeText([model.producer.name, model.producer.version].filter(Boolean).join(' ')) || 'unknown';
   const opSummary = Object.entries(model.opCounts)
     .sort((a, b) => b[1] - a[1])
     .map(([op, count]) => `${safeText(op)} ${count}`)
@@ -90,7 +102,9 @@ export function formatInspectReport(report: InspectReport): string[] {
     `Model       ${basename(model.file)} (${formatBytes(model.fileBytes)})`,
     `Format      IR ${model.irVersion}, opset ${opsets || 'none'}, producer ${producer}`,
     ...model.inputs.map((input, index) => `${index === 0 ? 'Inputs ' : '       '}     ${valueLine(input)}`),
-    ...model.outputs.map((output, index) => `${index === 0 ? 'Outputs' : '       '}     ${valueLine(output)}`),
+    ...model.outputs.map(
+      (output, index) => `${index === 0 ? 'Outputs' : '       '}     ${valueLine(output)}`,
+    ),
     `Nodes       ${formatCount(model.nodeCount)}: ${opSummary}`,
     `Parameters  ${formatCount(model.parameters)} float, ${formatBytes(storage.bytes)} of constants in ` +
       `${storage.initializers} initializers, ${storage.constantNodes} Constant nodes, ${storage.externalTensors} external tensors`,
@@ -101,7 +115,8 @@ export function formatInspectReport(report: InspectReport): string[] {
   ];
   if (skipped.length > 0) {
     lines.push('', `Skipped: ${skipped.length}`);
-    for (const entry of skipped) lines.push(`  ${safeText(entry.name)} (${safeText(entry.op)}): ${safeText(entry.reason, 1000)}`);
+    for (const entry of skipped)
+      lines.push(`  ${safeText(entry.name)} (${safeText(entry.op)}): ${safeText(entry.reason, 1000)}`);
   }
   return lines;
 }

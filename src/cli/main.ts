@@ -55,10 +55,15 @@ function buildProgram(io: CliIo): Command {
 
   program
     .command('inspect')
-    .description('Print the model facts, the quantizable layers (rows × reduction per layer) and the layers left in float.')
+    .description(
+      'Print the model facts, the quantizable layers (rows × reduction per layer) and the layers left in float.',
+    )
     .argument('<model>', 'the .onnx model file')
     .option('--json', 'print {"model", "layers", "skipped"} as JSON instead of text')
-    .option('--data <files...>', 'external-data files the model refers to (tensors stored outside the .onnx file)')
+    .option(
+      '--data <files...>',
+      'external-data files the model refers to (tensors stored outside the .onnx file)',
+    )
     .action((modelPath: string, options: InspectOptions) => {
       runInspect(modelPath, options, io.stdout);
     });
@@ -95,7 +100,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       return EXIT_USAGE;
     }
     const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    io.stderr(`comq: internal error: ${oneLine(detail)} (this is a bug; rerun with COMQ_DEBUG=1 to print the stack)\n`);
+    io.stderr(
+      `comq: internal error: ${oneLine(detail)} (this is a bug; rerun with COMQ_DEBUG=1 to print the stack)\n`,
+    );
     if (io.debug && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
     return EXIT_INTERNAL;
   }

@@ -21,7 +21,6 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-
 describe('comq quantize --data', () => {
   it('quantizes a model with an external weight file exactly as the inline model, and asks for --data without it', async () => {
     const spec = { input: [3, 8, 8] as [number, number, number], features: 6, classes: 5 };
@@ -29,15 +28,38 @@ describe('comq quantize --data', () => {
     const weights = inline.graph!.initializer!.find((t) => t.name === 'fc_w')!;
     const values = patternValues(spec.classes * spec.features, 3, 0.8);
     expect(weights).toEqual(float32Tensor('fc_w', [spec.classes, spec.features], values));
-    const external = { ...inline, graph: { ...inline.graph, initializer: inline.graph!.initializer!.map((t) => (t.name === 'fc_w' ? externalFloatTensor('fc_w', [spec.classes, spec.features], 'fc.bin') : t)) } };
+    const external = {
+      ...inline,
+      graph: {
+        ...inline.graph,
+        initializer: inline.graph!.initializer!.map((t) =>
+          t.name === 'fc_w' ? externalFloatTensor('fc_w', [spec.classes, spec.features], 'fc.bin') : t,
+        ),
+      },
+    };
     writeFileSync(join(work, 'inline.onnx'), encodeModel(inline));
     writeFileSync(join(work, 'external.onnx'), encodeModel(external));
     writeFileSync(join(work, 'fc.bin'), new Uint8Array(values.buffer));
     const calib = join(work, 'calib');
     mkdirSync(calib);
-    for (let i = 0; i < 6; i++) writeFileSync(join(calib, `s${i}.npy`), npyFloat32(patternValues(3 * 64, 20 + i), [1, 3, 8, 8]));
+    for (let i = 0; i < 6; i++)
+      writeFileSync(join(calib, `s${i}.npy`), npyFloat32(patternValues(3 * 64, 20 + i), [1, 3, 8, 8]));
 
-    const args = (model: string, label: string) => ['quantize', join(work, model), '--inputs', calib, '--bits', '4', '--out', join(work, `${label}.q.onnx`), '--report', join(work, `${label}.json`), '--backend', 'cpu', '--no-progress'];
+    const args = (model: string, label: string) => [
+      'quantize',
+      join(work, model),
+      '--inputs',
+      calib,
+      '--bits',
+      '4',
+      '--out',
+      join(work, `${label}.q.onnx`),
+      '--report',
+      join(work, `${label}.json`),
+      '--backend',
+      'cpu',
+      '--no-progress',
+    ];
     // The same model in a folder without fc.bin: nothing beside it, so the command asks for --data.
     mkdirSync(join(work, 'alone'));
     writeFileSync(join(work, 'alone', 'external.onnx'), encodeModel(external));
@@ -48,7 +70,10 @@ describe('comq quantize --data', () => {
     const a = await comq(args('inline.onnx', 'inline'));
     const b = await comq([...args('external.onnx', 'external'), '--data', join(work, 'fc.bin')]);
     expect([a.code, b.code]).toEqual([0, 0]);
-    const layers = (label: string) => (JSON.parse(readFileSync(join(work, `${label}.json`), 'utf8')) as { layers: { relError: number }[] }).layers.map((l) => l.relError);
+    const layers = (label: string) =>
+      (
+        JSON.parse(readFileSync(join(work, `${label}.json`), 'utf8')) as { layers: { relError: number }[] }
+      ).layers.map((l) => l.relError);
     expect(layers('external')).toEqual(layers('inline'));
     expect(readFileSync(join(work, 'external.q.onnx'))).toEqual(readFileSync(join(work, 'inline.q.onnx')));
 
@@ -60,7 +85,15 @@ describe('comq quantize --data', () => {
     expect(readFileSync(join(work, 'beside.q.onnx'))).toEqual(readFileSync(join(work, 'inline.q.onnx')));
 
     // A location that leaves the model's folder is refused, even when the file exists there.
-    const escaping = { ...inline, graph: { ...inline.graph, initializer: inline.graph!.initializer!.map((t) => (t.name === 'fc_w' ? externalFloatTensor('fc_w', [spec.classes, spec.features], '../fc.bin') : t)) } };
+    const escaping = {
+      ...inline,
+      graph: {
+        ...inline.graph,
+        initializer: inline.graph!.initializer!.map((t) =>
+          t.name === 'fc_w' ? externalFloatTensor('fc_w', [spec.classes, spec.features], '../fc.bin') : t,
+        ),
+      },
+    };
     writeFileSync(join(work, 'alone', 'escaping.onnx'), encodeModel(escaping));
     const refused = await comq(args(join('alone', 'escaping.onnx'), 'escaping'));
     expect(refused.code).toBe(2);

@@ -21,22 +21,40 @@ beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'comq-invalid-'));
   inputs = join(work, 'inputs');
   mkdirSync(inputs);
-  for (let i = 0; i < 3; i++) writeFileSync(join(inputs, `s${i}.npy`), npyFloat32(patternValues(4 * 64, i), [1, 4, 8, 8]));
+  for (let i = 0; i < 3; i++)
+    writeFileSync(join(inputs, `s${i}.npy`), npyFloat32(patternValues(4 * 64, i), [1, 4, 8, 8]));
 });
 
 afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-async function quantize(modelPath: string): Promise<{ code: number; stderr: string; out: string; report: string }> {
+async function quantize(
+  modelPath: string,
+): Promise<{ code: number; stderr: string; out: string; report: string }> {
   let stderr = '';
   const out = `${modelPath}.q.onnx`;
   const report = `${modelPath}.json`;
-  const code = await main(['quantize', modelPath, '--inputs', inputs, '--out', out, '--report', report, '--backend', 'cpu', '--no-progress'], {
-    stdout: () => undefined,
-    stderr: (t) => (stderr += t),
-    debug: false,
-  });
+  const code = await main(
+    [
+      'quantize',
+      modelPath,
+      '--inputs',
+      inputs,
+      '--out',
+      out,
+      '--report',
+      report,
+      '--backend',
+      'cpu',
+      '--no-progress',
+    ],
+    {
+      stdout: () => undefined,
+      stderr: (t) => (stderr += t),
+      debug: false,
+    },
+  );
   return { code, stderr, out, report };
 }
 

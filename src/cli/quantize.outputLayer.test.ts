@@ -26,27 +26,50 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-
 /** A folder of `count` .npy samples of the model's (fixed) input shape. */
 function npyFolder(name: string, shape: number[], count: number, seed: number): string {
   const dir = join(work, name);
   mkdirSync(dir, { recursive: true });
   const size = shape.reduce((a, b) => a * b, 1);
-  for (let i = 0; i < count; i++) writeFileSync(join(dir, `sample${i}.npy`), npyFloat32(patternValues(size, seed + i), shape));
+  for (let i = 0; i < count; i++)
+    writeFileSync(join(dir, `sample${i}.npy`), npyFloat32(patternValues(size, seed + i), shape));
   return dir;
 }
 
 interface Report {
   layers: { name: string; bits: number | 'float' }[];
-  eval: { samples: number; outputs: { name: string; sqnrDb: number; cosine: number }[]; layers?: { name: string; tensor: string; sqnrDb: number }[] };
+  eval: {
+    samples: number;
+    outputs: { name: string; sqnrDb: number; cosine: number }[];
+    layers?: { name: string; tensor: string; sqnrDb: number }[];
+  };
 }
 
-async function quantizeWithEvaluation(modelPath: string, inputShape: number[], label: string): Promise<{ report: Report; out: string; stdout: string }> {
+async function quantizeWithEvaluation(
+  modelPath: string,
+  inputShape: number[],
+  label: string,
+): Promise<{ report: Report; out: string; stdout: string }> {
   const out = join(work, `${label}.onnx`);
   const reportPath = join(work, `${label}.json`);
   const run = await comq([
-    'quantize', modelPath, '--inputs', npyFolder(`${label}-calib`, inputShape, 6, 1), '--eval-inputs', npyFolder(`${label}-eval`, inputShape, 2, 50),
-    '--bits', '4', '--first-last-bits', 'none', '--out', out, '--report', reportPath, '--backend', 'cpu', '--no-progress',
+    'quantize',
+    modelPath,
+    '--inputs',
+    npyFolder(`${label}-calib`, inputShape, 6, 1),
+    '--eval-inputs',
+    npyFolder(`${label}-eval`, inputShape, 2, 50),
+    '--bits',
+    '4',
+    '--first-last-bits',
+    'none',
+    '--out',
+    out,
+    '--report',
+    reportPath,
+    '--backend',
+    'cpu',
+    '--no-progress',
   ]);
   expect(run.stderr).not.toMatch(/comq: (internal )?error/);
   expect(run.code).toBe(0);
@@ -56,9 +79,15 @@ async function quantizeWithEvaluation(modelPath: string, inputShape: number[], l
 describe('comq quantize when a graph output comes from a quantized layer', () => {
   it('a classifier whose last Gemm feeds the output: evaluated, per-layer SQNR includes the Gemm', async () => {
     const modelPath = join(work, 'classifier.onnx');
-    writeFileSync(modelPath, encodeModel(outputLayerClassifier({ input: [3, 8, 8], features: 6, classes: 5 })));
+    writeFileSync(
+      modelPath,
+      encodeModel(outputLayerClassifier({ input: [3, 8, 8], features: 6, classes: 5 })),
+    );
     const { report, out, stdout } = await quantizeWithEvaluation(modelPath, [1, 3, 8, 8], 'classifier');
-    expect(report.layers.map((layer) => [layer.name, layer.bits])).toEqual([['conv', 4], ['fc', 4]]);
+    expect(report.layers.map((layer) => [layer.name, layer.bits])).toEqual([
+      ['conv', 4],
+      ['fc', 4],
+    ]);
     expect(report.eval.samples).toBe(2);
     expect(report.eval.outputs.map((output) => output.name)).toEqual(['logits']);
     expect(report.eval.layers?.map((layer) => layer.name)).toEqual(['conv', 'fc']);
@@ -84,7 +113,9 @@ describe('comq quantize when a graph output comes from a quantized layer', () =>
       expect(report.eval.layers![0].tensor).toBe(output);
       expect(report.eval.outputs[0].cosine).toBeGreaterThan(0.9);
       const size = shape.reduce((a, b) => a * b, 1);
-      const result = await runOnnx(readFileSync(out), { [input.name!]: { data: patternValues(size, 9), dims: shape } });
+      const result = await runOnnx(readFileSync(out), {
+        [input.name!]: { data: patternValues(size, 9), dims: shape },
+      });
       expect(result[output].data.length).toBeGreaterThan(0);
     });
   }

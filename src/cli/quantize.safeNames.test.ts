@@ -23,8 +23,19 @@ describe('comq quantize prints model names safely', () => {
     writeFileSync(modelPath, encodeModel(model));
     const inputs = join(work, 'inputs');
     mkdirSync(inputs);
-    for (let i = 0; i < 4; i++) writeFileSync(join(inputs, `s${i}.npy`), npyFloat32(patternValues(3 * 64, i), [1, 3, 8, 8]));
-    const run = await comqInProcess(['quantize', modelPath, '--inputs', inputs, '--out', join(work, 'out.onnx'), '--backend', 'cpu', '--no-progress']);
+    for (let i = 0; i < 4; i++)
+      writeFileSync(join(inputs, `s${i}.npy`), npyFloat32(patternValues(3 * 64, i), [1, 3, 8, 8]));
+    const run = await comqInProcess([
+      'quantize',
+      modelPath,
+      '--inputs',
+      inputs,
+      '--out',
+      join(work, 'out.onnx'),
+      '--backend',
+      'cpu',
+      '--no-progress',
+    ]);
     expect(run.code).toBe(0);
     const printed = run.stdout + run.stderr;
     expect(printed).toContain('fc\\x1b[2J\\nFAKE LINE');

@@ -26,9 +26,21 @@ describe('special files given to comq', () => {
     const pipe = join(work, 'pipe.onnx');
     execFileSync('mkfifo', [pipe]);
     const out = join(work, 'pipe.q.onnx');
-    const run = await spawnComq(['quantize', pipe, '--inputs', work, '--out', out, '--backend', 'cpu', '--no-progress']);
+    const run = await spawnComq([
+      'quantize',
+      pipe,
+      '--inputs',
+      work,
+      '--out',
+      out,
+      '--backend',
+      'cpu',
+      '--no-progress',
+    ]);
     expect(run.code).toBe(2);
-    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^comq: error: .*pipe\.onnx: is a named pipe \(FIFO\), not a file/)]);
+    expect(run.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^comq: error: .*pipe\.onnx: is a named pipe \(FIFO\), not a file/),
+    ]);
     expect(existsSync(out)).toBe(false);
   }, 60_000);
 
@@ -38,14 +50,22 @@ describe('special files given to comq', () => {
     execFileSync('mkfifo', [join(dir, 'x.npy')]);
     let stderr = '';
     const out = join(work, 'npy.q.onnx');
-    const code = await main(['quantize', model, '--inputs', dir, '--out', out, '--backend', 'cpu', '--no-progress', '--no-eval'], {
-      stdout: () => undefined,
-      stderr: (t) => (stderr += t),
-      debug: false,
-    });
+    const code = await main(
+      ['quantize', model, '--inputs', dir, '--out', out, '--backend', 'cpu', '--no-progress', '--no-eval'],
+      {
+        stdout: () => undefined,
+        stderr: (t) => (stderr += t),
+        debug: false,
+      },
+    );
     expect(code).toBe(2);
-    const errors = stderr.trim().split('\n').filter((line) => line.startsWith('comq: '));
-    expect(errors).toEqual([expect.stringMatching(/^comq: error: .*no usable sample.*x\.npy: is a named pipe/)]);
+    const errors = stderr
+      .trim()
+      .split('\n')
+      .filter((line) => line.startsWith('comq: '));
+    expect(errors).toEqual([
+      expect.stringMatching(/^comq: error: .*no usable sample.*x\.npy: is a named pipe/),
+    ]);
     expect(existsSync(out)).toBe(false);
   }, 60_000);
 });

@@ -15,7 +15,6 @@ import { comqInProcess, spawnComq } from '../testing/cliProcess.ts';
 
 const clsModel = ppocrModelPath('cls');
 
-
 let work: string;
 const calibDir = () => join(work, 'calib');
 const evalDir = () => join(work, 'eval');
@@ -32,7 +31,10 @@ beforeAll(async () => {
   mkdirSync(join(evalDir(), '1_rotated'), { recursive: true });
   const word = testImagePath('scenetext_word03');
   copyFileSync(word, join(evalDir(), '0_upright', 'word03.jpg'));
-  await sharp(word).rotate(180).png().toFile(join(evalDir(), '1_rotated', 'word03.png'));
+  await sharp(word)
+    .rotate(180)
+    .png()
+    .toFile(join(evalDir(), '1_rotated', 'word03.png'));
 });
 
 afterAll(() => {
@@ -44,8 +46,24 @@ describe('comq quantize on the PP-OCR classifier', () => {
     const out = join(work, 'cls-w4.onnx');
     const reportPath = join(work, 'cls-w4.json');
     const run = await spawnComq([
-      'quantize', clsModel, '--images', calibDir(), '--eval-images', evalDir(), '--bits', '4', '--method', 'comq', '--sweeps', '1',
-      '--out', out, '--report', reportPath, '--backend', 'cpu',
+      'quantize',
+      clsModel,
+      '--images',
+      calibDir(),
+      '--eval-images',
+      evalDir(),
+      '--bits',
+      '4',
+      '--method',
+      'comq',
+      '--sweeps',
+      '1',
+      '--out',
+      out,
+      '--report',
+      reportPath,
+      '--backend',
+      'cpu',
     ]);
     expect(run.stderr).not.toMatch(/comq: (internal )?error/);
     expect(run.code).toBe(0);
@@ -65,12 +83,23 @@ describe('comq quantize on the PP-OCR classifier', () => {
     expect(typeof report.adapter).toBe('string');
     expect(report.calibration.used).toBe(4);
     expect(report.inputs.preprocess).toMatchObject({ height: 48, width: 192, layout: 'NCHW' });
-    for (const stage of ['capture', 'solve', 'evaluate']) expect(report.timings[stage]).toBeGreaterThanOrEqual(0);
-    const layers = report.layers as { name: string; op: string; bits: number; rtnRelError: number; relError: number; sweeps: number[]; seconds: number }[];
+    for (const stage of ['capture', 'solve', 'evaluate'])
+      expect(report.timings[stage]).toBeGreaterThanOrEqual(0);
+    const layers = report.layers as {
+      name: string;
+      op: string;
+      bits: number;
+      rtnRelError: number;
+      relError: number;
+      sweeps: number[];
+      seconds: number;
+    }[];
     // The classifier has 53 Convs and one MatMul (findLayers on the raw model, checked in its own tests).
     expect(layers.length).toBe(findLayers(decodeModel(readFileSync(clsModel))).layers.length);
     for (const layer of layers) {
-      expect(Object.keys(layer)).toEqual(expect.arrayContaining(['name', 'op', 'bits', 'rtnRelError', 'relError', 'sweeps', 'seconds']));
+      expect(Object.keys(layer)).toEqual(
+        expect.arrayContaining(['name', 'op', 'bits', 'rtnRelError', 'relError', 'sweeps', 'seconds']),
+      );
       expect(layer.sweeps).toHaveLength(2); // sweep 0 (start) + 1 sweep
       expect(layer.relError).toBeLessThanOrEqual(layer.rtnRelError);
     }
@@ -87,7 +116,12 @@ describe('comq quantize on the PP-OCR classifier', () => {
 
     // The written model (default --format qdq): 4-bit layers read uint4 codes through DequantizeLinear,
     // the 8-bit first layer uint8 codes; verified before writing, and a quarter of the float file.
-    expect(report.export).toMatchObject({ format: 'qdq', verified: true, opset: 21, floatBytes: readFileSync(clsModel).length });
+    expect(report.export).toMatchObject({
+      format: 'qdq',
+      verified: true,
+      opset: 21,
+      floatBytes: readFileSync(clsModel).length,
+    });
     expect(report.export.bytes).toBe(readFileSync(out).length);
     expect(report.export.maxRelError).toBeLessThanOrEqual(1e-4);
     expect(report.export.ratio).toBeLessThanOrEqual(0.25);
@@ -106,7 +140,8 @@ describe('comq quantize on the PP-OCR classifier', () => {
     const [quantOut] = Object.values(await runOnnx(readFileSync(out), feeds));
     const [floatOut] = Object.values(await runOnnx(readFileSync(clsModel), feeds));
     expect(quantOut.dims).toEqual(floatOut.dims);
-    for (let i = 0; i < floatOut.data.length; i++) expect(Math.abs(quantOut.data[i] - floatOut.data[i])).toBeLessThan(0.2);
+    for (let i = 0; i < floatOut.data.length; i++)
+      expect(Math.abs(quantOut.data[i] - floatOut.data[i])).toBeLessThan(0.2);
   });
 
   it('bad input exits 2 with one line naming the problem', async () => {
@@ -125,14 +160,22 @@ describe('comq quantize on the PP-OCR classifier', () => {
       [['--images', calibDir(), '--size', '48by192'], /--size: size '48by192' is not HxW/],
       [['--images', calibDir(), '--preset', 'vgg'], /--preset vgg: unknown preset; choose one of/],
       [['--images', calibDir(), '--bits', '7'], /--bits 7: the solvers support 2, 3, 4, 5, 6, 8 bits/],
-      [['--images', calibDir(), '--method', 'adaround'], /--method adaround: not one of rtn, comq, gptq, gptq\+comq/],
+      [
+        ['--images', calibDir(), '--method', 'adaround'],
+        /--method adaround: not one of rtn, comq, gptq, gptq\+comq/,
+      ],
       [[], /no calibration data: give --images DIR/],
     ];
     for (const [flags, message] of cases) {
       const run = await comqInProcess(['quantize', clsModel, ...flags, ...base]);
       expect(run.code, flags.join(' ')).toBe(2);
       expect(run.stderr).toMatch(message);
-      expect(run.stderr.trim().split('\n').filter((line) => line.startsWith('comq: error:'))).toHaveLength(1);
+      expect(
+        run.stderr
+          .trim()
+          .split('\n')
+          .filter((line) => line.startsWith('comq: error:')),
+      ).toHaveLength(1);
     }
     const model = await comqInProcess(['quantize', notOnnx, '--images', calibDir(), ...base]);
     expect(model.code).toBe(2);

@@ -12,7 +12,14 @@ import type { InferenceEngine } from '../core/base/ports.ts';
 import { describeModel } from '../core/graph/modelFacts.ts';
 import { OpsetUpgradeError } from '../core/graph/opset/index.ts';
 import {
-  ExportRefusedError, openBackend, RunInputError, runQuantization, type FinishedRun, type RunEvent, type RunReport, type SampleSource,
+  ExportRefusedError,
+  openBackend,
+  RunInputError,
+  runQuantization,
+  type FinishedRun,
+  type RunEvent,
+  type RunReport,
+  type SampleSource,
 } from '../core/run/index.ts';
 import { createNodeInferenceEngine } from '../hosts/node/ortNode.ts';
 import { CliUsageError } from './errors.ts';
@@ -38,13 +45,17 @@ async function chooseBackend(preference: BackendPreference, engine: InferenceEng
       const { createNodeGpu } = await import('../hosts/node/nodeGpu.ts');
       gpu = createNodeGpu();
     } catch (error) {
-      if (preference === 'webgpu') throw new CliUsageError(`--backend webgpu: WebGPU is not available here (${reasonOf(error)}); use --backend cpu.`);
+      if (preference === 'webgpu')
+        throw new CliUsageError(
+          `--backend webgpu: WebGPU is not available here (${reasonOf(error)}); use --backend cpu.`,
+        );
     }
   }
   try {
     return await openBackend(gpu, preference, engine);
   } catch (error) {
-    if (preference === 'webgpu') throw new CliUsageError(`--backend webgpu: ${reasonOf(error)} Use --backend cpu.`);
+    if (preference === 'webgpu')
+      throw new CliUsageError(`--backend webgpu: ${reasonOf(error)} Use --backend cpu.`);
     throw error;
   }
 }
@@ -52,17 +63,25 @@ async function chooseBackend(preference: BackendPreference, engine: InferenceEng
 /** The core's refusals in the command line's words (exit 2), naming the flag to change. */
 function usageError(error: unknown, command: QuantizeCommand): unknown {
   if (error instanceof RunInputError) {
-    if (error.kind === 'model') return new CliUsageError(`${error.message.replace(/only single-input models can be fed\.$/, 'comq quantize feeds single-input models.')}`);
+    if (error.kind === 'model')
+      return new CliUsageError(
+        `${error.message.replace(/only single-input models can be fed\.$/, 'comq quantize feeds single-input models.')}`,
+      );
     if (error.kind === 'device') return new CliUsageError(`${error.message} Use --backend cpu.`);
     return new CliUsageError(`${command.modelPath}: ${error.message.replace(/\.$/, '')}.`);
   }
   if (error instanceof ExportRefusedError) {
     const format = error.format;
     if (error.stage === 'write') {
-      if (error.cause instanceof OpsetUpgradeError) return new CliUsageError(`--format ${format}: ${error.cause.message.replace(/Export as fake-quant/, 'Rerun with --format fake-quant to export')}`);
+      if (error.cause instanceof OpsetUpgradeError)
+        return new CliUsageError(
+          `--format ${format}: ${error.cause.message.replace(/Export as fake-quant/, 'Rerun with --format fake-quant to export')}`,
+        );
       return error.cause ?? error;
     }
-    return new CliUsageError(`export refused (--format ${format}): ${error.reason} Nothing was written; ${format === 'fake-quant' ? 'please report this model.' : 'try --format fake-quant.'}`);
+    return new CliUsageError(
+      `export refused (--format ${format}): ${error.reason} Nothing was written; ${format === 'fake-quant' ? 'please report this model.' : 'try --format fake-quant.'}`,
+    );
   }
   return error;
 }
@@ -74,27 +93,51 @@ function writeOutput(path: string, bytes: Uint8Array | string, what: string): vo
     writeFileSync(path, bytes);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new CliUsageError(`${path}: cannot write ${what} (${code ?? String(error)}); check that the folder exists and is writable.`);
+    throw new CliUsageError(
+      `${path}: cannot write ${what} (${code ?? String(error)}); check that the folder exists and is writable.`,
+    );
   }
 }
 
-async function sources(command: QuantizeCommand): Promise<{ calibration: SampleSource; evaluation?: SampleSource }> {
-  const calibration = await folderSource(command.calibration, command.calibration.kind === 'images' ? '--images' : '--inputs', command.labelsPath);
+async function sources(
+  command: QuantizeCommand,
+): Promise<{ calibration: SampleSource; evaluation?: SampleSource }> {
+  const calibration = await folderSource(
+    command.calibration,
+    command.calibration.kind === 'images' ? '--images' : '--inputs',
+    command.labelsPath,
+  );
   if (!command.evaluation || !command.evaluate) return { calibration };
   if (command.evaluation.kind === 'images' && command.calibration.kind === 'inputs') {
-    throw new CliUsageError('--eval-images: the model is fed with .npy tensors (--inputs); evaluate with --eval-inputs DIR.');
+    throw new CliUsageError(
+      '--eval-images: the model is fed with .npy tensors (--inputs); evaluate with --eval-inputs DIR.',
+    );
   }
-  const evaluation = await folderSource(command.evaluation, command.evaluation.kind === 'images' ? '--eval-images' : '--eval-inputs', command.labelsPath);
+  const evaluation = await folderSource(
+    command.evaluation,
+    command.evaluation.kind === 'images' ? '--eval-images' : '--eval-inputs',
+    command.labelsPath,
+  );
   return { calibration, evaluation };
 }
 
 /** The chosen preset and its full preprocessing (as the report's inputs.preprocess records it), printed once before capture. */
 function presetLine(event: Extract<RunEvent, { type: 'preset' }>): string {
-  const why = event.source === 'named' ? '--preset' : event.source === 'guessed' ? `${event.reason}; --preset overrides` : 'no better guess from the model; --preset overrides';
+  const why =
+    event.source === 'named'
+      ? '--preset'
+      : event.source === 'guessed'
+        ? `${event.reason}; --preset overrides`
+        : 'no better guess from the model; --preset overrides';
   const spec = event.spec;
   if (!spec) return `Preset ${event.preset} (${why}).`;
   const list = (values: readonly number[]) => values.map((v) => Number(v.toPrecision(4))).join(', ');
-  const pad = spec.resize === 'keep-aspect-pad' ? ` pad ${String(spec.padValue)} ${spec.padAlign}` : spec.resize === 'shorter-side-crop' ? ` crop ${spec.cropFraction}` : '';
+  const pad =
+    spec.resize === 'keep-aspect-pad'
+      ? ` pad ${String(spec.padValue)} ${spec.padAlign}`
+      : spec.resize === 'shorter-side-crop'
+        ? ` crop ${spec.cropFraction}`
+        : '';
   return `Preset ${event.preset} (${why}): input ${spec.height}×${spec.width} ${spec.layout} ${spec.channels === 1 ? 'gray' : spec.channelOrder}, ${spec.resize}${pad}, scale ${Number(spec.scale.toPrecision(4))}, mean [${list(spec.mean)}], std [${list(spec.std)}].`;
 }
 
@@ -107,9 +150,11 @@ function render(event: RunEvent, progress: ProgressSink, command: QuantizeComman
       break;
     case 'split':
       if (!event.heldOut || !command.evaluate) break;
-      progress.note(event.evaluation > 0
-        ? `No --eval-images/--eval-inputs: held out ${event.evaluation} of ${event.files} file(s) for evaluation (seeded split, disjoint from the ${event.calibration} calibration file(s)).`
-        : `No --eval-images/--eval-inputs and no file left to hold out from ${event.files}: evaluation skipped; give --eval-images DIR or a smaller --calib.`);
+      progress.note(
+        event.evaluation > 0
+          ? `No --eval-images/--eval-inputs: held out ${event.evaluation} of ${event.files} file(s) for evaluation (seeded split, disjoint from the ${event.calibration} calibration file(s)).`
+          : `No --eval-images/--eval-inputs and no file left to hold out from ${event.files}: evaluation skipped; give --eval-images DIR or a smaller --calib.`,
+      );
       break;
     case 'backend':
       progress.note(`Backend: ${event.reason}`);
@@ -135,12 +180,18 @@ export async function runQuantize(
   engine: InferenceEngine = createNodeInferenceEngine(),
 ): Promise<RunReport> {
   const command = parseQuantizeFlags(modelPath, flags);
-  const progress = createProgress(command.progress && !command.quiet, command.quiet ? () => undefined : io.stderr);
+  const progress = createProgress(
+    command.progress && !command.quiet,
+    command.quiet ? () => undefined : io.stderr,
+  );
   try {
     const loaded = loadModel(modelPath, command.dataPaths);
     const proto = loaded.resolved ?? loaded.model;
     const external = describeModel(proto).weightStorage.externalTensors;
-    if (external > 0) throw new CliUsageError(`${modelPath}: ${external} weight tensor(s) are stored in external data files; give them with --data FILE ...`);
+    if (external > 0)
+      throw new CliUsageError(
+        `${modelPath}: ${external} weight tensor(s) are stored in external data files; give them with --data FILE ...`,
+      );
     let run: FinishedRun | undefined;
     try {
       const request = {
@@ -154,7 +205,10 @@ export async function runQuantize(
         backend: command.backend,
         export: command.format,
       };
-      for await (const event of runQuantization(request, { engine, chooseBackend: (preference) => chooseBackend(preference, engine) })) {
+      for await (const event of runQuantization(request, {
+        engine,
+        chooseBackend: (preference) => chooseBackend(preference, engine),
+      })) {
         render(event, progress, command);
         if (event.type === 'done') run = event.run;
       }
@@ -164,7 +218,8 @@ export async function runQuantize(
     if (!run) throw new Error('the run ended without its done event');
     const { report } = run;
     progress.stop();
-    if (command.reportPath) writeOutput(command.reportPath, `${JSON.stringify(report, jsonNumbers, 2)}\n`, 'the report');
+    if (command.reportPath)
+      writeOutput(command.reportPath, `${JSON.stringify(report, jsonNumbers, 2)}\n`, 'the report');
     io.stdout(`${formatQuantizeSummary(report, report.eval, command.outPath, report.export).join('\n')}\n`);
     return report;
   } finally {

@@ -25,21 +25,46 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-async function quantize(flag: '--images' | '--inputs', dir: string): Promise<{ code: number; stderr: string; out: string }> {
+async function quantize(
+  flag: '--images' | '--inputs',
+  dir: string,
+): Promise<{ code: number; stderr: string; out: string }> {
   let stderr = '';
   const out = join(work, `${flag.slice(2)}.q.onnx`);
-  const code = await main(['quantize', model, flag, dir, '--out', out, '--report', `${out}.json`, '--backend', 'cpu', '--no-progress', '--no-eval'], {
-    stdout: () => undefined,
-    stderr: (t) => (stderr += t),
-    debug: false,
-  });
+  const code = await main(
+    [
+      'quantize',
+      model,
+      flag,
+      dir,
+      '--out',
+      out,
+      '--report',
+      `${out}.json`,
+      '--backend',
+      'cpu',
+      '--no-progress',
+      '--no-eval',
+    ],
+    {
+      stdout: () => undefined,
+      stderr: (t) => (stderr += t),
+      debug: false,
+    },
+  );
   return { code, stderr, out };
 }
 
-function expectOneLineNaming(run: { code: number; stderr: string; out: string }, names: readonly string[]): void {
+function expectOneLineNaming(
+  run: { code: number; stderr: string; out: string },
+  names: readonly string[],
+): void {
   expect(run.code).toBe(2);
   // Informational lines (preset, backend) come first; the error itself is exactly one line.
-  const errors = run.stderr.trim().split('\n').filter((line) => line.startsWith('comq: '));
+  const errors = run.stderr
+    .trim()
+    .split('\n')
+    .filter((line) => line.startsWith('comq: '));
   expect(errors).toHaveLength(1);
   expect(errors[0]).toMatch(/^comq: error: .*no usable sample/);
   expect(errors[0]).not.toMatch(/internal error|this is a bug/);
@@ -76,21 +101,46 @@ describe('comq quantize with a calibration folder where every file is unusable',
   it('an evaluation folder where every file is unusable: exit 2, each named', async () => {
     const calib = join(work, 'calib-ok');
     mkdirSync(calib);
-    for (let i = 0; i < 2; i++) writeFileSync(join(calib, `s${i}.npy`), npyFloat32(patternValues(3 * 64, 10 + i), [1, 3, 8, 8]));
+    for (let i = 0; i < 2; i++)
+      writeFileSync(join(calib, `s${i}.npy`), npyFloat32(patternValues(3 * 64, 10 + i), [1, 3, 8, 8]));
     const evalDir = join(work, 'eval-bad');
     mkdirSync(evalDir);
     writeFileSync(join(evalDir, 'e-empty.npy'), new Uint8Array(0));
     writeFileSync(join(evalDir, 'e-shape.npy'), npyFloat32(patternValues(2 * 25, 4), [1, 2, 5, 5]));
     let stderr = '';
     const out = join(work, 'eval.q.onnx');
-    const code = await main(['quantize', model, '--inputs', calib, '--eval-inputs', evalDir, '--out', out, '--report', `${out}.json`, '--backend', 'cpu', '--no-progress'], {
-      stdout: () => undefined,
-      stderr: (t) => (stderr += t),
-      debug: false,
-    });
+    const code = await main(
+      [
+        'quantize',
+        model,
+        '--inputs',
+        calib,
+        '--eval-inputs',
+        evalDir,
+        '--out',
+        out,
+        '--report',
+        `${out}.json`,
+        '--backend',
+        'cpu',
+        '--no-progress',
+      ],
+      {
+        stdout: () => undefined,
+        stderr: (t) => (stderr += t),
+        debug: false,
+      },
+    );
     expect(code).toBe(2);
-    const errors = stderr.trim().split('\n').filter((line) => line.startsWith('comq: '));
-    expect(errors).toEqual([expect.stringMatching(/^comq: error: the evaluation set yielded no usable sample: .*e-empty\.npy .*e-shape\.npy/)]);
+    const errors = stderr
+      .trim()
+      .split('\n')
+      .filter((line) => line.startsWith('comq: '));
+    expect(errors).toEqual([
+      expect.stringMatching(
+        /^comq: error: the evaluation set yielded no usable sample: .*e-empty\.npy .*e-shape\.npy/,
+      ),
+    ]);
   }, 60_000);
 
   it('the real entry point: /dev/zero as the model exits 2 at once with one line, nothing written', async () => {
@@ -98,9 +148,21 @@ describe('comq quantize with a calibration folder where every file is unusable',
     const calib = join(work, 'good');
     mkdirSync(calib);
     writeFileSync(join(calib, 's.npy'), npyFloat32(patternValues(3 * 64, 3), [1, 3, 8, 8]));
-    const run = await spawnComq(['quantize', '/dev/zero', '--inputs', calib, '--out', out, '--backend', 'cpu', '--no-progress']);
+    const run = await spawnComq([
+      'quantize',
+      '/dev/zero',
+      '--inputs',
+      calib,
+      '--out',
+      out,
+      '--backend',
+      'cpu',
+      '--no-progress',
+    ]);
     expect(run.code).toBe(2);
-    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^comq: error: \/dev\/zero: .*device/)]);
+    expect(run.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^comq: error: \/dev\/zero: .*device/),
+    ]);
     expect(existsSync(out)).toBe(false);
   }, 60_000);
 });

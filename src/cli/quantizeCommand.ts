@@ -3,16 +3,31 @@ import type { Command } from 'commander';
 import { runQuantize } from './quantize.ts';
 import type { QuantizeFlags } from './quantizeOptions.ts';
 
-export function registerQuantize(program: Command, io: { stdout: (text: string) => void; stderr: (text: string) => void }): void {
+export function registerQuantize(
+  program: Command,
+  io: { stdout: (text: string) => void; stderr: (text: string) => void },
+): void {
   program
     .command('quantize')
-    .description('Quantize the weights of MODEL.onnx on calibration images or tensors, evaluate against the float model, write OUT.onnx and a JSON report.')
+    .description(
+      'Quantize the weights of MODEL.onnx on calibration images or tensors, evaluate against the float model, write OUT.onnx and a JSON report.',
+    )
     .argument('<model>', 'the .onnx model file')
-    .option('--data <files...>', 'external-data files the model refers to (tensors stored outside the .onnx file)')
+    .option(
+      '--data <files...>',
+      'external-data files the model refers to (tensors stored outside the .onnx file)',
+    )
     .option('--images <dir>', 'calibration images (a folder; or one sub-folder per class)')
     .option('--inputs <dir>', 'calibration tensors: a folder of .npy files (one sample or a batch each)')
-    .option('--out <file>', 'where to write the quantized model, verified in onnxruntime before it is written')
-    .option('--format <kind>', 'qdq (integer weights + DequantizeLinear), fake-quant (float model with the dequantized weights) or matmulnbits (4-bit MatMul as com.microsoft MatMulNBits, the rest qdq)', 'qdq')
+    .option(
+      '--out <file>',
+      'where to write the quantized model, verified in onnxruntime before it is written',
+    )
+    .option(
+      '--format <kind>',
+      'qdq (integer weights + DequantizeLinear), fake-quant (float model with the dequantized weights) or matmulnbits (4-bit MatMul as com.microsoft MatMulNBits, the rest qdq)',
+      'qdq',
+    )
     .option('--report <file>', 'where to write the JSON report (layers, timings, evaluation)')
     .option('--bits <n>', 'weight bits: 2, 3, 4, 5, 6 or 8', '4')
     .option('--method <name>', 'rtn, comq, gptq or gptq+comq', 'comq')
@@ -20,8 +35,14 @@ export function registerQuantize(program: Command, io: { stdout: (text: string) 
     .option('--order <name>', 'COMQ coordinate order: greedy or cyclic')
     .option('--eval-images <dir>', 'held-out evaluation images (default: a seeded quarter of --images)')
     .option('--eval-inputs <dir>', 'held-out evaluation .npy tensors (default: a seeded quarter of --inputs)')
-    .option('--labels <file>', 'class labels of the evaluation images: name<TAB>class lines, or one index per line')
-    .option('--preset <name>', 'image preprocessing: imagenet, half, raw01, ppocr-det, ppocr-rec, ppocr-cls (default: guessed)')
+    .option(
+      '--labels <file>',
+      'class labels of the evaluation images: name<TAB>class lines, or one index per line',
+    )
+    .option(
+      '--preset <name>',
+      'image preprocessing: imagenet, half, raw01, ppocr-det, ppocr-rec, ppocr-cls (default: guessed)',
+    )
     .option('--size <HxW>', 'input height × width for symbolic image dims, e.g. 640x640')
     .option('--calib <n>', 'use at most this many calibration samples')
     .option('--eval <n>', 'use at most this many evaluation samples')
@@ -30,14 +51,27 @@ export function registerQuantize(program: Command, io: { stdout: (text: string) 
     .option('--keep <layers...>', 'layer names to keep in float')
     .option('--grid <kind>', 'asymmetric (per-channel min-max) or symmetric', 'asymmetric')
     .option('--group-size <g>', 'inputs per scale block (blocked grid); default one scale per output channel')
-    .option('--clip <c>', 'clipping factor in (0, 1] applied to the grid (0.65 is the published 2-bit setting)')
+    .option(
+      '--clip <c>',
+      'clipping factor in (0, 1] applied to the grid (0.65 is the published 2-bit setting)',
+    )
     .option('--scale-step', 'alternate COMQ code sweeps with the closed-form scale update')
-    .option('--first-last-bits <b>', "bits for the first and last layer, or 'none' for the same as --bits", '8')
+    .option(
+      '--first-last-bits <b>',
+      "bits for the first and last layer, or 'none' for the same as --bits",
+      '8',
+    )
     .option('--row-sample <r>', 'fraction of Gram rows kept (seeded), in (0, 1]')
     .option('--seed <s>', 'seed for row sampling and the calibration/evaluation split', '0')
     .option('--backend <name>', 'auto, cpu or webgpu', 'auto')
-    .option('--no-progress', 'plain progress lines even on a terminal (they are plain whenever stderr is not a terminal)')
-    .option('-q, --quiet', 'no progress on stderr: only errors, and the final summary (layer table, output paths) on stdout')
+    .option(
+      '--no-progress',
+      'plain progress lines even on a terminal (they are plain whenever stderr is not a terminal)',
+    )
+    .option(
+      '-q, --quiet',
+      'no progress on stderr: only errors, and the final summary (layer table, output paths) on stdout',
+    )
     .action(async (modelPath: string, flags: QuantizeFlags) => {
       await runQuantize(modelPath, flags, io);
     });

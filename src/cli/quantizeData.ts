@@ -8,7 +8,12 @@ import { npySampleSet, type ModelInputInfo, type PreprocessSpec } from '../core/
 import type { SampleSource } from '../core/run/index.ts';
 import type { SampleSet } from '../core/base/ports.ts';
 import { FileRefusedError, readSampleFile, SAMPLE_MAX_BYTES } from '../hosts/node/regularFile.ts';
-import { imageDirSampleSet, listFiles, listImageFiles, type ImageDirOptions } from '../hosts/node/fileSets.ts';
+import {
+  imageDirSampleSet,
+  listFiles,
+  listImageFiles,
+  type ImageDirOptions,
+} from '../hosts/node/fileSets.ts';
 import { CliUsageError } from './errors.ts';
 
 export type InputKind = 'images' | 'inputs';
@@ -33,9 +38,16 @@ const usage = (flag: string, dir: string, error: unknown): CliUsageError =>
  */
 export async function listDataFolder(kind: InputKind, dir: string, flag: string): Promise<DataFolder> {
   const info = await stat(dir).catch(() => undefined);
-  if (!info) throw new CliUsageError(`${flag} ${dir}: no such directory; give a folder of ${kind === 'images' ? 'images' : '.npy files'}.`);
-  if (!info.isDirectory()) throw new CliUsageError(`${flag} ${dir}: is a file, not a directory; give the folder that holds the inputs.`);
-  const list = (recursive: boolean) => (kind === 'images' ? listImageFiles(dir, recursive) : listFiles(dir, ['.npy'], recursive));
+  if (!info)
+    throw new CliUsageError(
+      `${flag} ${dir}: no such directory; give a folder of ${kind === 'images' ? 'images' : '.npy files'}.`,
+    );
+  if (!info.isDirectory())
+    throw new CliUsageError(
+      `${flag} ${dir}: is a file, not a directory; give the folder that holds the inputs.`,
+    );
+  const list = (recursive: boolean) =>
+    kind === 'images' ? listImageFiles(dir, recursive) : listFiles(dir, ['.npy'], recursive);
   try {
     const top = await list(false);
     if (top.length > 0) return { kind, dir, flag, files: top, classFolders: false };
@@ -45,7 +57,9 @@ export async function listDataFolder(kind: InputKind, dir: string, flag: string)
     throw usage(flag, dir, error);
   }
   const what = kind === 'images' ? 'image (.jpg, .png, .webp, .bmp, .gif, .tif)' : '.npy file';
-  throw new CliUsageError(`${flag} ${dir}: no ${what} in the folder or in its class sub-folders; put the inputs there or point at another folder.`);
+  throw new CliUsageError(
+    `${flag} ${dir}: no ${what} in the folder or in its class sub-folders; put the inputs there or point at another folder.`,
+  );
 }
 
 /** A streamed SampleSet over the chosen files of a folder; images need the preprocessing spec. */
@@ -59,9 +73,17 @@ export async function folderSampleSet(
   try {
     if (folder.kind === 'inputs') {
       const read = (name: string, headBytes?: number): Uint8Array =>
-        readSampleFile(folder.dir, name, { maxBytes: SAMPLE_MAX_BYTES, what: 'a .npy file', ...(headBytes ? { headBytes } : {}) });
+        readSampleFile(folder.dir, name, {
+          maxBytes: SAMPLE_MAX_BYTES,
+          what: 'a .npy file',
+          ...(headBytes ? { headBytes } : {}),
+        });
       // Headers are padded to 64 bytes; 64 KiB covers any real one (counting reads only those).
-      const items = only.map((name) => ({ name, load: async () => read(name), loadHead: async () => read(name, 65536) }));
+      const items = only.map((name) => ({
+        name,
+        load: async () => read(name),
+        loadHead: async () => read(name, 65536),
+      }));
       return await npySampleSet(items, input);
     }
     if (!spec) throw new Error('images need a preprocessing spec');
@@ -71,18 +93,30 @@ export async function folderSampleSet(
     return await imageDirSampleSet(folder.dir, input.name, spec, options);
   } catch (error) {
     if (error instanceof CliUsageError) throw error;
-    if (error instanceof FileRefusedError && labelsFile && error.path === labelsFile) throw new CliUsageError(`--labels ${error.message}`);
+    if (error instanceof FileRefusedError && labelsFile && error.path === labelsFile)
+      throw new CliUsageError(`--labels ${error.message}`);
     throw usage(folder.flag, folder.dir, error);
   }
 }
 
 /** A folder as the core run's sample source; --labels go to the evaluation set only. */
-export async function folderSource(given: { kind: InputKind; dir: string }, flag: string, labelsFile: string | undefined): Promise<SampleSource> {
+export async function folderSource(
+  given: { kind: InputKind; dir: string },
+  flag: string,
+  labelsFile: string | undefined,
+): Promise<SampleSource> {
   const folder = await listDataFolder(given.kind, given.dir, flag);
   return {
     kind: given.kind === 'images' ? 'images' : 'npy',
     origin: folder.dir,
     names: folder.files,
-    open: (names, how) => folderSampleSet(folder, names, how.input, how.spec, how.purpose === 'evaluation' ? labelsFile : undefined),
+    open: (names, how) =>
+      folderSampleSet(
+        folder,
+        names,
+        how.input,
+        how.spec,
+        how.purpose === 'evaluation' ? labelsFile : undefined,
+      ),
   };
 }

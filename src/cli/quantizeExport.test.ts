@@ -13,7 +13,6 @@ import { comqInProcess as comq } from '../testing/cliProcess.ts';
 const clsModel = ppocrModelPath('cls');
 let work: string;
 
-
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'comq-export-'));
   mkdirSync(join(work, 'calib'));
@@ -31,8 +30,21 @@ async function quantize(name: string, extra: string[]) {
   const out = join(work, `${name}.onnx`);
   const reportPath = join(work, `${name}.json`);
   const run = await comq([
-    'quantize', clsModel, '--images', join(work, 'calib'), '--method', 'rtn', '--no-eval', '--backend', 'cpu', '--no-progress',
-    '--out', out, '--report', reportPath, ...extra,
+    'quantize',
+    clsModel,
+    '--images',
+    join(work, 'calib'),
+    '--method',
+    'rtn',
+    '--no-eval',
+    '--backend',
+    'cpu',
+    '--no-progress',
+    '--out',
+    out,
+    '--report',
+    reportPath,
+    ...extra,
   ]);
   expect(run.stderr).not.toMatch(/comq: (internal )?error/);
   expect(run.code).toBe(0);
@@ -55,20 +67,41 @@ describe('comq quantize --format', () => {
     expect(eight.report.export).toMatchObject({ format: 'qdq', verified: true, opset: 13 });
     expect(eight.report.export.ratio).toBeLessThanOrEqual(0.35);
 
-    const nbits = await quantize('nbits', ['--format', 'matmulnbits', '--bits', '4', '--first-last-bits', 'none']);
+    const nbits = await quantize('nbits', [
+      '--format',
+      'matmulnbits',
+      '--bits',
+      '4',
+      '--first-last-bits',
+      'none',
+    ]);
     const model = decodeModel(readFileSync(nbits.out));
-    expect(model.graph!.node!.filter((n) => n.opType === 'MatMulNBits' && n.domain === 'com.microsoft')).toHaveLength(1);
+    expect(
+      model.graph!.node!.filter((n) => n.opType === 'MatMulNBits' && n.domain === 'com.microsoft'),
+    ).toHaveLength(1);
     expect(nbits.report.export).toMatchObject({ format: 'matmulnbits', verified: true });
     // It runs outside the verifier too, close to the float classifier on a real crop.
     const feeds = { x: await ppocrInput('cls', testImagePath('scenetext_word01')) };
     const [quant] = Object.values(await runOnnx(readFileSync(nbits.out), feeds));
     const [float] = Object.values(await runOnnx(readFileSync(clsModel), feeds));
-    for (let i = 0; i < float.data.length; i++) expect(Math.abs(quant.data[i] - float.data[i])).toBeLessThan(0.5);
+    for (let i = 0; i < float.data.length; i++)
+      expect(Math.abs(quant.data[i] - float.data[i])).toBeLessThan(0.5);
   });
 
   it('an unknown format exits 2 naming the choices, and writes nothing', async () => {
     const out = join(work, 'bogus.onnx');
-    const run = await comq(['quantize', clsModel, '--images', join(work, 'calib'), '--out', out, '--format', 'tflite', '--backend', 'cpu']);
+    const run = await comq([
+      'quantize',
+      clsModel,
+      '--images',
+      join(work, 'calib'),
+      '--out',
+      out,
+      '--format',
+      'tflite',
+      '--backend',
+      'cpu',
+    ]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/--format tflite: not one of qdq, fake-quant, matmulnbits/);
     expect(existsSync(out)).toBe(false);

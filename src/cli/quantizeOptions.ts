@@ -78,7 +78,12 @@ const ORDERS: readonly ComqOrder[] = ['greedy', 'cyclic'];
 const MODES: readonly CaptureMode[] = ['float', 'sequential'];
 const BACKENDS: readonly BackendPreference[] = ['auto', 'cpu', 'webgpu'];
 
-function choice<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
+function choice<T extends string>(
+  flag: string,
+  value: string | undefined,
+  allowed: readonly T[],
+  fallback: T,
+): T {
   if (value === undefined) return fallback;
   if (!(allowed as readonly string[]).includes(value)) {
     throw new CliUsageError(`${flag} ${value}: not one of ${allowed.join(', ')}.`);
@@ -94,16 +99,23 @@ function integer(flag: string, value: string | undefined, min: number, what: str
   return Number(value);
 }
 
-function real(flag: string, value: string | undefined, isValid: (x: number) => boolean, what: string): number | undefined {
+function real(
+  flag: string,
+  value: string | undefined,
+  isValid: (x: number) => boolean,
+  what: string,
+): number | undefined {
   if (value === undefined) return undefined;
   const parsed = Number(value);
-  if (value.trim() === '' || !Number.isFinite(parsed) || !isValid(parsed)) throw new CliUsageError(`${flag} ${value}: expected ${what}.`);
+  if (value.trim() === '' || !Number.isFinite(parsed) || !isValid(parsed))
+    throw new CliUsageError(`${flag} ${value}: expected ${what}.`);
   return parsed;
 }
 
 function bitsFlag(flag: string, value: string): number {
   const bits = integer(flag, value, 1, 'a bit width')!;
-  if (!BITS.includes(bits)) throw new CliUsageError(`${flag} ${value}: the solvers support ${BITS.join(', ')} bits.`);
+  if (!BITS.includes(bits))
+    throw new CliUsageError(`${flag} ${value}: the solvers support ${BITS.join(', ')} bits.`);
   return bits;
 }
 
@@ -117,17 +129,22 @@ export function parseQuantizeFlags(modelPath: string, flags: QuantizeFlags): Qua
     );
   }
   if (flags.evalImages && flags.evalInputs) {
-    throw new CliUsageError('--eval-images and --eval-inputs were both given; evaluate on one kind of held-out input.');
+    throw new CliUsageError(
+      '--eval-images and --eval-inputs were both given; evaluate on one kind of held-out input.',
+    );
   }
   if (!flags.out) throw new CliUsageError('no output path: give --out OUT.onnx for the quantized model.');
   if (flags.preset !== undefined && !isPresetName(flags.preset)) {
-    throw new CliUsageError(`--preset ${flags.preset}: unknown preset; choose one of ${presetNames.join(', ')}.`);
+    throw new CliUsageError(
+      `--preset ${flags.preset}: unknown preset; choose one of ${presetNames.join(', ')}.`,
+    );
   }
 
   const bits = flags.bits === undefined ? defaultQuantizeOptions.bits : bitsFlag('--bits', flags.bits);
   let firstLastBits: number | null = defaultQuantizeOptions.firstLastBits;
   if (flags.firstLastBits !== undefined) {
-    firstLastBits = flags.firstLastBits === 'none' ? null : bitsFlag('--first-last-bits', flags.firstLastBits);
+    firstLastBits =
+      flags.firstLastBits === 'none' ? null : bitsFlag('--first-last-bits', flags.firstLastBits);
   }
   const overrides: QuantizeOptions['overrides'] = {};
   for (const layer of flags.keep ?? []) overrides[layer] = { keepFloat: true };
@@ -139,14 +156,27 @@ export function parseQuantizeFlags(modelPath: string, flags: QuantizeFlags): Qua
     bits,
     grid: choice('--grid', flags.grid, GRIDS, defaultQuantizeOptions.grid),
     groupSize: integer('--group-size', flags.groupSize, 1, 'the inputs per scale block'),
-    sweeps: integer('--sweeps', flags.sweeps, 1, 'the number of COMQ sweeps') ?? defaultQuantizeOptions.sweeps,
+    sweeps:
+      integer('--sweeps', flags.sweeps, 1, 'the number of COMQ sweeps') ?? defaultQuantizeOptions.sweeps,
     order: choice('--order', flags.order, ORDERS, defaultQuantizeOptions.order),
-    clip: real('--clip', flags.clip, (x) => x > 0 && x <= 1, 'a clipping factor in (0, 1], e.g. 0.65 for 2 bits') ?? defaultQuantizeOptions.clip,
+    clip:
+      real(
+        '--clip',
+        flags.clip,
+        (x) => x > 0 && x <= 1,
+        'a clipping factor in (0, 1], e.g. 0.65 for 2 bits',
+      ) ?? defaultQuantizeOptions.clip,
     scaleStep: flags.scaleStep ?? defaultQuantizeOptions.scaleStep,
     firstLastBits,
     overrides,
     calibrationCount: integer('--calib', flags.calib, 1, 'the number of calibration samples'),
-    rowSampleRate: real('--row-sample', flags.rowSample, (x) => x > 0 && x <= 1, 'the fraction of Gram rows kept, in (0, 1]') ?? defaultQuantizeOptions.rowSampleRate,
+    rowSampleRate:
+      real(
+        '--row-sample',
+        flags.rowSample,
+        (x) => x > 0 && x <= 1,
+        'the fraction of Gram rows kept, in (0, 1]',
+      ) ?? defaultQuantizeOptions.rowSampleRate,
     seed: integer('--seed', flags.seed, 0, 'a random seed') ?? defaultQuantizeOptions.seed,
     mode: choice('--mode', flags.mode, MODES, defaultQuantizeOptions.mode),
   };
@@ -161,7 +191,9 @@ export function parseQuantizeFlags(modelPath: string, flags: QuantizeFlags): Qua
       throw new CliUsageError(`--size: ${error instanceof Error ? error.message : String(error)}.`);
     }
   }
-  const calibration = flags.images ? { kind: 'images' as const, dir: flags.images } : { kind: 'inputs' as const, dir: flags.inputs! };
+  const calibration = flags.images
+    ? { kind: 'images' as const, dir: flags.images }
+    : { kind: 'inputs' as const, dir: flags.inputs! };
   let evaluation: QuantizeCommand['evaluation'];
   if (flags.evalImages) evaluation = { kind: 'images', dir: flags.evalImages };
   else if (flags.evalInputs) evaluation = { kind: 'inputs', dir: flags.evalInputs };
@@ -171,7 +203,10 @@ export function parseQuantizeFlags(modelPath: string, flags: QuantizeFlags): Qua
     calibration,
     evaluation,
     evaluate: evalFlag !== false,
-    evalCount: typeof evalFlag === 'string' ? integer('--eval', evalFlag, 1, 'the number of evaluation samples') : undefined,
+    evalCount:
+      typeof evalFlag === 'string'
+        ? integer('--eval', evalFlag, 1, 'the number of evaluation samples')
+        : undefined,
     labelsPath: flags.labels,
     preset: flags.preset,
     size,

@@ -38,7 +38,9 @@ export function plainProgress(write: (text: string) => void): ProgressSink {
           }
           break;
         case 'layer-done':
-          write(`layer ${event.index + 1}/${event.count} ${safeText(event.layer.name)}: rel. error ${fmt(event.layer.relError)} (RTN ${fmt(event.layer.rtnRelError)}), ${event.layer.seconds.toFixed(2)} s\n`);
+          write(
+            `layer ${event.index + 1}/${event.count} ${safeText(event.layer.name)}: rel. error ${fmt(event.layer.relError)} (RTN ${fmt(event.layer.rtnRelError)}), ${event.layer.seconds.toFixed(2)} s\n`,
+          );
           break;
         case 'timing':
           write(`[${event.stage}] ${event.seconds.toFixed(2)} s\n`);
@@ -70,7 +72,13 @@ export function barProgress(stream: NodeJS.WriteStream): ProgressSink {
     if (barKey === key && bar) return bar;
     stopBar();
     bar = new cliProgress.SingleBar(
-      { stream, format: `${label.padEnd(9)} [{bar}] {value}/{total} {detail}`, hideCursor: true, clearOnComplete: false, barsize: 30 },
+      {
+        stream,
+        format: `${label.padEnd(9)} [{bar}] {value}/{total} {detail}`,
+        hideCursor: true,
+        clearOnComplete: false,
+        barsize: 30,
+      },
       cliProgress.Presets.shades_classic,
     );
     bar.start(total, 0, { detail: '' });
@@ -92,18 +100,25 @@ export function barProgress(stream: NodeJS.WriteStream): ProgressSink {
           line(`skipped ${event.what} ${safeText(event.name)}: ${safeText(event.reason)}`);
           break;
         case 'capture':
-          ensureBar('capture', 'capture', event.passes * event.samples).update((event.pass - 1) * event.samples + event.sample, {
-            detail: `pass ${event.pass}/${event.passes}`,
-          });
+          ensureBar('capture', 'capture', event.passes * event.samples).update(
+            (event.pass - 1) * event.samples + event.sample,
+            {
+              detail: `pass ${event.pass}/${event.passes}`,
+            },
+          );
           break;
         case 'layer-start':
           ensureBar('solve', 'solve', event.count).update(event.index, { detail: safeText(event.layer) });
           break;
         case 'sweep':
-          bar?.update({ detail: `${safeText(event.layer)} sweep ${event.sweep} rel. error ${fmt(event.relError)}` });
+          bar?.update({
+            detail: `${safeText(event.layer)} sweep ${event.sweep} rel. error ${fmt(event.relError)}`,
+          });
           break;
         case 'layer-done':
-          ensureBar('solve', 'solve', event.count).update(event.index + 1, { detail: `${safeText(event.layer.name)} ${fmt(event.layer.relError)}` });
+          ensureBar('solve', 'solve', event.count).update(event.index + 1, {
+            detail: `${safeText(event.layer.name)} ${fmt(event.layer.relError)}`,
+          });
           break;
         default:
           break;

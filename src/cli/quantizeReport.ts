@@ -19,15 +19,30 @@ const LAYER_COLUMNS: Column<LayerReport>[] = [
   { header: 'layer', align: 'left', value: (layer) => safeText(layer.name) },
   { header: 'op', align: 'left', value: (layer) => layer.op },
   { header: 'bits', align: 'right', value: (layer) => String(layer.bits) },
-  { header: 'RTN rel. error', align: 'right', value: (layer) => (layer.bits === 'float' ? '' : num(layer.rtnRelError)) },
-  { header: 'final rel. error', align: 'right', value: (layer) => (layer.bits === 'float' ? '' : num(layer.relError)) },
-  { header: 'ratio', align: 'right', value: (layer) => (layer.bits === 'float' ? '' : errorRatio(layer).toFixed(3)) },
+  {
+    header: 'RTN rel. error',
+    align: 'right',
+    value: (layer) => (layer.bits === 'float' ? '' : num(layer.rtnRelError)),
+  },
+  {
+    header: 'final rel. error',
+    align: 'right',
+    value: (layer) => (layer.bits === 'float' ? '' : num(layer.relError)),
+  },
+  {
+    header: 'ratio',
+    align: 'right',
+    value: (layer) => (layer.bits === 'float' ? '' : errorRatio(layer).toFixed(3)),
+  },
   { header: 'seconds', align: 'right', value: (layer) => layer.seconds.toFixed(2) },
 ];
 
 /** Mean of final/RTN over the quantized layers (the issue's "mean relError / rtnRelError"). */
 export function meanErrorRatio(layers: readonly LayerReport[]): number {
-  const ratios = layers.filter((layer) => layer.bits !== 'float').map(errorRatio).filter(Number.isFinite);
+  const ratios = layers
+    .filter((layer) => layer.bits !== 'float')
+    .map(errorRatio)
+    .filter(Number.isFinite);
   return ratios.length === 0 ? Number.NaN : ratios.reduce((a, b) => a + b, 0) / ratios.length;
 }
 
@@ -40,8 +55,13 @@ export function formatTimings(timings: QuantizeReport['timings']): string {
 }
 
 export function formatEvaluation(evaluation: EvaluationResult): string[] {
-  const lines = [`Evaluation on ${evaluation.samples} held-out sample(s)${evaluation.skipped.length > 0 ? ` (${evaluation.skipped.length} skipped)` : ''}:`];
-  for (const output of evaluation.outputs) lines.push(`  output ${safeText(output.name)}: SQNR ${db(output.sqnrDb)}, cosine ${num(output.cosine, 6)}`);
+  const lines = [
+    `Evaluation on ${evaluation.samples} held-out sample(s)${evaluation.skipped.length > 0 ? ` (${evaluation.skipped.length} skipped)` : ''}:`,
+  ];
+  for (const output of evaluation.outputs)
+    lines.push(
+      `  output ${safeText(output.name)}: SQNR ${db(output.sqnrDb)}, cosine ${num(output.cosine, 6)}`,
+    );
   const cls = evaluation.classifier;
   if (cls) {
     let text = `  top-1 agreement ${pct(cls.top1Agreement)} over ${cls.samples}`;
@@ -51,15 +71,25 @@ export function formatEvaluation(evaluation: EvaluationResult): string[] {
     lines.push(text);
   }
   const det = evaluation.detector;
-  if (det) lines.push(`  probability map IoU at ${det.threshold}: ${num(det.iou, 4)} (float marks ${pct(det.floatPositiveFraction)} of pixels)`);
+  if (det)
+    lines.push(
+      `  probability map IoU at ${det.threshold}: ${num(det.iou, 4)} (float marks ${pct(det.floatPositiveFraction)} of pixels)`,
+    );
   if (evaluation.layers && evaluation.layers.length > 0) {
     const worst = [...evaluation.layers].sort((a, b) => a.sqnrDb - b.sqnrDb).slice(0, 3);
-    lines.push(`  lowest layer-output SQNR: ${worst.map((layer) => `${safeText(layer.name)} ${db(layer.sqnrDb)}`).join(', ')}`);
+    lines.push(
+      `  lowest layer-output SQNR: ${worst.map((layer) => `${safeText(layer.name)} ${db(layer.sqnrDb)}`).join(', ')}`,
+    );
   }
   return lines;
 }
 
-export function formatQuantizeSummary(report: QuantizeReport, evaluation: EvaluationResult | undefined, outPath: string, exported?: ExportRecord): string[] {
+export function formatQuantizeSummary(
+  report: QuantizeReport,
+  evaluation: EvaluationResult | undefined,
+  outPath: string,
+  exported?: ExportRecord,
+): string[] {
   const quantized = report.layers.filter((layer) => layer.bits !== 'float');
   const beaten = quantized.filter((layer) => layer.relError <= layer.rtnRelError).length;
   const lines = [
@@ -71,16 +101,28 @@ export function formatQuantizeSummary(report: QuantizeReport, evaluation: Evalua
     `Time: ${formatTimings(report.timings)}.`,
   ];
   if (evaluation) lines.push(...formatEvaluation(evaluation));
-  lines.push(exported ? formatExportLine(outPath, exported) : `Wrote ${outPath} (float model carrying the dequantized weights).`);
+  lines.push(
+    exported
+      ? formatExportLine(outPath, exported)
+      : `Wrote ${outPath} (float model carrying the dequantized weights).`,
+  );
   return lines;
 }
 
 /** One line for the summary: what was written and how it was checked. */
 export function formatExportLine(outPath: string, report: ExportRecord): string {
   const kb = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
-  const what = report.format === 'fake-quant' ? 'fake-quant: float model carrying the dequantized weights' : `${report.format}, opset ${report.opset}`;
-  return `Wrote ${outPath} (${what}): ${kb(report.bytes)}, ${report.ratio.toFixed(3)}× the float file (${kb(report.floatBytes)}); ` +
+  const what =
+    report.format === 'fake-quant'
+      ? 'fake-quant: float model carrying the dequantized weights'
+      : `${report.format}, opset ${report.opset}`;
+  return (
+    `Wrote ${outPath} (${what}): ${kb(report.bytes)}, ${report.ratio.toFixed(3)}× the float file (${kb(report.floatBytes)}); ` +
     `verified in ${report.verifiedOn} on ${report.samples} sample(s), max rel. error ${report.maxRelError.toExponential(1)} ≤ ${report.tolerance}` +
-    (report.ownOpsetRelError !== undefined ? ` (${report.ownOpsetRelError.toExponential(1)} against the model at its own opset)` : '') + '.' +
-    (report.notes.length > 0 ? ` ${report.notes.length} layer(s) with export notes in the report.` : '');
+    (report.ownOpsetRelError !== undefined
+      ? ` (${report.ownOpsetRelError.toExponential(1)} against the model at its own opset)`
+      : '') +
+    '.' +
+    (report.notes.length > 0 ? ` ${report.notes.length} layer(s) with export notes in the report.` : '')
+  );
 }

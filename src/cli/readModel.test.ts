@@ -18,7 +18,12 @@ const spec = { input: [3, 8, 8] as [number, number, number], features: 6, classe
 const inline = outputLayerClassifier(spec);
 const withLocation = (location: string): ModelProto => ({
   ...inline,
-  graph: { ...inline.graph, initializer: inline.graph!.initializer!.map((t) => (t.name === 'fc_w' ? externalFloatTensor('fc_w', [spec.classes, spec.features], location) : t)) },
+  graph: {
+    ...inline.graph,
+    initializer: inline.graph!.initializer!.map((t) =>
+      t.name === 'fc_w' ? externalFloatTensor('fc_w', [spec.classes, spec.features], location) : t,
+    ),
+  },
 });
 
 let work: string;
@@ -42,7 +47,10 @@ describe('loadModel external data beside the model', () => {
     const dir = join(work, 'beside');
     mkdirSync(dir);
     writeFileSync(join(dir, 'm.onnx'), encodeModel(withLocation('fc.bin')));
-    writeFileSync(join(dir, 'fc.bin'), new Uint8Array(new Float32Array(spec.classes * spec.features).fill(0.5).buffer));
+    writeFileSync(
+      join(dir, 'fc.bin'),
+      new Uint8Array(new Float32Array(spec.classes * spec.features).fill(0.5).buffer),
+    );
     expect(process.cwd()).not.toBe(dir);
     const loaded = loadModel(join(dir, 'm.onnx'), []);
     const fc = loaded.resolved?.graph?.initializer?.find((t) => t.name === 'fc_w');
@@ -55,8 +63,12 @@ describe('loadModel external data beside the model', () => {
     mkdirSync(dir);
     writeFileSync(join(dir, 'abs.onnx'), encodeModel(withLocation('/etc/passwd')));
     writeFileSync(join(dir, 'up.onnx'), encodeModel(withLocation('../x.bin')));
-    expect(refusal(join(dir, 'abs.onnx'))).toMatch(/abs\.onnx: external data location '\/etc\/passwd' is outside the model's folder/);
-    expect(refusal(join(dir, 'up.onnx'))).toMatch(/up\.onnx: external data location '\.\.\/x\.bin' is outside the model's folder/);
+    expect(refusal(join(dir, 'abs.onnx'))).toMatch(
+      /abs\.onnx: external data location '\/etc\/passwd' is outside the model's folder/,
+    );
+    expect(refusal(join(dir, 'up.onnx'))).toMatch(
+      /up\.onnx: external data location '\.\.\/x\.bin' is outside the model's folder/,
+    );
   });
 
   it('refuses an external-data file that is a named pipe or a directory, naming it', () => {

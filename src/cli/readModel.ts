@@ -32,7 +32,9 @@ export function readUserFile(path: string, what: string, maxBytes = MODEL_MAX_BY
 export function loadModel(modelPath: string, dataPaths: readonly string[]): LoadedModel {
   const bytes = readUserFile(modelPath, 'an .onnx model');
   if (bytes.length === 0) {
-    throw new CliUsageError(`${modelPath}: the file is empty (0 bytes); give a complete .onnx model (was it still being written or downloaded?).`);
+    throw new CliUsageError(
+      `${modelPath}: the file is empty (0 bytes); give a complete .onnx model (was it still being written or downloaded?).`,
+    );
   }
   const externalData = new Map<string, Uint8Array>();
   const modelDir = dirname(resolve(modelPath));
@@ -43,7 +45,9 @@ export function loadModel(modelPath: string, dataPaths: readonly string[]): Load
   try {
     const model = decodeModel(bytes);
     // Without --data, the files the model names, beside it (never relative to the current directory).
-    if (dataPaths.length === 0) for (const [location, path] of besideModelData(modelPath, model)) externalData.set(location, readUserFile(path, 'an external-data file'));
+    if (dataPaths.length === 0)
+      for (const [location, path] of besideModelData(modelPath, model))
+        externalData.set(location, readUserFile(path, 'an external-data file'));
     else assertLocationsInside(modelPath, externalLocations(model));
     // Resolving checks that the given files hold every external tensor; inspect describes the
     // model as stored (external tensors counted as such), quantize runs on the resolved copy.

@@ -9,7 +9,8 @@ import { attr, node, tinyModel, valueInfo } from './tinyModel.ts';
 /** Deterministic, varied values in [−scale, scale] (not random: a fixed trigonometric pattern). */
 export function patternValues(count: number, seed: number, scale = 1): Float32Array {
   const values = new Float32Array(count);
-  for (let i = 0; i < count; i++) values[i] = scale * Math.sin(12.9898 * (i + 1) + 78.233 * seed) * Math.cos(0.37 * i + seed);
+  for (let i = 0; i < count; i++)
+    values[i] = scale * Math.sin(12.9898 * (i + 1) + 78.233 * seed) * Math.cos(0.37 * i + seed);
   return values;
 }
 
@@ -42,7 +43,13 @@ export function outputLayerClassifier(spec: ClassifierSpec): ModelProto {
       float32Tensor('fc_b', [classes], patternValues(classes, 4, 0.1)),
     ],
     nodes: [
-      node('Conv', ['x', 'conv_w', 'conv_b'], ['features'], [attr.ints('pads', [1, 1, 1, 1]), attr.ints('kernel_shape', [3, 3])], 'conv'),
+      node(
+        'Conv',
+        ['x', 'conv_w', 'conv_b'],
+        ['features'],
+        [attr.ints('pads', [1, 1, 1, 1]), attr.ints('kernel_shape', [3, 3])],
+        'conv',
+      ),
       node('Relu', ['features'], ['relu'], [], 'relu'),
       node('GlobalAveragePool', ['relu'], ['pooled'], [], 'pool'),
       node('Flatten', ['pooled'], ['flat'], [attr.int('axis', 1)], 'flatten'),

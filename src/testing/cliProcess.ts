@@ -18,9 +18,14 @@ const bin = join(repoRoot, 'bin', 'comq.mjs');
  */
 export function spawnComq(args: readonly string[]): Promise<CliRun> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: repoRoot, maxBuffer: 64 << 20, env: { ...process.env, COMQ_DEBUG: '' } }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { cwd: repoRoot, maxBuffer: 64 << 20, env: { ...process.env, COMQ_DEBUG: '' } },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -29,6 +34,10 @@ export async function comqInProcess(args: readonly string[]): Promise<CliRun> {
   const { main } = await import('../cli/main.ts');
   let stdout = '';
   let stderr = '';
-  const code = await main([...args], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), debug: false });
+  const code = await main([...args], {
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+    debug: false,
+  });
   return { code, stdout, stderr };
 }

@@ -21,7 +21,9 @@ export async function worstOutputError(
     for (const name of outputNames) {
       if (!candidate[name]) throw new Error(`The candidate model has no output '${name}'.`);
       if (candidate[name].dims.join() !== reference[name].dims.join()) {
-        throw new Error(`Output '${name}' has dims [${candidate[name].dims}] instead of [${reference[name].dims}].`);
+        throw new Error(
+          `Output '${name}' has dims [${candidate[name].dims}] instead of [${reference[name].dims}].`,
+        );
       }
       worst = Math.max(worst, maxRelativeError(reference[name].data, candidate[name].data));
       for (const v of reference[name].data) referenceMaxAbs = Math.max(referenceMaxAbs, Math.abs(v));

@@ -21,7 +21,10 @@ export function testImagePaths(): string[] {
 /** First test image whose file name contains `part` (e.g. 'scenetext01'); throws if none. */
 export function testImagePath(part: string): string {
   const found = testImagePaths().find((p) => p.includes(part));
-  if (!found) throw new Error(`No test image matching '${part}' in ${testImageDir}: copy it there and list it in SOURCES.md.`);
+  if (!found)
+    throw new Error(
+      `No test image matching '${part}' in ${testImageDir}: copy it there and list it in SOURCES.md.`,
+    );
   return found;
 }
 
@@ -41,14 +44,18 @@ export interface FloatTensor {
 }
 
 /** value = (pixel · scale − mean[c]) / std[c], RGB, layout [1, 3, H, W]. */
-export async function loadImageTensor(path: string, o: ImageTensorOptions): Promise<{ data: Float32Array; dims: [1, 3, number, number] }> {
+export async function loadImageTensor(
+  path: string,
+  o: ImageTensorOptions,
+): Promise<{ data: Float32Array; dims: [1, 3, number, number] }> {
   const { data: rgbHWC, info } = await sharp(path)
     .removeAlpha()
     .toColourspace('srgb')
     .resize(o.width, o.height, { fit: 'fill' })
     .raw()
     .toBuffer({ resolveWithObject: true });
-  if (info.channels !== 3) throw new Error(`Image ${path} decoded to ${info.channels} channels, expected 3 (RGB).`);
+  if (info.channels !== 3)
+    throw new Error(`Image ${path} decoded to ${info.channels} channels, expected 3 (RGB).`);
   const planeSize = o.height * o.width;
   const out = new Float32Array(3 * planeSize);
   for (let pixel = 0; pixel < planeSize; pixel++) {
@@ -67,10 +74,22 @@ const half: [number, number, number] = [0.5, 0.5, 0.5];
  * The preprocessing each PP-OCR model expects: det 320×320 (multiples of 32) with ImageNet
  * mean/std; rec 48×320 and cls 48×192 with (v/255 − 0.5)/0.5.
  */
-export function ppocrInput(name: PpocrModelName, imagePath: string): Promise<{ data: Float32Array; dims: [1, 3, number, number] }> {
+export function ppocrInput(
+  name: PpocrModelName,
+  imagePath: string,
+): Promise<{ data: Float32Array; dims: [1, 3, number, number] }> {
   switch (name) {
-    case 'det': return loadImageTensor(imagePath, { height: 320, width: 320, mean: imagenetMean, std: imagenetStd, scale: 1 / 255 });
-    case 'rec': return loadImageTensor(imagePath, { height: 48, width: 320, mean: half, std: half, scale: 1 / 255 });
-    case 'cls': return loadImageTensor(imagePath, { height: 48, width: 192, mean: half, std: half, scale: 1 / 255 });
+    case 'det':
+      return loadImageTensor(imagePath, {
+        height: 320,
+        width: 320,
+        mean: imagenetMean,
+        std: imagenetStd,
+        scale: 1 / 255,
+      });
+    case 'rec':
+      return loadImageTensor(imagePath, { height: 48, width: 320, mean: half, std: half, scale: 1 / 255 });
+    case 'cls':
+      return loadImageTensor(imagePath, { height: 48, width: 192, mean: half, std: half, scale: 1 / 255 });
   }
 }

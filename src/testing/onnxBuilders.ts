@@ -6,7 +6,12 @@ import { DataType, decodeModel, encodeModel, type ModelProto, type TensorProto }
  * data: data_location = EXTERNAL and location / offset / length entries). `offset` is written only
  * when given, since the spec makes it optional (default 0).
  */
-export function externalFloatTensor(name: string, dims: number[], location: string, offset?: number): TensorProto {
+export function externalFloatTensor(
+  name: string,
+  dims: number[],
+  location: string,
+  offset?: number,
+): TensorProto {
   const byteLength = 4 * dims.reduce((a, b) => a * b, 1);
   return {
     name,

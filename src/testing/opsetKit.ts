@@ -5,7 +5,13 @@
  */
 import * as ort from 'onnxruntime-node';
 import { expect } from 'vitest';
-import { DataType, encodeModel, type ModelProto, type NodeProto, type TensorProto } from '../core/onnx/index.ts';
+import {
+  DataType,
+  encodeModel,
+  type ModelProto,
+  type NodeProto,
+  type TensorProto,
+} from '../core/onnx/index.ts';
 import { maxRelativeError, tinyModel, valueInfo } from './index.ts';
 import { upgradeOpset, type OpsetRewrite } from '../core/graph/opset/index.ts';
 import { createRandom } from '../core/base/random.ts';
@@ -44,7 +50,10 @@ export function buildCase(spec: CaseSpec): ModelProto {
     opset: spec.opset,
     irVersion: spec.opset <= 8 ? 3 : spec.opset <= 10 ? 5 : spec.opset <= 14 ? 7 : 8,
   });
-  model.graph!.output = spec.outputs.map((o) => ({ name: o.name, type: { tensorType: { elemType: o.elemType ?? DataType.FLOAT } } }));
+  model.graph!.output = spec.outputs.map((o) => ({
+    name: o.name,
+    type: { tensorType: { elemType: o.elemType ?? DataType.FLOAT } },
+  }));
   return model;
 }
 
@@ -57,26 +66,46 @@ function feedsFor(inputs: TensorSpec[], seed: number): Record<string, ort.Tensor
     const high = i.high ?? 3;
     const values = i.values ?? Array.from({ length: count }, () => low + (high - low) * next());
     switch (i.elemType ?? DataType.FLOAT) {
-      case DataType.FLOAT: feeds[i.name] = new ort.Tensor('float32', Float32Array.from(values), i.dims); break;
-      case DataType.INT64: feeds[i.name] = new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(Math.floor(v))), i.dims); break;
-      case DataType.INT32: feeds[i.name] = new ort.Tensor('int32', Int32Array.from(values, Math.floor), i.dims); break;
-      default: throw new Error(`opsetKit feeds support FLOAT, INT64 and INT32 inputs, not data type ${i.elemType}.`);
+      case DataType.FLOAT:
+        feeds[i.name] = new ort.Tensor('float32', Float32Array.from(values), i.dims);
+        break;
+      case DataType.INT64:
+        feeds[i.name] = new ort.Tensor(
+          'int64',
+          BigInt64Array.from(values, (v) => BigInt(Math.floor(v))),
+          i.dims,
+        );
+        break;
+      case DataType.INT32:
+        feeds[i.name] = new ort.Tensor('int32', Int32Array.from(values, Math.floor), i.dims);
+        break;
+      default:
+        throw new Error(`opsetKit feeds support FLOAT, INT64 and INT32 inputs, not data type ${i.elemType}.`);
     }
   }
   return feeds;
 }
 
-export interface Outputs { [name: string]: { type: string; dims: readonly number[]; data: number[] } }
+export interface Outputs {
+  [name: string]: { type: string; dims: readonly number[]; data: number[] };
+}
 
 export async function runModel(model: ModelProto, feeds: Record<string, ort.Tensor>): Promise<Outputs> {
   const session = await ort.InferenceSession.create(encodeModel(model), {
-    graphOptimizationLevel: 'basic', intraOpNumThreads: 1, interOpNumThreads: 1, executionProviders: ['cpu'],
+    graphOptimizationLevel: 'basic',
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    executionProviders: ['cpu'],
   });
   try {
     const results = await session.run(feeds);
     const out: Outputs = {};
     for (const [name, t] of Object.entries(results)) {
-      out[name] = { type: t.type, dims: t.dims, data: Array.from(t.data as ArrayLike<number | bigint | boolean>, Number) };
+      out[name] = {
+        type: t.type,
+        dims: t.dims,
+        data: Array.from(t.data as ArrayLike<number | bigint | boolean>, Number),
+      };
     }
     return out;
   } finally {
@@ -102,7 +131,11 @@ export function expectSameOutputs(before: Outputs, after: Outputs, tolerance = 1
  * Builds the case at its opset, upgrades it to `target`, runs both on the same inputs and checks
  * the outputs agree and that the declared opset/IR moved. Returns the rewrites for the caller.
  */
-export async function upgradeAndCompare(spec: CaseSpec, target: number, seed = 7): Promise<{ rewrites: OpsetRewrite[]; upgraded: ModelProto; before: Outputs }> {
+export async function upgradeAndCompare(
+  spec: CaseSpec,
+  target: number,
+  seed = 7,
+): Promise<{ rewrites: OpsetRewrite[]; upgraded: ModelProto; before: Outputs }> {
   const original = buildCase(spec);
   const originalBytes = encodeModel(original);
   const { model: upgraded, rewrites } = upgradeOpset(original, target);

@@ -23,11 +23,16 @@ export async function runOnnx(
   });
   try {
     // float16 graph inputs get their float32 feeds rounded to fp16 (round to nearest even).
-    const halfInputs = new Set((decodeModel(modelBytes).graph?.input ?? [])
-      .filter((v) => v.type?.tensorType?.elemType === DataType.FLOAT16).map((v) => v.name));
+    const halfInputs = new Set(
+      (decodeModel(modelBytes).graph?.input ?? [])
+        .filter((v) => v.type?.tensorType?.elemType === DataType.FLOAT16)
+        .map((v) => v.name),
+    );
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [name, t] of Object.entries(feeds)) {
-      ortFeeds[name] = halfInputs.has(name) ? new ort.Tensor('float16', float32ToFp16(t.data), t.dims) : new ort.Tensor('float32', t.data, t.dims);
+      ortFeeds[name] = halfInputs.has(name)
+        ? new ort.Tensor('float16', float32ToFp16(t.data), t.dims)
+        : new ort.Tensor('float32', t.data, t.dims);
     }
     const results = await session.run(ortFeeds);
     const out: Record<string, FloatTensor> = {};
@@ -36,7 +41,10 @@ export async function runOnnx(
         out[name] = { data: fp16ToFloat32(Uint16Array.from(t.data as Uint16Array)), dims: [...t.dims] };
         continue;
       }
-      if (t.type !== 'float32') throw new Error(`Output '${name}' is ${t.type}; runOnnx returns float32 (or float16 widened to float32) outputs only.`);
+      if (t.type !== 'float32')
+        throw new Error(
+          `Output '${name}' is ${t.type}; runOnnx returns float32 (or float16 widened to float32) outputs only.`,
+        );
       out[name] = { data: Float32Array.from(t.data as Float32Array), dims: [...t.dims] };
     }
     return out;
@@ -46,7 +54,8 @@ export async function runOnnx(
 }
 
 function checkSameLength(a: ArrayLike<number>, b: ArrayLike<number>): void {
-  if (a.length !== b.length) throw new Error(`Cannot compare arrays of different lengths (${a.length} vs ${b.length}).`);
+  if (a.length !== b.length)
+    throw new Error(`Cannot compare arrays of different lengths (${a.length} vs ${b.length}).`);
 }
 
 /** max|a − b| / max|a|: error relative to the reference's scale (a is the reference). */

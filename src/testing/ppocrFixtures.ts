@@ -21,7 +21,9 @@ const imagesFor: Record<PpocrModelName, string[]> = {
 };
 
 export async function realFeeds(name: PpocrModelName): Promise<Record<string, FloatTensor>[]> {
-  return Promise.all(imagesFor[name].map(async (part) => ({ x: await ppocrInput(name, testImagePath(part)) })));
+  return Promise.all(
+    imagesFor[name].map(async (part) => ({ x: await ppocrInput(name, testImagePath(part)) })),
+  );
 }
 
 export function decodedPpocr(name: PpocrModelName): ModelProto {

@@ -8,7 +8,12 @@
  */
 import { findLayers } from '../core/graph/layers/index.ts';
 import type { ModelProto } from '../core/onnx/index.ts';
-import { groupRowsToWeight, readLayerWeight, weightToGroupRows, writeLayerWeight } from '../core/pipeline/layerProblems.ts';
+import {
+  groupRowsToWeight,
+  readLayerWeight,
+  weightToGroupRows,
+  writeLayerWeight,
+} from '../core/pipeline/layerProblems.ts';
 import { toQuantizedLayer } from '../core/pipeline/solveLayerGroups.ts';
 import type { QuantizedLayer } from '../core/pipeline/types.ts';
 import { computeGrids, deployableValues } from '../core/base/grid.ts';
@@ -31,13 +36,26 @@ export function rtnQuantizedLayers(model: ModelProto, options: RtnExportOptions)
     const edge = index === 0 || index === layers.length - 1;
     const bits = edge && options.firstLastBits !== undefined ? options.firstLastBits : options.bits;
     const rows = weightToGroupRows(layer, readLayerWeight(model, layer));
-    const spec: GridSpec = { bits, kind: options.grid, clip: 1, ...(options.blockSize !== undefined ? { blockSize: options.blockSize } : {}) };
+    const spec: GridSpec = {
+      bits,
+      kind: options.grid,
+      clip: 1,
+      ...(options.blockSize !== undefined ? { blockSize: options.blockSize } : {}),
+    };
     const results = rows.groups.map((w) => {
       const grids = computeGrids(w, rows.rows, rows.cols, spec);
       const codes = rtnCodes(w, grids);
       return { grids, codes, dequantized: deployableValues(codes, grids) };
     });
-    return toQuantizedLayer(layer, spec, { results }, groupRowsToWeight(layer, results.map((r) => r.dequantized)));
+    return toQuantizedLayer(
+      layer,
+      spec,
+      { results },
+      groupRowsToWeight(
+        layer,
+        results.map((r) => r.dequantized),
+      ),
+    );
   });
 }
 

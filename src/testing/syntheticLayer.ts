@@ -24,7 +24,11 @@ export interface SyntheticLayer extends LayerProblem {
 }
 
 /** `XᵀX/N` of a row-major `samples × cols` matrix, full f64 (a plain reference, O(N·m²)). */
-export function referenceGram(inputs: Float64Array | Float32Array, samples: number, cols: number): Float64Array {
+export function referenceGram(
+  inputs: Float64Array | Float32Array,
+  samples: number,
+  cols: number,
+): Float64Array {
   const gram = new Float64Array(cols * cols);
   for (let n = 0; n < samples; n++) {
     const off = n * cols;

@@ -16,7 +16,12 @@ export interface TinyLayerCase {
   inputShape: number[];
 }
 
-function randomTensor(name: string, dims: number[], seed: number, oneSignedAxis?: number): ReturnType<typeof float32Tensor> {
+function randomTensor(
+  name: string,
+  dims: number[],
+  seed: number,
+  oneSignedAxis?: number,
+): ReturnType<typeof float32Tensor> {
   const random = createRandom(seed);
   const data = Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => random.normal() * 0.5);
   if (oneSignedAxis !== undefined) {
@@ -35,9 +40,23 @@ function randomTensor(name: string, dims: number[], seed: number, oneSignedAxis?
   return float32Tensor(name, dims, data);
 }
 
-function convCase(label: string, op: 'Conv' | 'ConvTranspose', weightDims: number[], group: number, cIn: number, cOut: number, kernel: number[]): TinyLayerCase {
+function convCase(
+  label: string,
+  op: 'Conv' | 'ConvTranspose',
+  weightDims: number[],
+  group: number,
+  cIn: number,
+  cOut: number,
+  kernel: number[],
+): TinyLayerCase {
   const attrs = [attr.ints('kernel_shape', kernel), attr.int('group', group)];
-  if (op === 'ConvTranspose') attrs.push(attr.ints('strides', kernel.map(() => 2)));
+  if (op === 'ConvTranspose')
+    attrs.push(
+      attr.ints(
+        'strides',
+        kernel.map(() => 2),
+      ),
+    );
   const model = tinyModel({
     opset: 13,
     nodes: [node(op, ['x', 'w', 'b'], ['y'], attrs, 'layer')],
@@ -48,11 +67,18 @@ function convCase(label: string, op: 'Conv' | 'ConvTranspose', weightDims: numbe
   return { label, model, inputShape: [2, cIn, 6, 6] };
 }
 
-function matrixCase(label: string, op: 'Gemm' | 'MatMul', k: number, n: number, transB: number): TinyLayerCase {
+function matrixCase(
+  label: string,
+  op: 'Gemm' | 'MatMul',
+  k: number,
+  n: number,
+  transB: number,
+): TinyLayerCase {
   const weightDims = transB === 1 ? [n, k] : [k, n];
-  const nodes = op === 'Gemm'
-    ? [node('Gemm', ['x', 'w', 'b'], ['y'], [attr.int('transB', transB)], 'layer')]
-    : [node('MatMul', ['x', 'w'], ['y'], [], 'layer')];
+  const nodes =
+    op === 'Gemm'
+      ? [node('Gemm', ['x', 'w', 'b'], ['y'], [attr.int('transB', transB)], 'layer')]
+      : [node('MatMul', ['x', 'w'], ['y'], [], 'layer')];
   const initializers = [randomTensor('w', weightDims, 21, transB === 1 ? 0 : 1)];
   if (op === 'Gemm') initializers.push(randomTensor('b', [n], 22));
   const model = tinyModel({
@@ -86,8 +112,17 @@ export function seededInput(shape: number[], seed: number): Float32Array {
 }
 
 /** Runs `modelBytes` on x in onnxruntime-node at 'basic' and returns output y. */
-export async function runTiny(modelBytes: Uint8Array, x: Float32Array, shape: number[]): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(modelBytes, { graphOptimizationLevel: 'basic', intraOpNumThreads: 1, interOpNumThreads: 1, executionProviders: ['cpu'] });
+export async function runTiny(
+  modelBytes: Uint8Array,
+  x: Float32Array,
+  shape: number[],
+): Promise<Float32Array> {
+  const session = await ort.InferenceSession.create(modelBytes, {
+    graphOptimizationLevel: 'basic',
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    executionProviders: ['cpu'],
+  });
   try {
     const out = await session.run({ x: new ort.Tensor('float32', x, shape) });
     return Float32Array.from(out.y.data as Float32Array);

@@ -1,11 +1,22 @@
 /**
  * Hand-built small ONNX models for unit tests (plain objects in the shape protobufjs encodes).
  */
-import type { AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto } from '../core/onnx/index.ts';
+import type {
+  AttributeProto,
+  GraphProto,
+  ModelProto,
+  NodeProto,
+  TensorProto,
+  ValueInfoProto,
+} from '../core/onnx/index.ts';
 import { AttributeType } from '../core/onnx/index.ts';
 
 /** A graph input/output declaration; a string dim is symbolic (dim_param). */
-export function valueInfo(name: string, elemType: number, dims: readonly (number | string)[]): ValueInfoProto {
+export function valueInfo(
+  name: string,
+  elemType: number,
+  dims: readonly (number | string)[],
+): ValueInfoProto {
   return {
     name,
     type: {
@@ -17,7 +28,13 @@ export function valueInfo(name: string, elemType: number, dims: readonly (number
   };
 }
 
-export function node(opType: string, inputs: string[], outputs: string[], attribute: AttributeProto[] = [], name?: string): NodeProto {
+export function node(
+  opType: string,
+  inputs: string[],
+  outputs: string[],
+  attribute: AttributeProto[] = [],
+  name?: string,
+): NodeProto {
   return { opType, input: inputs, output: outputs, attribute, name: name ?? `${opType}_${outputs[0]}` };
 }
 

@@ -21,11 +21,16 @@ export function createWebWasmEngine(): InferenceEngine {
         outputNames: session.outputNames,
         async run(feeds) {
           const ortFeeds: Record<string, ort.Tensor> = {};
-          for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(t.type, t.data as never, t.dims);
+          for (const [name, t] of Object.entries(feeds))
+            ortFeeds[name] = new ort.Tensor(t.type, t.data as never, t.dims);
           const results = await session.run(ortFeeds);
           const out: Record<string, TensorData> = {};
           for (const [name, t] of Object.entries(results)) {
-            out[name] = { type: t.type as TensorData['type'], data: (t.data as Float32Array).slice(), dims: t.dims.map(Number) };
+            out[name] = {
+              type: t.type as TensorData['type'],
+              data: (t.data as Float32Array).slice(),
+              dims: t.dims.map(Number),
+            };
           }
           return out;
         },

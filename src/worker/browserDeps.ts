@@ -41,17 +41,26 @@ export function createBrowserDeps(inProcess: boolean): StudioDeps {
     probeWebGpu() {
       probe ??= (async () => {
         const gpu = webGpu();
-        const adapter = gpu ? await gpu.requestAdapter({ powerPreference: 'high-performance' }).catch(() => null) : null;
+        const adapter = gpu
+          ? await gpu.requestAdapter({ powerPreference: 'high-performance' }).catch(() => null)
+          : null;
         if (!adapter) {
           return {
             available: false,
-            adapter: gpu ? 'WebGPU is present but found no adapter' : 'WebGPU is not available in this browser',
+            adapter: gpu
+              ? 'WebGPU is present but found no adapter'
+              : 'WebGPU is not available in this browser',
             software: false,
             decision: decideBackend(null),
           };
         }
         const probed = probeAdapter(adapter);
-        return { available: true, adapter: probed.name, software: probed.isSoftware, decision: decideBackend(probed) };
+        return {
+          available: true,
+          adapter: probed.name,
+          software: probed.isSoftware,
+          decision: decideBackend(probed),
+        };
       })();
       return probe;
     },

@@ -41,9 +41,26 @@ export interface StudioClientOptions {
   startTimeoutMs?: number;
 }
 
-const METHODS: readonly (keyof StudioApi)[] = ['probe', 'loadModel', 'loadDemo', 'addInputs', 'clearInputs', 'preview', 'run', 'cancel', 'exportModel', 'reportJson'];
+const METHODS: readonly (keyof StudioApi)[] = [
+  'probe',
+  'loadModel',
+  'loadDemo',
+  'addInputs',
+  'clearInputs',
+  'preview',
+  'run',
+  'cancel',
+  'exportModel',
+  'reportJson',
+];
 const KIND_OF: Partial<Record<keyof StudioApi, StudioErrorInfo['kind']>> = {
-  loadModel: 'model', loadDemo: 'model', addInputs: 'image', preview: 'image', exportModel: 'export', reportJson: 'export', probe: 'device',
+  loadModel: 'model',
+  loadDemo: 'model',
+  addInputs: 'image',
+  preview: 'image',
+  exportModel: 'export',
+  reportJson: 'export',
+  probe: 'device',
 };
 
 /** The same API whose rejections are always StudioErrors (rebuilt from what crossed the boundary). */
@@ -54,7 +71,9 @@ function withStudioErrors(call: (method: keyof StudioApi, args: unknown[]) => Pr
       try {
         return await call(method, args);
       } catch (error) {
-        throw error instanceof StudioError ? error : new StudioError(toStudioErrorInfo(error, KIND_OF[method] ?? 'run'), { cause: error });
+        throw error instanceof StudioError
+          ? error
+          : new StudioError(toStudioErrorInfo(error, KIND_OF[method] ?? 'run'), { cause: error });
       }
     };
   }
@@ -62,9 +81,19 @@ function withStudioErrors(call: (method: keyof StudioApi, args: unknown[]) => Pr
 }
 
 async function inProcessClient(): Promise<StudioClient> {
-  const [{ createStudio }, { createBrowserDeps }] = await Promise.all([import('./studio.ts'), import('./browserDeps.ts')]);
-  const studio = createStudio(createBrowserDeps(true)) as unknown as Record<keyof StudioApi, (...args: unknown[]) => Promise<unknown>>;
-  return { api: withStudioErrors((method, args) => studio[method](...args)), inProcess: true, dispose: () => undefined };
+  const [{ createStudio }, { createBrowserDeps }] = await Promise.all([
+    import('./studio.ts'),
+    import('./browserDeps.ts'),
+  ]);
+  const studio = createStudio(createBrowserDeps(true)) as unknown as Record<
+    keyof StudioApi,
+    (...args: unknown[]) => Promise<unknown>
+  >;
+  return {
+    api: withStudioErrors((method, args) => studio[method](...args)),
+    inProcess: true,
+    dispose: () => undefined,
+  };
 }
 
 /** Starts the worker and waits for its first answer; rejects if the script fails to load. */
@@ -72,8 +101,15 @@ async function workerClient(timeoutMs: number): Promise<StudioClient> {
   const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'comq-studio' });
   const remote = Comlink.wrap<StudioApi>(worker);
   const failed = new Promise<never>((_, reject) => {
-    worker.addEventListener('error', (event) => reject(new Error(`the studio worker failed to start: ${event.message || 'script error'}`)), { once: true });
-    setTimeout(() => reject(new Error(`the studio worker did not answer within ${timeoutMs / 1000} s`)), timeoutMs);
+    worker.addEventListener(
+      'error',
+      (event) => reject(new Error(`the studio worker failed to start: ${event.message || 'script error'}`)),
+      { once: true },
+    );
+    setTimeout(
+      () => reject(new Error(`the studio worker did not answer within ${timeoutMs / 1000} s`)),
+      timeoutMs,
+    );
   });
   try {
     await Promise.race([remote.probe(), failed]);
@@ -82,10 +118,17 @@ async function workerClient(timeoutMs: number): Promise<StudioClient> {
     throw error;
   }
   failed.catch(() => undefined);
-  const remoteMethods = remote as unknown as Record<keyof StudioApi, (...args: unknown[]) => Promise<unknown>>;
+  const remoteMethods = remote as unknown as Record<
+    keyof StudioApi,
+    (...args: unknown[]) => Promise<unknown>
+  >;
   const api = withStudioErrors((method, args) => {
     // The event callback crosses the boundary as a comlink proxy: the worker calls back into the page.
-    if (method === 'run') return remote.run(args[0] as Parameters<StudioApi['run']>[0], Comlink.proxy(args[1] as (event: StudioEvent) => void));
+    if (method === 'run')
+      return remote.run(
+        args[0] as Parameters<StudioApi['run']>[0],
+        Comlink.proxy(args[1] as (event: StudioEvent) => void),
+      );
     return remoteMethods[method](...args);
   });
   return {

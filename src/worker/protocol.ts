@@ -96,8 +96,20 @@ export interface SamplePreview {
 }
 
 /** The pipeline's own options (one definition: src/core/pipeline/types.ts), plus what the page picks. */
-export interface RunSettings
-  extends Pick<QuantizeOptions, 'method' | 'bits' | 'grid' | 'groupSize' | 'sweeps' | 'order' | 'clip' | 'scaleStep' | 'mode' | 'firstLastBits' | 'overrides'> {
+export interface RunSettings extends Pick<
+  QuantizeOptions,
+  | 'method'
+  | 'bits'
+  | 'grid'
+  | 'groupSize'
+  | 'sweeps'
+  | 'order'
+  | 'clip'
+  | 'scaleStep'
+  | 'mode'
+  | 'firstLastBits'
+  | 'overrides'
+> {
   /** Images used for calibration; the rest (up to `evaluationCount`) are held out for evaluation. */
   calibrationCount: number;
   evaluationCount: number;
@@ -117,7 +129,13 @@ export interface EvaluationSummary {
   detector?: { iou: number; threshold: number };
   layers?: { name: string; sqnrDb: number }[];
   /** Float and quantized output maps of the first held-out image (detectors). */
-  maps?: { name: string; width: number; height: number; floatRgba: Uint8ClampedArray; quantRgba: Uint8ClampedArray };
+  maps?: {
+    name: string;
+    width: number;
+    height: number;
+    floatRgba: Uint8ClampedArray;
+    quantRgba: Uint8ClampedArray;
+  };
 }
 
 export interface RunResult {

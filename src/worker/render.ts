@@ -24,13 +24,16 @@ export function tensorToRgba(tensor: TensorData, spec: PreprocessSpec): RgbaPict
   const { height, width, channels } = spec;
   const data = numbers(tensor);
   if (data.length !== channels * height * width) {
-    throw new Error(`the preprocessed tensor has ${data.length} values, ${channels}×${height}×${width} were expected`);
+    throw new Error(
+      `the preprocessed tensor has ${data.length} values, ${channels}×${height}×${width} were expected`,
+    );
   }
   const rgba = new Uint8ClampedArray(height * width * 4);
   const planeSize = height * width;
   // Tensor channel c holds source RGB channel srcChannel[c] (BGR models swap R and B).
   const srcChannel = spec.channelOrder === 'BGR' ? [2, 1, 0] : [0, 1, 2];
-  const at = (c: number, pixel: number) => (spec.layout === 'NCHW' ? c * planeSize + pixel : pixel * channels + c);
+  const at = (c: number, pixel: number) =>
+    spec.layout === 'NCHW' ? c * planeSize + pixel : pixel * channels + c;
   const pick = (values: number[], c: number) => values[values.length === 1 ? 0 : c];
   for (let pixel = 0; pixel < planeSize; pixel++) {
     for (let c = 0; c < channels; c++) {
@@ -53,7 +56,10 @@ export function tensorToRgba(tensor: TensorData, spec: PreprocessSpec): RgbaPict
  */
 export function tensorToRgbaMinMax(tensor: TensorData): RgbaPicture {
   const dims = tensor.dims;
-  if (dims.length < 2) throw new Error(`a tensor of shape [${dims.join(', ')}] is not an image (it needs at least H and W axes)`);
+  if (dims.length < 2)
+    throw new Error(
+      `a tensor of shape [${dims.join(', ')}] is not an image (it needs at least H and W axes)`,
+    );
   const height = dims[dims.length - 2];
   const width = dims[dims.length - 1];
   const planeSize = height * width;
@@ -70,7 +76,8 @@ export function tensorToRgbaMinMax(tensor: TensorData): RgbaPicture {
   const span = max > min ? max - min : 1;
   const rgba = new Uint8ClampedArray(planeSize * 4);
   for (let pixel = 0; pixel < planeSize; pixel++) {
-    for (let c = 0; c < 3; c++) rgba[pixel * 4 + c] = ((data[(channels === 3 ? c : 0) * planeSize + pixel] - min) / span) * 255;
+    for (let c = 0; c < 3; c++)
+      rgba[pixel * 4 + c] = ((data[(channels === 3 ? c : 0) * planeSize + pixel] - min) / span) * 255;
     rgba[pixel * 4 + 3] = 255;
   }
   return { width, height, rgba };
@@ -123,7 +130,11 @@ export function isSpatialMap(dims: readonly number[]): boolean {
  * Scores that are already a distribution (non-negative, summing to 1) are shown as they are;
  * logits go through a softmax first.
  */
-export function topClasses(tensor: TensorData, count = 5, labels?: readonly string[]): { index: number; label?: string; probability: number }[] {
+export function topClasses(
+  tensor: TensorData,
+  count = 5,
+  labels?: readonly string[],
+): { index: number; label?: string; probability: number }[] {
   const classes = tensor.dims.length > 0 ? tensor.dims[tensor.dims.length - 1] : 0;
   if (!(classes > 0)) throw new Error(`output of shape [${tensor.dims.join(', ')}] has no class axis`);
   const data = numbers(tensor);
@@ -138,7 +149,11 @@ export function topClasses(tensor: TensorData, count = 5, labels?: readonly stri
     probabilities = exps.map((v) => v / total);
   }
   return probabilities
-    .map((probability, index) => ({ index, probability, ...(labels?.[index] !== undefined ? { label: labels[index] } : {}) }))
+    .map((probability, index) => ({
+      index,
+      probability,
+      ...(labels?.[index] !== undefined ? { label: labels[index] } : {}),
+    }))
     .sort((a, b) => b.probability - a.probability || a.index - b.index)
     .slice(0, count);
 }
@@ -156,6 +171,7 @@ export function outputSummary(name: string, tensor: TensorData): string {
     sum += v;
   }
   const mean = data.length > 0 ? sum / data.length : NaN;
-  const fmt = (v: number) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : v.toFixed(4));
+  const fmt = (v: number) =>
+    Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : v.toFixed(4);
   return `${name}: ${tensor.type} [${tensor.dims.join(', ')}], min ${fmt(min)}, max ${fmt(max)}, mean ${fmt(mean)}`;
 }

@@ -14,11 +14,30 @@ import { createStudio } from './studio.ts';
 import { createNodeDeps, readInputFile } from './test/nodeDeps.ts';
 
 const clsFile = () => readInputFile(ppocrModelPath('cls'));
-const words = ['scenetext_word01', 'scenetext_word02', 'scenetext_word03', 'skimage-text', 'scenetext01', 'coffee'];
+const words = [
+  'scenetext_word01',
+  'scenetext_word02',
+  'scenetext_word03',
+  'skimage-text',
+  'scenetext01',
+  'coffee',
+];
 
 const settings: RunSettings = {
-  method: 'comq', bits: 4, grid: 'asymmetric', sweeps: 2, order: 'greedy', clip: 1, scaleStep: false, mode: 'float',
-  calibrationCount: 4, evaluationCount: 2, firstLastBits: 8, overrides: {}, preprocess: { preset: 'ppocr-cls' }, backend: 'auto',
+  method: 'comq',
+  bits: 4,
+  grid: 'asymmetric',
+  sweeps: 2,
+  order: 'greedy',
+  clip: 1,
+  scaleStep: false,
+  mode: 'float',
+  calibrationCount: 4,
+  evaluationCount: 2,
+  firstLastBits: 8,
+  overrides: {},
+  preprocess: { preset: 'ppocr-cls' },
+  backend: 'auto',
 };
 
 async function rejection(promise: Promise<unknown>): Promise<StudioError> {
@@ -93,7 +112,10 @@ describe('studio on the PP-OCR orientation classifier', () => {
 
   it('previews an upright word as 0° and the same word turned by 180° as 180°', async () => {
     const upright = readInputFile(testImagePath('scenetext_word02'));
-    const turned = { name: 'word02-turned.png', bytes: new Uint8Array(await sharp(upright.bytes).rotate(180).png().toBuffer()) };
+    const turned = {
+      name: 'word02-turned.png',
+      bytes: new Uint8Array(await sharp(upright.bytes).rotate(180).png().toBuffer()),
+    };
     await studio.addInputs([turned]);
     const a = await studio.preview(upright.name, { preset: 'ppocr-cls' });
     const b = await studio.preview(turned.name, { preset: 'ppocr-cls' });
@@ -119,8 +141,12 @@ describe('studio on the PP-OCR orientation classifier', () => {
     expect(sweeps).toHaveLength(quantized.length * (settings.sweeps + 1));
     expect(new Set(sweeps.map((s) => s.relError)).size).toBeGreaterThan(1);
     const runtime = events.find((e) => e.type === 'runtime');
-    expect(runtime).toMatchObject({ info: { backend: { kind: 'cpu' }, inference: expect.stringContaining('onnxruntime-node') } });
-    const evaluation = events.find((e): e is Extract<StudioEvent, { type: 'evaluation' }> => e.type === 'evaluation');
+    expect(runtime).toMatchObject({
+      info: { backend: { kind: 'cpu' }, inference: expect.stringContaining('onnxruntime-node') },
+    });
+    const evaluation = events.find(
+      (e): e is Extract<StudioEvent, { type: 'evaluation' }> => e.type === 'evaluation',
+    );
     expect(evaluation?.result.classifier?.samples).toBe(2);
     expect(result.evaluation?.layers?.length).toBe(quantized.length);
     for (const layer of quantized) expect(layer.relError).toBeLessThanOrEqual(layer.rtnRelError * (1 + 1e-6));
@@ -132,9 +158,17 @@ describe('studio on the PP-OCR orientation classifier', () => {
     expect(exported.ratio).toBeCloseTo(exported.bytes.length / summary.fileBytes, 6);
 
     // The downloaded bytes in onnxruntime-node: close to the float model, but not equal (weights changed).
-    const input = new ort.Tensor('float32', Float32Array.from({ length: 3 * 48 * 192 }, (_, i) => Math.sin(i / 97)), [1, 3, 48, 192]);
-    const floatSession = await ort.InferenceSession.create(clsFile().bytes, { graphOptimizationLevel: 'basic' });
-    const quantSession = await ort.InferenceSession.create(exported.bytes, { graphOptimizationLevel: 'basic' });
+    const input = new ort.Tensor(
+      'float32',
+      Float32Array.from({ length: 3 * 48 * 192 }, (_, i) => Math.sin(i / 97)),
+      [1, 3, 48, 192],
+    );
+    const floatSession = await ort.InferenceSession.create(clsFile().bytes, {
+      graphOptimizationLevel: 'basic',
+    });
+    const quantSession = await ort.InferenceSession.create(exported.bytes, {
+      graphOptimizationLevel: 'basic',
+    });
     const floatOut = Object.values(await floatSession.run({ x: input }))[0].data as Float32Array;
     const quantOut = Object.values(await quantSession.run({ x: input }))[0].data as Float32Array;
     expect(quantOut).toHaveLength(2);
@@ -142,7 +176,9 @@ describe('studio on the PP-OCR orientation classifier', () => {
     expect(Array.from(quantOut)).not.toEqual(Array.from(floatOut));
 
     const report = JSON.parse(await studio.reportJson()) as {
-      layers: unknown[]; eval: { task: string; samples: number; outputs: { sqnrDb: number }[] }; export: { format: string; bytes: number; verified: boolean };
+      layers: unknown[];
+      eval: { task: string; samples: number; outputs: { sqnrDb: number }[] };
+      export: { format: string; bytes: number; verified: boolean };
       inputs: { kind: string; preprocess: PreprocessSpec; calibration: string[]; evaluation: string[] };
     };
     expect(report.layers).toHaveLength(summary.layers.length);
@@ -156,7 +192,10 @@ describe('studio on the PP-OCR orientation classifier', () => {
     let refSq = 0;
     let diffSq = 0;
     for (const name of report.inputs.evaluation) {
-      const image = await decodeImageFile(readInputFile(testImagePath(name.replace(/^opencv-|\.\w+$/g, ''))).bytes, name);
+      const image = await decodeImageFile(
+        readInputFile(testImagePath(name.replace(/^opencv-|\.\w+$/g, ''))).bytes,
+        name,
+      );
       const tensor = preprocessImage(image, report.inputs.preprocess);
       const feed = { x: new ort.Tensor('float32', tensor.data, tensor.dims) };
       const f = Object.values(await floatSession.run(feed))[0].data as Float32Array;
@@ -176,7 +215,9 @@ describe('studio on the PP-OCR orientation classifier', () => {
     expect(noInputs.info).toMatchObject({ kind: 'settings' });
     expect(noInputs.info.message).toMatch(/add images/);
     await fresh.addInputs([readInputFile(testImagePath('scenetext_word01'))]);
-    const badPreset = await rejection(fresh.run({ ...settings, preprocess: { preset: 'nope' } }, () => undefined));
+    const badPreset = await rejection(
+      fresh.run({ ...settings, preprocess: { preset: 'nope' } }, () => undefined),
+    );
     expect(badPreset.info.kind).toBe('settings');
     expect(badPreset.info.message).toMatch(/unknown preset 'nope'/);
     const noRun = await rejection(fresh.exportModel('qdq'));

@@ -15,7 +15,9 @@ import { createNodeDeps, readInputFile } from './test/nodeDeps.ts';
  * held-out image (whose maps the studio draws) is a word, so its map has text on it. (At 64×64 the
  * street scene's and the book page's text is too small for the detector to see.)
  */
-const demoImages = ['scenetext_word01', 'scenetext_word02', 'scenetext_word03', 'coffee'].map((part) => testImagePath(part));
+const demoImages = ['scenetext_word01', 'scenetext_word02', 'scenetext_word03', 'coffee'].map((part) =>
+  testImagePath(part),
+);
 const demo = (): DemoAssets => ({
   model: readInputFile(ppocrModelPath('det')),
   images: demoImages.map((path) => readInputFile(path)),
@@ -23,8 +25,20 @@ const demo = (): DemoAssets => ({
 });
 
 const settings: RunSettings = {
-  method: 'comq', bits: 4, grid: 'asymmetric', sweeps: 1, order: 'greedy', clip: 1, scaleStep: false, mode: 'float',
-  calibrationCount: 2, evaluationCount: 2, firstLastBits: 8, overrides: {}, preprocess: { preset: 'ppocr-det' }, backend: 'cpu',
+  method: 'comq',
+  bits: 4,
+  grid: 'asymmetric',
+  sweeps: 1,
+  order: 'greedy',
+  clip: 1,
+  scaleStep: false,
+  mode: 'float',
+  calibrationCount: 2,
+  evaluationCount: 2,
+  firstLastBits: 8,
+  overrides: {},
+  preprocess: { preset: 'ppocr-det' },
+  backend: 'cpu',
 };
 
 describe('studio demo on the PP-OCRv4 detector', () => {
@@ -80,7 +94,10 @@ describe('studio demo on the PP-OCRv4 detector', () => {
         void studio.cancel();
       }
     });
-    const error = await run.then(() => undefined, (e: unknown) => e);
+    const error = await run.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(StudioError);
     expect((error as StudioError).info.kind).toBe('cancelled');
     // Nothing was produced, so there is nothing to export; a new run starts normally.

@@ -14,7 +14,10 @@ describe('studio: invalid models', () => {
   it('refuses each bad model by name and keeps the loaded classifier', async () => {
     const studio = createStudio(createNodeDeps());
     const loaded = await studio.loadModel([readInputFile(ppocrModelPath('cls'))]);
-    for (const c of badModelCases.filter((c) => !c.codecRefuses && ['cycle', 'opset-99', 'conv-group-channels', 'input-too-large'].includes(c.id))) {
+    for (const c of badModelCases.filter(
+      (c) =>
+        !c.codecRefuses && ['cycle', 'opset-99', 'conv-group-channels', 'input-too-large'].includes(c.id),
+    )) {
       const name = `${c.id}.onnx`;
       const error = await studio.loadModel([{ name, bytes: encodeModel(c.build()) }]).then(
         () => undefined,

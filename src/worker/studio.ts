@@ -4,15 +4,36 @@
  * run's results (report, QuantizedLayer[] and models) for export. Every failure reaches the page as
  * a StudioError; a failed load leaves what was loaded before untouched.
  */
-import { npySamples, preprocessImage, resolvePreprocess, type ModelInputInfo, type PreprocessSpec } from '../core/calibration/inputs/index.ts';
+import {
+  npySamples,
+  preprocessImage,
+  resolvePreprocess,
+  type ModelInputInfo,
+  type PreprocessSpec,
+} from '../core/calibration/inputs/index.ts';
 import type { ExportFormat } from '../core/export/index.ts';
 import type { InferenceEngine, InferenceSession, TensorData } from '../core/base/ports.ts';
 import type { StudioDeps } from './deps.ts';
 import { StudioError, asStudioError, reasonOf } from './errors.ts';
 import type {
-  ExportResult, InputFile, ModelSummary, PreprocessSettings, RunResult, RunSettings, SamplePreview, StudioApi, StudioEvent,
+  ExportResult,
+  InputFile,
+  ModelSummary,
+  PreprocessSettings,
+  RunResult,
+  RunSettings,
+  SamplePreview,
+  StudioApi,
+  StudioEvent,
 } from './protocol.ts';
-import { isSpatialMap, mapToRgba, outputSummary, tensorToRgba, tensorToRgbaMinMax, topClasses } from './render.ts';
+import {
+  isSpatialMap,
+  mapToRgba,
+  outputSummary,
+  tensorToRgba,
+  tensorToRgbaMinMax,
+  topClasses,
+} from './render.ts';
 import { exportVerified } from './studioExport.ts';
 import { InputStore } from './studioInputs.ts';
 import { loadModelFiles, MAX_MODEL_BYTES, type LoadedModel } from './studioModel.ts';
@@ -54,32 +75,55 @@ export function createStudio(deps: StudioDeps): StudioApi {
   }
 
   function refuseWhileRunning(what: string): void {
-    if (controller) throw new StudioError({ kind: 'settings', message: `A run is in progress: wait for it or cancel it before ${what}.` });
+    if (controller)
+      throw new StudioError({
+        kind: 'settings',
+        message: `A run is in progress: wait for it or cancel it before ${what}.`,
+      });
   }
 
-  async function setModel(files: readonly InputFile[], demoDefaults: Partial<RunSettings>): Promise<ModelSummary> {
+  async function setModel(
+    files: readonly InputFile[],
+    demoDefaults: Partial<RunSettings>,
+  ): Promise<ModelSummary> {
     refuseWhileRunning('loading another model');
     const loaded = loadModelFiles(files, deps.maxModelBytes ?? MAX_MODEL_BYTES);
     await releasePreview();
     model = loaded;
     defaults = demoDefaults;
     lastRun = undefined;
-    if (demoDefaults.preprocess?.size) loaded.summary.preset = { ...loaded.summary.preset, size: demoDefaults.preprocess.size };
+    if (demoDefaults.preprocess?.size)
+      loaded.summary.preset = { ...loaded.summary.preset, size: demoDefaults.preprocess.size };
     return loaded.summary;
   }
 
   function specFor(loaded: LoadedModel, preprocess: PreprocessSettings): PreprocessSpec {
     try {
-      return resolvePreprocess(loaded.facts.inputs[0], { preset: preprocess.preset, size: preprocess.size ?? defaults.preprocess?.size });
+      return resolvePreprocess(loaded.facts.inputs[0], {
+        preset: preprocess.preset,
+        size: preprocess.size ?? defaults.preprocess?.size,
+      });
     } catch (error) {
-      throw new StudioError({ kind: 'settings', message: `Preprocessing: ${reasonOf(error)}` }, { cause: error });
+      throw new StudioError(
+        { kind: 'settings', message: `Preprocessing: ${reasonOf(error)}` },
+        { cause: error },
+      );
     }
   }
 
   /** The gallery sample: the tensor as the model sees it, drawn back as pixels, plus its feeds. */
-  async function sampleFor(loaded: LoadedModel, name: string, preprocess: PreprocessSettings): Promise<{ feeds: Record<string, TensorData>; picture: SamplePreview['input'] }> {
+  async function sampleFor(
+    loaded: LoadedModel,
+    name: string,
+    preprocess: PreprocessSettings,
+  ): Promise<{ feeds: Record<string, TensorData>; picture: SamplePreview['input'] }> {
     const item = inputs.get(name);
-    if (!item) throw new StudioError({ kind: 'image', subject: name, message: `${name} is not loaded: add it again.` });
+    if (!item)
+      throw new StudioError({
+        kind: 'image',
+        subject: name,
+        message: `${name} is not loaded: add it again.`,
+      });
     const input = loaded.facts.inputs[0] as ModelInputInfo;
     if (item.kind === 'npy') {
       try {
@@ -100,10 +144,16 @@ export function createStudio(deps: StudioDeps): StudioApi {
     return { feeds: { [input.name]: tensor }, picture: tensorToRgba(tensor, spec) };
   }
 
-  async function floatOutputs(loaded: LoadedModel, feeds: Record<string, TensorData>): Promise<{ names: readonly string[]; results: Record<string, TensorData> }> {
+  async function floatOutputs(
+    loaded: LoadedModel,
+    feeds: Record<string, TensorData>,
+  ): Promise<{ names: readonly string[]; results: Record<string, TensorData> }> {
     if (previewSession?.model !== loaded) {
       await releasePreview();
-      previewSession = { model: loaded, session: engineForPreview().createSession(loaded.inferenceBytes, { optimization: 'basic' }) };
+      previewSession = {
+        model: loaded,
+        session: engineForPreview().createSession(loaded.inferenceBytes, { optimization: 'basic' }),
+      };
     }
     const session = await previewSession.session;
     return { names: session.outputNames, results: await session.run(feeds) };
@@ -112,7 +162,8 @@ export function createStudio(deps: StudioDeps): StudioApi {
   const api: StudioApi = {
     async probe() {
       const webgpu = await deps.probeWebGpu();
-      const engine = lastRun?.outcome.run.engine ?? deps.createEngine('run', webgpu.decision.kind === 'webgpu');
+      const engine =
+        lastRun?.outcome.run.engine ?? deps.createEngine('run', webgpu.decision.kind === 'webgpu');
       return {
         webgpu: { available: webgpu.available, adapter: webgpu.adapter, software: webgpu.software },
         backend: webgpu.decision,
@@ -127,12 +178,22 @@ export function createStudio(deps: StudioDeps): StudioApi {
 
     async loadDemo() {
       refuseWhileRunning('loading the demo');
-      if (!deps.loadDemo) throw new StudioError({ kind: 'model', message: 'This build of the studio carries no demo: drop your own .onnx model and images.' });
+      if (!deps.loadDemo)
+        throw new StudioError({
+          kind: 'model',
+          message: 'This build of the studio carries no demo: drop your own .onnx model and images.',
+        });
       let assets;
       try {
         assets = await deps.loadDemo();
       } catch (error) {
-        throw new StudioError({ kind: 'model', message: `The bundled demo could not be loaded (${reasonOf(error)}); reload the page, or drop your own model and images.` }, { cause: error });
+        throw new StudioError(
+          {
+            kind: 'model',
+            message: `The bundled demo could not be loaded (${reasonOf(error)}); reload the page, or drop your own model and images.`,
+          },
+          { cause: error },
+        );
       }
       const summary = await setModel([assets.model], assets.settings);
       inputs.clear();
@@ -156,17 +217,30 @@ export function createStudio(deps: StudioDeps): StudioApi {
       try {
         outputs = await floatOutputs(loaded, sample.feeds);
       } catch (error) {
-        throw new StudioError({ kind: 'model', subject: name, message: `The float model could not run on ${name}: ${reasonOf(error)}` }, { cause: error });
+        throw new StudioError(
+          {
+            kind: 'model',
+            subject: name,
+            message: `The float model could not run on ${name}: ${reasonOf(error)}`,
+          },
+          { cause: error },
+        );
       }
       const primary = outputs.results[outputs.names[0]];
       let output: SamplePreview['output'];
       if (loaded.summary.task === 'classifier') {
         output = { kind: 'top5', classes: topClasses(primary, 5, PRESET_LABELS[loaded.summary.preset.name]) };
-      } else if ((loaded.summary.task === 'detector' && primary.dims.length >= 2) || (loaded.summary.task === 'generic' && isSpatialMap(primary.dims))) {
+      } else if (
+        (loaded.summary.task === 'detector' && primary.dims.length >= 2) ||
+        (loaded.summary.task === 'generic' && isSpatialMap(primary.dims))
+      ) {
         const map = mapToRgba(primary);
         output = { kind: 'map', width: map.width, height: map.height, rgba: map.rgba };
       } else {
-        output = { kind: 'summary', text: outputs.names.map((n) => outputSummary(n, outputs.results[n])).join('\n') };
+        output = {
+          kind: 'summary',
+          text: outputs.names.map((n) => outputSummary(n, outputs.results[n])).join('\n'),
+        };
       }
       return { name, input: sample.picture, output };
     },
@@ -185,11 +259,23 @@ export function createStudio(deps: StudioDeps): StudioApi {
         }
       };
       try {
-        const outcome = await runStudio({ deps, model: loaded, inputs, settings, defaults, onEvent: emit, signal: own.signal });
+        const outcome = await runStudio({
+          deps,
+          model: loaded,
+          inputs,
+          settings,
+          defaults,
+          onEvent: emit,
+          signal: own.signal,
+        });
         lastRun = { outcome, modelFileName: loaded.summary.fileName };
         return outcome.result;
       } catch (error) {
-        if (own.signal.aborted) throw new StudioError({ kind: 'cancelled', message: 'The run was cancelled; the previous results (if any) are kept.' }, { cause: error });
+        if (own.signal.aborted)
+          throw new StudioError(
+            { kind: 'cancelled', message: 'The run was cancelled; the previous results (if any) are kept.' },
+            { cause: error },
+          );
         throw asStudioError(error, 'run');
       } finally {
         controller = undefined;
@@ -203,18 +289,22 @@ export function createStudio(deps: StudioDeps): StudioApi {
     // The export is verified on the engine the run used, so a WebGPU run's file is checked on
     // onnxruntime-web's WebGPU execution provider (issue 5: the export must run where the model ran).
     async exportModel(format: ExportFormat): Promise<ExportResult> {
-      if (!lastRun) throw new StudioError({ kind: 'export', message: 'Nothing to export yet: run a quantization first.' });
+      if (!lastRun)
+        throw new StudioError({
+          kind: 'export',
+          message: 'Nothing to export yet: run a quantization first.',
+        });
       return exportVerified(lastRun.outcome.run, format, lastRun.modelFileName).catch((error: unknown) => {
         throw asStudioError(error, 'export');
       });
     },
 
     async reportJson() {
-      if (!lastRun) throw new StudioError({ kind: 'export', message: 'No report yet: run a quantization first.' });
+      if (!lastRun)
+        throw new StudioError({ kind: 'export', message: 'No report yet: run a quantization first.' });
       // The run's typed report: its `export` is the latest verified export, `exports` all of them.
       return `${JSON.stringify(lastRun.outcome.run.report, jsonNumbers, 2)}\n`;
     },
   };
   return api;
 }
-

@@ -5,7 +5,13 @@
  * (issue 6; src/core/calibration/inputs/sampleSets.ts streams the same way).
  */
 import {
-  imageSampleSet, npySampleSet, npySplit, parseNpyHeader, type ImageDecoder, type ModelInputInfo, type PreprocessSpec,
+  imageSampleSet,
+  npySampleSet,
+  npySplit,
+  parseNpyHeader,
+  type ImageDecoder,
+  type ModelInputInfo,
+  type PreprocessSpec,
 } from '../core/calibration/inputs/index.ts';
 import type { SampleSet } from '../core/base/ports.ts';
 import { reasonOf } from './errors.ts';
@@ -39,7 +45,11 @@ export class InputStore {
     const entries: ImageEntry[] = [];
     for (const file of files) {
       if (file.bytes.length === 0) {
-        entries.push({ name: file.name, ok: false, error: `${file.name} is empty (0 bytes): give an image (jpg, png, webp, bmp) or a .npy tensor.` });
+        entries.push({
+          name: file.name,
+          ok: false,
+          error: `${file.name} is empty (0 bytes): give an image (jpg, png, webp, bmp) or a .npy tensor.`,
+        });
         continue;
       }
       if (isNpy(file)) {
@@ -55,12 +65,22 @@ export class InputStore {
       }
       try {
         const image = await this.decode(file.bytes, file.name);
-        this.items.set(file.name, { name: file.name, kind: 'image', bytes: file.bytes, width: image.width, height: image.height });
+        this.items.set(file.name, {
+          name: file.name,
+          kind: 'image',
+          bytes: file.bytes,
+          width: image.width,
+          height: image.height,
+        });
         entries.push({ name: file.name, ok: true, width: image.width, height: image.height });
       } catch (error) {
         const reason = reasonOf(error);
         // The decoder's message names the file already; keep it, else say which file it was.
-        entries.push({ name: file.name, ok: false, error: reason.includes(file.name) ? reason : `${file.name}: ${reason}` });
+        entries.push({
+          name: file.name,
+          ok: false,
+          error: reason.includes(file.name) ? reason : `${file.name}: ${reason}`,
+        });
       }
     }
     return entries;
@@ -80,7 +100,12 @@ export class InputStore {
   }
 
   entries(): ImageEntry[] {
-    return [...this.items.values()].map((item) => ({ name: item.name, ok: true, width: item.width, height: item.height }));
+    return [...this.items.values()].map((item) => ({
+      name: item.name,
+      ok: true,
+      width: item.width,
+      height: item.height,
+    }));
   }
 
   /** A streamed sample set over the named images, preprocessed with `spec`. */

@@ -32,23 +32,42 @@ export interface LoadedModel {
 const isOnnxName = (name: string): boolean => /\.onnx$/i.test(name);
 
 function pickModelFile(files: readonly InputFile[]): { model: InputFile; data: InputFile[] } {
-  if (files.length === 0) throw new StudioError({ kind: 'model', message: 'No file was given: drop an .onnx model (and its external data file, if it has one).' });
+  if (files.length === 0)
+    throw new StudioError({
+      kind: 'model',
+      message: 'No file was given: drop an .onnx model (and its external data file, if it has one).',
+    });
   const onnx = files.filter((f) => isOnnxName(f.name));
   if (onnx.length > 1) {
-    throw new StudioError({ kind: 'model', subject: onnx.map((f) => f.name).join(', '), message: `${onnx.length} .onnx files were given (${onnx.map((f) => f.name).join(', ')}): drop one model at a time, with its external data file.` });
+    throw new StudioError({
+      kind: 'model',
+      subject: onnx.map((f) => f.name).join(', '),
+      message: `${onnx.length} .onnx files were given (${onnx.map((f) => f.name).join(', ')}): drop one model at a time, with its external data file.`,
+    });
   }
   if (onnx.length === 1) return { model: onnx[0], data: files.filter((f) => f !== onnx[0]) };
   if (files.length === 1) return { model: files[0], data: [] };
-  throw new StudioError({ kind: 'model', subject: files.map((f) => f.name).join(', '), message: `None of ${files.map((f) => f.name).join(', ')} is an .onnx file: drop the model file itself (name ending in .onnx).` });
+  throw new StudioError({
+    kind: 'model',
+    subject: files.map((f) => f.name).join(', '),
+    message: `None of ${files.map((f) => f.name).join(', ')} is an .onnx file: drop the model file itself (name ending in .onnx).`,
+  });
 }
 
 function presetFor(facts: ModelFacts): { name: PresetName; reason: string } {
   const choice = choosePreset(facts);
   if (choice.source === 'guessed') return { name: choice.preset, reason: choice.reason };
-  return { name: 'imagenet', reason: `${choice.reason}: ImageNet preprocessing; change the preset if the gallery looks wrong` };
+  return {
+    name: 'imagenet',
+    reason: `${choice.reason}: ImageNet preprocessing; change the preset if the gallery looks wrong`,
+  };
 }
 
-function summarize(fileName: string, fileBytes: number, model: ModelProto): { summary: ModelSummary; facts: ModelFacts } {
+function summarize(
+  fileName: string,
+  fileBytes: number,
+  model: ModelProto,
+): { summary: ModelSummary; facts: ModelFacts } {
   const facts = describeModel(model);
   const discovery = findLayers(model);
   const preset = presetFor(facts);
@@ -62,7 +81,13 @@ function summarize(fileName: string, fileBytes: number, model: ModelProto): { su
     outputs: facts.outputs.map((v) => ({ name: v.name, elemType: v.elemType, shape: [...v.shape] })),
     parameters: facts.parameters,
     layers: discovery.layers.map((l) => ({
-      name: l.name, op: l.op, weightShape: [...l.weightShape], rows: l.rows, reduction: l.reduction, groups: l.groups, params: l.params,
+      name: l.name,
+      op: l.op,
+      weightShape: [...l.weightShape],
+      rows: l.rows,
+      reduction: l.reduction,
+      groups: l.groups,
+      params: l.params,
     })),
     skipped: discovery.skipped.map((s) => ({ name: s.name, op: s.op, reason: s.reason })),
     task: taskFor(preset.name, facts),
@@ -77,18 +102,26 @@ export function loadModelFiles(files: readonly InputFile[], maxBytes = MAX_MODEL
   const totalBytes = files.reduce((sum, f) => sum + f.bytes.length, 0);
   if (totalBytes > maxBytes) {
     throw new StudioError({
-      kind: 'device', subject: model.name,
+      kind: 'device',
+      subject: model.name,
       message: `${model.name} is too large for this device: ${(totalBytes / 1024 ** 3).toFixed(2)} GiB, above the ${(maxBytes / 1024 ** 3).toFixed(2)} GiB the studio can hold in a browser tab; quantize it with the command line (comq quantize) instead.`,
     });
   }
   if (model.bytes.length === 0) {
-    throw new StudioError({ kind: 'model', subject: model.name, message: `${model.name} is empty (0 bytes): give a complete .onnx model (was it still being downloaded?).` });
+    throw new StudioError({
+      kind: 'model',
+      subject: model.name,
+      message: `${model.name} is empty (0 bytes): give a complete .onnx model (was it still being downloaded?).`,
+    });
   }
   let decoded: ModelProto;
   try {
     decoded = decodeModel(model.bytes);
   } catch (error) {
-    throw new StudioError({ kind: 'model', subject: model.name, message: `${model.name}: ${reasonOf(error)}` }, { cause: error });
+    throw new StudioError(
+      { kind: 'model', subject: model.name, message: `${model.name}: ${reasonOf(error)}` },
+      { cause: error },
+    );
   }
   let externalData: Map<string, Uint8Array> | undefined;
   let inferenceBytes = model.bytes;
@@ -100,25 +133,51 @@ export function loadModelFiles(files: readonly InputFile[], maxBytes = MAX_MODEL
       inferenceBytes = encodeModel(resolved);
       decoded = resolved;
     } catch (error) {
-      throw new StudioError({
-        kind: 'model', subject: model.name,
-        message: `${model.name} keeps weights in an external data file that was not given or does not match (${reasonOf(error)}): drop the .onnx together with its data file.`,
-      }, { cause: error });
+      throw new StudioError(
+        {
+          kind: 'model',
+          subject: model.name,
+          message: `${model.name} keeps weights in an external data file that was not given or does not match (${reasonOf(error)}): drop the .onnx together with its data file.`,
+        },
+        { cause: error },
+      );
     }
   }
   // A model that fails validation is refused here, before it replaces the loaded one (issue 12).
   const problems = validateModel(decoded);
   if (problems.length > 0) {
-    throw new StudioError({ kind: 'model', subject: model.name, message: new ModelValidationError(problems, model.name).message });
+    throw new StudioError({
+      kind: 'model',
+      subject: model.name,
+      message: new ModelValidationError(problems, model.name).message,
+    });
   }
   let described;
   try {
     described = summarize(model.name, model.bytes.length, decoded);
   } catch (error) {
-    throw new StudioError({ kind: 'model', subject: model.name, message: `${model.name} could not be analysed: ${reasonOf(error)}` }, { cause: error });
+    throw new StudioError(
+      {
+        kind: 'model',
+        subject: model.name,
+        message: `${model.name} could not be analysed: ${reasonOf(error)}`,
+      },
+      { cause: error },
+    );
   }
   if (described.facts.inputs.length === 0) {
-    throw new StudioError({ kind: 'model', subject: model.name, message: `${model.name} has no graph inputs: the studio needs a model it can feed with images or .npy tensors.` });
+    throw new StudioError({
+      kind: 'model',
+      subject: model.name,
+      message: `${model.name} has no graph inputs: the studio needs a model it can feed with images or .npy tensors.`,
+    });
   }
-  return { summary: described.summary, bytes: model.bytes, externalData, decoded, inferenceBytes, facts: described.facts };
+  return {
+    summary: described.summary,
+    bytes: model.bytes,
+    externalData,
+    decoded,
+    inferenceBytes,
+    facts: described.facts,
+  };
 }

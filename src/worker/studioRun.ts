@@ -6,7 +6,14 @@
 import type { BackendChoice } from '../core/backend/select.ts';
 import type { InferenceEngine } from '../core/base/ports.ts';
 import type { EvaluationResult } from '../core/evaluation/index.ts';
-import { RunInputError, runQuantization, type FinishedRun, type FirstSampleOutputs, type RunRequest, type SampleSource } from '../core/run/index.ts';
+import {
+  RunInputError,
+  runQuantization,
+  type FinishedRun,
+  type FirstSampleOutputs,
+  type RunRequest,
+  type SampleSource,
+} from '../core/run/index.ts';
 import type { StudioDeps } from './deps.ts';
 import { StudioError, asStudioError, reasonOf } from './errors.ts';
 import type { EvaluationSummary, RunResult, RunSettings, RuntimeInfo, StudioEvent } from './protocol.ts';
@@ -36,15 +43,25 @@ function droppedSource(inputs: InputStore): SampleSource {
   const images = inputs.names('image');
   const tensors = inputs.names('npy');
   if (images.length === 0 && tensors.length === 0) {
-    throw new StudioError({ kind: 'settings', message: 'No calibration inputs: add images (jpg, png, webp, bmp) or .npy tensors before running.' });
+    throw new StudioError({
+      kind: 'settings',
+      message: 'No calibration inputs: add images (jpg, png, webp, bmp) or .npy tensors before running.',
+    });
   }
   if (images.length > 0) {
     return {
-      kind: 'images', origin: 'the dropped images', names: images,
+      kind: 'images',
+      origin: 'the dropped images',
+      names: images,
       open: async (names, how) => inputs.imageSet(names, how.input.name, how.spec!),
     };
   }
-  return { kind: 'npy', origin: 'the dropped .npy files', names: tensors, open: (names, how) => inputs.npySet(names, how.input) };
+  return {
+    kind: 'npy',
+    origin: 'the dropped .npy files',
+    names: tensors,
+    open: (names, how) => inputs.npySet(names, how.input),
+  };
 }
 
 function studioRequest(request: RunRequestIn): RunRequest {
@@ -58,9 +75,18 @@ function studioRequest(request: RunRequestIn): RunRequest {
     preset: settings.preprocess.preset,
     ...(size ? { size } : {}),
     options: {
-      method: settings.method, bits: settings.bits, grid: settings.grid, groupSize: settings.groupSize, sweeps: settings.sweeps,
-      order: settings.order, clip: settings.clip, scaleStep: settings.scaleStep, mode: settings.mode, firstLastBits: settings.firstLastBits,
-      overrides: settings.overrides, calibrationCount: Math.max(1, Math.floor(settings.calibrationCount)),
+      method: settings.method,
+      bits: settings.bits,
+      grid: settings.grid,
+      groupSize: settings.groupSize,
+      sweeps: settings.sweeps,
+      order: settings.order,
+      clip: settings.clip,
+      scaleStep: settings.scaleStep,
+      mode: settings.mode,
+      firstLastBits: settings.firstLastBits,
+      overrides: settings.overrides,
+      calibrationCount: Math.max(1, Math.floor(settings.calibrationCount)),
     },
     backend: settings.backend,
     signal,
@@ -72,29 +98,67 @@ function studioError(error: unknown): StudioError {
   if (error instanceof RunInputError) {
     switch (error.kind) {
       case 'model':
-        return new StudioError({ kind: 'model', subject: error.subject, message: error.message.replace(/only single-input models can be fed\.$/, 'the studio feeds single-input models.') }, { cause: error });
+        return new StudioError(
+          {
+            kind: 'model',
+            subject: error.subject,
+            message: error.message.replace(
+              /only single-input models can be fed\.$/,
+              'the studio feeds single-input models.',
+            ),
+          },
+          { cause: error },
+        );
       case 'device':
-        return new StudioError({ kind: 'device', subject: error.subject, message: error.message.replace(/\.$/, '; choose the CPU backend.') }, { cause: error });
+        return new StudioError(
+          {
+            kind: 'device',
+            subject: error.subject,
+            message: error.message.replace(/\.$/, '; choose the CPU backend.'),
+          },
+          { cause: error },
+        );
       default:
-        return new StudioError({ kind: 'settings', message: `Preprocessing: ${error.message}` }, { cause: error });
+        return new StudioError(
+          { kind: 'settings', message: `Preprocessing: ${error.message}` },
+          { cause: error },
+        );
     }
   }
   return asStudioError(error, 'run');
 }
 
-function summarizeEvaluation(result: EvaluationResult, first: FirstSampleOutputs | undefined): EvaluationSummary {
+function summarizeEvaluation(
+  result: EvaluationResult,
+  first: FirstSampleOutputs | undefined,
+): EvaluationSummary {
   const summary: EvaluationSummary = {
     outputs: result.outputs.map((o) => ({ name: o.name, sqnrDb: o.sqnrDb, cosine: o.cosine })),
     ...(result.classifier
-      ? { classifier: { top1Agreement: result.classifier.top1Agreement, floatAccuracy: result.classifier.floatAccuracy, quantAccuracy: result.classifier.quantAccuracy, samples: result.classifier.samples } }
+      ? {
+          classifier: {
+            top1Agreement: result.classifier.top1Agreement,
+            floatAccuracy: result.classifier.floatAccuracy,
+            quantAccuracy: result.classifier.quantAccuracy,
+            samples: result.classifier.samples,
+          },
+        }
       : {}),
-    ...(result.detector ? { detector: { iou: result.detector.iou, threshold: result.detector.threshold } } : {}),
+    ...(result.detector
+      ? { detector: { iou: result.detector.iou, threshold: result.detector.threshold } }
+      : {}),
     ...(result.layers ? { layers: result.layers.map((l) => ({ name: l.name, sqnrDb: l.sqnrDb })) } : {}),
   };
   if (first) {
     const floatMap = mapToRgba(first.float);
     const quantMap = mapToRgba(first.quantized);
-    summary.maps = { name: first.name, width: floatMap.width, height: floatMap.height, floatRgba: floatMap.rgba, quantRgba: quantMap.rgba };
+    summary.maps = {
+      name: first.name,
+      width: floatMap.width,
+      height: floatMap.height,
+      floatRgba: floatMap.rgba,
+      quantRgba: quantMap.rgba,
+    };
   }
   return summary;
 }
@@ -135,10 +199,15 @@ export async function runStudio(request: RunRequestIn): Promise<RunOutcome> {
   try {
     choice = await deps.chooseBackend(runRequest.backend);
   } catch (error) {
-    throw new StudioError({ kind: 'device', message: `${reasonOf(error)} Choose the CPU backend.` }, { cause: error });
+    throw new StudioError(
+      { kind: 'device', message: `${reasonOf(error)} Choose the CPU backend.` },
+      { cause: error },
+    );
   }
   // The engine follows the backend actually chosen (onnxruntime-web's WebGPU EP beside a WebGPU solver).
-  const engine = reportingEngine(deps.createEngine('run', choice.kind === 'webgpu'), () => onEvent({ type: 'runtime', info: runtime() }));
+  const engine = reportingEngine(deps.createEngine('run', choice.kind === 'webgpu'), () =>
+    onEvent({ type: 'runtime', info: runtime() }),
+  );
   // The core disposes the backend once it has it; until then (a refusal before) it is ours to dispose.
   let handedOver = false;
   const chooseBackend = async (): Promise<BackendChoice> => {
@@ -161,7 +230,10 @@ export async function runStudio(request: RunRequestIn): Promise<RunOutcome> {
         case 'done':
           finished = event.run;
           break;
-        case 'preset': case 'split': case 'eval-sample': case 'export':
+        case 'preset':
+        case 'split':
+        case 'eval-sample':
+        case 'export':
           break;
         default:
           onEvent(event);
@@ -172,7 +244,11 @@ export async function runStudio(request: RunRequestIn): Promise<RunOutcome> {
   } finally {
     if (!handedOver) await choice.backend.dispose();
   }
-  if (!finished) throw new StudioError({ kind: 'run', message: 'The quantization ended without a result; please report this model.' });
+  if (!finished)
+    throw new StudioError({
+      kind: 'run',
+      message: 'The quantization ended without a result; please report this model.',
+    });
   const { report } = finished;
   return { result: { report, layers: report.layers, ...(evaluation ? { evaluation } : {}) }, run: finished };
 }

@@ -16,21 +16,30 @@ export interface DescentData {
 }
 
 export function descentData(curves: Record<string, LayerCurve>, order: readonly string[]): DescentData {
-  const shown = order.map((name) => curves[name]).filter((curve): curve is LayerCurve => curve !== undefined && curve.rtnRelError > 0);
+  const shown = order
+    .map((name) => curves[name])
+    .filter((curve): curve is LayerCurve => curve !== undefined && curve.rtnRelError > 0);
   shown.sort((a, b) => a.index - b.index);
   const maxSweeps = shown.reduce((most, curve) => Math.max(most, curve.relErrorBySweep.length), 0);
   const xs = Array.from({ length: maxSweeps + 1 }, (_, sweep) => sweep);
   const distinct = new Set<number>();
   let points = 0;
-  const series = shown.map((curve) => xs.map((sweep) => {
-    const relError = sweep === 0 ? curve.rtnRelError : curve.relErrorBySweep[sweep - 1];
-    if (relError === undefined || !Number.isFinite(relError)) return null;
-    const ratio = relError / curve.rtnRelError;
-    points += 1;
-    distinct.add(Math.round(ratio * 1e9));
-    return ratio;
-  }));
-  return { aligned: [xs, ...series], seriesNames: shown.map((curve) => curve.name), points, distinctValues: distinct.size };
+  const series = shown.map((curve) =>
+    xs.map((sweep) => {
+      const relError = sweep === 0 ? curve.rtnRelError : curve.relErrorBySweep[sweep - 1];
+      if (relError === undefined || !Number.isFinite(relError)) return null;
+      const ratio = relError / curve.rtnRelError;
+      points += 1;
+      distinct.add(Math.round(ratio * 1e9));
+      return ratio;
+    }),
+  );
+  return {
+    aligned: [xs, ...series],
+    seriesNames: shown.map((curve) => curve.name),
+    points,
+    distinctValues: distinct.size,
+  };
 }
 
 /** A colour for an error level: green (no error) through amber to red (≥ `worst`), log-spaced. */

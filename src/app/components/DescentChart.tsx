@@ -12,14 +12,22 @@ function chartOptions(width: number, seriesNames: string[], maxSweep: number): u
     height: chartHeight,
     legend: { show: false },
     cursor: { drag: { x: false, y: false } },
-    scales: { x: { time: false, range: [0, Math.max(1, maxSweep)] }, y: { range: (_u, min, max) => [Math.min(0.5, min), Math.max(1.05, max)] } },
+    scales: {
+      x: { time: false, range: [0, Math.max(1, maxSweep)] },
+      y: { range: (_u, min, max) => [Math.min(0.5, min), Math.max(1.05, max)] },
+    },
     axes: [
       { label: 'sweep (0 = RTN)', incrs: [1, 2, 5, 10] },
       { label: 'error ÷ RTN error', size: 60 },
     ],
     series: [
       {},
-      ...seriesNames.map((name, i) => ({ label: name, stroke: seriesColour(i, seriesNames.length), width: 1.5, points: { show: true, size: 5 } })),
+      ...seriesNames.map((name, i) => ({
+        label: name,
+        stroke: seriesColour(i, seriesNames.length),
+        width: 1.5,
+        points: { show: true, size: 5 },
+      })),
     ],
   };
 }
@@ -45,16 +53,26 @@ export function DescentChart() {
     if (plotRef.current?.key !== key) {
       plotRef.current?.plot.destroy();
       const width = Math.max(320, host.clientWidth || 600);
-      plotRef.current = { plot: new uPlot(chartOptions(width, data.seriesNames, maxSweep), data.aligned as uPlot.AlignedData, host), key };
+      plotRef.current = {
+        plot: new uPlot(
+          chartOptions(width, data.seriesNames, maxSweep),
+          data.aligned as uPlot.AlignedData,
+          host,
+        ),
+        key,
+      };
     } else {
       plotRef.current.plot.setData(data.aligned as uPlot.AlignedData);
     }
   }, [data]);
 
-  useEffect(() => () => {
-    plotRef.current?.plot.destroy();
-    plotRef.current = null;
-  }, []);
+  useEffect(
+    () => () => {
+      plotRef.current?.plot.destroy();
+      plotRef.current = null;
+    },
+    [],
+  );
 
   const best = useMemo(() => {
     let lowest: { name: string; ratio: number } | null = null;
@@ -72,10 +90,17 @@ export function DescentChart() {
     <section className="panel" data-testid="descent" aria-labelledby="descent-heading">
       <h2 id="descent-heading">Watch it descend</h2>
       <p className="hint">
-        One line per layer: relative reconstruction error ‖XŴ − XW‖²/‖XW‖² after each sweep, divided by the layer's RTN error (sweep 0).
-        {best ? ` Largest gain so far: ${best.name}, ${(100 * (1 - best.ratio)).toFixed(1)} % below RTN.` : ''}
+        One line per layer: relative reconstruction error ‖XŴ − XW‖²/‖XW‖² after each sweep, divided by the
+        layer's RTN error (sweep 0).
+        {best
+          ? ` Largest gain so far: ${best.name}, ${(100 * (1 - best.ratio)).toFixed(1)} % below RTN.`
+          : ''}
       </p>
-      {data.points === 0 && <p className="hint" data-testid="descent-empty">The lines appear as layers are solved during a run.</p>}
+      {data.points === 0 && (
+        <p className="hint" data-testid="descent-empty">
+          The lines appear as layers are solved during a run.
+        </p>
+      )}
       <div
         ref={hostRef}
         className="chart"

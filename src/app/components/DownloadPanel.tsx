@@ -22,29 +22,70 @@ export function DownloadPanel() {
     <section className="panel" data-testid="downloads" aria-labelledby="downloads-heading">
       <h2 id="downloads-heading">4. Download</h2>
       <div className="run-row">
-        <select data-testid="export-format" value={format} onChange={(event) => setFormat(event.target.value as ExportResult['format'])}>
-          {formats.map((entry) => <option key={entry.value} value={entry.value}>{entry.label}</option>)}
+        <select
+          data-testid="export-format"
+          value={format}
+          onChange={(event) => setFormat(event.target.value as ExportResult['format'])}
+        >
+          {formats.map((entry) => (
+            <option key={entry.value} value={entry.value}>
+              {entry.label}
+            </option>
+          ))}
         </select>
-        <button type="button" data-testid="prepare-model" disabled={busy !== null} onClick={() => void prepareModelDownload(format)}>Prepare model</button>
-        <button type="button" data-testid="prepare-report" disabled={busy !== null} onClick={() => void prepareReportDownload()}>Prepare report</button>
+        <button
+          type="button"
+          data-testid="prepare-model"
+          disabled={busy !== null}
+          onClick={() => void prepareModelDownload(format)}
+        >
+          Prepare model
+        </button>
+        <button
+          type="button"
+          data-testid="prepare-report"
+          disabled={busy !== null}
+          onClick={() => void prepareReportDownload()}
+        >
+          Prepare report
+        </button>
       </div>
       <ul className="downloads">
         {model && (
           <li>
-            <a href={model.url} download={model.fileName} data-testid="download-model" data-bytes={model.bytes}>{model.fileName}</a>
-            {' '}{formatBytes(model.bytes)}
+            <a
+              href={model.url}
+              download={model.fileName}
+              data-testid="download-model"
+              data-bytes={model.bytes}
+            >
+              {model.fileName}
+            </a>{' '}
+            {formatBytes(model.bytes)}
             {model.export && (
               <span className="hint">
-                {' '}({model.export.format}; float model {formatBytes(model.export.floatBytes)}, {model.export.ratio > 0 ? `${(1 / model.export.ratio).toFixed(1)}× smaller` : ''};
-                {model.export.verified ? ` verified in onnxruntime, max relative error ${model.export.maxRelError.toExponential(2)}` : ' not verified'})
+                {' '}
+                ({model.export.format}; float model {formatBytes(model.export.floatBytes)},{' '}
+                {model.export.ratio > 0 ? `${(1 / model.export.ratio).toFixed(1)}× smaller` : ''};
+                {model.export.verified
+                  ? ` verified in onnxruntime, max relative error ${model.export.maxRelError.toExponential(2)}`
+                  : ' not verified'}
+                )
               </span>
             )}
           </li>
         )}
         {downloads.report && (
           <li>
-            <a href={downloads.report.url} download={downloads.report.fileName} data-testid="download-report" data-bytes={downloads.report.bytes}>{downloads.report.fileName}</a>
-            {' '}{formatBytes(downloads.report.bytes)}
+            <a
+              href={downloads.report.url}
+              download={downloads.report.fileName}
+              data-testid="download-report"
+              data-bytes={downloads.report.bytes}
+            >
+              {downloads.report.fileName}
+            </a>{' '}
+            {formatBytes(downloads.report.bytes)}
           </li>
         )}
       </ul>

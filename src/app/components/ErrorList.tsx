@@ -12,7 +12,14 @@ export function ErrorList() {
           <li key={error.id} data-kind={error.kind} data-subject={error.subject ?? ''}>
             <strong>{error.kind === 'cancelled' ? 'Cancelled' : `${error.kind} error`}</strong>
             {error.subject ? ` (${error.subject})` : ''}: {error.message}
-            <button type="button" className="dismiss" aria-label="dismiss" onClick={() => errorDismissed(error.id)}>×</button>
+            <button
+              type="button"
+              className="dismiss"
+              aria-label="dismiss"
+              onClick={() => errorDismissed(error.id)}
+            >
+              ×
+            </button>
           </li>
         ))}
       </ul>

@@ -8,25 +8,39 @@ function Metrics({ evaluation }: { evaluation: EvaluationSummary }) {
   return (
     <>
       <table className="metrics" data-testid="eval-outputs">
-        <thead><tr><th>output</th><th>SQNR (dB)</th><th>cosine</th></tr></thead>
+        <thead>
+          <tr>
+            <th>output</th>
+            <th>SQNR (dB)</th>
+            <th>cosine</th>
+          </tr>
+        </thead>
         <tbody>
           {evaluation.outputs.map((output) => (
             <tr key={output.name} data-output={output.name} data-sqnr-db={output.sqnrDb}>
-              <td>{output.name}</td><td>{output.sqnrDb.toFixed(2)}</td><td>{output.cosine.toFixed(5)}</td>
+              <td>{output.name}</td>
+              <td>{output.sqnrDb.toFixed(2)}</td>
+              <td>{output.cosine.toFixed(5)}</td>
             </tr>
           ))}
         </tbody>
       </table>
       {evaluation.classifier && (
         <p data-testid="eval-classifier">
-          Top-1 agreement with the float model: {percent(evaluation.classifier.top1Agreement)} over {evaluation.classifier.samples} image(s)
-          {evaluation.classifier.floatAccuracy !== undefined ? `; accuracy float ${percent(evaluation.classifier.floatAccuracy)}` : ''}
-          {evaluation.classifier.quantAccuracy !== undefined ? `, quantized ${percent(evaluation.classifier.quantAccuracy)}` : ''}
+          Top-1 agreement with the float model: {percent(evaluation.classifier.top1Agreement)} over{' '}
+          {evaluation.classifier.samples} image(s)
+          {evaluation.classifier.floatAccuracy !== undefined
+            ? `; accuracy float ${percent(evaluation.classifier.floatAccuracy)}`
+            : ''}
+          {evaluation.classifier.quantAccuracy !== undefined
+            ? `, quantized ${percent(evaluation.classifier.quantAccuracy)}`
+            : ''}
         </p>
       )}
       {evaluation.detector && (
         <p data-testid="eval-detector">
-          Text-mask IoU against the float model (threshold {evaluation.detector.threshold}): {evaluation.detector.iou.toFixed(3)}
+          Text-mask IoU against the float model (threshold {evaluation.detector.threshold}):{' '}
+          {evaluation.detector.iou.toFixed(3)}
         </p>
       )}
       {evaluation.layers && evaluation.layers.length > 0 && (
@@ -35,7 +49,10 @@ function Metrics({ evaluation }: { evaluation: EvaluationSummary }) {
           <ul className="sqnr-list">
             {evaluation.layers.map((layer) => (
               <li key={layer.name}>
-                <span className="sqnr-bar" style={{ width: `${Math.max(2, Math.min(100, (layer.sqnrDb / 40) * 100))}%` }} />
+                <span
+                  className="sqnr-bar"
+                  style={{ width: `${Math.max(2, Math.min(100, (layer.sqnrDb / 40) * 100))}%` }}
+                />
                 {layer.name}: {layer.sqnrDb.toFixed(1)} dB
               </li>
             ))}
@@ -44,8 +61,20 @@ function Metrics({ evaluation }: { evaluation: EvaluationSummary }) {
       )}
       {evaluation.maps && (
         <div className="maps" data-testid="eval-maps">
-          <RgbaCanvas width={evaluation.maps.width} height={evaluation.maps.height} rgba={evaluation.maps.floatRgba} label={`float ${evaluation.maps.name}`} testId="map-float" />
-          <RgbaCanvas width={evaluation.maps.width} height={evaluation.maps.height} rgba={evaluation.maps.quantRgba} label={`quantized ${evaluation.maps.name}`} testId="map-quant" />
+          <RgbaCanvas
+            width={evaluation.maps.width}
+            height={evaluation.maps.height}
+            rgba={evaluation.maps.floatRgba}
+            label={`float ${evaluation.maps.name}`}
+            testId="map-float"
+          />
+          <RgbaCanvas
+            width={evaluation.maps.width}
+            height={evaluation.maps.height}
+            rgba={evaluation.maps.quantRgba}
+            label={`quantized ${evaluation.maps.name}`}
+            testId="map-quant"
+          />
         </div>
       )}
     </>
@@ -56,10 +85,25 @@ function Timings({ report, wallSeconds }: { report: RunResult['report']; wallSec
   const entries = Object.entries(report.timings);
   return (
     <table className="metrics" data-testid="timings">
-      <thead><tr><th>stage</th><th>seconds</th></tr></thead>
+      <thead>
+        <tr>
+          <th>stage</th>
+          <th>seconds</th>
+        </tr>
+      </thead>
       <tbody>
-        {entries.map(([stage, seconds]) => <tr key={stage}><td>{stage}</td><td>{(seconds ?? 0).toFixed(2)}</td></tr>)}
-        {wallSeconds !== null && <tr className="total"><td>whole run (page clock)</td><td data-testid="wall-seconds">{wallSeconds.toFixed(2)}</td></tr>}
+        {entries.map(([stage, seconds]) => (
+          <tr key={stage}>
+            <td>{stage}</td>
+            <td>{(seconds ?? 0).toFixed(2)}</td>
+          </tr>
+        ))}
+        {wallSeconds !== null && (
+          <tr className="total">
+            <td>whole run (page clock)</td>
+            <td data-testid="wall-seconds">{wallSeconds.toFixed(2)}</td>
+          </tr>
+        )}
       </tbody>
     </table>
   );
@@ -74,7 +118,11 @@ export function EvaluationPanel() {
   return (
     <section className="panel" data-testid="evaluation" aria-labelledby="eval-heading">
       <h2 id="eval-heading">Evaluation</h2>
-      {evaluation ? <Metrics evaluation={evaluation} /> : <p className="hint">No held-out images were evaluated (evaluation count 0, or too few images).</p>}
+      {evaluation ? (
+        <Metrics evaluation={evaluation} />
+      ) : (
+        <p className="hint">No held-out images were evaluated (evaluation count 0, or too few images).</p>
+      )}
       {result && (
         <>
           <h3>Timings</h3>

@@ -10,12 +10,22 @@ function PreviewOutput({ output }: { output: SamplePreview['output'] }) {
       return (
         <ol className="top5" data-testid="preview-top5">
           {output.classes.map((entry) => (
-            <li key={entry.index}>{entry.label ?? `class ${entry.index}`}: {(entry.probability * 100).toFixed(1)} %</li>
+            <li key={entry.index}>
+              {entry.label ?? `class ${entry.index}`}: {(entry.probability * 100).toFixed(1)} %
+            </li>
           ))}
         </ol>
       );
     case 'map':
-      return <RgbaCanvas width={output.width} height={output.height} rgba={output.rgba} label="float model output map" testId="preview-output-map" />;
+      return (
+        <RgbaCanvas
+          width={output.width}
+          height={output.height}
+          rgba={output.rgba}
+          label="float model output map"
+          testId="preview-output-map"
+        />
+      );
     case 'summary':
       return <p data-testid="preview-summary">{output.text}</p>;
   }
@@ -44,13 +54,21 @@ export function Gallery() {
       {images.length === 0 ? (
         <p className="hint">No images yet.</p>
       ) : (
-        <p data-testid="image-count">{okCount} usable of {images.length}</p>
+        <p data-testid="image-count">
+          {okCount} usable of {images.length}
+        </p>
       )}
       <ul className="image-list" data-testid="image-list">
         {images.map((image) => (
           <li key={image.name} data-ok={String(image.ok)} data-name={image.name}>
-            <button type="button" className={image.name === selectedImage ? 'selected' : ''} disabled={!image.ok} onClick={() => imageSelected(image.name)}>
-              {image.name}{image.ok && image.width ? ` (${image.width}×${image.height})` : ''}
+            <button
+              type="button"
+              className={image.name === selectedImage ? 'selected' : ''}
+              disabled={!image.ok}
+              onClick={() => imageSelected(image.name)}
+            >
+              {image.name}
+              {image.ok && image.width ? ` (${image.width}×${image.height})` : ''}
             </button>
             {!image.ok && <span className="entry-error">{image.error}</span>}
           </li>
@@ -58,7 +76,13 @@ export function Gallery() {
       </ul>
       {preview && (
         <div className="preview" data-testid="preview">
-          <RgbaCanvas width={preview.input.width} height={preview.input.height} rgba={preview.input.rgba} label={`${preview.name} as the model sees it (${preview.input.width}×${preview.input.height})`} testId="preview-input" />
+          <RgbaCanvas
+            width={preview.input.width}
+            height={preview.input.height}
+            rgba={preview.input.rgba}
+            label={`${preview.name} as the model sees it (${preview.input.width}×${preview.input.height})`}
+            testId="preview-input"
+          />
           <PreviewOutput output={preview.output} />
         </div>
       )}

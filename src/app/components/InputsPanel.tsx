@@ -30,10 +30,18 @@ export function InputsPanel() {
     <section className="panel" data-testid="inputs" aria-labelledby="inputs-heading">
       <h2 id="inputs-heading">1. Model and images</h2>
       <div className="demo-row">
-        <button type="button" className="primary" data-testid="load-demo" disabled={disabled} onClick={() => void loadDemo()}>
+        <button
+          type="button"
+          className="primary"
+          data-testid="load-demo"
+          disabled={disabled}
+          onClick={() => void loadDemo()}
+        >
           Load the demo
         </button>
-        <span className="hint">the PP-OCR text detector with real photos and text images, all served by this page</span>
+        <span className="hint">
+          the PP-OCR text detector with real photos and text images, all served by this page
+        </span>
       </div>
       <div
         className={`drop-zone${dragging ? ' dragging' : ''}`}
@@ -45,16 +53,32 @@ export function InputsPanel() {
         onDragLeave={() => setDragging(false)}
         onDrop={onDrop}
       >
-        <p>Drop an .onnx model (with its external-data file, if any) and images (jpg, png, webp, bmp) or .npy tensors here, or a folder of them.</p>
+        <p>
+          Drop an .onnx model (with its external-data file, if any) and images (jpg, png, webp, bmp) or .npy
+          tensors here, or a folder of them.
+        </p>
         <p className="hint">Files are read in this page and its worker; nothing is uploaded.</p>
         <div className="pickers">
           <label className="picker">
             Model…
-            <input type="file" data-testid="model-input" multiple disabled={disabled} onChange={(event) => void acceptFiles(picked(event), 'model')} />
+            <input
+              type="file"
+              data-testid="model-input"
+              multiple
+              disabled={disabled}
+              onChange={(event) => void acceptFiles(picked(event), 'model')}
+            />
           </label>
           <label className="picker">
             Images or tensors…
-            <input type="file" data-testid="images-input" multiple accept={inputAccept} disabled={disabled} onChange={(event) => void acceptFiles(picked(event), 'inputs')} />
+            <input
+              type="file"
+              data-testid="images-input"
+              multiple
+              accept={inputAccept}
+              disabled={disabled}
+              onChange={(event) => void acceptFiles(picked(event), 'inputs')}
+            />
           </label>
           <label className="picker">
             Image folder…
@@ -65,13 +89,24 @@ export function InputsPanel() {
               disabled={disabled}
               // webkitdirectory is not in React's typings; set it on the element itself.
               ref={(element) => element?.setAttribute('webkitdirectory', '')}
-              onChange={(event) => void acceptFiles(picked(event).filter((file) => /\.(jpe?g|png|webp|bmp|npy)$/i.test(file.name)), 'inputs')}
+              onChange={(event) =>
+                void acceptFiles(
+                  picked(event).filter((file) => /\.(jpe?g|png|webp|bmp|npy)$/i.test(file.name)),
+                  'inputs',
+                )
+              }
             />
           </label>
-          <button type="button" disabled={disabled} onClick={() => void clearInputs()}>Clear images</button>
+          <button type="button" disabled={disabled} onClick={() => void clearInputs()}>
+            Clear images
+          </button>
         </div>
       </div>
-      {busy && <p className="busy" data-testid="busy" role="status">{busy}</p>}
+      {busy && (
+        <p className="busy" data-testid="busy" role="status">
+          {busy}
+        </p>
+      )}
     </section>
   );
 }

@@ -7,7 +7,10 @@ const floorError = 1e-4;
 /** Bar height on a log scale from 1e-4 to the worst error, so small and large errors both show. */
 function barFraction(relError: number, worst: number): number {
   if (!(relError > floorError)) return 0.02;
-  return Math.max(0.02, Math.log(relError / floorError) / Math.log(Math.max(worst, floorError * 10) / floorError));
+  return Math.max(
+    0.02,
+    Math.log(relError / floorError) / Math.log(Math.max(worst, floorError * 10) / floorError),
+  );
 }
 
 /** One bar per quantizable layer in graph order: the final error, with the RTN error as a tick. */
@@ -31,11 +34,27 @@ export function LayerBars() {
               ? `${layer.name} W${report.bits}: ${report.relError.toExponential(2)} (RTN ${report.rtnRelError.toExponential(2)})`
               : `${layer.name}: kept in float`;
           return (
-            <div key={layer.name} className="bar-slot" role="listitem" title={title} aria-label={title} data-layer={layer.name}>
+            <div
+              key={layer.name}
+              className="bar-slot"
+              role="listitem"
+              title={title}
+              aria-label={title}
+              data-layer={layer.name}
+            >
               {quantized && (
                 <>
-                  <div className="bar" style={{ height: `${100 * barFraction(report.relError, worst)}%`, background: errorColour(report.relError, worst) }} />
-                  <div className="bar-rtn" style={{ bottom: `${100 * barFraction(report.rtnRelError, worst)}%` }} />
+                  <div
+                    className="bar"
+                    style={{
+                      height: `${100 * barFraction(report.relError, worst)}%`,
+                      background: errorColour(report.relError, worst),
+                    }}
+                  />
+                  <div
+                    className="bar-rtn"
+                    style={{ bottom: `${100 * barFraction(report.rtnRelError, worst)}%` }}
+                  />
                 </>
               )}
               {report && !quantized && <div className="bar bar-float" style={{ height: '4%' }} />}
@@ -43,7 +62,10 @@ export function LayerBars() {
           );
         })}
       </div>
-      <p className="hint">Bar: relative error after the solver (log scale from 10⁻⁴, colour green → red). Black tick: the RTN error. Grey: kept in float.</p>
+      <p className="hint">
+        Bar: relative error after the solver (log scale from 10⁻⁴, colour green → red). Black tick: the RTN
+        error. Grey: kept in float.
+      </p>
     </section>
   );
 }

@@ -21,7 +21,15 @@ export function RgbaCanvas({ width, height, rgba, label, testId, displayWidth = 
   }, [width, height, rgba]);
   return (
     <figure className="rgba-figure">
-      <canvas ref={canvasRef} width={width} height={height} style={{ width: displayWidth }} data-testid={testId} aria-label={label} role="img" />
+      <canvas
+        ref={canvasRef}
+        width={width}
+        height={height}
+        style={{ width: displayWidth }}
+        data-testid={testId}
+        aria-label={label}
+        role="img"
+      />
       <figcaption>{label}</figcaption>
     </figure>
   );

@@ -15,7 +15,13 @@ export function RunPanel() {
     <section className="panel" data-testid="run-panel" aria-labelledby="run-heading">
       <h2 id="run-heading">3. Run</h2>
       <div className="run-row">
-        <button type="button" className="primary" data-testid="run" disabled={running || busy !== null || !model} onClick={() => void startRun()}>
+        <button
+          type="button"
+          className="primary"
+          data-testid="run"
+          disabled={running || busy !== null || !model}
+          onClick={() => void startRun()}
+        >
           Quantize
         </button>
         <button type="button" data-testid="cancel" disabled={!running} onClick={() => void cancelRun()}>
@@ -23,7 +29,12 @@ export function RunPanel() {
         </button>
         <RuntimeBadge />
       </div>
-      <div className="progress" data-testid="progress" data-status={progress.status} data-stage={progress.stage ?? ''}>
+      <div
+        className="progress"
+        data-testid="progress"
+        data-status={progress.status}
+        data-stage={progress.stage ?? ''}
+      >
         <progress max={1} value={progressFraction(progress)} />
         <span>
           {progress.status === 'idle' ? 'Not run yet.' : null}
@@ -39,8 +50,12 @@ export function RunPanel() {
             <li key={entry.stage} className={entry.stage === progress.stage && running ? 'current' : ''}>
               {entry.stage}
               {entry.seconds > 0 ? ` ${entry.seconds.toFixed(2)} s` : ''}
-              {entry.stage === 'capture' && capture ? ` (pass ${capture.pass}/${capture.passes}, sample ${capture.sample}/${capture.samples})` : ''}
-              {(entry.stage === 'solve' || entry.stage === 'gram') && progress.layerCount > 0 ? ` (${progress.layersDone}/${progress.layerCount} layers)` : ''}
+              {entry.stage === 'capture' && capture
+                ? ` (pass ${capture.pass}/${capture.passes}, sample ${capture.sample}/${capture.samples})`
+                : ''}
+              {(entry.stage === 'solve' || entry.stage === 'gram') && progress.layerCount > 0
+                ? ` (${progress.layersDone}/${progress.layerCount} layers)`
+                : ''}
             </li>
           ))}
         </ol>
@@ -48,7 +63,13 @@ export function RunPanel() {
       {progress.skipped.length > 0 && (
         <details data-testid="skipped">
           <summary>{progress.skipped.length} skipped</summary>
-          <ul>{progress.skipped.map((skip, i) => <li key={`${skip.name}-${i}`}>{skip.what} {skip.name}: {skip.reason}</li>)}</ul>
+          <ul>
+            {progress.skipped.map((skip, i) => (
+              <li key={`${skip.name}-${i}`}>
+                {skip.what} {skip.name}: {skip.reason}
+              </li>
+            ))}
+          </ul>
         </details>
       )}
     </section>

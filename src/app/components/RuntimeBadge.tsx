@@ -9,9 +9,17 @@ export function RuntimeBadge() {
   const runtime = useStudio((state) => state.runtime);
   const report = useStudio((state) => state.result?.report);
   if (!runtime && !report) {
-    return <span className="badge" data-testid="runtime-badge" data-backend="probing">Starting the studio…</span>;
+    return (
+      <span className="badge" data-testid="runtime-badge" data-backend="probing">
+        Starting the studio…
+      </span>
+    );
   }
-  const backend = report ? (report.backend.toLowerCase().includes('webgpu') ? 'webgpu' : 'cpu') : runtime!.backend.kind;
+  const backend = report
+    ? report.backend.toLowerCase().includes('webgpu')
+      ? 'webgpu'
+      : 'cpu'
+    : runtime!.backend.kind;
   const adapter = report?.adapter || runtime?.webgpu.adapter || '';
   const inference = report?.inference || runtime?.inference || 'onnxruntime not started yet';
   // The reason says why this backend runs (no adapter, a software adapter, a hardware one, asked for).

@@ -24,7 +24,10 @@ export function extensionOf(name: string): string {
 
 export function isInputFile(name: string): boolean {
   const ext = extensionOf(name);
-  return (imageExtensions as readonly string[]).includes(ext) || (tensorExtensions as readonly string[]).includes(ext);
+  return (
+    (imageExtensions as readonly string[]).includes(ext) ||
+    (tensorExtensions as readonly string[]).includes(ext)
+  );
 }
 
 /**
@@ -33,7 +36,10 @@ export function isInputFile(name: string): boolean {
  * drop zone sorts by extension. In a drop, a file that is neither an image nor a tensor is the
  * model's external data when an .onnx came with it, and is refused otherwise.
  */
-export function classifyFiles<F extends NamedFile>(files: readonly F[], target: 'model' | 'inputs' | 'drop'): ClassifiedFiles<F> {
+export function classifyFiles<F extends NamedFile>(
+  files: readonly F[],
+  target: 'model' | 'inputs' | 'drop',
+): ClassifiedFiles<F> {
   if (target === 'model') return { model: [...files], inputs: [], rejected: [] };
   if (target === 'inputs') return { model: [], inputs: [...files], rejected: [] };
   const hasOnnx = files.some((file) => extensionOf(file.name) === 'onnx');

@@ -4,10 +4,23 @@ import type { StudioEvent } from '../../worker/protocol.ts';
 import { descentData } from '../chart/descentData.ts';
 import { applyStudioEvent, progressFraction, startedProgress, type RunProgress } from './runProgress.ts';
 
-const fold = (events: StudioEvent[], from: RunProgress = startedProgress()) => events.reduce(applyStudioEvent, from);
+const fold = (events: StudioEvent[], from: RunProgress = startedProgress()) =>
+  events.reduce(applyStudioEvent, from);
 
 function layerReport(name: string, sweeps: number[]): LayerReport {
-  return { name, op: 'Conv', bits: 4, rows: 8, reduction: 9, groups: 1, rtnRelError: sweeps[0], relError: sweeps.at(-1)!, sweeps, gramRows: 100, seconds: 0.1 };
+  return {
+    name,
+    op: 'Conv',
+    bits: 4,
+    rows: 8,
+    reduction: 9,
+    groups: 1,
+    rtnRelError: sweeps[0],
+    relError: sweeps.at(-1)!,
+    sweeps,
+    gramRows: 100,
+    seconds: 0.1,
+  };
 }
 
 /** The event order quantizeModel emits for one solved layer: start, sweeps 0..k, done. */
@@ -26,7 +39,12 @@ describe('applyStudioEvent', () => {
       ...layerEvents('conv_b', 1, 2, [0.2, 0.15, 0.12]),
       ...layerEvents('conv_a', 0, 2, [0.1, 0.08]),
     ]);
-    expect(progress.curves.conv_b).toMatchObject({ rtnRelError: 0.2, relErrorBySweep: [0.15, 0.12], done: true, index: 1 });
+    expect(progress.curves.conv_b).toMatchObject({
+      rtnRelError: 0.2,
+      relErrorBySweep: [0.15, 0.12],
+      done: true,
+      index: 1,
+    });
     expect(progress.curves.conv_a.relErrorBySweep).toEqual([0.08]);
     expect(progress.layersDone).toBe(2);
     expect(progress.layerCount).toBe(2);
@@ -55,7 +73,14 @@ describe('applyStudioEvent', () => {
   });
 
   it('accumulates stage timings and leaves float-kept layers out of the chart', () => {
-    const floatLayer: LayerReport = { ...layerReport('kept', [0]), bits: 'float', rtnRelError: 0, relError: 0, sweeps: [], gramRows: 0 };
+    const floatLayer: LayerReport = {
+      ...layerReport('kept', [0]),
+      bits: 'float',
+      rtnRelError: 0,
+      relError: 0,
+      sweeps: [],
+      gramRows: 0,
+    };
     const progress = fold([
       { type: 'stage', stage: 'capture', message: 'capturing' },
       { type: 'timing', stage: 'capture', seconds: 1.5 },
@@ -71,7 +96,10 @@ describe('applyStudioEvent', () => {
 
   it('moves the progress fraction forward with the stages and the solved layers', () => {
     const atCapture = fold([{ type: 'stage', stage: 'capture', message: '' }]);
-    const atSolve = fold([{ type: 'stage', stage: 'solve', message: '' }, ...layerEvents('a', 0, 2, [0.2, 0.1])], atCapture);
+    const atSolve = fold(
+      [{ type: 'stage', stage: 'solve', message: '' }, ...layerEvents('a', 0, 2, [0.2, 0.1])],
+      atCapture,
+    );
     expect(progressFraction(startedProgress())).toBe(0);
     expect(progressFraction(atSolve)).toBeGreaterThan(progressFraction(atCapture));
     expect(progressFraction({ ...atSolve, status: 'done' })).toBe(1);

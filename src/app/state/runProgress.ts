@@ -66,9 +66,20 @@ function withStage(stages: RunProgress['stages'], stage: Stage, addSeconds: numb
   return stages.map((entry, i) => (i === at ? { stage, seconds: entry.seconds + addSeconds } : entry));
 }
 
-function upsertCurve(progress: RunProgress, name: string, update: (curve: LayerCurve) => LayerCurve, index = -1): RunProgress {
+function upsertCurve(
+  progress: RunProgress,
+  name: string,
+  update: (curve: LayerCurve) => LayerCurve,
+  index = -1,
+): RunProgress {
   const existing = progress.curves[name];
-  const base: LayerCurve = existing ?? { name, index, rtnRelError: Number.NaN, relErrorBySweep: [], done: false };
+  const base: LayerCurve = existing ?? {
+    name,
+    index,
+    rtnRelError: Number.NaN,
+    relErrorBySweep: [],
+    done: false,
+  };
   const curves = { ...progress.curves, [name]: update(base) };
   const curveOrder = existing ? progress.curveOrder : [...progress.curveOrder, name];
   return { ...progress, curves, curveOrder };
@@ -78,40 +89,68 @@ function upsertCurve(progress: RunProgress, name: string, update: (curve: LayerC
 export function applyStudioEvent(progress: RunProgress, event: StudioEvent): RunProgress {
   switch (event.type) {
     case 'stage':
-      return { ...progress, stage: event.stage, stageMessage: event.message, stages: withStage(progress.stages, event.stage, 0) };
+      return {
+        ...progress,
+        stage: event.stage,
+        stageMessage: event.message,
+        stages: withStage(progress.stages, event.stage, 0),
+      };
     case 'timing':
       return { ...progress, stages: withStage(progress.stages, event.stage, event.seconds) };
     case 'capture':
-      return { ...progress, capture: { pass: event.pass, passes: event.passes, sample: event.sample, samples: event.samples } };
+      return {
+        ...progress,
+        capture: { pass: event.pass, passes: event.passes, sample: event.sample, samples: event.samples },
+      };
     case 'skip':
-      return { ...progress, skipped: [...progress.skipped, { what: event.what, name: event.name, reason: event.reason }] };
+      return {
+        ...progress,
+        skipped: [...progress.skipped, { what: event.what, name: event.name, reason: event.reason }],
+      };
     case 'layer-start':
       return {
-        ...upsertCurve(progress, event.layer, (curve) => ({ ...curve, index: event.index, rtnRelError: event.rtnRelError }), event.index),
+        ...upsertCurve(
+          progress,
+          event.layer,
+          (curve) => ({ ...curve, index: event.index, rtnRelError: event.rtnRelError }),
+          event.index,
+        ),
         layerCount: event.count,
       };
     case 'sweep':
       // LayerReport.sweeps: sweep 0 is the starting point (the RTN error for COMQ), sweep k the
       // objective after k passes; sweep 0 only fills a baseline that layer-start did not give.
       return upsertCurve(progress, event.layer, (curve) => {
-        if (event.sweep <= 0) return { ...curve, rtnRelError: Number.isNaN(curve.rtnRelError) ? event.relError : curve.rtnRelError };
+        if (event.sweep <= 0)
+          return {
+            ...curve,
+            rtnRelError: Number.isNaN(curve.rtnRelError) ? event.relError : curve.rtnRelError,
+          };
         const relErrorBySweep = curve.relErrorBySweep.slice();
         relErrorBySweep[event.sweep - 1] = event.relError;
         return { ...curve, relErrorBySweep };
       });
     case 'layer-done': {
       const report = event.layer;
-      const next = upsertCurve(progress, report.name, (curve) => ({
-        ...curve,
-        index: event.index,
-        rtnRelError: Number.isNaN(curve.rtnRelError) ? report.rtnRelError : curve.rtnRelError,
-        // Layers whose sweeps arrived as events keep them; otherwise the report's sweeps (after
-        // sweep 0), or its final error alone.
-        relErrorBySweep: curve.relErrorBySweep.length > 0 || report.bits === 'float'
-          ? curve.relErrorBySweep
-          : report.sweeps.length > 1 ? report.sweeps.slice(1) : [report.relError],
-        done: true,
-      }), event.index);
+      const next = upsertCurve(
+        progress,
+        report.name,
+        (curve) => ({
+          ...curve,
+          index: event.index,
+          rtnRelError: Number.isNaN(curve.rtnRelError) ? report.rtnRelError : curve.rtnRelError,
+          // Layers whose sweeps arrived as events keep them; otherwise the report's sweeps (after
+          // sweep 0), or its final error alone.
+          relErrorBySweep:
+            curve.relErrorBySweep.length > 0 || report.bits === 'float'
+              ? curve.relErrorBySweep
+              : report.sweeps.length > 1
+                ? report.sweeps.slice(1)
+                : [report.relError],
+          done: true,
+        }),
+        event.index,
+      );
       const layerReports = [...progress.layerReports.filter((l) => l.name !== report.name), report];
       return { ...next, layerCount: event.count, layersDone: layerReports.length, layerReports };
     }

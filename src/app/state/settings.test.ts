@@ -15,8 +15,15 @@ describe('layer overrides', () => {
   });
 
   it('keeps only the overrides of layers the new model has, and takes its preset', () => {
-    const model = { layers: [{ name: 'conv1' }], preset: { name: 'ppocr-det', reason: '' } } as unknown as ModelSummary;
-    const before = { ...defaultRunSettings, overrides: { conv1: { bits: 8 }, gone: { keepFloat: true } }, preprocess: { preset: 'imagenet', size: [32, 32] as [number, number] } };
+    const model = {
+      layers: [{ name: 'conv1' }],
+      preset: { name: 'ppocr-det', reason: '' },
+    } as unknown as ModelSummary;
+    const before = {
+      ...defaultRunSettings,
+      overrides: { conv1: { bits: 8 }, gone: { keepFloat: true } },
+      preprocess: { preset: 'imagenet', size: [32, 32] as [number, number] },
+    };
     const after = settingsForModel(before, model);
     expect(after.overrides).toEqual({ conv1: { bits: 8 } });
     expect(after.preprocess).toEqual({ preset: 'ppocr-det' });
@@ -24,7 +31,10 @@ describe('layer overrides', () => {
 
   it('names each bad setting before the run is sent', () => {
     expect(settingsProblems(defaultRunSettings, 3)).toEqual([]);
-    const problems = settingsProblems({ ...defaultRunSettings, bits: 1, sweeps: 0, clip: 1.5, groupSize: 0 }, 0);
+    const problems = settingsProblems(
+      { ...defaultRunSettings, bits: 1, sweeps: 0, clip: 1.5, groupSize: 0 },
+      0,
+    );
     expect(problems).toHaveLength(5);
     expect(problems.join('\n')).toMatch(/bits must be an integer from 2 to 8, got 1/);
     expect(problems.join('\n')).toMatch(/add calibration images/);

@@ -27,7 +27,9 @@ export const defaultRunSettings: RunSettings = {
  */
 export function settingsForModel(settings: RunSettings, model: ModelSummary): RunSettings {
   const names = new Set(model.layers.map((layer) => layer.name));
-  const overrides = Object.fromEntries(Object.entries(settings.overrides).filter(([name]) => names.has(name)));
+  const overrides = Object.fromEntries(
+    Object.entries(settings.overrides).filter(([name]) => names.has(name)),
+  );
   return { ...settings, overrides, preprocess: { preset: model.preset.name } };
 }
 
@@ -55,14 +57,21 @@ export function withLayerOverride(
 /** Problems that would make the worker refuse the run, said before sending it. */
 export function settingsProblems(settings: RunSettings, okInputs: number): string[] {
   const problems: string[] = [];
-  if (!Number.isInteger(settings.bits) || settings.bits < 2 || settings.bits > 8) problems.push(`bits must be an integer from 2 to 8, got ${settings.bits}`);
+  if (!Number.isInteger(settings.bits) || settings.bits < 2 || settings.bits > 8)
+    problems.push(`bits must be an integer from 2 to 8, got ${settings.bits}`);
   if (settings.groupSize !== undefined && (!Number.isInteger(settings.groupSize) || settings.groupSize < 1)) {
-    problems.push(`group size must be a positive integer (or empty for one scale per output channel), got ${settings.groupSize}`);
+    problems.push(
+      `group size must be a positive integer (or empty for one scale per output channel), got ${settings.groupSize}`,
+    );
   }
-  if (!Number.isInteger(settings.sweeps) || settings.sweeps < 1) problems.push(`sweeps must be a positive integer, got ${settings.sweeps}`);
-  if (!(settings.clip > 0 && settings.clip <= 1)) problems.push(`clipping must be in (0, 1], got ${settings.clip}`);
-  if (!Number.isInteger(settings.calibrationCount) || settings.calibrationCount < 1) problems.push('calibration needs at least one image');
-  if (!Number.isInteger(settings.evaluationCount) || settings.evaluationCount < 0) problems.push('the evaluation count must be 0 or more');
+  if (!Number.isInteger(settings.sweeps) || settings.sweeps < 1)
+    problems.push(`sweeps must be a positive integer, got ${settings.sweeps}`);
+  if (!(settings.clip > 0 && settings.clip <= 1))
+    problems.push(`clipping must be in (0, 1], got ${settings.clip}`);
+  if (!Number.isInteger(settings.calibrationCount) || settings.calibrationCount < 1)
+    problems.push('calibration needs at least one image');
+  if (!Number.isInteger(settings.evaluationCount) || settings.evaluationCount < 0)
+    problems.push('the evaluation count must be 0 or more');
   if (okInputs === 0) problems.push('add calibration images or .npy tensors first (or load the demo)');
   return problems;
 }

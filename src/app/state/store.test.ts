@@ -5,21 +5,50 @@ import { defaultRunSettings } from './settings.ts';
 import { useStudio } from './store.ts';
 
 const model = (fileName: string, layers: string[]): ModelSummary => ({
-  fileName, fileBytes: 1000, irVersion: 8, opsets: [{ domain: '', version: 13 }], producer: 'test',
-  inputs: [], outputs: [], parameters: 10,
-  layers: layers.map((name) => ({ name, op: 'Conv', weightShape: [4, 3, 3, 3], rows: 4, reduction: 27, groups: 1, params: 108 })),
-  skipped: [], task: 'classifier', preset: { name: 'imagenet', reason: 'test' },
+  fileName,
+  fileBytes: 1000,
+  irVersion: 8,
+  opsets: [{ domain: '', version: 13 }],
+  producer: 'test',
+  inputs: [],
+  outputs: [],
+  parameters: 10,
+  layers: layers.map((name) => ({
+    name,
+    op: 'Conv',
+    weightShape: [4, 3, 3, 3],
+    rows: 4,
+    reduction: 27,
+    groups: 1,
+    params: 108,
+  })),
+  skipped: [],
+  task: 'classifier',
+  preset: { name: 'imagenet', reason: 'test' },
 });
 
 describe('the studio store', () => {
   beforeEach(() => {
-    useStudio.setState({ model: null, images: [], selectedImage: null, preview: null, settings: defaultRunSettings, progress: idleProgress, result: null, downloads: { model: null, report: null }, errors: [] });
+    useStudio.setState({
+      model: null,
+      images: [],
+      selectedImage: null,
+      preview: null,
+      settings: defaultRunSettings,
+      progress: idleProgress,
+      result: null,
+      downloads: { model: null, report: null },
+      errors: [],
+    });
   });
 
   it('keeps the images and the layer toggles that still apply when another model loads', () => {
     const studio = useStudio.getState();
     studio.modelLoaded(model('a.onnx', ['conv1', 'conv2']));
-    studio.inputsAdded([{ name: 'x.jpg', ok: true }, { name: 'bad.png', ok: false, error: 'undecodable' }]);
+    studio.inputsAdded([
+      { name: 'x.jpg', ok: true },
+      { name: 'bad.png', ok: false, error: 'undecodable' },
+    ]);
     studio.layerOverrideChanged('conv2', { keepFloat: true });
     studio.modelLoaded(model('b.onnx', ['conv1']));
     studio.layerOverrideChanged('conv1', { bits: 8 });
@@ -40,8 +69,23 @@ describe('the studio store', () => {
   it('completes the layer rows from the final result when events were missed, and keeps errors until dismissed', () => {
     const studio = useStudio.getState();
     studio.runStarted();
-    const layer = { name: 'conv1', op: 'Conv', bits: 4, rows: 4, reduction: 27, groups: 1, rtnRelError: 0.2, relError: 0.1, sweeps: [0.2, 0.15, 0.1], gramRows: 9, seconds: 0 };
-    studio.runFinished({ report: { layers: [layer] } as unknown as RunResult['report'], layers: [layer] }, 2.5);
+    const layer = {
+      name: 'conv1',
+      op: 'Conv',
+      bits: 4,
+      rows: 4,
+      reduction: 27,
+      groups: 1,
+      rtnRelError: 0.2,
+      relError: 0.1,
+      sweeps: [0.2, 0.15, 0.1],
+      gramRows: 9,
+      seconds: 0,
+    };
+    studio.runFinished(
+      { report: { layers: [layer] } as unknown as RunResult['report'], layers: [layer] },
+      2.5,
+    );
     const state = useStudio.getState();
     expect(state.progress.status).toBe('done');
     expect(state.progress.wallSeconds).toBe(2.5);

@@ -4,7 +4,17 @@
  * through a named action so the components read as "what happened", not "which field changed".
  */
 import { create } from 'zustand';
-import type { ExportResult, ImageEntry, ModelSummary, RunResult, RunSettings, RuntimeInfo, SamplePreview, StudioErrorInfo, StudioEvent } from '../../worker/protocol.ts';
+import type {
+  ExportResult,
+  ImageEntry,
+  ModelSummary,
+  RunResult,
+  RunSettings,
+  RuntimeInfo,
+  SamplePreview,
+  StudioErrorInfo,
+  StudioEvent,
+} from '../../worker/protocol.ts';
 import { applyStudioEvent, idleProgress, startedProgress, type RunProgress } from './runProgress.ts';
 import { defaultRunSettings, settingsForModel, withLayerOverride } from './settings.ts';
 
@@ -87,42 +97,57 @@ export const useStudio = create<StudioState>()((set, get) => ({
       preview: null,
     }));
   },
-  inputsAdded: (entries) => set((state) => {
-    const byName = new Map(state.images.map((entry) => [entry.name, entry]));
-    for (const entry of entries) byName.set(entry.name, entry);
-    const images = [...byName.values()];
-    const selectedImage = state.selectedImage ?? images.find((entry) => entry.ok)?.name ?? null;
-    return { images, selectedImage };
-  }),
+  inputsAdded: (entries) =>
+    set((state) => {
+      const byName = new Map(state.images.map((entry) => [entry.name, entry]));
+      for (const entry of entries) byName.set(entry.name, entry);
+      const images = [...byName.values()];
+      const selectedImage = state.selectedImage ?? images.find((entry) => entry.ok)?.name ?? null;
+      return { images, selectedImage };
+    }),
   inputsCleared: () => set({ images: [], selectedImage: null, preview: null }),
   imageSelected: (name) => set({ selectedImage: name }),
   previewShown: (preview) => set({ preview }),
   settingsChanged: (change) => set((state) => ({ settings: { ...state.settings, ...change } })),
-  layerOverrideChanged: (layer, change) => set((state) => ({ settings: withLayerOverride(state.settings, layer, change) })),
+  layerOverrideChanged: (layer, change) =>
+    set((state) => ({ settings: withLayerOverride(state.settings, layer, change) })),
   runStarted: () => {
     const { downloads } = get();
     revoke(downloads.model);
     revoke(downloads.report);
     set({ progress: startedProgress(), result: null, downloads: { model: null, report: null } });
   },
-  runEvent: (event) => set((state) => ({
-    progress: applyStudioEvent(state.progress, event),
-    runtime: event.type === 'runtime' ? event.info : state.runtime,
-  })),
-  runFinished: (result, wallSeconds) => set((state) => {
-    let progress = state.progress;
-    // The final report is authoritative: layers whose events were missed still get their row.
-    for (const [index, layer] of result.layers.entries()) {
-      if (!progress.layerReports.some((seen) => seen.name === layer.name)) {
-        progress = applyStudioEvent(progress, { type: 'layer-done', layer, index, count: result.layers.length });
+  runEvent: (event) =>
+    set((state) => ({
+      progress: applyStudioEvent(state.progress, event),
+      runtime: event.type === 'runtime' ? event.info : state.runtime,
+    })),
+  runFinished: (result, wallSeconds) =>
+    set((state) => {
+      let progress = state.progress;
+      // The final report is authoritative: layers whose events were missed still get their row.
+      for (const [index, layer] of result.layers.entries()) {
+        if (!progress.layerReports.some((seen) => seen.name === layer.name)) {
+          progress = applyStudioEvent(progress, {
+            type: 'layer-done',
+            layer,
+            index,
+            count: result.layers.length,
+          });
+        }
       }
-    }
-    return {
-      progress: { ...progress, status: 'done', evaluation: result.evaluation ?? progress.evaluation, wallSeconds },
-      result: { report: result.report, evaluation: result.evaluation },
-    };
-  }),
-  runStopped: (status, wallSeconds) => set((state) => ({ progress: { ...state.progress, status, wallSeconds } })),
+      return {
+        progress: {
+          ...progress,
+          status: 'done',
+          evaluation: result.evaluation ?? progress.evaluation,
+          wallSeconds,
+        },
+        result: { report: result.report, evaluation: result.evaluation },
+      };
+    }),
+  runStopped: (status, wallSeconds) =>
+    set((state) => ({ progress: { ...state.progress, status, wallSeconds } })),
   downloadReady: (which, download) => {
     revoke(get().downloads[which]);
     set((state) => ({ downloads: { ...state.downloads, [which]: download } }));

@@ -12,9 +12,7 @@ import type { LayerProblem, RowGrids } from '../base/problem.ts';
 export type GramLayout = DirectGramLayout | ({ kind: 'convTranspose' } & ConvTransposeGeometry);
 
 /** The layouts a backend's own Gram kernels accumulate directly. */
-export type DirectGramLayout =
-  | { kind: 'dense'; cols: number }
-  | ({ kind: 'conv' } & ConvGeometry);
+export type DirectGramLayout = { kind: 'dense'; cols: number } | ({ kind: 'conv' } & ConvGeometry);
 
 export interface GramOptions {
   /** Keep each Gram row with this probability (seeded, reproducible); 1 keeps all. */

@@ -14,18 +14,34 @@ function probe(isSoftware: boolean): AdapterProbe {
     isSoftware,
     features: [],
     limits: {
-      maxStorageBufferBindingSize: 2 ** 27, maxBufferSize: 2 ** 28, maxStorageBuffersPerShaderStage: 8,
-      maxComputeWorkgroupsPerDimension: 65535, maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupStorageSize: 16384,
+      maxStorageBufferBindingSize: 2 ** 27,
+      maxBufferSize: 2 ** 28,
+      maxStorageBuffersPerShaderStage: 8,
+      maxComputeWorkgroupsPerDimension: 65535,
+      maxComputeInvocationsPerWorkgroup: 256,
+      maxComputeWorkgroupStorageSize: 16384,
     },
   };
 }
 
 describe('backend selection', () => {
   it('prefers a hardware adapter, keeps the CPU for a software one or none, and honours explicit requests', () => {
-    expect(decideBackend(probe(false))).toMatchObject({ kind: 'webgpu', reason: expect.stringContaining('nvidia ampere') });
-    expect(decideBackend(probe(true))).toMatchObject({ kind: 'cpu', reason: expect.stringContaining('software renderer') });
-    expect(decideBackend(null)).toMatchObject({ kind: 'cpu', reason: expect.stringContaining('No WebGPU adapter') });
-    expect(decideBackend(probe(true), 'webgpu')).toMatchObject({ kind: 'webgpu', reason: expect.stringContaining('software adapter') });
+    expect(decideBackend(probe(false))).toMatchObject({
+      kind: 'webgpu',
+      reason: expect.stringContaining('nvidia ampere'),
+    });
+    expect(decideBackend(probe(true))).toMatchObject({
+      kind: 'cpu',
+      reason: expect.stringContaining('software renderer'),
+    });
+    expect(decideBackend(null)).toMatchObject({
+      kind: 'cpu',
+      reason: expect.stringContaining('No WebGPU adapter'),
+    });
+    expect(decideBackend(probe(true), 'webgpu')).toMatchObject({
+      kind: 'webgpu',
+      reason: expect.stringContaining('software adapter'),
+    });
     expect(decideBackend(probe(false), 'cpu').kind).toBe('cpu');
     expect(() => decideBackend(null, 'webgpu')).toThrow(/apt-get install -y chromium libvulkan1/);
   });
@@ -55,7 +71,10 @@ describe('backend selection', () => {
       },
     };
     // SwiftShader under auto still picks the CPU: the options must reach it.
-    const choice = await selectBackend(createNodeGpu(), 'auto', { cpu: { gramEngine: counting }, webgpu: {} });
+    const choice = await selectBackend(createNodeGpu(), 'auto', {
+      cpu: { gramEngine: counting },
+      webgpu: {},
+    });
     expect(choice.kind).toBe('cpu');
     expect(choice.backend.description).toContain(node.description);
     const wide = choice.backend.createGramAccumulator({ kind: 'dense', cols: 30 });
@@ -70,7 +89,9 @@ describe('backend selection', () => {
     await choice.backend.dispose();
     const plain = await selectBackend(undefined, 'cpu');
     expect(plain.backend.description).not.toContain('onnxruntime');
-    expect((plain.backend.createGramAccumulator({ kind: 'dense', cols: 30 }) as { path?: string }).path).toBe('js');
+    expect((plain.backend.createGramAccumulator({ kind: 'dense', cols: 30 }) as { path?: string }).path).toBe(
+      'js',
+    );
     await plain.backend.dispose();
   });
 });

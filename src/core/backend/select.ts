@@ -24,14 +24,20 @@ export interface BackendChoice extends BackendDecision {
 }
 
 /** The decision alone, from the probe (null: no WebGPU adapter). Pure, for tests and the UI. */
-export function decideBackend(probe: AdapterProbe | null, preference: BackendPreference = 'auto'): BackendDecision {
+export function decideBackend(
+  probe: AdapterProbe | null,
+  preference: BackendPreference = 'auto',
+): BackendDecision {
   if (preference === 'cpu') return { kind: 'cpu', reason: 'CPU backend requested.' };
   if (!probe) {
     if (preference === 'webgpu') throw new Error(`WebGPU backend requested but ${NO_ADAPTER_MESSAGE}`);
     return { kind: 'cpu', reason: 'No WebGPU adapter: the CPU backend runs.' };
   }
   if (preference === 'webgpu') {
-    return { kind: 'webgpu', reason: `WebGPU backend requested: ${probe.name}${probe.isSoftware ? ' (software adapter; slower than the CPU path)' : ''}.` };
+    return {
+      kind: 'webgpu',
+      reason: `WebGPU backend requested: ${probe.name}${probe.isSoftware ? ' (software adapter; slower than the CPU path)' : ''}.`,
+    };
   }
   if (probe.isSoftware) {
     return {
@@ -67,7 +73,12 @@ export async function selectBackend(
     probe = adapter ? probeAdapter(adapter) : null;
   }
   const decision = decideBackend(probe, preference);
-  if (decision.kind === 'cpu') return { ...decision, backend: createCpuBackend(options.cpu), probe: probe ?? undefined };
+  if (decision.kind === 'cpu')
+    return { ...decision, backend: createCpuBackend(options.cpu), probe: probe ?? undefined };
   if (!gpu) throw new Error(`WebGPU backend requested but ${NO_ADAPTER_MESSAGE}`);
-  return { ...decision, backend: await createWebGpuBackend(gpu, { ...options.webgpu, adapter: adapter ?? undefined }), probe: probe ?? undefined };
+  return {
+    ...decision,
+    backend: await createWebGpuBackend(gpu, { ...options.webgpu, adapter: adapter ?? undefined }),
+    probe: probe ?? undefined,
+  };
 }

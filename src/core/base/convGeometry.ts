@@ -39,7 +39,9 @@ export function resolveConvPads(
     case 'NOTSET': {
       if (pads === undefined) return [0, 0, 0, 0];
       if (pads.length !== 4 || pads.some((p) => !Number.isInteger(p) || p < 0)) {
-        throw new Error(`Conv pads must be 4 non-negative integers [top, left, bottom, right], got [${pads.join(', ')}]`);
+        throw new Error(
+          `Conv pads must be 4 non-negative integers [top, left, bottom, right], got [${pads.join(', ')}]`,
+        );
       }
       return [pads[0], pads[1], pads[2], pads[3]];
     }
@@ -51,7 +53,10 @@ export function resolveConvPads(
       const end: number[] = [];
       for (let axis = 0; axis < 2; axis++) {
         const out = Math.ceil(inputHW[axis] / strides[axis]);
-        const total = Math.max(0, (out - 1) * strides[axis] + dilations[axis] * (kernel[axis] - 1) + 1 - inputHW[axis]);
+        const total = Math.max(
+          0,
+          (out - 1) * strides[axis] + dilations[axis] * (kernel[axis] - 1) + 1 - inputHW[axis],
+        );
         const small = Math.floor(total / 2);
         begin.push(autoPad === 'SAME_UPPER' ? small : total - small);
         end.push(autoPad === 'SAME_UPPER' ? total - small : small);
@@ -96,13 +101,23 @@ export function convTransposeGramCols(geometry: ConvTransposeGeometry): number {
 }
 
 /** Output `[oh, ow]` of a ConvTranspose on an `[H, W]` input. */
-export function convTransposeOutputSize(geometry: ConvTransposeGeometry, inputHW: readonly [number, number]): [number, number] {
+export function convTransposeOutputSize(
+  geometry: ConvTransposeGeometry,
+  inputHW: readonly [number, number],
+): [number, number] {
   const out: number[] = [];
   for (let axis = 0; axis < 2; axis++) {
     const size =
-      geometry.strides[axis] * (inputHW[axis] - 1) + geometry.outputPadding[axis] +
-      (geometry.kernel[axis] - 1) * geometry.dilations[axis] + 1 - geometry.pads[axis] - geometry.pads[axis + 2];
-    if (size < 1) throw new Error(`ConvTranspose output size on axis ${axis === 0 ? 'H' : 'W'} is ${size}: check pads and input size`);
+      geometry.strides[axis] * (inputHW[axis] - 1) +
+      geometry.outputPadding[axis] +
+      (geometry.kernel[axis] - 1) * geometry.dilations[axis] +
+      1 -
+      geometry.pads[axis] -
+      geometry.pads[axis + 2];
+    if (size < 1)
+      throw new Error(
+        `ConvTranspose output size on axis ${axis === 0 ? 'H' : 'W'} is ${size}: check pads and input size`,
+      );
     out.push(size);
   }
   return [out[0], out[1]];
@@ -132,8 +147,14 @@ export function resolveConvTransposePads(
   const begin: number[] = [];
   const end: number[] = [];
   for (let axis = 0; axis < 2; axis++) {
-    const target = outputShape ? outputShape[outputShape.length - 2 + axis] : inputHW[axis] * geometry.strides[axis];
-    const full = geometry.strides[axis] * (inputHW[axis] - 1) + geometry.outputPadding[axis] + (geometry.kernel[axis] - 1) * geometry.dilations[axis] + 1;
+    const target = outputShape
+      ? outputShape[outputShape.length - 2 + axis]
+      : inputHW[axis] * geometry.strides[axis];
+    const full =
+      geometry.strides[axis] * (inputHW[axis] - 1) +
+      geometry.outputPadding[axis] +
+      (geometry.kernel[axis] - 1) * geometry.dilations[axis] +
+      1;
     const total = Math.max(0, full - target);
     const half = Math.floor(total / 2);
     const upper = autoPad !== 'SAME_LOWER';
@@ -142,4 +163,3 @@ export function resolveConvTransposePads(
   }
   return [begin[0], begin[1], end[0], end[1]];
 }
-

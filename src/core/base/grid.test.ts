@@ -53,7 +53,9 @@ describe('computeGrids', () => {
       // Every weight is reachable: RTN error at most half a step (nothing clamped off the range).
       const values = dequantize(rtnCodes(weight, grids), grids);
       for (let p = 0; p < weight.length; p++) {
-        expect(Math.abs(values[p] - weight[p])).toBeLessThanOrEqual(grids.scale[Math.floor(p / 4)] / 2 + 1e-6);
+        expect(Math.abs(values[p] - weight[p])).toBeLessThanOrEqual(
+          grids.scale[Math.floor(p / 4)] / 2 + 1e-6,
+        );
       }
     }
   });
@@ -98,7 +100,8 @@ describe('computeGrids', () => {
     expect(grids.scale[2]).toBeCloseTo(9 / 15, 6);
     const values = dequantize(rtnCodes(weight, grids), grids);
     // Each block keeps its own resolution: the tiny first block is not wiped out by the big one.
-    for (let c = 0; c < cols; c++) expect(Math.abs(values[c] - weight[c])).toBeLessThanOrEqual(grids.scale[Math.floor(c / 4)] / 2 + 1e-7);
+    for (let c = 0; c < cols; c++)
+      expect(Math.abs(values[c] - weight[c])).toBeLessThanOrEqual(grids.scale[Math.floor(c / 4)] / 2 + 1e-7);
     const perRow = computeGrids(weight, 1, cols, { bits: 4, kind: 'asymmetric', clip: 1, blockSize: 64 });
     expect(perRow.blocksPerRow).toBe(1);
   });
@@ -120,9 +123,13 @@ describe('computeGrids', () => {
     expect(() => computeGrids(w, 2, 2, { bits: 0, kind: 'asymmetric', clip: 1 })).toThrow(/bits/);
     expect(() => computeGrids(w, 2, 2, { bits: 1, kind: 'symmetric', clip: 1 })).toThrow(/symmetric/);
     expect(() => computeGrids(w, 2, 2, { bits: 4, kind: 'asymmetric', clip: 1.5 })).toThrow(/clip/);
-    expect(() => computeGrids(w, 2, 2, { bits: 4, kind: 'asymmetric', clip: 1, blockSize: 0 })).toThrow(/blockSize/);
+    expect(() => computeGrids(w, 2, 2, { bits: 4, kind: 'asymmetric', clip: 1, blockSize: 0 })).toThrow(
+      /blockSize/,
+    );
     expect(() => computeGrids(w, 3, 2, { bits: 4, kind: 'asymmetric', clip: 1 })).toThrow(/rows × cols/);
-    expect(() => computeGrids(new Float32Array([NaN, 1]), 1, 2, { bits: 4, kind: 'asymmetric', clip: 1 })).toThrow(/finite/);
+    expect(() =>
+      computeGrids(new Float32Array([NaN, 1]), 1, 2, { bits: 4, kind: 'asymmetric', clip: 1 }),
+    ).toThrow(/finite/);
   });
 
   it('deployableValues: k times the float32-rounded scale, rounded to float32 (what DequantizeLinear computes)', () => {
@@ -137,7 +144,9 @@ describe('computeGrids', () => {
       const product = new Float32Array([codes[p] * f32[0]])[0];
       expect(values[p]).toBe(product);
       // Within one float32 rounding of the float64 dequantize().
-      expect(Math.abs(values[p] - dequantize(codes, grids)[p])).toBeLessThanOrEqual(Math.abs(values[p]) * 2 ** -22);
+      expect(Math.abs(values[p] - dequantize(codes, grids)[p])).toBeLessThanOrEqual(
+        Math.abs(values[p]) * 2 ** -22,
+      );
     }
   });
 });

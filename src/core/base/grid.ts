@@ -45,7 +45,9 @@ export function validateGridSpec(spec: GridSpec): void {
   if (!Number.isInteger(spec.bits) || spec.bits < minBits || spec.bits > 16) {
     throw new Error(
       `grid bits must be an integer in [${minBits}, 16] for a ${spec.kind} grid, got ${spec.bits}` +
-        (spec.kind === 'symmetric' && spec.bits === 1 ? ' (a 1-bit symmetric grid has no non-zero code; use asymmetric)' : ''),
+        (spec.kind === 'symmetric' && spec.bits === 1
+          ? ' (a 1-bit symmetric grid has no non-zero code; use asymmetric)'
+          : ''),
     );
   }
   if (!(spec.clip > 0 && spec.clip <= 1)) {
@@ -71,13 +73,20 @@ export function validateGridSpec(spec: GridSpec): void {
  *   `[−(2ᵇ−1), 0]` for v < 0, so `k = ±1` represents the block exactly and 0 stays on the grid.
  *   The clip factor is not applied there: it trades range for resolution and there is no range.
  */
-export function computeGrids(weight: Float32Array | Float64Array, rows: number, cols: number, spec: GridSpec): RowGrids {
+export function computeGrids(
+  weight: Float32Array | Float64Array,
+  rows: number,
+  cols: number,
+  spec: GridSpec,
+): RowGrids {
   validateGridSpec(spec);
   if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 1 || cols < 1) {
     throw new Error(`computeGrids needs positive integer rows and cols, got ${rows} × ${cols}`);
   }
   if (weight.length !== rows * cols) {
-    throw new Error(`computeGrids: weight has ${weight.length} values but rows × cols = ${rows} × ${cols} = ${rows * cols}`);
+    throw new Error(
+      `computeGrids: weight has ${weight.length} values but rows × cols = ${rows} × ${cols} = ${rows * cols}`,
+    );
   }
   const blockSize = resolveBlockSize(spec, cols);
   const blocksPerRow = Math.ceil(cols / blockSize);
@@ -98,7 +107,9 @@ export function computeGrids(weight: Float32Array | Float64Array, rows: number, 
       for (let p = start; p < end; p++) {
         const w = weight[p];
         if (!Number.isFinite(w)) {
-          throw new Error(`computeGrids: weight[${Math.floor(p / cols)}, ${p % cols}] is ${w}; quantize only finite weights`);
+          throw new Error(
+            `computeGrids: weight[${Math.floor(p / cols)}, ${p % cols}] is ${w}; quantize only finite weights`,
+          );
         }
         if (w < lo) lo = w;
         if (w > hi) hi = w;
@@ -176,7 +187,9 @@ export function deployableValues(codes: Int32Array, grids: RowGrids): Float32Arr
   const out = new Float32Array(rows * cols);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
-      out[r * cols + c] = Math.fround(codes[r * cols + c] * Math.fround(scale[r * blocksPerRow + Math.floor(c / blockSize)]));
+      out[r * cols + c] = Math.fround(
+        codes[r * cols + c] * Math.fround(scale[r * blocksPerRow + Math.floor(c / blockSize)]),
+      );
     }
   }
   return out;

@@ -25,7 +25,10 @@ export interface InferenceSession {
 export interface InferenceEngine {
   /** e.g. 'onnxruntime-node 1.30.0 (cpu)', 'onnxruntime-web 1.30.0 (webgpu)'. */
   readonly description: string;
-  createSession(modelBytes: Uint8Array, options?: { optimization?: 'disabled' | 'basic' | 'all' }): Promise<InferenceSession>;
+  createSession(
+    modelBytes: Uint8Array,
+    options?: { optimization?: 'disabled' | 'basic' | 'all' },
+  ): Promise<InferenceSession>;
 }
 
 /** One calibration or evaluation sample: the model's feeds, plus a name for messages. */

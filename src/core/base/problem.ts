@@ -73,7 +73,9 @@ export function validateProblem(problem: LayerProblem): void {
     throw new Error(`layer problem needs positive integer rows and cols, got ${rows} × ${cols}`);
   }
   if (weight.length !== rows * cols) {
-    throw new Error(`layer problem: weight has ${weight.length} values, expected rows × cols = ${rows} × ${cols}`);
+    throw new Error(
+      `layer problem: weight has ${weight.length} values, expected rows × cols = ${rows} × ${cols}`,
+    );
   }
   if (gram.length !== cols * cols) {
     throw new Error(
@@ -84,7 +86,9 @@ export function validateProblem(problem: LayerProblem): void {
   for (let j = 0; j < cols; j++) {
     const d = gram[j * cols + j];
     if (!(d >= 0) || !Number.isFinite(d)) {
-      throw new Error(`layer problem: gram diagonal [${j}, ${j}] is ${d}; a Gram XᵀX has a finite, non-negative diagonal`);
+      throw new Error(
+        `layer problem: gram diagonal [${j}, ${j}] is ${d}; a Gram XᵀX has a finite, non-negative diagonal`,
+      );
     }
   }
 }

@@ -41,7 +41,13 @@ function escapeChar(char: string): string {
   const named = NAMED_ESCAPES[char];
   if (named) return named;
   if (code < 0x20 || code === 0x7f) return `\\x${code.toString(16).padStart(2, '0')}`;
-  if ((code >= 0x80 && code <= 0x9f) || code === 0x2028 || code === 0x2029 || (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069)) {
+  if (
+    (code >= 0x80 && code <= 0x9f) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    (code >= 0x202a && code <= 0x202e) ||
+    (code >= 0x2066 && code <= 0x2069)
+  ) {
     return `\\u${code.toString(16).padStart(4, '0')}`;
   }
   return char;

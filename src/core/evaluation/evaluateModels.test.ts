@@ -15,7 +15,11 @@ import { evaluateModels } from './evaluateModels.ts';
 
 const engine = createNodeInferenceEngine();
 
-function normalized(name: 'cls' | 'det'): { model: ModelProto; bytes: Uint8Array; layers: QuantizableLayer[] } {
+function normalized(name: 'cls' | 'det'): {
+  model: ModelProto;
+  bytes: Uint8Array;
+  layers: QuantizableLayer[];
+} {
   const { model } = normalizeModel(decodedPpocr(name), { inputShapes: { x: ppocrShapes[name] } });
   return { model, bytes: encodeModel(model), layers: findLayers(model).layers };
 }
@@ -39,7 +43,10 @@ function sampleSet(feeds: Record<string, FloatTensor>[], names: string[], labels
     count: feeds.length,
     async *samples(): AsyncIterable<Sample> {
       for (let i = 0; i < feeds.length; i++) {
-        const sample: Sample = { name: names[i], feeds: { x: { type: 'float32', data: feeds[i].x.data, dims: feeds[i].x.dims } } };
+        const sample: Sample = {
+          name: names[i],
+          feeds: { x: { type: 'float32', data: feeds[i].x.data, dims: feeds[i].x.dims } },
+        };
         if (labels) sample.label = labels[i];
         yield sample;
       }
@@ -60,11 +67,20 @@ describe('evaluateModels on the PP-OCR classifier', () => {
     // A word crop and its 180° rotation would be the natural labels; here both are 0° crops, so
     // label 0 for both and accuracy is the fraction the model calls upright.
     const labels = [0, 0];
-    const layerTensors = layers.map((layer) => ({ name: layer.name, tensor: model.graph!.node![layer.nodeIndex].output![0] }));
-    const result = await evaluateModels(bytes, quantBytes, sampleSet(feeds, ['word', 'scene'], labels), engine, {
-      task: 'classifier',
-      layerOutputs: layerTensors,
-    });
+    const layerTensors = layers.map((layer) => ({
+      name: layer.name,
+      tensor: model.graph!.node![layer.nodeIndex].output![0],
+    }));
+    const result = await evaluateModels(
+      bytes,
+      quantBytes,
+      sampleSet(feeds, ['word', 'scene'], labels),
+      engine,
+      {
+        task: 'classifier',
+        layerOutputs: layerTensors,
+      },
+    );
 
     let signal = 0;
     let noise = 0;
@@ -87,7 +103,11 @@ describe('evaluateModels on the PP-OCR classifier', () => {
     expect(result.outputs).toHaveLength(1);
     expect(result.outputs[0].sqnrDb).toBeCloseTo(10 * Math.log10(signal / noise), 6);
     expect(result.classifier).toEqual({
-      top1Agreement: agreements / 2, floatAccuracy: floatCorrect / 2, quantAccuracy: quantCorrect / 2, samples: 2, labelled: 2,
+      top1Agreement: agreements / 2,
+      floatAccuracy: floatCorrect / 2,
+      quantAccuracy: quantCorrect / 2,
+      samples: 2,
+      labelled: 2,
     });
     const layerDb = result.layers!.map((layer) => layer.sqnrDb);
     // Same graph, same inputs, one thread: every layer before the perturbed one is bit-identical.
@@ -99,8 +119,11 @@ describe('evaluateModels on the PP-OCR classifier', () => {
   it('refuses a layer tensor that is not in the graph, naming it', async () => {
     const { bytes } = normalized('cls');
     const feeds = await realFeeds('cls');
-    await expect(evaluateModels(bytes, bytes, sampleSet(feeds, ['a', 'b']), engine, { layerOutputs: ['no_such_tensor'] }))
-      .rejects.toThrow(/float model has no tensor named 'no_such_tensor'/);
+    await expect(
+      evaluateModels(bytes, bytes, sampleSet(feeds, ['a', 'b']), engine, {
+        layerOutputs: ['no_such_tensor'],
+      }),
+    ).rejects.toThrow(/float model has no tensor named 'no_such_tensor'/);
   });
 
   it('an evaluation set where every file is unusable is an input error naming each file and why', async () => {
@@ -112,10 +135,15 @@ describe('evaluateModels on the PP-OCR classifier', () => {
         for (let i = 0; i < 7; i++) onSkip?.(`bad${i}.png`, `reason ${i}`);
       },
     };
-    const error = await evaluateModels(bytes, bytes, unusable, engine).then(() => undefined, (e: unknown) => e);
+    const error = await evaluateModels(bytes, bytes, unusable, engine).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isInputError(error)).toBe(true);
     const message = (error as Error).message;
-    expect(message).toMatch(/^the evaluation set yielded no usable sample: all 7 files were skipped: bad0\.png \(reason 0\);/);
+    expect(message).toMatch(
+      /^the evaluation set yielded no usable sample: all 7 files were skipped: bad0\.png \(reason 0\);/,
+    );
     expect(message).toContain('bad4.png (reason 4); and 2 more');
     expect(message).not.toContain('bad5.png');
   });
@@ -127,7 +155,9 @@ describe('evaluateModels on the PP-OCR detector', () => {
     // The stem Conv coarsened: every later activation moves a little.
     const quantBytes = coarsened(model, [layers[0].weightName]);
     const feeds = await realFeeds('det');
-    const result = await evaluateModels(bytes, quantBytes, sampleSet(feeds, ['scene', 'coffee']), engine, { task: 'detector' });
+    const result = await evaluateModels(bytes, quantBytes, sampleSet(feeds, ['scene', 'coffee']), engine, {
+      task: 'detector',
+    });
     let intersection = 0;
     let union = 0;
     for (const feed of feeds) {

@@ -9,8 +9,18 @@ import type { ModelProto } from '../onnx/index.ts';
 import { noUsableSampleError } from '../calibration/capture/index.ts';
 import { withExtraOutputs } from './extraOutputs.ts';
 import {
-  addClassifierRow, addMasks, addPair, cosineSimilarity, emptyClassifierCounts, emptyMaskSums, emptyPairSums,
-  maskIou, sqnrDb, type ClassifierCounts, type MaskSums, type PairSums,
+  addClassifierRow,
+  addMasks,
+  addPair,
+  cosineSimilarity,
+  emptyClassifierCounts,
+  emptyMaskSums,
+  emptyPairSums,
+  maskIou,
+  sqnrDb,
+  type ClassifierCounts,
+  type MaskSums,
+  type PairSums,
 } from './metrics.ts';
 
 export type EvaluationTask = 'classifier' | 'detector' | 'generic';
@@ -87,13 +97,19 @@ function numbersOf(tensor: TensorData): ArrayLike<number> {
 /** rows × classes view of a class-score tensor: the last axis is the class axis. */
 function classRows(tensor: TensorData): { rows: number; classes: number } {
   const classes = tensor.dims.length > 0 ? tensor.dims[tensor.dims.length - 1] : 1;
-  if (classes < 1) throw new Error(`The class-score output has shape [${tensor.dims.join(', ')}]: no classes on its last axis.`);
+  if (classes < 1)
+    throw new Error(
+      `The class-score output has shape [${tensor.dims.join(', ')}]: no classes on its last axis.`,
+    );
   return { rows: tensor.data.length / classes, classes };
 }
 
 function fetched(results: Record<string, TensorData>, name: string, which: string): TensorData {
   const tensor = results[name];
-  if (!tensor) throw new Error(`The ${which} model returned no tensor '${name}'; the two models must have the same outputs.`);
+  if (!tensor)
+    throw new Error(
+      `The ${which} model returned no tensor '${name}'; the two models must have the same outputs.`,
+    );
   return tensor;
 }
 
@@ -112,7 +128,9 @@ export async function evaluateModels(
 ): Promise<EvaluationResult & { firstSample?: FirstSampleOutputs }> {
   const task = options.task ?? 'generic';
   const threshold = options.detectorThreshold ?? DEFAULT_DETECTOR_THRESHOLD;
-  const layers = (options.layerOutputs ?? []).map((entry) => (typeof entry === 'string' ? { name: entry, tensor: entry } : entry));
+  const layers = (options.layerOutputs ?? []).map((entry) =>
+    typeof entry === 'string' ? { name: entry, tensor: entry } : entry,
+  );
   const layerTensors = [...new Set(layers.map((layer) => layer.tensor))];
   const floatModel = withExtraOutputs(floatModelIn, layerTensors, 'float');
   const quantModel = withExtraOutputs(quantModelIn, layerTensors, 'quantized');
@@ -127,7 +145,9 @@ export async function evaluateModels(
     const modelOutputs = floatModel.modelOutputs;
     const missing = modelOutputs.filter((name) => !quantModel.modelOutputs.includes(name));
     if (missing.length > 0) {
-      throw new Error(`The quantized model lacks the float model's output(s) ${missing.join(', ')}; evaluate a quantized copy of the same model.`);
+      throw new Error(
+        `The quantized model lacks the float model's output(s) ${missing.join(', ')}; evaluate a quantized copy of the same model.`,
+      );
     }
     const primary = options.primaryOutput ?? modelOutputs[0];
     if (!modelOutputs.includes(primary)) {
@@ -150,13 +170,30 @@ export async function evaluateModels(
       options.signal?.throwIfAborted();
       const floatResults = await floatSession.run(sample.feeds, fetches);
       const quantResults = await quantSession.run(sample.feeds, fetches);
-      for (const [name, sums] of outputSums) addPair(sums, numbersOf(fetched(floatResults, name, 'float')), numbersOf(fetched(quantResults, name, 'quantized')));
-      for (const [name, sums] of layerSums) addPair(sums, numbersOf(fetched(floatResults, name, 'float')), numbersOf(fetched(quantResults, name, 'quantized')));
+      for (const [name, sums] of outputSums)
+        addPair(
+          sums,
+          numbersOf(fetched(floatResults, name, 'float')),
+          numbersOf(fetched(quantResults, name, 'quantized')),
+        );
+      for (const [name, sums] of layerSums)
+        addPair(
+          sums,
+          numbersOf(fetched(floatResults, name, 'float')),
+          numbersOf(fetched(quantResults, name, 'quantized')),
+        );
       const floatPrimary = fetched(floatResults, primary, 'float');
       const quantPrimary = fetched(quantResults, primary, 'quantized');
-      if (task === 'classifier') addClassifierSample(classifier, floatPrimary, quantPrimary, sample.label ?? options.labels?.[sample.name]);
+      if (task === 'classifier')
+        addClassifierSample(
+          classifier,
+          floatPrimary,
+          quantPrimary,
+          sample.label ?? options.labels?.[sample.name],
+        );
       if (task === 'detector') addMasks(masks, numbersOf(floatPrimary), numbersOf(quantPrimary), threshold);
-      if (options.keepFirstSample && !firstSample) firstSample = { name: sample.name, output: primary, float: floatPrimary, quantized: quantPrimary };
+      if (options.keepFirstSample && !firstSample)
+        firstSample = { name: sample.name, output: primary, float: floatPrimary, quantized: quantPrimary };
       done++;
       options.onSample?.(done, evalSet.count);
     }
@@ -169,7 +206,13 @@ export async function evaluateModels(
       ...(task === 'classifier' ? { classifier: classifierResult(classifier) } : {}),
       ...(task === 'detector' ? { detector: detectorResult(masks, threshold) } : {}),
       ...(layers.length > 0
-        ? { layers: layers.map((layer) => ({ name: layer.name, tensor: layer.tensor, ...fidelityNumbers(layerSums.get(layer.tensor)!) })) }
+        ? {
+            layers: layers.map((layer) => ({
+              name: layer.name,
+              tensor: layer.tensor,
+              ...fidelityNumbers(layerSums.get(layer.tensor)!),
+            })),
+          }
         : {}),
       ...(firstSample ? { firstSample } : {}),
     };
@@ -179,12 +222,19 @@ export async function evaluateModels(
   }
 }
 
-function addClassifierSample(counts: ClassifierCounts, floatScores: TensorData, quantScores: TensorData, label: number | undefined): void {
+function addClassifierSample(
+  counts: ClassifierCounts,
+  floatScores: TensorData,
+  quantScores: TensorData,
+  label: number | undefined,
+): void {
   const { rows, classes } = classRows(floatScores);
   const floatValues = numbersOf(floatScores);
   const quantValues = numbersOf(quantScores);
   if (quantValues.length !== floatValues.length) {
-    throw new Error(`The class-score outputs differ in size (${floatValues.length} float vs ${quantValues.length} quantized).`);
+    throw new Error(
+      `The class-score outputs differ in size (${floatValues.length} float vs ${quantValues.length} quantized).`,
+    );
   }
   for (let row = 0; row < rows; row++) {
     const start = row * classes;
@@ -208,7 +258,10 @@ function classifierResult(counts: ClassifierCounts): ClassifierEvaluation {
   return {
     top1Agreement: counts.rows > 0 ? counts.agreements / counts.rows : Number.NaN,
     ...(counts.labelled > 0
-      ? { floatAccuracy: counts.floatCorrect / counts.labelled, quantAccuracy: counts.quantCorrect / counts.labelled }
+      ? {
+          floatAccuracy: counts.floatCorrect / counts.labelled,
+          quantAccuracy: counts.quantCorrect / counts.labelled,
+        }
       : {}),
     samples: counts.rows,
     labelled: counts.labelled,
@@ -216,5 +269,9 @@ function classifierResult(counts: ClassifierCounts): ClassifierEvaluation {
 }
 
 function detectorResult(masks: MaskSums, threshold: number): DetectorEvaluation {
-  return { threshold, iou: maskIou(masks), floatPositiveFraction: masks.pixels > 0 ? masks.referencePositive / masks.pixels : Number.NaN };
+  return {
+    threshold,
+    iou: maskIou(masks),
+    floatPositiveFraction: masks.pixels > 0 ? masks.referencePositive / masks.pixels : Number.NaN,
+  };
 }

@@ -10,7 +10,8 @@ const FLOAT = 1;
 /** Names of every tensor some node produces in the main graph. */
 export function producedTensorNames(model: ModelProto): Set<string> {
   const names = new Set<string>();
-  for (const node of model.graph?.node ?? []) for (const output of node.output ?? []) if (output) names.add(output);
+  for (const node of model.graph?.node ?? [])
+    for (const output of node.output ?? []) if (output) names.add(output);
   return names;
 }
 
@@ -28,19 +29,27 @@ export interface ExtendedModel {
  * quantizable layers' outputs are float32 once the model is normalised).
  * A name no node produces is refused: the caller passed a layer of a different graph.
  */
-export function withExtraOutputs(modelIn: ModelProto | Uint8Array, tensorNames: readonly string[], modelLabel: string): ExtendedModel {
+export function withExtraOutputs(
+  modelIn: ModelProto | Uint8Array,
+  tensorNames: readonly string[],
+  modelLabel: string,
+): ExtendedModel {
   const model = modelIn instanceof Uint8Array ? decodeModel(modelIn) : modelIn;
   const graph = model.graph;
   if (!graph) throw new Error(`The ${modelLabel} model has no graph; cannot add layer outputs to it.`);
   // The model's own outputs, read before any extra is appended: a layer whose output is also a
   // graph output (the last Gemm of most classifiers) must stay a model output here.
   const modelOutputs = (graph.output ?? []).map((output) => output.name ?? '').filter((name) => name !== '');
-  if (tensorNames.length === 0) return { bytes: modelIn instanceof Uint8Array ? modelIn : encodeModel(model), modelOutputs };
+  if (tensorNames.length === 0)
+    return { bytes: modelIn instanceof Uint8Array ? modelIn : encodeModel(model), modelOutputs };
   const produced = producedTensorNames(model);
   const missing = tensorNames.filter((name) => !produced.has(name));
   if (missing.length > 0) {
     throw new Error(
-      `The ${modelLabel} model has no tensor named ${missing.slice(0, 3).map((n) => `'${n}'`).join(', ')}${missing.length > 3 ? ` (and ${missing.length - 3} more)` : ''}; ` +
+      `The ${modelLabel} model has no tensor named ${missing
+        .slice(0, 3)
+        .map((n) => `'${n}'`)
+        .join(', ')}${missing.length > 3 ? ` (and ${missing.length - 3} more)` : ''}; ` +
         'compare layer outputs between models with the same graph (e.g. the normalised float model and its quantized copy).',
     );
   }
@@ -54,5 +63,8 @@ export function withExtraOutputs(modelIn: ModelProto | Uint8Array, tensorNames: 
     added.push(declared.get(name) ?? { name, type: { tensorType: { elemType: FLOAT } } });
   }
   // A copy: the caller's model (the run's decoded model) is shared and stays as it was.
-  return { bytes: encodeModel({ ...model, graph: { ...graph, output: [...(graph.output ?? []), ...added] } }), modelOutputs };
+  return {
+    bytes: encodeModel({ ...model, graph: { ...graph, output: [...(graph.output ?? []), ...added] } }),
+    modelOutputs,
+  };
 }

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
-  addClassifierRow, addMasks, addPair, argmaxFirst, cosineSimilarity, emptyClassifierCounts, emptyMaskSums,
-  emptyPairSums, maskIou, sqnrDb, top1Agrees,
+  addClassifierRow,
+  addMasks,
+  addPair,
+  argmaxFirst,
+  cosineSimilarity,
+  emptyClassifierCounts,
+  emptyMaskSums,
+  emptyPairSums,
+  maskIou,
+  sqnrDb,
+  top1Agrees,
 } from './metrics.ts';
 
 describe('SQNR and cosine', () => {

@@ -28,7 +28,9 @@ export function emptyPairSums(): PairSums {
 /** Adds one sample's tensors (same length, element i of each paired) into `sums`, in place. */
 export function addPair(sums: PairSums, reference: ArrayLike<number>, approx: ArrayLike<number>): PairSums {
   if (reference.length !== approx.length) {
-    throw new Error(`Cannot compare tensors of different sizes (${reference.length} float elements vs ${approx.length} quantized); the two models must produce the same output shapes.`);
+    throw new Error(
+      `Cannot compare tensors of different sizes (${reference.length} float elements vs ${approx.length} quantized); the two models must produce the same output shapes.`,
+    );
   }
   let refSq = 0;
   let approxSq = 0;
@@ -94,9 +96,16 @@ export function emptyMaskSums(): MaskSums {
  * `threshold` (DB-style text detection binarises the map at 0.3 by default, PP-OCR's
  * det_db_thresh). NaN is never above a threshold, so a NaN pixel is "off".
  */
-export function addMasks(sums: MaskSums, reference: ArrayLike<number>, approx: ArrayLike<number>, threshold: number): MaskSums {
+export function addMasks(
+  sums: MaskSums,
+  reference: ArrayLike<number>,
+  approx: ArrayLike<number>,
+  threshold: number,
+): MaskSums {
   if (reference.length !== approx.length) {
-    throw new Error(`Cannot compare probability maps of different sizes (${reference.length} vs ${approx.length} pixels).`);
+    throw new Error(
+      `Cannot compare probability maps of different sizes (${reference.length} vs ${approx.length} pixels).`,
+    );
   }
   let intersection = 0;
   let union = 0;
@@ -151,7 +160,9 @@ export function argmaxFirst(values: ArrayLike<number>): number {
  */
 export function top1Agrees(floatScores: ArrayLike<number>, quantScores: ArrayLike<number>): boolean {
   if (floatScores.length !== quantScores.length) {
-    throw new Error(`Cannot compare class scores of different lengths (${floatScores.length} vs ${quantScores.length}).`);
+    throw new Error(
+      `Cannot compare class scores of different lengths (${floatScores.length} vs ${quantScores.length}).`,
+    );
   }
   const floatTop = argmaxFirst(floatScores);
   const quantTop = argmaxFirst(quantScores);

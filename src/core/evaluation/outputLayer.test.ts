@@ -22,7 +22,10 @@ function images(count: number, seed: number): SampleSet {
     count,
     async *samples(): AsyncIterable<Sample> {
       for (let i = 0; i < count; i++) {
-        yield { name: `s${seed}-${i}`, feeds: { x: { type: 'float32', data: patternValues(3 * 64, seed * 100 + i), dims: [1, ...shape] } } };
+        yield {
+          name: `s${seed}-${i}`,
+          feeds: { x: { type: 'float32', data: patternValues(3 * 64, seed * 100 + i), dims: [1, ...shape] } },
+        };
       }
     },
   };
@@ -31,7 +34,12 @@ function images(count: number, seed: number): SampleSet {
 async function quantized(bytes: Uint8Array): Promise<Extract<ProgressEvent, { type: 'done' }>> {
   const backend = createCpuBackend();
   try {
-    for await (const event of quantizeModel({ bytes }, images(6, 1), { bits: 4, firstLastBits: null }, { backend, engine })) {
+    for await (const event of quantizeModel(
+      { bytes },
+      images(6, 1),
+      { bits: 4, firstLastBits: null },
+      { backend, engine },
+    )) {
       if (event.type === 'done') return event;
     }
   } finally {
@@ -49,7 +57,9 @@ function layerOutputs(layers: readonly QuantizedLayer[]): { name: string; tensor
 describe('evaluation when a model output is a quantized layer output', () => {
   for (const convOutputToo of [false, true]) {
     it(`compares the output and every layer (${convOutputToo ? 'two outputs, both from layers' : 'the last Gemm feeds the output'})`, async () => {
-      const bytes = encodeModel(outputLayerClassifier({ input: shape, features: 6, classes: 5, convOutputToo }));
+      const bytes = encodeModel(
+        outputLayerClassifier({ input: shape, features: 6, classes: 5, convOutputToo }),
+      );
       const done = await quantized(bytes);
       expect(done.layers.map((layer) => layer.name).sort()).toEqual(['conv', 'fc']);
       const result = await evaluateModels(done.normalizedModel, done.quantizedModel, images(3, 2), engine, {
@@ -57,7 +67,9 @@ describe('evaluation when a model output is a quantized layer output', () => {
         layerOutputs: layerOutputs(done.layers),
       });
       expect(result.samples).toBe(3);
-      expect(result.outputs.map((output) => output.name)).toEqual(convOutputToo ? ['logits', 'features'] : ['logits']);
+      expect(result.outputs.map((output) => output.name)).toEqual(
+        convOutputToo ? ['logits', 'features'] : ['logits'],
+      );
       expect(result.classifier?.samples).toBe(3);
       // The per-layer comparison still covers the layer whose output is the model output, with the
       // same figures as the model-output comparison of that tensor.
@@ -74,7 +86,8 @@ describe('evaluation when a model output is a quantized layer output', () => {
 
   it('names a primary output that does not exist, listing the real ones', async () => {
     const bytes = encodeModel(outputLayerClassifier({ input: shape, features: 4, classes: 3 }));
-    await expect(evaluateModels(bytes, bytes, images(1, 3), engine, { primaryOutput: 'nope', layerOutputs: ['logits'] }))
-      .rejects.toThrow(/No model output named 'nope'; the outputs are logits\./);
+    await expect(
+      evaluateModels(bytes, bytes, images(1, 3), engine, { primaryOutput: 'nope', layerOutputs: ['logits'] }),
+    ).rejects.toThrow(/No model output named 'nope'; the outputs are logits\./);
   });
 });

@@ -12,11 +12,28 @@
  */
 import { findLayers, type QuantizableLayer } from '../graph/layers/index.ts';
 import { upgradeOpset } from '../graph/opset/index.ts';
-import { DataType, float32Tensor, int64Tensor, integerTensor, type ModelProto, type NodeProto, type TensorProto } from '../onnx/index.ts';
+import {
+  DataType,
+  float32Tensor,
+  int64Tensor,
+  integerTensor,
+  type ModelProto,
+  type NodeProto,
+  type TensorProto,
+} from '../onnx/index.ts';
 import { writeLayerWeight } from '../pipeline/layerProblems.ts';
 import type { QuantizedLayer } from '../pipeline/types.ts';
 import {
-  defaultOpset, freshName, intAttr, intsAttr, irVersionFor, nodeNamed, pruneUnread, takenNames, withIrVersion, withOpsetImport,
+  defaultOpset,
+  freshName,
+  intAttr,
+  intsAttr,
+  irVersionFor,
+  nodeNamed,
+  pruneUnread,
+  takenNames,
+  withIrVersion,
+  withOpsetImport,
 } from './graphEdit.ts';
 import { matMulNBitsRefusal, planMatMulNBits, type MatMulNBitsPlan } from './matmulNBits.ts';
 import type { ExportedLayer, ExportOptions, ExportResult } from './types.ts';
@@ -36,10 +53,14 @@ function layersByName(model: ModelProto): Map<string, QuantizableLayer> {
 function matchLayer(found: Map<string, QuantizableLayer>, q: QuantizedLayer): QuantizableLayer {
   const layer = found.get(q.name);
   if (!layer) {
-    throw new Error(`quantized layer '${q.name}' is not a layer of the model given to the exporter: pass the normalised model the layers were quantized from.`);
+    throw new Error(
+      `quantized layer '${q.name}' is not a layer of the model given to the exporter: pass the normalised model the layers were quantized from.`,
+    );
   }
   if (layer.weightShape.join(',') !== q.weightShape.join(',')) {
-    throw new Error(`layer '${q.name}': the model's weight is [${layer.weightShape.join(', ')}] but the quantized one is [${q.weightShape.join(', ')}]: pass the model the layers were quantized from.`);
+    throw new Error(
+      `layer '${q.name}': the model's weight is [${layer.weightShape.join(', ')}] but the quantized one is [${q.weightShape.join(', ')}]: pass the model the layers were quantized from.`,
+    );
   }
   return layer;
 }
@@ -49,7 +70,10 @@ function fakeQuant(model: ModelProto, layers: readonly QuantizedLayer[]): Export
   let out = model;
   for (const q of layers) out = writeLayerWeight(out, matchLayer(found, q), q.dequantized);
   return {
-    model: out, format: 'fake-quant', opset: defaultOpset(model), opsetRewrites: [],
+    model: out,
+    format: 'fake-quant',
+    opset: defaultOpset(model),
+    opsetRewrites: [],
     layers: layers.map((q) => ({ name: q.name, op: q.op, kind: 'fake-quant' })),
   };
 }
@@ -69,7 +93,11 @@ function planLayer(layer: QuantizableLayer, q: QuantizedLayer, wantNBits: boolea
 }
 
 /** DequantizeLinear (+ Reshape/Transpose) producing the layer's weight; returns the nodes, initializers and the final value. */
-function qdqNodes(layer: QuantizableLayer, p: QdqPlacement, taken: Set<string>): { nodes: NodeProto[]; initializers: TensorProto[]; output: string } {
+function qdqNodes(
+  layer: QuantizableLayer,
+  p: QdqPlacement,
+  taken: Set<string>,
+): { nodes: NodeProto[]; initializers: TensorProto[]; output: string } {
   const base = layer.weightName;
   const codesName = freshName(`${base}_quantized`, taken);
   const scaleName = freshName(`${base}_scale`, taken);
@@ -86,58 +114,126 @@ function qdqNodes(layer: QuantizableLayer, p: QdqPlacement, taken: Set<string>):
   const attributes = [intAttr('axis', p.axis)];
   if (p.blockSize !== undefined) attributes.push(intAttr('block_size', p.blockSize));
   let output = freshName(`${base}_dequantized`, taken);
-  const nodes = [nodeNamed('DequantizeLinear', freshName(`${layer.name}/DequantizeLinear`, taken), inputs, [output], attributes)];
+  const nodes = [
+    nodeNamed(
+      'DequantizeLinear',
+      freshName(`${layer.name}/DequantizeLinear`, taken),
+      inputs,
+      [output],
+      attributes,
+    ),
+  ];
   for (const step of p.after) {
     const next = freshName(`${base}_${step.op.toLowerCase()}`, taken);
     if (step.op === 'Reshape') {
       const shapeName = freshName(`${base}_shape`, taken);
       initializers.push(int64Tensor(shapeName, [step.shape.length], step.shape));
-      nodes.push(nodeNamed('Reshape', freshName(`${layer.name}/Reshape`, taken), [output, shapeName], [next]));
+      nodes.push(
+        nodeNamed('Reshape', freshName(`${layer.name}/Reshape`, taken), [output, shapeName], [next]),
+      );
     } else {
-      nodes.push(nodeNamed('Transpose', freshName(`${layer.name}/Transpose`, taken), [output], [next], [intsAttr('perm', step.perm)]));
+      nodes.push(
+        nodeNamed(
+          'Transpose',
+          freshName(`${layer.name}/Transpose`, taken),
+          [output],
+          [next],
+          [intsAttr('perm', step.perm)],
+        ),
+      );
     }
     output = next;
   }
   return { nodes, initializers, output };
 }
 
-function nbitsNode(layer: QuantizableLayer, node: NodeProto, plan: MatMulNBitsPlan, taken: Set<string>): { node: NodeProto; initializers: TensorProto[] } {
+function nbitsNode(
+  layer: QuantizableLayer,
+  node: NodeProto,
+  plan: MatMulNBitsPlan,
+  taken: Set<string>,
+): { node: NodeProto; initializers: TensorProto[] } {
   const base = layer.weightName;
   const bName = freshName(`${base}_nbits`, taken);
   const scaleName = freshName(`${base}_nbits_scales`, taken);
   const initializers: TensorProto[] = [
-    { name: bName, dims: [plan.n, plan.blocks, plan.blockSize / 2], dataType: DataType.UINT8, rawData: plan.packedB },
+    {
+      name: bName,
+      dims: [plan.n, plan.blocks, plan.blockSize / 2],
+      dataType: DataType.UINT8,
+      rawData: plan.packedB,
+    },
     float32Tensor(scaleName, [plan.n * plan.blocks], plan.scales),
   ];
   const inputs = [layer.inputName, bName, scaleName];
   if (plan.zeroPoints) {
     const zeroName = freshName(`${base}_nbits_zero_points`, taken);
-    initializers.push({ name: zeroName, dims: [plan.zeroPoints.length], dataType: DataType.UINT8, rawData: plan.zeroPoints });
+    initializers.push({
+      name: zeroName,
+      dims: [plan.zeroPoints.length],
+      dataType: DataType.UINT8,
+      rawData: plan.zeroPoints,
+    });
     inputs.push(zeroName);
   }
-  const attributes = [intAttr('K', plan.k), intAttr('N', plan.n), intAttr('bits', 4), intAttr('block_size', plan.blockSize), intAttr('accuracy_level', 0)];
+  const attributes = [
+    intAttr('K', plan.k),
+    intAttr('N', plan.n),
+    intAttr('bits', 4),
+    intAttr('block_size', plan.blockSize),
+    intAttr('accuracy_level', 0),
+  ];
   // Same output name: every consumer and graph output keeps working.
-  return { node: nodeNamed('MatMulNBits', node.name || freshName(`${layer.name}/MatMulNBits`, taken), inputs, [...(node.output ?? [])], attributes, MS_DOMAIN), initializers };
+  return {
+    node: nodeNamed(
+      'MatMulNBits',
+      node.name || freshName(`${layer.name}/MatMulNBits`, taken),
+      inputs,
+      [...(node.output ?? [])],
+      attributes,
+      MS_DOMAIN,
+    ),
+    initializers,
+  };
 }
 
 function record(plan: Plan): ExportedLayer {
   const { q } = plan;
   if (plan.kind === 'float') return { name: q.name, op: q.op, kind: 'float', note: plan.note };
-  if (plan.kind === 'matmulnbits') return { name: q.name, op: q.op, kind: 'matmulnbits', codeType: 'uint4', blockSize: plan.nbits.blockSize };
+  if (plan.kind === 'matmulnbits')
+    return {
+      name: q.name,
+      op: q.op,
+      kind: 'matmulnbits',
+      codeType: 'uint4',
+      blockSize: plan.nbits.blockSize,
+    };
   const p = plan.placement;
   const note = [plan.note, p.note].filter(Boolean).join('; ');
   return {
-    name: q.name, op: q.op, kind: 'qdq', codeType: codeTypeName(p.codeType), axis: p.axis, storage: p.storage,
-    ...(p.blockSize !== undefined ? { blockSize: p.blockSize } : {}), ...(note ? { note } : {}),
+    name: q.name,
+    op: q.op,
+    kind: 'qdq',
+    codeType: codeTypeName(p.codeType),
+    axis: p.axis,
+    storage: p.storage,
+    ...(p.blockSize !== undefined ? { blockSize: p.blockSize } : {}),
+    ...(note ? { note } : {}),
   };
 }
 
 /** The export with everything it did: per-layer form, opset, opset rewrites. */
-export function exportQuantized(model: ModelProto, layers: readonly QuantizedLayer[], options: ExportOptions): ExportResult {
+export function exportQuantized(
+  model: ModelProto,
+  layers: readonly QuantizedLayer[],
+  options: ExportOptions,
+): ExportResult {
   if (!model.graph) throw new Error('the model has no graph: nothing to export.');
   if (options.format === 'fake-quant') return fakeQuant(model, layers);
   if (options.format !== 'qdq' && options.format !== 'matmulnbits') {
-    throw new Error(`unknown export format '${String(options.format)}': use 'qdq', 'fake-quant' or 'matmulnbits'.`);
+    throw new Error(
+      `unknown export format '${String(options.format)}': use 'qdq', 'fake-quant' or 'matmulnbits'.`,
+    );
   }
   const before = layersByName(model);
   const plans = layers.map((q) => planLayer(matchLayer(before, q), q, options.format === 'matmulnbits'));
@@ -164,7 +260,9 @@ export function exportQuantized(model: ModelProto, layers: readonly QuantizedLay
     const layer = matchLayer(found, plan.q);
     const node = nodes[layer.nodeIndex];
     if ((node.input ?? [])[1] !== layer.weightName) {
-      throw new Error(`layer '${layer.name}': input 1 of its node is '${(node.input ?? [])[1]}', not the weight '${layer.weightName}'.`);
+      throw new Error(
+        `layer '${layer.name}': input 1 of its node is '${(node.input ?? [])[1]}', not the weight '${layer.weightName}'.`,
+      );
     }
     oldWeights.push(layer.weightName);
     if (plan.kind === 'matmulnbits') {
@@ -181,15 +279,25 @@ export function exportQuantized(model: ModelProto, layers: readonly QuantizedLay
     input[1] = built.output;
     nodes[layer.nodeIndex] = { ...node, input };
   }
-  let out: ModelProto = { ...working, graph: pruneUnread({ ...graph, node: [...prelude, ...nodes], initializer: initializers }, oldWeights) };
+  let out: ModelProto = {
+    ...working,
+    graph: pruneUnread({ ...graph, node: [...prelude, ...nodes], initializer: initializers }, oldWeights),
+  };
   const opset = defaultOpset(out);
-  const usesFourBit = plans.some((p) => p.kind === 'qdq' && (p.placement.codeType === DataType.INT4 || p.placement.codeType === DataType.UINT4));
+  const usesFourBit = plans.some(
+    (p) =>
+      p.kind === 'qdq' && (p.placement.codeType === DataType.INT4 || p.placement.codeType === DataType.UINT4),
+  );
   out = withIrVersion(out, Math.max(irVersionFor(opset), usesFourBit ? 10 : 0));
   if (plans.some((p) => p.kind === 'matmulnbits')) out = withOpsetImport(out, MS_DOMAIN, 1);
   return { model: out, format: options.format, opset, layers: plans.map(record), opsetRewrites };
 }
 
 /** The exported model (see exportQuantized for the details of what was done). */
-export function exportQdq(model: ModelProto, layers: readonly QuantizedLayer[], options: ExportOptions): ModelProto {
+export function exportQdq(
+  model: ModelProto,
+  layers: readonly QuantizedLayer[],
+  options: ExportOptions,
+): ModelProto {
   return exportQuantized(model, layers, options).model;
 }

@@ -4,7 +4,14 @@
  * the float model carrying the dequantized weights (built by the pipeline's writeLayerWeight).
  */
 import { describe, expect, it } from 'vitest';
-import { DataType, encodeModel, toNumber, type ModelProto, type NodeProto, type TensorProto } from '../onnx/index.ts';
+import {
+  DataType,
+  encodeModel,
+  toNumber,
+  type ModelProto,
+  type NodeProto,
+  type TensorProto,
+} from '../onnx/index.ts';
 import { maxRelativeError } from '../../testing/index.ts';
 import { exportQuantized } from './exportModel.ts';
 import { referenceModel, rtnQuantizedLayers } from '../../testing/rtnLayers.ts';
@@ -19,14 +26,24 @@ function attribute(n: NodeProto, name: string): number | undefined {
 }
 
 /** The DequantizeLinear node of the exported one-layer model and its input tensors. */
-function dqOf(model: ModelProto): { dq: NodeProto; codes: TensorProto; scale: TensorProto; zero?: TensorProto } {
+function dqOf(model: ModelProto): {
+  dq: NodeProto;
+  codes: TensorProto;
+  scale: TensorProto;
+  zero?: TensorProto;
+} {
   const graph = model.graph!;
   const dq = graph.node!.find((n) => n.opType === 'DequantizeLinear')!;
   const init = (name: string | undefined) => graph.initializer!.find((t) => t.name === name);
   return { dq, codes: init(dq.input![0])!, scale: init(dq.input![1])!, zero: init(dq.input![2]) };
 }
 
-async function exportAndCompare(c: TinyLayerCase, bits: number, grid: 'asymmetric' | 'symmetric', blockSize?: number) {
+async function exportAndCompare(
+  c: TinyLayerCase,
+  bits: number,
+  grid: 'asymmetric' | 'symmetric',
+  blockSize?: number,
+) {
   const layers = rtnQuantizedLayers(c.model, { bits, grid, blockSize });
   const result = exportQuantized(c.model, layers, { format: 'qdq' });
   const x = seededInput(c.inputShape, 5);
@@ -38,8 +55,13 @@ async function exportAndCompare(c: TinyLayerCase, bits: number, grid: 'asymmetri
 describe('exportQdq: layouts and axes per op', () => {
   // [case, axis, output channels]
   const expectations: [string, number, number][] = [
-    ['Conv 3×3', 0, 6], ['grouped Conv (g = 2)', 0, 6], ['depthwise Conv', 0, 4], ['ConvTranspose', 1, 3],
-    ['Gemm transB = 1', 0, 5], ['Gemm transB = 0', 1, 5], ['MatMul', 1, 5],
+    ['Conv 3×3', 0, 6],
+    ['grouped Conv (g = 2)', 0, 6],
+    ['depthwise Conv', 0, 4],
+    ['ConvTranspose', 1, 3],
+    ['Gemm transB = 1', 0, 5],
+    ['Gemm transB = 0', 1, 5],
+    ['MatMul', 1, 5],
   ];
   for (const [label, axis, outputChannels] of expectations) {
     it(`${label}: per-channel axis ${axis}, weight layout, one scale per output channel; outputs match`, async () => {
@@ -60,24 +82,39 @@ describe('exportQdq: layouts and axes per op', () => {
       expect(layerNode.input![0]).toBe('x');
       expect(layerNode.output).toEqual(['y']);
       expect(result.model.graph!.initializer!.some((t) => t.name === 'w')).toBe(false);
-      expect(result.model.graph!.initializer!.some((t) => t.name === 'b') || c.label.startsWith('MatMul')).toBe(true);
+      expect(
+        result.model.graph!.initializer!.some((t) => t.name === 'b') || c.label.startsWith('MatMul'),
+      ).toBe(true);
       expect(result.opset).toBe(21);
       expect(toNumber(result.model.irVersion!)).toBeGreaterThanOrEqual(10);
     });
   }
 
   it('grouped ConvTranspose falls back to row storage (axis 1 cannot hold per-group scales) and stays exact', async () => {
-    const { result, error } = await exportAndCompare(byLabel('grouped ConvTranspose (g = 2)'), 8, 'asymmetric');
+    const { result, error } = await exportAndCompare(
+      byLabel('grouped ConvTranspose (g = 2)'),
+      8,
+      'asymmetric',
+    );
     expect(error).toBeLessThanOrEqual(1e-6);
     expect(result.layers[0]).toMatchObject({ kind: 'qdq', storage: 'rows', axis: 0, codeType: 'uint8' });
     expect(result.layers[0].note).toMatch(/2 groups/);
-    expect(result.model.graph!.node!.map((n) => n.opType)).toEqual(['DequantizeLinear', 'Reshape', 'Transpose', 'Reshape', 'ConvTranspose']);
+    expect(result.model.graph!.node!.map((n) => n.opType)).toEqual([
+      'DequantizeLinear',
+      'Reshape',
+      'Transpose',
+      'Reshape',
+      'ConvTranspose',
+    ]);
     // 8-bit per-channel needs opset 13 only.
     expect(result.opset).toBe(13);
   });
 
   it('8 bits: int8 without zero point (symmetric) or uint8 with one (asymmetric), opset 13', async () => {
-    for (const [grid, type] of [['symmetric', DataType.INT8], ['asymmetric', DataType.UINT8]] as const) {
+    for (const [grid, type] of [
+      ['symmetric', DataType.INT8],
+      ['asymmetric', DataType.UINT8],
+    ] as const) {
       const { result, error } = await exportAndCompare(byLabel('Conv 3×3'), 8, grid);
       expect(error).toBeLessThanOrEqual(1e-6);
       const { codes, zero } = dqOf(result.model);
@@ -102,8 +139,13 @@ describe('exportQdq: layouts and axes per op', () => {
 
   it('blocked grids: block_size on the right axis, or row storage for k×k Conv and ConvTranspose', async () => {
     const forms: [string, number, 'weight' | 'rows'][] = [
-      ['Conv 1×1', 1, 'weight'], ['Gemm transB = 1', 1, 'weight'], ['Gemm transB = 0', 0, 'weight'], ['MatMul', 0, 'weight'],
-      ['Conv 3×3', 1, 'rows'], ['ConvTranspose', 1, 'rows'], ['grouped ConvTranspose (g = 2)', 1, 'rows'],
+      ['Conv 1×1', 1, 'weight'],
+      ['Gemm transB = 1', 1, 'weight'],
+      ['Gemm transB = 0', 0, 'weight'],
+      ['MatMul', 0, 'weight'],
+      ['Conv 3×3', 1, 'rows'],
+      ['ConvTranspose', 1, 'rows'],
+      ['grouped ConvTranspose (g = 2)', 1, 'rows'],
     ];
     for (const [label, axis, storage] of forms) {
       const { result, error } = await exportAndCompare(byLabel(label), 4, 'asymmetric', 4);
@@ -129,9 +171,13 @@ describe('exportQdq: layouts and axes per op', () => {
 
   it('refuses layers that are not in the model, naming them', () => {
     const layers = rtnQuantizedLayers(byLabel('MatMul').model, { bits: 4, grid: 'asymmetric' });
-    expect(() => exportQuantized(byLabel('Conv 3×3').model, layers, { format: 'qdq' })).toThrow(/weight is \[6, 8, 3, 3\] but the quantized one is \[40, 5\]/);
+    expect(() => exportQuantized(byLabel('Conv 3×3').model, layers, { format: 'qdq' })).toThrow(
+      /weight is \[6, 8, 3, 3\] but the quantized one is \[40, 5\]/,
+    );
     const renamed = layers.map((l) => ({ ...l, name: 'nope' }));
-    expect(() => exportQuantized(byLabel('MatMul').model, renamed, { format: 'qdq' })).toThrow(/'nope' is not a layer of the model/);
+    expect(() => exportQuantized(byLabel('MatMul').model, renamed, { format: 'qdq' })).toThrow(
+      /'nope' is not a layer of the model/,
+    );
   });
 
   it('fake-quant: same graph and opset, the weight replaced by the dequantized values', async () => {

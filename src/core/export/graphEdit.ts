@@ -3,11 +3,22 @@
  * (and the Identity/Cast/Transpose chains that only fed them) once the layers read the new
  * DequantizeLinear / MatMulNBits outputs, and the opset / IR version bookkeeping.
  */
-import { AttributeType, toNumber, type AttributeProto, type GraphProto, type ModelProto, type NodeProto } from '../onnx/index.ts';
+import {
+  AttributeType,
+  toNumber,
+  type AttributeProto,
+  type GraphProto,
+  type ModelProto,
+  type NodeProto,
+} from '../onnx/index.ts';
 import { forEachGraph } from '../onnx/index.ts';
 
 export const intAttr = (name: string, i: number): AttributeProto => ({ name, type: AttributeType.INT, i });
-export const intsAttr = (name: string, ints: number[]): AttributeProto => ({ name, type: AttributeType.INTS, ints });
+export const intsAttr = (name: string, ints: number[]): AttributeProto => ({
+  name,
+  type: AttributeType.INTS,
+  ints,
+});
 
 /** Every value and node name in the graph (and its subgraphs): new names must avoid all of them. */
 export function takenNames(graph: GraphProto): Set<string> {
@@ -18,7 +29,8 @@ export function takenNames(graph: GraphProto): Set<string> {
       for (const v of [...(n.input ?? []), ...(n.output ?? [])]) names.add(v);
     }
     for (const t of g.initializer ?? []) names.add(t.name ?? '');
-    for (const v of [...(g.input ?? []), ...(g.output ?? []), ...(g.valueInfo ?? [])]) names.add(v.name ?? '');
+    for (const v of [...(g.input ?? []), ...(g.output ?? []), ...(g.valueInfo ?? [])])
+      names.add(v.name ?? '');
   });
   return names;
 }
@@ -111,6 +123,13 @@ export function irVersionFor(opset: number): number {
   return 3;
 }
 
-export function nodeNamed(opType: string, name: string, input: string[], output: string[], attribute: AttributeProto[] = [], domain?: string): NodeProto {
+export function nodeNamed(
+  opType: string,
+  name: string,
+  input: string[],
+  output: string[],
+  attribute: AttributeProto[] = [],
+  domain?: string,
+): NodeProto {
   return { opType, name, input, output, attribute, ...(domain ? { domain } : {}) };
 }

@@ -2,5 +2,12 @@
 export * from './types.ts';
 export { exportQdq, exportQuantized } from './exportModel.ts';
 export { verifyExport, exportSizes, VERIFY_TOLERANCE, type VerifyOptions } from './verify.ts';
-export { placeQdq, codeTypeFor, codeTypeName, storedRowCodes, type QdqPlacement, type ShapeStep } from './weightLayout.ts';
+export {
+  placeQdq,
+  codeTypeFor,
+  codeTypeName,
+  storedRowCodes,
+  type QdqPlacement,
+  type ShapeStep,
+} from './weightLayout.ts';
 export { planMatMulNBits, matMulNBitsRefusal, type MatMulNBitsPlan } from './matmulNBits.ts';

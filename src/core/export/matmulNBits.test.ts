@@ -59,7 +59,9 @@ describe('MatMulNBits export', () => {
         }
         for (let block = 0; block < blocks; block++) {
           const scale = new Float32Array(scales.rawData!.slice().buffer)[n * blocks + block];
-          expect(scale).toBe(Math.fround(q.scale[n * gridBlocks + Math.floor((block * expectedBlock) / q.blockSize)]));
+          expect(scale).toBe(
+            Math.fround(q.scale[n * gridBlocks + Math.floor((block * expectedBlock) / q.blockSize)]),
+          );
         }
       }
       const x = seededInput(matmul.inputShape, 3);
@@ -70,14 +72,26 @@ describe('MatMulNBits export', () => {
   }
 
   it('writes QDQ instead, with the reason, for 8-bit layers and blocks that are not a power of two ≥ 16', () => {
-    const eight = exportQuantized(matmul.model, rtnQuantizedLayers(matmul.model, { bits: 8, grid: 'asymmetric' }), { format: 'matmulnbits' });
+    const eight = exportQuantized(
+      matmul.model,
+      rtnQuantizedLayers(matmul.model, { bits: 8, grid: 'asymmetric' }),
+      { format: 'matmulnbits' },
+    );
     expect(eight.layers[0]).toMatchObject({ kind: 'qdq', codeType: 'uint8' });
     expect(eight.layers[0].note).toMatch(/4-bit codes, this layer has 8 bits/);
-    const odd = exportQuantized(matmul.model, rtnQuantizedLayers(matmul.model, { bits: 4, grid: 'asymmetric', blockSize: 24 }), { format: 'matmulnbits' });
+    const odd = exportQuantized(
+      matmul.model,
+      rtnQuantizedLayers(matmul.model, { bits: 4, grid: 'asymmetric', blockSize: 24 }),
+      { format: 'matmulnbits' },
+    );
     expect(odd.layers[0]).toMatchObject({ kind: 'qdq', blockSize: 24 });
     expect(odd.layers[0].note).toMatch(/power of 2 in \[16, 256\].*24 inputs/);
     const gemm = tinyLayerCases().find((c) => c.label === 'Gemm transB = 0')!;
-    const notMatMul = exportQuantized(gemm.model, rtnQuantizedLayers(gemm.model, { bits: 4, grid: 'asymmetric' }), { format: 'matmulnbits' });
+    const notMatMul = exportQuantized(
+      gemm.model,
+      rtnQuantizedLayers(gemm.model, { bits: 4, grid: 'asymmetric' }),
+      { format: 'matmulnbits' },
+    );
     expect(notMatMul.layers[0].kind).toBe('qdq');
   });
 });

@@ -44,9 +44,13 @@ function isPowerOfTwo(x: number): boolean {
 export function matMulNBitsRefusal(layer: QuantizableLayer, q: QuantizedLayer): string | undefined {
   if (layer.op !== 'MatMul') return `MatMulNBits replaces MatMul only, this is ${layer.op}`;
   if (q.bits > 4) return `MatMulNBits is written for 4-bit codes, this layer has ${q.bits} bits`;
-  if (layer.weightShape.length !== 2) return `MatMulNBits needs a 2-D [K, N] weight, this one is [${layer.weightShape.join(', ')}]`;
+  if (layer.weightShape.length !== 2)
+    return `MatMulNBits needs a 2-D [K, N] weight, this one is [${layer.weightShape.join(', ')}]`;
   const k = layer.reduction;
-  if (q.blockSize < k && !(isPowerOfTwo(q.blockSize) && q.blockSize >= MIN_BLOCK && q.blockSize <= MAX_BLOCK)) {
+  if (
+    q.blockSize < k &&
+    !(isPowerOfTwo(q.blockSize) && q.blockSize >= MIN_BLOCK && q.blockSize <= MAX_BLOCK)
+  ) {
     return `MatMulNBits needs block_size a power of 2 in [${MIN_BLOCK}, ${MAX_BLOCK}], the grid's blocks hold ${q.blockSize} inputs`;
   }
   return undefined;
@@ -89,7 +93,9 @@ export function planMatMulNBits(layer: QuantizableLayer, q: QuantizedLayer): Mat
         // Symmetric codes k ∈ ±(2^(b−1) − 1) are shifted onto the default zero point 8.
         const stored = col < k ? codes[row * k + col] + (symmetric ? SYMMETRIC_ZERO_POINT : 0) : zero;
         if (stored < 0 || stored > 15) {
-          throw new Error(`layer '${q.name}': code ${stored} at row ${row}, input ${col} does not fit 4 bits; the grid is not a 4-bit grid.`);
+          throw new Error(
+            `layer '${q.name}': code ${stored} at row ${row}, input ${col} does not fit 4 bits; the grid is not a 4-bit grid.`,
+          );
         }
         packedB[base + (i >> 1)] |= stored << ((i & 1) * 4);
       }

@@ -24,7 +24,15 @@ const samples: Sample[] = [1, 2].map((seed) => ({
 /** A copy of `model` with every value of its scale initializer multiplied by `factor`. */
 function withScaledScale(model: ModelProto, factor: number): ModelProto {
   const graph = model.graph!;
-  const initializer = graph.initializer!.map((t) => (t.name!.endsWith('_scale') ? float32Tensor(t.name!, t.dims!.map(Number), tensorToFloat32(t).map((v) => v * factor)) : t));
+  const initializer = graph.initializer!.map((t) =>
+    t.name!.endsWith('_scale')
+      ? float32Tensor(
+          t.name!,
+          t.dims!.map(Number),
+          tensorToFloat32(t).map((v) => v * factor),
+        )
+      : t,
+  );
   return { ...model, graph: { ...graph, initializer } };
 }
 
@@ -32,7 +40,13 @@ describe('verifyExport', () => {
   it('accepts the faithful export and reports sizes and the engine', async () => {
     const bytes = encodeModel(exported);
     const result = await verifyExport(bytes, reference, samples, engine);
-    expect(result).toMatchObject({ verified: true, samples: 2, tolerance: 1e-4, bytes: bytes.length, referenceBytes: reference.length });
+    expect(result).toMatchObject({
+      verified: true,
+      samples: 2,
+      tolerance: 1e-4,
+      bytes: bytes.length,
+      referenceBytes: reference.length,
+    });
     expect(result.maxRelError).toBeLessThanOrEqual(1e-6);
     expect(result.engine).toMatch(/onnxruntime-node/);
     expect(Object.keys(result.outputs)).toEqual(['y']);
@@ -41,7 +55,12 @@ describe('verifyExport', () => {
   });
 
   it('refuses an export whose scales are 1 % off, naming the output and the error', async () => {
-    const result = await verifyExport(encodeModel(withScaledScale(exported, 1.01)), reference, samples, engine);
+    const result = await verifyExport(
+      encodeModel(withScaledScale(exported, 1.01)),
+      reference,
+      samples,
+      engine,
+    );
     expect(result.verified).toBe(false);
     expect(result.maxRelError).toBeGreaterThan(1e-3);
     expect(result.reason).toMatch(/output 'y' differs .* by 1\.\d+e-2 .*above 0\.0001/);
@@ -53,7 +72,10 @@ describe('verifyExport', () => {
     expect(garbage.reason).toMatch(/do not parse as an ONNX model/);
 
     const graph = exported.graph!;
-    const broken = { ...exported, graph: { ...graph, initializer: graph.initializer!.filter((t) => !t.name!.endsWith('_scale')) } };
+    const broken = {
+      ...exported,
+      graph: { ...graph, initializer: graph.initializer!.filter((t) => !t.name!.endsWith('_scale')) },
+    };
     const unloadable = await verifyExport(encodeModel(broken), reference, samples, engine);
     expect(unloadable.verified).toBe(false);
     expect(unloadable.reason).toMatch(/onnxruntime-node .* refused to load the exported model/);

@@ -77,8 +77,14 @@ export async function verifyExport(
   const tolerance = options.tolerance ?? VERIFY_TOLERANCE;
   const maxSamples = options.maxSamples ?? 2;
   const result: VerificationResult = {
-    verified: false, maxRelError: Infinity, tolerance, samples: 0, outputs: {},
-    bytes: bytes.length, referenceBytes: referenceModelBytes.length, engine: engine.description,
+    verified: false,
+    maxRelError: Infinity,
+    tolerance,
+    samples: 0,
+    outputs: {},
+    bytes: bytes.length,
+    referenceBytes: referenceModelBytes.length,
+    engine: engine.description,
   };
   let exportedOpset: number;
   try {
@@ -92,7 +98,10 @@ export async function verifyExport(
     try {
       sameOpsetReference = encodeModel(upgradeOpset(referenceModel, exportedOpset).model);
     } catch (e) {
-      return { ...result, reason: `the reference cannot be raised to the export's opset ${exportedOpset}: ${(e as Error).message}` };
+      return {
+        ...result,
+        reason: `the reference cannot be raised to the export's opset ${exportedOpset}: ${(e as Error).message}`,
+      };
     }
   }
   let exported: InferenceSession | undefined;
@@ -102,7 +111,10 @@ export async function verifyExport(
     try {
       exported = await engine.createSession(bytes, { optimization: 'basic' });
     } catch (e) {
-      return { ...result, reason: `${engine.description} refused to load the exported model: ${(e as Error).message}` };
+      return {
+        ...result,
+        reason: `${engine.description} refused to load the exported model: ${(e as Error).message}`,
+      };
     }
     reference = await engine.createSession(sameOpsetReference, { optimization: 'basic' });
     if (sameOpsetReference !== referenceModelBytes && options.ownOpset !== false) {
@@ -117,7 +129,10 @@ export async function verifyExport(
       try {
         got = await exported.run(sample.feeds);
       } catch (e) {
-        return { ...result, reason: `the exported model failed on sample '${sample.name}': ${(e as Error).message}` };
+        return {
+          ...result,
+          reason: `the exported model failed on sample '${sample.name}': ${(e as Error).message}`,
+        };
       }
       for (const [name, tensor] of Object.entries(want)) {
         const error = got[name] ? relativeError(tensor, got[name]) : Infinity;
@@ -127,16 +142,23 @@ export async function verifyExport(
       if (ownOpset) {
         const before = await ownOpset.run(sample.feeds);
         for (const [name, tensor] of Object.entries(before)) {
-          result.ownOpsetRelError = Math.max(result.ownOpsetRelError!, got[name] ? relativeError(tensor, got[name]) : Infinity);
+          result.ownOpsetRelError = Math.max(
+            result.ownOpsetRelError!,
+            got[name] ? relativeError(tensor, got[name]) : Infinity,
+          );
         }
       }
       result.samples++;
     }
-    if (result.samples === 0) return { ...result, reason: 'no sample to run: verification needs at least one input.' };
+    if (result.samples === 0)
+      return { ...result, reason: 'no sample to run: verification needs at least one input.' };
     result.maxRelError = worst;
     if (!(worst <= tolerance)) {
       const [name, error] = Object.entries(result.outputs).sort((a, b) => b[1] - a[1])[0];
-      return { ...result, reason: `output '${name}' differs from the float model with the dequantized weights by ${error.toExponential(2)} (relative, max over ${result.samples} sample(s)), above ${tolerance}.` };
+      return {
+        ...result,
+        reason: `output '${name}' differs from the float model with the dequantized weights by ${error.toExponential(2)} (relative, max over ${result.samples} sample(s)), above ${tolerance}.`,
+      };
     }
     return { ...result, verified: true };
   } finally {

@@ -23,7 +23,8 @@ import { DataType } from '../onnx/index.ts';
 import type { QuantizedLayer } from '../pipeline/types.ts';
 import { groupRowsToWeight, transposeND } from '../pipeline/layerProblems.ts';
 
-export type CodeDataType = typeof DataType.INT8 | typeof DataType.UINT8 | typeof DataType.INT4 | typeof DataType.UINT4;
+export type CodeDataType =
+  typeof DataType.INT8 | typeof DataType.UINT8 | typeof DataType.INT4 | typeof DataType.UINT4;
 
 /** Reshape / Transpose steps that turn the dequantized rows into the weight's shape. */
 export type ShapeStep = { op: 'Reshape'; shape: number[] } | { op: 'Transpose'; perm: number[] };
@@ -56,17 +57,26 @@ export function codeTypeFor(bits: number, symmetric: boolean): CodeDataType | un
 }
 
 export function codeTypeName(type: CodeDataType): string {
-  return { [DataType.INT8]: 'int8', [DataType.UINT8]: 'uint8', [DataType.INT4]: 'int4', [DataType.UINT4]: 'uint4' }[type];
+  return {
+    [DataType.INT8]: 'int8',
+    [DataType.UINT8]: 'uint8',
+    [DataType.INT4]: 'int4',
+    [DataType.UINT4]: 'uint4',
+  }[type];
 }
 
 /** The stored codes in solver rows: `k + zeroPoint(row, block)` (asymmetric) or `k` (symmetric). */
 export function storedRowCodes(q: QuantizedLayer, rows: number, cols: number): Int32Array {
   const blocksPerRow = Math.ceil(cols / q.blockSize);
   if (q.codes.length !== rows * cols) {
-    throw new Error(`layer '${q.name}': ${q.codes.length} codes for ${rows} × ${cols} weights; the QuantizedLayer does not belong to this model's layer.`);
+    throw new Error(
+      `layer '${q.name}': ${q.codes.length} codes for ${rows} × ${cols} weights; the QuantizedLayer does not belong to this model's layer.`,
+    );
   }
   if (q.scale.length !== rows * blocksPerRow || q.zeroPoint.length !== q.scale.length) {
-    throw new Error(`layer '${q.name}': ${q.scale.length} scales / ${q.zeroPoint.length} zero points for ${rows} rows × ${blocksPerRow} blocks of ${q.blockSize}.`);
+    throw new Error(
+      `layer '${q.name}': ${q.scale.length} scales / ${q.zeroPoint.length} zero points for ${rows} rows × ${blocksPerRow} blocks of ${q.blockSize}.`,
+    );
   }
   const asymmetric = q.grid === 'asymmetric';
   const out = new Int32Array(rows * cols);
@@ -83,7 +93,8 @@ export function storedRowCodes(q: QuantizedLayer, rows: number, cols: number): I
 function rowsToWeightLayout(layer: QuantizableLayer, rowCodes: Int32Array): Int32Array {
   const perGroup = (layer.rows / layer.groups) * layer.reduction;
   const groups: Float32Array[] = [];
-  for (let g = 0; g < layer.groups; g++) groups.push(Float32Array.from(rowCodes.subarray(g * perGroup, (g + 1) * perGroup)));
+  for (let g = 0; g < layer.groups; g++)
+    groups.push(Float32Array.from(rowCodes.subarray(g * perGroup, (g + 1) * perGroup)));
   return Int32Array.from(groupRowsToWeight(layer, groups));
 }
 
@@ -96,7 +107,9 @@ export function placeQdq(layer: QuantizableLayer, q: QuantizedLayer): QdqPlaceme
   const symmetric = q.grid === 'symmetric';
   const codeType = codeTypeFor(q.bits, symmetric);
   if (codeType === undefined) {
-    throw new Error(`layer '${q.name}' has ${q.bits}-bit codes; DequantizeLinear here takes at most 8 bits (int8/uint8): quantize it at ≤ 8 bits or keep it float.`);
+    throw new Error(
+      `layer '${q.name}' has ${q.bits}-bit codes; DequantizeLinear here takes at most 8 bits (int8/uint8): quantize it at ≤ 8 bits or keep it float.`,
+    );
   }
   const rows = layer.rows;
   const cols = layer.reduction;
@@ -112,9 +125,16 @@ export function placeQdq(layer: QuantizableLayer, q: QuantizedLayer): QdqPlaceme
   const common = { codeType, minOpset, blockSize };
 
   const inRows = (note: string, after: ShapeStep[]): QdqPlacement => ({
-    ...common, storage: 'rows', codes: rowCodes, codeShape: [rows, cols],
-    scale: scaleRows, scaleShape: perChannel ? [rows] : [rows, blocksPerRow], zeroPoint: zeroRows,
-    axis: perChannel ? 0 : 1, after, note,
+    ...common,
+    storage: 'rows',
+    codes: rowCodes,
+    codeShape: [rows, cols],
+    scale: scaleRows,
+    scaleShape: perChannel ? [rows] : [rows, blocksPerRow],
+    zeroPoint: zeroRows,
+    axis: perChannel ? 0 : 1,
+    after,
+    note,
   });
 
   if (layer.op === 'Conv') {
@@ -122,19 +142,52 @@ export function placeQdq(layer: QuantizableLayer, q: QuantizedLayer): QdqPlaceme
     const taps = spatial.reduce((a, b) => a * b, 1);
     // Row-major (o, c, kh, kw) is already the solver's row layout: the codes need no moving.
     if (perChannel) {
-      return { ...common, storage: 'weight', codes: rowCodes, codeShape: [...shape], scale: scaleRows, scaleShape: [rows], zeroPoint: zeroRows, axis: 0, after: [] };
+      return {
+        ...common,
+        storage: 'weight',
+        codes: rowCodes,
+        codeShape: [...shape],
+        scale: scaleRows,
+        scaleShape: [rows],
+        zeroPoint: zeroRows,
+        axis: 0,
+        after: [],
+      };
     }
     if (taps === 1) {
       const scaleShape = [rows, blocksPerRow, ...spatial];
-      return { ...common, storage: 'weight', codes: rowCodes, codeShape: [...shape], scale: scaleRows, scaleShape, zeroPoint: zeroRows, axis: 1, after: [] };
+      return {
+        ...common,
+        storage: 'weight',
+        codes: rowCodes,
+        codeShape: [...shape],
+        scale: scaleRows,
+        scaleShape,
+        zeroPoint: zeroRows,
+        axis: 1,
+        after: [],
+      };
     }
-    return inRows(`blocks of ${q.blockSize} flattened (c, kh, kw) inputs are not blocks of one axis of [${shape.join(', ')}]: codes stored as [${rows}, ${cols}] and reshaped after DequantizeLinear`, [{ op: 'Reshape', shape: [...shape] }]);
+    return inRows(
+      `blocks of ${q.blockSize} flattened (c, kh, kw) inputs are not blocks of one axis of [${shape.join(', ')}]: codes stored as [${rows}, ${cols}] and reshaped after DequantizeLinear`,
+      [{ op: 'Reshape', shape: [...shape] }],
+    );
   }
 
   if (layer.op === 'ConvTranspose') {
     if (perChannel && layer.groups === 1) {
       const codes = rowsToWeightLayout(layer, rowCodes);
-      return { ...common, storage: 'weight', codes, codeShape: [...shape], scale: scaleRows, scaleShape: [rows], zeroPoint: zeroRows, axis: 1, after: [] };
+      return {
+        ...common,
+        storage: 'weight',
+        codes,
+        codeShape: [...shape],
+        scale: scaleRows,
+        scaleShape: [rows],
+        zeroPoint: zeroRows,
+        axis: 1,
+        after: [],
+      };
     }
     // rows [g·C_out/g, (C_in/g)·kh·kw] → [g, C_out/g, C_in/g, k…] → [g, C_in/g, C_out/g, k…] → [C_in, C_out/g, k…]
     const [cIn, cOutPerGroup, ...kernel] = shape;
@@ -153,20 +206,42 @@ export function placeQdq(layer: QuantizableLayer, q: QuantizedLayer): QdqPlaceme
   if (layer.attributes.kind === 'gemm' && layer.attributes.transB === 1) {
     // [N, K] is the row layout itself.
     return {
-      ...common, storage: 'weight', codes: rowCodes, codeShape: [...shape], scale: scaleRows,
-      scaleShape: perChannel ? [rows] : [rows, blocksPerRow], zeroPoint: zeroRows, axis: perChannel ? 0 : 1, after: [],
+      ...common,
+      storage: 'weight',
+      codes: rowCodes,
+      codeShape: [...shape],
+      scale: scaleRows,
+      scaleShape: perChannel ? [rows] : [rows, blocksPerRow],
+      zeroPoint: zeroRows,
+      axis: perChannel ? 0 : 1,
+      after: [],
     };
   }
 
   // MatMul / Gemm transB = 0: weight [K, N] is the transpose of the rows [N, K].
   const codes = Int32Array.from(transposeInt(rowCodes, [rows, cols]));
   if (perChannel) {
-    return { ...common, storage: 'weight', codes, codeShape: [...shape], scale: scaleRows, scaleShape: [rows], zeroPoint: zeroRows, axis: 1, after: [] };
+    return {
+      ...common,
+      storage: 'weight',
+      codes,
+      codeShape: [...shape],
+      scale: scaleRows,
+      scaleShape: [rows],
+      zeroPoint: zeroRows,
+      axis: 1,
+      after: [],
+    };
   }
   return {
-    ...common, storage: 'weight', codes, codeShape: [...shape],
-    scale: transposeInt(scaleRows, [rows, blocksPerRow]), scaleShape: [blocksPerRow, rows],
+    ...common,
+    storage: 'weight',
+    codes,
+    codeShape: [...shape],
+    scale: transposeInt(scaleRows, [rows, blocksPerRow]),
+    scaleShape: [blocksPerRow, rows],
     zeroPoint: zeroRows ? Int32Array.from(transposeInt(zeroRows, [rows, blocksPerRow])) : undefined,
-    axis: 0, after: [],
+    axis: 0,
+    after: [],
   };
 }

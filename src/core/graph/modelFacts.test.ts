@@ -28,7 +28,11 @@ describe('describeModel', () => {
     expect(facts.irVersion).toBe(8);
     expect(facts.opsets).toEqual([{ domain: 'ai.onnx', version: 11 }]);
     expect(facts.inputs).toEqual([
-      { name: 'x', elemType: 'float32', shape: ['p2o.DynamicDimension.0', 3, 'p2o.DynamicDimension.1', 'p2o.DynamicDimension.2'] },
+      {
+        name: 'x',
+        elemType: 'float32',
+        shape: ['p2o.DynamicDimension.0', 3, 'p2o.DynamicDimension.1', 'p2o.DynamicDimension.2'],
+      },
     ]);
     expect(facts.outputs.map((output) => [output.elemType, output.shape[1]])).toEqual([['float32', 1]]);
     expect(facts.nodeCount).toBe(nodes.length);
@@ -37,7 +41,12 @@ describe('describeModel', () => {
     expect(facts.opCounts.Constant).toBe(constants.length);
     expect(Object.values(facts.opCounts).reduce((a, b) => a + b, 0)).toBe(nodes.length);
     expect(facts.parameters).toBe(floatElements);
-    expect(facts.weightStorage).toEqual({ initializers: 0, constantNodes: constants.length, externalTensors: 0, bytes: rawBytes });
+    expect(facts.weightStorage).toEqual({
+      initializers: 0,
+      constantNodes: constants.length,
+      externalTensors: 0,
+      bytes: rawBytes,
+    });
   });
 
   it('counts initializers, Constant attribute forms, external and packed tensors; hides initializers listed as inputs', () => {
@@ -59,14 +68,31 @@ describe('describeModel', () => {
           external,
         ],
         node: [
-          { opType: 'Constant', output: ['c'], attribute: [{ name: 'value_floats', type: AttributeType.FLOATS, floats: [1, 2, 3, 4] }] },
+          {
+            opType: 'Constant',
+            output: ['c'],
+            attribute: [{ name: 'value_floats', type: AttributeType.FLOATS, floats: [1, 2, 3, 4] }],
+          },
           { opType: 'MatMul', input: ['x', 'w'], output: ['y'] },
           { opType: 'Frob', domain: 'com.example', input: ['y'], output: ['z'] },
         ],
         // IR 3 models list their initializers among the inputs: those are not things to feed.
         input: [
-          { name: 'x', type: { tensorType: { elemType: DataType.FLOAT16, shape: { dim: [{ dimParam: 'batch' }, { dimValue: 2 }, {}] } } } },
-          { name: 'w', type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimValue: 2 }, { dimValue: 3 }] } } } },
+          {
+            name: 'x',
+            type: {
+              tensorType: {
+                elemType: DataType.FLOAT16,
+                shape: { dim: [{ dimParam: 'batch' }, { dimValue: 2 }, {}] },
+              },
+            },
+          },
+          {
+            name: 'w',
+            type: {
+              tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimValue: 2 }, { dimValue: 3 }] } },
+            },
+          },
         ],
         output: [{ name: 'z', type: { tensorType: { elemType: DataType.INT64 } } }],
       },
@@ -84,6 +110,11 @@ describe('describeModel', () => {
     // float elements: w 6 + h 5 + ext 100 + Constant 4; int4 codes are not float parameters.
     expect(facts.parameters).toBe(115);
     // bytes: w 24 + h 10 + q ceil(3/2) = 2 + ext 400 + Constant 16.
-    expect(facts.weightStorage).toEqual({ initializers: 4, constantNodes: 1, externalTensors: 1, bytes: 452 });
+    expect(facts.weightStorage).toEqual({
+      initializers: 4,
+      constantNodes: 1,
+      externalTensors: 1,
+      bytes: 452,
+    });
   });
 });

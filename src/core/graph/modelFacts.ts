@@ -1,5 +1,11 @@
 import { bytesPerElement, elementCount, tensorDims, toNumber } from '../onnx/index.ts';
-import { DataType, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from '../onnx/types.ts';
+import {
+  DataType,
+  type ModelProto,
+  type NodeProto,
+  type TensorProto,
+  type ValueInfoProto,
+} from '../onnx/types.ts';
 
 /** Facts about a model that need no inference: what `comq inspect` prints above the layer table. */
 export interface ModelFacts {
@@ -90,12 +96,14 @@ function tensorSize(tensor: TensorProto): ConstantSize {
 function constantNodeSize(node: NodeProto): ConstantSize | undefined {
   for (const attribute of node.attribute ?? []) {
     if (attribute.name === 'value' && attribute.t) return tensorSize(attribute.t);
-    if (attribute.name === 'value_float') return { dataType: DataType.FLOAT, elements: 1, bytes: 4, external: false };
+    if (attribute.name === 'value_float')
+      return { dataType: DataType.FLOAT, elements: 1, bytes: 4, external: false };
     if (attribute.name === 'value_floats') {
       const elements = attribute.floats?.length ?? 0;
       return { dataType: DataType.FLOAT, elements, bytes: 4 * elements, external: false };
     }
-    if (attribute.name === 'value_int') return { dataType: DataType.INT64, elements: 1, bytes: 8, external: false };
+    if (attribute.name === 'value_int')
+      return { dataType: DataType.INT64, elements: 1, bytes: 8, external: false };
     if (attribute.name === 'value_ints') {
       const elements = attribute.ints?.length ?? 0;
       return { dataType: DataType.INT64, elements, bytes: 8 * elements, external: false };
@@ -110,7 +118,11 @@ function valueFacts(value: ValueInfoProto): ValueFacts {
   const shape = (tensorType.shape?.dim ?? []).map((dim): number | string => {
     if (dim.dimParam) return dim.dimParam;
     // protobufjs puts oneof defaults on the prototype: only an own dimValue means "set".
-    if (dim.dimValue !== undefined && dim.dimValue !== null && Object.prototype.hasOwnProperty.call(dim, 'dimValue')) {
+    if (
+      dim.dimValue !== undefined &&
+      dim.dimValue !== null &&
+      Object.prototype.hasOwnProperty.call(dim, 'dimValue')
+    ) {
       return toNumber(dim.dimValue);
     }
     return '?';
@@ -141,12 +153,17 @@ export function describeModel(model: ModelProto): ModelFacts {
 
   return {
     irVersion: toNumber(model.irVersion),
-    opsets: (model.opsetImport ?? []).map((opset) => ({ domain: opset.domain || 'ai.onnx', version: toNumber(opset.version) })),
+    opsets: (model.opsetImport ?? []).map((opset) => ({
+      domain: opset.domain || 'ai.onnx',
+      version: toNumber(opset.version),
+    })),
     producer: { name: model.producerName ?? '', version: model.producerVersion ?? '' },
     // IR < 4 lists initializers among the inputs too; those are weights, not things to feed.
     inputs: (graph.input ?? []).filter((input) => !initializerNames.has(input.name)).map(valueFacts),
     outputs: (graph.output ?? []).map(valueFacts),
-    parameters: sizes.filter((size) => FLOAT_CODES.has(size.dataType)).reduce((sum, size) => sum + size.elements, 0),
+    parameters: sizes
+      .filter((size) => FLOAT_CODES.has(size.dataType))
+      .reduce((sum, size) => sum + size.elements, 0),
     weightStorage: {
       initializers: initializers.length,
       constantNodes,

@@ -1,17 +1,43 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeModel, encodeModel, OnnxFormatError, tensorToFloat32, type ModelProto, type NodeProto } from './index.ts';
+import {
+  decodeModel,
+  encodeModel,
+  OnnxFormatError,
+  tensorToFloat32,
+  type ModelProto,
+  type NodeProto,
+} from './index.ts';
 import { createRandom } from '../base/random.ts';
-import { ppocrInput, ppocrModelNames, readPpocrModel, runOnnx, testImagePath, type PpocrModelName } from '../../testing/index.ts';
+import {
+  ppocrInput,
+  ppocrModelNames,
+  readPpocrModel,
+  runOnnx,
+  testImagePath,
+  type PpocrModelName,
+} from '../../testing/index.ts';
 
 /** Everything about a node that a round trip must keep, with tensor attributes as raw bytes. */
 function nodeSignature(n: NodeProto): unknown {
   return {
-    opType: n.opType, name: n.name, input: n.input, output: n.output,
+    opType: n.opType,
+    name: n.name,
+    input: n.input,
+    output: n.output,
     attribute: (n.attribute ?? []).map((a) => ({
-      name: a.name, type: a.type, f: a.f, i: a.i === undefined ? undefined : String(a.i), s: a.s && Array.from(a.s),
-      ints: a.ints?.map(String), floats: a.floats,
-      t: a.t && { dims: a.t.dims?.map(String), dataType: a.t.dataType, values: Array.from(tensorToFloat32(a.t)) },
+      name: a.name,
+      type: a.type,
+      f: a.f,
+      i: a.i === undefined ? undefined : String(a.i),
+      s: a.s && Array.from(a.s),
+      ints: a.ints?.map(String),
+      floats: a.floats,
+      t: a.t && {
+        dims: a.t.dims?.map(String),
+        dataType: a.t.dataType,
+        values: Array.from(tensorToFloat32(a.t)),
+      },
     })),
   };
 }
@@ -28,7 +54,11 @@ function graphSummary(m: ModelProto) {
   };
 }
 
-const imageFor: Record<PpocrModelName, string> = { det: 'scenetext01', rec: 'scenetext_word01', cls: 'scenetext_word01' };
+const imageFor: Record<PpocrModelName, string> = {
+  det: 'scenetext01',
+  rec: 'scenetext_word01',
+  cls: 'scenetext_word01',
+};
 
 describe.each(ppocrModelNames)('round trip of the real PP-OCR %s model', (name) => {
   it('decode -> encode -> decode keeps the graph (nodes, op types, attributes, tensor bytes)', () => {
@@ -95,7 +125,10 @@ describe('bad inputs', () => {
     const next = () => Math.floor(random.next() * 2 ** 32);
     for (let trial = 0; trial < 200; trial++) {
       const bytes = new Uint8Array(1 + (next() % 4096)).map(() => next() & 0xff);
-      expectFormatError(bytes, /^(This file is not an ONNX model|This file is not a valid ONNX model|The ONNX model is truncated|The ONNX model is incomplete|The model has no graph|The model has an empty graph)/);
+      expectFormatError(
+        bytes,
+        /^(This file is not an ONNX model|This file is not a valid ONNX model|The ONNX model is truncated|The ONNX model is incomplete|The model has no graph|The model has an empty graph)/,
+      );
     }
   });
 });

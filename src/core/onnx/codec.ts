@@ -15,7 +15,10 @@ const knownSignatures: { bytes: number[]; what: string }[] = [
   { bytes: [0x89, 0x50, 0x4e, 0x47], what: 'a PNG image' },
   { bytes: [0xff, 0xd8, 0xff], what: 'a JPEG image' },
   { bytes: [0x47, 0x49, 0x46, 0x38], what: 'a GIF image' },
-  { bytes: [0x50, 0x4b, 0x03, 0x04], what: 'a ZIP archive (a PyTorch .pt checkpoint is one; export it to ONNX first)' },
+  {
+    bytes: [0x50, 0x4b, 0x03, 0x04],
+    what: 'a ZIP archive (a PyTorch .pt checkpoint is one; export it to ONNX first)',
+  },
   { bytes: [0x1f, 0x8b], what: 'a gzip archive (decompress it first)' },
   { bytes: [0x25, 0x50, 0x44, 0x46], what: 'a PDF document' },
   { bytes: [0x7b], what: 'a JSON or text file' },
@@ -33,21 +36,32 @@ function validate(model: ModelProto): void {
   const irVersion = model.irVersion === undefined || model.irVersion === null ? 0 : toNumber(model.irVersion);
   const graph = model.graph;
   if (irVersion <= 0 || irVersion > MAX_PLAUSIBLE_IR_VERSION) {
-    if (!graph) throw new OnnxFormatError('This file is not an ONNX model: it decodes as protobuf but has neither an IR version nor a graph.');
-    throw new OnnxFormatError(`This file is not an ONNX model: its IR version (${irVersion}) is missing or invalid.`);
+    if (!graph)
+      throw new OnnxFormatError(
+        'This file is not an ONNX model: it decodes as protobuf but has neither an IR version nor a graph.',
+      );
+    throw new OnnxFormatError(
+      `This file is not an ONNX model: its IR version (${irVersion}) is missing or invalid.`,
+    );
   }
   if (!graph) throw new OnnxFormatError('The model has no graph.');
   const nodes = graph.node ?? [];
   const outputs = graph.output ?? [];
   if (nodes.length === 0 && outputs.length === 0) {
-    throw new OnnxFormatError('The model has an empty graph (no nodes and no outputs): it cannot compute anything.');
+    throw new OnnxFormatError(
+      'The model has an empty graph (no nodes and no outputs): it cannot compute anything.',
+    );
   }
   if (irVersion >= 3 && (model.opsetImport ?? []).length === 0) {
-    throw new OnnxFormatError('This file is not a valid ONNX model: it declares no operator set (opset_import is empty).');
+    throw new OnnxFormatError(
+      'This file is not a valid ONNX model: it declares no operator set (opset_import is empty).',
+    );
   }
   const nodeWithoutOp = nodes.findIndex((n) => !n.opType);
   if (nodeWithoutOp >= 0) {
-    throw new OnnxFormatError(`This file is not a valid ONNX model: node ${nodeWithoutOp} has no operator type.`);
+    throw new OnnxFormatError(
+      `This file is not a valid ONNX model: node ${nodeWithoutOp} has no operator type.`,
+    );
   }
   const available = new Set<string>();
   for (const v of graph.input ?? []) if (v.name) available.add(v.name);
@@ -55,7 +69,9 @@ function validate(model: ModelProto): void {
   for (const n of nodes) for (const o of n.output ?? []) available.add(o);
   const missing = outputs.map((o) => o.name ?? '').filter((name) => !available.has(name));
   if (missing.length > 0) {
-    throw new OnnxFormatError(`The ONNX model is incomplete: graph output '${missing[0]}' is produced by no node, input or initializer (is the file truncated?).`);
+    throw new OnnxFormatError(
+      `The ONNX model is incomplete: graph output '${missing[0]}' is produced by no node, input or initializer (is the file truncated?).`,
+    );
   }
 }
 
@@ -83,9 +99,13 @@ export function decodeModel(bytes: Uint8Array, options: DecodeOptions = {}): Mod
     const detail = error instanceof Error ? error.message : String(error);
     // protobufjs reports a length or varint running past the end as "index out of range".
     if (/index out of range/i.test(detail)) {
-      throw new OnnxFormatError(`The ONNX model is truncated: the ${bytes.length}-byte file ends in the middle of a record (${detail}); download or copy it again.`);
+      throw new OnnxFormatError(
+        `The ONNX model is truncated: the ${bytes.length}-byte file ends in the middle of a record (${detail}); download or copy it again.`,
+      );
     }
-    throw new OnnxFormatError(`This file is not an ONNX model: its bytes are not a valid ONNX protobuf (${detail}).`);
+    throw new OnnxFormatError(
+      `This file is not an ONNX model: its bytes are not a valid ONNX protobuf (${detail}).`,
+    );
   }
   validate(model);
   return options.externalData ? resolveExternalData(model, options.externalData) : model;

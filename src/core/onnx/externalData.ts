@@ -36,7 +36,9 @@ function parseByteCount(t: TensorProto, key: string, text: string | undefined): 
   if (text === undefined || text === '') return undefined;
   const value = Number(text);
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw new OnnxFormatError(`Tensor '${t.name ?? ''}' has an invalid external data ${key} '${text}': expected a non-negative byte count.`);
+    throw new OnnxFormatError(
+      `Tensor '${t.name ?? ''}' has an invalid external data ${key} '${text}': expected a non-negative byte count.`,
+    );
   }
   return value;
 }
@@ -46,16 +48,22 @@ export function externalTensorBytes(t: TensorProto, files: Map<string, Uint8Arra
   const name = t.name ?? '';
   const location = entry(t, 'location');
   if (!location) {
-    throw new OnnxFormatError(`Tensor '${name}' is marked as external but names no file (no 'location' entry): re-export the model.`);
+    throw new OnnxFormatError(
+      `Tensor '${name}' is marked as external but names no file (no 'location' entry): re-export the model.`,
+    );
   }
   const file = files ? findFile(files, location) : undefined;
   if (!file) {
-    throw new OnnxFormatError(`Tensor '${name}' keeps its data in external file '${location}', which was not provided: add it next to the model.`);
+    throw new OnnxFormatError(
+      `Tensor '${name}' keeps its data in external file '${location}', which was not provided: add it next to the model.`,
+    );
   }
   const offset = parseByteCount(t, 'offset', entry(t, 'offset')) ?? 0;
   const length = parseByteCount(t, 'length', entry(t, 'length')) ?? file.length - offset;
   if (offset + length > file.length || length < 0) {
-    throw new OnnxFormatError(`Tensor '${name}' reads bytes ${offset}..${offset + length} of external file '${location}', which has only ${file.length} bytes: provide the file saved with this model.`);
+    throw new OnnxFormatError(
+      `Tensor '${name}' reads bytes ${offset}..${offset + length} of external file '${location}', which has only ${file.length} bytes: provide the file saved with this model.`,
+    );
   }
   return file.subarray(offset, offset + length);
 }

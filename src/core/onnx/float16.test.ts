@@ -44,10 +44,16 @@ describe('fp16', () => {
   it('agrees with onnxruntime Cast(float16 -> float) on all 65536 bit patterns', async () => {
     const all = new Uint16Array(65536).map((_, i) => i);
     const bitsTensor: TensorProto = {
-      name: 'h', dims: [65536], dataType: DataType.FLOAT16, rawData: new Uint8Array(all.buffer.slice(0)),
+      name: 'h',
+      dims: [65536],
+      dataType: DataType.FLOAT16,
+      rawData: new Uint8Array(all.buffer.slice(0)),
     };
     const model = tinyModel({
-      nodes: [node('Cast', ['h'], ['y'], [{ name: 'to', type: 2, i: DataType.FLOAT }]), node('Add', ['y', 'x'], ['z'])],
+      nodes: [
+        node('Cast', ['h'], ['y'], [{ name: 'to', type: 2, i: DataType.FLOAT }]),
+        node('Add', ['y', 'x'], ['z']),
+      ],
       inputs: [valueInfo('x', DataType.FLOAT, [1])],
       outputs: [valueInfo('z', DataType.FLOAT, [65536])],
       initializers: [bitsTensor],
@@ -55,20 +61,26 @@ describe('fp16', () => {
     const { z } = await runOnnx(encodeModel(model), { x: { data: new Float32Array([0]), dims: [1] } });
     const ours = fp16ToFloat32(all);
     let differing = 0;
-    for (let i = 0; i < 65536; i++) if (!Object.is(z.data[i] + 0, ours[i] + 0) && !(Number.isNaN(z.data[i]) && Number.isNaN(ours[i]))) differing++;
+    for (let i = 0; i < 65536; i++)
+      if (!Object.is(z.data[i] + 0, ours[i] + 0) && !(Number.isNaN(z.data[i]) && Number.isNaN(ours[i])))
+        differing++;
     expect(differing).toBe(0);
   });
 });
 
 describe('bf16', () => {
   it('decodes normals, subnormals, infinities and NaN', () => {
-    const decoded = Array.from(bf16ToFloat32(Uint16Array.from([0x3f80, 0xc000, 0x0001, 0x7f80, 0xff80, 0x4049])));
+    const decoded = Array.from(
+      bf16ToFloat32(Uint16Array.from([0x3f80, 0xc000, 0x0001, 0x7f80, 0xff80, 0x4049])),
+    );
     expect(decoded).toEqual([1, -2, 2 ** -133, Infinity, -Infinity, 3.140625]);
     expect(Number.isNaN(bf16ToFloat32(Uint16Array.from([0x7fc0]))[0])).toBe(true);
   });
 
   it('encodes with round-to-nearest-even and keeps NaN a NaN', () => {
-    const encoded = Array.from(float32ToBf16(Float32Array.from([1, 1 + 2 ** -8, 1 + 3 * 2 ** -8, -2, Infinity, 3.14159])));
+    const encoded = Array.from(
+      float32ToBf16(Float32Array.from([1, 1 + 2 ** -8, 1 + 3 * 2 ** -8, -2, Infinity, 3.14159])),
+    );
     expect(encoded).toEqual([0x3f80, 0x3f80, 0x3f82, 0xc000, 0x7f80, 0x4049]);
     const nan = float32ToBf16(Float32Array.from([NaN]))[0];
     expect(nan & 0x7f80).toBe(0x7f80);

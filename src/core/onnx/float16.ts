@@ -14,7 +14,8 @@ function fp16DecodeTable(): Float32Array {
     const sign = bits & 0x8000 ? -1 : 1;
     const exponent = (bits >>> 10) & 0x1f;
     const mantissa = bits & 0x3ff;
-    if (exponent === 0) table[bits] = sign * mantissa * 2 ** -24; // subnormal (or ±0)
+    if (exponent === 0)
+      table[bits] = sign * mantissa * 2 ** -24; // subnormal (or ±0)
     else if (exponent === 0x1f) table[bits] = mantissa ? NaN : sign * Infinity;
     else table[bits] = sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
   }

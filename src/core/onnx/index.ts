@@ -8,9 +8,22 @@ export { resolveExternalData, externalTensorBytes, isExternal } from './external
 export { fp16ToFloat32, bf16ToFloat32, float32ToFp16, float32ToFp16Bits, float32ToBf16 } from './float16.ts';
 export { toNumber, toBigInt } from './int64.ts';
 export {
-  tensorDims, elementCount, bytesPerElement, dataTypeName, unpackInt4,
-  tensorToFloat32, tensorToInt64Array, tensorToNumbers,
+  tensorDims,
+  elementCount,
+  bytesPerElement,
+  dataTypeName,
+  unpackInt4,
+  tensorToFloat32,
+  tensorToInt64Array,
+  tensorToNumbers,
 } from './tensor.ts';
-export { float32Tensor, float16Tensor, int64Tensor, integerTensor, packInt4, type IntegerCodeType } from './tensorBuild.ts';
+export {
+  float32Tensor,
+  float16Tensor,
+  int64Tensor,
+  integerTensor,
+  packInt4,
+  type IntegerCodeType,
+} from './tensorBuild.ts';
 export { mapModelTensors, mapGraphTensors, forEachGraph, type TensorMapper } from './walk.ts';
 export * from './types.ts';

@@ -1,7 +1,9 @@
 import type { Int64 } from './types.ts';
 
 const tooLarge = (text: string) =>
-  new RangeError(`The int64 value ${text} does not fit in a JS number (beyond ±2^53): read it with tensorToInt64Array or toBigInt instead.`);
+  new RangeError(
+    `The int64 value ${text} does not fit in a JS number (beyond ±2^53): read it with tensorToInt64Array or toBigInt instead.`,
+  );
 
 /**
  * protobufjs gives int64 fields as `Long` objects (or plain numbers when built by hand).

@@ -14,17 +14,19 @@ import { ModelProtoType } from './schema.ts';
 import { ppocrModelNames, readPpocrModel } from '../../testing/index.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const protobuf = ((protobufNs as unknown as { default?: typeof protobufNs }).default ?? protobufNs);
+const protobuf = (protobufNs as unknown as { default?: typeof protobufNs }).default ?? protobufNs;
 
 /** The reference: reflection types parsed from onnx.proto at test time (compiles codecs with `new Function`, fine in Node). */
-const reflectionModelType = protobuf.parse(readFileSync(join(here, 'onnx.proto'), 'utf8'), { keepCase: false })
+const reflectionModelType = protobuf
+  .parse(readFileSync(join(here, 'onnx.proto'), 'utf8'), { keepCase: false })
   .root.lookupType('onnx.ModelProto');
 
 type Message = Record<string, unknown>;
 const hasOwn = (m: object, key: string) => Object.prototype.hasOwnProperty.call(m, key);
 
 function sameScalar(a: unknown, b: unknown): boolean {
-  if (a instanceof Uint8Array && b instanceof Uint8Array) return Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
+  if (a instanceof Uint8Array && b instanceof Uint8Array)
+    return Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
   if (Long.isLong(a) && Long.isLong(b)) return a.equals(b) && a.unsigned === b.unsigned;
   return Object.is(a, b);
 }
@@ -50,9 +52,15 @@ function diffMessages(type: protobufNs.Type, ref: Message, stat: Message, path: 
       // - bytes: reflection holds a frozen empty Array, the static code an empty Uint8Array
       //   (what types.ts promises; TextDecoder.decode accepts it, not the Array).
       if (hasOwn(stat, name)) out.push(`${at}: absent vs present`);
-      else if (field.partOf) { if (b !== null) out.push(`${at}: absent oneof member reads ${String(b)}, not null`); }
-      else if (field.type === 'bytes') { if (!(b instanceof Uint8Array && b.length === 0 && (a as unknown[]).length === 0)) out.push(`${at}: absent bytes default ${String(a)} vs ${String(b)}`); }
-      else if (!sameScalar(a, b) && !(Array.isArray(a) && Array.isArray(b) && a.length === 0 && b.length === 0)) {
+      else if (field.partOf) {
+        if (b !== null) out.push(`${at}: absent oneof member reads ${String(b)}, not null`);
+      } else if (field.type === 'bytes') {
+        if (!(b instanceof Uint8Array && b.length === 0 && (a as unknown[]).length === 0))
+          out.push(`${at}: absent bytes default ${String(a)} vs ${String(b)}`);
+      } else if (
+        !sameScalar(a, b) &&
+        !(Array.isArray(a) && Array.isArray(b) && a.length === 0 && b.length === 0)
+      ) {
         out.push(`${at}: absent, default ${String(a)} vs ${String(b)}`);
       }
       continue;
@@ -65,28 +73,34 @@ function diffMessages(type: protobufNs.Type, ref: Message, stat: Message, path: 
     }
     elementsA.forEach((x, i) => {
       const y = elementsB[i];
-      if (field.resolvedType instanceof protobuf.Type) diffMessages(field.resolvedType, x as Message, y as Message, `${at}[${i}]`, out);
+      if (field.resolvedType instanceof protobuf.Type)
+        diffMessages(field.resolvedType, x as Message, y as Message, `${at}[${i}]`, out);
       else if (!sameScalar(x, y)) out.push(`${at}[${i}]: ${String(x)} vs ${String(y)}`);
     });
   }
 }
 
-describe.each(ppocrModelNames)('static codec vs protobufjs reflection on the real PP-OCR %s model', (name) => {
-  it('decodes to the same messages and encodes them to the same bytes', () => {
-    const bytes = readPpocrModel(name);
-    const viaReflection = reflectionModelType.decode(bytes) as unknown as Message;
-    const viaStatic = ModelProtoType.decode(bytes) as unknown as Message;
-    const differences: string[] = [];
-    diffMessages(reflectionModelType, viaReflection, viaStatic, 'model', differences);
-    expect(differences.slice(0, 10)).toEqual([]);
-    const fromReflection = reflectionModelType.encode(viaReflection).finish();
-    const fromStatic = ModelProtoType.encode(viaStatic).finish();
-    expect(fromStatic.length).toBe(bytes.length);
-    expect(Buffer.compare(Buffer.from(fromStatic), Buffer.from(fromReflection))).toBe(0);
-    // The reflection encoder fed the static decoding (and vice versa) agrees too: the messages are interchangeable.
-    expect(Buffer.compare(Buffer.from(reflectionModelType.encode(viaStatic).finish()), Buffer.from(fromStatic))).toBe(0);
-  });
-});
+describe.each(ppocrModelNames)(
+  'static codec vs protobufjs reflection on the real PP-OCR %s model',
+  (name) => {
+    it('decodes to the same messages and encodes them to the same bytes', () => {
+      const bytes = readPpocrModel(name);
+      const viaReflection = reflectionModelType.decode(bytes) as unknown as Message;
+      const viaStatic = ModelProtoType.decode(bytes) as unknown as Message;
+      const differences: string[] = [];
+      diffMessages(reflectionModelType, viaReflection, viaStatic, 'model', differences);
+      expect(differences.slice(0, 10)).toEqual([]);
+      const fromReflection = reflectionModelType.encode(viaReflection).finish();
+      const fromStatic = ModelProtoType.encode(viaStatic).finish();
+      expect(fromStatic.length).toBe(bytes.length);
+      expect(Buffer.compare(Buffer.from(fromStatic), Buffer.from(fromReflection))).toBe(0);
+      // The reflection encoder fed the static decoding (and vice versa) agrees too: the messages are interchangeable.
+      expect(
+        Buffer.compare(Buffer.from(reflectionModelType.encode(viaStatic).finish()), Buffer.from(fromStatic)),
+      ).toBe(0);
+    });
+  },
+);
 
 describe('no eval in the static codec', () => {
   const evalPattern = /\bFunction\s*\(|\beval\s*\(/;
@@ -109,10 +123,15 @@ describe('no eval in the static codec', () => {
       if (seen.has(file)) continue;
       seen.add(file);
       // Comments stripped: roots.js shows `require("./compiled.js")` in its documentation.
-      const source = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
-      source.split('\n').forEach((line, i) => { if (evalPattern.test(line)) offending.push(`${file}:${i + 1}: ${line.trim()}`); });
+      const source = readFileSync(file, 'utf8')
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/^\s*\/\/.*$/gm, '');
+      source.split('\n').forEach((line, i) => {
+        if (evalPattern.test(line)) offending.push(`${file}:${i + 1}: ${line.trim()}`);
+      });
       const fileRequire = createRequire(file);
-      for (const m of source.matchAll(/\brequire\s*\(\s*["']([^"']+)["']\s*\)/g)) pending.push(fileRequire.resolve(m[1]));
+      for (const m of source.matchAll(/\brequire\s*\(\s*["']([^"']+)["']\s*\)/g))
+        pending.push(fileRequire.resolve(m[1]));
     }
     // The graph reaches the reader, writer, util and long: a walk that stopped early proves nothing.
     expect([...seen].some((f) => f.endsWith('/src/reader.js'))).toBe(true);

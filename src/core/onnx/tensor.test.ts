@@ -1,8 +1,21 @@
 import Long from 'long';
 import { describe, expect, it } from 'vitest';
 import {
-  DataType, decodeModel, encodeModel, float16Tensor, float32Tensor, int64Tensor, integerTensor, packInt4,
-  tensorDims, tensorToFloat32, tensorToInt64Array, tensorToNumbers, toNumber, unpackInt4, type TensorProto,
+  DataType,
+  decodeModel,
+  encodeModel,
+  float16Tensor,
+  float32Tensor,
+  int64Tensor,
+  integerTensor,
+  packInt4,
+  tensorDims,
+  tensorToFloat32,
+  tensorToInt64Array,
+  tensorToNumbers,
+  toNumber,
+  unpackInt4,
+  type TensorProto,
 } from './index.ts';
 import { attr, node, runOnnx, tinyModel, valueInfo } from '../../testing/index.ts';
 
@@ -15,7 +28,9 @@ describe('int4 packing', () => {
   });
 
   it('rejects codes outside the data type range with a message naming the code', () => {
-    expect(() => integerTensor('w', [2], [0, 8], DataType.INT4)).toThrow(/code 8 at index 1 is outside \[-8, 7\]/);
+    expect(() => integerTensor('w', [2], [0, 8], DataType.INT4)).toThrow(
+      /code 8 at index 1 is outside \[-8, 7\]/,
+    );
     expect(() => integerTensor('w', [1], [-1], DataType.UINT8)).toThrow(/outside \[0, 255\]/);
     expect(() => integerTensor('w', [3], [0, 1], DataType.INT8)).toThrow(/3 elements.*2 values/);
   });
@@ -67,16 +82,29 @@ describe('tensor readers', () => {
     const decoded = decodeModel(encodeModel(model));
     const offsets = decoded.graph!.initializer!.map((w) => w.rawData!.byteOffset % 4);
     expect(offsets.some((o) => o !== 0)).toBe(true);
-    for (const w of decoded.graph!.initializer!) expect(Array.from(tensorToFloat32(w))).toEqual(Array.from(values));
+    for (const w of decoded.graph!.initializer!)
+      expect(Array.from(tensorToFloat32(w))).toEqual(Array.from(values));
   });
 
   it('reads typed fields: float_data, int32_data (fp16 bits), double_data, int64_data', () => {
-    expect(Array.from(tensorToFloat32({ dims: [2], dataType: DataType.FLOAT, floatData: [1.5, -3] }))).toEqual([1.5, -3]);
-    expect(Array.from(tensorToFloat32({ dims: [2], dataType: DataType.FLOAT16, int32Data: [0x3c00, 0xc000] }))).toEqual([1, -2]);
-    expect(Array.from(tensorToFloat32({ dims: [2], dataType: DataType.BFLOAT16, int32Data: [0x3f80, 0x4049] }))).toEqual([1, 3.140625]);
-    expect(Array.from(tensorToFloat32({ dims: [1, 2], dataType: DataType.DOUBLE, doubleData: [0.25, 1e3] }))).toEqual([0.25, 1000]);
-    expect(Array.from(tensorToFloat32({ dims: [3], dataType: DataType.INT8, int32Data: [-5, 0, 127] }))).toEqual([-5, 0, 127]);
-    expect(tensorToNumbers({ dims: [2], dataType: DataType.INT64, int64Data: [Long.fromNumber(-7), 3] })).toEqual([-7, 3]);
+    expect(
+      Array.from(tensorToFloat32({ dims: [2], dataType: DataType.FLOAT, floatData: [1.5, -3] })),
+    ).toEqual([1.5, -3]);
+    expect(
+      Array.from(tensorToFloat32({ dims: [2], dataType: DataType.FLOAT16, int32Data: [0x3c00, 0xc000] })),
+    ).toEqual([1, -2]);
+    expect(
+      Array.from(tensorToFloat32({ dims: [2], dataType: DataType.BFLOAT16, int32Data: [0x3f80, 0x4049] })),
+    ).toEqual([1, 3.140625]);
+    expect(
+      Array.from(tensorToFloat32({ dims: [1, 2], dataType: DataType.DOUBLE, doubleData: [0.25, 1e3] })),
+    ).toEqual([0.25, 1000]);
+    expect(
+      Array.from(tensorToFloat32({ dims: [3], dataType: DataType.INT8, int32Data: [-5, 0, 127] })),
+    ).toEqual([-5, 0, 127]);
+    expect(
+      tensorToNumbers({ dims: [2], dataType: DataType.INT64, int64Data: [Long.fromNumber(-7), 3] }),
+    ).toEqual([-7, 3]);
   });
 
   it('reads fp16 and int64 raw_data little-endian', () => {
@@ -84,13 +112,20 @@ describe('tensor readers', () => {
     expect(Array.from(half.rawData!)).toEqual([0x00, 0x3c, 0x00, 0xb8, 0x01, 0x00]);
     expect(Array.from(tensorToFloat32(half))).toEqual([1, -0.5, 2 ** -24]);
     const shape = int64Tensor('s', [3], [1, -1, 2n ** 40n]);
-    expect(Array.from(shape.rawData!.subarray(8, 16))).toEqual([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+    expect(Array.from(shape.rawData!.subarray(8, 16))).toEqual([
+      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    ]);
     expect(tensorToNumbers(shape)).toEqual([1, -1, 2 ** 40]);
   });
 
   it('keeps int64 exact as Long through a round trip and refuses to round beyond 2^53', () => {
     const int64Max = Long.MAX_VALUE;
-    const t: TensorProto = { name: 'ends', dims: [Long.fromNumber(2)], dataType: DataType.INT64, int64Data: [int64Max, Long.fromNumber(-3)] };
+    const t: TensorProto = {
+      name: 'ends',
+      dims: [Long.fromNumber(2)],
+      dataType: DataType.INT64,
+      int64Data: [int64Max, Long.fromNumber(-3)],
+    };
     const model = tinyModel({
       nodes: [node('Slice', ['x', 'starts', 'ends'], ['y'])],
       inputs: [valueInfo('x', DataType.FLOAT, [4, 4])],
@@ -108,14 +143,21 @@ describe('tensor readers', () => {
 
   it('rejects raw_data whose length does not match the shape', () => {
     const t: TensorProto = { name: 'bad', dims: [3], dataType: DataType.FLOAT, rawData: new Uint8Array(8) };
-    expect(() => tensorToFloat32(t)).toThrow("Tensor 'bad' holds 8 bytes but its shape [3] of FLOAT needs 12: the model is corrupt.");
-    expect(() => tensorToFloat32({ name: 's', dims: [1], dataType: DataType.STRING, stringData: [] })).toThrow(/STRING, which cannot be read as float32/);
+    expect(() => tensorToFloat32(t)).toThrow(
+      "Tensor 'bad' holds 8 bytes but its shape [3] of FLOAT needs 12: the model is corrupt.",
+    );
+    expect(() =>
+      tensorToFloat32({ name: 's', dims: [1], dataType: DataType.STRING, stringData: [] }),
+    ).toThrow(/STRING, which cannot be read as float32/);
   });
 
   it('builds Constant-node tensors that onnxruntime reads back unchanged', async () => {
     const w = Float32Array.of(0.1, -0.2, 1e-30, 3.4e38);
     const model = tinyModel({
-      nodes: [node('Constant', [], ['w'], [attr.tensor('value', float32Tensor('w', [4], w))]), node('Add', ['x', 'w'], ['y'])],
+      nodes: [
+        node('Constant', [], ['w'], [attr.tensor('value', float32Tensor('w', [4], w))]),
+        node('Add', ['x', 'w'], ['y']),
+      ],
       inputs: [valueInfo('x', DataType.FLOAT, [4])],
       outputs: [valueInfo('y', DataType.FLOAT, [4])],
     });

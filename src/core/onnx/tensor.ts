@@ -9,7 +9,10 @@ import { bf16ToFloat32, fp16ToFloat32 } from './float16.ts';
 import { bigIntToNumber, toBigInt, toNumber } from './int64.ts';
 import { DataType, type TensorProto } from './types.ts';
 
-const dataTypeNames = Object.fromEntries(Object.entries(DataType).map(([k, v]) => [v, k])) as Record<number, string>;
+const dataTypeNames = Object.fromEntries(Object.entries(DataType).map(([k, v]) => [v, k])) as Record<
+  number,
+  string
+>;
 
 export function dataTypeName(code: number | undefined): string {
   return dataTypeNames[code ?? 0] ?? `unknown data type ${code}`;
@@ -26,15 +29,37 @@ export function elementCount(dims: readonly number[]): number {
 /** Bytes per element, or 0.5 for the packed 4-bit types. Undefined for STRING. */
 export function bytesPerElement(dataType: number): number | undefined {
   switch (dataType) {
-    case DataType.BOOL: case DataType.INT8: case DataType.UINT8:
-    case DataType.FLOAT8E4M3FN: case DataType.FLOAT8E4M3FNUZ: case DataType.FLOAT8E5M2:
-    case DataType.FLOAT8E5M2FNUZ: case 24 /* FLOAT8E8M0 */: return 1;
-    case DataType.INT16: case DataType.UINT16: case DataType.FLOAT16: case DataType.BFLOAT16: return 2;
-    case DataType.INT32: case DataType.UINT32: case DataType.FLOAT: return 4;
-    case DataType.INT64: case DataType.UINT64: case DataType.DOUBLE: case DataType.COMPLEX64: return 8;
-    case DataType.COMPLEX128: return 16;
-    case DataType.INT4: case DataType.UINT4: case DataType.FLOAT4E2M1: return 0.5;
-    default: return undefined;
+    case DataType.BOOL:
+    case DataType.INT8:
+    case DataType.UINT8:
+    case DataType.FLOAT8E4M3FN:
+    case DataType.FLOAT8E4M3FNUZ:
+    case DataType.FLOAT8E5M2:
+    case DataType.FLOAT8E5M2FNUZ:
+    case 24 /* FLOAT8E8M0 */:
+      return 1;
+    case DataType.INT16:
+    case DataType.UINT16:
+    case DataType.FLOAT16:
+    case DataType.BFLOAT16:
+      return 2;
+    case DataType.INT32:
+    case DataType.UINT32:
+    case DataType.FLOAT:
+      return 4;
+    case DataType.INT64:
+    case DataType.UINT64:
+    case DataType.DOUBLE:
+    case DataType.COMPLEX64:
+      return 8;
+    case DataType.COMPLEX128:
+      return 16;
+    case DataType.INT4:
+    case DataType.UINT4:
+    case DataType.FLOAT4E2M1:
+      return 0.5;
+    default:
+      return undefined;
   }
 }
 
@@ -56,11 +81,18 @@ function rawBytes(t: TensorProto, externalData?: Map<string, Uint8Array>): Uint8
 function checkLength(t: TensorProto, byteLength: number, count: number, bytesEach: number): void {
   const expected = Math.ceil(count * bytesEach);
   if (byteLength !== expected) {
-    throw new OnnxFormatError(`Tensor '${t.name ?? ''}' holds ${byteLength} bytes but its shape [${tensorDims(t).join(', ')}] of ${dataTypeName(t.dataType)} needs ${expected}: the model is corrupt.`);
+    throw new OnnxFormatError(
+      `Tensor '${t.name ?? ''}' holds ${byteLength} bytes but its shape [${tensorDims(t).join(', ')}] of ${dataTypeName(t.dataType)} needs ${expected}: the model is corrupt.`,
+    );
   }
 }
 
-function readLittleEndian(bytes: Uint8Array, count: number, bytesEach: number, read: (dv: DataView, offset: number) => number): Float64Array {
+function readLittleEndian(
+  bytes: Uint8Array,
+  count: number,
+  bytesEach: number,
+  read: (dv: DataView, offset: number) => number,
+): Float64Array {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new Float64Array(count);
   for (let i = 0; i < count; i++) out[i] = read(dv, i * bytesEach);
@@ -90,8 +122,10 @@ export function tensorToFloat32(t: TensorProto, externalData?: Map<string, Uint8
   if (raw && bytesEach !== undefined) checkLength(t, raw.length, count, bytesEach);
   switch (dataType) {
     case DataType.FLOAT:
-      if (raw) return littleEndianHost ? new Float32Array(raw.buffer, 0, count)
-        : Float32Array.from(readLittleEndian(raw, count, 4, (dv, o) => dv.getFloat32(o, true)));
+      if (raw)
+        return littleEndianHost
+          ? new Float32Array(raw.buffer, 0, count)
+          : Float32Array.from(readLittleEndian(raw, count, 4, (dv, o) => dv.getFloat32(o, true)));
       return Float32Array.from(t.floatData ?? []);
     case DataType.FLOAT16:
     case DataType.BFLOAT16: {
@@ -109,7 +143,9 @@ export function tensorToFloat32(t: TensorProto, externalData?: Map<string, Uint8
     default: {
       const values = tensorIntegers(t, raw, count);
       if (values) return Float32Array.from(values, (v) => Number(v));
-      throw new OnnxFormatError(`Tensor '${name}' has data type ${dataTypeName(dataType)}, which cannot be read as float32: only FLOAT, FLOAT16, BFLOAT16, DOUBLE and integer tensors can.`);
+      throw new OnnxFormatError(
+        `Tensor '${name}' has data type ${dataTypeName(dataType)}, which cannot be read as float32: only FLOAT, FLOAT16, BFLOAT16, DOUBLE and integer tensors can.`,
+      );
     }
   }
 }
@@ -120,7 +156,11 @@ function uint16FromBytes(raw: Uint8Array, count: number): Uint16Array {
 }
 
 /** Integer tensor values (exact, as bigint for 64-bit types), or undefined for other types. */
-function tensorIntegers(t: TensorProto, raw: Uint8Array | undefined, count: number): ArrayLike<number | bigint> | undefined {
+function tensorIntegers(
+  t: TensorProto,
+  raw: Uint8Array | undefined,
+  count: number,
+): ArrayLike<number | bigint> | undefined {
   const dataType = t.dataType ?? 0;
   if (raw) {
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
@@ -132,14 +172,20 @@ function tensorIntegers(t: TensorProto, raw: Uint8Array | undefined, count: numb
     return out;
   }
   switch (dataType) {
-    case DataType.INT8: case DataType.UINT8: case DataType.INT16: case DataType.UINT16:
-    case DataType.INT32: case DataType.BOOL:
+    case DataType.INT8:
+    case DataType.UINT8:
+    case DataType.INT16:
+    case DataType.UINT16:
+    case DataType.INT32:
+    case DataType.BOOL:
       return t.int32Data ?? [];
     case DataType.INT64:
       return (t.int64Data ?? []).map((v) => toBigInt(v));
-    case DataType.UINT32: case DataType.UINT64:
+    case DataType.UINT32:
+    case DataType.UINT64:
       return (t.uint64Data ?? []).map((v) => BigInt.asUintN(64, toBigInt(v)));
-    case DataType.INT4: case DataType.UINT4:
+    case DataType.INT4:
+    case DataType.UINT4:
       return unpackInt4(Uint8Array.from(t.int32Data ?? []), count, dataType === DataType.INT4);
     default:
       return undefined;
@@ -148,15 +194,25 @@ function tensorIntegers(t: TensorProto, raw: Uint8Array | undefined, count: numb
 
 function integerReader(dataType: number): ((dv: DataView, offset: number) => number | bigint) | undefined {
   switch (dataType) {
-    case DataType.INT8: return (dv, o) => dv.getInt8(o);
-    case DataType.UINT8: case DataType.BOOL: return (dv, o) => dv.getUint8(o);
-    case DataType.INT16: return (dv, o) => dv.getInt16(o, true);
-    case DataType.UINT16: return (dv, o) => dv.getUint16(o, true);
-    case DataType.INT32: return (dv, o) => dv.getInt32(o, true);
-    case DataType.UINT32: return (dv, o) => dv.getUint32(o, true);
-    case DataType.INT64: return (dv, o) => dv.getBigInt64(o, true);
-    case DataType.UINT64: return (dv, o) => dv.getBigUint64(o, true);
-    default: return undefined;
+    case DataType.INT8:
+      return (dv, o) => dv.getInt8(o);
+    case DataType.UINT8:
+    case DataType.BOOL:
+      return (dv, o) => dv.getUint8(o);
+    case DataType.INT16:
+      return (dv, o) => dv.getInt16(o, true);
+    case DataType.UINT16:
+      return (dv, o) => dv.getUint16(o, true);
+    case DataType.INT32:
+      return (dv, o) => dv.getInt32(o, true);
+    case DataType.UINT32:
+      return (dv, o) => dv.getUint32(o, true);
+    case DataType.INT64:
+      return (dv, o) => dv.getBigInt64(o, true);
+    case DataType.UINT64:
+      return (dv, o) => dv.getBigUint64(o, true);
+    default:
+      return undefined;
   }
 }
 
@@ -168,7 +224,9 @@ export function tensorToInt64Array(t: TensorProto, externalData?: Map<string, Ui
   if (raw && bytesEach !== undefined) checkLength(t, raw.length, count, bytesEach);
   const values = tensorIntegers(t, raw, count);
   if (!values) {
-    throw new OnnxFormatError(`Tensor '${t.name ?? ''}' has data type ${dataTypeName(t.dataType)}, not an integer type: read it with tensorToFloat32 instead.`);
+    throw new OnnxFormatError(
+      `Tensor '${t.name ?? ''}' has data type ${dataTypeName(t.dataType)}, not an integer type: read it with tensorToFloat32 instead.`,
+    );
   }
   return BigInt64Array.from(Array.from(values, (v) => BigInt.asIntN(64, BigInt(v))));
 }

@@ -8,15 +8,21 @@ import { elementCount } from './tensor.ts';
 
 function checkShape(name: string, dims: readonly number[], count: number): void {
   if (dims.some((d) => !Number.isSafeInteger(d) || d < 0)) {
-    throw new RangeError(`Tensor '${name}' has invalid dims [${dims.join(', ')}]: each must be a non-negative integer.`);
+    throw new RangeError(
+      `Tensor '${name}' has invalid dims [${dims.join(', ')}]: each must be a non-negative integer.`,
+    );
   }
   if (elementCount(dims) !== count) {
-    throw new RangeError(`Tensor '${name}' has dims [${dims.join(', ')}] (${elementCount(dims)} elements) but ${count} values were given: make them agree.`);
+    throw new RangeError(
+      `Tensor '${name}' has dims [${dims.join(', ')}] (${elementCount(dims)} elements) but ${count} values were given: make them agree.`,
+    );
   }
 }
 
 /** Little-endian bytes of a typed array, copied (never aliasing the caller's buffer). */
-function littleEndianBytes(values: Float32Array | Uint16Array | Int32Array | BigInt64Array | Float64Array): Uint8Array {
+function littleEndianBytes(
+  values: Float32Array | Uint16Array | Int32Array | BigInt64Array | Float64Array,
+): Uint8Array {
   const bytes = new Uint8Array(values.byteLength);
   bytes.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
   const hostIsLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -35,17 +41,30 @@ export function float32Tensor(name: string, dims: readonly number[], data: Float
 /** float32 values rounded to fp16 (round to nearest even) and stored as a FLOAT16 tensor. */
 export function float16Tensor(name: string, dims: readonly number[], data: Float32Array): TensorProto {
   checkShape(name, dims, data.length);
-  return { name, dims: [...dims], dataType: DataType.FLOAT16, rawData: littleEndianBytes(float32ToFp16(data)) };
+  return {
+    name,
+    dims: [...dims],
+    dataType: DataType.FLOAT16,
+    rawData: littleEndianBytes(float32ToFp16(data)),
+  };
 }
 
-export function int64Tensor(name: string, dims: readonly number[], data: readonly (number | bigint)[]): TensorProto {
+export function int64Tensor(
+  name: string,
+  dims: readonly number[],
+  data: readonly (number | bigint)[],
+): TensorProto {
   checkShape(name, dims, data.length);
   const values = BigInt64Array.from(data, (v) => BigInt(v));
   return { name, dims: [...dims], dataType: DataType.INT64, rawData: littleEndianBytes(values) };
 }
 
-export type IntegerCodeType = typeof DataType.INT8 | typeof DataType.UINT8 | typeof DataType.INT4
-  | typeof DataType.UINT4 | typeof DataType.INT32;
+export type IntegerCodeType =
+  | typeof DataType.INT8
+  | typeof DataType.UINT8
+  | typeof DataType.INT4
+  | typeof DataType.UINT4
+  | typeof DataType.INT32;
 
 const codeRanges: Record<IntegerCodeType, [number, number]> = {
   [DataType.INT8]: [-128, 127],
@@ -68,17 +87,26 @@ export function packInt4(codes: ArrayLike<number>): Uint8Array {
  * Quantized codes as an INT8 / UINT8 / INT4 / UINT4 (packed) or INT32 tensor. Every code must
  * be an integer inside the type's range: out-of-range codes are a bug upstream, not clamped here.
  */
-export function integerTensor(name: string, dims: readonly number[], codes: ArrayLike<number>, dataType: IntegerCodeType): TensorProto {
+export function integerTensor(
+  name: string,
+  dims: readonly number[],
+  codes: ArrayLike<number>,
+  dataType: IntegerCodeType,
+): TensorProto {
   checkShape(name, dims, codes.length);
   const range = codeRanges[dataType];
   if (!range) {
-    throw new RangeError(`integerTensor supports INT8, UINT8, INT4, UINT4 and INT32, not data type ${dataType}: use float32Tensor or int64Tensor.`);
+    throw new RangeError(
+      `integerTensor supports INT8, UINT8, INT4, UINT4 and INT32, not data type ${dataType}: use float32Tensor or int64Tensor.`,
+    );
   }
   const [low, high] = range;
   for (let i = 0; i < codes.length; i++) {
     const code = codes[i];
     if (!Number.isInteger(code) || code < low || code > high) {
-      throw new RangeError(`Tensor '${name}' code ${code} at index ${i} is outside [${low}, ${high}] for its data type: clamp the codes before building the tensor.`);
+      throw new RangeError(
+        `Tensor '${name}' code ${code} at index ${i} is outside [${low}, ${high}] for its data type: clamp the codes before building the tensor.`,
+      );
     }
   }
   let rawData: Uint8Array;

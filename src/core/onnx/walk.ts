@@ -4,7 +4,14 @@
  * (If / Loop / Scan bodies), model-local functions and training graphs. Containers are copied
  * only along paths where a tensor changed, so unchanged parts are shared with the input.
  */
-import type { AttributeProto, GraphProto, ModelProto, NodeProto, SparseTensorProto, TensorProto } from './types.ts';
+import type {
+  AttributeProto,
+  GraphProto,
+  ModelProto,
+  NodeProto,
+  SparseTensorProto,
+  TensorProto,
+} from './types.ts';
 
 export type TensorMapper = (t: TensorProto) => TensorProto;
 
@@ -34,8 +41,15 @@ function mapAttribute(a: AttributeProto, fn: TensorMapper): AttributeProto {
   const sparseTensor = sparse ? mapSparse(sparse, fn) : sparse;
   const sparseList = a.sparseTensors;
   const sparseTensors = mapArray(sparseList, (s) => mapSparse(s, fn));
-  if (t === a.t && tensors === a.tensors && g === a.g && graphs === a.graphs
-    && sparseTensor === sparse && sparseTensors === sparseList) return a;
+  if (
+    t === a.t &&
+    tensors === a.tensors &&
+    g === a.g &&
+    graphs === a.graphs &&
+    sparseTensor === sparse &&
+    sparseTensors === sparseList
+  )
+    return a;
   const out: AttributeProto = { ...a };
   if (t !== a.t) out.t = t;
   if (tensors !== a.tensors) out.tensors = tensors;
@@ -71,7 +85,9 @@ export function mapModelTensors(model: ModelProto, fn: TensorMapper): ModelProto
   const trainingInfo = mapArray(trainingList, (ti) => {
     const initialization = ti.initialization ? mapGraphTensors(ti.initialization, fn) : ti.initialization;
     const algorithm = ti.algorithm ? mapGraphTensors(ti.algorithm, fn) : ti.algorithm;
-    return initialization === ti.initialization && algorithm === ti.algorithm ? ti : { ...ti, initialization, algorithm };
+    return initialization === ti.initialization && algorithm === ti.algorithm
+      ? ti
+      : { ...ti, initialization, algorithm };
   });
   if (graph === model.graph && functions === functionList && trainingInfo === trainingList) return model;
   return { ...model, graph, functions, trainingInfo };

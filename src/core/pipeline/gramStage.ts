@@ -49,7 +49,10 @@ export async function* gramStage(input: GramStageInput): AsyncGenerator<Progress
       try {
         let accumulator = accumulators.get(layer.name);
         if (!accumulator) {
-          accumulator = createLayerAccumulator(layer, dims, backend, { rowSampleRate: options.rowSampleRate, seed: options.seed });
+          accumulator = createLayerAccumulator(layer, dims, backend, {
+            rowSampleRate: options.rowSampleRate,
+            seed: options.seed,
+          });
           accumulators.set(layer.name, accumulator);
         }
         await accumulator.add(data, dims);
@@ -79,7 +82,10 @@ export async function* gramStage(input: GramStageInput): AsyncGenerator<Progress
     if (failed.has(layer.name)) continue;
     const accumulator = accumulators.get(layer.name);
     if (!accumulator || accumulator.rowsSeen === 0) {
-      failed.set(layer.name, 'no Gram rows were captured (no usable calibration sample reached this layer, or row subsampling kept none)');
+      failed.set(
+        layer.name,
+        'no Gram rows were captured (no usable calibration sample reached this layer, or row subsampling kept none)',
+      );
       continue;
     }
     try {

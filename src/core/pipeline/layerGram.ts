@@ -17,20 +17,31 @@ export function unsupportedReason(layer: QuantizableLayer): string | null {
   if (a.kind === 'gemm' && a.transA !== 0) {
     return 'Gemm with transA = 1 reads its input transposed; only transA = 0 has a Gram layout, so the layer stays float.';
   }
-  if (layer.rows % layer.groups !== 0) return `${layer.rows} output channels do not split into ${layer.groups} groups.`;
+  if (layer.rows % layer.groups !== 0)
+    return `${layer.rows} output channels do not split into ${layer.groups} groups.`;
   return null;
 }
 
 function pair(values: readonly number[], name: string): [number, number] {
-  if (values.length !== 2) throw new Error(`${name} must have 2 values for a 2-D convolution, got [${values.join(', ')}]`);
+  if (values.length !== 2)
+    throw new Error(`${name} must have 2 values for a 2-D convolution, got [${values.join(', ')}]`);
   return [values[0], values[1]];
 }
 
 /** The accumulator for one layer, given the dims of its first captured input. */
-export function createLayerAccumulator(layer: QuantizableLayer, inputDims: readonly number[], backend: Backend, options: GramOptions): GramAccumulator {
+export function createLayerAccumulator(
+  layer: QuantizableLayer,
+  inputDims: readonly number[],
+  backend: Backend,
+  options: GramOptions,
+): GramAccumulator {
   const a = layer.attributes;
-  if (a.kind !== 'conv') return backend.createGramAccumulator({ kind: 'dense', cols: layer.reduction }, options);
-  if (inputDims.length !== 4) throw new Error(`${layer.op} '${layer.name}' input has dims [${inputDims.join(', ')}]; NCHW (4-D) expected`);
+  if (a.kind !== 'conv')
+    return backend.createGramAccumulator({ kind: 'dense', cols: layer.reduction }, options);
+  if (inputDims.length !== 4)
+    throw new Error(
+      `${layer.op} '${layer.name}' input has dims [${inputDims.join(', ')}]; NCHW (4-D) expected`,
+    );
   const inputHW: [number, number] = [inputDims[2], inputDims[3]];
   const kernel = pair(a.kernelShape, 'kernel_shape');
   const strides = pair(a.strides, 'strides');
@@ -50,9 +61,24 @@ export function createLayerAccumulator(layer: QuantizableLayer, inputDims: reado
     );
   }
   const outputPadding = pair(a.outputPadding ?? [0, 0], 'output_padding');
-  const pads = resolveConvTransposePads(a.autoPad, inputHW, { kernel, strides, dilations, outputPadding }, a.pads, a.outputShape);
+  const pads = resolveConvTransposePads(
+    a.autoPad,
+    inputHW,
+    { kernel, strides, dilations, outputPadding },
+    a.pads,
+    a.outputShape,
+  );
   return backend.createGramAccumulator(
-    { kind: 'convTranspose', inChannels: inputDims[1], groups: a.group, kernel, strides, pads, dilations, outputPadding },
+    {
+      kind: 'convTranspose',
+      inChannels: inputDims[1],
+      groups: a.group,
+      kernel,
+      strides,
+      pads,
+      dilations,
+      outputPadding,
+    },
     options,
   );
 }

@@ -34,10 +34,15 @@ export function planLayers(layers: readonly QuantizableLayer[], options: Quantiz
     );
   }
   return layers.map((layer, index): LayerPlan => {
-    if (options.overrides[layer.name]?.keepFloat) return { layer, action: 'float', reason: 'kept in float by override' };
+    if (options.overrides[layer.name]?.keepFloat)
+      return { layer, action: 'float', reason: 'kept in float by override' };
     const unsupported = unsupportedReason(layer);
     if (unsupported) return { layer, action: 'float', reason: unsupported };
-    const grid: GridSpec = { bits: layerBits(layer.name, index, layers.length, options), kind: options.grid, clip: options.clip };
+    const grid: GridSpec = {
+      bits: layerBits(layer.name, index, layers.length, options),
+      kind: options.grid,
+      clip: options.clip,
+    };
     if (options.groupSize !== undefined) grid.blockSize = options.groupSize;
     try {
       validateGridSpec(grid);

@@ -7,15 +7,29 @@ import { findLayers } from '../graph/layers/index.ts';
 import { DataType, encodeModel, float32Tensor } from '../onnx/index.ts';
 import { createRandom } from '../base/random.ts';
 import { attr, node, runOnnx, tinyModel, valueInfo } from '../../testing/index.ts';
-import { groupRowsToWeight, readLayerWeight, transposeND, weightToGroupRows, writeLayerWeight } from './layerProblems.ts';
+import {
+  groupRowsToWeight,
+  readLayerWeight,
+  transposeND,
+  weightToGroupRows,
+  writeLayerWeight,
+} from './layerProblems.ts';
 
 function randomArray(n: number, seed: number): Float32Array {
   const random = createRandom(seed);
   return Float32Array.from({ length: n }, () => random.next() * 2 - 1);
 }
 
-function singleLayer(op: string, inputDims: number[], weightDims: number[], attributes = [] as ReturnType<typeof attr.int>[]) {
-  const weight = randomArray(weightDims.reduce((a, b) => a * b, 1), 3);
+function singleLayer(
+  op: string,
+  inputDims: number[],
+  weightDims: number[],
+  attributes = [] as ReturnType<typeof attr.int>[],
+) {
+  const weight = randomArray(
+    weightDims.reduce((a, b) => a * b, 1),
+    3,
+  );
   const model = tinyModel({
     nodes: [node(op, ['x', 'w'], ['y'], attributes, 'layer')],
     inputs: [valueInfo('x', DataType.FLOAT, inputDims)],
@@ -28,7 +42,12 @@ function singleLayer(op: string, inputDims: number[], weightDims: number[], attr
 
 describe('layer weight ↔ solver rows', () => {
   it('Conv [O, C/g, kh, kw]: group g row o is W[g·O/g + o] flattened over (c, kh, kw)', () => {
-    const { layer, weight } = singleLayer('Conv', [1, 4, 5, 5], [6, 2, 3, 3], [attr.int('group', 2), attr.ints('kernel_shape', [3, 3])]);
+    const { layer, weight } = singleLayer(
+      'Conv',
+      [1, 4, 5, 5],
+      [6, 2, 3, 3],
+      [attr.int('group', 2), attr.ints('kernel_shape', [3, 3])],
+    );
     const rows = weightToGroupRows(layer, weight);
     expect([rows.rows, rows.cols, rows.groups.length]).toEqual([3, 18, 2]);
     // group 1, row 2, column (c=1, ky=2, kx=0): W[1·3 + 2, 1, 2, 0]
@@ -37,7 +56,12 @@ describe('layer weight ↔ solver rows', () => {
   });
 
   it('ConvTranspose [C_in, C_out/g, kh, kw]: group g row o is W[g·C_in/g + c, o, kh, kw] over (c, kh, kw)', () => {
-    const { layer, weight } = singleLayer('ConvTranspose', [1, 4, 3, 3], [4, 3, 2, 2], [attr.int('group', 2), attr.ints('kernel_shape', [2, 2])]);
+    const { layer, weight } = singleLayer(
+      'ConvTranspose',
+      [1, 4, 3, 3],
+      [4, 3, 2, 2],
+      [attr.int('group', 2), attr.ints('kernel_shape', [2, 2])],
+    );
     const rows = weightToGroupRows(layer, weight);
     expect([rows.rows, rows.cols, rows.groups.length]).toEqual([3, 8, 2]);
     for (let g = 0; g < 2; g++) {
@@ -59,7 +83,8 @@ describe('layer weight ↔ solver rows', () => {
       const { layer, weight } = singleLayer(op, [2, 5], [5, 3]);
       const rows = weightToGroupRows(layer, weight);
       expect([rows.rows, rows.cols]).toEqual([3, 5]);
-      for (let k = 0; k < 5; k++) for (let n = 0; n < 3; n++) expect(rows.groups[0][n * 5 + k]).toBe(weight[k * 3 + n]);
+      for (let k = 0; k < 5; k++)
+        for (let n = 0; n < 3; n++) expect(rows.groups[0][n * 5 + k]).toBe(weight[k * 3 + n]);
       expect(groupRowsToWeight(layer, rows.groups)).toEqual(weight);
     }
   });
@@ -75,7 +100,10 @@ describe('layer weight ↔ solver rows', () => {
   it('writes a weight reached through a Transpose chain so the layer sees exactly it (onnxruntime)', async () => {
     const stored = randomArray(3 * 5, 9);
     const model = tinyModel({
-      nodes: [node('Transpose', ['wStored'], ['wKN'], [attr.ints('perm', [1, 0])], 't'), node('MatMul', ['x', 'wKN'], ['y'], [], 'mm')],
+      nodes: [
+        node('Transpose', ['wStored'], ['wKN'], [attr.ints('perm', [1, 0])], 't'),
+        node('MatMul', ['x', 'wKN'], ['y'], [], 'mm'),
+      ],
       inputs: [valueInfo('x', DataType.FLOAT, [2, 5])],
       outputs: [valueInfo('y', DataType.FLOAT, [2, 3])],
       initializers: [float32Tensor('wStored', [3, 5], stored)],

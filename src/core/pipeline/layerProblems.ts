@@ -20,9 +20,14 @@ export interface GroupedRows {
 }
 
 /** Generic N-D transpose (ONNX Transpose semantics: out.dims[i] = in.dims[perm[i]]). */
-export function transposeND(data: Float32Array, dims: readonly number[], perm: readonly number[]): { data: Float32Array; dims: number[] } {
+export function transposeND(
+  data: Float32Array,
+  dims: readonly number[],
+  perm: readonly number[],
+): { data: Float32Array; dims: number[] } {
   const rank = dims.length;
-  if (perm.length !== rank) throw new Error(`Transpose perm [${perm.join(', ')}] does not match rank ${rank}`);
+  if (perm.length !== rank)
+    throw new Error(`Transpose perm [${perm.join(', ')}] does not match rank ${rank}`);
   const outDims = perm.map((p) => dims[p]);
   const inStrides = new Array<number>(rank);
   let stride = 1;
@@ -62,13 +67,19 @@ function stepPerm(perm: number[] | undefined, rank: number): number[] {
 function findInitializer(model: ModelProto, name: string): TensorProto {
   const found = model.graph?.initializer?.find((t) => t.name === name);
   if (!found) {
-    throw new Error(`weight tensor '${name}' is not an initializer of the normalised model: run normalizeModel() first (it hoists Constant weights).`);
+    throw new Error(
+      `weight tensor '${name}' is not an initializer of the normalised model: run normalizeModel() first (it hoists Constant weights).`,
+    );
   }
   return found;
 }
 
 /** The layer's weight as the layer sees it (weightShape), read from the stored tensor through its chain. */
-export function readLayerWeight(model: ModelProto, layer: QuantizableLayer, externalData?: Map<string, Uint8Array>): Float32Array {
+export function readLayerWeight(
+  model: ModelProto,
+  layer: QuantizableLayer,
+  externalData?: Map<string, Uint8Array>,
+): Float32Array {
   const stored = findInitializer(model, layer.weightSource.tensorName);
   let data = tensorToFloat32(stored, externalData);
   let dims = [...layer.weightSource.storedShape];
@@ -77,7 +88,9 @@ export function readLayerWeight(model: ModelProto, layer: QuantizableLayer, exte
     ({ data, dims } = transposeND(data, dims, stepPerm(step.perm, dims.length)));
   }
   if (dims.join(',') !== layer.weightShape.join(',')) {
-    throw new Error(`weight of layer '${layer.name}' reads as [${dims.join(', ')}] but findLayers reported [${layer.weightShape.join(', ')}]`);
+    throw new Error(
+      `weight of layer '${layer.name}' reads as [${dims.join(', ')}] but findLayers reported [${layer.weightShape.join(', ')}]`,
+    );
   }
   return data;
 }
@@ -153,7 +166,11 @@ export function groupRowsToWeight(layer: QuantizableLayer, groupRows: readonly F
  * replaced by the weight pushed back through the inverse of the chain's permutations, so the chain
  * still yields exactly `weight` and nothing else in the graph has to change.
  */
-export function writeLayerWeight(model: ModelProto, layer: QuantizableLayer, weight: Float32Array): ModelProto {
+export function writeLayerWeight(
+  model: ModelProto,
+  layer: QuantizableLayer,
+  weight: Float32Array,
+): ModelProto {
   const graph = model.graph;
   if (!graph) throw new Error('model has no graph');
   let data = weight;
@@ -165,7 +182,9 @@ export function writeLayerWeight(model: ModelProto, layer: QuantizableLayer, wei
     ({ data, dims } = transposeND(data, dims, inversePermutation(stepPerm(step.perm, inputRank))));
   }
   const name = layer.weightSource.tensorName;
-  const initializer = (graph.initializer ?? []).map((t) => (t.name === name ? float32Tensor(name, dims, data) : t));
+  const initializer = (graph.initializer ?? []).map((t) =>
+    t.name === name ? float32Tensor(name, dims, data) : t,
+  );
   if (!initializer.some((t) => t.name === name)) findInitializer(model, name);
   return { ...model, graph: { ...graph, initializer } };
 }

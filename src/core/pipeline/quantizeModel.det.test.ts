@@ -29,17 +29,23 @@ describe('quantizeModel on the PP-OCRv4 detector (W4 COMQ, 160×160)', () => {
   let result: Awaited<ReturnType<typeof drain>>;
   beforeAll(async () => {
     result = await drain(
-      quantizeModel({ bytes: detBytes }, imageSampleSet({ images: [1, 2, 4, 5] }, detPreprocess(160)), { bits: 4 }, {
-        backend: createCpuBackend({ gramEngine: createNodeInferenceEngine() }),
-        engine: createNodeInferenceEngine(),
-      }),
+      quantizeModel(
+        { bytes: detBytes },
+        imageSampleSet({ images: [1, 2, 4, 5] }, detPreprocess(160)),
+        { bits: 4 },
+        {
+          backend: createCpuBackend({ gramEngine: createNodeInferenceEngine() }),
+          engine: createNodeInferenceEngine(),
+        },
+      ),
     );
   });
 
   it('quantizes both ConvTranspose layers and all 14 grouped convolutions, none worse than RTN', () => {
     // Counted from the raw graph, independently of findLayers.
     const nodes = decodeModel(detBytes).graph?.node ?? [];
-    const groupOf = (n: (typeof nodes)[number]) => toNumber(n.attribute?.find((a) => a.name === 'group')?.i ?? 1);
+    const groupOf = (n: (typeof nodes)[number]) =>
+      toNumber(n.attribute?.find((a) => a.name === 'group')?.i ?? 1);
     const convTransposes = nodes.filter((n) => n.opType === 'ConvTranspose').length;
     const grouped = nodes.filter((n) => n.opType === 'Conv' && groupOf(n) > 1).length;
     expect([convTransposes, grouped]).toEqual([2, 14]);
@@ -47,7 +53,9 @@ describe('quantizeModel on the PP-OCRv4 detector (W4 COMQ, 160×160)', () => {
     const layers = result.done.report.layers;
     expect(result.done.report.model.skipped).toEqual([]);
     const quantizedTransposes = layers.filter((l) => l.op === 'ConvTranspose' && typeof l.bits === 'number');
-    const quantizedGrouped = layers.filter((l) => l.op === 'Conv' && l.groups > 1 && typeof l.bits === 'number');
+    const quantizedGrouped = layers.filter(
+      (l) => l.op === 'Conv' && l.groups > 1 && typeof l.bits === 'number',
+    );
     expect(quantizedTransposes).toHaveLength(convTransposes);
     expect(quantizedGrouped).toHaveLength(grouped);
     for (const layer of layers) {

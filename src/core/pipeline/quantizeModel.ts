@@ -22,8 +22,12 @@ import { openLayerGroups, toQuantizedLayer } from './solveLayerGroups.ts';
 import type { InferenceEngine, SampleSet } from '../base/ports.ts';
 import {
   defaultQuantizeOptions,
-  type LayerReport, type ProgressEvent, type QuantizedLayer, type QuantizeOptions,
-  type QuantizeReport, type Stage,
+  type LayerReport,
+  type ProgressEvent,
+  type QuantizedLayer,
+  type QuantizeOptions,
+  type QuantizeReport,
+  type Stage,
 } from './types.ts';
 import { sequentialWaves } from './waves.ts';
 
@@ -32,8 +36,7 @@ import { sequentialWaves } from './waves.ts';
  * core run decodes once and hands the proto over; it is never modified).
  */
 export type ModelInput =
-  | { bytes: Uint8Array; externalData?: Map<string, Uint8Array> }
-  | { model: ModelProto };
+  { bytes: Uint8Array; externalData?: Map<string, Uint8Array> } | { model: ModelProto };
 
 export interface QuantizeDeps {
   backend: Backend;
@@ -41,7 +44,10 @@ export interface QuantizeDeps {
 }
 
 /** Fixed sizes for the graph's real inputs, taken from the first sample's feeds. */
-function inputShapesFrom(model: ModelProto, feeds: Record<string, { dims: number[] }>): Record<string, number[]> {
+function inputShapesFrom(
+  model: ModelProto,
+  feeds: Record<string, { dims: number[] }>,
+): Record<string, number[]> {
   const graph = model.graph;
   const initializers = new Set((graph?.initializer ?? []).map((t) => t.name));
   const shapes: Record<string, number[]> = {};
@@ -55,8 +61,17 @@ function inputShapesFrom(model: ModelProto, feeds: Record<string, { dims: number
 
 function floatLayerReport(layer: QuantizableLayer): LayerReport {
   return {
-    name: layer.name, op: layer.op, bits: 'float', rows: layer.rows, reduction: layer.reduction, groups: layer.groups,
-    rtnRelError: 0, relError: 0, sweeps: [], gramRows: 0, seconds: 0,
+    name: layer.name,
+    op: layer.op,
+    bits: 'float',
+    rows: layer.rows,
+    reduction: layer.reduction,
+    groups: layer.groups,
+    rtnRelError: 0,
+    relError: 0,
+    sweeps: [],
+    gramRows: 0,
+    seconds: 0,
   };
 }
 
@@ -92,7 +107,11 @@ export async function* quantizeModel(
 
   // normalize
   t0 = performance.now();
-  yield { type: 'stage', stage: 'normalize', message: 'hoisting Constants, folding BatchNormalization, fixing input sizes from the first sample' };
+  yield {
+    type: 'stage',
+    stage: 'normalize',
+    message: 'hoisting Constants, folding BatchNormalization, fixing input sizes from the first sample',
+  };
   const first = await firstSample(calibration);
   // Sizes are fixed as the last normalisation step, so the model before it is the exporters' base.
   const unfixed = normalizeModel(decoded).model;
@@ -113,11 +132,17 @@ export async function* quantizeModel(
   }
   yield addTime('normalize', (performance.now() - t0) / 1000);
 
-  const toQuantize = plans.filter((p): p is Extract<LayerPlan, { action: 'quantize' }> => p.action === 'quantize');
+  const toQuantize = plans.filter(
+    (p): p is Extract<LayerPlan, { action: 'quantize' }> => p.action === 'quantize',
+  );
   const gridOf = new Map(toQuantize.map((p) => [p.layer.name, p.grid]));
-  const waves = options.mode === 'sequential'
-    ? sequentialWaves(normalized, toQuantize.map((p) => p.layer))
-    : [toQuantize.map((p) => p.layer)];
+  const waves =
+    options.mode === 'sequential'
+      ? sequentialWaves(
+          normalized,
+          toQuantize.map((p) => p.layer),
+        )
+      : [toQuantize.map((p) => p.layer)];
   const skippedSamples: { name: string; reason: string }[] = [];
   const onSkipSample = (name: string, reason: string): void => {
     // Sequential mode iterates the set once per wave: report each bad sample once.
@@ -135,10 +160,23 @@ export async function* quantizeModel(
     cancel();
     t0 = performance.now();
     yield {
-      type: 'stage', stage: 'capture',
-      message: waves.length > 1 ? `wave ${w + 1}/${waves.length}: capturing ${wave.length} layer input(s)` : `capturing ${wave.length} layer input(s)`,
+      type: 'stage',
+      stage: 'capture',
+      message:
+        waves.length > 1
+          ? `wave ${w + 1}/${waves.length}: capturing ${wave.length} layer input(s)`
+          : `capturing ${wave.length} layer input(s)`,
     };
-    const stage = gramStage({ model: working, layers: wave, calibration, options, backend, engine, onSkipSample, first });
+    const stage = gramStage({
+      model: working,
+      layers: wave,
+      calibration,
+      options,
+      backend,
+      engine,
+      onSkipSample,
+      first,
+    });
     let next = await stage.next();
     for (;;) {
       // Sample skips are collected by a callback; relay them between capture events.
@@ -163,7 +201,11 @@ export async function* quantizeModel(
     }
 
     t0 = performance.now();
-    yield { type: 'stage', stage: 'solve', message: `solving ${gramResult.grams.size} layer(s) with ${options.method}` };
+    yield {
+      type: 'stage',
+      stage: 'solve',
+      message: `solving ${gramResult.grams.size} layer(s) with ${options.method}`,
+    };
     for (const layer of wave) {
       const gram = gramResult.grams.get(layer.name);
       const grid = gridOf.get(layer.name);
@@ -175,7 +217,13 @@ export async function* quantizeModel(
       try {
         const open = await openLayerGroups(backend, rows, gram.grams, grid);
         try {
-          yield { type: 'layer-start', layer: layer.name, index: done, count: toQuantize.length, rtnRelError: open.rtnRelError };
+          yield {
+            type: 'layer-start',
+            layer: layer.name,
+            index: done,
+            count: toQuantize.length,
+            rtnRelError: open.rtnRelError,
+          };
           solution = await open.solve(options, cancel);
         } finally {
           await open.release();
@@ -188,14 +236,26 @@ export async function* quantizeModel(
         yield { type: 'skip', what: 'layer', name: layer.name, reason };
         continue;
       }
-      for (let k = 0; k < solution.sweeps.length; k++) yield { type: 'sweep', layer: layer.name, sweep: k, relError: solution.sweeps[k] };
+      for (let k = 0; k < solution.sweeps.length; k++)
+        yield { type: 'sweep', layer: layer.name, sweep: k, relError: solution.sweeps[k] };
       // The float model carries what a runtime computes from the exported codes and float32 scales.
-      const dequantized = groupRowsToWeight(layer, solution.results.map((r) => deployableValues(r.codes, r.grids)));
+      const dequantized = groupRowsToWeight(
+        layer,
+        solution.results.map((r) => deployableValues(r.codes, r.grids)),
+      );
       working = writeLayerWeight(working, layer, dequantized);
       quantized.push(toQuantizedLayer(layer, grid, solution, dequantized));
       const report: LayerReport = {
-        name: layer.name, op: layer.op, bits: grid.bits, rows: layer.rows, reduction: layer.reduction, groups: layer.groups,
-        rtnRelError: solution.rtnRelError, relError: solution.relError, sweeps: solution.sweeps, gramRows: gram.gramRows,
+        name: layer.name,
+        op: layer.op,
+        bits: grid.bits,
+        rows: layer.rows,
+        reduction: layer.reduction,
+        groups: layer.groups,
+        rtnRelError: solution.rtnRelError,
+        relError: solution.relError,
+        sweeps: solution.sweeps,
+        gramRows: gram.gramRows,
         seconds: (performance.now() - layerStart) / 1000,
       };
       reports.set(layer.name, report);
@@ -207,13 +267,19 @@ export async function* quantizeModel(
   // write
   cancel();
   t0 = performance.now();
-  yield { type: 'stage', stage: 'write', message: `writing the float model with ${quantized.length} dequantized layer(s)` };
+  yield {
+    type: 'stage',
+    stage: 'write',
+    message: `writing the float model with ${quantized.length} dequantized layer(s)`,
+  };
   yield addTime('write', (performance.now() - t0) / 1000);
   const { signal: _signal, ...reportOptions } = options;
   void _signal;
   const report: QuantizeReport = {
     model: {
-      inputs: (normalized.graph?.input ?? []).map((v) => v.name ?? '').filter((n) => !(normalized.graph?.initializer ?? []).some((t) => t.name === n)),
+      inputs: (normalized.graph?.input ?? [])
+        .map((v) => v.name ?? '')
+        .filter((n) => !(normalized.graph?.initializer ?? []).some((t) => t.name === n)),
       outputs: (normalized.graph?.output ?? []).map((v) => v.name ?? ''),
       layers: discovery.layers.length,
       skipped: skippedLayers,
@@ -227,11 +293,24 @@ export async function* quantizeModel(
     timings,
   };
   // Bytes are made when asked for (a session, a download), once each: the run keeps the decoded models.
-  const models = { normalized: lazyModel(normalized), quantized: lazyModel(working), exportBase: lazyModel(unfixed) };
+  const models = {
+    normalized: lazyModel(normalized),
+    quantized: lazyModel(working),
+    exportBase: lazyModel(unfixed),
+  };
   yield {
-    type: 'done', report, layers: quantized, models,
-    get normalizedModel() { return models.normalized.bytes(); },
-    get quantizedModel() { return models.quantized.bytes(); },
-    get exportBaseModel() { return models.exportBase.bytes(); },
+    type: 'done',
+    report,
+    layers: quantized,
+    models,
+    get normalizedModel() {
+      return models.normalized.bytes();
+    },
+    get quantizedModel() {
+      return models.quantized.bytes();
+    },
+    get exportBaseModel() {
+      return models.exportBase.bytes();
+    },
   };
 }

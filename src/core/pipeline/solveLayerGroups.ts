@@ -40,7 +40,12 @@ export interface OpenLayerGroups {
 }
 
 /** Opens every group of a layer once and takes its energy and RTN baseline on `grid`. */
-export async function openLayerGroups(backend: Backend, rows: GroupedRows, grams: readonly Float64Array[], grid: GridSpec): Promise<OpenLayerGroups> {
+export async function openLayerGroups(
+  backend: Backend,
+  rows: GroupedRows,
+  grams: readonly Float64Array[],
+  grid: GridSpec,
+): Promise<OpenLayerGroups> {
   const groups: OpenGroup[] = [];
   const release = async (): Promise<void> => {
     for (const g of groups.splice(0)) await g.kernels.release();
@@ -49,7 +54,12 @@ export async function openLayerGroups(backend: Backend, rows: GroupedRows, grams
   let rtn = 0;
   try {
     for (let g = 0; g < rows.groups.length; g++) {
-      const problem: LayerProblem = { weight: rows.groups[g], rows: rows.rows, cols: rows.cols, gram: grams[g] };
+      const problem: LayerProblem = {
+        weight: rows.groups[g],
+        rows: rows.rows,
+        cols: rows.cols,
+        gram: grams[g],
+      };
       const kernels = await backend.openLayer(problem);
       let start: LayerStart;
       try {
@@ -74,17 +84,22 @@ export async function openLayerGroups(backend: Backend, rows: GroupedRows, grams
       let objective = 0;
       for (const group of groups) {
         checkCancel();
-        const result = await solveOpenLayer(group.kernels, group.problem, {
-          ...defaultSolveOptions,
-          method: options.method,
-          grid,
-          sweeps: options.sweeps,
-          order: options.order,
-          scaleStep: options.scaleStep,
-          onSweep: (sweep, value) => {
-            sweepObjective[sweep] = (sweepObjective[sweep] ?? 0) + value;
+        const result = await solveOpenLayer(
+          group.kernels,
+          group.problem,
+          {
+            ...defaultSolveOptions,
+            method: options.method,
+            grid,
+            sweeps: options.sweeps,
+            order: options.order,
+            scaleStep: options.scaleStep,
+            onSweep: (sweep, value) => {
+              sweepObjective[sweep] = (sweepObjective[sweep] ?? 0) + value;
+            },
           },
-        }, group.start);
+          group.start,
+        );
         results.push(result);
         objective += result.objective;
       }
@@ -116,7 +131,10 @@ export async function solveLayerGroups(
   }
 }
 
-function concat<T extends Int32Array | Float32Array>(make: new (n: number) => T, parts: ArrayLike<number>[]): T {
+function concat<T extends Int32Array | Float32Array>(
+  make: new (n: number) => T,
+  parts: ArrayLike<number>[],
+): T {
   const out = new make(parts.reduce((n, p) => n + p.length, 0));
   let offset = 0;
   for (const p of parts) {
@@ -138,11 +156,25 @@ export function toQuantizedLayer(
   dequantized: Float32Array,
 ): QuantizedLayer {
   return {
-    name: layer.name, op: layer.op, weightName: layer.weightName, bits: grid.bits, grid: grid.kind, dequantized,
+    name: layer.name,
+    op: layer.op,
+    weightName: layer.weightName,
+    bits: grid.bits,
+    grid: grid.kind,
+    dequantized,
     weightShape: [...layer.weightShape],
-    codes: concat(Int32Array, solution.results.map((r) => r.codes)),
-    scale: concat(Float32Array, solution.results.map((r) => r.grids.scale)),
-    zeroPoint: concat(Int32Array, solution.results.map((r) => r.grids.zeroPoint)),
+    codes: concat(
+      Int32Array,
+      solution.results.map((r) => r.codes),
+    ),
+    scale: concat(
+      Float32Array,
+      solution.results.map((r) => r.grids.scale),
+    ),
+    zeroPoint: concat(
+      Int32Array,
+      solution.results.map((r) => r.grids.zeroPoint),
+    ),
     blockSize: solution.results[0].grids.blockSize,
   };
 }

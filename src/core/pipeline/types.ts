@@ -117,16 +117,18 @@ export type ProgressEvent =
   | { type: 'layer-done'; layer: LayerReport; index: number; count: number }
   | { type: 'timing'; stage: Stage; seconds: number }
   | {
-    type: 'done'; report: QuantizeReport; layers: QuantizedLayer[];
-    /** The normalised, quantized and export-base models, decoded, each encoded at most once. */
-    models: { normalized: LazyModel; quantized: LazyModel; exportBase: LazyModel };
-    /** Bytes of models.normalized / models.quantized (encoded on first read). */
-    readonly normalizedModel: Uint8Array;
-    readonly quantizedModel: Uint8Array;
-    /**
-     * The normalised float model with the model's own (symbolic) input sizes: what exporters start
-     * from, so the exported model accepts every size the original accepted (normalizedModel and
-     * quantizedModel have the calibration sizes fixed).
-     */
-    readonly exportBaseModel: Uint8Array;
-  };
+      type: 'done';
+      report: QuantizeReport;
+      layers: QuantizedLayer[];
+      /** The normalised, quantized and export-base models, decoded, each encoded at most once. */
+      models: { normalized: LazyModel; quantized: LazyModel; exportBase: LazyModel };
+      /** Bytes of models.normalized / models.quantized (encoded on first read). */
+      readonly normalizedModel: Uint8Array;
+      readonly quantizedModel: Uint8Array;
+      /**
+       * The normalised float model with the model's own (symbolic) input sizes: what exporters start
+       * from, so the exported model accepts every size the original accepted (normalizedModel and
+       * quantizedModel have the calibration sizes fixed).
+       */
+      readonly exportBaseModel: Uint8Array;
+    };

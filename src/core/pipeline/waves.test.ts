@@ -6,7 +6,8 @@ import { attr, node, tinyModel, valueInfo } from '../../testing/index.ts';
 import { sequentialWaves } from './waves.ts';
 
 const w = (name: string) => float32Tensor(name, [2, 2, 1, 1], new Float32Array([1, 0, 0, 1]));
-const conv = (input: string, weight: string, output: string) => node('Conv', [input, weight], [output], [attr.ints('kernel_shape', [1, 1])], output);
+const conv = (input: string, weight: string, output: string) =>
+  node('Conv', [input, weight], [output], [attr.ints('kernel_shape', [1, 1])], output);
 
 describe('sequentialWaves', () => {
   it('groups layers that do not read one another, in graph order', () => {

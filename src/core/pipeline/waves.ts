@@ -21,7 +21,10 @@ function upstreamLayers(model: ModelProto, layers: readonly QuantizableLayer[]):
   return upstream;
 }
 
-export function sequentialWaves(model: ModelProto, layers: readonly QuantizableLayer[]): QuantizableLayer[][] {
+export function sequentialWaves(
+  model: ModelProto,
+  layers: readonly QuantizableLayer[],
+): QuantizableLayer[][] {
   const upstream = upstreamLayers(model, layers);
   const waves: QuantizableLayer[][] = [];
   let wave: QuantizableLayer[] = [];

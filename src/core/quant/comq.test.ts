@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { comqScaleStep, comqStateFromWeights, comqSweep, gramAsFloat64 } from '../backend/cpu/kernels/comq.ts';
+import {
+  comqScaleStep,
+  comqStateFromWeights,
+  comqSweep,
+  gramAsFloat64,
+} from '../backend/cpu/kernels/comq.ts';
 import { objectiveFromResidual } from '../backend/cpu/kernels/objective.ts';
 import { comqOrder } from './comq.ts';
 import { solveComq, solveRtn } from './solve.ts';
@@ -9,18 +14,29 @@ import { rtnCodes } from '../base/codes.ts';
 import { makeSyntheticLayer, referenceGram } from '../../testing/syntheticLayer.ts';
 import { defaultSolveOptions, type GridSpec, type LayerProblem, type SolveOptions } from './types.ts';
 
-const options = (overrides: Partial<SolveOptions>): SolveOptions => ({ ...defaultSolveOptions, ...overrides });
+const options = (overrides: Partial<SolveOptions>): SolveOptions => ({
+  ...defaultSolveOptions,
+  ...overrides,
+});
 const grid4: GridSpec = { bits: 4, kind: 'asymmetric', clip: 1 };
 
 /**
  * COMQ written directly on X (no Gram), as in the published code: the residual is the output
  * vector r = X(w − ŵ) and the step uses xⱼ·r/‖xⱼ‖². Returns the codes.
  */
-function directComq(inputs: Float64Array, samples: number, problem: LayerProblem, spec: GridSpec, sweeps: number, greedy: boolean): Int32Array {
+function directComq(
+  inputs: Float64Array,
+  samples: number,
+  problem: LayerProblem,
+  spec: GridSpec,
+  sweeps: number,
+  greedy: boolean,
+): Int32Array {
   const { rows, cols, weight } = problem;
   const grids = computeGrids(weight, rows, cols, spec);
   const columnNorm2 = new Float64Array(cols);
-  for (let n = 0; n < samples; n++) for (let j = 0; j < cols; j++) columnNorm2[j] += inputs[n * cols + j] ** 2;
+  for (let n = 0; n < samples; n++)
+    for (let j = 0; j < cols; j++) columnNorm2[j] += inputs[n * cols + j] ** 2;
   const codes = new Int32Array(rows * cols);
   for (let i = 0; i < rows; i++) {
     const order = Array.from({ length: cols }, (_, j) => j);
@@ -64,9 +80,20 @@ describe('COMQ on correlated layers', () => {
     const seen: Array<[number, number]> = [];
     const result = await solveComq(layer, options({ sweeps: 5, onSweep: (s, o) => seen.push([s, o]) }));
     expect(result.objectivePerSweep).toHaveLength(5);
-    for (let s = 1; s < 5; s++) expect(result.objectivePerSweep[s]).toBeLessThanOrEqual(result.objectivePerSweep[s - 1] * (1 + 1e-12));
+    for (let s = 1; s < 5; s++)
+      expect(result.objectivePerSweep[s]).toBeLessThanOrEqual(result.objectivePerSweep[s - 1] * (1 + 1e-12));
     expect(seen.map(([s]) => s)).toEqual([0, 1, 2, 3, 4, 5]);
-    expect(seen[0][1]).toBeCloseTo(result.rtnRelError * layerObjective(layer.weight, layer.weight.map(() => 0), layer.gram, layer.rows, layer.cols), 8);
+    expect(seen[0][1]).toBeCloseTo(
+      result.rtnRelError *
+        layerObjective(
+          layer.weight,
+          layer.weight.map(() => 0),
+          layer.gram,
+          layer.rows,
+          layer.cols,
+        ),
+      8,
+    );
     // R is tracked incrementally; the final objective recomputed from G must agree.
     expect(result.objective).toBeCloseTo(result.objectivePerSweep[4], 8);
   });
@@ -85,8 +112,14 @@ describe('COMQ on correlated layers', () => {
         expect(after).toBeLessThanOrEqual(before * (1 + 1e-12));
         if (s === 0) expect(accepted).toBeGreaterThan(0);
       }
-      const result = await solveComq(layer, options({ grid: { ...grid4, bits }, sweeps: 4, scaleStep: true }));
-      for (let s = 1; s < 4; s++) expect(result.objectivePerSweep[s]).toBeLessThanOrEqual(result.objectivePerSweep[s - 1] * (1 + 1e-12));
+      const result = await solveComq(
+        layer,
+        options({ grid: { ...grid4, bits }, sweeps: 4, scaleStep: true }),
+      );
+      for (let s = 1; s < 4; s++)
+        expect(result.objectivePerSweep[s]).toBeLessThanOrEqual(
+          result.objectivePerSweep[s - 1] * (1 + 1e-12),
+        );
       expect(result.relError).toBeLessThan(result.rtnRelError);
     }
   });
@@ -103,16 +136,27 @@ describe('COMQ on correlated layers', () => {
 
   it('Gram-form COMQ gives the same codes as a direct implementation on X', async () => {
     const small = makeSyntheticLayer({ rows: 6, cols: 12, samples: 60, seed: 5 });
-    for (const [greedy, sweeps, bits] of [[true, 1, 4], [false, 2, 3], [true, 3, 2]] as const) {
+    for (const [greedy, sweeps, bits] of [
+      [true, 1, 4],
+      [false, 2, 3],
+      [true, 3, 2],
+    ] as const) {
       const spec = { ...grid4, bits };
       const expected = directComq(small.inputs, small.samples, small, spec, sweeps, greedy);
-      const result = await solveComq(small, options({ grid: spec, sweeps, order: greedy ? 'greedy' : 'cyclic' }));
+      const result = await solveComq(
+        small,
+        options({ grid: spec, sweeps, order: greedy ? 'greedy' : 'cyclic' }),
+      );
       expect(Array.from(result.codes)).toEqual(Array.from(expected));
     }
   });
 
   it('blocked and symmetric grids: codes stay in range and COMQ still beats RTN', async () => {
-    for (const grid of [{ ...grid4, blockSize: 16 }, { bits: 4, kind: 'symmetric', clip: 1 } as GridSpec, { bits: 3, kind: 'symmetric', clip: 0.9, blockSize: 8 } as GridSpec]) {
+    for (const grid of [
+      { ...grid4, blockSize: 16 },
+      { bits: 4, kind: 'symmetric', clip: 1 } as GridSpec,
+      { bits: 3, kind: 'symmetric', clip: 0.9, blockSize: 8 } as GridSpec,
+    ]) {
       const result = await solveComq(layer, options({ grid }));
       const { grids, codes } = result;
       for (let i = 0; i < layer.rows; i++) {
@@ -120,7 +164,10 @@ describe('COMQ on correlated layers', () => {
           const g = i * grids.blocksPerRow + Math.floor(j / grids.blockSize);
           expect(codes[i * layer.cols + j]).toBeGreaterThanOrEqual(grids.codeMin[g]);
           expect(codes[i * layer.cols + j]).toBeLessThanOrEqual(grids.codeMax[g]);
-          expect(result.dequantized[i * layer.cols + j]).toBeCloseTo(grids.scale[g] * codes[i * layer.cols + j], 6);
+          expect(result.dequantized[i * layer.cols + j]).toBeCloseTo(
+            grids.scale[g] * codes[i * layer.cols + j],
+            6,
+          );
         }
       }
       expect(result.relError).toBeLessThan(result.rtnRelError);
@@ -158,7 +205,9 @@ describe('COMQ corner cases', () => {
         expect(Number.isFinite(result.objective)).toBe(true);
         expect(Number.isFinite(result.relError)).toBe(true);
         expect(result.dequantized.every(Number.isFinite)).toBe(true);
-        expect(result.objective).toBeLessThanOrEqual((await solveRtn(problem, { grid })).objective * (1 + 1e-12) + 1e-15);
+        expect(result.objective).toBeLessThanOrEqual(
+          (await solveRtn(problem, { grid })).objective * (1 + 1e-12) + 1e-15,
+        );
       }
     }
     const constant = await solveComq(problems[0], options({}));
@@ -168,8 +217,14 @@ describe('COMQ corner cases', () => {
 
   it('rejects malformed problems with specific messages', async () => {
     const weight = new Float32Array(6);
-    await expect(solveComq({ weight, rows: 2, cols: 3, gram: new Float64Array(4) }, options({}))).rejects.toThrow(/cols × cols/);
-    await expect(solveComq({ weight, rows: 3, cols: 3, gram: new Float64Array(9) }, options({}))).rejects.toThrow(/rows × cols/);
-    await expect(solveComq({ weight, rows: 2, cols: 3, gram: new Float64Array(9) }, options({ sweeps: 0 }))).rejects.toThrow(/sweeps/);
+    await expect(
+      solveComq({ weight, rows: 2, cols: 3, gram: new Float64Array(4) }, options({})),
+    ).rejects.toThrow(/cols × cols/);
+    await expect(
+      solveComq({ weight, rows: 3, cols: 3, gram: new Float64Array(9) }, options({})),
+    ).rejects.toThrow(/rows × cols/);
+    await expect(
+      solveComq({ weight, rows: 2, cols: 3, gram: new Float64Array(9) }, options({ sweeps: 0 })),
+    ).rejects.toThrow(/sweeps/);
   });
 });

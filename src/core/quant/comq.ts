@@ -78,7 +78,12 @@ export async function runComqSweeps(
  * COMQ from full precision. `onSweep(0, rtnObjective)` reports the RTN baseline as the starting
  * point, then `onSweep(k, objective)` after sweep k; `objectivePerSweep` holds sweeps 1…K.
  */
-export async function comqMethod(kernels: LayerKernels, problem: LayerProblem, start: LayerStart, options: SolveOptions): Promise<QuantResult> {
+export async function comqMethod(
+  kernels: LayerKernels,
+  problem: LayerProblem,
+  start: LayerStart,
+  options: SolveOptions,
+): Promise<QuantResult> {
   checkSweeps(options.sweeps, 'COMQ');
   options.onSweep?.(0, start.rtnObjective);
   await kernels.startFromWeights();

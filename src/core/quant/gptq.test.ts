@@ -6,7 +6,10 @@ import { rtnCodes } from '../base/codes.ts';
 import { makeSyntheticLayer, referenceGram } from '../../testing/syntheticLayer.ts';
 import { defaultSolveOptions, type LayerProblem, type SolveOptions } from './types.ts';
 
-const options = (overrides: Partial<SolveOptions>): SolveOptions => ({ ...defaultSolveOptions, ...overrides });
+const options = (overrides: Partial<SolveOptions>): SolveOptions => ({
+  ...defaultSolveOptions,
+  ...overrides,
+});
 const gptqOptions = (actOrder: boolean, blockSize = 128) => ({ dampPercent: 0.01, actOrder, blockSize });
 
 /** Gauss–Jordan inverse, for the reference below (small matrices only). */
@@ -17,13 +20,20 @@ function invert(a: Float64Array, n: number): Float64Array {
   for (let c = 0; c < n; c++) {
     let pivot = c;
     for (let r = c + 1; r < n; r++) if (Math.abs(m[r * n + c]) > Math.abs(m[pivot * n + c])) pivot = r;
-    for (const mat of [m, inv]) for (let k = 0; k < n; k++) [mat[c * n + k], mat[pivot * n + k]] = [mat[pivot * n + k], mat[c * n + k]];
+    for (const mat of [m, inv])
+      for (let k = 0; k < n; k++) [mat[c * n + k], mat[pivot * n + k]] = [mat[pivot * n + k], mat[c * n + k]];
     const d = m[c * n + c];
-    for (let k = 0; k < n; k++) { m[c * n + k] /= d; inv[c * n + k] /= d; }
+    for (let k = 0; k < n; k++) {
+      m[c * n + k] /= d;
+      inv[c * n + k] /= d;
+    }
     for (let r = 0; r < n; r++) {
       if (r === c) continue;
       const f = m[r * n + c];
-      for (let k = 0; k < n; k++) { m[r * n + k] -= f * m[c * n + k]; inv[r * n + k] -= f * inv[c * n + k]; }
+      for (let k = 0; k < n; k++) {
+        m[r * n + k] -= f * m[c * n + k];
+        inv[r * n + k] -= f * inv[c * n + k];
+      }
     }
   }
   return inv;
@@ -56,7 +66,8 @@ function referenceGptq(problem: LayerProblem, bits: number, actOrder: boolean): 
     }
     done.add(q);
     const rowQ = Array.from(hinv.subarray(q * cols, (q + 1) * cols));
-    for (let a = 0; a < cols; a++) for (let b = 0; b < cols; b++) hinv[a * cols + b] -= (rowQ[a] * rowQ[b]) / d;
+    for (let a = 0; a < cols; a++)
+      for (let b = 0; b < cols; b++) hinv[a * cols + b] -= (rowQ[a] * rowQ[b]) / d;
   }
   return codes;
 }
@@ -91,8 +102,12 @@ describe('GPTQ', () => {
       for (const bits of [4, 2]) {
         const grids = computeGrids(small.weight, 5, 14, { bits, kind: 'asymmetric', clip: 1 });
         const expected = referenceGptq(small, bits, actOrder);
-        expect(Array.from(await gptqCodes(small, grids, gptqOptions(actOrder, 4)))).toEqual(Array.from(expected));
-        expect(Array.from(await gptqCodes(small, grids, gptqOptions(actOrder, 128)))).toEqual(Array.from(expected));
+        expect(Array.from(await gptqCodes(small, grids, gptqOptions(actOrder, 4)))).toEqual(
+          Array.from(expected),
+        );
+        expect(Array.from(await gptqCodes(small, grids, gptqOptions(actOrder, 128)))).toEqual(
+          Array.from(expected),
+        );
       }
     }
   });
@@ -103,7 +118,9 @@ describe('GPTQ', () => {
     for (let j = 0; j < cols; j++) gram[j * cols + j] = 1 + j;
     const problem: LayerProblem = { ...makeSyntheticLayer({ rows: 4, cols, samples: 10, seed: 1 }), gram };
     const grids = computeGrids(problem.weight, 4, cols, defaultSolveOptions.grid);
-    expect(Array.from(await gptqCodes(problem, grids, gptqOptions(true)))).toEqual(Array.from(rtnCodes(problem.weight, grids)));
+    expect(Array.from(await gptqCodes(problem, grids, gptqOptions(true)))).toEqual(
+      Array.from(rtnCodes(problem.weight, grids)),
+    );
   });
 
   for (const bits of [4, 3]) {
@@ -113,10 +130,16 @@ describe('GPTQ', () => {
         const gptq = await solveGptq(layer, options({ method: 'gptq', grid, gptq: gptqOptions(actOrder) }));
         expect(gptq.relError).toBeLessThan(gptq.rtnRelError);
         expect(gptq.objectivePerSweep).toEqual([]);
-        const refined = await solveGptqComq(layer, options({ method: 'gptq+comq', grid, sweeps: 3, gptq: gptqOptions(actOrder) }));
+        const refined = await solveGptqComq(
+          layer,
+          options({ method: 'gptq+comq', grid, sweeps: 3, gptq: gptqOptions(actOrder) }),
+        );
         expect(refined.objectivePerSweep[0]).toBeCloseTo(gptq.objective, 10);
         expect(refined.objective).toBeLessThanOrEqual(gptq.objective * (1 + 1e-12));
-        for (let s = 1; s < 4; s++) expect(refined.objectivePerSweep[s]).toBeLessThanOrEqual(refined.objectivePerSweep[s - 1] * (1 + 1e-12));
+        for (let s = 1; s < 4; s++)
+          expect(refined.objectivePerSweep[s]).toBeLessThanOrEqual(
+            refined.objectivePerSweep[s - 1] * (1 + 1e-12),
+          );
       }
     });
   }
@@ -126,7 +149,11 @@ describe('GPTQ', () => {
     const inputs = base.inputs.slice();
     for (let n = 0; n < base.samples; n++) inputs[n * 12 + 5] = 0;
     const problem: LayerProblem = { ...base, gram: referenceGram(inputs, base.samples, 12) };
-    for (const grid of [defaultSolveOptions.grid, { bits: 4, kind: 'asymmetric' as const, clip: 1, blockSize: 4 }, { bits: 3, kind: 'symmetric' as const, clip: 1 }]) {
+    for (const grid of [
+      defaultSolveOptions.grid,
+      { bits: 4, kind: 'asymmetric' as const, clip: 1, blockSize: 4 },
+      { bits: 3, kind: 'symmetric' as const, clip: 1 },
+    ]) {
       const result = await solveGptq(problem, options({ method: 'gptq', grid }));
       const rtn = rtnCodes(problem.weight, result.grids);
       for (let r = 0; r < 6; r++) expect(result.codes[r * 12 + 5]).toBe(rtn[r * 12 + 5]);
@@ -141,12 +168,21 @@ describe('GPTQ', () => {
   });
 
   it('1×1 and m = 1 layers, and bad options, are handled', async () => {
-    const one: LayerProblem = { weight: new Float32Array([0.4, -0.9]), rows: 2, cols: 1, gram: new Float64Array([3]) };
+    const one: LayerProblem = {
+      weight: new Float32Array([0.4, -0.9]),
+      rows: 2,
+      cols: 1,
+      gram: new Float64Array([3]),
+    };
     const result = await solveGptqComq(one, options({ method: 'gptq+comq' }));
     expect(result.dequantized.every(Number.isFinite)).toBe(true);
     expect(result.relError).toBeLessThanOrEqual(result.rtnRelError);
-    await expect(solveGptq(one, options({ gptq: { dampPercent: 0.01, actOrder: true, blockSize: 0 } }))).rejects.toThrow(/blockSize/);
-    await expect(solveGptq(one, options({ gptq: { dampPercent: -1, actOrder: true, blockSize: 8 } }))).rejects.toThrow(/dampPercent/);
+    await expect(
+      solveGptq(one, options({ gptq: { dampPercent: 0.01, actOrder: true, blockSize: 0 } })),
+    ).rejects.toThrow(/blockSize/);
+    await expect(
+      solveGptq(one, options({ gptq: { dampPercent: -1, actOrder: true, blockSize: 8 } })),
+    ).rejects.toThrow(/dampPercent/);
   });
 
   it('reports the synthetic-layer figures of docs/algorithms.md (inequalities asserted, ratios logged)', async () => {

@@ -67,7 +67,11 @@ export function inverseCholeskyUpper(h: Float64Array, n: number): Float64Array |
 }
 
 /** Input order for GPTQ: act-order = diag(G) descending (ties by index), else identity. */
-export function gptqPermutation(gram: Float32Array | Float64Array, cols: number, actOrder: boolean): Int32Array {
+export function gptqPermutation(
+  gram: Float32Array | Float64Array,
+  cols: number,
+  actOrder: boolean,
+): Int32Array {
   const perm = Array.from({ length: cols }, (_, j) => j);
   if (actOrder) perm.sort((a, b) => gram[b * cols + b] - gram[a * cols + a] || a - b);
   return Int32Array.from(perm);
@@ -77,7 +81,12 @@ export function gptqPermutation(gram: Float32Array | Float64Array, cols: number,
  * The damped, permuted Hessian's inverse factor, `U` in permuted coordinates. Retries with 10×
  * damping (up to 4 times) when rounding makes `G + λI` numerically indefinite.
  */
-export function gptqFactor(gram: Float32Array | Float64Array, cols: number, perm: Int32Array, dampPercent: number): Float64Array {
+export function gptqFactor(
+  gram: Float32Array | Float64Array,
+  cols: number,
+  perm: Int32Array,
+  dampPercent: number,
+): Float64Array {
   let diagMean = 0;
   for (let j = 0; j < cols; j++) diagMean += gram[j * cols + j];
   diagMean /= cols;
@@ -105,10 +114,14 @@ export function gptqFactor(gram: Float32Array | Float64Array, cols: number, perm
 
 export function checkGptqOptions(gptq: SolveOptions['gptq']): void {
   if (!Number.isInteger(gptq.blockSize) || gptq.blockSize < 1) {
-    throw new Error(`gptq.blockSize must be a positive integer (columns per lazy block), got ${gptq.blockSize}`);
+    throw new Error(
+      `gptq.blockSize must be a positive integer (columns per lazy block), got ${gptq.blockSize}`,
+    );
   }
   if (!(gptq.dampPercent >= 0) || !Number.isFinite(gptq.dampPercent)) {
-    throw new Error(`gptq.dampPercent must be a finite number ≥ 0 (fraction of mean diag G, e.g. 0.01), got ${gptq.dampPercent}`);
+    throw new Error(
+      `gptq.dampPercent must be a finite number ≥ 0 (fraction of mean diag G, e.g. 0.01), got ${gptq.dampPercent}`,
+    );
   }
 }
 
@@ -117,7 +130,11 @@ export function checkGptqOptions(gptq: SolveOptions['gptq']): void {
  * columns the block kernel and the rank-B update of the later columns. Leaves the kernels at
  * GPTQ's codes (Ŵ = scale·k).
  */
-export async function runGptq(kernels: LayerKernels, problem: LayerProblem, gptq: SolveOptions['gptq']): Promise<void> {
+export async function runGptq(
+  kernels: LayerKernels,
+  problem: LayerProblem,
+  gptq: SolveOptions['gptq'],
+): Promise<void> {
   checkGptqOptions(gptq);
   const { cols, gram } = problem;
   const perm = gptqPermutation(gram, cols, gptq.actOrder);
@@ -134,7 +151,12 @@ export async function runGptq(kernels: LayerKernels, problem: LayerProblem, gptq
 }
 
 /** Plain GPTQ. `onSweep(0, objective)` fires once; `objectivePerSweep` is empty. */
-export async function gptqMethod(kernels: LayerKernels, problem: LayerProblem, start: LayerStart, options: SolveOptions): Promise<QuantResult> {
+export async function gptqMethod(
+  kernels: LayerKernels,
+  problem: LayerProblem,
+  start: LayerStart,
+  options: SolveOptions,
+): Promise<QuantResult> {
   await runGptq(kernels, problem, options.gptq);
   const objective = await kernels.objective();
   options.onSweep?.(0, objective);
@@ -146,7 +168,12 @@ export async function gptqMethod(kernels: LayerKernels, problem: LayerProblem, s
  * Ŵ (R = (W − Ŵ)G computed first). Every COMQ step from a point on the grid is an exact coordinate
  * minimisation, so the result is never worse than GPTQ's. `objectivePerSweep[0]` is GPTQ's.
  */
-export async function gptqComqMethod(kernels: LayerKernels, problem: LayerProblem, start: LayerStart, options: SolveOptions): Promise<QuantResult> {
+export async function gptqComqMethod(
+  kernels: LayerKernels,
+  problem: LayerProblem,
+  start: LayerStart,
+  options: SolveOptions,
+): Promise<QuantResult> {
   checkSweeps(options.sweeps, 'gptq+comq');
   await runGptq(kernels, problem, options.gptq);
   await kernels.initResidual();

@@ -10,18 +10,29 @@ import type { QuantResult, SolveOptions } from './types.ts';
 
 /** Reads a solved layer back and packs it as a `QuantResult`. */
 export async function finishLayer(
-  kernels: LayerKernels, start: LayerStart, objective: number, objectivePerSweep: number[],
+  kernels: LayerKernels,
+  start: LayerStart,
+  objective: number,
+  objectivePerSweep: number[],
 ): Promise<QuantResult> {
   const { codes, grids, dequantized } = await kernels.read();
   return {
-    codes, grids, dequantized, objectivePerSweep, objective,
+    codes,
+    grids,
+    dequantized,
+    objectivePerSweep,
+    objective,
     relError: relativeError(objective, start.energy),
     rtnRelError: relativeError(start.rtnObjective, start.energy),
   };
 }
 
 /** RTN as a method. `onSweep(0, objective)` fires once so progress UIs see a value. */
-export async function rtnMethod(kernels: LayerKernels, start: LayerStart, options: Pick<SolveOptions, 'onSweep'>): Promise<QuantResult> {
+export async function rtnMethod(
+  kernels: LayerKernels,
+  start: LayerStart,
+  options: Pick<SolveOptions, 'onSweep'>,
+): Promise<QuantResult> {
   await kernels.roundToNearest();
   options.onSweep?.(0, start.rtnObjective);
   return finishLayer(kernels, start, start.rtnObjective, []);

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { decodeModel, tensorDims, tensorToFloat32, toNumber, type NodeProto, type TensorProto } from '../onnx/index.ts';
+import {
+  decodeModel,
+  tensorDims,
+  tensorToFloat32,
+  toNumber,
+  type NodeProto,
+  type TensorProto,
+} from '../onnx/index.ts';
 import { defaultSolveOptions, type LayerProblem, type SolveOptions } from './types.ts';
 import { makeSyntheticLayer } from '../../testing/syntheticLayer.ts';
 import { solveComq, solveLayerWith } from './solve.ts';
@@ -7,7 +14,10 @@ import { ppocrInput, readPpocrModel, testImagePath } from '../../testing/index.t
 import { resolveConvPads } from '../backend/cpu/conv.ts';
 import { createCpuBackend } from '../backend/cpu/cpuBackend.ts';
 
-const options = (overrides: Partial<SolveOptions>): SolveOptions => ({ ...defaultSolveOptions, ...overrides });
+const options = (overrides: Partial<SolveOptions>): SolveOptions => ({
+  ...defaultSolveOptions,
+  ...overrides,
+});
 
 function ints(node: NodeProto, name: string): number[] | undefined {
   return node.attribute?.find((a) => a.name === name)?.ints?.map((v) => toNumber(v));
@@ -22,7 +32,9 @@ function firstDetectorConv(): { node: NodeProto; weight: TensorProto } {
   const weightName = node.input![1];
   const weight =
     graph.initializer?.find((t) => t.name === weightName) ??
-    graph.node!.find((n) => n.opType === 'Constant' && n.output![0] === weightName)?.attribute?.find((a) => a.name === 'value')?.t;
+    graph
+      .node!.find((n) => n.opType === 'Constant' && n.output![0] === weightName)
+      ?.attribute?.find((a) => a.name === 'value')?.t;
   if (!weight) throw new Error(`weight ${weightName} of the first Conv not found`);
   return { node, weight };
 }
@@ -39,7 +51,9 @@ describe('methods on a backend (CPU)', () => {
       const result = await solveLayerWith(backend, layer, options({ method }));
       expect(result.relError).toBeLessThanOrEqual(result.rtnRelError);
     }
-    await expect(solveLayerWith(backend, layer, options({ method: 'adaround' as SolveOptions['method'] }))).rejects.toThrow(/unknown quantization method/);
+    await expect(
+      solveLayerWith(backend, layer, options({ method: 'adaround' as SolveOptions['method'] })),
+    ).rejects.toThrow(/unknown quantization method/);
     await backend.dispose();
     expect(() => backend.createGramAccumulator({ kind: 'dense', cols: 4 })).toThrow(/disposed/);
   });
@@ -48,9 +62,23 @@ describe('methods on a backend (CPU)', () => {
     const layer = makeSyntheticLayer({ rows: 4, cols: 8, samples: 50, seed: 5 });
     let opened = 0;
     const inner = createCpuBackend();
-    const counting = { ...inner, openLayer: (p: LayerProblem) => { opened++; return inner.openLayer(p); } };
-    await expect(solveLayerWith(counting, layer, options({ sweeps: 0 }))).rejects.toThrow(/sweeps must be an integer/);
-    await expect(solveLayerWith(counting, layer, options({ gptq: { dampPercent: -1, actOrder: true, blockSize: 8 }, method: 'gptq' }))).rejects.toThrow(/dampPercent/);
+    const counting = {
+      ...inner,
+      openLayer: (p: LayerProblem) => {
+        opened++;
+        return inner.openLayer(p);
+      },
+    };
+    await expect(solveLayerWith(counting, layer, options({ sweeps: 0 }))).rejects.toThrow(
+      /sweeps must be an integer/,
+    );
+    await expect(
+      solveLayerWith(
+        counting,
+        layer,
+        options({ gptq: { dampPercent: -1, actOrder: true, blockSize: 8 }, method: 'gptq' }),
+      ),
+    ).rejects.toThrow(/dampPercent/);
     expect(opened).toBe(0);
     const kernels = await inner.openLayer(layer);
     await kernels.release();
@@ -63,11 +91,22 @@ describe('methods on a backend (CPU)', () => {
     const group = toNumber(node.attribute?.find((a) => a.name === 'group')?.i ?? 1);
     const strides = (ints(node, 'strides') ?? [1, 1]) as [number, number];
     const dilations = (ints(node, 'dilations') ?? [1, 1]) as [number, number];
-    const autoPad = new TextDecoder().decode(node.attribute?.find((a) => a.name === 'auto_pad')?.s ?? new Uint8Array());
-    const images = await Promise.all(['scenetext01', 'coffee'].map((p) => ppocrInput('det', testImagePath(p))));
+    const autoPad = new TextDecoder().decode(
+      node.attribute?.find((a) => a.name === 'auto_pad')?.s ?? new Uint8Array(),
+    );
+    const images = await Promise.all(
+      ['scenetext01', 'coffee'].map((p) => ppocrInput('det', testImagePath(p))),
+    );
     const [, inChannels, h, w] = images[0].dims;
     expect(channelsPerGroup * group).toBe(inChannels);
-    const pads = resolveConvPads(autoPad || 'NOTSET', [h, w], [kh, kw], strides, dilations, ints(node, 'pads'));
+    const pads = resolveConvPads(
+      autoPad || 'NOTSET',
+      [h, w],
+      [kh, kw],
+      strides,
+      dilations,
+      ints(node, 'pads'),
+    );
 
     const backend = createCpuBackend();
     const accumulator = backend.createGramAccumulator(
@@ -90,8 +129,16 @@ describe('methods on a backend (CPU)', () => {
       expect(comq.relError).toBeLessThan(comq.rtnRelError);
       expect(both.objective).toBeLessThanOrEqual(gptq.objective * (1 + 1e-12));
       expect(comq.dequantized.every(Number.isFinite)).toBe(true);
-      Object.assign(objectives, { [`rtn${bits}`]: comq.rtnRelError, [`comq${bits}`]: comq.relError, [`gptq${bits}`]: gptq.relError, [`gptqComq${bits}`]: both.relError });
+      Object.assign(objectives, {
+        [`rtn${bits}`]: comq.rtnRelError,
+        [`comq${bits}`]: comq.relError,
+        [`gptq${bits}`]: gptq.relError,
+        [`gptqComq${bits}`]: both.relError,
+      });
     }
-    console.log(`det stem Conv ${outChannels}×${cols}, ${accumulator.rowsSeen} Gram rows; relative errors:`, objectives);
+    console.log(
+      `det stem Conv ${outChannels}×${cols}, ${accumulator.rowsSeen} Gram rows; relative errors:`,
+      objectives,
+    );
   });
 });

@@ -30,7 +30,9 @@ export function validateSolveOptions(options: SolveOptions): void {
       checkGptqOptions(options.gptq);
       break;
     default:
-      throw new Error(`unknown quantization method '${String(options.method)}'; use rtn, comq, gptq or gptq+comq`);
+      throw new Error(
+        `unknown quantization method '${String(options.method)}'; use rtn, comq, gptq or gptq+comq`,
+      );
   }
   if (options.order !== 'greedy' && options.order !== 'cyclic') {
     throw new Error(`COMQ order must be 'greedy' or 'cyclic', got '${String(options.order)}'`);
@@ -41,7 +43,12 @@ export function validateSolveOptions(options: SolveOptions): void {
  * Solves an open layer. `start` (from `startLayer` on the same kernels and `options.grid`) is the
  * RTN baseline the caller may already have reported; without it, it is computed here.
  */
-export async function solveOpenLayer(kernels: LayerKernels, problem: LayerProblem, options: SolveOptions, start?: LayerStart): Promise<QuantResult> {
+export async function solveOpenLayer(
+  kernels: LayerKernels,
+  problem: LayerProblem,
+  options: SolveOptions,
+  start?: LayerStart,
+): Promise<QuantResult> {
   validateSolveOptions(options);
   const begun = start ?? (await startLayer(kernels, problem, options.grid));
   switch (options.method) {
@@ -57,7 +64,11 @@ export async function solveOpenLayer(kernels: LayerKernels, problem: LayerProble
 }
 
 /** Opens `problem` on `backend`, solves it and releases it. */
-export async function solveLayerWith(backend: Backend, problem: LayerProblem, options: SolveOptions): Promise<QuantResult> {
+export async function solveLayerWith(
+  backend: Backend,
+  problem: LayerProblem,
+  options: SolveOptions,
+): Promise<QuantResult> {
   validateProblem(problem);
   validateSolveOptions(options);
   const kernels = await backend.openLayer(problem);
@@ -81,14 +92,23 @@ export async function solveLayer(problem: LayerProblem, options: SolveOptions): 
 }
 
 /** The methods one by one on the CPU kernels (tests and scripts): `options.method` is ignored. */
-export const solveRtn = (problem: LayerProblem, options: Pick<SolveOptions, 'grid' | 'onSweep'> & Partial<SolveOptions>): Promise<QuantResult> =>
-  solveLayer(problem, { ...defaultSolveOptions, ...options, method: 'rtn' });
-export const solveComq = (problem: LayerProblem, options: SolveOptions): Promise<QuantResult> => solveLayer(problem, { ...options, method: 'comq' });
-export const solveGptq = (problem: LayerProblem, options: SolveOptions): Promise<QuantResult> => solveLayer(problem, { ...options, method: 'gptq' });
-export const solveGptqComq = (problem: LayerProblem, options: SolveOptions): Promise<QuantResult> => solveLayer(problem, { ...options, method: 'gptq+comq' });
+export const solveRtn = (
+  problem: LayerProblem,
+  options: Pick<SolveOptions, 'grid' | 'onSweep'> & Partial<SolveOptions>,
+): Promise<QuantResult> => solveLayer(problem, { ...defaultSolveOptions, ...options, method: 'rtn' });
+export const solveComq = (problem: LayerProblem, options: SolveOptions): Promise<QuantResult> =>
+  solveLayer(problem, { ...options, method: 'comq' });
+export const solveGptq = (problem: LayerProblem, options: SolveOptions): Promise<QuantResult> =>
+  solveLayer(problem, { ...options, method: 'gptq' });
+export const solveGptqComq = (problem: LayerProblem, options: SolveOptions): Promise<QuantResult> =>
+  solveLayer(problem, { ...options, method: 'gptq+comq' });
 
 /** GPTQ codes of `problem` on fixed `grids` (the CPU kernels), for tests. */
-export async function gptqCodes(problem: LayerProblem, grids: RowGrids, gptq: SolveOptions['gptq']): Promise<Int32Array> {
+export async function gptqCodes(
+  problem: LayerProblem,
+  grids: RowGrids,
+  gptq: SolveOptions['gptq'],
+): Promise<Int32Array> {
   const kernels = openCpuLayer(problem);
   try {
     await kernels.setGrids(grids);

@@ -15,7 +15,11 @@ export interface LayerStart {
 }
 
 /** Installs the grids of `grid` and leaves the kernels at the RTN state. */
-export async function startLayer(kernels: LayerKernels, problem: LayerProblem, grid: GridSpec): Promise<LayerStart> {
+export async function startLayer(
+  kernels: LayerKernels,
+  problem: LayerProblem,
+  grid: GridSpec,
+): Promise<LayerStart> {
   const grids = computeGrids(problem.weight, problem.rows, problem.cols, grid);
   await kernels.setGrids(grids);
   const energy = await kernels.energy();

@@ -36,4 +36,3 @@ export const defaultSolveOptions: SolveOptions = {
   scaleStep: false,
   gptq: { dampPercent: 0.01, actOrder: true, blockSize: 128 },
 };
-

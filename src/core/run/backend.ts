@@ -5,6 +5,10 @@
 import { selectBackend, type BackendChoice, type BackendPreference } from '../backend/select.ts';
 import type { InferenceEngine } from '../base/ports.ts';
 
-export function openBackend(gpu: GPU | undefined, preference: BackendPreference, gramEngine: InferenceEngine): Promise<BackendChoice> {
+export function openBackend(
+  gpu: GPU | undefined,
+  preference: BackendPreference,
+  gramEngine: InferenceEngine,
+): Promise<BackendChoice> {
   return selectBackend(gpu, preference, { cpu: { gramEngine } });
 }

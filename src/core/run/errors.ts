@@ -30,6 +30,9 @@ export class ExportRefusedError extends Error {
     readonly reason: string,
     options?: ErrorOptions,
   ) {
-    super(`The ${format} export ${stage === 'write' ? 'could not be written' : 'was refused'}: ${reason}`, options);
+    super(
+      `The ${format} export ${stage === 'write' ? 'could not be written' : 'was refused'}: ${reason}`,
+      options,
+    );
   }
 }

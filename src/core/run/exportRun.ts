@@ -5,7 +5,13 @@
  * dequantized weights. Only a verified export comes back; otherwise an ExportRefusedError says why.
  */
 import type { SampleSet } from '../base/ports.ts';
-import { exportFormats, exportQuantized, exportSizes, verifyExport, type ExportFormat } from '../export/index.ts';
+import {
+  exportFormats,
+  exportQuantized,
+  exportSizes,
+  verifyExport,
+  type ExportFormat,
+} from '../export/index.ts';
 import { encodeModel } from '../onnx/index.ts';
 import { ExportRefusedError } from './errors.ts';
 import type { ExportRecord, FinishedRun } from './types.ts';
@@ -16,25 +22,48 @@ export interface VerifiedExport {
 }
 
 /** Builds, verifies and records (in run.report.export/exports) the export of `run` as `format`. */
-export async function exportRun(run: FinishedRun, format: ExportFormat, samples: SampleSet = run.verifySet): Promise<VerifiedExport> {
+export async function exportRun(
+  run: FinishedRun,
+  format: ExportFormat,
+  samples: SampleSet = run.verifySet,
+): Promise<VerifiedExport> {
   if (!exportFormats.includes(format)) {
-    throw new ExportRefusedError(format, 'write', `unknown export format '${String(format)}'; choose ${exportFormats.join(', ')}.`);
+    throw new ExportRefusedError(
+      format,
+      'write',
+      `unknown export format '${String(format)}'; choose ${exportFormats.join(', ')}.`,
+    );
   }
   let written;
   try {
     written = exportQuantized(run.models.exportBase.proto, run.layers, { format });
   } catch (error) {
-    throw new ExportRefusedError(format, 'write', error instanceof Error ? error.message : String(error), { cause: error });
+    throw new ExportRefusedError(format, 'write', error instanceof Error ? error.message : String(error), {
+      cause: error,
+    });
   }
   const bytes = encodeModel(written.model);
-  const verification = await verifyExport(bytes, run.models.quantized.bytes(), samples, run.engine, { referenceModel: run.models.quantized.proto });
-  if (!verification.verified) throw new ExportRefusedError(format, 'verify', verification.reason ?? 'verification failed.');
+  const verification = await verifyExport(bytes, run.models.quantized.bytes(), samples, run.engine, {
+    referenceModel: run.models.quantized.proto,
+  });
+  if (!verification.verified)
+    throw new ExportRefusedError(format, 'verify', verification.reason ?? 'verification failed.');
   const record: ExportRecord = {
-    format, ...exportSizes(bytes.length, run.fileBytes), verified: true, maxRelError: verification.maxRelError,
-    ...(verification.ownOpsetRelError !== undefined ? { ownOpsetRelError: verification.ownOpsetRelError } : {}),
-    tolerance: verification.tolerance, verifiedOn: verification.engine, samples: verification.samples,
-    opset: written.opset, opsetRewrites: written.opsetRewrites.length,
-    notes: written.layers.filter((l) => l.note !== undefined).map((l) => ({ name: l.name, kind: l.kind, note: l.note! })),
+    format,
+    ...exportSizes(bytes.length, run.fileBytes),
+    verified: true,
+    maxRelError: verification.maxRelError,
+    ...(verification.ownOpsetRelError !== undefined
+      ? { ownOpsetRelError: verification.ownOpsetRelError }
+      : {}),
+    tolerance: verification.tolerance,
+    verifiedOn: verification.engine,
+    samples: verification.samples,
+    opset: written.opset,
+    opsetRewrites: written.opsetRewrites.length,
+    notes: written.layers
+      .filter((l) => l.note !== undefined)
+      .map((l) => ({ name: l.name, kind: l.kind, note: l.note! })),
   };
   const exports = [...(run.report.exports ?? []).filter((e) => e.format !== format), record];
   run.report.exports = exports;

@@ -3,10 +3,16 @@ import type { BackendChoice } from '../backend/select.ts';
 import { RunInputError } from './errors.ts';
 
 /** Throws a 'device' RunInputError naming the largest layer when its Gram exceeds the adapter's buffer limit. */
-export function checkDeviceFits(layers: readonly { name: string; reduction: number }[], choice: Pick<BackendChoice, 'kind' | 'probe'>): void {
+export function checkDeviceFits(
+  layers: readonly { name: string; reduction: number }[],
+  choice: Pick<BackendChoice, 'kind' | 'probe'>,
+): void {
   if (choice.kind !== 'webgpu' || !choice.probe) return;
   const limit = Math.min(choice.probe.limits.maxStorageBufferBindingSize, choice.probe.limits.maxBufferSize);
-  const largest = layers.reduce((best, l) => (l.reduction > best.reduction ? l : best), { name: '', reduction: 0 });
+  const largest = layers.reduce((best, l) => (l.reduction > best.reduction ? l : best), {
+    name: '',
+    reduction: 0,
+  });
   const gramBytes = largest.reduction * largest.reduction * 4; // float32 C×C
   if (gramBytes > limit) {
     throw new RunInputError(

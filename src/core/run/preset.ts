@@ -25,10 +25,25 @@ export function taskFor(preset: string, facts: Pick<ModelFacts, 'outputs'>): Eva
 
 export function choosePreset(facts: Pick<ModelFacts, 'inputs' | 'outputs'>, named?: string): PresetChoice {
   if (named !== undefined) {
-    if (!isPresetName(named)) throw new RunInputError('settings', `unknown preset '${named}'; choose one of ${presetNames.join(', ')}.`);
+    if (!isPresetName(named))
+      throw new RunInputError(
+        'settings',
+        `unknown preset '${named}'; choose one of ${presetNames.join(', ')}.`,
+      );
     return { preset: named, task: taskFor(named, facts), source: 'named', reason: 'named' };
   }
   const guess = guessPreset({ inputs: facts.inputs, outputs: facts.outputs });
-  if (guess) return { preset: guess.preset, task: taskFor(guess.preset, facts), source: 'guessed', reason: guess.reason };
-  return { preset: 'imagenet', task: taskFor('imagenet', facts), source: 'default', reason: 'no better guess from the input and output shapes' };
+  if (guess)
+    return {
+      preset: guess.preset,
+      task: taskFor(guess.preset, facts),
+      source: 'guessed',
+      reason: guess.reason,
+    };
+  return {
+    preset: 'imagenet',
+    task: taskFor('imagenet', facts),
+    source: 'default',
+    reason: 'no better guess from the input and output shapes',
+  };
 }

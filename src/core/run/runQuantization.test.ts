@@ -5,7 +5,17 @@ import { decodeModel, encodeModel } from '../onnx/index.ts';
 import { createNodeInferenceEngine } from '../../testing/index.ts';
 import { outputLayerClassifier, patternValues } from '../../testing/classifierModels.ts';
 import { npyFloat32 } from '../../testing/npy.ts';
-import { ExportRefusedError, RunInputError, exportRun, openBackend, runQuantization, type RunDeps, type RunEvent, type RunRequest, type SampleSource } from './index.ts';
+import {
+  ExportRefusedError,
+  RunInputError,
+  exportRun,
+  openBackend,
+  runQuantization,
+  type RunDeps,
+  type RunEvent,
+  type RunRequest,
+  type SampleSource,
+} from './index.ts';
 
 const shape = [1, 3, 8, 8];
 const engine = createNodeInferenceEngine();
@@ -15,8 +25,17 @@ const deps: RunDeps = { engine, chooseBackend: (preference) => openBackend(undef
 function tensors(count = 10): SampleSource {
   const names = Array.from({ length: count }, (_, i) => `x${i}.npy`);
   return {
-    kind: 'npy', origin: 'memory', names,
-    open: (chosen, how) => npySampleSet(chosen.map((name) => ({ name, load: async () => npyFloat32(patternValues(3 * 8 * 8, 10 + names.indexOf(name)), shape) })), how.input),
+    kind: 'npy',
+    origin: 'memory',
+    names,
+    open: (chosen, how) =>
+      npySampleSet(
+        chosen.map((name) => ({
+          name,
+          load: async () => npyFloat32(patternValues(3 * 8 * 8, 10 + names.indexOf(name)), shape),
+        })),
+        how.input,
+      ),
   };
 }
 
@@ -24,7 +43,11 @@ function request(overrides: Partial<RunRequest> = {}): RunRequest {
   const bytes = encodeModel(outputLayerClassifier({ input: [3, 8, 8], features: 6, classes: 5 }));
   return {
     model: { name: 'tiny.onnx', proto: decodeModel(bytes), fileBytes: bytes.length },
-    calibration: tensors(), evaluate: true, options: { method: 'comq', bits: 4, firstLastBits: null }, backend: 'cpu', ...overrides,
+    calibration: tensors(),
+    evaluate: true,
+    options: { method: 'comq', bits: 4, firstLastBits: null },
+    backend: 'cpu',
+    ...overrides,
   };
 }
 
@@ -38,7 +61,16 @@ describe('runQuantization (the one core run of the CLI and the studio)', () => {
   it('streams preset → split → backend → solve → evaluation → export → done, ending with a typed report', async () => {
     const events = await drain(runQuantization(request({ export: 'qdq' }), deps));
     const at = (type: RunEvent['type']) => events.findIndex((e) => e.type === type);
-    const order = ['preset', 'split', 'backend', 'layer-start', 'layer-done', 'evaluation', 'export', 'done'] as const;
+    const order = [
+      'preset',
+      'split',
+      'backend',
+      'layer-start',
+      'layer-done',
+      'evaluation',
+      'export',
+      'done',
+    ] as const;
     const positions = order.map(at);
     expect(positions.every((p) => p >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
@@ -48,7 +80,11 @@ describe('runQuantization (the one core run of the CLI and the studio)', () => {
     expect(report.eval).toMatchObject({ task: 'classifier', samples: 2 });
     expect(report.eval!.classifier!.samples).toBe(2);
     expect(report.eval!.layers!.map((l) => l.name).sort()).toEqual(['conv', 'fc']);
-    expect(report.export).toMatchObject({ format: 'qdq', verified: true, floatBytes: request().model.fileBytes });
+    expect(report.export).toMatchObject({
+      format: 'qdq',
+      verified: true,
+      floatBytes: request().model.fileBytes,
+    });
     expect(report.exports).toEqual([report.export]);
     const exported = events.find((e): e is Extract<RunEvent, { type: 'export' }> => e.type === 'export')!;
     expect(exported.bytes.length).toBe(report.export!.bytes);
@@ -56,7 +92,12 @@ describe('runQuantization (the one core run of the CLI and the studio)', () => {
   });
 
   it('splits the calibration source by the counts and seed, and records the names it used', async () => {
-    const events = await drain(runQuantization(request({ evaluationCount: 3, options: { method: 'rtn', bits: 8, calibrationCount: 5, seed: 2 } }), deps));
+    const events = await drain(
+      runQuantization(
+        request({ evaluationCount: 3, options: { method: 'rtn', bits: 8, calibrationCount: 5, seed: 2 } }),
+        deps,
+      ),
+    );
     const split = events.find((e): e is Extract<RunEvent, { type: 'split' }> => e.type === 'split')!;
     expect(split).toMatchObject({ files: 10, calibration: 5, evaluation: 3, heldOut: true });
     const { report } = (events[events.length - 1] as Extract<RunEvent, { type: 'done' }>).run;
@@ -66,7 +107,12 @@ describe('runQuantization (the one core run of the CLI and the studio)', () => {
     expect(report.inputs.evaluation.filter((n) => report.inputs.calibration.includes(n))).toEqual([]);
     expect(report.calibration.used).toBe(5);
     expect(report.eval!.samples).toBe(3);
-    const noEval = await drain(runQuantization(request({ evaluate: false, options: { method: 'rtn', bits: 8, calibrationCount: 5, seed: 2 } }), deps));
+    const noEval = await drain(
+      runQuantization(
+        request({ evaluate: false, options: { method: 'rtn', bits: 8, calibrationCount: 5, seed: 2 } }),
+        deps,
+      ),
+    );
     const quiet = (noEval[noEval.length - 1] as Extract<RunEvent, { type: 'done' }>).run.report;
     expect(quiet.eval).toBeUndefined();
     expect(quiet.inputs.calibration).toEqual(report.inputs.calibration);
@@ -76,16 +122,42 @@ describe('runQuantization (the one core run of the CLI and the studio)', () => {
     let disposed = 0;
     const cpu = (await openBackend(undefined, 'cpu', engine)).backend;
     const tiny: BackendChoice = {
-      kind: 'webgpu', reason: 'test adapter', backend: { ...cpu, dispose: async () => { disposed++; await cpu.dispose(); } },
+      kind: 'webgpu',
+      reason: 'test adapter',
+      backend: {
+        ...cpu,
+        dispose: async () => {
+          disposed++;
+          await cpu.dispose();
+        },
+      },
       probe: {
-        name: 'tiny gpu', vendor: 't', architecture: 't', isSoftware: false, features: [],
-        limits: { maxStorageBufferBindingSize: 512, maxBufferSize: 512, maxStorageBuffersPerShaderStage: 8, maxComputeWorkgroupsPerDimension: 65535, maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupStorageSize: 16384 },
+        name: 'tiny gpu',
+        vendor: 't',
+        architecture: 't',
+        isSoftware: false,
+        features: [],
+        limits: {
+          maxStorageBufferBindingSize: 512,
+          maxBufferSize: 512,
+          maxStorageBuffersPerShaderStage: 8,
+          maxComputeWorkgroupsPerDimension: 65535,
+          maxComputeInvocationsPerWorkgroup: 256,
+          maxComputeWorkgroupStorageSize: 16384,
+        },
       },
     };
     const events: RunEvent[] = [];
     const error = await (async () => {
-      for await (const event of runQuantization(request({ backend: 'webgpu' }), { engine, chooseBackend: async () => tiny })) events.push(event);
-    })().then(() => undefined, (e: unknown) => e);
+      for await (const event of runQuantization(request({ backend: 'webgpu' }), {
+        engine,
+        chooseBackend: async () => tiny,
+      }))
+        events.push(event);
+    })().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(RunInputError);
     // conv: 3×3×3 = 27 inputs → 27² × 4 B = 2916 B > 512 B; fc: 6 inputs.
     expect(error).toMatchObject({ kind: 'device', subject: 'conv' });

@@ -23,25 +23,45 @@ import { layerOutputsOf } from './layerOutputs.ts';
 import { choosePreset } from './preset.ts';
 import { pump } from './pump.ts';
 import { planSplit } from './split.ts';
-import type { FinishedRun, RunDeps, RunEvaluation, RunEvent, RunInputsRecord, RunReport, RunRequest } from './types.ts';
+import type {
+  FinishedRun,
+  RunDeps,
+  RunEvaluation,
+  RunEvent,
+  RunInputsRecord,
+  RunReport,
+  RunRequest,
+} from './types.ts';
 
 type DoneEvent = Extract<ProgressEvent, { type: 'done' }>;
 
 const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
-export async function* runQuantization(request: RunRequest, deps: RunDeps): AsyncGenerator<RunEvent, FinishedRun> {
+export async function* runQuantization(
+  request: RunRequest,
+  deps: RunDeps,
+): AsyncGenerator<RunEvent, FinishedRun> {
   const { model, calibration: calibSource, evaluation: evalSource } = request;
   const signal = request.signal ?? request.options.signal;
   // Validate before any work (issue 12): a graph onnxruntime would refuse, or one with nothing to
   // quantize, is named here in one line instead of failing (or silently succeeding) later.
   const problems = validateModel(model.proto);
-  if (problems.length > 0) throw new RunInputError('model', new ModelValidationError(problems, model.name).message, model.name);
+  if (problems.length > 0)
+    throw new RunInputError('model', new ModelValidationError(problems, model.name).message, model.name);
   if (findLayers(model.proto).layers.length === 0) {
-    throw new RunInputError('model', `${model.name} has no quantizable layer (Conv, ConvTranspose, or Gemm/MatMul with a constant weight): there is nothing to quantize.`, model.name);
+    throw new RunInputError(
+      'model',
+      `${model.name} has no quantizable layer (Conv, ConvTranspose, or Gemm/MatMul with a constant weight): there is nothing to quantize.`,
+      model.name,
+    );
   }
   const facts = describeModel(model.proto);
   if (facts.inputs.length !== 1) {
-    throw new RunInputError('model', `${model.name} has ${facts.inputs.length} inputs (${facts.inputs.map((i) => i.name).join(', ')}); only single-input models can be fed.`, model.name);
+    throw new RunInputError(
+      'model',
+      `${model.name} has ${facts.inputs.length} inputs (${facts.inputs.map((i) => i.name).join(', ')}); only single-input models can be fed.`,
+      model.name,
+    );
   }
   const input = facts.inputs[0];
   const preset = choosePreset(facts, request.preset);
@@ -54,7 +74,10 @@ export async function* runQuantization(request: RunRequest, deps: RunDeps): Asyn
     }
   }
   if (evalSource?.kind === 'images' && !spec) {
-    throw new RunInputError('inputs', 'the model is calibrated with .npy tensors, so its held-out inputs must be .npy tensors too.');
+    throw new RunInputError(
+      'inputs',
+      'the model is calibrated with .npy tensors, so its held-out inputs must be .npy tensors too.',
+    );
   }
 
   // The split: separate held-out inputs are taken as given; otherwise one seeded split of the calibration names.
@@ -64,21 +87,46 @@ export async function* runQuantization(request: RunRequest, deps: RunDeps): Asyn
   let evalNames: string[];
   if (evalSource) {
     calibNames = calibSource.names.slice(0, calibrationCount ?? calibSource.names.length);
-    evalNames = request.evaluate ? evalSource.names.slice(0, request.evaluationCount ?? evalSource.names.length) : [];
+    evalNames = request.evaluate
+      ? evalSource.names.slice(0, request.evaluationCount ?? evalSource.names.length)
+      : [];
   } else {
-    const split = planSplit(calibSource.names, { calibration: calibrationCount, evaluation: request.evaluationCount, seed, evaluate: request.evaluate });
+    const split = planSplit(calibSource.names, {
+      calibration: calibrationCount,
+      evaluation: request.evaluationCount,
+      seed,
+      evaluate: request.evaluate,
+    });
     calibNames = split.calibration;
     evalNames = split.evaluation;
   }
-  if (calibNames.length === 0) throw new RunInputError('inputs', 'no calibration inputs: give at least one image or .npy tensor.');
+  if (calibNames.length === 0)
+    throw new RunInputError('inputs', 'no calibration inputs: give at least one image or .npy tensor.');
   yield { type: 'preset', ...preset, ...(spec ? { spec } : {}) };
-  yield { type: 'split', files: calibSource.names.length, calibration: calibNames.length, evaluation: evalNames.length, heldOut: !evalSource };
+  yield {
+    type: 'split',
+    files: calibSource.names.length,
+    calibration: calibNames.length,
+    evaluation: evalNames.length,
+    heldOut: !evalSource,
+  };
 
   const evalFrom = evalSource ?? calibSource;
-  const calibration = await calibSource.open(calibNames, { input, ...(spec ? { spec } : {}), purpose: 'calibration' });
-  const evaluation = evalNames.length > 0 ? await evalFrom.open(evalNames, { input, ...(spec ? { spec } : {}), purpose: 'evaluation' }) : undefined;
+  const calibration = await calibSource.open(calibNames, {
+    input,
+    ...(spec ? { spec } : {}),
+    purpose: 'calibration',
+  });
+  const evaluation =
+    evalNames.length > 0
+      ? await evalFrom.open(evalNames, { input, ...(spec ? { spec } : {}), purpose: 'evaluation' })
+      : undefined;
   const inputs: RunInputsRecord = {
-    kind: calibSource.kind, ...(spec ? { preprocess: spec } : {}), calibration: calibNames, evaluation: evalNames, seed,
+    kind: calibSource.kind,
+    ...(spec ? { preprocess: spec } : {}),
+    calibration: calibNames,
+    evaluation: evalNames,
+    seed,
   };
 
   const choice: BackendChoice = await deps.chooseBackend(request.backend);
@@ -87,7 +135,10 @@ export async function* runQuantization(request: RunRequest, deps: RunDeps): Asyn
     checkDeviceFits(findLayers(model.proto).layers, choice);
     yield { type: 'backend', kind: choice.kind, reason: choice.reason };
     const options: Partial<QuantizeOptions> = { ...request.options, ...(signal ? { signal } : {}) };
-    for await (const event of quantizeModel({ model: model.proto }, calibration, options, { backend: choice.backend, engine: deps.engine })) {
+    for await (const event of quantizeModel({ model: model.proto }, calibration, options, {
+      backend: choice.backend,
+      engine: deps.engine,
+    })) {
       if (event.type === 'done') done = event;
       else yield event;
     }
@@ -97,13 +148,29 @@ export async function* runQuantization(request: RunRequest, deps: RunDeps): Asyn
   if (!done) throw new Error('quantizeModel ended without its done event');
   const report: RunReport = { ...done.report, inputs };
   const run: FinishedRun = {
-    report, layers: done.layers, models: done.models, verifySet: evaluation ?? calibration, engine: deps.engine, fileBytes: model.fileBytes,
+    report,
+    layers: done.layers,
+    models: done.models,
+    verifySet: evaluation ?? calibration,
+    engine: deps.engine,
+    fileBytes: model.fileBytes,
   };
 
-  if (evaluation) yield* evaluate(run, evaluation, `${evalFrom.origin} (${evalNames.length} file(s)${evalSource ? '' : `, held out from the ${calibNames.length} calibration file(s) by a seeded split`})`, preset.task, signal);
+  if (evaluation)
+    yield* evaluate(
+      run,
+      evaluation,
+      `${evalFrom.origin} (${evalNames.length} file(s)${evalSource ? '' : `, held out from the ${calibNames.length} calibration file(s) by a seeded split`})`,
+      preset.task,
+      signal,
+    );
 
   if (request.export) {
-    yield { type: 'stage', stage: 'write', message: `exporting as ${request.export} and verifying in ${deps.engine.description}` };
+    yield {
+      type: 'stage',
+      stage: 'write',
+      message: `exporting as ${request.export} and verifying in ${deps.engine.description}`,
+    };
     const exported = await exportRun(run, request.export);
     yield { type: 'export', record: exported.record, bytes: exported.bytes };
   }
@@ -111,18 +178,26 @@ export async function* runQuantization(request: RunRequest, deps: RunDeps): Asyn
   return run;
 }
 
-async function* evaluate(run: FinishedRun, evaluation: SampleSet, source: string, task: RunEvaluation['task'], signal: AbortSignal | undefined): AsyncGenerator<RunEvent> {
+async function* evaluate(
+  run: FinishedRun,
+  evaluation: SampleSet,
+  source: string,
+  task: RunEvaluation['task'],
+  signal: AbortSignal | undefined,
+): AsyncGenerator<RunEvent> {
   yield { type: 'stage', stage: 'evaluate', message: `float vs quantized on ${source}` };
   const started = performance.now();
-  const { firstSample, ...result } = yield* pump<RunEvent, Awaited<ReturnType<typeof evaluateModels>>>((emit) =>
-    evaluateModels(run.models.normalized.proto, run.models.quantized.proto, evaluation, run.engine, {
-      task,
-      layerOutputs: layerOutputsOf(run.models.normalized.proto, run.report.layers),
-      keepFirstSample: task === 'detector',
-      ...(signal ? { signal } : {}),
-      onSkip: (name, reason) => emit({ type: 'skip', what: 'sample', name, reason }),
-      onSample: (done, total) => emit({ type: 'eval-sample', done, total }),
-    }));
+  const { firstSample, ...result } = yield* pump<RunEvent, Awaited<ReturnType<typeof evaluateModels>>>(
+    (emit) =>
+      evaluateModels(run.models.normalized.proto, run.models.quantized.proto, evaluation, run.engine, {
+        task,
+        layerOutputs: layerOutputsOf(run.models.normalized.proto, run.report.layers),
+        keepFirstSample: task === 'detector',
+        ...(signal ? { signal } : {}),
+        onSkip: (name, reason) => emit({ type: 'skip', what: 'sample', name, reason }),
+        onSample: (done, total) => emit({ type: 'eval-sample', done, total }),
+      }),
+  );
   const seconds = (performance.now() - started) / 1000;
   run.report.timings.evaluate = seconds;
   const record: RunEvaluation = { task, source, ...result };

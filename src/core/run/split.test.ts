@@ -17,7 +17,10 @@ describe('calibration / evaluation split (both shells)', () => {
     const b = planSplit(files, { calibration: 9, evaluation: 4, seed: 0, evaluate: true });
     expect(b.calibration).toHaveLength(9);
     expect(b.evaluation).toHaveLength(1);
-    expect(planSplit(['only.jpg'], { seed: 0, evaluate: true })).toEqual({ calibration: ['only.jpg'], evaluation: [] });
+    expect(planSplit(['only.jpg'], { seed: 0, evaluate: true })).toEqual({
+      calibration: ['only.jpg'],
+      evaluation: [],
+    });
   });
 
   it('calibrates on the same files with or without evaluation (one seeded order)', () => {

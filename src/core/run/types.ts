@@ -115,7 +115,6 @@ export interface RunReport extends QuantizeReport {
   exports?: ExportRecord[];
 }
 
-
 /** A finished run: what exportRun() needs, kept by the studio for downloads on demand. */
 export interface FinishedRun {
   report: RunReport;

@@ -25,7 +25,9 @@ describe('createWebInferenceEngine', () => {
       const got = (await web.run(feeds))[name];
       const want = (await node.run(feeds))[name];
       expect(got.dims).toEqual(want.dims);
-      const worst = Math.max(...Array.from(got.data as Float32Array, (v, i) => Math.abs(v - Number(want.data[i]))));
+      const worst = Math.max(
+        ...Array.from(got.data as Float32Array, (v, i) => Math.abs(v - Number(want.data[i]))),
+      );
       expect(worst).toBeLessThan(1e-4);
       expect(await web.run(feeds, [])).toEqual({});
     } finally {
@@ -37,8 +39,12 @@ describe('createWebInferenceEngine', () => {
   it('serves overlapping calls from two sessions (a preview during a run) with the results of sequential calls', async () => {
     const engine = createWebInferenceEngine({ preferWebGpu: false });
     const model = readPpocrModel('cls');
-    const inputs = await Promise.all(['scenetext_word01', 'scenetext_word02'].map((part) => ppocrInput('cls', testImagePath(part))));
-    const feeds = inputs.map((input) => ({ x: { type: 'float32' as const, data: input.data, dims: [...input.dims] } }));
+    const inputs = await Promise.all(
+      ['scenetext_word01', 'scenetext_word02'].map((part) => ppocrInput('cls', testImagePath(part))),
+    );
+    const feeds = inputs.map((input) => ({
+      x: { type: 'float32' as const, data: input.data, dims: [...input.dims] },
+    }));
     const [a, b] = await Promise.all([engine.createSession(model), engine.createSession(model)]);
     try {
       const sequential = [await a.run(feeds[0]), await b.run(feeds[1])];
@@ -56,7 +62,9 @@ describe('createWebInferenceEngine', () => {
     const engine = createWebInferenceEngine({ preferWebGpu: false });
     const session = await engine.createSession(readPpocrModel('cls'));
     try {
-      await expect(session.run({ x: { type: 'float32', data: new Float32Array(10), dims: [1, 3, 48, 192] } })).rejects.toThrow(/has 10 values but dims \[1, 3, 48, 192\] need 27648/);
+      await expect(
+        session.run({ x: { type: 'float32', data: new Float32Array(10), dims: [1, 3, 48, 192] } }),
+      ).rejects.toThrow(/has 10 values but dims \[1, 3, 48, 192\] need 27648/);
     } finally {
       await session.release();
     }

@@ -27,7 +27,15 @@ export interface WebEngineOptions {
 
 export type WebExecutionProvider = 'webgpu' | 'wasm';
 
-const tensorTypes: readonly TensorData['type'][] = ['float32', 'int64', 'int32', 'uint8', 'int8', 'bool', 'float16'];
+const tensorTypes: readonly TensorData['type'][] = [
+  'float32',
+  'int64',
+  'int32',
+  'uint8',
+  'int8',
+  'bool',
+  'float16',
+];
 
 /** Threads the wasm EP may use here: SharedArrayBuffer exists only in cross-origin isolated contexts. */
 export function wasmThreadsFor(isolated: boolean, cores: number | undefined, requested?: number): number {
@@ -53,7 +61,9 @@ function hasWebGpu(): boolean {
 function toOrtTensor(name: string, t: TensorData): ort.Tensor {
   const count = t.dims.reduce((a, b) => a * b, 1);
   if (t.data.length !== count) {
-    throw new Error(`Feed '${name}' has ${t.data.length} values but dims [${t.dims.join(', ')}] need ${count}: fix the sample's shape.`);
+    throw new Error(
+      `Feed '${name}' has ${t.data.length} values but dims [${t.dims.join(', ')}] need ${count}: fix the sample's shape.`,
+    );
   }
   // ort.Tensor's overloads are keyed by type; the union is checked at run time by onnxruntime.
   return new ort.Tensor(t.type, t.data as never, t.dims);
@@ -62,11 +72,16 @@ function toOrtTensor(name: string, t: TensorData): ort.Tensor {
 async function fromOrtTensor(name: string, t: ort.Tensor): Promise<TensorData> {
   const type = t.type as TensorData['type'];
   if (!tensorTypes.includes(type)) {
-    throw new Error(`Output '${name}' has element type '${t.type}', which the pipeline does not read (supported: ${tensorTypes.join(', ')}).`);
+    throw new Error(
+      `Output '${name}' has element type '${t.type}', which the pipeline does not read (supported: ${tensorTypes.join(', ')}).`,
+    );
   }
   // Outputs left on the GPU (preferredOutputLocation) are downloaded; CPU ones are copied because
   // the tensor's buffer is released by dispose() right after.
-  const data = t.location === 'cpu' ? (t.data as TensorData['data']).slice() : ((await t.getData(true)) as TensorData['data']);
+  const data =
+    t.location === 'cpu'
+      ? (t.data as TensorData['data']).slice()
+      : ((await t.getData(true)) as TensorData['data']);
   return { type, data, dims: t.dims.map(Number) };
 }
 
@@ -102,7 +117,9 @@ class WebSession implements InferenceSession {
     if (fetches && fetches.length === 0) return {};
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(name, t);
-    const results = fetches ? await this.session.run(ortFeeds, [...fetches]) : await this.session.run(ortFeeds);
+    const results = fetches
+      ? await this.session.run(ortFeeds, [...fetches])
+      : await this.session.run(ortFeeds);
     const out: Record<string, TensorData> = {};
     for (const [name, t] of Object.entries(results)) {
       out[name] = await fromOrtTensor(name, t);
@@ -138,7 +155,9 @@ export function createWebInferenceEngine(options: WebEngineOptions): WebInferenc
   const version = ort.env.versions.web ?? ort.env.versions.common;
 
   const open = (modelBytes: Uint8Array, ep: WebExecutionProvider, level: 'disabled' | 'basic' | 'all') =>
-    serialized(() => ort.InferenceSession.create(modelBytes, { executionProviders: [ep], graphOptimizationLevel: level }));
+    serialized(() =>
+      ort.InferenceSession.create(modelBytes, { executionProviders: [ep], graphOptimizationLevel: level }),
+    );
 
   return {
     get description() {

@@ -13,30 +13,45 @@ export function isBmp(bytes: Uint8Array): boolean {
 }
 
 export function decodeBmp(bytes: Uint8Array): RgbaImage {
-  if (!isBmp(bytes) || bytes.length < 54) throw new Error('not a BMP file (no "BM" signature or truncated header)');
+  if (!isBmp(bytes) || bytes.length < 54)
+    throw new Error('not a BMP file (no "BM" signature or truncated header)');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dataOffset = view.getUint32(10, true);
   const infoSize = view.getUint32(14, true);
-  if (infoSize < 40) throw new Error(`BMP core header (${infoSize} bytes, OS/2 style) is not supported; save as 24-bit BMP or PNG`);
+  if (infoSize < 40)
+    throw new Error(
+      `BMP core header (${infoSize} bytes, OS/2 style) is not supported; save as 24-bit BMP or PNG`,
+    );
   const width = view.getInt32(18, true);
   const signedHeight = view.getInt32(22, true);
   const bitsPerPixel = view.getUint16(28, true);
   const compression = view.getUint32(30, true);
   if (bitsPerPixel !== 24 && bitsPerPixel !== 32) {
-    throw new Error(`BMP with ${bitsPerPixel} bits per pixel is not supported (24- and 32-bit uncompressed are); convert it to PNG`);
+    throw new Error(
+      `BMP with ${bitsPerPixel} bits per pixel is not supported (24- and 32-bit uncompressed are); convert it to PNG`,
+    );
   }
   const bitfields = compression === 3 && bitsPerPixel === 32;
-  if (compression !== 0 && !bitfields) throw new Error(`compressed BMP (compression ${compression}) is not supported; convert it to PNG`);
+  if (compression !== 0 && !bitfields)
+    throw new Error(`compressed BMP (compression ${compression}) is not supported; convert it to PNG`);
   let masks = { red: 0x00ff0000, green: 0x0000ff00, blue: 0x000000ff, alpha: 0 };
   if (bitfields) {
     // Masks follow a 40-byte header, or sit inside the V4/V5 header at the same offsets.
-    masks = { red: view.getUint32(54, true), green: view.getUint32(58, true), blue: view.getUint32(62, true), alpha: infoSize >= 56 ? view.getUint32(66, true) : 0 };
+    masks = {
+      red: view.getUint32(54, true),
+      green: view.getUint32(58, true),
+      blue: view.getUint32(62, true),
+      alpha: infoSize >= 56 ? view.getUint32(66, true) : 0,
+    };
   }
   const height = Math.abs(signedHeight);
   if (width < 1 || height < 1) throw new Error(`BMP has a bad size ${width}×${signedHeight}`);
   const bytesPerPixel = bitsPerPixel / 8;
   const bytesPerRow = Math.ceil((width * bytesPerPixel) / 4) * 4;
-  if (dataOffset + bytesPerRow * height > bytes.length) throw new Error(`BMP pixel data is truncated (${width}×${height} needs ${bytesPerRow * height} bytes from offset ${dataOffset})`);
+  if (dataOffset + bytesPerRow * height > bytes.length)
+    throw new Error(
+      `BMP pixel data is truncated (${width}×${height} needs ${bytesPerRow * height} bytes from offset ${dataOffset})`,
+    );
   const shiftOf = (mask: number): number => (mask === 0 ? 0 : 31 - Math.clz32(mask & -mask));
   const channel = (value: number, mask: number): number => {
     if (mask === 0) return 255;

@@ -27,7 +27,10 @@ function writeBmp(rgba: Uint8ClampedArray, width: number, height: number, bits: 
   view.setUint16(26, 1, true);
   view.setUint16(28, bits, true);
   view.setUint32(30, bits === 24 ? 0 : 3, true);
-  if (bits === 32) [0x00ff0000, 0x0000ff00, 0x000000ff, 0xff000000].forEach((mask, i) => view.setUint32(54 + 4 * i, mask, true));
+  if (bits === 32)
+    [0x00ff0000, 0x0000ff00, 0x000000ff, 0xff000000].forEach((mask, i) =>
+      view.setUint32(54 + 4 * i, mask, true),
+    );
   for (let y = 0; y < height; y++) {
     const fileRow = bits === 24 ? height - 1 - y : y;
     for (let x = 0; x < width; x++) {
@@ -51,7 +54,9 @@ describe('decodeImageFile', () => {
   });
 
   it('decodes a grayscale PNG to R = G = B', async () => {
-    const gray = await sharp(Buffer.from([10, 20, 30, 40, 50, 60]), { raw: { width: 3, height: 2, channels: 1 } })
+    const gray = await sharp(Buffer.from([10, 20, 30, 40, 50, 60]), {
+      raw: { width: 3, height: 2, channels: 1 },
+    })
       .toColourspace('b-w')
       .png()
       .toBuffer();
@@ -65,7 +70,11 @@ describe('decodeImageFile', () => {
     const png = await decodeImageFile(readImage('skimage-coffee.png'), 'coffee.png');
     // An odd width exercises the 4-byte row padding.
     const crop = { width: 37, height: 21, data: new Uint8ClampedArray(37 * 21 * 4) };
-    for (let y = 0; y < 21; y++) crop.data.set(png.data.subarray((y + 100) * 600 * 4 + 200 * 4, (y + 100) * 600 * 4 + 237 * 4), y * 37 * 4);
+    for (let y = 0; y < 21; y++)
+      crop.data.set(
+        png.data.subarray((y + 100) * 600 * 4 + 200 * 4, (y + 100) * 600 * 4 + 237 * 4),
+        y * 37 * 4,
+      );
     for (const bits of [24, 32] as const) {
       const decoded = await decodeImageFile(writeBmp(crop.data, 37, 21, bits), `coffee${bits}.bmp`);
       expect([decoded.width, decoded.height]).toEqual([37, 21]);
@@ -75,22 +84,34 @@ describe('decodeImageFile', () => {
 
   it('names the file and the formats when the bytes are not an image', async () => {
     const noise = Uint8Array.from({ length: 512 }, (_, i) => (i * 73 + 11) % 256);
-    await expect(decodeImageFile(noise, 'x.jpg')).rejects.toThrow(/^x\.jpg is not a readable image \(jpg, png, webp, bmp, gif, tiff\): /);
+    await expect(decodeImageFile(noise, 'x.jpg')).rejects.toThrow(
+      /^x\.jpg is not a readable image \(jpg, png, webp, bmp, gif, tiff\): /,
+    );
     const truncatedBmp = new Uint8Array(60);
     truncatedBmp.set([0x42, 0x4d]);
-    await expect(decodeImageFile(truncatedBmp, 'y.bmp')).rejects.toThrow(/^y\.bmp is not a readable image .*BMP/);
+    await expect(decodeImageFile(truncatedBmp, 'y.bmp')).rejects.toThrow(
+      /^y\.bmp is not a readable image .*BMP/,
+    );
   });
 });
 
-describe('ppocr-det preprocessing against sharp\'s own resize', () => {
+describe("ppocr-det preprocessing against sharp's own resize", () => {
   it('a real text photo at 640×640 (top-left pad) matches sharp fit "contain" within 0.02 after normalisation', async () => {
     const file = readImage('opencv-scenetext01.jpg');
-    const spec = resolvePreprocess({ name: 'x', elemType: 'float32', shape: ['N', 3, 'H', 'W'] }, { preset: 'ppocr-det' });
+    const spec = resolvePreprocess(
+      { name: 'x', elemType: 'float32', shape: ['N', 3, 'H', 'W'] },
+      { preset: 'ppocr-det' },
+    );
     const tensor = preprocessImage(await decodeImageFile(file, 'scenetext01'), spec);
     // Independent reference: sharp decodes and resizes (linear kernel: triangle filter widened when
     // shrinking, as ours) and pads bottom/right with black.
     const { data: reference, info } = await sharp(file)
-      .resize(640, 640, { fit: 'contain', position: 'left top', background: { r: 0, g: 0, b: 0, alpha: 1 }, kernel: 'linear' })
+      .resize(640, 640, {
+        fit: 'contain',
+        position: 'left top',
+        background: { r: 0, g: 0, b: 0, alpha: 1 },
+        kernel: 'linear',
+      })
       .removeAlpha()
       .raw()
       .toBuffer({ resolveWithObject: true });
@@ -149,15 +170,25 @@ function hugePngHeader(width: number, height: number): Uint8Array {
   ihdr[8] = 8; // bit depth
   ihdr[9] = 2; // RGB
   const signature = Uint8Array.from([137, 80, 78, 71, 13, 10, 26, 10]);
-  return Buffer.concat([signature, pngChunk('IHDR', ihdr), pngChunk('IDAT', deflateSync(Buffer.alloc(1 + 3 * width))), pngChunk('IEND', new Uint8Array(0))]);
+  return Buffer.concat([
+    signature,
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', deflateSync(Buffer.alloc(1 + 3 * width))),
+    pngChunk('IEND', new Uint8Array(0)),
+  ]);
 }
 
 describe('decodeImageFile pixel limit', () => {
   it('refuses an image above 100 megapixels from its header, before decoding, with its size', async () => {
-    for (const [width, height] of [[12_000, 10_000], [20_000, 20_000]]) {
+    for (const [width, height] of [
+      [12_000, 10_000],
+      [20_000, 20_000],
+    ]) {
       const bytes = hugePngHeader(width, height);
       expect(bytes.length).toBeLessThan(100_000);
-      await expect(decodeImageFile(bytes, 'huge.png')).rejects.toThrow(`huge.png is ${width}×${height} pixels, above the 100 megapixel limit`);
+      await expect(decodeImageFile(bytes, 'huge.png')).rejects.toThrow(
+        `huge.png is ${width}×${height} pixels, above the 100 megapixel limit`,
+      );
     }
   });
 });

@@ -13,11 +13,15 @@ import { decodeBmp, isBmp } from './bmp.ts';
 export const MAX_IMAGE_PIXELS = 100_000_000;
 
 const readable = (name: string, error: unknown): Error =>
-  new Error(`${name} is not a readable image (jpg, png, webp, bmp, gif, tiff): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  new Error(
+    `${name} is not a readable image (jpg, png, webp, bmp, gif, tiff): ${error instanceof Error ? error.message : String(error)}`,
+    { cause: error },
+  );
 
 export async function decodeImageFile(bytes: Uint8Array | Blob, name: string): Promise<RgbaImage> {
   const input = bytes instanceof Uint8Array ? bytes : new Uint8Array(await bytes.arrayBuffer());
-  if (input.length === 0) throw new Error(`${name} is an empty file (0 bytes); replace it with a complete image`);
+  if (input.length === 0)
+    throw new Error(`${name} is an empty file (0 bytes); replace it with a complete image`);
   if (isBmp(input)) {
     try {
       return decodeBmp(input);
@@ -35,7 +39,9 @@ export async function decodeImageFile(bytes: Uint8Array | Blob, name: string): P
     throw readable(name, error);
   }
   if (size.width * size.height > MAX_IMAGE_PIXELS) {
-    throw new Error(`${name} is ${size.width}×${size.height} pixels, above the ${MAX_IMAGE_PIXELS / 1e6} megapixel limit; resize it (the model scales it down anyway)`);
+    throw new Error(
+      `${name} is ${size.width}×${size.height} pixels, above the ${MAX_IMAGE_PIXELS / 1e6} megapixel limit; resize it (the model scales it down anyway)`,
+    );
   }
   try {
     const { data, info } = await sharp(input, { failOn: 'error', limitInputPixels: MAX_IMAGE_PIXELS })
@@ -45,7 +51,11 @@ export async function decodeImageFile(bytes: Uint8Array | Blob, name: string): P
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 4) throw new Error(`decoded to ${info.channels} channels instead of RGBA`);
-    return { width: info.width, height: info.height, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.byteLength) };
+    return {
+      width: info.width,
+      height: info.height,
+      data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.byteLength),
+    };
   } catch (error) {
     throw readable(name, error);
   }

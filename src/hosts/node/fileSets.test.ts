@@ -9,12 +9,16 @@ import { imageDirSampleSet, listImageFiles, npyDirSampleSet, parseLabelsFile } f
 
 const IMAGES = new URL('../../../test-data/images/', import.meta.url);
 const REAL = ['opencv-scenetext01.jpg', 'opencv-scenetext_word01.jpg', 'skimage-coffee.png'];
-const clsSpec = resolvePreprocess({ name: 'x', elemType: 'float32', shape: ['N', 3, 'H', 'W'] }, { preset: 'ppocr-cls' });
+const clsSpec = resolvePreprocess(
+  { name: 'x', elemType: 'float32', shape: ['N', 3, 'H', 'W'] },
+  { preset: 'ppocr-cls' },
+);
 
 async function collect(set: SampleSet): Promise<{ samples: Sample[]; skipped: [string, string][] }> {
   const samples: Sample[] = [];
   const skipped: [string, string][] = [];
-  for await (const sample of set.samples((name, reason) => skipped.push([name, reason]))) samples.push(sample);
+  for await (const sample of set.samples((name, reason) => skipped.push([name, reason])))
+    samples.push(sample);
   return { samples, skipped };
 }
 
@@ -24,11 +28,17 @@ beforeAll(() => {
   // flat/: the three real images, an undecodable x.jpg, a text file, a hidden file.
   mkdirSync(join(root, 'flat'));
   for (const name of REAL) copyFileSync(new URL(name, IMAGES), join(root, 'flat', name));
-  writeFileSync(join(root, 'flat', 'x.jpg'), Uint8Array.from({ length: 300 }, (_, i) => (i * 131 + 7) % 256));
+  writeFileSync(
+    join(root, 'flat', 'x.jpg'),
+    Uint8Array.from({ length: 300 }, (_, i) => (i * 131 + 7) % 256),
+  );
   writeFileSync(join(root, 'flat', 'notes.txt'), 'not an image');
   writeFileSync(join(root, 'flat', '.hidden.png'), 'hidden');
   // classes/: one folder per class; '0deg' sorts before '180deg' by code point, so it is class 0.
-  for (const [folder, files] of [['180deg', [REAL[1]]], ['0deg', [REAL[0], REAL[2]]]] as const) {
+  for (const [folder, files] of [
+    ['180deg', [REAL[1]]],
+    ['0deg', [REAL[0], REAL[2]]],
+  ] as const) {
     mkdirSync(join(root, 'classes', folder), { recursive: true });
     for (const name of files) copyFileSync(new URL(name, IMAGES), join(root, 'classes', folder, name));
   }
@@ -37,7 +47,12 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('imageDirSampleSet', () => {
   it('lists image files sorted, ignoring other and hidden files', async () => {
-    expect(await listImageFiles(join(root, 'flat'))).toEqual(['opencv-scenetext01.jpg', 'opencv-scenetext_word01.jpg', 'skimage-coffee.png', 'x.jpg']);
+    expect(await listImageFiles(join(root, 'flat'))).toEqual([
+      'opencv-scenetext01.jpg',
+      'opencv-scenetext_word01.jpg',
+      'skimage-coffee.png',
+      'x.jpg',
+    ]);
   });
 
   it('skips the undecodable x.jpg with a reason naming it, and loads the real images', async () => {
@@ -54,7 +69,11 @@ describe('imageDirSampleSet', () => {
   it('labels from one folder per class: index = sorted folder index, class names returned', async () => {
     const set = await imageDirSampleSet(join(root, 'classes'), 'x', clsSpec, { labels: 'folders' });
     expect(set.classNames).toEqual(['0deg', '180deg']);
-    expect(set.names).toEqual(['0deg/opencv-scenetext01.jpg', '0deg/skimage-coffee.png', '180deg/opencv-scenetext_word01.jpg']);
+    expect(set.names).toEqual([
+      '0deg/opencv-scenetext01.jpg',
+      '0deg/skimage-coffee.png',
+      '180deg/opencv-scenetext_word01.jpg',
+    ]);
     const { samples } = await collect(set);
     expect(samples.map((s) => [s.name, s.label])).toEqual([
       ['0deg/opencv-scenetext01.jpg', 0],
@@ -65,8 +84,14 @@ describe('imageDirSampleSet', () => {
 
   it('labels from a labels file (name<TAB>class), restricted to a subset with `only`', async () => {
     const labelsFile = join(root, 'labels.tsv');
-    writeFileSync(labelsFile, '# file\tclass\nopencv-scenetext01.jpg\t1\nopencv-scenetext_word01.jpg\t0\nskimage-coffee.png\t3\nx.jpg\t2\n');
-    const set = await imageDirSampleSet(join(root, 'flat'), 'x', clsSpec, { labels: { file: labelsFile }, only: ['skimage-coffee.png', 'opencv-scenetext01.jpg'] });
+    writeFileSync(
+      labelsFile,
+      '# file\tclass\nopencv-scenetext01.jpg\t1\nopencv-scenetext_word01.jpg\t0\nskimage-coffee.png\t3\nx.jpg\t2\n',
+    );
+    const set = await imageDirSampleSet(join(root, 'flat'), 'x', clsSpec, {
+      labels: { file: labelsFile },
+      only: ['skimage-coffee.png', 'opencv-scenetext01.jpg'],
+    });
     expect(set.names).toEqual(['opencv-scenetext01.jpg', 'skimage-coffee.png']);
     expect(set.labels).toEqual([1, 3]);
     const { samples } = await collect(set);
@@ -76,11 +101,17 @@ describe('imageDirSampleSet', () => {
   it('a labels file missing an image, or folder labels with loose files, is refused clearly', async () => {
     const partial = join(root, 'partial.csv');
     writeFileSync(partial, 'opencv-scenetext01.jpg,1\n');
-    await expect(imageDirSampleSet(join(root, 'flat'), 'x', clsSpec, { labels: { file: partial } })).rejects.toThrow(
+    await expect(
+      imageDirSampleSet(join(root, 'flat'), 'x', clsSpec, { labels: { file: partial } }),
+    ).rejects.toThrow(
       /partial\.csv has no class for opencv-scenetext_word01\.jpg, skimage-coffee\.png, x\.jpg; add 'name<TAB>class' lines/,
     );
-    await expect(imageDirSampleSet(join(root, 'flat'), 'x', clsSpec, { labels: 'folders' })).rejects.toThrow(/not inside a class folder/);
-    await expect(imageDirSampleSet(join(root, 'nowhere'), 'x', clsSpec)).rejects.toThrow(/nowhere is not a directory/);
+    await expect(imageDirSampleSet(join(root, 'flat'), 'x', clsSpec, { labels: 'folders' })).rejects.toThrow(
+      /not inside a class folder/,
+    );
+    await expect(imageDirSampleSet(join(root, 'nowhere'), 'x', clsSpec)).rejects.toThrow(
+      /nowhere is not a directory/,
+    );
   });
 });
 
@@ -93,7 +124,10 @@ describe('parseLabelsFile', () => {
   });
 
   it('matches names by relative path or base name; named classes get sorted indices', () => {
-    expect(parseLabelsFile('a/1.jpg, cat\n2.jpg,dog\nc.png\tcat\n', files, 'l.csv')).toEqual({ labels: [0, 1, 0], classNames: ['cat', 'dog'] });
+    expect(parseLabelsFile('a/1.jpg, cat\n2.jpg,dog\nc.png\tcat\n', files, 'l.csv')).toEqual({
+      labels: [0, 1, 0],
+      classNames: ['cat', 'dog'],
+    });
   });
 });
 
@@ -125,7 +159,12 @@ describe('npyDirSampleSet', () => {
       ['b.npy[1]', [1, 4, 3]],
     ]);
     expect((samples[2].feeds.features.data as Float32Array)[0]).toBe(12);
-    expect(skipped).toEqual([['wrong.npy', "wrong.npy: shape (3, 4) does not fit input 'features' of shape [batch, 4, 3]; expected (4, 3) for one sample or (N, 4, 3) for a batch"]]);
+    expect(skipped).toEqual([
+      [
+        'wrong.npy',
+        "wrong.npy: shape (3, 4) does not fit input 'features' of shape [batch, 4, 3]; expected (4, 3) for one sample or (N, 4, 3) for a batch",
+      ],
+    ]);
   });
 });
 
@@ -139,7 +178,9 @@ describe('special files in a sample folder', () => {
     expect(set.names).toEqual(['pipe.png', REAL[2]]);
     const { samples, skipped } = await collect(set);
     expect(samples.map((s) => s.name)).toEqual([REAL[2]]);
-    expect(skipped).toEqual([['pipe.png', expect.stringMatching(/pipe\.png: is a named pipe \(FIFO\), not a file/)]]);
+    expect(skipped).toEqual([
+      ['pipe.png', expect.stringMatching(/pipe\.png: is a named pipe \(FIFO\), not a file/)],
+    ]);
   });
 
   it('skips a named pipe called x.npy when counting and when reading', async () => {
@@ -158,6 +199,8 @@ describe('a labels file that is not a regular file', () => {
   it('is refused with its name instead of blocking on a named pipe', async () => {
     const labels = join(root, 'labels.fifo');
     execFileSync('mkfifo', [labels]);
-    await expect(imageDirSampleSet(join(root, 'flat'), 'x', clsSpec, { labels: { file: labels } })).rejects.toThrow(/labels\.fifo: is a named pipe \(FIFO\), not a file/);
+    await expect(
+      imageDirSampleSet(join(root, 'flat'), 'x', clsSpec, { labels: { file: labels } }),
+    ).rejects.toThrow(/labels\.fifo: is a named pipe \(FIFO\), not a file/);
   });
 });

@@ -36,7 +36,9 @@ describe('createNodeInferenceEngine', () => {
   it('names the feed whose values do not match its dims', async () => {
     const session = await createNodeInferenceEngine().createSession(model);
     try {
-      await expect(session.run({ x: { type: 'float32', data: new Float32Array(3), dims: [2, 2] } })).rejects.toThrow(/Feed 'x' has 3 values but dims \[2, 2\] need 4/);
+      await expect(
+        session.run({ x: { type: 'float32', data: new Float32Array(3), dims: [2, 2] } }),
+      ).rejects.toThrow(/Feed 'x' has 3 values but dims \[2, 2\] need 4/);
     } finally {
       await session.release();
     }

@@ -16,12 +16,22 @@ export interface NodeEngineOptions {
   threads?: number;
 }
 
-const tensorTypes: readonly TensorData['type'][] = ['float32', 'int64', 'int32', 'uint8', 'int8', 'bool', 'float16'];
+const tensorTypes: readonly TensorData['type'][] = [
+  'float32',
+  'int64',
+  'int32',
+  'uint8',
+  'int8',
+  'bool',
+  'float16',
+];
 
 function toOrtTensor(name: string, t: TensorData): ort.Tensor {
   const count = t.dims.reduce((a, b) => a * b, 1);
   if (t.data.length !== count) {
-    throw new Error(`Feed '${name}' has ${t.data.length} values but dims [${t.dims.join(', ')}] need ${count}: fix the sample's shape.`);
+    throw new Error(
+      `Feed '${name}' has ${t.data.length} values but dims [${t.dims.join(', ')}] need ${count}: fix the sample's shape.`,
+    );
   }
   // ort.Tensor's overloads are keyed by type; the union here is checked at run time by onnxruntime.
   return new ort.Tensor(t.type, t.data as never, t.dims);
@@ -30,7 +40,9 @@ function toOrtTensor(name: string, t: TensorData): ort.Tensor {
 function fromOrtTensor(name: string, t: ort.Tensor): TensorData {
   const type = t.type as TensorData['type'];
   if (!tensorTypes.includes(type)) {
-    throw new Error(`Output '${name}' has element type '${t.type}', which the pipeline does not read (supported: ${tensorTypes.join(', ')}).`);
+    throw new Error(
+      `Output '${name}' has element type '${t.type}', which the pipeline does not read (supported: ${tensorTypes.join(', ')}).`,
+    );
   }
   // Copy: the ORT tensor's native buffer is released right after (dispose() below).
   const copy = (t.data as TensorData['data']).slice();
@@ -53,7 +65,9 @@ class NodeSession implements InferenceSession {
     for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(name, t);
     // onnxruntime refuses an empty fetch list; asking for nothing returns nothing.
     if (fetches && fetches.length === 0) return {};
-    const results = fetches ? await this.session.run(ortFeeds, [...fetches]) : await this.session.run(ortFeeds);
+    const results = fetches
+      ? await this.session.run(ortFeeds, [...fetches])
+      : await this.session.run(ortFeeds);
     const out: Record<string, TensorData> = {};
     for (const [name, t] of Object.entries(results)) {
       out[name] = fromOrtTensor(name, t);

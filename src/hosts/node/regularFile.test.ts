@@ -9,7 +9,10 @@ import { FileRefusedError, readRegularFile } from './regularFile.ts';
 let root: string;
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'regular-file-'));
-  writeFileSync(join(root, 'ten.bin'), Uint8Array.from({ length: 10 }, (_, i) => i));
+  writeFileSync(
+    join(root, 'ten.bin'),
+    Uint8Array.from({ length: 10 }, (_, i) => i),
+  );
   mkdirSync(join(root, 'folder.onnx'));
   execFileSync('mkfifo', [join(root, 'pipe.png')]);
 });
@@ -27,8 +30,12 @@ function refusal(path: string, maxBytes = 1 << 20): FileRefusedError {
 
 describe('readRegularFile', () => {
   it('reads a regular file whole, or only its head', () => {
-    expect([...readRegularFile(join(root, 'ten.bin'), { maxBytes: 10, what: 'x' })]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    expect([...readRegularFile(join(root, 'ten.bin'), { maxBytes: 10, what: 'x', headBytes: 3 })]).toEqual([0, 1, 2]);
+    expect([...readRegularFile(join(root, 'ten.bin'), { maxBytes: 10, what: 'x' })]).toEqual([
+      0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+    ]);
+    expect([...readRegularFile(join(root, 'ten.bin'), { maxBytes: 10, what: 'x', headBytes: 3 })]).toEqual([
+      0, 1, 2,
+    ]);
   });
 
   it('refuses a file above the limit before reading it', () => {
@@ -37,15 +44,21 @@ describe('readRegularFile', () => {
   });
 
   it('refuses a named pipe at once instead of waiting for a writer', () => {
-    expect(refusal(join(root, 'pipe.png')).message).toMatch(/pipe\.png: is a named pipe \(FIFO\), not a file/);
+    expect(refusal(join(root, 'pipe.png')).message).toMatch(
+      /pipe\.png: is a named pipe \(FIFO\), not a file/,
+    );
   });
 
   it('refuses a device such as /dev/zero (it never ends)', () => {
-    expect(refusal('/dev/zero').message).toBe('/dev/zero: is a device, not a file; give a test file as a regular file.');
+    expect(refusal('/dev/zero').message).toBe(
+      '/dev/zero: is a device, not a file; give a test file as a regular file.',
+    );
   });
 
   it('refuses a directory and a missing path, naming them', () => {
-    expect(refusal(join(root, 'folder.onnx')).message).toMatch(/folder\.onnx: is a directory; give the path of a test file inside it\./);
+    expect(refusal(join(root, 'folder.onnx')).message).toMatch(
+      /folder\.onnx: is a directory; give the path of a test file inside it\./,
+    );
     expect(refusal(join(root, 'missing.bin')).message).toMatch(/missing\.bin: no such file/);
   });
 });

@@ -36,13 +36,19 @@ export class FileRefusedError extends InputError {
 }
 
 const formatBytes = (bytes: number): string =>
-  bytes >= GiB ? `${(bytes / GiB).toFixed(1)} GiB` : bytes >= MiB ? `${(bytes / MiB).toFixed(1)} MiB` : `${bytes} bytes`;
+  bytes >= GiB
+    ? `${(bytes / GiB).toFixed(1)} GiB`
+    : bytes >= MiB
+      ? `${(bytes / MiB).toFixed(1)} MiB`
+      : `${bytes} bytes`;
 
 function kindProblem(stats: Stats, what: string): string | undefined {
   if (stats.isFile()) return undefined;
   if (stats.isDirectory()) return `is a directory; give the path of ${what} inside it.`;
-  if (stats.isFIFO()) return `is a named pipe (FIFO), not a file; copy the data into a regular file and give ${what} that way.`;
-  if (stats.isCharacterDevice() || stats.isBlockDevice()) return `is a device, not a file; give ${what} as a regular file.`;
+  if (stats.isFIFO())
+    return `is a named pipe (FIFO), not a file; copy the data into a regular file and give ${what} that way.`;
+  if (stats.isCharacterDevice() || stats.isBlockDevice())
+    return `is a device, not a file; give ${what} as a regular file.`;
   if (stats.isSocket()) return `is a socket, not a file; give ${what} as a regular file.`;
   return `is not a regular file; give ${what} as a regular file.`;
 }
@@ -81,7 +87,10 @@ export function readRegularFile(path: string, options: ReadRegularFileOptions): 
     const problem = kindProblem(stats, options.what);
     if (problem) throw new FileRefusedError(path, problem);
     if (stats.size > options.maxBytes) {
-      throw new FileRefusedError(path, `is ${formatBytes(stats.size)}, above the ${formatBytes(options.maxBytes)} limit for ${options.what}; give a smaller file.`);
+      throw new FileRefusedError(
+        path,
+        `is ${formatBytes(stats.size)}, above the ${formatBytes(options.maxBytes)} limit for ${options.what}; give a smaller file.`,
+      );
     }
     const length = Math.min(stats.size, options.headBytes ?? stats.size);
     const bytes = new Uint8Array(length);

@@ -4,12 +4,23 @@
  * Inputs are seeded synthetic data (every conv variant) plus the first Conv of the real PP-OCR
  * classifier on a real image (realLayer.ts).
  */
-import type { DirectGramLayout, GramLayout, GramOptions, LayerKernels, VisitOrder } from '../../core/backend/backend.ts';
+import type {
+  DirectGramLayout,
+  GramLayout,
+  GramOptions,
+  LayerKernels,
+  VisitOrder,
+} from '../../core/backend/backend.ts';
 import { comqVisitOrder } from '../../core/quant/comq.ts';
 import { runGptq } from '../../core/quant/gptq.ts';
 import { createRandom } from '../../core/base/random.ts';
 import { makeSyntheticLayer, referenceGram } from '../syntheticLayer.ts';
-import { defaultSolveOptions, type GridSpec, type LayerProblem, type SolveOptions } from '../../core/quant/types.ts';
+import {
+  defaultSolveOptions,
+  type GridSpec,
+  type LayerProblem,
+  type SolveOptions,
+} from '../../core/quant/types.ts';
 
 export const tolerances = {
   /** Gram: max |G − G_ref| / max |G_ref| (f32 accumulation against the f64 oracle). */
@@ -49,8 +60,12 @@ function activations(shape: [number, number, number, number], seed: number): Gra
 }
 
 function conv(
-  inChannels: number, groups: number, kernel: [number, number], strides: [number, number],
-  pads: [number, number, number, number], dilations: [number, number],
+  inChannels: number,
+  groups: number,
+  kernel: [number, number],
+  strides: [number, number],
+  pads: [number, number, number, number],
+  dilations: [number, number],
 ): DirectGramLayout {
   return { kind: 'conv', inChannels, groups, kernel, strides, pads, dilations };
 }
@@ -117,7 +132,16 @@ export const gramCases: GramCase[] = [
   },
   {
     name: 'ConvTranspose 2×2 stride 2 (groups 2, 6 channels): transposed-im2col rows into per-group dense Grams',
-    layout: { kind: 'convTranspose', inChannels: 6, groups: 2, kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 1], outputPadding: [0, 0] },
+    layout: {
+      kind: 'convTranspose',
+      inChannels: 6,
+      groups: 2,
+      kernel: [2, 2],
+      strides: [2, 2],
+      pads: [0, 0, 0, 0],
+      dilations: [1, 1],
+      outputPadding: [0, 0],
+    },
     chunks: () => [activations([2, 6, 5, 7], 16)],
   },
 ];
@@ -157,28 +181,68 @@ export const solveCases: SolveCase[] = [
     comq(`COMQ greedy K=${sweeps}, 4-bit asymmetric`, 'synthetic', { sweeps, order: 'greedy', grid: asym4 }),
     comq(`COMQ cyclic K=${sweeps}, 4-bit asymmetric`, 'synthetic', { sweeps, order: 'cyclic', grid: asym4 }),
   ]),
-  ...[2, 3, 8].map((bits) => comq(`COMQ greedy K=1, ${bits}-bit asymmetric`, 'synthetic', { sweeps: 1, grid: { ...asym4, bits } })),
-  comq('COMQ greedy K=1, 2-bit asymmetric, clip 0.65', 'synthetic', { sweeps: 1, grid: { bits: 2, kind: 'asymmetric', clip: 0.65 } }),
-  comq('COMQ greedy K=2, 4-bit symmetric', 'synthetic', { sweeps: 2, grid: { bits: 4, kind: 'symmetric', clip: 1 } }),
-  comq('COMQ greedy K=1, 8-bit symmetric', 'synthetic', { sweeps: 1, grid: { bits: 8, kind: 'symmetric', clip: 1 } }),
-  comq('COMQ greedy K=1, 4-bit blocked (16 inputs per scale)', 'synthetic', { sweeps: 1, grid: { ...asym4, blockSize: 16 } }),
-  comq('COMQ cyclic K=2, 3-bit blocked (32 inputs per scale)', 'synthetic', { sweeps: 2, order: 'cyclic', grid: { ...asym4, bits: 3, blockSize: 32 } }),
+  ...[2, 3, 8].map((bits) =>
+    comq(`COMQ greedy K=1, ${bits}-bit asymmetric`, 'synthetic', { sweeps: 1, grid: { ...asym4, bits } }),
+  ),
+  comq('COMQ greedy K=1, 2-bit asymmetric, clip 0.65', 'synthetic', {
+    sweeps: 1,
+    grid: { bits: 2, kind: 'asymmetric', clip: 0.65 },
+  }),
+  comq('COMQ greedy K=2, 4-bit symmetric', 'synthetic', {
+    sweeps: 2,
+    grid: { bits: 4, kind: 'symmetric', clip: 1 },
+  }),
+  comq('COMQ greedy K=1, 8-bit symmetric', 'synthetic', {
+    sweeps: 1,
+    grid: { bits: 8, kind: 'symmetric', clip: 1 },
+  }),
+  comq('COMQ greedy K=1, 4-bit blocked (16 inputs per scale)', 'synthetic', {
+    sweeps: 1,
+    grid: { ...asym4, blockSize: 16 },
+  }),
+  comq('COMQ cyclic K=2, 3-bit blocked (32 inputs per scale)', 'synthetic', {
+    sweeps: 2,
+    order: 'cyclic',
+    grid: { ...asym4, bits: 3, blockSize: 32 },
+  }),
   comq('COMQ greedy K=1 with scale step, 4-bit', 'synthetic', { sweeps: 1, scaleStep: true, grid: asym4 }),
-  comq('COMQ greedy K=2 with scale step, 3-bit', 'synthetic', { sweeps: 2, scaleStep: true, grid: { ...asym4, bits: 3 } }),
-  comq('COMQ cyclic K=2 with scale step, 4-bit blocked 16', 'synthetic', { sweeps: 2, order: 'cyclic', scaleStep: true, grid: { ...asym4, blockSize: 16 } }),
-  comq('COMQ greedy K=1, 8-bit, 128 × 384 layer (near-ties do occur here)', 'synthetic-large', { sweeps: 1, grid: { ...asym4, bits: 8 } }),
+  comq('COMQ greedy K=2 with scale step, 3-bit', 'synthetic', {
+    sweeps: 2,
+    scaleStep: true,
+    grid: { ...asym4, bits: 3 },
+  }),
+  comq('COMQ cyclic K=2 with scale step, 4-bit blocked 16', 'synthetic', {
+    sweeps: 2,
+    order: 'cyclic',
+    scaleStep: true,
+    grid: { ...asym4, blockSize: 16 },
+  }),
+  comq('COMQ greedy K=1, 8-bit, 128 × 384 layer (near-ties do occur here)', 'synthetic-large', {
+    sweeps: 1,
+    grid: { ...asym4, bits: 8 },
+  }),
   comq('COMQ greedy K=1, dead input (G_jj = 0)', 'dead-input', { sweeps: 1, grid: asym4 }),
   rtn('RTN 2-bit asymmetric', 'synthetic', { ...asym4, bits: 2 }),
   rtn('RTN 4-bit asymmetric', 'synthetic', asym4),
   rtn('RTN 8-bit symmetric', 'synthetic', { bits: 8, kind: 'symmetric', clip: 1 }),
   rtn('RTN 4-bit blocked 16', 'synthetic', { ...asym4, blockSize: 16 }),
   gptq('GPTQ act-order, 4-bit', 'synthetic', { grid: asym4 }),
-  gptq('GPTQ natural order, 3-bit, lazy blocks of 16', 'synthetic', { grid: { ...asym4, bits: 3 }, gptq: { dampPercent: 0.01, actOrder: false, blockSize: 16 } }),
-  gptq('GPTQ act-order, 4-bit blocked 16, lazy blocks of 32', 'synthetic', { grid: { ...asym4, blockSize: 16 }, gptq: { dampPercent: 0.01, actOrder: true, blockSize: 32 } }),
+  gptq('GPTQ natural order, 3-bit, lazy blocks of 16', 'synthetic', {
+    grid: { ...asym4, bits: 3 },
+    gptq: { dampPercent: 0.01, actOrder: false, blockSize: 16 },
+  }),
+  gptq('GPTQ act-order, 4-bit blocked 16, lazy blocks of 32', 'synthetic', {
+    grid: { ...asym4, blockSize: 16 },
+    gptq: { dampPercent: 0.01, actOrder: true, blockSize: 32 },
+  }),
   gptq('GPTQ act-order, dead input', 'dead-input', { grid: asym4 }),
   gptq('GPTQ act-order then COMQ K=2', 'synthetic', { method: 'gptq+comq', sweeps: 2, grid: asym4 }),
   comq('real PP-OCR cls Conv: COMQ greedy K=1, 4-bit', 'real-conv', { sweeps: 1, grid: asym4 }),
-  comq('real PP-OCR cls Conv: COMQ cyclic K=3, 3-bit', 'real-conv', { sweeps: 3, order: 'cyclic', grid: { ...asym4, bits: 3 } }),
+  comq('real PP-OCR cls Conv: COMQ cyclic K=3, 3-bit', 'real-conv', {
+    sweeps: 3,
+    order: 'cyclic',
+    grid: { ...asym4, bits: 3 },
+  }),
   gptq('real PP-OCR cls Conv: GPTQ act-order, 4-bit', 'real-conv', { grid: asym4 }),
   rtn('real PP-OCR cls Conv: RTN 8-bit symmetric', 'real-conv', { bits: 8, kind: 'symmetric', clip: 1 }),
 ];
@@ -228,57 +292,102 @@ export interface KernelCase {
 
 const greedyOrder = (problem: LayerProblem): VisitOrder => comqVisitOrder(problem, 'greedy');
 
-async function gptqPass(kernels: LayerKernels, problem: LayerProblem, actOrder: boolean, lazyCols: number): Promise<void> {
+async function gptqPass(
+  kernels: LayerKernels,
+  problem: LayerProblem,
+  actOrder: boolean,
+  lazyCols: number,
+): Promise<void> {
   await runGptq(kernels, problem, { dampPercent: 0.01, actOrder, blockSize: lazyCols });
 }
 
 export const kernelCases: Record<'objective' | 'rtn' | 'comq' | 'gptq', KernelCase[]> = {
   objective: [
-    { name: 'energy tr(W G Wᵀ) and the RTN objective', layer: 'synthetic', grid: asym4, run: async (k) => {
-      const energy = await k.energy();
-      await k.roundToNearest();
-      return [energy, await k.objective()];
-    } },
-    { name: 'energy of the real PP-OCR cls Conv', layer: 'real-conv', grid: asym4, run: async (k) => [await k.energy()] },
+    {
+      name: 'energy tr(W G Wᵀ) and the RTN objective',
+      layer: 'synthetic',
+      grid: asym4,
+      run: async (k) => {
+        const energy = await k.energy();
+        await k.roundToNearest();
+        return [energy, await k.objective()];
+      },
+    },
+    {
+      name: 'energy of the real PP-OCR cls Conv',
+      layer: 'real-conv',
+      grid: asym4,
+      run: async (k) => [await k.energy()],
+    },
   ],
   rtn: [
-    { name: 'RTN 3-bit blocked 16', layer: 'synthetic', grid: { ...asym4, bits: 3, blockSize: 16 }, run: async (k) => {
-      await k.roundToNearest();
-      return [await k.objective()];
-    } },
+    {
+      name: 'RTN 3-bit blocked 16',
+      layer: 'synthetic',
+      grid: { ...asym4, bits: 3, blockSize: 16 },
+      run: async (k) => {
+        await k.roundToNearest();
+        return [await k.objective()];
+      },
+    },
   ],
   comq: [
-    { name: 'sweep split in coordinate ranges [0, 20) + [20, cols), greedy order', layer: 'synthetic', grid: asym4, run: async (k, p) => {
-      await k.startFromWeights();
-      await k.setVisitOrder(greedyOrder(p));
-      await k.comqSweep(0, 20);
-      await k.comqSweep(20, p.cols);
-      return [await k.residualObjective(), await k.objective()];
-    } },
-    { name: 'cyclic sweep then scale step, 4-bit blocked 16', layer: 'synthetic', grid: { ...asym4, blockSize: 16 }, run: async (k, p) => {
-      await k.startFromWeights();
-      await k.setVisitOrder({ kind: 'cyclic' });
-      await k.comqSweep(0, p.cols);
-      await k.scaleStep();
-      return [await k.residualObjective(), await k.objective()];
-    } },
-    { name: 'initResidual from RTN codes, then one sweep (dead input)', layer: 'dead-input', grid: asym4, run: async (k, p) => {
-      await k.roundToNearest();
-      await k.initResidual();
-      const start = await k.residualObjective();
-      await k.setVisitOrder(greedyOrder(p));
-      await k.comqSweep(0, p.cols);
-      return [start, await k.residualObjective()];
-    } },
+    {
+      name: 'sweep split in coordinate ranges [0, 20) + [20, cols), greedy order',
+      layer: 'synthetic',
+      grid: asym4,
+      run: async (k, p) => {
+        await k.startFromWeights();
+        await k.setVisitOrder(greedyOrder(p));
+        await k.comqSweep(0, 20);
+        await k.comqSweep(20, p.cols);
+        return [await k.residualObjective(), await k.objective()];
+      },
+    },
+    {
+      name: 'cyclic sweep then scale step, 4-bit blocked 16',
+      layer: 'synthetic',
+      grid: { ...asym4, blockSize: 16 },
+      run: async (k, p) => {
+        await k.startFromWeights();
+        await k.setVisitOrder({ kind: 'cyclic' });
+        await k.comqSweep(0, p.cols);
+        await k.scaleStep();
+        return [await k.residualObjective(), await k.objective()];
+      },
+    },
+    {
+      name: 'initResidual from RTN codes, then one sweep (dead input)',
+      layer: 'dead-input',
+      grid: asym4,
+      run: async (k, p) => {
+        await k.roundToNearest();
+        await k.initResidual();
+        const start = await k.residualObjective();
+        await k.setVisitOrder(greedyOrder(p));
+        await k.comqSweep(0, p.cols);
+        return [start, await k.residualObjective()];
+      },
+    },
   ],
   gptq: [
-    { name: 'column blocks of 16, natural order', layer: 'synthetic', grid: asym4, run: async (k, p) => {
-      await gptqPass(k, p, false, 16);
-      return [await k.objective()];
-    } },
-    { name: 'act-order, one block, real PP-OCR cls Conv', layer: 'real-conv', grid: asym4, run: async (k, p) => {
-      await gptqPass(k, p, true, 128);
-      return [await k.objective()];
-    } },
+    {
+      name: 'column blocks of 16, natural order',
+      layer: 'synthetic',
+      grid: asym4,
+      run: async (k, p) => {
+        await gptqPass(k, p, false, 16);
+        return [await k.objective()];
+      },
+    },
+    {
+      name: 'act-order, one block, real PP-OCR cls Conv',
+      layer: 'real-conv',
+      grid: asym4,
+      run: async (k, p) => {
+        await gptqPass(k, p, true, 128);
+        return [await k.objective()];
+      },
+    },
   ],
 };

@@ -33,8 +33,13 @@ export async function loadFirstClsConv(imageNamePart = 'scenetext01'): Promise<R
   if (!conv?.input) throw new Error('cls model: no Conv node found');
   const weightName = conv.input[1];
   const producer = nodes.find((n) => n.opType === 'Constant' && n.output?.[0] === weightName);
-  const tensor = producer?.attribute?.find((a) => a.name === 'value')?.t ?? model.graph?.initializer?.find((t) => t.name === weightName);
-  if (!tensor) throw new Error(`cls model: weight '${weightName}' of the first Conv is neither a Constant nor an initializer`);
+  const tensor =
+    producer?.attribute?.find((a) => a.name === 'value')?.t ??
+    model.graph?.initializer?.find((t) => t.name === weightName);
+  if (!tensor)
+    throw new Error(
+      `cls model: weight '${weightName}' of the first Conv is neither a Constant nor an initializer`,
+    );
   const dims = tensorDims(tensor);
   const weight = tensorToFloat32(tensor);
   const image = await ppocrInput('cls', testImagePath(imageNamePart));
@@ -42,13 +47,28 @@ export async function loadFirstClsConv(imageNamePart = 'scenetext01'): Promise<R
   const strides = ints(conv, 'strides', [1, 1]) as [number, number];
   const dilations = ints(conv, 'dilations', [1, 1]) as [number, number];
   const autoPad = conv.attribute?.find((a) => a.name === 'auto_pad')?.s;
-  const pads = resolveConvPads(autoPad ? new TextDecoder().decode(autoPad) : 'NOTSET', [image.dims[2], image.dims[3]], kernel, strides, dilations, ints(conv, 'pads', [0, 0, 0, 0]));
+  const pads = resolveConvPads(
+    autoPad ? new TextDecoder().decode(autoPad) : 'NOTSET',
+    [image.dims[2], image.dims[3]],
+    kernel,
+    strides,
+    dilations,
+    ints(conv, 'pads', [0, 0, 0, 0]),
+  );
   const groupAttr = conv.attribute?.find((a) => a.name === 'group')?.i;
   return {
     weight,
     rows: dims[0],
     cols: dims[1] * dims[2] * dims[3],
-    layout: { kind: 'conv', inChannels: image.dims[1], groups: groupAttr === undefined || groupAttr === null ? 1 : toNumber(groupAttr), kernel, strides, pads, dilations },
+    layout: {
+      kind: 'conv',
+      inChannels: image.dims[1],
+      groups: groupAttr === undefined || groupAttr === null ? 1 : toNumber(groupAttr),
+      kernel,
+      strides,
+      pads,
+      dilations,
+    },
     input: image.data,
     inputShape: image.dims,
   };

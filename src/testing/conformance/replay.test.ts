@@ -9,11 +9,21 @@ import { gramAsFloat64 } from '../../core/backend/cpu/kernels/comq.ts';
 import { comqOrder } from '../../core/quant/comq.ts';
 import { computeGrids } from '../../core/base/grid.ts';
 import { solveLayer } from '../../core/quant/solve.ts';
-import { defaultSolveOptions, type LayerProblem, type QuantResult, type SolveOptions } from '../../core/quant/types.ts';
+import {
+  defaultSolveOptions,
+  type LayerProblem,
+  type QuantResult,
+  type SolveOptions,
+} from '../../core/quant/types.ts';
 import { syntheticProblem, tolerances } from './cases.ts';
 import { replayComqFirstSweep, replayGptq } from './replay.ts';
 
-const options: SolveOptions = { ...defaultSolveOptions, method: 'comq', sweeps: 1, grid: { bits: 4, kind: 'asymmetric', clip: 1 } };
+const options: SolveOptions = {
+  ...defaultSolveOptions,
+  method: 'comq',
+  sweeps: 1,
+  grid: { bits: 4, kind: 'asymmetric', clip: 1 },
+};
 
 /** Per row, the last visited input and its first-sweep target in grid steps (oracle trajectory). */
 async function lastTargetsInSteps(problem: LayerProblem): Promise<{ index: number; target: number }[]> {
@@ -47,9 +57,16 @@ describe('replay (near-tie evidence for code mismatches)', () => {
   });
 
   it('finds no mismatch in the oracle’s own COMQ and GPTQ codes', async () => {
-    expect(replayComqFirstSweep(problem, options, oracle.codes)).toEqual({ decisions: problem.rows * problem.cols, mismatches: 0, worstTieDistance: 0, nonNeighbour: 0 });
+    expect(replayComqFirstSweep(problem, options, oracle.codes)).toEqual({
+      decisions: problem.rows * problem.cols,
+      mismatches: 0,
+      worstTieDistance: 0,
+      nonNeighbour: 0,
+    });
     const gptqOptions: SolveOptions = { ...options, method: 'gptq' };
-    expect(replayGptq(problem, gptqOptions, (await solveLayer(problem, gptqOptions)).codes).mismatches).toBe(0);
+    expect(replayGptq(problem, gptqOptions, (await solveLayer(problem, gptqOptions)).codes).mismatches).toBe(
+      0,
+    );
   });
 
   it('reports a moved code at the most tie-like decision as a near-tie, and one far from a midpoint as not', async () => {

@@ -21,7 +21,13 @@ export interface ReplayReport {
   nonNeighbour: number;
 }
 
-function record(report: ReplayReport, target: number, step: number, backendCode: number, oracleCode: number): void {
+function record(
+  report: ReplayReport,
+  target: number,
+  step: number,
+  backendCode: number,
+  oracleCode: number,
+): void {
   report.decisions++;
   if (backendCode === oracleCode) return;
   report.mismatches++;
@@ -35,7 +41,11 @@ function record(report: ReplayReport, target: number, step: number, backendCode:
 }
 
 /** COMQ's first sweep (docs/algorithms.md, "COMQ"), following `codes` at every step. */
-export function replayComqFirstSweep(problem: LayerProblem, options: SolveOptions, codes: Int32Array): ReplayReport {
+export function replayComqFirstSweep(
+  problem: LayerProblem,
+  options: SolveOptions,
+  codes: Int32Array,
+): ReplayReport {
   const { rows, cols, weight } = problem;
   const gram = gramAsFloat64(problem.gram);
   const grids = computeGrids(weight, rows, cols, options.grid);

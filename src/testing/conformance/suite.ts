@@ -15,10 +15,17 @@ import { solveLayer, solveLayerWith } from '../../core/quant/solve.ts';
 import { startLayer } from '../../core/quant/start.ts';
 import { openCpuLayer } from '../../core/backend/cpu/layerKernels.ts';
 import type { LayerProblem, QuantResult } from '../../core/quant/types.ts';
-import { gramCases, kernelCases, solveCases, syntheticProblem, tolerances, type GramCase, type SolveCase } from './cases.ts';
+import {
+  gramCases,
+  kernelCases,
+  solveCases,
+  syntheticProblem,
+  tolerances,
+  type GramCase,
+  type SolveCase,
+} from './cases.ts';
 import { loadFirstClsConv, type RealConvLayer } from './realLayer.ts';
 import { replayComqFirstSweep, replayGptq } from './replay.ts';
-
 
 /** XᵀX / rows over the rows the seeded sampler keeps, one f64 Gram per group: the plain oracle. */
 function referenceGrams(c: GramCase): Float64Array[] {
@@ -26,7 +33,10 @@ function referenceGrams(c: GramCase): Float64Array[] {
   const random = rate < 1 ? createRandom(c.options?.seed ?? 0) : null;
   const layout = c.layout;
   const groups = layout.kind === 'dense' ? 1 : layout.groups;
-  const cols = layout.kind === 'dense' ? layout.cols : (layout.inChannels / layout.groups) * layout.kernel[0] * layout.kernel[1];
+  const cols =
+    layout.kind === 'dense'
+      ? layout.cols
+      : (layout.inChannels / layout.groups) * layout.kernel[0] * layout.kernel[1];
   const rowsOf = (chunk: { data: Float32Array; shape: number[] }): ArrayLike<number>[] => {
     if (layout.kind === 'dense') return [Float64Array.from(chunk.data)];
     if (layout.kind === 'conv') return im2colRows(chunk.data, chunk.shape, layout);
@@ -34,10 +44,15 @@ function referenceGrams(c: GramCase): Float64Array[] {
     const [n, , h, w] = chunk.shape;
     const [outH] = convTransposeOutputSize(layout, [h, w]);
     return Array.from({ length: groups }, (_, g) => {
-      const perImage = Array.from({ length: n }, (_, image) => Float64Array.from(convTransposeRows(layout, chunk.data, chunk.shape, image, g, 0, outH)));
+      const perImage = Array.from({ length: n }, (_, image) =>
+        Float64Array.from(convTransposeRows(layout, chunk.data, chunk.shape, image, g, 0, outH)),
+      );
       const all = new Float64Array(perImage.reduce((s, p) => s + p.length, 0));
       let at = 0;
-      for (const p of perImage) { all.set(p, at); at += p.length; }
+      for (const p of perImage) {
+        all.set(p, at);
+        at += p.length;
+      }
       return all;
     });
   };
@@ -81,7 +96,9 @@ function expectObjectivesClose(actual: QuantResult, expected: QuantResult): void
   expect(relDiff(actual.relError, expected.relError)).toBeLessThan(tol);
   expect(relDiff(actual.rtnRelError, expected.rtnRelError)).toBeLessThan(tol);
   expect(actual.objectivePerSweep.length).toBe(expected.objectivePerSweep.length);
-  actual.objectivePerSweep.forEach((value, s) => expect(relDiff(value, expected.objectivePerSweep[s])).toBeLessThan(tol));
+  actual.objectivePerSweep.forEach((value, s) =>
+    expect(relDiff(value, expected.objectivePerSweep[s])).toBeLessThan(tol),
+  );
 }
 
 export function defineConformanceSuite(label: string, openTarget: () => Promise<Backend>): void {
@@ -106,7 +123,10 @@ export function defineConformanceSuite(label: string, openTarget: () => Promise<
       await target?.dispose();
     });
     const opened = (): Backend => {
-      if (!target) throw openError instanceof Error ? openError : new Error(`could not open the ${label} backend: ${String(openError)}`);
+      if (!target)
+        throw openError instanceof Error
+          ? openError
+          : new Error(`could not open the ${label} backend: ${String(openError)}`);
       return target;
     };
     const problemFor = (c: SolveCase): LayerProblem =>
@@ -121,7 +141,9 @@ export function defineConformanceSuite(label: string, openTarget: () => Promise<
         const grams = await accumulator.finish();
         const expected = referenceGrams(c);
         expect(grams.length).toBe(expected.length);
-        grams.forEach((gram, g) => expect(maxRelError(gram, expected[g])).toBeLessThanOrEqual(tolerances.gramRelError));
+        grams.forEach((gram, g) =>
+          expect(maxRelError(gram, expected[g])).toBeLessThanOrEqual(tolerances.gramRelError),
+        );
       });
     }
 
@@ -133,7 +155,9 @@ export function defineConformanceSuite(label: string, openTarget: () => Promise<
         const cols = realLayer.cols;
         const rows = x.length / cols;
         const sum = new Float64Array(cols * cols);
-        for (let r = 0; r < rows; r++) for (let a = 0; a < cols; a++) for (let b = 0; b < cols; b++) sum[a * cols + b] += x[r * cols + a] * x[r * cols + b];
+        for (let r = 0; r < rows; r++)
+          for (let a = 0; a < cols; a++)
+            for (let b = 0; b < cols; b++) sum[a * cols + b] += x[r * cols + a] * x[r * cols + b];
         return sum.map((v) => v / rows);
       });
       expect(accumulator.rowsSeen).toBeGreaterThan(1000);
@@ -156,11 +180,16 @@ export function defineConformanceSuite(label: string, openTarget: () => Promise<
           const actual = await run(await opened().openLayer(problem));
           const expected = await run(openCpuLayer(problem));
           let equal = 0;
-          for (let i = 0; i < expected.read.codes.length; i++) if (actual.read.codes[i] === expected.read.codes[i]) equal++;
+          for (let i = 0; i < expected.read.codes.length; i++)
+            if (actual.read.codes[i] === expected.read.codes[i]) equal++;
           expect(equal / expected.read.codes.length).toBeGreaterThanOrEqual(tolerances.codeAgreement);
           expect(actual.objectives.length).toBe(expected.objectives.length);
-          actual.objectives.forEach((v, i) => expect(relDiff(v, expected.objectives[i])).toBeLessThan(tolerances.objectiveRelError));
-          expect(maxRelError(actual.read.grids.scale, expected.read.grids.scale)).toBeLessThan(tolerances.scaleRelError);
+          actual.objectives.forEach((v, i) =>
+            expect(relDiff(v, expected.objectives[i])).toBeLessThan(tolerances.objectiveRelError),
+          );
+          expect(maxRelError(actual.read.grids.scale, expected.read.grids.scale)).toBeLessThan(
+            tolerances.scaleRelError,
+          );
         });
       }
     }
@@ -169,33 +198,53 @@ export function defineConformanceSuite(label: string, openTarget: () => Promise<
       it(`method ${c.name}: codes ≥ ${tolerances.codeAgreement * 100} % equal, objectives within ${tolerances.objectiveRelError}`, async () => {
         const problem = problemFor(c);
         const sweepsSeen: [number, number][] = [];
-        const actual = await solveLayerWith(opened(), problem, { ...c.options, onSweep: (s, v) => sweepsSeen.push([s, v]) });
+        const actual = await solveLayerWith(opened(), problem, {
+          ...c.options,
+          onSweep: (s, v) => sweepsSeen.push([s, v]),
+        });
         const oracleSweeps: [number, number][] = [];
-        const expected = await solveLayer(problem, { ...c.options, onSweep: (s, v) => oracleSweeps.push([s, v]) });
+        const expected = await solveLayer(problem, {
+          ...c.options,
+          onSweep: (s, v) => oracleSweeps.push([s, v]),
+        });
 
         let equal = 0;
         for (let i = 0; i < expected.codes.length; i++) if (actual.codes[i] === expected.codes[i]) equal++;
         expect(equal / expected.codes.length).toBeGreaterThanOrEqual(tolerances.codeAgreement);
         for (let i = 0; i < actual.codes.length; i++) {
-          const g = Math.floor(i / problem.cols) * actual.grids.blocksPerRow + Math.floor((i % problem.cols) / actual.grids.blockSize);
-          expect(actual.codes[i] >= actual.grids.codeMin[g] && actual.codes[i] <= actual.grids.codeMax[g]).toBe(true);
+          const g =
+            Math.floor(i / problem.cols) * actual.grids.blocksPerRow +
+            Math.floor((i % problem.cols) / actual.grids.blockSize);
+          expect(
+            actual.codes[i] >= actual.grids.codeMin[g] && actual.codes[i] <= actual.grids.codeMax[g],
+          ).toBe(true);
         }
         if (c.replay) {
-          const report = c.replay === 'comq' ? replayComqFirstSweep(problem, c.options, actual.codes) : replayGptq(problem, c.options, actual.codes);
+          const report =
+            c.replay === 'comq'
+              ? replayComqFirstSweep(problem, c.options, actual.codes)
+              : replayGptq(problem, c.options, actual.codes);
           expect(report.decisions).toBe(problem.rows * problem.cols);
           expect(report.nonNeighbour).toBe(0);
           expect(report.worstTieDistance).toBeLessThan(tolerances.nearTie);
         }
         expectObjectivesClose(actual, expected);
         expect(sweepsSeen.map(([s]) => s)).toEqual(oracleSweeps.map(([s]) => s));
-        sweepsSeen.forEach(([, v], i) => expect(relDiff(v, oracleSweeps[i][1])).toBeLessThan(tolerances.objectiveRelError));
+        sweepsSeen.forEach(([, v], i) =>
+          expect(relDiff(v, oracleSweeps[i][1])).toBeLessThan(tolerances.objectiveRelError),
+        );
         expect(maxRelError(actual.grids.scale, expected.grids.scale)).toBeLessThan(tolerances.scaleRelError);
         // Ŵ is the backend's own scale · code (in f32).
         const ownDequantized = Array.from(actual.codes, (code, i) =>
-          Math.fround(actual.grids.scale[Math.floor(i / problem.cols) * actual.grids.blocksPerRow + Math.floor((i % problem.cols) / actual.grids.blockSize)] * code));
+          Math.fround(
+            actual.grids.scale[
+              Math.floor(i / problem.cols) * actual.grids.blocksPerRow +
+                Math.floor((i % problem.cols) / actual.grids.blockSize)
+            ] * code,
+          ),
+        );
         expect(maxRelError(actual.dequantized, ownDequantized)).toBeLessThan(1e-6);
       });
     }
-
   });
 }

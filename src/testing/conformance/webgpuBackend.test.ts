@@ -33,10 +33,18 @@ describe('WebGPU backend device handling', () => {
 
   it('splits a layer into row chunks and Gram inputs into uploads under a small binding limit, with identical results', async () => {
     const layer = makeSyntheticLayer({ rows: 200, cols: 24, samples: 100, seed: 9 });
-    const problem = { weight: Float32Array.from(layer.weight), rows: 200, cols: 24, gram: Float32Array.from(layer.gram) };
+    const problem = {
+      weight: Float32Array.from(layer.weight),
+      rows: 200,
+      cols: 24,
+      gram: Float32Array.from(layer.gram),
+    };
     // 24 inputs · 4 bytes = 96 bytes per row: a 3000-byte limit gives chunks of 31 rows (7 chunks),
     // while the 24² Gram (2304 bytes) still fits one binding.
-    const small = await createWebGpuBackend(createNodeGpu(), { maxStorageBindingBytes: 3000, maxFmaPerDispatch: 5_000 });
+    const small = await createWebGpuBackend(createNodeGpu(), {
+      maxStorageBindingBytes: 3000,
+      maxFmaPerDispatch: 5_000,
+    });
     try {
       for (const method of ['comq', 'gptq+comq'] as const) {
         const options = { ...defaultSolveOptions, method, sweeps: 2 };
@@ -48,23 +56,39 @@ describe('WebGPU backend device handling', () => {
       }
       const rows = 400;
       const input = Float32Array.from(layer.inputs.subarray(0, rows * 24));
-      const grams = await Promise.all([backend, small].map(async (b) => {
-        const accumulator = b.createGramAccumulator({ kind: 'dense', cols: 24 });
-        await accumulator.add(input.subarray(0, 100 * 24), [100, 24]);
-        expect(accumulator.rowsSeen).toBe(100);
-        return (await accumulator.finish())[0];
-      }));
-      for (let i = 0; i < grams[0].length; i++) expect(Math.abs(grams[1][i] - grams[0][i])).toBeLessThan(1e-5 * Math.abs(grams[0][0]));
+      const grams = await Promise.all(
+        [backend, small].map(async (b) => {
+          const accumulator = b.createGramAccumulator({ kind: 'dense', cols: 24 });
+          await accumulator.add(input.subarray(0, 100 * 24), [100, 24]);
+          expect(accumulator.rowsSeen).toBe(100);
+          return (await accumulator.finish())[0];
+        }),
+      );
+      for (let i = 0; i < grams[0].length; i++)
+        expect(Math.abs(grams[1][i] - grams[0][i])).toBeLessThan(1e-5 * Math.abs(grams[0][0]));
       // A 30 × 30 Gram (3600 bytes) exceeds the 3000-byte limit: refused with a specific message.
-      await expect(solveLayerWith(small, { weight: new Float32Array(2 * 30), rows: 2, cols: 30, gram: new Float32Array(30 * 30) }, defaultSolveOptions))
-        .rejects.toThrow(/exceeds this adapter's storage binding limit .* use the CPU backend/);
+      await expect(
+        solveLayerWith(
+          small,
+          { weight: new Float32Array(2 * 30), rows: 2, cols: 30, gram: new Float32Array(30 * 30) },
+          defaultSolveOptions,
+        ),
+      ).rejects.toThrow(/exceeds this adapter's storage binding limit .* use the CPU backend/);
     } finally {
       await small.dispose();
     }
   });
 
   it('splits a conv chunk with more patch rows than workgroups per dimension (a 300 × 300 image, 90 000 rows)', async () => {
-    const layout = { kind: 'conv' as const, inChannels: 2, groups: 2, kernel: [3, 3] as [number, number], strides: [1, 1] as [number, number], pads: [1, 1, 1, 1] as [number, number, number, number], dilations: [1, 1] as [number, number] };
+    const layout = {
+      kind: 'conv' as const,
+      inChannels: 2,
+      groups: 2,
+      kernel: [3, 3] as [number, number],
+      strides: [1, 1] as [number, number],
+      pads: [1, 1, 1, 1] as [number, number, number, number],
+      dilations: [1, 1] as [number, number],
+    };
     const input = Float32Array.from({ length: 2 * 300 * 300 }, (_, i) => Math.cos(i * 0.013) + (i % 7) * 0.1);
     const gpu = backend.createGramAccumulator(layout);
     await gpu.add(input, [1, 2, 300, 300]);
@@ -84,9 +108,11 @@ describe('WebGPU backend device handling', () => {
     if (!adapter) throw new Error('no adapter');
     const dev = await adapter.requestDevice();
     const opened = { adapter, device: dev, probe: backend.probe, lostReason: () => undefined };
-    await expect(withErrorScopes(opened, 'a bad buffer', () => {
-      dev.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.STORAGE });
-    })).rejects.toThrow(/a bad buffer: WebGPU validation error/);
+    await expect(
+      withErrorScopes(opened, 'a bad buffer', () => {
+        dev.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.STORAGE });
+      }),
+    ).rejects.toThrow(/a bad buffer: WebGPU validation error/);
     dev.destroy();
   });
 
@@ -94,6 +120,8 @@ describe('WebGPU backend device handling', () => {
     const doomed = await createWebGpuBackend(createNodeGpu());
     await doomed.dispose();
     await new Promise((resolve) => setTimeout(resolve, 50));
-    await expect(solveLayerWith(doomed, syntheticProblem(false), defaultSolveOptions)).rejects.toThrow(/device lost .* (Recreate the backend|CPU backend)/);
+    await expect(solveLayerWith(doomed, syntheticProblem(false), defaultSolveOptions)).rejects.toThrow(
+      /device lost .* (Recreate the backend|CPU backend)/,
+    );
   });
 });

@@ -37,7 +37,12 @@ export function createNodeDeps(options: NodeDepsOptions = {}): StudioDeps {
       // As the browser host does: the CPU path reduces big Grams with onnxruntime's sgemm.
       return openBackend(undefined, preference, (engine ??= createNodeInferenceEngine()));
     },
-    probeWebGpu: async () => ({ available: false, adapter: 'no WebGPU in Node tests', software: false, decision: decideBackend(null) }),
+    probeWebGpu: async () => ({
+      available: false,
+      adapter: 'no WebGPU in Node tests',
+      software: false,
+      decision: decideBackend(null),
+    }),
     ...(options.demo ? { loadDemo: async () => options.demo!() } : {}),
     ...(options.maxModelBytes !== undefined ? { maxModelBytes: options.maxModelBytes } : {}),
   };

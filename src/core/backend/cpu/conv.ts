@@ -12,16 +12,24 @@ export { convGramCols, convOutputSize, resolveConvPads, type AutoPad } from '../
 export type ConvLayout = Extract<GramLayout, { kind: 'conv' }>;
 
 /** Validates a conv layout and the NCHW input shape; returns `[N, C, H, W]`. */
-export function checkConvInput(layout: ConvLayout, input: Float32Array, shape: readonly number[]): [number, number, number, number] {
+export function checkConvInput(
+  layout: ConvLayout,
+  input: Float32Array,
+  shape: readonly number[],
+): [number, number, number, number] {
   const { inChannels, groups } = layout;
   if (!Number.isInteger(groups) || groups < 1 || inChannels % groups !== 0) {
     throw new Error(`Conv groups (${groups}) must be a positive integer dividing inChannels (${inChannels})`);
   }
-  if (shape.length !== 4) throw new Error(`Conv Gram input must be NCHW (4-D), got shape [${shape.join(', ')}]`);
+  if (shape.length !== 4)
+    throw new Error(`Conv Gram input must be NCHW (4-D), got shape [${shape.join(', ')}]`);
   const [n, c, h, w] = shape;
-  if (c !== inChannels) throw new Error(`Conv Gram input has ${c} channels, layout expects inChannels = ${inChannels}`);
+  if (c !== inChannels)
+    throw new Error(`Conv Gram input has ${c} channels, layout expects inChannels = ${inChannels}`);
   if (input.length !== n * c * h * w) {
-    throw new Error(`Conv Gram input has ${input.length} values, shape [${shape.join(', ')}] needs ${n * c * h * w}`);
+    throw new Error(
+      `Conv Gram input has ${input.length} values, shape [${shape.join(', ')}] needs ${n * c * h * w}`,
+    );
   }
   return [n, c, h, w];
 }
@@ -30,7 +38,11 @@ export function checkConvInput(layout: ConvLayout, input: Float32Array, shape: r
  * Plain im2col: one `rows × cols` matrix per group (Float64, row-major), rows ordered
  * (n, oh, ow), columns (c, kh, kw). Explicit and allocation-heavy: for tests and small cases.
  */
-export function im2colRows(input: Float32Array, shape: readonly number[], layout: ConvLayout): Float64Array[] {
+export function im2colRows(
+  input: Float32Array,
+  shape: readonly number[],
+  layout: ConvLayout,
+): Float64Array[] {
   const [n, c, h, w] = checkConvInput(layout, input, shape);
   const [outH, outW] = convOutputSize(layout, [h, w]);
   const channelsPerGroup = c / layout.groups;
@@ -51,7 +63,9 @@ export function im2colRows(input: Float32Array, shape: readonly number[], layout
                 const ix = ox * layout.strides[1] - layout.pads[1] + kx * layout.dilations[1];
                 const inside = iy >= 0 && iy < h && ix >= 0 && ix < w;
                 const channel = g * channelsPerGroup + ci;
-                matrix[row * cols + (ci * kh + ky) * kw + kx] = inside ? input[((img * c + channel) * h + iy) * w + ix] : 0;
+                matrix[row * cols + (ci * kh + ky) * kw + kx] = inside
+                  ? input[((img * c + channel) * h + iy) * w + ix]
+                  : 0;
               }
             }
           }

@@ -12,7 +12,11 @@ import { weightToGroupRows } from '../../pipeline/layerProblems.ts';
 import { attr, node, runOnnx, tinyModel, valueInfo } from '../../../testing/index.ts';
 import { createCpuGramAccumulator } from './gramAccumulator.ts';
 import {
-  ConvTransposeGramAccumulator, convTransposeGramCols, convTransposeOutputSize, convTransposeRows, resolveConvTransposePads,
+  ConvTransposeGramAccumulator,
+  convTransposeGramCols,
+  convTransposeOutputSize,
+  convTransposeRows,
+  resolveConvTransposePads,
   type ConvTransposeGeometry,
 } from './convTranspose.ts';
 
@@ -31,10 +35,50 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { label: 'stride 2, k 2 (the detector\'s upsampling form)', cIn: 3, cOutPerGroup: 2, groups: 1, hw: [4, 5], kernel: [2, 2], strides: [2, 2], dilations: [1, 1] },
-  { label: 'k 3, stride 2, pads, output_padding', cIn: 2, cOutPerGroup: 3, groups: 1, hw: [3, 4], kernel: [3, 3], strides: [2, 2], dilations: [1, 1], pads: [1, 0, 1, 2], outputPadding: [1, 1] },
-  { label: 'groups 2, dilation 2, stride (3, 1)', cIn: 4, cOutPerGroup: 2, groups: 2, hw: [3, 3], kernel: [2, 3], strides: [3, 1], dilations: [2, 2], pads: [0, 1, 1, 0] },
-  { label: 'auto_pad SAME_UPPER, stride 2', cIn: 2, cOutPerGroup: 2, groups: 1, hw: [3, 3], kernel: [3, 3], strides: [2, 2], dilations: [1, 1], autoPad: 'SAME_UPPER' },
+  {
+    label: "stride 2, k 2 (the detector's upsampling form)",
+    cIn: 3,
+    cOutPerGroup: 2,
+    groups: 1,
+    hw: [4, 5],
+    kernel: [2, 2],
+    strides: [2, 2],
+    dilations: [1, 1],
+  },
+  {
+    label: 'k 3, stride 2, pads, output_padding',
+    cIn: 2,
+    cOutPerGroup: 3,
+    groups: 1,
+    hw: [3, 4],
+    kernel: [3, 3],
+    strides: [2, 2],
+    dilations: [1, 1],
+    pads: [1, 0, 1, 2],
+    outputPadding: [1, 1],
+  },
+  {
+    label: 'groups 2, dilation 2, stride (3, 1)',
+    cIn: 4,
+    cOutPerGroup: 2,
+    groups: 2,
+    hw: [3, 3],
+    kernel: [2, 3],
+    strides: [3, 1],
+    dilations: [2, 2],
+    pads: [0, 1, 1, 0],
+  },
+  {
+    label: 'auto_pad SAME_UPPER, stride 2',
+    cIn: 2,
+    cOutPerGroup: 2,
+    groups: 1,
+    hw: [3, 3],
+    kernel: [3, 3],
+    strides: [2, 2],
+    dilations: [1, 1],
+    autoPad: 'SAME_UPPER',
+  },
 ];
 
 function randomArray(n: number, seed: number): Float32Array {
@@ -50,10 +94,15 @@ describe('ConvTranspose transposed-im2col Gram rows', () => {
       const input = randomArray(2 * c.cIn * h * w, 1);
       const weight = randomArray(c.cIn * c.cOutPerGroup * kh * kw, 2);
       const attributes = [
-        attr.ints('kernel_shape', c.kernel), attr.ints('strides', c.strides), attr.ints('dilations', c.dilations), attr.int('group', c.groups),
+        attr.ints('kernel_shape', c.kernel),
+        attr.ints('strides', c.strides),
+        attr.ints('dilations', c.dilations),
+        attr.int('group', c.groups),
         ...(c.pads ? [attr.ints('pads', c.pads)] : []),
         ...(c.outputPadding ? [attr.ints('output_padding', c.outputPadding)] : []),
-        ...(c.autoPad ? [{ name: 'auto_pad', type: AttributeType.STRING, s: new TextEncoder().encode(c.autoPad) }] : []),
+        ...(c.autoPad
+          ? [{ name: 'auto_pad', type: AttributeType.STRING, s: new TextEncoder().encode(c.autoPad) }]
+          : []),
       ];
       const model = tinyModel({
         nodes: [node('ConvTranspose', ['x', 'w'], ['y'], attributes, 'up')],
@@ -66,13 +115,23 @@ describe('ConvTranspose transposed-im2col Gram rows', () => {
       const layer = findLayers(model).layers[0];
       expect(layer.op).toBe('ConvTranspose');
       const weightRows = weightToGroupRows(layer, weight);
-      const base = { kernel: c.kernel, strides: c.strides, dilations: c.dilations, outputPadding: c.outputPadding ?? [0, 0] } as const;
+      const base = {
+        kernel: c.kernel,
+        strides: c.strides,
+        dilations: c.dilations,
+        outputPadding: c.outputPadding ?? [0, 0],
+      } as const;
       const geometry: ConvTransposeGeometry = {
         ...base,
         outputPadding: [base.outputPadding[0], base.outputPadding[1]],
         inChannels: c.cIn,
         groups: c.groups,
-        pads: resolveConvTransposePads(c.autoPad ?? 'NOTSET', c.hw, { ...base, outputPadding: [base.outputPadding[0], base.outputPadding[1]] }, c.pads),
+        pads: resolveConvTransposePads(
+          c.autoPad ?? 'NOTSET',
+          c.hw,
+          { ...base, outputPadding: [base.outputPadding[0], base.outputPadding[1]] },
+          c.pads,
+        ),
       };
       const [outH, outW] = convTransposeOutputSize(geometry, c.hw);
       expect(y.dims).toEqual([2, c.cOutPerGroup * c.groups, outH, outW]);
@@ -86,7 +145,7 @@ describe('ConvTranspose transposed-im2col Gram rows', () => {
               let dot = 0;
               for (let j = 0; j < cols; j++) dot += rows[pos * cols + j] * weightRows.groups[g][o * cols + j];
               const channel = g * c.cOutPerGroup + o;
-              const expected = y.data[((n * c.cOutPerGroup * c.groups + channel) * outH * outW) + pos];
+              const expected = y.data[(n * c.cOutPerGroup * c.groups + channel) * outH * outW + pos];
               maxDiff = Math.max(maxDiff, Math.abs(dot - expected));
             }
           }
@@ -98,11 +157,19 @@ describe('ConvTranspose transposed-im2col Gram rows', () => {
 
   it('accumulates XᵀX / N per group, equal to an explicit sum over the rows', async () => {
     const geometry: ConvTransposeGeometry = {
-      inChannels: 4, groups: 2, kernel: [2, 2], strides: [2, 2], pads: [0, 1, 1, 0], dilations: [1, 1], outputPadding: [0, 0],
+      inChannels: 4,
+      groups: 2,
+      kernel: [2, 2],
+      strides: [2, 2],
+      pads: [0, 1, 1, 0],
+      dilations: [1, 1],
+      outputPadding: [0, 0],
     };
     const shape = [3, 4, 5, 6];
     const input = randomArray(3 * 4 * 5 * 6, 7);
-    const accumulator = new ConvTransposeGramAccumulator(geometry, (layout, o) => createCpuGramAccumulator(layout, o));
+    const accumulator = new ConvTransposeGramAccumulator(geometry, (layout, o) =>
+      createCpuGramAccumulator(layout, o),
+    );
     await accumulator.add(input, shape);
     const grams = await accumulator.finish();
     const [outH, outW] = convTransposeOutputSize(geometry, [5, 6]);
@@ -114,7 +181,8 @@ describe('ConvTranspose transposed-im2col Gram rows', () => {
       for (let n = 0; n < 3; n++) {
         const rows = convTransposeRows(geometry, input, shape, n, g, 0, outH);
         for (let r = 0; r < outH * outW; r++) {
-          for (let i = 0; i < cols; i++) for (let j = 0; j < cols; j++) expected[i * cols + j] += rows[r * cols + i] * rows[r * cols + j];
+          for (let i = 0; i < cols; i++)
+            for (let j = 0; j < cols; j++) expected[i * cols + j] += rows[r * cols + i] * rows[r * cols + j];
         }
       }
       const rowsSeen = 3 * outH * outW;
@@ -124,9 +192,19 @@ describe('ConvTranspose transposed-im2col Gram rows', () => {
 
   it('refuses an input with the wrong channel count, naming both', async () => {
     const accumulator = new ConvTransposeGramAccumulator(
-      { inChannels: 4, groups: 1, kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 1], outputPadding: [0, 0] },
+      {
+        inChannels: 4,
+        groups: 1,
+        kernel: [2, 2],
+        strides: [2, 2],
+        pads: [0, 0, 0, 0],
+        dilations: [1, 1],
+        outputPadding: [0, 0],
+      },
       (layout, o) => createCpuGramAccumulator(layout, o),
     );
-    await expect(accumulator.add(new Float32Array(3 * 4), [1, 3, 2, 2])).rejects.toThrow(/4 channels, got \[1, 3, 2, 2\]/);
+    await expect(accumulator.add(new Float32Array(3 * 4), [1, 3, 2, 2])).rejects.toThrow(
+      /4 channels, got \[1, 3, 2, 2\]/,
+    );
   });
 });

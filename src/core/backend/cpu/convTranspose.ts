@@ -13,10 +13,19 @@
  * backend answers a `convTranspose` GramLayout with a ConvTransposeGramAccumulator over its own
  * dense accumulators.
  */
-import { convTransposeGramCols, convTransposeOutputSize, type ConvTransposeGeometry } from '../../base/convGeometry.ts';
+import {
+  convTransposeGramCols,
+  convTransposeOutputSize,
+  type ConvTransposeGeometry,
+} from '../../base/convGeometry.ts';
 import type { DirectGramLayout, GramAccumulator, GramOptions } from '../backend.ts';
 
-export { convTransposeGramCols, convTransposeOutputSize, resolveConvTransposePads, type ConvTransposeGeometry } from '../../base/convGeometry.ts';
+export {
+  convTransposeGramCols,
+  convTransposeOutputSize,
+  resolveConvTransposePads,
+  type ConvTransposeGeometry,
+} from '../../base/convGeometry.ts';
 
 /**
  * Gram rows of output lines `[oyBegin, oyEnd)` of image `image`, group `group`:
@@ -85,7 +94,9 @@ export class ConvTransposeGramAccumulator implements GramAccumulator {
   ) {
     const { inChannels, groups, kernel } = geometry;
     if (!Number.isInteger(groups) || groups < 1 || inChannels % groups !== 0) {
-      throw new Error(`ConvTranspose groups (${groups}) must be a positive integer dividing inChannels (${inChannels})`);
+      throw new Error(
+        `ConvTranspose groups (${groups}) must be a positive integer dividing inChannels (${inChannels})`,
+      );
     }
     if (kernel.length !== 2) throw new Error('ConvTranspose Gram rows are implemented for 2-D kernels only');
     const cols = convTransposeGramCols(geometry);
@@ -98,10 +109,13 @@ export class ConvTransposeGramAccumulator implements GramAccumulator {
 
   async add(input: Float32Array, shape: readonly number[]): Promise<void> {
     if (shape.length !== 4 || shape[1] !== this.geometry.inChannels) {
-      throw new Error(`ConvTranspose Gram input must be NCHW with ${this.geometry.inChannels} channels, got [${shape.join(', ')}]`);
+      throw new Error(
+        `ConvTranspose Gram input must be NCHW with ${this.geometry.inChannels} channels, got [${shape.join(', ')}]`,
+      );
     }
     const [n, , h, w] = shape;
-    if (input.length !== n * shape[1] * h * w) throw new Error(`ConvTranspose Gram input has ${input.length} values, shape [${shape.join(', ')}]`);
+    if (input.length !== n * shape[1] * h * w)
+      throw new Error(`ConvTranspose Gram input has ${input.length} values, shape [${shape.join(', ')}]`);
     const [outH, outW] = convTransposeOutputSize(this.geometry, [h, w]);
     const linesPerChunk = Math.max(1, Math.floor(ROWS_PER_CHUNK / outW));
     const cols = convTransposeGramCols(this.geometry);

@@ -41,7 +41,11 @@ export function createCpuBackend(options: CpuBackendOptions = {}): Backend {
     createGramAccumulator(layout: GramLayout, gramOptions?: GramOptions): GramAccumulator {
       checkAlive();
       if (layout.kind === 'convTranspose') {
-        return new ConvTransposeGramAccumulator(layout, (dense, o) => this.createGramAccumulator(dense, o), gramOptions);
+        return new ConvTransposeGramAccumulator(
+          layout,
+          (dense, o) => this.createGramAccumulator(dense, o),
+          gramOptions,
+        );
       }
       return createCpuGramAccumulator(layout, gramOptions, { ortGram, ortMinCols: minCols });
     },

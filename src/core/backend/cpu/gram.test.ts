@@ -14,12 +14,18 @@ function randomInput(length: number, seed: number): Float32Array {
 function gramOf(rows: number[][]): Float64Array {
   const cols = rows[0].length;
   const g = new Float64Array(cols * cols);
-  for (const row of rows) for (let i = 0; i < cols; i++) for (let j = 0; j < cols; j++) g[i * cols + j] += row[i] * row[j];
+  for (const row of rows)
+    for (let i = 0; i < cols; i++) for (let j = 0; j < cols; j++) g[i * cols + j] += row[i] * row[j];
   return g.map((v) => v / rows.length);
 }
 
 /** The naive 7-loop unfolding (n, oh, ow, c, kh, kw per group) straight from the ONNX Conv definition. */
-function naivePatches(x: Float32Array, [n, c, h, w]: number[], layout: ConvLayout, group: number): number[][] {
+function naivePatches(
+  x: Float32Array,
+  [n, c, h, w]: number[],
+  layout: ConvLayout,
+  group: number,
+): number[][] {
   const [kh, kw] = layout.kernel;
   const [sh, sw] = layout.strides;
   const [dh, dw] = layout.dilations;
@@ -71,25 +77,114 @@ describe('resolveConvPads', () => {
 
 describe('CPU conv Gram (im2col)', () => {
   const inputHW: [number, number] = [9, 8];
-  type Case = { name: string; c: number; groups: number; kernel: [number, number]; strides: [number, number]; dilations: [number, number]; autoPad: string; pads?: number[] };
+  type Case = {
+    name: string;
+    c: number;
+    groups: number;
+    kernel: [number, number];
+    strides: [number, number];
+    dilations: [number, number];
+    autoPad: string;
+    pads?: number[];
+  };
   const cases: Case[] = [
-    { name: '3×3 stride 1 symmetric pads', c: 3, groups: 1, kernel: [3, 3], strides: [1, 1], dilations: [1, 1], autoPad: 'NOTSET', pads: [1, 1, 1, 1] },
-    { name: '3×3 stride 2 asymmetric pads', c: 3, groups: 1, kernel: [3, 3], strides: [2, 2], dilations: [1, 1], autoPad: 'NOTSET', pads: [0, 1, 2, 0] },
-    { name: 'SAME_UPPER stride 2', c: 2, groups: 1, kernel: [3, 3], strides: [2, 2], dilations: [1, 1], autoPad: 'SAME_UPPER' },
-    { name: 'SAME_LOWER stride 2', c: 2, groups: 1, kernel: [3, 3], strides: [2, 2], dilations: [1, 1], autoPad: 'SAME_LOWER' },
+    {
+      name: '3×3 stride 1 symmetric pads',
+      c: 3,
+      groups: 1,
+      kernel: [3, 3],
+      strides: [1, 1],
+      dilations: [1, 1],
+      autoPad: 'NOTSET',
+      pads: [1, 1, 1, 1],
+    },
+    {
+      name: '3×3 stride 2 asymmetric pads',
+      c: 3,
+      groups: 1,
+      kernel: [3, 3],
+      strides: [2, 2],
+      dilations: [1, 1],
+      autoPad: 'NOTSET',
+      pads: [0, 1, 2, 0],
+    },
+    {
+      name: 'SAME_UPPER stride 2',
+      c: 2,
+      groups: 1,
+      kernel: [3, 3],
+      strides: [2, 2],
+      dilations: [1, 1],
+      autoPad: 'SAME_UPPER',
+    },
+    {
+      name: 'SAME_LOWER stride 2',
+      c: 2,
+      groups: 1,
+      kernel: [3, 3],
+      strides: [2, 2],
+      dilations: [1, 1],
+      autoPad: 'SAME_LOWER',
+    },
     { name: 'VALID', c: 2, groups: 1, kernel: [3, 3], strides: [1, 1], dilations: [1, 1], autoPad: 'VALID' },
-    { name: 'dilations 2', c: 2, groups: 1, kernel: [3, 3], strides: [1, 1], dilations: [2, 2], autoPad: 'NOTSET', pads: [2, 2, 2, 2] },
-    { name: 'groups 2', c: 4, groups: 2, kernel: [3, 3], strides: [1, 2], dilations: [1, 1], autoPad: 'NOTSET', pads: [1, 1, 1, 1] },
-    { name: 'depthwise', c: 5, groups: 5, kernel: [3, 3], strides: [2, 2], dilations: [1, 1], autoPad: 'SAME_UPPER' },
+    {
+      name: 'dilations 2',
+      c: 2,
+      groups: 1,
+      kernel: [3, 3],
+      strides: [1, 1],
+      dilations: [2, 2],
+      autoPad: 'NOTSET',
+      pads: [2, 2, 2, 2],
+    },
+    {
+      name: 'groups 2',
+      c: 4,
+      groups: 2,
+      kernel: [3, 3],
+      strides: [1, 2],
+      dilations: [1, 1],
+      autoPad: 'NOTSET',
+      pads: [1, 1, 1, 1],
+    },
+    {
+      name: 'depthwise',
+      c: 5,
+      groups: 5,
+      kernel: [3, 3],
+      strides: [2, 2],
+      dilations: [1, 1],
+      autoPad: 'SAME_UPPER',
+    },
     { name: '1×1', c: 6, groups: 1, kernel: [1, 1], strides: [1, 1], dilations: [1, 1], autoPad: 'NOTSET' },
-    { name: 'non-square 5×2, dilation 1×2', c: 2, groups: 1, kernel: [5, 2], strides: [2, 1], dilations: [1, 2], autoPad: 'NOTSET', pads: [2, 0, 1, 1] },
+    {
+      name: 'non-square 5×2, dilation 1×2',
+      c: 2,
+      groups: 1,
+      kernel: [5, 2],
+      strides: [2, 1],
+      dilations: [1, 2],
+      autoPad: 'NOTSET',
+      pads: [2, 0, 1, 1],
+    },
   ];
   for (const tc of cases) {
     it(`equals the Gram of explicitly unfolded patches: ${tc.name}`, async () => {
       const pads = resolveConvPads(tc.autoPad, inputHW, tc.kernel, tc.strides, tc.dilations, tc.pads);
-      const layout: ConvLayout = { kind: 'conv', inChannels: tc.c, groups: tc.groups, kernel: tc.kernel, strides: tc.strides, pads, dilations: tc.dilations };
+      const layout: ConvLayout = {
+        kind: 'conv',
+        inChannels: tc.c,
+        groups: tc.groups,
+        kernel: tc.kernel,
+        strides: tc.strides,
+        pads,
+        dilations: tc.dilations,
+      };
       const shape = [2, tc.c, ...inputHW];
-      const x = randomInput(shape.reduce((a, b) => a * b, 1), tc.c * 31 + tc.kernel[0]);
+      const x = randomInput(
+        shape.reduce((a, b) => a * b, 1),
+        tc.c * 31 + tc.kernel[0],
+      );
       const acc = createCpuGramAccumulator(layout);
       // Two chunks (one image each): the running mean must span them.
       const half = x.length / 2;
@@ -108,7 +203,15 @@ describe('CPU conv Gram (im2col)', () => {
   }
 
   it('rejects inputs that do not match the layout', async () => {
-    const layout: ConvLayout = { kind: 'conv', inChannels: 3, groups: 1, kernel: [3, 3], strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1] };
+    const layout: ConvLayout = {
+      kind: 'conv',
+      inChannels: 3,
+      groups: 1,
+      kernel: [3, 3],
+      strides: [1, 1],
+      pads: [0, 0, 0, 0],
+      dilations: [1, 1],
+    };
     const acc = createCpuGramAccumulator(layout);
     await expect(acc.add(new Float32Array(2 * 4 * 5 * 5), [2, 4, 5, 5])).rejects.toThrow(/channels/);
     await expect(acc.add(new Float32Array(3 * 2 * 2), [1, 3, 2, 2])).rejects.toThrow(/does not fit/);
@@ -129,7 +232,8 @@ describe('CPU dense Gram', () => {
     const rows: number[][] = [];
     for (let r = 0; r < 300; r++) rows.push(Array.from(x.subarray(r * cols, (r + 1) * cols)));
     expectClose(gram, gramOf(rows), 1e-12);
-    for (let i = 0; i < cols; i++) for (let j = 0; j < cols; j++) expect(gram[i * cols + j]).toBe(gram[j * cols + i]);
+    for (let i = 0; i < cols; i++)
+      for (let j = 0; j < cols; j++) expect(gram[i * cols + j]).toBe(gram[j * cols + i]);
     await expect(acc.add(x.subarray(0, 10), [10])).rejects.toThrow(/last axis/);
   });
 
@@ -154,9 +258,12 @@ describe('CPU dense Gram', () => {
     // The documented contract: one draw per candidate row, in order, kept when u < rate.
     const random = createRandom(42);
     const kept: number[][] = [];
-    for (let r = 0; r < total; r++) if (random.next() < 0.25) kept.push(Array.from(x.subarray(r * cols, (r + 1) * cols)));
+    for (let r = 0; r < total; r++)
+      if (random.next() < 0.25) kept.push(Array.from(x.subarray(r * cols, (r + 1) * cols)));
     expect(kept.length).toBe(a.rows);
     expectClose(a.gram, gramOf(kept), 1e-12);
-    expect(() => createCpuGramAccumulator({ kind: 'dense', cols }, { rowSampleRate: 0 })).toThrow(/rowSampleRate/);
+    expect(() => createCpuGramAccumulator({ kind: 'dense', cols }, { rowSampleRate: 0 })).toThrow(
+      /rowSampleRate/,
+    );
   });
 });

@@ -39,10 +39,19 @@ function validateLayout(layout: DirectGramLayout): void {
   positive('strides', layout.strides, 1);
   positive('dilations', layout.dilations, 1);
   if (layout.pads.length !== 4 || layout.pads.some((p) => !Number.isInteger(p) || p < 0)) {
-    throw new Error(`conv Gram layout: pads must be [top, left, bottom, right] non-negative integers, got [${layout.pads.join(', ')}]`);
+    throw new Error(
+      `conv Gram layout: pads must be [top, left, bottom, right] non-negative integers, got [${layout.pads.join(', ')}]`,
+    );
   }
-  if (!Number.isInteger(layout.groups) || layout.groups < 1 || !Number.isInteger(layout.inChannels) || layout.inChannels % layout.groups !== 0) {
-    throw new Error(`conv Gram layout: groups (${layout.groups}) must be a positive integer dividing inChannels (${layout.inChannels})`);
+  if (
+    !Number.isInteger(layout.groups) ||
+    layout.groups < 1 ||
+    !Number.isInteger(layout.inChannels) ||
+    layout.inChannels % layout.groups !== 0
+  ) {
+    throw new Error(
+      `conv Gram layout: groups (${layout.groups}) must be a positive integer dividing inChannels (${layout.inChannels})`,
+    );
   }
 }
 
@@ -109,12 +118,19 @@ export class CpuGramAccumulator implements GramAccumulator {
   /** Conv: the current block's patch positions as runs along output rows. */
   private readonly runs: PatchRuns;
 
-  constructor(private readonly layout: DirectGramLayout, options: GramOptions = {}, engine: CpuGramEngineOptions = {}) {
+  constructor(
+    private readonly layout: DirectGramLayout,
+    options: GramOptions = {},
+    engine: CpuGramEngineOptions = {},
+  ) {
     validateLayout(layout);
     this.groups = layout.kind === 'dense' ? 1 : layout.groups;
     this.gramCols = layout.kind === 'dense' ? layout.cols : convGramCols(layout);
     this.colsPadded = paddedCols(this.gramCols);
-    this.ortGram = engine.ortGram !== undefined && this.gramCols >= (engine.ortMinCols ?? DEFAULT_ORT_MIN_COLS) ? engine.ortGram : null;
+    this.ortGram =
+      engine.ortGram !== undefined && this.gramCols >= (engine.ortMinCols ?? DEFAULT_ORT_MIN_COLS)
+        ? engine.ortGram
+        : null;
     this.tileRows = this.ortGram ? ortChunkRows(this.groups, this.gramCols) : tileRowsFor(this.colsPadded);
     // Float64 for the JS kernel (no conversion per load), f32 for onnxruntime's sgemm.
     this.tile = this.ortGram ? null : new Float64Array(this.colsPadded * this.tileRows);
@@ -124,8 +140,12 @@ export class CpuGramAccumulator implements GramAccumulator {
     for (let g = 0; g < this.groups; g++) this.sums.push(new Float64Array(this.colsPadded * this.colsPadded));
     const runSlots = layout.kind === 'conv' ? this.tileRows : 0;
     this.runs = {
-      count: 0, start: new Int32Array(runSlots), length: new Int32Array(runSlots),
-      image: new Int32Array(runSlots), y: new Int32Array(runSlots), x: new Int32Array(runSlots),
+      count: 0,
+      start: new Int32Array(runSlots),
+      length: new Int32Array(runSlots),
+      image: new Int32Array(runSlots),
+      y: new Int32Array(runSlots),
+      x: new Int32Array(runSlots),
     };
     const rate = options.rowSampleRate ?? 1;
     if (!(rate > 0 && rate <= 1)) throw new Error(`rowSampleRate must be in (0, 1], got ${rate}`);
@@ -151,8 +171,10 @@ export class CpuGramAccumulator implements GramAccumulator {
   private async reduceDenseTile(rowCount: number): Promise<void> {
     if (rowCount === 0) return;
     const tile = this.tile;
-    if (tile instanceof Float64Array) accumulateTileUpper(tile, this.tileRows, rowCount, this.colsPadded, this.sums[0]);
-    else if (tile && this.ortGram) await this.ortGram.accumulate(tile, 1, rowCount, this.gramCols, this.sums, this.colsPadded);
+    if (tile instanceof Float64Array)
+      accumulateTileUpper(tile, this.tileRows, rowCount, this.colsPadded, this.sums[0]);
+    else if (tile && this.ortGram)
+      await this.ortGram.accumulate(tile, 1, rowCount, this.gramCols, this.sums, this.colsPadded);
   }
 
   async add(input: Float32Array, shape: readonly number[]): Promise<void> {
@@ -162,18 +184,29 @@ export class CpuGramAccumulator implements GramAccumulator {
 
   private async addDense(input: Float32Array, shape: readonly number[], cols: number): Promise<void> {
     if (shape.length < 1 || shape[shape.length - 1] !== cols) {
-      throw new Error(`dense Gram input must have last axis = cols (${cols}), got shape [${shape.join(', ')}]`);
+      throw new Error(
+        `dense Gram input must have last axis = cols (${cols}), got shape [${shape.join(', ')}]`,
+      );
     }
     const total = shape.reduce((a, b) => a * b, 1);
     if (input.length !== total) {
-      throw new Error(`dense Gram input has ${input.length} values, shape [${shape.join(', ')}] needs ${total}`);
+      throw new Error(
+        `dense Gram input has ${input.length} values, shape [${shape.join(', ')}] needs ${total}`,
+      );
     }
     const inputRows = total / cols;
     let next = 0;
     if (this.ortGram && this.random === null) {
       // Every row kept and nothing staged: whole chunks go from the input to sgemm without a copy.
       while (this.tileFill === 0 && inputRows - next >= this.tileRows) {
-        await this.ortGram.accumulate(input.subarray(next * cols, (next + this.tileRows) * cols), 1, this.tileRows, cols, this.sums, this.colsPadded);
+        await this.ortGram.accumulate(
+          input.subarray(next * cols, (next + this.tileRows) * cols),
+          1,
+          this.tileRows,
+          cols,
+          this.sums,
+          this.colsPadded,
+        );
         this.rows += this.tileRows;
         next += this.tileRows;
       }
@@ -235,7 +268,14 @@ export class CpuGramAccumulator implements GramAccumulator {
       }
     }
     const columns: PatchColumns = { planeOffset, offsetY, offsetX, h, w, strideX: layout.strides[1] };
-    const grid: PatchGrid = { images: n, imageSize: c * h * w, outH, outW, strides: layout.strides, pads: layout.pads };
+    const grid: PatchGrid = {
+      images: n,
+      imageSize: c * h * w,
+      outH,
+      outW,
+      strides: layout.strides,
+      pads: layout.pads,
+    };
     const batch = this.ortGram?.borrowBatch(this.groups * this.tileRows * cols) ?? null;
     try {
       await this.convBlocks(input, batch, columns, grid, channelsPerGroup * h * w);
@@ -245,7 +285,13 @@ export class CpuGramAccumulator implements GramAccumulator {
   }
 
   /** Lists, gathers and reduces the blocks of one conv input (`batch`: the onnxruntime scratch, or null for the JS tile). */
-  private async convBlocks(input: Float32Array, batch: Float32Array | null, columns: PatchColumns, grid: PatchGrid, groupStride: number): Promise<void> {
+  private async convBlocks(
+    input: Float32Array,
+    batch: Float32Array | null,
+    columns: PatchColumns,
+    grid: PatchGrid,
+    groupStride: number,
+  ): Promise<void> {
     const cols = this.gramCols;
     const runs = this.runs;
     const cursor = { position: 0 };
@@ -254,7 +300,8 @@ export class CpuGramAccumulator implements GramAccumulator {
       if (fill === 0) break;
       if (batch && this.ortGram) {
         // All groups into one column-major [groups, cols, fill] batch, one sgemm call.
-        for (let g = 0; g < this.groups; g++) gatherPatches(input, g * groupStride, columns, runs, batch, g * cols * fill, fill);
+        for (let g = 0; g < this.groups; g++)
+          gatherPatches(input, g * groupStride, columns, runs, batch, g * cols * fill, fill);
         await this.ortGram.accumulate(batch, this.groups, fill, cols, this.sums, this.colsPadded, 'cols');
       } else if (this.tile instanceof Float64Array) {
         for (let g = 0; g < this.groups; g++) {
@@ -324,8 +371,13 @@ export class CpuGramAccumulator implements GramAccumulator {
  * computation and a strided copy, with no per-element test.
  */
 function gatherPatches(
-  input: Float32Array, groupOff: number, columns: PatchColumns, runs: PatchRuns,
-  tile: Float32Array | Float64Array, tileOffset: number, colStride: number,
+  input: Float32Array,
+  groupOff: number,
+  columns: PatchColumns,
+  runs: PatchRuns,
+  tile: Float32Array | Float64Array,
+  tileOffset: number,
+  colStride: number,
 ): void {
   const { planeOffset, offsetY, offsetX, h, w, strideX } = columns;
   const cols = planeOffset.length;
@@ -349,7 +401,8 @@ function gatherPatches(
       const src = runs.image[k] + plane + iy * w + ix0;
       for (let t = 0; t < tBegin; t++) tile[r0 + t] = 0;
       // Long stride-1 runs are block copies; short ones a loop (a subarray per copy would cost more than the copy).
-      if (strideX === 1 && tEnd - tBegin >= 32) tile.set(input.subarray(src + tBegin, src + tEnd), r0 + tBegin);
+      if (strideX === 1 && tEnd - tBegin >= 32)
+        tile.set(input.subarray(src + tBegin, src + tEnd), r0 + tBegin);
       else if (strideX === 1) for (let t = tBegin; t < tEnd; t++) tile[r0 + t] = input[src + t];
       else for (let t = tBegin; t < tEnd; t++) tile[r0 + t] = input[src + strideX * t];
       for (let t = tEnd; t < length; t++) tile[r0 + t] = 0;
@@ -360,6 +413,10 @@ function gatherPatches(
 /** Default Gram size from which an injected onnxruntime engine takes over (see scripts/bench-cpu-gram.ts). */
 export const DEFAULT_ORT_MIN_COLS = 8;
 
-export function createCpuGramAccumulator(layout: DirectGramLayout, options?: GramOptions, engine?: CpuGramEngineOptions): CpuGramAccumulator {
+export function createCpuGramAccumulator(
+  layout: DirectGramLayout,
+  options?: GramOptions,
+  engine?: CpuGramEngineOptions,
+): CpuGramAccumulator {
   return new CpuGramAccumulator(layout, options, engine);
 }

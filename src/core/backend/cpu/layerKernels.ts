@@ -52,60 +52,80 @@ export function openCpuLayer(problem: LayerProblem): LayerKernels {
     rows,
     cols,
     energy: () => run(() => weightEnergy(weight, problem.gram, rows, cols)),
-    setGrids: (next) => run(() => {
-      if (next.rows !== rows || next.cols !== cols) throw new Error(`layer kernels: grids for ${next.rows} × ${next.cols}, layer is ${rows} × ${cols}`);
-      grids = cloneGrids(next);
-    }),
-    roundToNearest: () => run(() => {
-      const rtn = rtnKernel(weight, gridsOrThrow());
-      state.codes = rtn.codes;
-      state.values = rtn.values;
-    }),
-    objective: () => run(() => layerObjective(weight, codesToValues(state.codes, gridsOrThrow()), problem.gram, rows, cols)),
-    startFromWeights: () => run(() => {
-      state.values = Float64Array.from(weight);
-      state.codes = new Int32Array(rows * cols);
-      state.residual = new Float64Array(rows * cols);
-    }),
-    initResidual: () => run(() => {
-      state.values = codesToValues(state.codes, gridsOrThrow());
-      state.residual = residualProduct(weight, state.values, problem.gram, rows, cols);
-    }),
-    setVisitOrder: (next: VisitOrder) => run(() => {
-      if (next.kind === 'per-row' && next.order.length !== rows * cols) {
-        throw new Error(`layer kernels: visiting order has ${next.order.length} entries, expected rows × cols = ${rows * cols}`);
-      }
-      order = next.kind === 'per-row' ? next.order : cyclicOrder(rows, cols);
-    }),
-    comqSweep: (from, to) => run(() => {
-      if (!order) throw new Error('layer kernels: setVisitOrder() must come before comqSweep()');
-      checkRange('comqSweep', from, to, cols);
-      comqSweep(state, problem, gram64, order, from, to);
-    }),
-    scaleStep: () => run(() => {
-      comqScaleStep(state, problem, gram64);
-    }),
+    setGrids: (next) =>
+      run(() => {
+        if (next.rows !== rows || next.cols !== cols)
+          throw new Error(`layer kernels: grids for ${next.rows} × ${next.cols}, layer is ${rows} × ${cols}`);
+        grids = cloneGrids(next);
+      }),
+    roundToNearest: () =>
+      run(() => {
+        const rtn = rtnKernel(weight, gridsOrThrow());
+        state.codes = rtn.codes;
+        state.values = rtn.values;
+      }),
+    objective: () =>
+      run(() => layerObjective(weight, codesToValues(state.codes, gridsOrThrow()), problem.gram, rows, cols)),
+    startFromWeights: () =>
+      run(() => {
+        state.values = Float64Array.from(weight);
+        state.codes = new Int32Array(rows * cols);
+        state.residual = new Float64Array(rows * cols);
+      }),
+    initResidual: () =>
+      run(() => {
+        state.values = codesToValues(state.codes, gridsOrThrow());
+        state.residual = residualProduct(weight, state.values, problem.gram, rows, cols);
+      }),
+    setVisitOrder: (next: VisitOrder) =>
+      run(() => {
+        if (next.kind === 'per-row' && next.order.length !== rows * cols) {
+          throw new Error(
+            `layer kernels: visiting order has ${next.order.length} entries, expected rows × cols = ${rows * cols}`,
+          );
+        }
+        order = next.kind === 'per-row' ? next.order : cyclicOrder(rows, cols);
+      }),
+    comqSweep: (from, to) =>
+      run(() => {
+        if (!order) throw new Error('layer kernels: setVisitOrder() must come before comqSweep()');
+        checkRange('comqSweep', from, to, cols);
+        comqSweep(state, problem, gram64, order, from, to);
+      }),
+    scaleStep: () =>
+      run(() => {
+        comqScaleStep(state, problem, gram64);
+      }),
     residualObjective: () => run(() => objectiveFromResidual(weight, state.values, state.residual)),
-    gptqBegin: (factor: GptqFactor) => run(() => {
-      gptq = gptqBeginState(weight, rows, cols, factor);
-    }),
-    gptqQuantizeBlock: (from, to) => run(() => {
-      checkRange('gptqQuantizeBlock', from, to, cols);
-      gptqQuantizeBlock(gptqOrThrow(), gridsOrThrow(), from, to);
-    }),
-    gptqUpdateTail: (from, to) => run(() => {
-      checkRange('gptqUpdateTail', from, to, cols);
-      gptqUpdateTail(gptqOrThrow(), rows, cols, from, to);
-    }),
-    gptqEnd: () => run(() => {
-      state.codes = gptqOrThrow().codes;
-      state.values = codesToValues(state.codes, gridsOrThrow());
-      gptq = null;
-    }),
-    read: () => run((): LayerReadBack => {
-      const own = cloneGrids(gridsOrThrow());
-      return { codes: state.codes.slice(), grids: own, dequantized: Float32Array.from(codesToValues(state.codes, own)) };
-    }),
+    gptqBegin: (factor: GptqFactor) =>
+      run(() => {
+        gptq = gptqBeginState(weight, rows, cols, factor);
+      }),
+    gptqQuantizeBlock: (from, to) =>
+      run(() => {
+        checkRange('gptqQuantizeBlock', from, to, cols);
+        gptqQuantizeBlock(gptqOrThrow(), gridsOrThrow(), from, to);
+      }),
+    gptqUpdateTail: (from, to) =>
+      run(() => {
+        checkRange('gptqUpdateTail', from, to, cols);
+        gptqUpdateTail(gptqOrThrow(), rows, cols, from, to);
+      }),
+    gptqEnd: () =>
+      run(() => {
+        state.codes = gptqOrThrow().codes;
+        state.values = codesToValues(state.codes, gridsOrThrow());
+        gptq = null;
+      }),
+    read: () =>
+      run((): LayerReadBack => {
+        const own = cloneGrids(gridsOrThrow());
+        return {
+          codes: state.codes.slice(),
+          grids: own,
+          dequantized: Float32Array.from(codesToValues(state.codes, own)),
+        };
+      }),
     release: async () => {
       released = true;
       gptq = null;

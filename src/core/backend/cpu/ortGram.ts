@@ -16,7 +16,14 @@
  * entry (measured ~3e-7 on real images, ortGram.test.ts), far inside the 1e-5 Gram tolerance.
  */
 import type { InferenceEngine, InferenceSession } from '../../base/ports.ts';
-import { AttributeType, DataType, encodeModel, int64Tensor, type ModelProto, type NodeProto } from '../../onnx/index.ts';
+import {
+  AttributeType,
+  DataType,
+  encodeModel,
+  int64Tensor,
+  type ModelProto,
+  type NodeProto,
+} from '../../onnx/index.ts';
 
 /** Rows per sgemm call: large enough to amortise the call, small enough to keep f32 error low. */
 export const ORT_GRAM_CHUNK_ROWS = 4096;
@@ -69,21 +76,42 @@ export function ortGramModel(layout: OrtGramLayout, cols: number): Uint8Array {
   const blocks = sizes.length === 1 ? ['x'] : sizes.map((_, i) => `x_${i}`);
   const node: NodeProto[] = [];
   if (sizes.length > 1) {
-    node.push({ opType: 'Split', name: 'blocks', input: ['x', 'block_sizes'], output: blocks, attribute: [{ name: 'axis', type: AttributeType.INT, i: colAxis }] });
+    node.push({
+      opType: 'Split',
+      name: 'blocks',
+      input: ['x', 'block_sizes'],
+      output: blocks,
+      attribute: [{ name: 'axis', type: AttributeType.INT, i: colAxis }],
+    });
   }
   blocks.forEach((name, i) => {
-    node.push({ opType: 'Transpose', name: `t_${i}`, input: [name], output: [`t_${i}`], attribute: [{ name: 'perm', type: AttributeType.INTS, ints: [0, 2, 1] }] });
+    node.push({
+      opType: 'Transpose',
+      name: `t_${i}`,
+      input: [name],
+      output: [`t_${i}`],
+      attribute: [{ name: 'perm', type: AttributeType.INTS, ints: [0, 2, 1] }],
+    });
   });
   const output: NonNullable<ModelProto['graph']>['output'] = [];
   for (let a = 0; a < sizes.length; a++) {
     for (let b = a; b < sizes.length; b++) {
       // rows layout: X_a is [g, rows, ca] → X_aᵀ = t_a; cols layout: X_a is [g, ca, rows] already, X_b needs t_b.
       const input = layout === 'rows' ? [`t_${a}`, blocks[b]] : [blocks[a], `t_${b}`];
-      node.push({ opType: 'MatMul', name: `xtx_${a}_${b}`, input, output: [blockOutput(a, b)], attribute: [] });
+      node.push({
+        opType: 'MatMul',
+        name: `xtx_${a}_${b}`,
+        input,
+        output: [blockOutput(a, b)],
+        attribute: [],
+      });
       output.push({ name: blockOutput(a, b), type: { tensorType: { elemType: DataType.FLOAT } } });
     }
   }
-  const dims = layout === 'rows' ? [{ dimParam: 'groups' }, { dimParam: 'rows' }, { dimValue: cols }] : [{ dimParam: 'groups' }, { dimValue: cols }, { dimParam: 'rows' }];
+  const dims =
+    layout === 'rows'
+      ? [{ dimParam: 'groups' }, { dimParam: 'rows' }, { dimValue: cols }]
+      : [{ dimParam: 'groups' }, { dimValue: cols }, { dimParam: 'rows' }];
   const model: ModelProto = {
     irVersion: 8,
     producerName: 'comq-studio gram',
@@ -146,19 +174,27 @@ export class OrtGram {
    * (row-major, row stride `sumStride ≥ cols`; the lower triangle is left to meanFromUpper).
    */
   async accumulate(
-    batch: Float32Array, groups: number, rowCount: number, cols: number,
-    sums: readonly Float64Array[], sumStride: number, layout: OrtGramLayout = 'rows',
+    batch: Float32Array,
+    groups: number,
+    rowCount: number,
+    cols: number,
+    sums: readonly Float64Array[],
+    sumStride: number,
+    layout: OrtGramLayout = 'rows',
   ): Promise<void> {
     const size = groups * rowCount * cols;
     if (batch.length < size || sums.length !== groups) {
-      throw new Error(`ortGram: ${batch.length} values and ${sums.length} sums cannot hold ${groups} groups × ${rowCount} rows × ${cols} columns`);
+      throw new Error(
+        `ortGram: ${batch.length} values and ${sums.length} sums cannot hold ${groups} groups × ${rowCount} rows × ${cols} columns`,
+      );
     }
     const session = await this.open(layout, cols);
     const x = batch.length === size ? batch : batch.subarray(0, size);
     const dims = layout === 'rows' ? [groups, rowCount, cols] : [groups, cols, rowCount];
     const sizes = ortGramBlocks(cols);
     const names: string[] = [];
-    for (let a = 0; a < sizes.length; a++) for (let b = a; b < sizes.length; b++) names.push(blockOutput(a, b));
+    for (let a = 0; a < sizes.length; a++)
+      for (let b = a; b < sizes.length; b++) names.push(blockOutput(a, b));
     const out = await session.run({ x: { type: 'float32', data: x, dims } }, names);
     let beginA = 0;
     for (let a = 0; a < sizes.length; a++) {
@@ -171,7 +207,17 @@ export class OrtGram {
             `ortGram: the engine returned ${block ? `${block.type} [${block.dims.join(', ')}]` : 'no output'} for ${blockOutput(a, b)}; expected float32 [${expected.join(', ')}]`,
           );
         }
-        addBlock(block.data as Float32Array, groups, sizes[a], sizes[b], a === b, sums, sumStride, beginA, beginB);
+        addBlock(
+          block.data as Float32Array,
+          groups,
+          sizes[a],
+          sizes[b],
+          a === b,
+          sums,
+          sumStride,
+          beginA,
+          beginB,
+        );
         beginB += sizes[b];
       }
       beginA += sizes[a];
@@ -188,8 +234,15 @@ export class OrtGram {
 
 /** Adds a `[groups, rowsA, colsB]` block at (rowBegin, colBegin) of each group's sum; diagonal blocks only on and above the diagonal. */
 function addBlock(
-  block: Float32Array, groups: number, rowsA: number, colsB: number, diagonal: boolean,
-  sums: readonly Float64Array[], sumStride: number, rowBegin: number, colBegin: number,
+  block: Float32Array,
+  groups: number,
+  rowsA: number,
+  colsB: number,
+  diagonal: boolean,
+  sums: readonly Float64Array[],
+  sumStride: number,
+  rowBegin: number,
+  colBegin: number,
 ): void {
   for (let group = 0; group < groups; group++) {
     const sum = sums[group];

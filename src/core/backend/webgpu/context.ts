@@ -43,12 +43,18 @@ export function rowsPerChunk(ctx: GpuContext, bytesPerRow: number, rows: number)
   const limit = ctx.opened.probe.limits.maxStorageBufferBindingSize;
   const fit = Math.floor(limit / bytesPerRow);
   if (fit < 1) {
-    throw new Error(`one weight row needs ${bytesPerRow} bytes, more than this adapter's storage binding limit (${limit} bytes); use the CPU backend for this layer`);
+    throw new Error(
+      `one weight row needs ${bytesPerRow} bytes, more than this adapter's storage binding limit (${limit} bytes); use the CPU backend for this layer`,
+    );
   }
   return Math.min(rows, fit);
 }
 
 /** Workgroups for one invocation per element of a 1-D range (see shaders/common/linearInvocation.wgsl). */
 export function linear(ctx: GpuContext, invocations: number): [number, number] {
-  return linearDispatch(invocations, ctx.kernels.tuning.linearWorkgroup, ctx.opened.probe.limits.maxComputeWorkgroupsPerDimension);
+  return linearDispatch(
+    invocations,
+    ctx.kernels.tuning.linearWorkgroup,
+    ctx.opened.probe.limits.maxComputeWorkgroupsPerDimension,
+  );
 }

@@ -34,11 +34,19 @@ export function probeAdapter(adapter: GPUAdapter): AdapterProbe {
   const info = adapter.info;
   const vendor = info?.vendor ?? '';
   const architecture = info?.architecture ?? '';
-  const name = [vendor, architecture, info?.device ?? '', info?.description ?? ''].filter(Boolean).join(' ').trim();
+  const name = [vendor, architecture, info?.device ?? '', info?.description ?? '']
+    .filter(Boolean)
+    .join(' ')
+    .trim();
   // isFallbackAdapter moved from GPUAdapter to GPUAdapterInfo; read either.
   const legacyFallback = (adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
-  const infoFallback = (info as unknown as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter === true;
-  const isSoftware = architecture.toLowerCase() === 'swiftshader' || /swiftshader|llvmpipe|lavapipe/i.test(name) || legacyFallback || infoFallback;
+  const infoFallback =
+    (info as unknown as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter === true;
+  const isSoftware =
+    architecture.toLowerCase() === 'swiftshader' ||
+    /swiftshader|llvmpipe|lavapipe/i.test(name) ||
+    legacyFallback ||
+    infoFallback;
   const l = adapter.limits;
   return {
     name: name || 'unnamed WebGPU adapter',
@@ -101,7 +109,11 @@ export async function openDevice(gpu: GPU, knownAdapter?: GPUAdapter): Promise<O
  * waits for the queue, so a bad binding or an allocation failure becomes an exception at the call
  * site that caused it instead of a console warning.
  */
-export async function withErrorScopes<T>(opened: OpenedDevice, what: string, work: () => Promise<T> | T): Promise<T> {
+export async function withErrorScopes<T>(
+  opened: OpenedDevice,
+  what: string,
+  work: () => Promise<T> | T,
+): Promise<T> {
   const before = opened.lostReason();
   if (before) throw new Error(`${what}: ${before}`);
   const { device } = opened;
@@ -117,7 +129,10 @@ export async function withErrorScopes<T>(opened: OpenedDevice, what: string, wor
   const validation = await device.popErrorScope();
   const outOfMemory = await device.popErrorScope();
   if (validation) throw new Error(`${what}: WebGPU validation error: ${validation.message}`);
-  if (outOfMemory) throw new Error(`${what}: WebGPU out of memory: ${outOfMemory.message}. Use smaller chunks or the CPU backend.`);
+  if (outOfMemory)
+    throw new Error(
+      `${what}: WebGPU out of memory: ${outOfMemory.message}. Use smaller chunks or the CPU backend.`,
+    );
   if (workError !== undefined) throw workError;
   const after = opened.lostReason();
   if (after) throw new Error(`${what}: ${after}`);

@@ -15,7 +15,10 @@ import { encodeGram } from './kernels/gram.ts';
 import { encodeIm2col, type Im2colParams } from './kernels/im2col.ts';
 import { GpuMemory } from './memory.ts';
 
-type ConvGeometry = Omit<Im2colParams, 'rowBegin' | 'rowCount' | 'cols' | 'colsPadded' | 'group' | 'useRowList'>;
+type ConvGeometry = Omit<
+  Im2colParams,
+  'rowBegin' | 'rowCount' | 'cols' | 'colsPadded' | 'group' | 'useRowList'
+>;
 
 export class WebGpuGramAccumulator implements GramAccumulator {
   readonly groups: number;
@@ -30,12 +33,21 @@ export class WebGpuGramAccumulator implements GramAccumulator {
   private readonly random: Random | null;
   private finished = false;
 
-  constructor(private readonly ctx: GpuContext, private readonly layout: DirectGramLayout, options: GramOptions = {}) {
+  constructor(
+    private readonly ctx: GpuContext,
+    private readonly layout: DirectGramLayout,
+    options: GramOptions = {},
+  ) {
     if (layout.kind === 'dense' && (!Number.isInteger(layout.cols) || layout.cols < 1)) {
       throw new Error(`dense Gram layout needs a positive integer cols, got ${layout.cols}`);
     }
-    if (layout.kind === 'conv' && (!Number.isInteger(layout.groups) || layout.groups < 1 || layout.inChannels % layout.groups !== 0)) {
-      throw new Error(`conv Gram layout: groups (${layout.groups}) must be a positive integer dividing inChannels (${layout.inChannels})`);
+    if (
+      layout.kind === 'conv' &&
+      (!Number.isInteger(layout.groups) || layout.groups < 1 || layout.inChannels % layout.groups !== 0)
+    ) {
+      throw new Error(
+        `conv Gram layout: groups (${layout.groups}) must be a positive integer dividing inChannels (${layout.inChannels})`,
+      );
     }
     this.groups = layout.kind === 'dense' ? 1 : layout.groups;
     this.gramCols = layout.kind === 'dense' ? layout.cols : convGramCols(layout);
@@ -75,10 +87,15 @@ export class WebGpuGramAccumulator implements GramAccumulator {
     if (this.layout.kind === 'dense') {
       const cols = this.layout.cols;
       if (shape.length < 1 || shape[shape.length - 1] !== cols) {
-        throw new Error(`dense Gram input must have last axis = cols (${cols}), got shape [${shape.join(', ')}]`);
+        throw new Error(
+          `dense Gram input must have last axis = cols (${cols}), got shape [${shape.join(', ')}]`,
+        );
       }
       const total = shape.reduce((a, b) => a * b, 1);
-      if (input.length !== total) throw new Error(`dense Gram input has ${input.length} values, shape [${shape.join(', ')}] needs ${total}`);
+      if (input.length !== total)
+        throw new Error(
+          `dense Gram input has ${input.length} values, shape [${shape.join(', ')}] needs ${total}`,
+        );
       const rows = total / cols;
       const rowsPerUpload = Math.max(1, Math.floor(limit / (cols * 4)));
       for (let begin = 0; begin < rows; begin += rowsPerUpload) {
@@ -93,14 +110,27 @@ export class WebGpuGramAccumulator implements GramAccumulator {
     const imageValues = c * h * w;
     const imagesPerUpload = Math.floor(limit / (imageValues * 4));
     if (imagesPerUpload < 1) {
-      throw new Error(`one ${c}×${h}×${w} input image (${imageValues * 4} bytes) exceeds the storage binding limit (${limit}); use the CPU backend`);
+      throw new Error(
+        `one ${c}×${h}×${w} input image (${imageValues * 4} bytes) exceeds the storage binding limit (${limit}); use the CPU backend`,
+      );
     }
     for (let begin = 0; begin < n; begin += imagesPerUpload) {
       const end = Math.min(n, begin + imagesPerUpload);
       await this.upload(input.subarray(begin * imageValues, end * imageValues), (end - begin) * outH * outW, {
-        channelsPerGroup: c / layout.groups, inChannels: c, height: h, width: w, kernelH: layout.kernel[0], kernelW: layout.kernel[1],
-        strideH: layout.strides[0], strideW: layout.strides[1], padTop: layout.pads[0], padLeft: layout.pads[1],
-        dilationH: layout.dilations[0], dilationW: layout.dilations[1], outH, outW,
+        channelsPerGroup: c / layout.groups,
+        inChannels: c,
+        height: h,
+        width: w,
+        kernelH: layout.kernel[0],
+        kernelW: layout.kernel[1],
+        strideH: layout.strides[0],
+        strideW: layout.strides[1],
+        padTop: layout.pads[0],
+        padLeft: layout.pads[1],
+        dilationH: layout.dilations[0],
+        dilationW: layout.dilations[1],
+        outH,
+        outW,
       });
     }
   }
@@ -110,7 +140,11 @@ export class WebGpuGramAccumulator implements GramAccumulator {
    * gram.wgsl; conv chunks are gathered by im2col.wgsl into a padded patch matrix, one group and
    * one piece of rows at a time, and that matrix goes through the branch-free dense path.
    */
-  private async upload(values: Float32Array, candidateRows: number, conv: ConvGeometry | null): Promise<void> {
+  private async upload(
+    values: Float32Array,
+    candidateRows: number,
+    conv: ConvGeometry | null,
+  ): Promise<void> {
     const rowList = this.sample(candidateRows);
     const rows = rowList ? rowList.length : candidateRows;
     if (rows === 0) return;
@@ -118,11 +152,17 @@ export class WebGpuGramAccumulator implements GramAccumulator {
     const stride = this.gramStride;
     // Half of stride² multiply-adds per row (one triangle); bound each dispatch's share, and for
     // conv the patch matrix of a piece by the binding limit.
-    let rowsPerDispatch = Math.max(1, Math.floor(this.ctx.maxFmaPerDispatch / Math.max(1, (stride * stride) / 2)));
+    let rowsPerDispatch = Math.max(
+      1,
+      Math.floor(this.ctx.maxFmaPerDispatch / Math.max(1, (stride * stride) / 2)),
+    );
     if (conv) {
       // im2col runs one workgroup row per patch row (dispatch y): stay within the per-dimension limit.
-      rowsPerDispatch = Math.min(rowsPerDispatch, probe.limits.maxComputeWorkgroupsPerDimension,
-        Math.max(1, Math.floor(probe.limits.maxStorageBufferBindingSize / (stride * 4))));
+      rowsPerDispatch = Math.min(
+        rowsPerDispatch,
+        probe.limits.maxComputeWorkgroupsPerDimension,
+        Math.max(1, Math.floor(probe.limits.maxStorageBufferBindingSize / (stride * 4))),
+      );
     }
     rowsPerDispatch = Math.min(rowsPerDispatch, rows);
     const inputBuffer = this.mem.storage('gram input', values);
@@ -137,17 +177,55 @@ export class WebGpuGramAccumulator implements GramAccumulator {
           const weights = { oldWeight: this.seen / after, newWeight: 1 / after };
           if (!conv || !patches) {
             const aligned = !rowList && this.gramCols % 4 === 0;
-            encodeGram(this.ctx.kernels, this.mem, encoder, aligned ? 'denseAligned' : 'main', stride,
+            encodeGram(
+              this.ctx.kernels,
+              this.mem,
+              encoder,
+              aligned ? 'denseAligned' : 'main',
+              stride,
               { source: inputBuffer, rowList: rowListBuffer, gram: this.gram },
-              { rowBegin: begin, rowEnd: end, cols: this.gramCols, useRowList: rowList ? 1 : 0, gramOffset: 0, ...weights });
+              {
+                rowBegin: begin,
+                rowEnd: end,
+                cols: this.gramCols,
+                useRowList: rowList ? 1 : 0,
+                gramOffset: 0,
+                ...weights,
+              },
+            );
           } else {
             for (let group = 0; group < this.groups; group++) {
-              encodeIm2col(this.ctx.kernels, this.mem, encoder, { input: inputBuffer, rowList: rowListBuffer, patches }, {
-                ...conv, rowBegin: begin, rowCount: end - begin, cols: this.gramCols, colsPadded: stride, group, useRowList: rowList ? 1 : 0,
-              });
-              encodeGram(this.ctx.kernels, this.mem, encoder, 'denseAligned', stride,
+              encodeIm2col(
+                this.ctx.kernels,
+                this.mem,
+                encoder,
+                { input: inputBuffer, rowList: rowListBuffer, patches },
+                {
+                  ...conv,
+                  rowBegin: begin,
+                  rowCount: end - begin,
+                  cols: this.gramCols,
+                  colsPadded: stride,
+                  group,
+                  useRowList: rowList ? 1 : 0,
+                },
+              );
+              encodeGram(
+                this.ctx.kernels,
+                this.mem,
+                encoder,
+                'denseAligned',
+                stride,
                 { source: patches, rowList: this.dummyRowList, gram: this.gram },
-                { rowBegin: 0, rowEnd: end - begin, cols: stride, useRowList: 0, gramOffset: group * stride * stride, ...weights });
+                {
+                  rowBegin: 0,
+                  rowEnd: end - begin,
+                  cols: stride,
+                  useRowList: 0,
+                  gramOffset: group * stride * stride,
+                  ...weights,
+                },
+              );
             }
           }
           this.seen = after;
@@ -177,7 +255,8 @@ export class WebGpuGramAccumulator implements GramAccumulator {
       const result: Float64Array[] = [];
       for (let g = 0; g < this.groups; g++) {
         const gram = new Float64Array(cols * cols);
-        for (let a = 0; a < cols; a++) for (let b = 0; b < cols; b++) gram[a * cols + b] = all[(g * stride + a) * stride + b];
+        for (let a = 0; a < cols; a++)
+          for (let b = 0; b < cols; b++) gram[a * cols + b] = all[(g * stride + a) * stride + b];
         result.push(gram);
       }
       return result;

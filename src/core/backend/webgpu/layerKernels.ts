@@ -9,7 +9,13 @@
 import { codesToValues } from '../../base/codes.ts';
 import { validateProblem, type LayerProblem, type RowGrids } from '../../base/problem.ts';
 import type { GptqFactor, LayerKernels, LayerReadBack, VisitOrder } from '../backend.ts';
-import { GRID_CELL_BYTES, packGridCells, rowsPerChunk, unpackGridScales, type GpuContext } from './context.ts';
+import {
+  GRID_CELL_BYTES,
+  packGridCells,
+  rowsPerChunk,
+  unpackGridScales,
+  type GpuContext,
+} from './context.ts';
 import { withErrorScopes } from './device.ts';
 import { encodeComqRowPass, encodeComqSweep, type ComqBuffers } from './kernels/comq.ts';
 import { encodeGptqQuantizeBlock, encodeGptqUpdateTail, type GptqBuffers } from './kernels/gptq.ts';
@@ -111,13 +117,20 @@ export async function openGpuLayer(ctx: GpuContext, problem: LayerProblem): Prom
   };
   const readRowObjectives = async (): Promise<number> => {
     let total = 0;
-    for (const c of chunks) total += sumRows(new Float32Array(await mem.read(c.buffers.rowObjective, c.rows * 4)));
+    for (const c of chunks)
+      total += sumRows(new Float32Array(await mem.read(c.buffers.rowObjective, c.rows * 4)));
     return total;
   };
   const objectiveOf = (what: string, withQuant: boolean): Promise<number> =>
     scoped(what, async () => {
       submit(what, (encoder, c) =>
-        encodeObjective(ctx, mem, encoder, c.rows, cols, { ...c.buffers, diff: c.diff, partials: c.partials, quant: withQuant ? c.buffers.quant : null }));
+        encodeObjective(ctx, mem, encoder, c.rows, cols, {
+          ...c.buffers,
+          diff: c.diff,
+          partials: c.partials,
+          quant: withQuant ? c.buffers.quant : null,
+        }),
+      );
       rowObjectiveCurrent = withQuant;
       return readRowObjectives();
     });
@@ -148,128 +161,194 @@ export async function openGpuLayer(ctx: GpuContext, problem: LayerProblem): Prom
     rows,
     cols,
     energy: () => objectiveOf('tr(W G Wᵀ)', false),
-    setGrids: (next) => scoped('grids', () => {
-      if (next.rows !== rows || next.cols !== cols) throw new Error(`layer kernels: grids for ${next.rows} × ${next.cols}, layer is ${rows} × ${cols}`);
-      const limit = probe.limits.maxStorageBufferBindingSize;
-      if (chunkRows * next.blocksPerRow * GRID_CELL_BYTES > limit) {
-        throw new Error(`layer kernels: ${next.blocksPerRow} grid cells per row exceed this adapter's storage binding limit in chunks of ${chunkRows} rows; use the CPU backend for this layer`);
-      }
-      grids = { ...next, scale: next.scale.slice(), codeMin: next.codeMin.slice(), codeMax: next.codeMax.slice(), zeroPoint: next.zeroPoint.slice() };
-      scalesMoved = false;
-      rowObjectiveCurrent = false;
-      for (const c of chunks) {
-        if (c.buffers.grid !== dummy) mem.release(c.buffers.grid);
-        c.buffers.grid = mem.storage('grid', new Uint8Array(packGridCells(grids, c.rowBegin, c.rowBegin + c.rows)));
-      }
-    }),
-    roundToNearest: () => scoped('RTN', () => {
-      submit('RTN', (encoder, c) => encodeRtn(ctx, mem, encoder, shapeOf(c), c.buffers));
-      rowObjectiveCurrent = false;
-    }),
+    setGrids: (next) =>
+      scoped('grids', () => {
+        if (next.rows !== rows || next.cols !== cols)
+          throw new Error(`layer kernels: grids for ${next.rows} × ${next.cols}, layer is ${rows} × ${cols}`);
+        const limit = probe.limits.maxStorageBufferBindingSize;
+        if (chunkRows * next.blocksPerRow * GRID_CELL_BYTES > limit) {
+          throw new Error(
+            `layer kernels: ${next.blocksPerRow} grid cells per row exceed this adapter's storage binding limit in chunks of ${chunkRows} rows; use the CPU backend for this layer`,
+          );
+        }
+        grids = {
+          ...next,
+          scale: next.scale.slice(),
+          codeMin: next.codeMin.slice(),
+          codeMax: next.codeMax.slice(),
+          zeroPoint: next.zeroPoint.slice(),
+        };
+        scalesMoved = false;
+        rowObjectiveCurrent = false;
+        for (const c of chunks) {
+          if (c.buffers.grid !== dummy) mem.release(c.buffers.grid);
+          c.buffers.grid = mem.storage(
+            'grid',
+            new Uint8Array(packGridCells(grids, c.rowBegin, c.rowBegin + c.rows)),
+          );
+        }
+      }),
+    roundToNearest: () =>
+      scoped('RTN', () => {
+        submit('RTN', (encoder, c) => encodeRtn(ctx, mem, encoder, shapeOf(c), c.buffers));
+        rowObjectiveCurrent = false;
+      }),
     objective: () => objectiveOf('objective', true),
-    startFromWeights: () => scoped('COMQ start', () => {
-      const encoder = device.createCommandEncoder({ label: 'COMQ start' });
-      for (const c of chunks) {
-        encoder.copyBufferToBuffer(c.buffers.weight, 0, c.buffers.quant, 0, c.rows * cols * 4);
-        encoder.clearBuffer(c.buffers.codes);
-        encoder.clearBuffer(c.buffers.residual);
-      }
-      device.queue.submit([encoder.finish()]);
-      rowObjectiveCurrent = false;
-    }),
-    initResidual: () => scoped('COMQ residual', () => {
-      gridsOrThrow();
-      submit('COMQ residual', (encoder, c) => encodeComqRowPass(ctx, mem, encoder, 'initResidual', shapeOf(c), c.buffers));
-      rowObjectiveCurrent = false;
-    }),
-    setVisitOrder: (next: VisitOrder) => scoped('COMQ order', () => {
-      if (next.kind === 'per-row' && next.order.length !== rows * cols) {
-        throw new Error(`layer kernels: visiting order has ${next.order.length} entries, expected rows × cols = ${rows * cols}`);
-      }
-      for (const c of chunks) {
-        if (c.buffers.order !== dummy) mem.release(c.buffers.order);
-        c.buffers.order = next.kind === 'per-row'
-          ? mem.storage('order', new Uint32Array(next.order.buffer, next.order.byteOffset + c.rowBegin * cols * 4, c.rows * cols))
-          : dummy;
-      }
-      orderMode = next.kind;
-    }),
-    comqSweep: (from, to) => scoped(`COMQ sweep ${from}…${to}`, () => {
-      if (!orderMode) throw new Error('layer kernels: setVisitOrder() must come before comqSweep()');
-      checkRange('comqSweep', from, to, cols);
-      for (const c of chunks) {
-        for (const piece of encodeComqSweep(ctx, mem, shapeOf(c), orderMode === 'per-row', c.buffers, from, to)) device.queue.submit([piece]);
-      }
-      rowObjectiveCurrent = to === cols;
-    }),
-    scaleStep: () => scoped('COMQ scale step', () => {
-      submit('COMQ scale step', (encoder, c) => encodeComqRowPass(ctx, mem, encoder, 'scaleStep', shapeOf(c), c.buffers));
-      scalesMoved = true;
-      rowObjectiveCurrent = true;
-    }),
+    startFromWeights: () =>
+      scoped('COMQ start', () => {
+        const encoder = device.createCommandEncoder({ label: 'COMQ start' });
+        for (const c of chunks) {
+          encoder.copyBufferToBuffer(c.buffers.weight, 0, c.buffers.quant, 0, c.rows * cols * 4);
+          encoder.clearBuffer(c.buffers.codes);
+          encoder.clearBuffer(c.buffers.residual);
+        }
+        device.queue.submit([encoder.finish()]);
+        rowObjectiveCurrent = false;
+      }),
+    initResidual: () =>
+      scoped('COMQ residual', () => {
+        gridsOrThrow();
+        submit('COMQ residual', (encoder, c) =>
+          encodeComqRowPass(ctx, mem, encoder, 'initResidual', shapeOf(c), c.buffers),
+        );
+        rowObjectiveCurrent = false;
+      }),
+    setVisitOrder: (next: VisitOrder) =>
+      scoped('COMQ order', () => {
+        if (next.kind === 'per-row' && next.order.length !== rows * cols) {
+          throw new Error(
+            `layer kernels: visiting order has ${next.order.length} entries, expected rows × cols = ${rows * cols}`,
+          );
+        }
+        for (const c of chunks) {
+          if (c.buffers.order !== dummy) mem.release(c.buffers.order);
+          c.buffers.order =
+            next.kind === 'per-row'
+              ? mem.storage(
+                  'order',
+                  new Uint32Array(
+                    next.order.buffer,
+                    next.order.byteOffset + c.rowBegin * cols * 4,
+                    c.rows * cols,
+                  ),
+                )
+              : dummy;
+        }
+        orderMode = next.kind;
+      }),
+    comqSweep: (from, to) =>
+      scoped(`COMQ sweep ${from}…${to}`, () => {
+        if (!orderMode) throw new Error('layer kernels: setVisitOrder() must come before comqSweep()');
+        checkRange('comqSweep', from, to, cols);
+        for (const c of chunks) {
+          for (const piece of encodeComqSweep(
+            ctx,
+            mem,
+            shapeOf(c),
+            orderMode === 'per-row',
+            c.buffers,
+            from,
+            to,
+          ))
+            device.queue.submit([piece]);
+        }
+        rowObjectiveCurrent = to === cols;
+      }),
+    scaleStep: () =>
+      scoped('COMQ scale step', () => {
+        submit('COMQ scale step', (encoder, c) =>
+          encodeComqRowPass(ctx, mem, encoder, 'scaleStep', shapeOf(c), c.buffers),
+        );
+        scalesMoved = true;
+        rowObjectiveCurrent = true;
+      }),
     // The sweep and the scale step leave Lᵢ from R in rowObjective; otherwise (e.g. right after
     // initResidual, where R = (W − Ŵ)G exactly) the objective kernel gives the same value from G.
-    residualObjective: () => (rowObjectiveCurrent ? scoped('objective from R', readRowObjectives) : objectiveOf('objective', true)),
-    gptqBegin: (factor: GptqFactor) => scoped('GPTQ start', () => {
-      const g = gridsOrThrow();
-      releaseGptq();
-      const gptqRows = Math.min(rowsPerChunk(ctx, Math.max(cols * 4, g.blocksPerRow * GRID_CELL_BYTES), rows), probe.limits.maxComputeWorkgroupsPerDimension);
-      if (chunkRows > gptqRows) {
-        throw new Error(`layer kernels: GPTQ needs chunks of at most ${gptqRows} rows, this layer is split in ${chunkRows}; use the CPU backend for this layer`);
-      }
-      gptqFactor = factor;
-      gptqShared = { upper: mem.storage('gptq U (padded rows)', paddedGram(factor.upper, cols)), perm: mem.storage('gptq perm', Uint32Array.from(factor.perm)) };
-      for (const c of chunks) {
-        const permuted = new Float32Array(c.rows * cols);
-        for (let r = 0; r < c.rows; r++) {
-          for (let p = 0; p < cols; p++) permuted[r * cols + p] = weight[(c.rowBegin + r) * cols + factor.perm[p]];
+    residualObjective: () =>
+      rowObjectiveCurrent ? scoped('objective from R', readRowObjectives) : objectiveOf('objective', true),
+    gptqBegin: (factor: GptqFactor) =>
+      scoped('GPTQ start', () => {
+        const g = gridsOrThrow();
+        releaseGptq();
+        const gptqRows = Math.min(
+          rowsPerChunk(ctx, Math.max(cols * 4, g.blocksPerRow * GRID_CELL_BYTES), rows),
+          probe.limits.maxComputeWorkgroupsPerDimension,
+        );
+        if (chunkRows > gptqRows) {
+          throw new Error(
+            `layer kernels: GPTQ needs chunks of at most ${gptqRows} rows, this layer is split in ${chunkRows}; use the CPU backend for this layer`,
+          );
         }
-        c.gptq = {
-          upper: gptqShared.upper,
-          perm: gptqShared.perm,
-          work: mem.storage('gptq work', permuted),
-          grid: c.buffers.grid,
-          codes: mem.storage('gptq codes', c.rows * cols * 4),
-          errors: mem.storage('gptq errors', c.rows * factor.lazyCols * 4),
+        gptqFactor = factor;
+        gptqShared = {
+          upper: mem.storage('gptq U (padded rows)', paddedGram(factor.upper, cols)),
+          perm: mem.storage('gptq perm', Uint32Array.from(factor.perm)),
         };
-      }
-    }),
-    gptqQuantizeBlock: (from, to) => scoped(`GPTQ block ${from}…${to}`, () => {
-      checkRange('gptqQuantizeBlock', from, to, cols);
-      const factor = gptqOrThrow();
-      submit(`gptq block ${from}`, (encoder, c) => encodeGptqQuantizeBlock(ctx, mem, encoder, shapeOf(c), factor.lazyCols, from, to, c.gptq!));
-    }),
-    gptqUpdateTail: (from, to) => scoped(`GPTQ tail ${from}…${to}`, () => {
-      checkRange('gptqUpdateTail', from, to, cols);
-      const factor = gptqOrThrow();
-      submit(`gptq tail ${to}`, (encoder, c) => encodeGptqUpdateTail(ctx, mem, encoder, shapeOf(c), factor.lazyCols, from, to, c.gptq!));
-    }),
-    gptqEnd: () => scoped('GPTQ end', async () => {
-      const factor = gptqOrThrow();
-      const codes = new Int32Array(rows * cols);
-      for (const c of chunks) {
-        const permutedCodes = new Int32Array(await mem.read(c.gptq!.codes, c.rows * cols * 4));
-        for (let r = 0; r < c.rows; r++) {
-          for (let p = 0; p < cols; p++) codes[(c.rowBegin + r) * cols + factor.perm[p]] = permutedCodes[r * cols + p];
+        for (const c of chunks) {
+          const permuted = new Float32Array(c.rows * cols);
+          for (let r = 0; r < c.rows; r++) {
+            for (let p = 0; p < cols; p++)
+              permuted[r * cols + p] = weight[(c.rowBegin + r) * cols + factor.perm[p]];
+          }
+          c.gptq = {
+            upper: gptqShared.upper,
+            perm: gptqShared.perm,
+            work: mem.storage('gptq work', permuted),
+            grid: c.buffers.grid,
+            codes: mem.storage('gptq codes', c.rows * cols * 4),
+            errors: mem.storage('gptq errors', c.rows * factor.lazyCols * 4),
+          };
         }
-      }
-      releaseGptq();
-      writeCodes(codes);
-      rowObjectiveCurrent = false;
-    }),
-    read: () => scoped('read back', async (): Promise<LayerReadBack> => {
-      const g = gridsOrThrow();
-      const codes = new Int32Array(rows * cols);
-      const own = { ...g, scale: g.scale.slice() };
-      for (const c of chunks) {
-        codes.set(new Int32Array(await mem.read(c.buffers.codes, c.rows * cols * 4)), c.rowBegin * cols);
-        if (scalesMoved) {
-          const cells = c.rows * g.blocksPerRow;
-          unpackGridScales(await mem.read(c.buffers.grid, cells * GRID_CELL_BYTES), own.scale, c.rowBegin * g.blocksPerRow);
+      }),
+    gptqQuantizeBlock: (from, to) =>
+      scoped(`GPTQ block ${from}…${to}`, () => {
+        checkRange('gptqQuantizeBlock', from, to, cols);
+        const factor = gptqOrThrow();
+        submit(`gptq block ${from}`, (encoder, c) =>
+          encodeGptqQuantizeBlock(ctx, mem, encoder, shapeOf(c), factor.lazyCols, from, to, c.gptq!),
+        );
+      }),
+    gptqUpdateTail: (from, to) =>
+      scoped(`GPTQ tail ${from}…${to}`, () => {
+        checkRange('gptqUpdateTail', from, to, cols);
+        const factor = gptqOrThrow();
+        submit(`gptq tail ${to}`, (encoder, c) =>
+          encodeGptqUpdateTail(ctx, mem, encoder, shapeOf(c), factor.lazyCols, from, to, c.gptq!),
+        );
+      }),
+    gptqEnd: () =>
+      scoped('GPTQ end', async () => {
+        const factor = gptqOrThrow();
+        const codes = new Int32Array(rows * cols);
+        for (const c of chunks) {
+          const permutedCodes = new Int32Array(await mem.read(c.gptq!.codes, c.rows * cols * 4));
+          for (let r = 0; r < c.rows; r++) {
+            for (let p = 0; p < cols; p++)
+              codes[(c.rowBegin + r) * cols + factor.perm[p]] = permutedCodes[r * cols + p];
+          }
         }
-      }
-      return { codes, grids: own, dequantized: Float32Array.from(codesToValues(codes, own)) };
-    }),
+        releaseGptq();
+        writeCodes(codes);
+        rowObjectiveCurrent = false;
+      }),
+    read: () =>
+      scoped('read back', async (): Promise<LayerReadBack> => {
+        const g = gridsOrThrow();
+        const codes = new Int32Array(rows * cols);
+        const own = { ...g, scale: g.scale.slice() };
+        for (const c of chunks) {
+          codes.set(new Int32Array(await mem.read(c.buffers.codes, c.rows * cols * 4)), c.rowBegin * cols);
+          if (scalesMoved) {
+            const cells = c.rows * g.blocksPerRow;
+            unpackGridScales(
+              await mem.read(c.buffers.grid, cells * GRID_CELL_BYTES),
+              own.scale,
+              c.rowBegin * g.blocksPerRow,
+            );
+          }
+        }
+        return { codes, grids: own, dequantized: Float32Array.from(codesToValues(codes, own)) };
+      }),
     release: async () => {
       released = true;
       mem.destroyAll();

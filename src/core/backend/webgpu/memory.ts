@@ -17,10 +17,17 @@ export class GpuMemory {
   storage(label: string, data: ArrayBufferView | number): GPUBuffer {
     const byteLength = typeof data === 'number' ? data : data.byteLength;
     const size = Math.max(16, Math.ceil(byteLength / 16) * 16);
-    const buffer = this.device.createBuffer({ label, size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, mappedAtCreation: typeof data !== 'number' });
+    const buffer = this.device.createBuffer({
+      label,
+      size,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      mappedAtCreation: typeof data !== 'number',
+    });
     this.owned.add(buffer);
     if (typeof data !== 'number') {
-      new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      new Uint8Array(buffer.getMappedRange()).set(
+        new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      );
       buffer.unmap();
     }
     return buffer;
@@ -29,7 +36,11 @@ export class GpuMemory {
   /** A uniform buffer for one packed parameter struct (see uniforms.ts). */
   uniform(label: string, packed: ArrayBuffer): GPUBuffer {
     const size = Math.max(16, Math.ceil(packed.byteLength / 16) * 16);
-    const buffer = this.device.createBuffer({ label, size, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    const buffer = this.device.createBuffer({
+      label,
+      size,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
     this.owned.add(buffer);
     this.device.queue.writeBuffer(buffer, 0, packed);
     return buffer;
@@ -51,7 +62,11 @@ export class GpuMemory {
    */
   async read(source: GPUBuffer, byteLength: number, offset = 0): Promise<ArrayBuffer> {
     const size = Math.ceil(byteLength / 4) * 4;
-    const staging = this.device.createBuffer({ label: `${source.label} (read-back)`, size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const staging = this.device.createBuffer({
+      label: `${source.label} (read-back)`,
+      size,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
     try {
       const encoder = this.device.createCommandEncoder({ label: `read ${source.label}` });
       encoder.copyBufferToBuffer(source, offset, staging, 0, size);
@@ -71,12 +86,18 @@ export class GpuMemory {
  * x is capped at the per-dimension limit and y carries the rest; the kernels rebuild the linear
  * index as (wid.y·num_workgroups.x + wid.x)·WG + lid.x and return past the end.
  */
-export function linearDispatch(invocations: number, workgroupSize: number, maxPerDimension: number): [number, number] {
+export function linearDispatch(
+  invocations: number,
+  workgroupSize: number,
+  maxPerDimension: number,
+): [number, number] {
   const groups = Math.max(1, Math.ceil(invocations / workgroupSize));
   const x = Math.min(groups, maxPerDimension);
   const y = Math.ceil(groups / x);
   if (y > maxPerDimension) {
-    throw new Error(`dispatch of ${invocations} invocations exceeds ${maxPerDimension}² workgroups of ${workgroupSize}; split the layer`);
+    throw new Error(
+      `dispatch of ${invocations} invocations exceeds ${maxPerDimension}² workgroups of ${workgroupSize}; split the layer`,
+    );
   }
   return [x, y];
 }

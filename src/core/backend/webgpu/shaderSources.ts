@@ -3,7 +3,14 @@
  * shaders/generate.ts) rather than `?raw` imports because the CLI runs under tsx, which has no
  * `?raw`; a module of string constants works in Vite, Vitest, tsx and a browser worker alike.
  */
-import { comqWgsl, gptqWgsl, gramWgsl, im2colWgsl, objectiveWgsl, rtnWgsl } from './shaderSources.generated.ts';
+import {
+  comqWgsl,
+  gptqWgsl,
+  gramWgsl,
+  im2colWgsl,
+  objectiveWgsl,
+  rtnWgsl,
+} from './shaderSources.generated.ts';
 
 export const shaderSources = {
   gram: gramWgsl,

@@ -33,11 +33,17 @@ export interface WebGpuBackendOptions {
   adapter?: GPUAdapter;
 }
 
-export async function createWebGpuBackend(gpu: GPU, options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
+export async function createWebGpuBackend(
+  gpu: GPU,
+  options: WebGpuBackendOptions = {},
+): Promise<WebGpuBackend> {
   const opened = await openDevice(gpu, options.adapter);
   if (options.maxStorageBindingBytes !== undefined) {
     const limits = opened.probe.limits;
-    limits.maxStorageBufferBindingSize = Math.min(limits.maxStorageBufferBindingSize, options.maxStorageBindingBytes);
+    limits.maxStorageBufferBindingSize = Math.min(
+      limits.maxStorageBufferBindingSize,
+      options.maxStorageBindingBytes,
+    );
   }
   const ctx: GpuContext = {
     opened,

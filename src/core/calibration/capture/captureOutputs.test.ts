@@ -7,7 +7,10 @@ import { planCapturePasses, withCaptureOutputs } from './captureOutputs.ts';
 describe('withCaptureOutputs', () => {
   it('exposes internal values to onnxruntime without touching inputs or existing outputs', async () => {
     const model = tinyModel({
-      nodes: [node('Relu', ['x'], ['r']), node('Conv', ['r', 'w'], ['y'], [attr.ints('kernel_shape', [1, 1])])],
+      nodes: [
+        node('Relu', ['x'], ['r']),
+        node('Conv', ['r', 'w'], ['y'], [attr.ints('kernel_shape', [1, 1])]),
+      ],
       inputs: [valueInfo('x', DataType.FLOAT, [1, 1, 2, 2])],
       outputs: [valueInfo('y', DataType.FLOAT, [1, 1, 2, 2])],
       initializers: [float32Tensor('w', [1, 1, 1, 1], new Float32Array([2]))],
@@ -15,16 +18,29 @@ describe('withCaptureOutputs', () => {
     const captured = withCaptureOutputs(model, ['r', 'x', 'y', 'r']);
     expect(captured.graph?.output?.map((o) => o.name)).toEqual(['y', 'r']);
     expect(model.graph?.output?.map((o) => o.name)).toEqual(['y']);
-    const out = await runOnnx(encodeModel(captured), { x: { data: new Float32Array([-1, 2, -3, 4]), dims: [1, 1, 2, 2] } });
+    const out = await runOnnx(encodeModel(captured), {
+      x: { data: new Float32Array([-1, 2, -3, 4]), dims: [1, 1, 2, 2] },
+    });
     expect(Array.from(out.r.data)).toEqual([0, 2, 0, 4]);
     expect(Array.from(out.y.data)).toEqual([0, 4, 0, 8]);
   });
 });
 
 describe('planCapturePasses', () => {
-  const sizes = new Map([['a', 40], ['b', 30], ['c', 50], ['d', 200], ['e', 10]]);
+  const sizes = new Map([
+    ['a', 40],
+    ['b', 30],
+    ['c', 50],
+    ['d', 200],
+    ['e', 10],
+  ]);
   it('packs values in order under the budget; an oversized value gets a pass of its own', () => {
-    expect(planCapturePasses(['a', 'b', 'c', 'd', 'e'], sizes, 100)).toEqual([['a', 'b'], ['c'], ['d'], ['e']]);
+    expect(planCapturePasses(['a', 'b', 'c', 'd', 'e'], sizes, 100)).toEqual([
+      ['a', 'b'],
+      ['c'],
+      ['d'],
+      ['e'],
+    ]);
     expect(planCapturePasses(['a', 'b', 'c', 'd', 'e'], sizes, 1000)).toEqual([['a', 'b', 'c', 'd', 'e']]);
   });
   it('refuses a non-positive budget', () => {

@@ -24,7 +24,11 @@ export function withCaptureOutputs(model: ModelProto, names: readonly string[]):
  * under `bytesPerPass`. A value larger than the budget on its own gets a pass to itself: it cannot be
  * split, and one sample's activation is held by onnxruntime anyway.
  */
-export function planCapturePasses(names: readonly string[], bytesPerSample: ReadonlyMap<string, number>, bytesPerPass: number): string[][] {
+export function planCapturePasses(
+  names: readonly string[],
+  bytesPerSample: ReadonlyMap<string, number>,
+  bytesPerPass: number,
+): string[][] {
   if (!(bytesPerPass > 0)) throw new Error(`captureBytesPerPass must be positive, got ${bytesPerPass}`);
   const passes: string[][] = [];
   let current: string[] = [];

@@ -8,17 +8,27 @@ import type { RgbaImage } from '../inputs/preprocess.ts';
 import { imageSampleSet, type InputItem } from '../inputs/sampleSets.ts';
 import { firstSample, noUsableSampleError } from './runCapture.ts';
 
-const spec = { width: 4, height: 4, mean: [0, 0, 0], std: [1, 1, 1], layout: 'NCHW' as const, resize: 'stretch' as const };
+const spec = {
+  width: 4,
+  height: 4,
+  mean: [0, 0, 0],
+  std: [1, 1, 1],
+  layout: 'NCHW' as const,
+  resize: 'stretch' as const,
+};
 const refuse = async (_bytes: Uint8Array | Blob, name: string): Promise<RgbaImage> => {
   throw new Error(`${name} is not a readable image`);
 };
-const items = (names: string[]): InputItem[] => names.map((name) => ({ name, load: async () => new Uint8Array([1, 2, 3]) }));
+const items = (names: string[]): InputItem[] =>
+  names.map((name) => ({ name, load: async () => new Uint8Array([1, 2, 3]) }));
 
 describe('firstSample of a set where every file is unusable', () => {
   it('throws one InputError naming every skipped file with its reason', async () => {
     const names = ['empty.png', 'cut.jpg', 'text.png'];
     const seen: string[] = [];
-    const error = await firstSample(imageSampleSet(items(names), refuse, 'x', spec as never), (name) => seen.push(name)).catch((e: unknown) => e);
+    const error = await firstSample(imageSampleSet(items(names), refuse, 'x', spec as never), (name) =>
+      seen.push(name),
+    ).catch((e: unknown) => e);
     expect(isInputError(error)).toBe(true);
     const message = (error as Error).message;
     expect(message).not.toMatch(/\n/);

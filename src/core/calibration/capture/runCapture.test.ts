@@ -70,13 +70,24 @@ describe('runCapture', () => {
     const runs: { bytes: number; fetches: string[] }[] = [];
     const seen = new Map<string, number[]>();
     const consumers = new Map<string, CaptureConsumer[]>(
-      valueNames.map((name) => [name, [async (data: Float32Array) => void seen.set(name, [...(seen.get(name) ?? []), data[0]])]]),
+      valueNames.map((name) => [
+        name,
+        [async (data: Float32Array) => void seen.set(name, [...(seen.get(name) ?? []), data[0]])],
+      ]),
     );
     const samples = countingSamples(5);
     const budget = 10_000 * 4; // 10 000 floats: every single value fits, all six (21 000) do not
-    const capture = runCapture({ engine: fakeEngine(runs), model, samples, maxSamples: 4, consumers, bytesPerPass: budget });
+    const capture = runCapture({
+      engine: fakeEngine(runs),
+      model,
+      samples,
+      maxSamples: 4,
+      consumers,
+      bytesPerPass: budget,
+    });
     let passes = 0;
-    for (let next = await capture.next(); !next.done; next = await capture.next()) passes = next.value.type === 'capture' ? next.value.passes : passes;
+    for (let next = await capture.next(); !next.done; next = await capture.next())
+      passes = next.value.type === 'capture' ? next.value.passes : passes;
     expect(passes).toBeGreaterThan(1);
     expect(Math.max(...runs.map((r) => r.bytes))).toBeLessThanOrEqual(budget);
     // The probe did not fall back to one value per run.

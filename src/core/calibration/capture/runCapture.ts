@@ -61,7 +61,9 @@ export function sampleProblem(sample: Sample, reference: Sample): string | null 
 
 function asFloat(name: string, t: TensorData): Float32Array {
   if (t.type !== 'float32' || !(t.data instanceof Float32Array)) {
-    throw new Error(`captured value '${name}' is ${t.type}; quantizable layers read float32 after normalisation`);
+    throw new Error(
+      `captured value '${name}' is ${t.type}; quantizable layers read float32 after normalisation`,
+    );
   }
   return t.data;
 }
@@ -75,19 +77,29 @@ function asFloat(name: string, t: TensorData): Float32Array {
  * usually change slowly (they shrink along a backbone), but a sudden growth inside one chunk can
  * overshoot the budget during this single-sample probe. The capture passes themselves are exact.
  */
-async function measureBytes(request: CaptureRequest, first: Sample, names: string[]): Promise<Map<string, number>> {
+async function measureBytes(
+  request: CaptureRequest,
+  first: Sample,
+  names: string[],
+): Promise<Map<string, number>> {
   const bytes = new Map<string, number>();
   let chunk = 1;
   let largestInChunk = 0;
   for (let start = 0; start < names.length; start += chunk) {
     throwIfAborted(request.signal);
-    if (start > 0) chunk = Math.max(1, Math.min(2 * chunk, Math.floor(request.bytesPerPass / Math.max(1, largestInChunk))));
+    if (start > 0)
+      chunk = Math.max(
+        1,
+        Math.min(2 * chunk, Math.floor(request.bytesPerPass / Math.max(1, largestInChunk))),
+      );
     largestInChunk = 0;
     const part = names.slice(start, start + chunk);
     const fetches = part.filter((n) => !(n in first.feeds));
     let out: Record<string, TensorData> = {};
     if (fetches.length > 0) {
-      const session = await request.engine.createSession(encodeModel(withCaptureOutputs(request.model, fetches)));
+      const session = await request.engine.createSession(
+        encodeModel(withCaptureOutputs(request.model, fetches)),
+      );
       try {
         out = await session.run(first.feeds, fetches);
       } finally {
@@ -117,7 +129,10 @@ const LISTED_SKIPS = 5;
  * The input error of a set in which no sample was usable: it names the skipped files with their
  * reasons (the first few; the count of the rest), so the user sees which file to fix and why.
  */
-export function noUsableSampleError(skipped: readonly SkippedSample[], setName = 'calibration set'): InputError {
+export function noUsableSampleError(
+  skipped: readonly SkippedSample[],
+  setName = 'calibration set',
+): InputError {
   if (skipped.length === 0) {
     return new InputError(`the ${setName} holds no sample; give at least one image or .npy tensor.`);
   }
@@ -129,14 +144,19 @@ export function noUsableSampleError(skipped: readonly SkippedSample[], setName =
   });
   const more = skipped.length > LISTED_SKIPS ? `; and ${skipped.length - LISTED_SKIPS} more` : '';
   const count = skipped.length === 1 ? 'its only file was' : `all ${skipped.length} files were`;
-  return new InputError(`the ${setName} yielded no usable sample: ${count} skipped: ${listed.join('; ')}${more}. Fix or replace these files.`);
+  return new InputError(
+    `the ${setName} yielded no usable sample: ${count} skipped: ${listed.join('; ')}${more}. Fix or replace these files.`,
+  );
 }
 
 /**
  * The first good sample of the set (its dims fix the model's input sizes). When every sample is
  * skipped, an InputError lists the skipped files with their reasons.
  */
-export async function firstSample(samples: SampleSet, onSkip?: (name: string, reason: string) => void): Promise<Sample> {
+export async function firstSample(
+  samples: SampleSet,
+  onSkip?: (name: string, reason: string) => void,
+): Promise<Sample> {
   const skipped: SkippedSample[] = [];
   const record = (name: string, reason: string): void => {
     skipped.push({ name, reason });
@@ -161,7 +181,9 @@ export async function* runCapture(request: CaptureRequest): AsyncGenerator<Progr
   for (let pass = 0; pass < passes.length; pass++) {
     throwIfAborted(request.signal);
     const passNames = passes[pass];
-    const session = await request.engine.createSession(encodeModel(withCaptureOutputs(request.model, passNames)));
+    const session = await request.engine.createSession(
+      encodeModel(withCaptureOutputs(request.model, passNames)),
+    );
     used = 0;
     try {
       const onSkip = pass === 0 ? request.onSkip : undefined;
@@ -181,7 +203,13 @@ export async function* runCapture(request: CaptureRequest): AsyncGenerator<Progr
           delete out[name]; // drop the activation as soon as its consumers are done
         }
         used++;
-        yield { type: 'capture', pass: pass + 1, passes: passes.length, sample: used, samples: Math.min(request.maxSamples, request.samples.count) };
+        yield {
+          type: 'capture',
+          pass: pass + 1,
+          passes: passes.length,
+          sample: used,
+          samples: Math.min(request.maxSamples, request.samples.count),
+        };
         if (used >= request.maxSamples) break; // stop before decoding a sample that would not be used
         throwIfAborted(request.signal); // the consumer may have cancelled while handling the event
       }

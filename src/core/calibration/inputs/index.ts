@@ -1,4 +1,12 @@
-export { preprocessImage, placeImage, type RgbaImage, type FloatTensor, type PreprocessSpec, type ResizeMode, type Placement } from './preprocess.ts';
+export {
+  preprocessImage,
+  placeImage,
+  type RgbaImage,
+  type FloatTensor,
+  type PreprocessSpec,
+  type ResizeMode,
+  type Placement,
+} from './preprocess.ts';
 export {
   presets,
   presetNames,
@@ -13,5 +21,21 @@ export {
   type ModelShapeFacts,
   type PresetGuess,
 } from './presets.ts';
-export { parseNpy, parseNpyHeader, npySamples, npySplit, npyDtypeName, NpyFormatError, type NpyHeader, type NpySplit } from './npy.ts';
-export { imageSampleSet, npySampleSet, splitCalibrationEval, type InputItem, type NpyItem, type ImageDecoder } from './sampleSets.ts';
+export {
+  parseNpy,
+  parseNpyHeader,
+  npySamples,
+  npySplit,
+  npyDtypeName,
+  NpyFormatError,
+  type NpyHeader,
+  type NpySplit,
+} from './npy.ts';
+export {
+  imageSampleSet,
+  npySampleSet,
+  splitCalibrationEval,
+  type InputItem,
+  type NpyItem,
+  type ImageDecoder,
+} from './sampleSets.ts';

@@ -9,7 +9,13 @@ import { parseNpy, parseNpyHeader, npySamples } from './npy.ts';
  * Writes a .npy file by the format spec (numpy/lib/format.py): magic, version, header length,
  * dict padded with spaces so that magic + length field + header is a multiple of 64, '\n'.
  */
-function npyBytes(descr: string, shape: number[], payload: Uint8Array, version: 1 | 2 | 3 = 1, fortran = false): Uint8Array {
+function npyBytes(
+  descr: string,
+  shape: number[],
+  payload: Uint8Array,
+  version: 1 | 2 | 3 = 1,
+  fortran = false,
+): Uint8Array {
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let dict = `{'descr': '${descr}', 'fortran_order': ${fortran ? 'True' : 'False'}, 'shape': ${shapeText}, }`;
   const prefix = version === 1 ? 10 : 12;
@@ -24,7 +30,8 @@ function npyBytes(descr: string, shape: number[], payload: Uint8Array, version: 
   out.set(payload, prefix + header.length);
   return out;
 }
-const bytesOf = (array: ArrayBufferView): Uint8Array => new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+const bytesOf = (array: ArrayBufferView): Uint8Array =>
+  new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
 
 describe('parseNpy on files written here by the format spec', () => {
   it('reads float32, float64 (narrowed), int64, int32, uint8 and int8 in v1, v2 and v3 headers', () => {
@@ -35,9 +42,15 @@ describe('parseNpy on files written here by the format spec', () => {
     expect(Array.from(f64.data as Float32Array)).toEqual([Math.fround(0.1), Math.fround(1e30), -2]);
     const i64 = parseNpy(npyBytes('<i8', [2], bytesOf(new BigInt64Array([-5n, 1n << 40n])), 3), 'c.npy');
     expect(i64).toEqual({ type: 'int64', dims: [2], data: new BigInt64Array([-5n, 1n << 40n]) });
-    expect(parseNpy(npyBytes('<i4', [1, 2], bytesOf(new Int32Array([7, -8]))), 'd.npy').data).toEqual(new Int32Array([7, -8]));
-    expect(parseNpy(npyBytes('|u1', [4], new Uint8Array([0, 1, 254, 255])), 'e.npy').data).toEqual(new Uint8Array([0, 1, 254, 255]));
-    expect(parseNpy(npyBytes('|i1', [2], bytesOf(new Int8Array([-128, 127]))), 'f.npy').data).toEqual(new Int8Array([-128, 127]));
+    expect(parseNpy(npyBytes('<i4', [1, 2], bytesOf(new Int32Array([7, -8]))), 'd.npy').data).toEqual(
+      new Int32Array([7, -8]),
+    );
+    expect(parseNpy(npyBytes('|u1', [4], new Uint8Array([0, 1, 254, 255])), 'e.npy').data).toEqual(
+      new Uint8Array([0, 1, 254, 255]),
+    );
+    expect(parseNpy(npyBytes('|i1', [2], bytesOf(new Int8Array([-128, 127]))), 'f.npy').data).toEqual(
+      new Int8Array([-128, 127]),
+    );
   });
 
   it('reads a scalar (shape ()) and reports the data offset from the header length', () => {
@@ -48,11 +61,21 @@ describe('parseNpy on files written here by the format spec', () => {
   });
 
   it('refuses Fortran order, big-endian and unsupported dtypes, truncated data and non-npy bytes, naming the file', () => {
-    expect(() => parseNpy(npyBytes('<f4', [2, 2], new Uint8Array(16), 1, true), 'f.npy')).toThrow(/f\.npy: Fortran-ordered .*ascontiguousarray/);
-    expect(() => parseNpy(npyBytes('>f4', [1], new Uint8Array(4)), 'be.npy')).toThrow(/be\.npy: dtype '>f4' is not supported; use one of <f4/);
-    expect(() => parseNpy(npyBytes('<c8', [1], new Uint8Array(8)), 'c.npy')).toThrow(/dtype '<c8' is not supported/);
-    expect(() => parseNpy(npyBytes('<f4', [10], new Uint8Array(8)), 't.npy')).toThrow(/t\.npy: \.npy data is truncated: shape \(10\) of <f4 needs 40 bytes, the file has 8/);
-    expect(() => parseNpy(new TextEncoder().encode('hello world, not numpy'), 'x.npy')).toThrow(/x\.npy is not a \.npy file/);
+    expect(() => parseNpy(npyBytes('<f4', [2, 2], new Uint8Array(16), 1, true), 'f.npy')).toThrow(
+      /f\.npy: Fortran-ordered .*ascontiguousarray/,
+    );
+    expect(() => parseNpy(npyBytes('>f4', [1], new Uint8Array(4)), 'be.npy')).toThrow(
+      /be\.npy: dtype '>f4' is not supported; use one of <f4/,
+    );
+    expect(() => parseNpy(npyBytes('<c8', [1], new Uint8Array(8)), 'c.npy')).toThrow(
+      /dtype '<c8' is not supported/,
+    );
+    expect(() => parseNpy(npyBytes('<f4', [10], new Uint8Array(8)), 't.npy')).toThrow(
+      /t\.npy: \.npy data is truncated: shape \(10\) of <f4 needs 40 bytes, the file has 8/,
+    );
+    expect(() => parseNpy(new TextEncoder().encode('hello world, not numpy'), 'x.npy')).toThrow(
+      /x\.npy is not a \.npy file/,
+    );
   });
 });
 
@@ -83,8 +106,16 @@ describe('npySamples against a model input', () => {
       "ints.npy: dtype int64 ('<i8') does not fit input 'x' of type float32; expected float32 ('<f4') or float64 ('<f8')",
     );
     const ids = { name: 'ids', elemType: 'int64', shape: ['batch', 5] as (number | string)[] };
-    const [sample] = npySamples(npyBytes('<i4', [5], bytesOf(new Int32Array([1, 2, 3, -4, 5]))), 'ids.npy', ids);
-    expect(sample.feeds.ids).toEqual({ type: 'int64', dims: [1, 5], data: new BigInt64Array([1n, 2n, 3n, -4n, 5n]) });
+    const [sample] = npySamples(
+      npyBytes('<i4', [5], bytesOf(new Int32Array([1, 2, 3, -4, 5]))),
+      'ids.npy',
+      ids,
+    );
+    expect(sample.feeds.ids).toEqual({
+      type: 'int64',
+      dims: [1, 5],
+      data: new BigInt64Array([1n, 2n, 3n, -4n, 5n]),
+    });
   });
 });
 
@@ -108,7 +139,11 @@ describe('a file written by numpy itself', () => {
       const file = new Uint8Array(128 + 24);
       file.set(header);
       file.set(bytesOf(new Float32Array([0, 1, 2, 3, 4, 5])), 128);
-      expect(parseNpy(file, 'hand.npy')).toEqual({ type: 'float32', dims: [2, 3], data: new Float32Array([0, 1, 2, 3, 4, 5]) });
+      expect(parseNpy(file, 'hand.npy')).toEqual({
+        type: 'float32',
+        dims: [2, 3],
+        data: new Float32Array([0, 1, 2, 3, 4, 5]),
+      });
       return;
     }
     const script = [
@@ -125,8 +160,16 @@ describe('a file written by numpy itself', () => {
     expect(f64.type).toBe('float32');
     (f64.data as Float32Array).forEach((v, i) => expect(v).toBe(Math.fround(i / 7 - 1)));
     const i64 = parseNpy(new Uint8Array(readFileSync(join(dir, 'i64.npy'))), 'i64.npy');
-    expect(i64).toEqual({ type: 'int64', dims: [1, 3], data: new BigInt64Array([1n << 40n, -2n << 40n, 3n << 40n]) });
-    expect(parseNpy(new Uint8Array(readFileSync(join(dir, 'u8.npy'))), 'u8.npy').data).toEqual(new Uint8Array([250, 251, 252, 253, 254, 255]));
-    expect(() => parseNpy(new Uint8Array(readFileSync(join(dir, 'fortran.npy'))), 'fortran.npy')).toThrow(/Fortran-ordered/);
+    expect(i64).toEqual({
+      type: 'int64',
+      dims: [1, 3],
+      data: new BigInt64Array([1n << 40n, -2n << 40n, 3n << 40n]),
+    });
+    expect(parseNpy(new Uint8Array(readFileSync(join(dir, 'u8.npy'))), 'u8.npy').data).toEqual(
+      new Uint8Array([250, 251, 252, 253, 254, 255]),
+    );
+    expect(() => parseNpy(new Uint8Array(readFileSync(join(dir, 'fortran.npy'))), 'fortran.npy')).toThrow(
+      /Fortran-ordered/,
+    );
   });
 });

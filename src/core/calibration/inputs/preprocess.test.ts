@@ -3,7 +3,11 @@ import { placeImage, preprocessImage, type PreprocessSpec, type RgbaImage } from
 import { axisWeights } from './resample.ts';
 
 /** An image whose every pixel is given by `pixel(y, x)` → [r, g, b]. */
-function makeImage(width: number, height: number, pixel: (y: number, x: number) => [number, number, number]): RgbaImage {
+function makeImage(
+  width: number,
+  height: number,
+  pixel: (y: number, x: number) => [number, number, number],
+): RgbaImage {
   const data = new Uint8ClampedArray(width * height * 4);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) data.set([...pixel(y, x), 255], (y * width + x) * 4);
@@ -28,7 +32,13 @@ const base: PreprocessSpec = {
 };
 
 /** Value of tensor channel c at (y, x) for either layout. */
-function at(tensor: { data: ArrayLike<number>; dims: number[] }, layout: 'NCHW' | 'NHWC', c: number, y: number, x: number): number {
+function at(
+  tensor: { data: ArrayLike<number>; dims: number[] },
+  layout: 'NCHW' | 'NHWC',
+  c: number,
+  y: number,
+  x: number,
+): number {
   if (layout === 'NCHW') {
     const [, channels, height, width] = tensor.dims;
     expect(c).toBeLessThan(channels);
@@ -60,7 +70,8 @@ describe('preprocessImage geometry', () => {
     const nhwc = preprocessImage(image, { ...spec, layout: 'NHWC' });
     expect(nhwc.dims).toEqual([1, 4, 6, 3]);
     for (let c = 0; c < 3; c++) {
-      for (let y = 0; y < 4; y++) for (let x = 0; x < 6; x++) expect(at(nhwc, 'NHWC', c, y, x)).toBe(at(nchw, 'NCHW', c, y, x));
+      for (let y = 0; y < 4; y++)
+        for (let x = 0; x < 6; x++) expect(at(nhwc, 'NHWC', c, y, x)).toBe(at(nchw, 'NCHW', c, y, x));
     }
   });
 
@@ -77,7 +88,14 @@ describe('preprocessImage geometry', () => {
 
   it('applies scale, then per-channel mean and std', () => {
     const image = makeImage(1, 1, () => [255, 0, 51]);
-    const tensor = preprocessImage(image, { ...base, height: 1, width: 1, scale: 1 / 255, mean: [0.5, 0.25, 0.1], std: [0.5, 0.25, 0.2] });
+    const tensor = preprocessImage(image, {
+      ...base,
+      height: 1,
+      width: 1,
+      scale: 1 / 255,
+      mean: [0.5, 0.25, 0.1],
+      std: [0.5, 0.25, 0.2],
+    });
     // (255/255 − 0.5)/0.5 = 1, (0 − 0.25)/0.25 = −1, (51/255 − 0.1)/0.2 = 0.5.
     const values = Array.from(tensor.data as Float32Array);
     [1, -1, 0.5].forEach((expected, c) => expect(values[c]).toBeCloseTo(expected, 5));
@@ -86,7 +104,13 @@ describe('preprocessImage geometry', () => {
   it('keep-aspect-pad, top-left: a wide image fills the top rows, the rest is padValue', () => {
     // 8×4 red image into 8×8: resized 8×4 at the top, rows 4–7 padded.
     const image = makeImage(8, 4, () => [255, 0, 0]);
-    const tensor = preprocessImage(image, { ...base, height: 8, width: 8, resize: 'keep-aspect-pad', padValue: [1, 2, 3] });
+    const tensor = preprocessImage(image, {
+      ...base,
+      height: 8,
+      width: 8,
+      resize: 'keep-aspect-pad',
+      padValue: [1, 2, 3],
+    });
     for (let y = 0; y < 8; y++) {
       const expected = y < 4 ? [255, 0, 0] : [1, 2, 3];
       for (let c = 0; c < 3; c++) expect(at(tensor, 'NCHW', c, y, 5)).toBeCloseTo(expected[c], 3);
@@ -96,7 +120,14 @@ describe('preprocessImage geometry', () => {
   it('keep-aspect-pad, center: a tall image sits in the middle columns', () => {
     // 2×8 image into 8×8: resized 2×8, left = floor((8 − 2) / 2) = 3.
     const image = makeImage(2, 8, () => [0, 255, 0]);
-    const tensor = preprocessImage(image, { ...base, height: 8, width: 8, resize: 'keep-aspect-pad', padAlign: 'center', padValue: 7 });
+    const tensor = preprocessImage(image, {
+      ...base,
+      height: 8,
+      width: 8,
+      resize: 'keep-aspect-pad',
+      padAlign: 'center',
+      padValue: 7,
+    });
     const greenColumns = [...Array(8).keys()].filter((x) => at(tensor, 'NCHW', 1, 4, x) > 200);
     expect(greenColumns).toEqual([3, 4]);
     expect(at(tensor, 'NCHW', 0, 4, 0)).toBe(7);
@@ -104,19 +135,48 @@ describe('preprocessImage geometry', () => {
   });
 
   it('shorter-side-crop follows torchvision Resize(256) + CenterCrop(224) arithmetic', () => {
-    const imagenet = { ...base, height: 224, width: 224, resize: 'shorter-side-crop', cropFraction: 0.875 } as const;
+    const imagenet = {
+      ...base,
+      height: 224,
+      width: 224,
+      resize: 'shorter-side-crop',
+      cropFraction: 0.875,
+    } as const;
     // 500 wide × 375 high: shorter side 375 → 256, longer int(256·500/375) = 341; crop left round(117/2) = 58 (half to even).
-    expect(placeImage(375, 500, imagenet)).toEqual({ resizedHeight: 256, resizedWidth: 341, top: -16, left: -58 });
+    expect(placeImage(375, 500, imagenet)).toEqual({
+      resizedHeight: 256,
+      resizedWidth: 341,
+      top: -16,
+      left: -58,
+    });
     // 300 wide × 600 high: 256 × 512, top = 144.
-    expect(placeImage(600, 300, imagenet)).toEqual({ resizedHeight: 512, resizedWidth: 256, top: -144, left: -16 });
+    expect(placeImage(600, 300, imagenet)).toEqual({
+      resizedHeight: 512,
+      resizedWidth: 256,
+      top: -144,
+      left: -16,
+    });
   });
 
   it('shorter-side-crop keeps the centre of the image: a marker at the centre stays at the centre', () => {
     // 64×32 image (W×H), 2×2 white block at the centre, crop 8×8 of a resize to round(8/0.5)=16 shorter side.
-    const image = makeImage(64, 32, (y, x) => (y >= 15 && y < 17 && x >= 31 && x < 33 ? [255, 255, 255] : [0, 0, 0]));
-    const tensor = preprocessImage(image, { ...base, height: 8, width: 8, resize: 'shorter-side-crop', cropFraction: 0.5 });
+    const image = makeImage(64, 32, (y, x) =>
+      y >= 15 && y < 17 && x >= 31 && x < 33 ? [255, 255, 255] : [0, 0, 0],
+    );
+    const tensor = preprocessImage(image, {
+      ...base,
+      height: 8,
+      width: 8,
+      resize: 'shorter-side-crop',
+      cropFraction: 0.5,
+    });
     // Resized 32×16 (W×H), so the block is 1×1 at (7.5, 15.5) resized → crop offset (4, 12) → (3.5, 3.5): the four central pixels share it.
-    const centre = [at(tensor, 'NCHW', 0, 3, 3), at(tensor, 'NCHW', 0, 3, 4), at(tensor, 'NCHW', 0, 4, 3), at(tensor, 'NCHW', 0, 4, 4)];
+    const centre = [
+      at(tensor, 'NCHW', 0, 3, 3),
+      at(tensor, 'NCHW', 0, 3, 4),
+      at(tensor, 'NCHW', 0, 4, 3),
+      at(tensor, 'NCHW', 0, 4, 4),
+    ];
     for (const v of centre) expect(v).toBeCloseTo(centre[0], 3);
     expect(centre[0]).toBeGreaterThan(20);
     expect(at(tensor, 'NCHW', 0, 0, 0)).toBe(0);
@@ -125,8 +185,12 @@ describe('preprocessImage geometry', () => {
 
   it('rejects mean/std that do not fit the channel count, and a zero std', () => {
     const image = makeImage(2, 2, () => [1, 2, 3]);
-    expect(() => preprocessImage(image, { ...base, channels: 1, mean: [0, 0, 0] })).toThrow(/mean has 3 values but the input has 1 channel/);
-    expect(() => preprocessImage(image, { ...base, std: [1, 0, 1] })).toThrow(/std values must be finite and non-zero/);
+    expect(() => preprocessImage(image, { ...base, channels: 1, mean: [0, 0, 0] })).toThrow(
+      /mean has 3 values but the input has 1 channel/,
+    );
+    expect(() => preprocessImage(image, { ...base, std: [1, 0, 1] })).toThrow(
+      /std values must be finite and non-zero/,
+    );
   });
 });
 
@@ -143,8 +207,10 @@ describe('resampling', () => {
       const luma = 0.299 * 91 + 0.587 * 17 + 0.114 * 230;
       let maxError = 0;
       // keep-aspect-pad: 37×23 → 64×40 at the top; the pad rows hold grey 91, whose luma is 91.
-      const expectedAt = (i: number): number => (spec.resize === 'keep-aspect-pad' && i >= 64 * 40 ? 91 : luma);
-      for (let i = 0; i < tensor.data.length; i++) maxError = Math.max(maxError, Math.abs((tensor.data[i] as number) - expectedAt(i)));
+      const expectedAt = (i: number): number =>
+        spec.resize === 'keep-aspect-pad' && i >= 64 * 40 ? 91 : luma;
+      for (let i = 0; i < tensor.data.length; i++)
+        maxError = Math.max(maxError, Math.abs((tensor.data[i] as number) - expectedAt(i)));
       expect(maxError).toBeLessThan(1e-3);
     }
   });
@@ -160,8 +226,16 @@ describe('resampling', () => {
   it('matches a direct 2-D evaluation of the triangle filter written independently here', () => {
     // Reference: out(i, j) = Σ w(y) w(x) · src / Σ w(y) w(x), with w(t) = max(0, 1 − |t| / support),
     // support = max(1, scale), sample centres (i + 0.5)·scale − 0.5 in source pixel indices.
-    const image = makeImage(23, 17, (y, x) => [(x * 37 + y * 11) % 256, (x * x + 3 * y) % 256, (y * y * 5) % 256]);
-    for (const [outH, outW] of [[7, 5], [40, 31], [17, 9]]) {
+    const image = makeImage(23, 17, (y, x) => [
+      (x * 37 + y * 11) % 256,
+      (x * x + 3 * y) % 256,
+      (y * y * 5) % 256,
+    ]);
+    for (const [outH, outW] of [
+      [7, 5],
+      [40, 31],
+      [17, 9],
+    ]) {
       const tensor = preprocessImage(image, { ...base, height: outH, width: outW });
       const scaleY = 17 / outH;
       const scaleX = 23 / outW;
@@ -183,7 +257,8 @@ describe('resampling', () => {
               total += w;
             }
           }
-          for (let c = 0; c < 3; c++) maxError = Math.max(maxError, Math.abs(sums[c] / total - at(tensor, 'NCHW', c, i, j)));
+          for (let c = 0; c < 3; c++)
+            maxError = Math.max(maxError, Math.abs(sums[c] / total - at(tensor, 'NCHW', c, i, j)));
         }
       }
       expect(maxError).toBeLessThan(1e-3);
@@ -191,7 +266,13 @@ describe('resampling', () => {
   });
 
   it('axis weights are normalised and never reach outside the source', () => {
-    for (const [src, dst] of [[100, 3], [3, 100], [7, 7], [1, 5], [5, 1]]) {
+    for (const [src, dst] of [
+      [100, 3],
+      [3, 100],
+      [7, 7],
+      [1, 5],
+      [5, 1],
+    ]) {
       const w = axisWeights(src, dst);
       for (let k = 0; k < dst; k++) {
         let sum = 0;

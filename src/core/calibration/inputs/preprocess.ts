@@ -76,8 +76,10 @@ export function placeImage(imageHeight: number, imageWidth: number, spec: Prepro
       const shorterTarget = Math.round(Math.min(height, width) / spec.cropFraction);
       const shorter = Math.min(imageHeight, imageWidth);
       // torchvision Resize(int): shorter side → S, longer side → int(S · long / short) (truncated).
-      let resizedHeight = imageHeight === shorter ? shorterTarget : Math.floor((shorterTarget * imageHeight) / shorter);
-      let resizedWidth = imageHeight === shorter ? Math.floor((shorterTarget * imageWidth) / shorter) : shorterTarget;
+      let resizedHeight =
+        imageHeight === shorter ? shorterTarget : Math.floor((shorterTarget * imageHeight) / shorter);
+      let resizedWidth =
+        imageHeight === shorter ? Math.floor((shorterTarget * imageWidth) / shorter) : shorterTarget;
       if (resizedHeight < height || resizedWidth < width) {
         // A non-square crop on a narrow image: enlarge until the crop fits.
         const factor = Math.max(height / imageHeight, width / imageWidth);
@@ -105,30 +107,51 @@ export function placeImage(imageHeight: number, imageWidth: number, spec: Prepro
       };
     }
     default:
-      throw new Error(`preprocess: unknown resize mode '${String((spec as { resize: unknown }).resize)}'; use shorter-side-crop, keep-aspect-pad or stretch`);
+      throw new Error(
+        `preprocess: unknown resize mode '${String((spec as { resize: unknown }).resize)}'; use shorter-side-crop, keep-aspect-pad or stretch`,
+      );
   }
 }
 
 function checkSpec(spec: PreprocessSpec): void {
-  if (!(Number.isInteger(spec.height) && spec.height >= 1 && Number.isInteger(spec.width) && spec.width >= 1)) {
-    throw new Error(`preprocess: height and width must be positive integers, got ${spec.height}×${spec.width}`);
+  if (!(
+    Number.isInteger(spec.height) &&
+    spec.height >= 1 &&
+    Number.isInteger(spec.width) &&
+    spec.width >= 1
+  )) {
+    throw new Error(
+      `preprocess: height and width must be positive integers, got ${spec.height}×${spec.width}`,
+    );
   }
-  if (spec.channels !== 1 && spec.channels !== 3) throw new Error(`preprocess: channels must be 1 or 3, got ${String(spec.channels)}`);
-  for (const [field, values] of [['mean', spec.mean], ['std', spec.std]] as const) {
+  if (spec.channels !== 1 && spec.channels !== 3)
+    throw new Error(`preprocess: channels must be 1 or 3, got ${String(spec.channels)}`);
+  for (const [field, values] of [
+    ['mean', spec.mean],
+    ['std', spec.std],
+  ] as const) {
     if (values.length !== spec.channels && values.length !== 1) {
-      throw new Error(`preprocess: ${field} has ${values.length} values but the input has ${spec.channels} channel(s); give 1 or ${spec.channels}`);
+      throw new Error(
+        `preprocess: ${field} has ${values.length} values but the input has ${spec.channels} channel(s); give 1 or ${spec.channels}`,
+      );
     }
   }
-  if (spec.std.some((s) => s === 0 || !Number.isFinite(s))) throw new Error(`preprocess: std values must be finite and non-zero, got [${spec.std.join(', ')}]`);
+  if (spec.std.some((s) => s === 0 || !Number.isFinite(s)))
+    throw new Error(`preprocess: std values must be finite and non-zero, got [${spec.std.join(', ')}]`);
   const pad = typeof spec.padValue === 'number' ? [spec.padValue] : spec.padValue;
-  if (pad.some((p) => !(p >= 0 && p <= 255))) throw new Error(`preprocess: padValue must be in 0–255 (pixel units before normalisation), got ${String(spec.padValue)}`);
+  if (pad.some((p) => !(p >= 0 && p <= 255)))
+    throw new Error(
+      `preprocess: padValue must be in 0–255 (pixel units before normalisation), got ${String(spec.padValue)}`,
+    );
 }
 
 /** Decoded image → float32 tensor of dims [1, C, H, W] (NCHW) or [1, H, W, C] (NHWC). */
 export function preprocessImage(image: RgbaImage, spec: PreprocessSpec): FloatTensor {
   checkSpec(spec);
   if (image.width < 1 || image.height < 1 || image.data.length !== image.width * image.height * 4) {
-    throw new Error(`preprocess: image of ${image.width}×${image.height} needs ${image.width * image.height * 4} RGBA bytes, has ${image.data.length}`);
+    throw new Error(
+      `preprocess: image of ${image.width}×${image.height} needs ${image.width * image.height * 4} RGBA bytes, has ${image.data.length}`,
+    );
   }
   const { height, width, channels } = spec;
   const place = placeImage(image.height, image.width, spec);
@@ -140,7 +163,8 @@ export function preprocessImage(image: RgbaImage, spec: PreprocessSpec): FloatTe
   const rgb = resampleRgbWindow(image, place.resizedHeight, place.resizedWidth, { y0, y1, x0, x1 });
   const windowWidth = x1 - x0;
 
-  const padRgb = typeof spec.padValue === 'number' ? [spec.padValue, spec.padValue, spec.padValue] : spec.padValue;
+  const padRgb =
+    typeof spec.padValue === 'number' ? [spec.padValue, spec.padValue, spec.padValue] : spec.padValue;
   // Tensor channel c reads source RGB channel srcChannel[c].
   const srcChannel = spec.channelOrder === 'BGR' ? [2, 1, 0] : [0, 1, 2];
   const mean = Array.from({ length: channels }, (_, c) => spec.mean[spec.mean.length === 1 ? 0 : c]);
@@ -165,7 +189,8 @@ export function preprocessImage(image: RgbaImage, spec: PreprocessSpec): FloatTe
         pixel[2] = padRgb[2];
       }
       for (let c = 0; c < channels; c++) {
-        const raw = channels === 1 ? 0.299 * pixel[0] + 0.587 * pixel[1] + 0.114 * pixel[2] : pixel[srcChannel[c]];
+        const raw =
+          channels === 1 ? 0.299 * pixel[0] + 0.587 * pixel[1] + 0.114 * pixel[2] : pixel[srcChannel[c]];
         const value = (raw * spec.scale - mean[c]) / std[c];
         const index = spec.layout === 'NCHW' ? c * planeSize + y * width + x : (y * width + x) * channels + c;
         out[index] = value;

@@ -23,7 +23,8 @@ export interface AxisWeights {
  * [dstStart, dstEnd) only (a centre crop needs only the visible part of the resized axis).
  */
 export function axisWeights(srcSize: number, dstSize: number, dstStart = 0, dstEnd = dstSize): AxisWeights {
-  if (!(srcSize >= 1 && dstSize >= 1)) throw new Error(`resample: sizes must be ≥ 1 (source ${srcSize}, destination ${dstSize})`);
+  if (!(srcSize >= 1 && dstSize >= 1))
+    throw new Error(`resample: sizes must be ≥ 1 (source ${srcSize}, destination ${dstSize})`);
   const scale = srcSize / dstSize;
   // Triangle of half-width 1 destination pixel, expressed in source pixels: max(1, scale).
   const support = Math.max(1, scale);

@@ -6,13 +6,24 @@ import { imageSampleSet, npySampleSet, splitCalibrationEval } from './sampleSets
 async function collect(set: SampleSet): Promise<{ samples: Sample[]; skipped: [string, string][] }> {
   const samples: Sample[] = [];
   const skipped: [string, string][] = [];
-  for await (const sample of set.samples((name, reason) => skipped.push([name, reason]))) samples.push(sample);
+  for await (const sample of set.samples((name, reason) => skipped.push([name, reason])))
+    samples.push(sample);
   return { samples, skipped };
 }
 
 const spec: PreprocessSpec = {
-  height: 2, width: 2, resize: 'stretch', cropFraction: 1, padAlign: 'top-left', padValue: 0,
-  channelOrder: 'RGB', channels: 3, scale: 1, mean: [0], std: [1], layout: 'NCHW',
+  height: 2,
+  width: 2,
+  resize: 'stretch',
+  cropFraction: 1,
+  padAlign: 'top-left',
+  padValue: 0,
+  channelOrder: 'RGB',
+  channels: 3,
+  scale: 1,
+  mean: [0],
+  std: [1],
+  layout: 'NCHW',
 };
 
 /** A decoder over a one-byte "format": the byte is the grey level; anything else does not decode. */
@@ -39,14 +50,21 @@ describe('imageSampleSet', () => {
     // Lazy: only the first item has been loaded when the first sample is out.
     expect(loaded).toEqual(['a']);
     const { samples, skipped } = await collect(set);
-    expect(samples.map((s) => [s.name, s.label, (s.feeds.x.data as Float32Array)[0]])).toEqual([['a', 4, 0], ['c', 6, 200]]);
+    expect(samples.map((s) => [s.name, s.label, (s.feeds.x.data as Float32Array)[0]])).toEqual([
+      ['a', 4, 0],
+      ['c', 6, 200],
+    ]);
     expect(skipped).toEqual([['bad', 'bad is not a readable image: 5 bytes']]);
     // Re-iterable: a second pass decodes again.
     expect((await collect(set)).samples).toHaveLength(2);
   });
 
   it('refuses a label list that does not match the items', () => {
-    expect(() => imageSampleSet([{ name: 'a', load: async () => new Uint8Array([1]) }], decodeGrey, 'x', spec, { labels: [1, 2] })).toThrow(/2 labels for 1 images/);
+    expect(() =>
+      imageSampleSet([{ name: 'a', load: async () => new Uint8Array([1]) }], decodeGrey, 'x', spec, {
+        labels: [1, 2],
+      }),
+    ).toThrow(/2 labels for 1 images/);
   });
 });
 
@@ -67,17 +85,30 @@ describe('npySampleSet', () => {
 
   it('counts samples from headers, splits batches, and skips a wrong-shape file naming expected and found', async () => {
     const input = { name: 'x', elemType: 'float32', shape: ['N', 2, 3] as (number | string)[] };
-    const files: Record<string, Uint8Array> = { 'a.npy': file('(2, 3)', 6), 'b.npy': file('(4, 2, 3)', 24), 'c.npy': file('(3, 2)', 6) };
+    const files: Record<string, Uint8Array> = {
+      'a.npy': file('(2, 3)', 6),
+      'b.npy': file('(4, 2, 3)', 24),
+      'c.npy': file('(3, 2)', 6),
+    };
     const heads: string[] = [];
     const set = await npySampleSet(
-      Object.keys(files).map((name) => ({ name, load: async () => files[name], loadHead: async () => (heads.push(name), files[name].subarray(0, 128)) })),
+      Object.keys(files).map((name) => ({
+        name,
+        load: async () => files[name],
+        loadHead: async () => (heads.push(name), files[name].subarray(0, 128)),
+      })),
       input,
     );
     expect(heads).toEqual(['a.npy', 'b.npy', 'c.npy']);
     expect(set.count).toBe(5);
     const { samples, skipped } = await collect(set);
     expect(samples.map((s) => s.name)).toEqual(['a.npy', 'b.npy[0]', 'b.npy[1]', 'b.npy[2]', 'b.npy[3]']);
-    expect(skipped).toEqual([['c.npy', "c.npy: shape (3, 2) does not fit input 'x' of shape [N, 2, 3]; expected (2, 3) for one sample or (N, 2, 3) for a batch"]]);
+    expect(skipped).toEqual([
+      [
+        'c.npy',
+        "c.npy: shape (3, 2) does not fit input 'x' of shape [N, 2, 3]; expected (2, 3) for one sample or (N, 2, 3) for a batch",
+      ],
+    ]);
   });
 });
 
@@ -99,6 +130,8 @@ describe('splitCalibrationEval', () => {
   it('serves calibration first when there are too few names, and refuses duplicate names', () => {
     const small = splitCalibrationEval(names.slice(0, 10), { calibration: 8, evaluation: 5, seed: 1 });
     expect([small.calibration.length, small.evaluation.length]).toEqual([8, 2]);
-    expect(() => splitCalibrationEval(['a', 'a'], { calibration: 1, evaluation: 1, seed: 0 })).toThrow(/names must be unique/);
+    expect(() => splitCalibrationEval(['a', 'a'], { calibration: 1, evaluation: 1, seed: 0 })).toThrow(
+      /names must be unique/,
+    );
   });
 });

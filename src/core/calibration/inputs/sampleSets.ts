@@ -42,7 +42,9 @@ export function imageSampleSet(
 ): SampleSet {
   const labels = opts.labels;
   if (labels && labels.length !== items.length) {
-    throw new Error(`imageSampleSet: ${labels.length} labels for ${items.length} images; give one label per image`);
+    throw new Error(
+      `imageSampleSet: ${labels.length} labels for ${items.length} images; give one label per image`,
+    );
   }
   return {
     count: items.length,
@@ -108,8 +110,10 @@ export function splitCalibrationEval(
   names: readonly string[],
   opts: { calibration: number; evaluation: number; seed: number },
 ): { calibration: string[]; evaluation: string[] } {
-  if (new Set(names).size !== names.length) throw new Error('splitCalibrationEval: names must be unique (they identify the files)');
-  if (!(opts.calibration >= 0 && opts.evaluation >= 0)) throw new Error('splitCalibrationEval: counts must be ≥ 0');
+  if (new Set(names).size !== names.length)
+    throw new Error('splitCalibrationEval: names must be unique (they identify the files)');
+  if (!(opts.calibration >= 0 && opts.evaluation >= 0))
+    throw new Error('splitCalibrationEval: counts must be ≥ 0');
   const order = names.map((_, i) => i);
   const random = createRandom(opts.seed);
   for (let i = order.length - 1; i > 0; i--) {

@@ -80,8 +80,17 @@ function analyzeConv(index: GraphIndex, ref: NodeRef): NodeVerdict {
   const { shape, source } = resolved;
   const spatialDims = shape.length - 2;
   if (spatialDims !== 2) {
-    const kind = spatialDims === 1 ? '1-D convolution' : spatialDims === 3 ? '3-D convolution' : `weight of rank ${shape.length}`;
-    return skip(index, ref, `${kind} (weight '${weightName}' has shape [${shape.join(', ')}]): only 2-D convolutions are quantized for now.`);
+    const kind =
+      spatialDims === 1
+        ? '1-D convolution'
+        : spatialDims === 3
+          ? '3-D convolution'
+          : `weight of rank ${shape.length}`;
+    return skip(
+      index,
+      ref,
+      `${kind} (weight '${weightName}' has shape [${shape.join(', ')}]): only 2-D convolutions are quantized for now.`,
+    );
   }
   const floatProblem = floatWeightProblem(weightName, source);
   if (floatProblem) return skip(index, ref, floatProblem);
@@ -91,7 +100,11 @@ function analyzeConv(index: GraphIndex, ref: NodeRef): NodeVerdict {
   // Conv splits its O output channels into groups, ConvTranspose its C_in input channels: both on dim 0.
   if (group < 1 || dim0 % group !== 0) {
     const what = op === 'Conv' ? 'output channels' : 'input channels';
-    return skip(index, ref, `group = ${group} does not divide the ${dim0} ${what} of weight '${weightName}': the model is invalid.`);
+    return skip(
+      index,
+      ref,
+      `group = ${group} does not divide the ${dim0} ${what} of weight '${weightName}': the model is invalid.`,
+    );
   }
   const rows = op === 'Conv' ? dim0 : dim1 * group;
   const inputsPerGroup = op === 'Conv' ? dim1 : dim0 / group;
@@ -200,7 +213,11 @@ function analyzeMatMul(index: GraphIndex, ref: NodeRef): NodeVerdict {
     );
   }
   if (first.constant) {
-    return skip(index, ref, `both inputs are constants; nothing flows through it at run time (constant-fold the model first).`);
+    return skip(
+      index,
+      ref,
+      `both inputs are constants; nothing flows through it at run time (constant-fold the model first).`,
+    );
   }
   if (resolved.shape.length !== 2) {
     return skip(

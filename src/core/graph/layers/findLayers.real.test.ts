@@ -99,7 +99,9 @@ describe('findLayers on the real PP-OCR models', () => {
       expect([layer.rows, layer.reduction, layer.groups, layer.params]).toEqual([n, k, 1, k * n]);
     }
 
-    const activationMatmuls = matmuls.filter((node) => !dims.has(node.input![1]) && !dims.has(node.input![0]));
+    const activationMatmuls = matmuls.filter(
+      (node) => !dims.has(node.input![1]) && !dims.has(node.input![0]),
+    );
     expect(activationMatmuls.length).toBe(4);
     expect(skipped.map((entry) => entry.name)).toEqual(activationMatmuls.map((node) => node.name));
     for (const entry of skipped) expect(entry.reason).toMatch(/^both inputs are activations/);
@@ -108,18 +110,29 @@ describe('findLayers on the real PP-OCR models', () => {
   it('recogniser with its Constant nodes moved to initializers: the same layers, now from initializers', () => {
     const rec = model('rec');
     const graph = rec.graph!;
-    const isTensorConstant = (node: NodeProto) => node.opType === 'Constant' && node.attribute?.[0]?.name === 'value';
+    const isTensorConstant = (node: NodeProto) =>
+      node.opType === 'Constant' && node.attribute?.[0]?.name === 'value';
     const hoisted: ModelProto = {
       ...rec,
       graph: {
         ...graph,
         node: graph.node!.filter((node) => !isTensorConstant(node)),
-        initializer: graph.node!.filter(isTensorConstant).map((node) => ({ ...node.attribute![0].t!, name: node.output![0] })),
+        initializer: graph
+          .node!.filter(isTensorConstant)
+          .map((node) => ({ ...node.attribute![0].t!, name: node.output![0] })),
       },
     };
     const before = findLayers(rec);
     const after = findLayers(hoisted);
-    const summary = (layer: (typeof before.layers)[number]) => [layer.name, layer.op, layer.weightShape, layer.rows, layer.reduction, layer.groups, layer.params];
+    const summary = (layer: (typeof before.layers)[number]) => [
+      layer.name,
+      layer.op,
+      layer.weightShape,
+      layer.rows,
+      layer.reduction,
+      layer.groups,
+      layer.params,
+    ];
     expect(after.layers.map(summary)).toEqual(before.layers.map(summary));
     expect(after.skipped.map((entry) => entry.name)).toEqual(before.skipped.map((entry) => entry.name));
     expect(new Set(after.layers.map((layer) => layer.weightSource.label))).toEqual(new Set(['initializer']));

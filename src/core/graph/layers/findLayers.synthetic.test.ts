@@ -17,17 +17,36 @@ import type { QuantizableLayer } from './types.ts';
 /** Small hand-built graphs; every model goes through encode → decode so int64 arrive as Long. */
 function weights(name: string, dims: number[]): TensorProto {
   const count = dims.reduce((a, b) => a * b, 1);
-  return float32Tensor(name, dims, Float32Array.from({ length: count }, (_, i) => (i % 7) - 3));
+  return float32Tensor(
+    name,
+    dims,
+    Float32Array.from({ length: count }, (_, i) => (i % 7) - 3),
+  );
 }
 
-function op(opType: string, input: string[], output: string[], attribute: AttributeProto[] = [], name = ''): NodeProto {
+function op(
+  opType: string,
+  input: string[],
+  output: string[],
+  attribute: AttributeProto[] = [],
+  name = '',
+): NodeProto {
   return { opType, input, output, attribute, name };
 }
 
-const ints = (name: string, values: number[]): AttributeProto => ({ name, type: AttributeType.INTS, ints: values });
+const ints = (name: string, values: number[]): AttributeProto => ({
+  name,
+  type: AttributeType.INTS,
+  ints: values,
+});
 const int = (name: string, value: number): AttributeProto => ({ name, type: AttributeType.INT, i: value });
 const constant = (output: string, tensor: TensorProto): NodeProto =>
-  op('Constant', [], [output], [{ name: 'value', type: AttributeType.TENSOR, t: { ...tensor, name: output } }]);
+  op(
+    'Constant',
+    [],
+    [output],
+    [{ name: 'value', type: AttributeType.TENSOR, t: { ...tensor, name: output } }],
+  );
 
 function model(nodes: NodeProto[], initializers: TensorProto[] = [], inputs = ['x']): ModelProto {
   const built: ModelProto = {
@@ -37,7 +56,10 @@ function model(nodes: NodeProto[], initializers: TensorProto[] = [], inputs = ['
       name: 'synthetic',
       node: nodes,
       initializer: initializers,
-      input: inputs.map((name) => ({ name, type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [] } } } })),
+      input: inputs.map((name) => ({
+        name,
+        type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [] } } },
+      })),
       output: [{ name: nodes.at(-1)!.output![0], type: { tensorType: { elemType: DataType.FLOAT } } }],
     },
   };
@@ -52,17 +74,29 @@ function only(layers: QuantizableLayer[]): QuantizableLayer {
 describe('findLayers on synthetic graphs', () => {
   it('Gemm transB = 1: weight [N, K] gives rows N, reduction K; the bias counts in params', () => {
     const { layers } = findLayers(
-      model([op('Gemm', ['x', 'B', 'C'], ['y'], [int('transB', 1)], 'fc')], [weights('B', [4, 3]), weights('C', [4])]),
+      model(
+        [op('Gemm', ['x', 'B', 'C'], ['y'], [int('transB', 1)], 'fc')],
+        [weights('B', [4, 3]), weights('C', [4])],
+      ),
     );
     const layer = only(layers);
-    expect([layer.name, layer.op, layer.rows, layer.reduction, layer.groups, layer.params]).toEqual(['fc', 'Gemm', 4, 3, 1, 16]);
+    expect([layer.name, layer.op, layer.rows, layer.reduction, layer.groups, layer.params]).toEqual([
+      'fc',
+      'Gemm',
+      4,
+      3,
+      1,
+      16,
+    ]);
     expect(layer.biasName).toBe('C');
     expect(layer.weightSource.storage).toBe('initializer');
     expect(layer.attributes).toEqual({ kind: 'gemm', transA: 0, transB: 1, alpha: 1, beta: 1 });
   });
 
   it('Gemm transB = 0: weight [K, N] gives rows N, reduction K', () => {
-    const layer = only(findLayers(model([op('Gemm', ['x', 'B'], ['y'], [], 'fc')], [weights('B', [3, 5])])).layers);
+    const layer = only(
+      findLayers(model([op('Gemm', ['x', 'B'], ['y'], [], 'fc')], [weights('B', [3, 5])])).layers,
+    );
     expect([layer.rows, layer.reduction, layer.params, layer.weightShape]).toEqual([5, 3, 15, [3, 5]]);
     expect(layer.biasName).toBeUndefined();
   });
@@ -70,12 +104,18 @@ describe('findLayers on synthetic graphs', () => {
   it('Gemm whose B is an activation is skipped', () => {
     const { layers, skipped } = findLayers(model([op('Gemm', ['x', 'z'], ['y'], [], 'fc')], [], ['x', 'z']));
     expect(layers).toEqual([]);
-    expect(skipped).toEqual([{ name: 'fc', op: 'Gemm', reason: expect.stringMatching(/^both inputs are activations/) }]);
+    expect(skipped).toEqual([
+      { name: 'fc', op: 'Gemm', reason: expect.stringMatching(/^both inputs are activations/) },
+    ]);
   });
 
   it('MatMul behind a Transpose of a Constant: the shape is the transposed one, the chain is recorded', () => {
     const { layers } = findLayers(
-      model([constant('w', weights('w', [6, 2])), op('Transpose', ['w'], ['wT'], [ints('perm', [1, 0])], 't'), op('MatMul', ['x', 'wT'], ['y'], [], 'mm')]),
+      model([
+        constant('w', weights('w', [6, 2])),
+        op('Transpose', ['w'], ['wT'], [ints('perm', [1, 0])], 't'),
+        op('MatMul', ['x', 'wT'], ['y'], [], 'mm'),
+      ]),
     );
     const layer = only(layers);
     expect(layer.weightShape).toEqual([2, 6]);
@@ -92,7 +132,12 @@ describe('findLayers on synthetic graphs', () => {
 
   it('Transpose without perm reverses the axes', () => {
     const layer = only(
-      findLayers(model([op('Transpose', ['w'], ['wT'], [], 't'), op('MatMul', ['x', 'wT'], ['y'], [], 'mm')], [weights('w', [7, 3])])).layers,
+      findLayers(
+        model(
+          [op('Transpose', ['w'], ['wT'], [], 't'), op('MatMul', ['x', 'wT'], ['y'], [], 'mm')],
+          [weights('w', [7, 3])],
+        ),
+      ).layers,
     );
     expect([layer.weightShape, layer.rows, layer.reduction]).toEqual([[3, 7], 7, 3]);
   });
@@ -102,7 +147,11 @@ describe('findLayers on synthetic graphs', () => {
     const layer = only(
       findLayers(
         model(
-          [op('Cast', ['w16'], ['w32'], [int('to', DataType.FLOAT)], 'cast'), op('Identity', ['w32'], ['w'], [], 'id'), op('MatMul', ['x', 'w'], ['y'], [], 'mm')],
+          [
+            op('Cast', ['w16'], ['w32'], [int('to', DataType.FLOAT)], 'cast'),
+            op('Identity', ['w32'], ['w'], [], 'id'),
+            op('MatMul', ['x', 'w'], ['y'], [], 'mm'),
+          ],
           [half],
         ),
       ).layers,
@@ -116,7 +165,13 @@ describe('findLayers on synthetic graphs', () => {
   it('an int8 weight cast to float is reported as already quantized', () => {
     const codes = integerTensor('q', [4, 2], new Int8Array(8).fill(3), DataType.INT8);
     const { layers, skipped } = findLayers(
-      model([op('Cast', ['q'], ['w'], [int('to', DataType.FLOAT)], 'cast'), op('MatMul', ['x', 'w'], ['y'], [], 'mm')], [codes]),
+      model(
+        [
+          op('Cast', ['q'], ['w'], [int('to', DataType.FLOAT)], 'cast'),
+          op('MatMul', ['x', 'w'], ['y'], [], 'mm'),
+        ],
+        [codes],
+      ),
     );
     expect(layers).toEqual([]);
     expect(skipped[0].reason).toMatch(/stored as int8.*already quantized/);
@@ -124,11 +179,21 @@ describe('findLayers on synthetic graphs', () => {
 
   it('a weight shared by two layers is skipped for both, naming them', () => {
     const { layers, skipped } = findLayers(
-      model([op('MatMul', ['x', 'W'], ['h'], [], 'A'), op('Identity', ['W'], ['W2'], [], 'id'), op('MatMul', ['h', 'W2'], ['y'], [], 'B')], [weights('W', [3, 3])]),
+      model(
+        [
+          op('MatMul', ['x', 'W'], ['h'], [], 'A'),
+          op('Identity', ['W'], ['W2'], [], 'id'),
+          op('MatMul', ['h', 'W2'], ['y'], [], 'B'),
+        ],
+        [weights('W', [3, 3])],
+      ),
     );
     expect(layers).toEqual([]);
     expect(skipped.map((entry) => entry.name)).toEqual(['A', 'B']);
-    for (const entry of skipped) expect(entry.reason).toBe("weight 'W' is shared by layers 'A' and 'B'; give each layer its own copy to quantize them separately.");
+    for (const entry of skipped)
+      expect(entry.reason).toBe(
+        "weight 'W' is shared by layers 'A' and 'B'; give each layer its own copy to quantize them separately.",
+      );
   });
 
   it('activation × activation MatMul, constant-first MatMul and a rank-3 constant are skipped with their reasons', () => {
@@ -146,7 +211,7 @@ describe('findLayers on synthetic graphs', () => {
     expect(layers).toEqual([]);
     expect(skipped.map((entry) => [entry.name, entry.reason.split(/[;(]/)[0].trim()])).toEqual([
       ['act', 'both inputs are activations'],
-      ['left', "the constant is the first input"],
+      ['left', 'the constant is the first input'],
       ['batched', "weight 'W3' has rank 3"],
     ]);
   });
@@ -155,7 +220,13 @@ describe('findLayers on synthetic graphs', () => {
     const { layers } = findLayers(
       model(
         [
-          op('Conv', ['x', 'wg', 'bg'], ['a'], [int('group', 4), ints('strides', [2, 2]), ints('pads', [1, 1, 1, 1])], 'grouped'),
+          op(
+            'Conv',
+            ['x', 'wg', 'bg'],
+            ['a'],
+            [int('group', 4), ints('strides', [2, 2]), ints('pads', [1, 1, 1, 1])],
+            'grouped',
+          ),
           constant('wd', weights('wd', [8, 1, 3, 3])),
           op('Conv', ['a', 'wd'], ['y'], [int('group', 8)], 'depthwise'),
         ],
@@ -163,16 +234,42 @@ describe('findLayers on synthetic graphs', () => {
       ),
     );
     const [grouped, depthwise] = layers;
-    expect([grouped.rows, grouped.reduction, grouped.groups, grouped.depthwise, grouped.params]).toEqual([8, 18, 4, false, 8 * 18 + 8]);
+    expect([grouped.rows, grouped.reduction, grouped.groups, grouped.depthwise, grouped.params]).toEqual([
+      8,
+      18,
+      4,
+      false,
+      8 * 18 + 8,
+    ]);
     expect(grouped.weightSource.storage).toBe('initializer');
-    expect(grouped.attributes).toEqual({ kind: 'conv', kernelShape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], dilations: [1, 1], autoPad: 'NOTSET', group: 4 });
-    expect([depthwise.rows, depthwise.reduction, depthwise.groups, depthwise.depthwise]).toEqual([8, 9, 8, true]);
+    expect(grouped.attributes).toEqual({
+      kind: 'conv',
+      kernelShape: [3, 3],
+      strides: [2, 2],
+      pads: [1, 1, 1, 1],
+      dilations: [1, 1],
+      autoPad: 'NOTSET',
+      group: 4,
+    });
+    expect([depthwise.rows, depthwise.reduction, depthwise.groups, depthwise.depthwise]).toEqual([
+      8,
+      9,
+      8,
+      true,
+    ]);
     expect(depthwise.weightSource.storage).toBe('constant-node');
     expect(depthwise.attributes).toMatchObject({ strides: [1, 1], pads: [0, 0, 0, 0], autoPad: 'NOTSET' });
   });
 
   it('ConvTranspose with groups: weight [C_in, C_out/g, kh, kw] gives rows C_out, reduction (C_in/g)·kh·kw', () => {
-    const layer = only(findLayers(model([op('ConvTranspose', ['x', 'w'], ['y'], [int('group', 2), ints('strides', [2, 2])], 'up')], [weights('w', [4, 3, 2, 2])])).layers);
+    const layer = only(
+      findLayers(
+        model(
+          [op('ConvTranspose', ['x', 'w'], ['y'], [int('group', 2), ints('strides', [2, 2])], 'up')],
+          [weights('w', [4, 3, 2, 2])],
+        ),
+      ).layers,
+    );
     expect([layer.rows, layer.reduction, layer.groups, layer.depthwise]).toEqual([6, 8, 2, false]);
     expect(layer.attributes).toMatchObject({ kind: 'conv', strides: [2, 2], outputPadding: [0, 0] });
   });
@@ -195,17 +292,22 @@ describe('findLayers on synthetic graphs', () => {
     expect(skipped.map((entry) => entry.name)).toEqual(['conv1d', 'conv3d', 'computed', 'fed']);
     expect(skipped[0].reason).toMatch(/^1-D convolution .*only 2-D convolutions/);
     expect(skipped[1].reason).toMatch(/^3-D convolution /);
-    expect(skipped[2].reason).toBe("weight 'w2r' is not a constant (it is computed by Relu node 'relu'); only constant weights can be quantized.");
+    expect(skipped[2].reason).toBe(
+      "weight 'w2r' is not a constant (it is computed by Relu node 'relu'); only constant weights can be quantized.",
+    );
     expect(skipped[3].reason).toMatch(/\(it is a graph input\)/);
   });
 
   it('unnamed nodes get a stable name from their first output; duplicate names are disambiguated', () => {
     const { layers } = findLayers(
-      model([op('MatMul', ['x', 'W1'], ['h'], [], ''), op('MatMul', ['h', 'W2'], ['g'], [], 'dup'), op('MatMul', ['g', 'W3'], ['y'], [], 'dup')], [
-        weights('W1', [2, 2]),
-        weights('W2', [2, 2]),
-        weights('W3', [2, 2]),
-      ]),
+      model(
+        [
+          op('MatMul', ['x', 'W1'], ['h'], [], ''),
+          op('MatMul', ['h', 'W2'], ['g'], [], 'dup'),
+          op('MatMul', ['g', 'W3'], ['y'], [], 'dup'),
+        ],
+        [weights('W1', [2, 2]), weights('W2', [2, 2]), weights('W3', [2, 2])],
+      ),
     );
     expect(layers.map((layer) => layer.name)).toEqual(['MatMul:h', 'dup', 'dup#2']);
     expect(layers.map((layer) => layer.nodeIndex)).toEqual([0, 1, 2]);

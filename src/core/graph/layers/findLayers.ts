@@ -39,7 +39,11 @@ export function findLayers(model: ModelProto): LayerDiscovery {
       layers.push(layer);
       continue;
     }
-    skipped.push({ name: layer.name, op: layer.op, reason: sharedReason(layer.weightSource.tensorName, group) });
+    skipped.push({
+      name: layer.name,
+      op: layer.op,
+      reason: sharedReason(layer.weightSource.tensorName, group),
+    });
   }
   // Keep one ordering for both lists: the graph's.
   const nodeOrder = new Map(index.displayNames.map((name, position) => [name, position]));
@@ -49,6 +53,9 @@ export function findLayers(model: ModelProto): LayerDiscovery {
 
 function sharedReason(tensorName: string, group: QuantizableLayer[]): string {
   const names = group.map((layer) => `'${layer.name}'`);
-  const list = names.length === 2 ? `${names[0]} and ${names[1]}` : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+  const list =
+    names.length === 2
+      ? `${names[0]} and ${names[1]}`
+      : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
   return `weight '${tensorName}' is shared by layers ${list}; give each layer its own copy to quantize them separately.`;
 }

@@ -93,7 +93,8 @@ export function buildGraphIndex(model: ModelProto): GraphIndex {
     });
     if (node.opType === 'Constant' && isDefaultDomain(node) && node.output?.[0]) {
       const info = constantNodeInfo(node);
-      if (info) constants.set(node.output[0], { storage: 'constant-node', tensorName: node.output[0], ...info });
+      if (info)
+        constants.set(node.output[0], { storage: 'constant-node', tensorName: node.output[0], ...info });
     }
   });
 
@@ -106,7 +107,9 @@ export function buildGraphIndex(model: ModelProto): GraphIndex {
     return count === 1 ? base : `${base}#${count}`;
   });
 
-  const graphInputs = new Set((graph?.input ?? []).map((input) => input.name ?? '').filter((name) => name !== ''));
+  const graphInputs = new Set(
+    (graph?.input ?? []).map((input) => input.name ?? '').filter((name) => name !== ''),
+  );
   return { nodes, producers, consumers, constants, graphInputs, displayNames };
 }
 

@@ -47,12 +47,18 @@ export function resolveWeight(index: GraphIndex, valueName: string): ResolvedWei
     }
     const producer = index.producers.get(name);
     if (!producer) {
-      return { constant: false, why: index.graphInputs.has(name) ? 'it is a graph input' : 'no node or initializer produces it' };
+      return {
+        constant: false,
+        why: index.graphInputs.has(name) ? 'it is a graph input' : 'no node or initializer produces it',
+      };
     }
     const { node, index: nodeIndex } = producer;
     const op = node.opType ?? '';
     if (!PASS_THROUGH.has(op) || !isDefaultDomain(node) || !node.input?.[0]) {
-      return { constant: false, why: `it is computed by ${op || 'an unnamed op'} node '${index.displayNames[nodeIndex]}'` };
+      return {
+        constant: false,
+        why: `it is computed by ${op || 'an unnamed op'} node '${index.displayNames[nodeIndex]}'`,
+      };
     }
     const step: WeightChainStep = { op: op as WeightChainStep['op'], node: index.displayNames[nodeIndex] };
     if (op === 'Transpose') {
@@ -63,7 +69,10 @@ export function resolveWeight(index: GraphIndex, valueName: string): ResolvedWei
     chainBackwards.push(step);
     name = node.input[0];
   }
-  return { constant: false, why: `it passes through more than ${MAX_CHAIN} Identity / Cast / Transpose nodes` };
+  return {
+    constant: false,
+    why: `it passes through more than ${MAX_CHAIN} Identity / Cast / Transpose nodes`,
+  };
 }
 
 /** Shape after one chain step; Transpose without perm reverses the axes (ONNX Transpose spec). */

@@ -18,7 +18,10 @@ function withDims(v: ValueInfoProto, dim: TensorShapeDimension[]): ValueInfoProt
   return { ...v, type: { ...v.type, tensorType: { ...tensorType, shape: { ...tensorType.shape, dim } } } };
 }
 
-export function fixInputShapes(model: ModelProto, inputShapes: Record<string, number[]>): { model: ModelProto; report: StepReport } {
+export function fixInputShapes(
+  model: ModelProto,
+  inputShapes: Record<string, number[]>,
+): { model: ModelProto; report: StepReport } {
   const report: StepReport = { step: 'fixInputShapes', changed: 0, names: [], notes: [] };
   const graph = model.graph;
   if (!graph || Object.keys(inputShapes).length === 0) return { model, report };
@@ -29,25 +32,42 @@ export function fixInputShapes(model: ModelProto, inputShapes: Record<string, nu
   for (const [name, shape] of Object.entries(inputShapes)) {
     const input = realInputs.find((v) => v.name === name);
     if (!input) {
-      throw new Error(`inputShapes names '${name}', which is not an input of this model: its inputs are ${realInputs.map((v) => `'${v.name}'`).join(', ')}.`);
+      throw new Error(
+        `inputShapes names '${name}', which is not an input of this model: its inputs are ${realInputs.map((v) => `'${v.name}'`).join(', ')}.`,
+      );
     }
     const declared = dims(input);
-    if (!declared) throw new Error(`Input '${name}' declares no shape, so sizes cannot be checked: remove it from inputShapes or fix the model.`);
+    if (!declared)
+      throw new Error(
+        `Input '${name}' declares no shape, so sizes cannot be checked: remove it from inputShapes or fix the model.`,
+      );
     if (declared.length !== shape.length) {
-      throw new Error(`Input '${name}' has rank ${declared.length} but inputShapes gives ${shape.length} sizes [${shape.join(', ')}]: give one size per axis.`);
+      throw new Error(
+        `Input '${name}' has rank ${declared.length} but inputShapes gives ${shape.length} sizes [${shape.join(', ')}]: give one size per axis.`,
+      );
     }
     declared.forEach((d, axis) => {
       const size = shape[axis];
-      if (!Number.isSafeInteger(size) || size <= 0) throw new Error(`inputShapes['${name}'][${axis}] = ${size}: sizes must be positive integers.`);
+      if (!Number.isSafeInteger(size) || size <= 0)
+        throw new Error(`inputShapes['${name}'][${axis}] = ${size}: sizes must be positive integers.`);
       if (d.dimParam) {
         const previous = symbolValues.get(d.dimParam);
         if (previous !== undefined && previous !== size) {
-          throw new Error(`Dimension '${d.dimParam}' is given two sizes (${previous} and ${size}): axes sharing a symbol must have the same size.`);
+          throw new Error(
+            `Dimension '${d.dimParam}' is given two sizes (${previous} and ${size}): axes sharing a symbol must have the same size.`,
+          );
         }
         symbolValues.set(d.dimParam, size);
         report.names.push(`${name}[${axis}] ${d.dimParam} = ${size}`);
-      } else if (d.dimValue !== undefined && d.dimValue !== null && toNumber(d.dimValue) !== 0 && toNumber(d.dimValue) !== size) {
-        throw new Error(`Input '${name}' axis ${axis} is fixed at ${toNumber(d.dimValue)} by the model but inputShapes gives ${size}: use ${toNumber(d.dimValue)}.`);
+      } else if (
+        d.dimValue !== undefined &&
+        d.dimValue !== null &&
+        toNumber(d.dimValue) !== 0 &&
+        toNumber(d.dimValue) !== size
+      ) {
+        throw new Error(
+          `Input '${name}' axis ${axis} is fixed at ${toNumber(d.dimValue)} by the model but inputShapes gives ${size}: use ${toNumber(d.dimValue)}.`,
+        );
       }
     });
   }
@@ -56,18 +76,33 @@ export function fixInputShapes(model: ModelProto, inputShapes: Record<string, nu
   const fixShape = (v: ValueInfoProto): ValueInfoProto => {
     const d = dims(v);
     if (!d || !d.some((x) => x.dimParam && symbolValues.has(x.dimParam))) return v;
-    return withDims(v, d.map((x) => (x.dimParam && symbolValues.has(x.dimParam) ? { dimValue: symbolValues.get(x.dimParam)!, ...(x.denotation ? { denotation: x.denotation } : {}) } : x)));
+    return withDims(
+      v,
+      d.map((x) =>
+        x.dimParam && symbolValues.has(x.dimParam)
+          ? { dimValue: symbolValues.get(x.dimParam)!, ...(x.denotation ? { denotation: x.denotation } : {}) }
+          : x,
+      ),
+    );
   };
-  const isSymbolStale = (v: ValueInfoProto) => (dims(v) ?? []).some((x) => x.dimParam && symbolValues.has(x.dimParam));
+  const isSymbolStale = (v: ValueInfoProto) =>
+    (dims(v) ?? []).some((x) => x.dimParam && symbolValues.has(x.dimParam));
   const valueInfo = graph.valueInfo ?? [];
   const kept = valueInfo.filter((v) => !isSymbolStale(v));
   if (kept.length < valueInfo.length) {
-    report.notes.push(`${valueInfo.length - kept.length} value_info shape(s) mentioning the fixed symbols were dropped; onnxruntime re-infers them.`);
+    report.notes.push(
+      `${valueInfo.length - kept.length} value_info shape(s) mentioning the fixed symbols were dropped; onnxruntime re-infers them.`,
+    );
   }
   return {
     model: {
       ...model,
-      graph: { ...graph, input: (graph.input ?? []).map(fixShape), output: (graph.output ?? []).map(fixShape), valueInfo: kept },
+      graph: {
+        ...graph,
+        input: (graph.input ?? []).map(fixShape),
+        output: (graph.output ?? []).map(fixShape),
+        valueInfo: kept,
+      },
     },
     report,
   };

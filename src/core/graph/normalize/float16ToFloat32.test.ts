@@ -1,12 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import {
-  DataType, encodeModel, float16Tensor, float32Tensor, fp16ToFloat32, float32ToFp16, tensorToFloat32, type ModelProto,
+  DataType,
+  encodeModel,
+  float16Tensor,
+  float32Tensor,
+  fp16ToFloat32,
+  float32ToFp16,
+  tensorToFloat32,
+  type ModelProto,
 } from '../../onnx/index.ts';
-import { attr, decodedPpocr, maxRelativeError, node, runOnnx, tinyModel, valueInfo } from '../../../testing/index.ts';
+import {
+  attr,
+  decodedPpocr,
+  maxRelativeError,
+  node,
+  runOnnx,
+  tinyModel,
+  valueInfo,
+} from '../../../testing/index.ts';
 import { float16ToFloat32 } from './float16ToFloat32.ts';
 
 const roundToFp16 = (values: Float32Array) => fp16ToFloat32(float32ToFp16(values));
-const ramp = (count: number, scale: number) => Float32Array.from({ length: count }, (_, i) => scale * Math.sin(1.7 * i + 0.3));
+const ramp = (count: number, scale: number) =>
+  Float32Array.from({ length: count }, (_, i) => scale * Math.sin(1.7 * i + 0.3));
 
 const W = roundToFp16(ramp(3 * 2 * 3 * 3, 0.4));
 const B = roundToFp16(ramp(3, 0.2));
@@ -50,13 +66,18 @@ describe('float16ToFloat32', () => {
     const model = fp16Model();
     const { model: converted, report } = float16ToFloat32(model);
     const g = converted.graph!;
-    expect(g.initializer!.map((t) => [t.name, t.dataType])).toEqual([['w', DataType.FLOAT], ['b', DataType.FLOAT]]);
+    expect(g.initializer!.map((t) => [t.name, t.dataType])).toEqual([
+      ['w', DataType.FLOAT],
+      ['b', DataType.FLOAT],
+    ]);
     expect(Array.from(tensorToFloat32(g.initializer![0]))).toEqual(Array.from(W));
     expect(g.input!.map((v) => v.type!.tensorType!.elemType)).toEqual([DataType.FLOAT16, DataType.FLOAT]);
     expect(g.output![0].type!.tensorType!.elemType).toBe(DataType.FLOAT16);
     expect(g.valueInfo![0].type!.tensorType!.elemType).toBe(DataType.FLOAT);
     expect(g.node!.map((n) => n.opType)).toEqual(['Cast', 'Conv', 'Relu', 'Cast', 'Add', 'Cast']);
-    expect(report.notes.join(' ')).toMatch(/computed in 16-bit floats; it now computes in float32, with 1 input and 1 output Cast/);
+    expect(report.notes.join(' ')).toMatch(
+      /computed in 16-bit floats; it now computes in float32, with 1 input and 1 output Cast/,
+    );
     expect(model.graph!.initializer![0].dataType).toBe(DataType.FLOAT16); // input untouched
 
     const x = roundToFp16(ramp(32, 1.5));
@@ -72,15 +93,27 @@ describe('float16ToFloat32', () => {
 
   it('converts bf16 initializers behind a float32 interface', async () => {
     const model = tinyModel({
-      nodes: [node('Cast', ['w'], ['w32'], [attr.int('to', DataType.FLOAT)]), node('MatMul', ['x', 'w32'], ['y'])],
+      nodes: [
+        node('Cast', ['w'], ['w32'], [attr.int('to', DataType.FLOAT)]),
+        node('MatMul', ['x', 'w32'], ['y']),
+      ],
       inputs: [valueInfo('x', DataType.FLOAT, [2, 3])],
       outputs: [valueInfo('y', DataType.FLOAT, [2, 2])],
-      initializers: [{ name: 'w', dims: [3, 2], dataType: DataType.BFLOAT16, rawData: new Uint8Array(Uint16Array.of(0x3f80, 0xc000, 0x3f00, 0x4040, 0xbf80, 0x0000).buffer) }],
+      initializers: [
+        {
+          name: 'w',
+          dims: [3, 2],
+          dataType: DataType.BFLOAT16,
+          rawData: new Uint8Array(Uint16Array.of(0x3f80, 0xc000, 0x3f00, 0x4040, 0xbf80, 0x0000).buffer),
+        },
+      ],
     });
     const { model: converted, report } = float16ToFloat32(model);
     expect(report.names).toEqual(['w']);
     expect(converted.graph!.node!.length).toBe(2); // no interface casts needed
-    const { y } = await runOnnx(encodeModel(converted), { x: { data: Float32Array.of(1, 2, 3, 4, 5, 6), dims: [2, 3] } });
+    const { y } = await runOnnx(encodeModel(converted), {
+      x: { data: Float32Array.of(1, 2, 3, 4, 5, 6), dims: [2, 3] },
+    });
     // w = [[1, -2], [0.5, 3], [-1, 0]]
     expect(Array.from(y.data)).toEqual([1 + 1 - 3, -2 + 6 + 0, 4 + 2.5 - 6, -8 + 15 + 0]);
   });

@@ -11,8 +11,17 @@
  * output a Cast back from float32 right before it, so callers still pass and receive fp16/bf16.
  */
 import {
-  DataType, forEachGraph, tensorDims, tensorToFloat32, float32Tensor,
-  type AttributeProto, type GraphProto, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto,
+  DataType,
+  forEachGraph,
+  tensorDims,
+  tensorToFloat32,
+  float32Tensor,
+  type AttributeProto,
+  type GraphProto,
+  type ModelProto,
+  type NodeProto,
+  type TensorProto,
+  type ValueInfoProto,
 } from '../../onnx/index.ts';
 import { allValueNames, uniqueName } from './graphIndex.ts';
 import type { StepReport } from './report.ts';
@@ -35,7 +44,10 @@ function withElemType(v: ValueInfoProto, elemType: number): ValueInfoProto {
 /** Attributes whose integer value names the output type (ONNX ops Cast, EyeLike, Random*, Bernoulli). */
 const dtypeAttributes = new Set(['to', 'dtype']);
 
-interface Counts { tensors: string[]; retargeted: string[] }
+interface Counts {
+  tensors: string[];
+  retargeted: string[];
+}
 
 function convertAttribute(a: AttributeProto, counts: Counts): AttributeProto {
   let out = a;
@@ -76,11 +88,24 @@ function convertGraphBody(g: GraphProto, counts: Counts): GraphProto {
   const fix = (v: ValueInfoProto) => (isHalf(valueInfoElemType(v)) ? withElemType(v, DataType.FLOAT) : v);
   const valueInfo = (g.valueInfo ?? []).map(fix);
   // Subgraph inputs/outputs are internal to the model: convert them like any other value.
-  return { ...g, initializer, node, valueInfo, input: (g.input ?? []).map(fix), output: (g.output ?? []).map(fix) };
+  return {
+    ...g,
+    initializer,
+    node,
+    valueInfo,
+    input: (g.input ?? []).map(fix),
+    output: (g.output ?? []).map(fix),
+  };
 }
 
 function castNode(input: string, output: string, to: number): NodeProto {
-  return { opType: 'Cast', input: [input], output: [output], name: `${output}_cast`, attribute: [{ name: 'to', type: 2, i: to }] };
+  return {
+    opType: 'Cast',
+    input: [input],
+    output: [output],
+    name: `${output}_cast`,
+    attribute: [{ name: 'to', type: 2, i: to }],
+  };
 }
 
 export function float16ToFloat32(model: ModelProto): { model: ModelProto; report: StepReport } {
@@ -90,10 +115,13 @@ export function float16ToFloat32(model: ModelProto): { model: ModelProto; report
   let anyHalf = false;
   forEachGraph(graph, (g) => {
     if ((g.initializer ?? []).some((t) => isHalf(t.dataType))) anyHalf = true;
-    for (const v of [...(g.input ?? []), ...(g.output ?? []), ...(g.valueInfo ?? [])]) if (isHalf(valueInfoElemType(v))) anyHalf = true;
-    for (const n of g.node ?? []) for (const a of n.attribute ?? []) {
-      if ((a.t && isHalf(a.t.dataType)) || (dtypeAttributes.has(a.name ?? '') && isHalf(Number(a.i ?? 0)))) anyHalf = true;
-    }
+    for (const v of [...(g.input ?? []), ...(g.output ?? []), ...(g.valueInfo ?? [])])
+      if (isHalf(valueInfoElemType(v))) anyHalf = true;
+    for (const n of g.node ?? [])
+      for (const a of n.attribute ?? []) {
+        if ((a.t && isHalf(a.t.dataType)) || (dtypeAttributes.has(a.name ?? '') && isHalf(Number(a.i ?? 0))))
+          anyHalf = true;
+      }
   });
   if (!anyHalf) return { model, report };
 
@@ -103,7 +131,9 @@ export function float16ToFloat32(model: ModelProto): { model: ModelProto; report
   const rename = new Map<string, string>();
   const leadingCasts: NodeProto[] = [];
   const trailingCasts: NodeProto[] = [];
-  const halfInputs = (graph.input ?? []).filter((v) => isHalf(valueInfoElemType(v)) && !body.initializer!.some((t) => t.name === v.name));
+  const halfInputs = (graph.input ?? []).filter(
+    (v) => isHalf(valueInfoElemType(v)) && !body.initializer!.some((t) => t.name === v.name),
+  );
   for (const v of halfInputs) {
     const inside = uniqueName(`${v.name}_float32`, taken);
     rename.set(v.name ?? '', inside);
@@ -126,10 +156,19 @@ export function float16ToFloat32(model: ModelProto): { model: ModelProto; report
   const castCount = leadingCasts.length + trailingCasts.length;
   report.changed = counts.tensors.length + counts.retargeted.length + castCount;
   report.names = [...counts.tensors, ...counts.retargeted.map((n) => `${n} (Cast/dtype → float32)`)];
-  report.notes.push(`${counts.tensors.length} fp16/bf16 tensor(s) converted to float32, ${counts.retargeted.length} op(s) that produced fp16/bf16 now produce float32.`);
+  report.notes.push(
+    `${counts.tensors.length} fp16/bf16 tensor(s) converted to float32, ${counts.retargeted.length} op(s) that produced fp16/bf16 now produce float32.`,
+  );
   if (castCount > 0) {
-    report.notes.push(`The graph computed in 16-bit floats; it now computes in float32, with ${leadingCasts.length} input and ${trailingCasts.length} output Cast node(s) so callers still pass and receive the original 16-bit types.`);
+    report.notes.push(
+      `The graph computed in 16-bit floats; it now computes in float32, with ${leadingCasts.length} input and ${trailingCasts.length} output Cast node(s) so callers still pass and receive the original 16-bit types.`,
+    );
   }
-  const newGraph: GraphProto = { ...body, node: [...leadingCasts, ...node, ...trailingCasts], input: graph.input, output: graph.output };
+  const newGraph: GraphProto = {
+    ...body,
+    node: [...leadingCasts, ...node, ...trailingCasts],
+    input: graph.input,
+    output: graph.output,
+  };
   return { model: { ...model, graph: newGraph }, report };
 }

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { DataType, encodeModel, float32Tensor, type ModelProto, type NodeProto } from '../../onnx/index.ts';
 import {
-  attr, decodedPpocr, node, OUTPUT_TOLERANCE, ppocrModelNames, readPpocrModel, realFeeds, tinyModel, valueInfo, worstOutputError,
+  attr,
+  decodedPpocr,
+  node,
+  OUTPUT_TOLERANCE,
+  ppocrModelNames,
+  readPpocrModel,
+  realFeeds,
+  tinyModel,
+  valueInfo,
+  worstOutputError,
 } from '../../../testing/index.ts';
 import { foldBatchNorm } from './foldBatchNorm.ts';
 import { hoistConstants } from './hoistConstants.ts';
@@ -22,8 +31,13 @@ function countFoldable(model: ModelProto): { total: number; foldable: number } {
   const bns = g.node!.filter((n) => n.opType === 'BatchNormalization');
   const foldable = bns.filter((bn) => {
     const p = producer.get(bn.input![0]);
-    return !!p && ['Conv', 'ConvTranspose', 'Gemm'].includes(p.opType!) && reads.get(bn.input![0]) === 1
-      && p.input!.slice(1).every((i) => inits.has(i)) && bn.input!.slice(1).every((i) => inits.has(i));
+    return (
+      !!p &&
+      ['Conv', 'ConvTranspose', 'Gemm'].includes(p.opType!) &&
+      reads.get(bn.input![0]) === 1 &&
+      p.input!.slice(1).every((i) => inits.has(i)) &&
+      bn.input!.slice(1).every((i) => inits.has(i))
+    );
   });
   return { total: bns.length, foldable: foldable.length };
 }
@@ -39,7 +53,11 @@ describe.each(ppocrModelNames)('foldBatchNorm on the real PP-OCR %s model', (nam
     const left = folded.graph!.node!.filter((n) => n.opType === 'BatchNormalization').length;
     expect(left).toBe(counted.total - counted.foldable);
     expect(hoisted.graph!.node!.filter((n) => n.opType === 'BatchNormalization').length).toBe(counted.total);
-    const { worst } = await worstOutputError(readPpocrModel(name), encodeModel(folded), await realFeeds(name));
+    const { worst } = await worstOutputError(
+      readPpocrModel(name),
+      encodeModel(folded),
+      await realFeeds(name),
+    );
     expect(worst).toBeLessThanOrEqual(OUTPUT_TOLERANCE);
   });
 });
@@ -47,7 +65,8 @@ describe.each(ppocrModelNames)('foldBatchNorm on the real PP-OCR %s model', (nam
 /** Deterministic values in offset + spread·[-1, 1) (the project's seeded PRNG). */
 function seeded(seed: number) {
   const random = createRandom(seed);
-  return (count: number, offset = 0, spread = 1) => Float32Array.from({ length: count }, () => offset + spread * (random.next() * 2 - 1));
+  return (count: number, offset = 0, spread = 1) =>
+    Float32Array.from({ length: count }, () => offset + spread * (random.next() * 2 - 1));
 }
 
 function bnParams(prefix: string, channels: number, rand: ReturnType<typeof seeded>) {
@@ -83,14 +102,22 @@ describe('foldBatchNorm layouts', () => {
       inputs: [valueInfo('x', DataType.FLOAT, [1, 4, 5, 5])],
       outputs: [valueInfo('y', DataType.FLOAT, [1, 3, 5, 5])],
       initializers: [
-        float32Tensor('w1', [6, 2, 3, 3], rand(108)), float32Tensor('b1', [6], rand(6)), ...bnParams('bn1', 6, rand),
-        float32Tensor('w2', [3, 6, 1, 1], rand(18)), ...bnParams('bn2', 3, rand),
+        float32Tensor('w1', [6, 2, 3, 3], rand(108)),
+        float32Tensor('b1', [6], rand(6)),
+        ...bnParams('bn1', 6, rand),
+        float32Tensor('w2', [3, 6, 1, 1], rand(18)),
+        ...bnParams('bn2', 3, rand),
       ],
     });
     const folded = await expectFoldedEqual(model, [1, 4, 5, 5], 2);
     expect(folded.graph!.node!.map((n) => n.opType)).toEqual(['Conv', 'Conv']);
     // The BN statistics and the unfolded weights are gone.
-    expect(folded.graph!.initializer!.map((t) => t.name).sort()).toEqual(['b1_bnfold', 'c2_bias_bnfold', 'w1_bnfold', 'w2_bnfold']);
+    expect(folded.graph!.initializer!.map((t) => t.name).sort()).toEqual([
+      'b1_bnfold',
+      'c2_bias_bnfold',
+      'w1_bnfold',
+      'w2_bnfold',
+    ]);
   });
 
   it('ConvTranspose with groups (weight [C_in, C_out/g, kh, kw])', async () => {
@@ -102,7 +129,11 @@ describe('foldBatchNorm layouts', () => {
       ],
       inputs: [valueInfo('x', DataType.FLOAT, [1, 4, 3, 3])],
       outputs: [valueInfo('y', DataType.FLOAT, [1, 6, 7, 7])],
-      initializers: [float32Tensor('w', [4, 3, 3, 3], rand(108)), float32Tensor('b', [6], rand(6)), ...bnParams('bn', 6, rand)],
+      initializers: [
+        float32Tensor('w', [4, 3, 3, 3], rand(108)),
+        float32Tensor('b', [6], rand(6)),
+        ...bnParams('bn', 6, rand),
+      ],
     });
     await expectFoldedEqual(model, [1, 4, 3, 3], 1);
   });
@@ -119,8 +150,11 @@ describe('foldBatchNorm layouts', () => {
       inputs: [valueInfo('x', DataType.FLOAT, [3, 5])],
       outputs: [valueInfo('y', DataType.FLOAT, [3, 2])],
       initializers: [
-        float32Tensor('w1', [5, 4], rand(20)), float32Tensor('c1', [4], rand(4)), ...bnParams('bn1', 4, rand),
-        float32Tensor('w2', [2, 4], rand(8)), ...bnParams('bn2', 2, rand),
+        float32Tensor('w1', [5, 4], rand(20)),
+        float32Tensor('c1', [4], rand(4)),
+        ...bnParams('bn1', 4, rand),
+        float32Tensor('w2', [2, 4], rand(8)),
+        ...bnParams('bn2', 2, rand),
       ],
     });
     await expectFoldedEqual(model, [3, 5], 2);
@@ -141,6 +175,8 @@ describe('foldBatchNorm layouts', () => {
     const { model: out, report } = foldBatchNorm(model);
     expect(report.changed).toBe(0);
     expect(out).toBe(model);
-    expect(report.notes).toEqual(['1 BatchNormalization node(s) kept: the Conv output is also read elsewhere.']);
+    expect(report.notes).toEqual([
+      '1 BatchNormalization node(s) kept: the Conv output is also read elsewhere.',
+    ]);
   });
 });

@@ -13,8 +13,16 @@
  * really applies, which is why this runs before layer discovery.
  */
 import {
-  DataType, float32Tensor, tensorDims, tensorToFloat32, toNumber,
-  type AttributeProto, type GraphProto, type ModelProto, type NodeProto, type TensorProto,
+  DataType,
+  float32Tensor,
+  tensorDims,
+  tensorToFloat32,
+  toNumber,
+  type AttributeProto,
+  type GraphProto,
+  type ModelProto,
+  type NodeProto,
+  type TensorProto,
 } from '../../onnx/index.ts';
 import { allValueNames, indexGraph, uniqueName, type GraphIndex } from './graphIndex.ts';
 import type { StepReport } from './report.ts';
@@ -39,21 +47,26 @@ const isFloatInit = (index: GraphIndex, name: string | undefined) =>
  */
 export function whyNotFoldable(bn: NodeProto, index: GraphIndex): string | undefined {
   const [x, scale, bias, mean, variance] = bn.input ?? [];
-  if ((bn.output ?? []).slice(1).some((o) => o && (index.readCount.get(o) ?? 0) > 0)) return 'its running statistics outputs are used (training mode)';
+  if ((bn.output ?? []).slice(1).some((o) => o && (index.readCount.get(o) ?? 0) > 0))
+    return 'its running statistics outputs are used (training mode)';
   if (intAttr(bn, 'training_mode', 0) !== 0) return 'training_mode is set';
   if (intAttr(bn, 'spatial', 1) !== 1) return 'spatial = 0 (per-element statistics)';
-  if (![scale, bias, mean, variance].every((n) => isFloatInit(index, n))) return 'its scale/bias/mean/var are not float32 initializers';
+  if (![scale, bias, mean, variance].every((n) => isFloatInit(index, n)))
+    return 'its scale/bias/mean/var are not float32 initializers';
   const layer = index.producer.get(x);
-  if (!layer || !foldableProducers.has(layer.opType ?? '') || (layer.domain ?? '') !== '') return `its input comes from ${layer ? layer.opType : 'a graph input'}, not Conv/ConvTranspose/Gemm`;
+  if (!layer || !foldableProducers.has(layer.opType ?? '') || (layer.domain ?? '') !== '')
+    return `its input comes from ${layer ? layer.opType : 'a graph input'}, not Conv/ConvTranspose/Gemm`;
   if (index.readCount.get(x) !== 1) return `the ${layer.opType} output is also read elsewhere`;
   const [, weight, layerBias] = layer.input ?? [];
   if (!isFloatInit(index, weight)) return `the ${layer.opType} weight is not a float32 initializer`;
-  if (layerBias && !isFloatInit(index, layerBias)) return `the ${layer.opType} bias is not a float32 initializer`;
+  if (layerBias && !isFloatInit(index, layerBias))
+    return `the ${layer.opType} bias is not a float32 initializer`;
   const channels = tensorDims(index.initializer.get(scale)!).reduce((a, b) => a * b, 1);
   if (layer.opType === 'Gemm' && layerBias) {
     const c = tensorDims(index.initializer.get(layerBias)!);
     const count = c.reduce((a, b) => a * b, 1);
-    if (!(count === 1 || (count === channels && c[c.length - 1] === channels))) return 'the Gemm bias C is not per-column';
+    if (!(count === 1 || (count === channels && c[c.length - 1] === channels)))
+      return 'the Gemm bias C is not per-column';
   }
   return undefined;
 }
@@ -81,7 +94,10 @@ function channelOf(layer: NodeProto, weightDims: number[], channels: number): (f
   return intAttr(layer, 'transB', 0) ? (i) => Math.floor(i / weightDims[1]) : (i) => i % channels;
 }
 
-interface Folded { layer: NodeProto; tensors: TensorProto[]; }
+interface Folded {
+  layer: NodeProto;
+  tensors: TensorProto[];
+}
 
 function fold(bn: NodeProto, layer: NodeProto, index: GraphIndex, taken: Set<string>): Folded {
   const [, scaleName, shiftName, meanName, varName] = bn.input!;
@@ -114,12 +130,16 @@ function fold(bn: NodeProto, layer: NodeProto, index: GraphIndex, taken: Set<str
   // New names: the original tensors may be shared with other nodes, and names must stay unique.
   const newWeightName = uniqueName(`${weightName}_bnfold`, taken);
   const newBiasName = uniqueName(`${biasName || `${layer.output![0]}_bias`}_bnfold`, taken);
-  const attribute = layer.opType === 'Gemm'
-    ? [...(layer.attribute ?? []).filter((a) => a.name !== 'beta'), { name: 'beta', type: 1, f: 1 }]
-    : layer.attribute;
+  const attribute =
+    layer.opType === 'Gemm'
+      ? [...(layer.attribute ?? []).filter((a) => a.name !== 'beta'), { name: 'beta', type: 1, f: 1 }]
+      : layer.attribute;
   return {
     layer: { ...layer, input: [input, newWeightName, newBiasName], output: [bn.output![0]], attribute },
-    tensors: [float32Tensor(newWeightName, weightDims, folded), float32Tensor(newBiasName, [channels], newBias)],
+    tensors: [
+      float32Tensor(newWeightName, weightDims, folded),
+      float32Tensor(newBiasName, [channels], newBias),
+    ],
   };
 }
 
@@ -164,8 +184,12 @@ export function foldBatchNorm(model: ModelProto): { model: ModelProto; report: S
 export function dropUnusedInitializers(graph: GraphProto, before: GraphProto): GraphProto {
   const index = indexGraph(graph);
   const inputs = new Set((before.input ?? []).map((i) => i.name));
-  const initializer = (graph.initializer ?? []).filter((t) => (index.readCount.get(t.name ?? '') ?? 0) > 0 || inputs.has(t.name));
+  const initializer = (graph.initializer ?? []).filter(
+    (t) => (index.readCount.get(t.name ?? '') ?? 0) > 0 || inputs.has(t.name),
+  );
   const live = new Set(initializer.map((t) => t.name));
-  const valueInfo = (graph.valueInfo ?? []).filter((v) => live.has(v.name) || index.producer.has(v.name ?? '') || inputs.has(v.name));
+  const valueInfo = (graph.valueInfo ?? []).filter(
+    (v) => live.has(v.name) || index.producer.has(v.name ?? '') || inputs.has(v.name),
+  );
   return { ...graph, initializer, valueInfo };
 }

@@ -16,10 +16,14 @@ export interface GraphIndex {
 export function indexGraph(graph: GraphProto): GraphIndex {
   const producer = new Map<string, NodeProto>();
   const readCount = new Map<string, number>();
-  const bump = (name: string) => { if (name) readCount.set(name, (readCount.get(name) ?? 0) + 1); };
+  const bump = (name: string) => {
+    if (name) readCount.set(name, (readCount.get(name) ?? 0) + 1);
+  };
   for (const n of graph.node ?? []) for (const o of n.output ?? []) if (o) producer.set(o, n);
   // Subgraphs may read outer-scope values by name; count those reads too so nothing they use is folded away.
-  forEachGraph(graph, (g) => { for (const n of g.node ?? []) for (const i of n.input ?? []) bump(i); });
+  forEachGraph(graph, (g) => {
+    for (const n of g.node ?? []) for (const i of n.input ?? []) bump(i);
+  });
   const graphOutputs = new Set((graph.output ?? []).map((o) => o.name ?? ''));
   for (const o of graphOutputs) bump(o);
   const initializer = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));
@@ -40,7 +44,8 @@ export function allValueNames(graph: GraphProto): Set<string> {
   forEachGraph(graph, (g) => {
     for (const n of g.node ?? []) for (const v of [...(n.input ?? []), ...(n.output ?? [])]) names.add(v);
     for (const t of g.initializer ?? []) names.add(t.name ?? '');
-    for (const v of [...(g.input ?? []), ...(g.output ?? []), ...(g.valueInfo ?? [])]) names.add(v.name ?? '');
+    for (const v of [...(g.input ?? []), ...(g.output ?? []), ...(g.valueInfo ?? [])])
+      names.add(v.name ?? '');
   });
   return names;
 }

@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { DataType, encodeModel, float32Tensor, tensorToFloat32 } from '../../onnx/index.ts';
 import {
-  attr, decodedPpocr, node, OUTPUT_TOLERANCE, ppocrModelNames, readPpocrModel, realFeeds, runOnnx, tinyModel, valueInfo, worstOutputError,
+  attr,
+  decodedPpocr,
+  node,
+  OUTPUT_TOLERANCE,
+  ppocrModelNames,
+  readPpocrModel,
+  realFeeds,
+  runOnnx,
+  tinyModel,
+  valueInfo,
+  worstOutputError,
 } from '../../../testing/index.ts';
 import { hoistConstants } from './hoistConstants.ts';
 
@@ -17,10 +27,16 @@ describe.each(ppocrModelNames)('hoistConstants on the real PP-OCR %s model', (na
     // Each initializer carries exactly the values its Constant held, under the Constant's output name.
     const byName = new Map(hoisted.graph!.initializer!.map((t) => [t.name, t]));
     for (const c of constants.slice(0, 20)) {
-      expect(Array.from(tensorToFloat32(byName.get(c.output![0])!))).toEqual(Array.from(tensorToFloat32(c.attribute![0].t!)));
+      expect(Array.from(tensorToFloat32(byName.get(c.output![0])!))).toEqual(
+        Array.from(tensorToFloat32(c.attribute![0].t!)),
+      );
     }
     expect(model.graph!.node!.filter((n) => n.opType === 'Constant').length).toBe(constants.length); // input untouched
-    const { worst } = await worstOutputError(readPpocrModel(name), encodeModel(hoisted), await realFeeds(name));
+    const { worst } = await worstOutputError(
+      readPpocrModel(name),
+      encodeModel(hoisted),
+      await realFeeds(name),
+    );
     expect(worst).toBeLessThanOrEqual(OUTPUT_TOLERANCE);
   });
 });

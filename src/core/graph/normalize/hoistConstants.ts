@@ -17,7 +17,12 @@ function constantTensor(n: NodeProto, name: string): TensorProto | undefined {
     case 'value_float':
       return { name, dims: [], dataType: DataType.FLOAT, floatData: [a.f ?? 0] };
     case 'value_floats':
-      return { name, dims: [a.floats?.length ?? 0], dataType: DataType.FLOAT, floatData: [...(a.floats ?? [])] };
+      return {
+        name,
+        dims: [a.floats?.length ?? 0],
+        dataType: DataType.FLOAT,
+        floatData: [...(a.floats ?? [])],
+      };
     case 'value_int':
       return { name, dims: [], dataType: DataType.INT64, int64Data: [a.i ?? 0] };
     case 'value_ints':
@@ -34,7 +39,9 @@ export function hoistConstants(model: ModelProto): { model: ModelProto; report: 
   const irVersion = toNumber(model.irVersion);
   if (irVersion < 4) {
     // Before IR 4 every initializer also had to be a graph input; hoisting would change the interface.
-    report.notes.push(`IR version ${irVersion} < 4 requires initializers to be graph inputs: constants were left as nodes.`);
+    report.notes.push(
+      `IR version ${irVersion} < 4 requires initializers to be graph inputs: constants were left as nodes.`,
+    );
     return { model, report };
   }
   const graphOutputs = new Set((graph.output ?? []).map((o) => o.name));
@@ -43,7 +50,8 @@ export function hoistConstants(model: ModelProto): { model: ModelProto; report: 
   let skipped = 0;
   for (const n of graph.node ?? []) {
     const output = n.output?.[0];
-    const isConstant = n.opType === 'Constant' && (n.domain ?? '') === '' && output && !graphOutputs.has(output);
+    const isConstant =
+      n.opType === 'Constant' && (n.domain ?? '') === '' && output && !graphOutputs.has(output);
     const tensor = isConstant ? constantTensor(n, output) : undefined;
     if (tensor) {
       hoisted.push(tensor);
@@ -55,11 +63,16 @@ export function hoistConstants(model: ModelProto): { model: ModelProto; report: 
   }
   report.changed = hoisted.length;
   if (skipped > 0) {
-    report.notes.push(`${skipped} Constant node(s) kept: string or sparse values, or values that are graph outputs.`);
+    report.notes.push(
+      `${skipped} Constant node(s) kept: string or sparse values, or values that are graph outputs.`,
+    );
   }
   if (hoisted.length === 0) return { model, report };
   return {
-    model: { ...model, graph: { ...graph, node: kept, initializer: [...(graph.initializer ?? []), ...hoisted] } },
+    model: {
+      ...model,
+      graph: { ...graph, node: kept, initializer: [...(graph.initializer ?? []), ...hoisted] },
+    },
     report,
   };
 }

@@ -14,7 +14,12 @@ export { float16ToFloat32 } from './float16ToFloat32.ts';
 export { foldBatchNorm, whyNotFoldable } from './foldBatchNorm.ts';
 export { fixInputShapes } from './fixInputShapes.ts';
 export { indexGraph, type GraphIndex } from './graphIndex.ts';
-export { summarizeReport, type NormalizationReport, type NormalizationStepName, type StepReport } from './report.ts';
+export {
+  summarizeReport,
+  type NormalizationReport,
+  type NormalizationStepName,
+  type StepReport,
+} from './report.ts';
 
 export interface NormalizeOptions {
   /** Sizes for graph inputs with symbolic dims, e.g. { x: [1, 3, 48, 320] }. */
@@ -25,7 +30,10 @@ export interface NormalizeOptions {
  * Runs, in order: Constant → initializer (so BN folding and the quantizer see weights),
  * fp16/bf16 → float32, BatchNormalization folding, symbolic input dims fixed (when given).
  */
-export function normalizeModel(model: ModelProto, options: NormalizeOptions = {}): { model: ModelProto; report: NormalizationReport } {
+export function normalizeModel(
+  model: ModelProto,
+  options: NormalizeOptions = {},
+): { model: ModelProto; report: NormalizationReport } {
   const report: NormalizationReport = { steps: [] };
   let current = model;
   const steps = [

@@ -1,6 +1,7 @@
 /** What each normalisation step changed, for the UI, the CLI and tests. */
 
-export type NormalizationStepName = 'hoistConstants' | 'float16ToFloat32' | 'foldBatchNorm' | 'fixInputShapes';
+export type NormalizationStepName =
+  'hoistConstants' | 'float16ToFloat32' | 'foldBatchNorm' | 'fixInputShapes';
 
 export interface StepReport {
   step: NormalizationStepName;

@@ -4,7 +4,12 @@
  * (nested If/Loop/Scan bodies see the names of their enclosing graphs too).
  */
 import {
-  AttributeType, DataType, forEachGraph, type AttributeProto, type GraphProto, type NodeProto,
+  AttributeType,
+  DataType,
+  forEachGraph,
+  type AttributeProto,
+  type GraphProto,
+  type NodeProto,
   type TensorProto,
 } from '../../onnx/index.ts';
 import { inferElemTypes } from './elemTypes.ts';
@@ -59,7 +64,11 @@ export function attrString(a: AttributeProto | undefined): string | undefined {
 /** A Constant node producing `tensor` (the `value` form, valid at every opset). */
 export function constantNode(output: string, tensor: TensorProto): NodeProto {
   return {
-    opType: 'Constant', domain: '', name: output, input: [], output: [output],
+    opType: 'Constant',
+    domain: '',
+    name: output,
+    input: [],
+    output: [output],
     attribute: [{ name: 'value', type: AttributeType.TENSOR, t: { ...tensor, name: output } }],
   };
 }
@@ -69,12 +78,18 @@ function constantNodeValue(n: NodeProto): TensorProto | undefined {
   const a = n.attribute?.[0];
   if (!a || (n.attribute?.length ?? 0) !== 1) return undefined;
   switch (a.name) {
-    case 'value': return a.t;
-    case 'value_float': return { dims: [], dataType: DataType.FLOAT, floatData: [a.f ?? 0] };
-    case 'value_floats': return { dims: [a.floats?.length ?? 0], dataType: DataType.FLOAT, floatData: [...(a.floats ?? [])] };
-    case 'value_int': return { dims: [], dataType: DataType.INT64, int64Data: [a.i ?? 0] };
-    case 'value_ints': return { dims: [a.ints?.length ?? 0], dataType: DataType.INT64, int64Data: [...(a.ints ?? [])] };
-    default: return undefined;
+    case 'value':
+      return a.t;
+    case 'value_float':
+      return { dims: [], dataType: DataType.FLOAT, floatData: [a.f ?? 0] };
+    case 'value_floats':
+      return { dims: [a.floats?.length ?? 0], dataType: DataType.FLOAT, floatData: [...(a.floats ?? [])] };
+    case 'value_int':
+      return { dims: [], dataType: DataType.INT64, int64Data: [a.i ?? 0] };
+    case 'value_ints':
+      return { dims: [a.ints?.length ?? 0], dataType: DataType.INT64, int64Data: [...(a.ints ?? [])] };
+    default:
+      return undefined;
   }
 }
 
@@ -84,7 +99,8 @@ export class NameRegistry {
 
   constructor(root: GraphProto) {
     forEachGraph(root, (g) => {
-      for (const v of [...(g.input ?? []), ...(g.output ?? []), ...(g.valueInfo ?? [])]) if (v.name) this.taken.add(v.name);
+      for (const v of [...(g.input ?? []), ...(g.output ?? []), ...(g.valueInfo ?? [])])
+        if (v.name) this.taken.add(v.name);
       for (const t of g.initializer ?? []) if (t.name) this.taken.add(t.name);
       for (const n of g.node ?? []) {
         if (n.name) this.taken.add(n.name);
@@ -127,7 +143,12 @@ export function graphScope(graph: GraphProto, outer?: GraphScope): GraphScope {
   return { constants, elemTypes, ranks };
 }
 
-export function makeContext(graph: GraphProto, scope: GraphScope, names: NameRegistry, targetOpset: number): StepContext {
+export function makeContext(
+  graph: GraphProto,
+  scope: GraphScope,
+  names: NameRegistry,
+  targetOpset: number,
+): StepContext {
   const used = new Set<string>((graph.output ?? []).map((o) => o.name ?? ''));
   forEachGraph(graph, (g) => {
     for (const n of g.node ?? []) for (const i of n.input ?? []) if (i) used.add(i);

@@ -8,17 +8,54 @@ import { DataType, toNumber, type GraphProto, type NodeProto } from '../../onnx/
 
 const INT64_OUTPUT = new Set(['Shape', 'Size', 'NonZero', 'ArgMax', 'ArgMin', 'NonMaxSuppression']);
 const BOOL_OUTPUT = new Set([
-  'Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual', 'And', 'Or', 'Xor', 'Not', 'IsNaN', 'IsInf',
+  'Equal',
+  'Greater',
+  'Less',
+  'GreaterOrEqual',
+  'LessOrEqual',
+  'And',
+  'Or',
+  'Xor',
+  'Not',
+  'IsNaN',
+  'IsInf',
 ]);
 /** Ops whose every output has the element type of input 0 (all others: output 0 only, by default). */
 const ALL_OUTPUTS_LIKE_INPUT0 = new Set(['Split', 'Identity']);
 /** Ops whose output 0 does not follow input 0 and has no rule here: left unknown. */
 const UNKNOWN_OUTPUT = new Set([
-  'If', 'Loop', 'Scan', 'QLinearConv', 'QLinearMatMul', 'MatMulInteger', 'ConvInteger', 'Multinomial',
-  'SequenceAt', 'SequenceConstruct', 'SequenceEmpty', 'SequenceInsert', 'SequenceErase', 'SequenceLength',
-  'SplitToSequence', 'ConcatFromSequence', 'Optional', 'OptionalGetElement', 'OptionalHasElement',
-  'StringNormalizer', 'TfIdfVectorizer', 'RegexFullMatch', 'StringConcat', 'StringSplit', 'ImageDecoder',
-  'DynamicQuantizeLinear', 'DFT', 'STFT', 'MelWeightMatrix', 'BlackmanWindow', 'HammingWindow', 'HannWindow',
+  'If',
+  'Loop',
+  'Scan',
+  'QLinearConv',
+  'QLinearMatMul',
+  'MatMulInteger',
+  'ConvInteger',
+  'Multinomial',
+  'SequenceAt',
+  'SequenceConstruct',
+  'SequenceEmpty',
+  'SequenceInsert',
+  'SequenceErase',
+  'SequenceLength',
+  'SplitToSequence',
+  'ConcatFromSequence',
+  'Optional',
+  'OptionalGetElement',
+  'OptionalHasElement',
+  'StringNormalizer',
+  'TfIdfVectorizer',
+  'RegexFullMatch',
+  'StringConcat',
+  'StringSplit',
+  'ImageDecoder',
+  'DynamicQuantizeLinear',
+  'DFT',
+  'STFT',
+  'MelWeightMatrix',
+  'BlackmanWindow',
+  'HammingWindow',
+  'HannWindow',
 ]);
 
 function intAttr(n: NodeProto, name: string): number | undefined {
@@ -34,21 +71,40 @@ function outputTypes(n: NodeProto, typeOf: (name: string) => number | undefined)
   if (INT64_OUTPUT.has(op)) return [DataType.INT64];
   if (BOOL_OUTPUT.has(op)) return [DataType.BOOL];
   switch (op) {
-    case 'Cast': return [intAttr(n, 'to')];
-    case 'CastLike': return [n.input?.[1] ? typeOf(n.input[1]) : undefined];
-    case 'Constant': return [n.attribute?.[0]?.t?.dataType
-      ?? (n.attribute?.[0]?.name?.startsWith('value_int') ? DataType.INT64 : DataType.FLOAT)];
-    case 'ConstantOfShape': return [n.attribute?.find((a) => a.name === 'value')?.t?.dataType ?? DataType.FLOAT];
-    case 'QuantizeLinear': return [n.input?.[2] ? typeOf(n.input[2]) : intAttr(n, 'output_dtype') || DataType.UINT8];
-    case 'DequantizeLinear': return [n.input?.[1] ? typeOf(n.input[1]) : undefined];
-    case 'Where': return [n.input?.[1] ? typeOf(n.input[1]) : undefined];
-    case 'TopK': return [in0, DataType.INT64];
-    case 'MaxPool': return [in0, DataType.INT64];
-    case 'Unique': return [in0, DataType.INT64, DataType.INT64, DataType.INT64];
-    case 'Dropout': return [in0, DataType.BOOL];
-    case 'EyeLike': return [intAttr(n, 'dtype') ?? in0];
-    case 'RandomNormal': case 'RandomUniform': return [intAttr(n, 'dtype') ?? DataType.FLOAT];
-    case 'RandomNormalLike': case 'RandomUniformLike': case 'Bernoulli': return [intAttr(n, 'dtype') ?? in0];
+    case 'Cast':
+      return [intAttr(n, 'to')];
+    case 'CastLike':
+      return [n.input?.[1] ? typeOf(n.input[1]) : undefined];
+    case 'Constant':
+      return [
+        n.attribute?.[0]?.t?.dataType ??
+          (n.attribute?.[0]?.name?.startsWith('value_int') ? DataType.INT64 : DataType.FLOAT),
+      ];
+    case 'ConstantOfShape':
+      return [n.attribute?.find((a) => a.name === 'value')?.t?.dataType ?? DataType.FLOAT];
+    case 'QuantizeLinear':
+      return [n.input?.[2] ? typeOf(n.input[2]) : intAttr(n, 'output_dtype') || DataType.UINT8];
+    case 'DequantizeLinear':
+      return [n.input?.[1] ? typeOf(n.input[1]) : undefined];
+    case 'Where':
+      return [n.input?.[1] ? typeOf(n.input[1]) : undefined];
+    case 'TopK':
+      return [in0, DataType.INT64];
+    case 'MaxPool':
+      return [in0, DataType.INT64];
+    case 'Unique':
+      return [in0, DataType.INT64, DataType.INT64, DataType.INT64];
+    case 'Dropout':
+      return [in0, DataType.BOOL];
+    case 'EyeLike':
+      return [intAttr(n, 'dtype') ?? in0];
+    case 'RandomNormal':
+    case 'RandomUniform':
+      return [intAttr(n, 'dtype') ?? DataType.FLOAT];
+    case 'RandomNormalLike':
+    case 'RandomUniformLike':
+    case 'Bernoulli':
+      return [intAttr(n, 'dtype') ?? in0];
     default:
       return ALL_OUTPUTS_LIKE_INPUT0.has(op) ? outputs.map(() => in0) : [in0];
   }

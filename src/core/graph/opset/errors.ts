@@ -12,7 +12,9 @@ export class OpsetUpgradeError extends Error {
 
   constructor(reason: string, where: { op?: string; node?: string } = {}) {
     const subject = where.op ? `${where.op} node '${where.node ?? '?'}': ` : '';
-    super(`Cannot upgrade the opset: ${subject}${reason} Export as fake-quant at the model's own opset instead.`);
+    super(
+      `Cannot upgrade the opset: ${subject}${reason} Export as fake-quant at the model's own opset instead.`,
+    );
     this.op = where.op;
     this.node = where.node;
   }

@@ -6,11 +6,23 @@
  * unchanged nodes, tensors and subgraphs are shared with it (copy-on-write, like
  * mapModelTensors), everything that changes is new.
  */
-import { toNumber, type AttributeProto, type GraphProto, type ModelProto, type NodeProto } from '../../onnx/index.ts';
+import {
+  toNumber,
+  type AttributeProto,
+  type GraphProto,
+  type ModelProto,
+  type NodeProto,
+} from '../../onnx/index.ts';
 import { changes } from './changes.ts';
 import { graphScope, makeContext, NameRegistry, nodeLabel, refuse, type GraphScope } from './context.ts';
 import { OpsetUpgradeError } from './errors.ts';
-import { MAX_TARGET_OPSET, MIN_SOURCE_OPSET, minIrVersionForOpset, schemaVersionAt, sinceVersions } from './versions.ts';
+import {
+  MAX_TARGET_OPSET,
+  MIN_SOURCE_OPSET,
+  minIrVersionForOpset,
+  schemaVersionAt,
+  sinceVersions,
+} from './versions.ts';
 
 export interface OpsetRewrite {
   /** Operator type before the step (Upsample for the Upsample → Resize rewrite). */
@@ -40,10 +52,16 @@ function upgradeNode(original: NodeProto, ctx: ReturnType<typeof makeContext>, w
   const label = nodeLabel(original);
   let version = schemaVersionAt(op, walk.source);
   if (!sinceVersions.has(op)) {
-    return refuse(original, `'${op}' is not an ai.onnx operator this upgrader knows (it knows opsets up to ${MAX_TARGET_OPSET}).`);
+    return refuse(
+      original,
+      `'${op}' is not an ai.onnx operator this upgrader knows (it knows opsets up to ${MAX_TARGET_OPSET}).`,
+    );
   }
   if (version === undefined) {
-    return refuse(original, `${op} does not exist at opset ${walk.source} (first defined at ${sinceVersions.get(op)![0]}): the model is invalid.`);
+    return refuse(
+      original,
+      `${op} does not exist at opset ${walk.source} (first defined at ${sinceVersions.get(op)![0]}): the model is invalid.`,
+    );
   }
   let node = original;
   let before: NodeProto[] = [];
@@ -55,7 +73,10 @@ function upgradeNode(original: NodeProto, ctx: ReturnType<typeof makeContext>, w
     if (step === undefined && next <= MIN_SOURCE_OPSET) {
       // Below opset 7 (older than any onnxruntime release) a node is carried over only when its
       // schema did not change on the way: a plain relabel, exact by construction.
-      return refuse(node, `${op} changed at opset ${next}, and changes before opset ${MIN_SOURCE_OPSET} are not rewritten (a model at opset ${walk.source} is upgraded only when none of its ops changed up to ${MIN_SOURCE_OPSET}).`);
+      return refuse(
+        node,
+        `${op} changed at opset ${next}, and changes before opset ${MIN_SOURCE_OPSET} are not rewritten (a model at opset ${walk.source} is upgraded only when none of its ops changed up to ${MIN_SOURCE_OPSET}).`,
+      );
     }
     if (step === undefined) {
       return refuse(node, `the change of ${op} at opset ${next} is not classified by this upgrader.`);
@@ -107,7 +128,9 @@ function checkTarget(targetOpset: number): void {
     throw new OpsetUpgradeError(`the target opset ${targetOpset} is not a positive integer.`);
   }
   if (targetOpset > MAX_TARGET_OPSET) {
-    throw new OpsetUpgradeError(`the target opset ${targetOpset} is above ${MAX_TARGET_OPSET}, the highest whose schema changes this upgrader knows; ask for ${MAX_TARGET_OPSET} or less.`);
+    throw new OpsetUpgradeError(
+      `the target opset ${targetOpset} is above ${MAX_TARGET_OPSET}, the highest whose schema changes this upgrader knows; ask for ${MAX_TARGET_OPSET} or less.`,
+    );
   }
 }
 
@@ -123,13 +146,18 @@ export function upgradeOpset(model: ModelProto, targetOpset: number): OpsetUpgra
   const defaultImport = imports.find((o) => isDefaultDomain(o.domain ?? ''));
   const source = defaultImport ? toNumber(defaultImport.version) : targetOpset;
   if (source > targetOpset) {
-    throw new OpsetUpgradeError(`the model already uses ai.onnx opset ${source}, above the target ${targetOpset}; this upgrader does not downgrade.`);
+    throw new OpsetUpgradeError(
+      `the model already uses ai.onnx opset ${source}, above the target ${targetOpset}; this upgrader does not downgrade.`,
+    );
   }
-  if (source < 1) throw new OpsetUpgradeError(`the model imports ai.onnx opset ${source}; opsets start at 1.`);
+  if (source < 1)
+    throw new OpsetUpgradeError(`the model imports ai.onnx opset ${source}; opsets start at 1.`);
   for (const f of model.functions ?? []) {
     const fImport = (f.opsetImport ?? []).find((o) => isDefaultDomain(o.domain ?? ''));
     if (fImport && toNumber(fImport.version) !== targetOpset) {
-      throw new OpsetUpgradeError(`model-local function '${f.name ?? '?'}' imports ai.onnx opset ${toNumber(fImport.version)}; functions are not upgraded.`);
+      throw new OpsetUpgradeError(
+        `model-local function '${f.name ?? '?'}' imports ai.onnx opset ${toNumber(fImport.version)}; functions are not upgraded.`,
+      );
     }
   }
   const walk: Walk = { source, target: targetOpset, names: new NameRegistry(model.graph), rewrites: [] };

@@ -53,10 +53,13 @@ SoftmaxCrossEntropyLoss 12 13|Softplus 1 22|Softsign 1 22|ThresholdedRelu 10 22`
 
 /** Operator type → ascending opset versions at which a new schema version appeared. */
 export const sinceVersions: ReadonlyMap<string, readonly number[]> = new Map(
-  table.trim().split(/[|\n]/).map((entry) => {
-    const [op, ...versions] = entry.trim().split(/\s+/);
-    return [op, versions.map(Number)] as const;
-  }),
+  table
+    .trim()
+    .split(/[|\n]/)
+    .map((entry) => {
+      const [op, ...versions] = entry.trim().split(/\s+/);
+      return [op, versions.map(Number)] as const;
+    }),
 );
 
 /** The schema version an operator resolves to in a model importing ai.onnx at `opset`. */

@@ -20,71 +20,109 @@ const REEXPORT = 're-export the model';
 
 /** Known onnxruntime 1.30 messages (each produced by a test in describeOrtError.test.ts). */
 const RULES: readonly Rule[] = [
-  { pattern: /No graph was found in the protobuf/i, describe: () => `the file holds no graph, so it is not a complete ONNX model; ${REEXPORT} or download it again.` },
-  { pattern: /graph is not acyclic/i, describe: () => `the graph has a cycle (nodes feed each other), so it cannot run; ${REEXPORT}.` },
+  {
+    pattern: /No graph was found in the protobuf/i,
+    describe: () =>
+      `the file holds no graph, so it is not a complete ONNX model; ${REEXPORT} or download it again.`,
+  },
+  {
+    pattern: /graph is not acyclic/i,
+    describe: () => `the graph has a cycle (nodes feed each other), so it cannot run; ${REEXPORT}.`,
+  },
   {
     pattern: /Node input '([^']*)' is not a graph input, initializer, or output of a previous node/i,
-    describe: (m) => `a node reads '${m[1]}', which nothing in the graph defines; the model is incomplete: ${REEXPORT}.`,
-  },
-  { pattern: /Graph output \((.*)\) does not exist in the graph/i, describe: (m) => `graph output '${m[1]}' is not produced by any node; the model is incomplete: ${REEXPORT}.` },
-  { pattern: /Duplicate definition(?:-site)? (?:of name |for )\((.*)\)/i, describe: (m) => `the name '${m[1]}' is defined twice in the graph; each value must be defined once: ${REEXPORT}.` },
-  {
-    pattern: /Initializer '([^']*)': raw_data size \((\d+) bytes\) does not match expected size from shape and data type \((\d+) bytes\)/i,
-    describe: (m) => `tensor '${m[1]}' stores ${m[2]} bytes but its shape needs ${m[3]}; the file is damaged: re-export or re-download the model.`,
+    describe: (m) =>
+      `a node reads '${m[1]}', which nothing in the graph defines; the model is incomplete: ${REEXPORT}.`,
   },
   {
-    pattern: /Deserialize tensor (.*?) failed\..*?tensor shape size\((\d+)\) does not match the data size\((\d+)\)/i,
-    describe: (m) => `tensor '${m[1]}' stores ${m[3]} values but its shape needs ${m[2]}; the file is damaged: re-export or re-download the model.`,
+    pattern: /Graph output \((.*)\) does not exist in the graph/i,
+    describe: (m) =>
+      `graph output '${m[1]}' is not produced by any node; the model is incomplete: ${REEXPORT}.`,
   },
   {
-    pattern: /Initializer '([^']*)': data field count \((\d+)\) does not match expected count from shape \((\d+)\)/i,
-    describe: (m) => `tensor '${m[1]}' stores ${m[2]} values but its shape needs ${m[3]}; the file is damaged: re-export or re-download the model.`,
+    pattern: /Duplicate definition(?:-site)? (?:of name |for )\((.*)\)/i,
+    describe: (m) =>
+      `the name '${m[1]}' is defined twice in the graph; each value must be defined once: ${REEXPORT}.`,
   },
-  { pattern: /Out of bounds dimensions in TypeProto_Tensor|negative dimension/i, describe: () => `a tensor has a negative or out-of-range dimension; the file is damaged: re-export or re-download the model.` },
+  {
+    pattern:
+      /Initializer '([^']*)': raw_data size \((\d+) bytes\) does not match expected size from shape and data type \((\d+) bytes\)/i,
+    describe: (m) =>
+      `tensor '${m[1]}' stores ${m[2]} bytes but its shape needs ${m[3]}; the file is damaged: re-export or re-download the model.`,
+  },
+  {
+    pattern:
+      /Deserialize tensor (.*?) failed\..*?tensor shape size\((\d+)\) does not match the data size\((\d+)\)/i,
+    describe: (m) =>
+      `tensor '${m[1]}' stores ${m[3]} values but its shape needs ${m[2]}; the file is damaged: re-export or re-download the model.`,
+  },
+  {
+    pattern:
+      /Initializer '([^']*)': data field count \((\d+)\) does not match expected count from shape \((\d+)\)/i,
+    describe: (m) =>
+      `tensor '${m[1]}' stores ${m[2]} values but its shape needs ${m[3]}; the file is damaged: re-export or re-download the model.`,
+  },
+  {
+    pattern: /Out of bounds dimensions in TypeProto_Tensor|negative dimension/i,
+    describe: () =>
+      `a tensor has a negative or out-of-range dimension; the file is damaged: re-export or re-download the model.`,
+  },
   {
     // Seen for an external tensor whose dims multiply beyond int64 byte counts.
     pattern: /Failed to parse value: "([^"]*)"/i,
-    describe: (m) => `onnxruntime cannot parse the value "${m[1]}" in the model (seen for external-data entries and tensor sizes beyond any file); the file is damaged: re-export or re-download the model.`,
+    describe: (m) =>
+      `onnxruntime cannot parse the value "${m[1]}" in the model (seen for external-data entries and tensor sizes beyond any file); the file is damaged: re-export or re-download the model.`,
   },
   {
     pattern: /Unsupported model IR version: (\d+), max supported IR version: (\d+)/i,
-    describe: (m) => `the model's IR version ${m[1]} is newer than onnxruntime reads (up to ${m[2]}); ${REEXPORT} with ir_version ${m[2]} or lower.`,
+    describe: (m) =>
+      `the model's IR version ${m[1]} is newer than onnxruntime reads (up to ${m[2]}); ${REEXPORT} with ir_version ${m[2]} or lower.`,
   },
   {
     pattern: /Missing opset in the model/i,
-    describe: () => `the model declares no opset; ${REEXPORT} with an opset between ${ORT_OPSET_RANGE.guaranteedMin} and ${ORT_OPSET_RANGE.max}.`,
+    describe: () =>
+      `the model declares no opset; ${REEXPORT} with an opset between ${ORT_OPSET_RANGE.guaranteedMin} and ${ORT_OPSET_RANGE.max}.`,
   },
   {
     pattern: /Opset (\d+) is under development.*official support for domain (\S+) is till opset (\d+)/i,
-    describe: (m) => `the model uses opset ${m[1]} of domain ${m[2]}, newer than onnxruntime runs (up to ${m[3]}); ${REEXPORT} at opset ${m[3]} or lower.`,
+    describe: (m) =>
+      `the model uses opset ${m[1]} of domain ${m[2]}, newer than onnxruntime runs (up to ${m[3]}); ${REEXPORT} at opset ${m[3]} or lower.`,
   },
   {
     pattern: /Op registered for (\S+) is deprecated in domain_version of (\d+)/i,
-    describe: (m) => `op ${m[1]} is deprecated at the model's opset ${m[2]}; ${REEXPORT} with its replacement op (Upsample → Resize, Scatter → ScatterElements).`,
+    describe: (m) =>
+      `op ${m[1]} is deprecated at the model's opset ${m[2]}; ${REEXPORT} with its replacement op (Upsample → Resize, Scatter → ScatterElements).`,
   },
   {
     pattern: /No Op registered for (\S+) with domain_version of (\d+)/i,
-    describe: (m) => `onnxruntime has no op ${m[1]} at opset ${m[2]} (unknown op, or one that opset does not have); ${REEXPORT} with standard ONNX ops at an opset between ${ORT_OPSET_RANGE.guaranteedMin} and ${ORT_OPSET_RANGE.max}.`,
+    describe: (m) =>
+      `onnxruntime has no op ${m[1]} at opset ${m[2]} (unknown op, or one that opset does not have); ${REEXPORT} with standard ONNX ops at an opset between ${ORT_OPSET_RANGE.guaranteedMin} and ${ORT_OPSET_RANGE.max}.`,
   },
   {
     pattern: /Could not find an implementation for (\S+?)\((\d+)\) node with name '([^']*)'/i,
-    describe: (m) => `onnxruntime has no kernel for ${m[1]} (version ${m[2]}) used by ${m[3] ? `node '${m[3]}'` : 'an unnamed node'}, for these input types or this opset; ${REEXPORT} at an opset between ${ORT_OPSET_RANGE.guaranteedMin} and ${ORT_OPSET_RANGE.max} with float32 or standard types.`,
+    describe: (m) =>
+      `onnxruntime has no kernel for ${m[1]} (version ${m[2]}) used by ${m[3] ? `node '${m[3]}'` : 'an unnamed node'}, for these input types or this opset; ${REEXPORT} at an opset between ${ORT_OPSET_RANGE.guaranteedMin} and ${ORT_OPSET_RANGE.max} with float32 or standard types.`,
   },
   {
     pattern: /Unsupported data type: (\d+)/i,
-    describe: (m) => `onnxruntime does not support tensors of ${dataTypeName(Number(m[1]))} here; ${REEXPORT} with float32 (or another type onnxruntime supports for these ops).`,
+    describe: (m) =>
+      `onnxruntime does not support tensors of ${dataTypeName(Number(m[1]))} here; ${REEXPORT} with float32 (or another type onnxruntime supports for these ops).`,
   },
   {
     pattern: /(\S+):(\S+)\(-?\d+\) is not a registered function\/op/i,
-    describe: (m) => `op ${m[2]} of domain '${m[1]}' is not known to onnxruntime (a custom op, or a domain the model does not import); ${REEXPORT} with standard ONNX ops.`,
+    describe: (m) =>
+      `op ${m[2]} of domain '${m[1]}' is not known to onnxruntime (a custom op, or a domain the model does not import); ${REEXPORT} with standard ONNX ops.`,
   },
   {
-    pattern: /running (\S+) node\. Name:'([^']*)' Status Message: Input channels C is not equal to kernel channels \* group\. C: (\d+) kernel channels: (\d+) group: (-?\d+)/i,
-    describe: (m) => `${m[1]} node '${m[2]}' has ${m[3]} input channels but its weight (${m[4]} channels per group) and group = ${m[5]} do not match them; fix the group attribute or the weight and ${REEXPORT}.`,
+    pattern:
+      /running (\S+) node\. Name:'([^']*)' Status Message: Input channels C is not equal to kernel channels \* group\. C: (\d+) kernel channels: (\d+) group: (-?\d+)/i,
+    describe: (m) =>
+      `${m[1]} node '${m[2]}' has ${m[3]} input channels but its weight (${m[4]} channels per group) and group = ${m[5]} do not match them; fix the group attribute or the weight and ${REEXPORT}.`,
   },
   {
     pattern: /running (\S+) node\. Name:'([^']*)' Status Message: (.*)/i,
-    describe: (m) => `node '${m[2]}' (${m[1]}) failed while running: ${m[3].replace(/\.?$/, '')}; check the input shape and the model.`,
+    describe: (m) =>
+      `node '${m[2]}' (${m[1]}) failed while running: ${m[3].replace(/\.?$/, '')}; check the input shape and the model.`,
   },
 ];
 

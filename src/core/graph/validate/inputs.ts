@@ -34,12 +34,20 @@ export function checkGraphInputs(graph: GraphProto, budgetBytes: number, problem
     const label = quoted(name);
     const negative = dims.findIndex((d) => typeof d === 'number' && d < 0);
     if (negative >= 0) {
-      problems.push({ kind: 'negative-dim', tensor: label, message: `graph input ${label} declares dimension ${negative} as ${dims[negative]} in its shape ${shape}; dims must be positive (or symbolic): fix the input shape in the exporter and re-export the model.` });
+      problems.push({
+        kind: 'negative-dim',
+        tensor: label,
+        message: `graph input ${label} declares dimension ${negative} as ${dims[negative]} in its shape ${shape}; dims must be positive (or symbolic): fix the input shape in the exporter and re-export the model.`,
+      });
       continue;
     }
     const zero = dims.findIndex((d) => d === 0);
     if (zero >= 0) {
-      problems.push({ kind: 'zero-input-dim', tensor: label, message: `graph input ${label} declares dimension ${zero} as 0 in its shape ${shape}, so it holds no data and no sample can be fed; give the input a positive or symbolic size and re-export the model.` });
+      problems.push({
+        kind: 'zero-input-dim',
+        tensor: label,
+        message: `graph input ${label} declares dimension ${zero} as 0 in its shape ${shape}, so it holds no data and no sample can be fed; give the input a positive or symbolic size and re-export the model.`,
+      });
       continue;
     }
     const elemType = input.type?.tensorType?.elemType ?? DataType.FLOAT;
@@ -49,7 +57,8 @@ export function checkGraphInputs(graph: GraphProto, budgetBytes: number, problem
     const bytes = Math.ceil(elements * bytesEach);
     if (bytes > budgetBytes) {
       problems.push({
-        kind: 'input-too-large', tensor: label,
+        kind: 'input-too-large',
+        tensor: label,
         message: `graph input ${label} ${shape} of ${dataTypeName(elemType)} needs ${formatBytes(bytes)} per sample (batch 1), more than the ${formatBytes(budgetBytes)} allowed; make its large dims symbolic or smaller (e.g. with onnx's update_inputs_outputs_dims) and re-export the model.`,
       });
     }

@@ -20,7 +20,12 @@ export function checkLayers(model: ModelProto, problems: ModelProblem[]): void {
     const tensorName = quoted(layer.weightSource.tensorName);
     const shape = `[${layer.weightShape.join(', ')}]`;
     if (layer.weightShape.some((d) => d === 0)) {
-      problems.push({ kind: 'empty-weight', node: label, tensor: tensorName, message: `layer ${label} (${layer.op}) has an empty weight ${tensorName} ${shape} (a dimension is 0), so there is nothing to quantize and its output is constant; remove the layer or fix its weight and re-export the model.` });
+      problems.push({
+        kind: 'empty-weight',
+        node: label,
+        tensor: tensorName,
+        message: `layer ${label} (${layer.op}) has an empty weight ${tensorName} ${shape} (a dimension is 0), so there is nothing to quantize and its output is constant; remove the layer or fix its weight and re-export the model.`,
+      });
       continue;
     }
     const stored = storedTensor(graph, layer);
@@ -36,7 +41,9 @@ export function checkLayers(model: ModelProto, problems: ModelProblem[]): void {
     if (bad >= 0) {
       const count = values.reduce((n, v) => n + (Number.isFinite(v) ? 0 : 1), 0);
       problems.push({
-        kind: 'non-finite-weight', node: label, tensor: tensorName,
+        kind: 'non-finite-weight',
+        node: label,
+        tensor: tensorName,
         message: `layer ${label} (${layer.op}) has ${count} non-finite value${count > 1 ? 's' : ''} (first: ${values[bad]} at element ${bad}) in its weight ${tensorName}; the model was saved from a diverged or corrupted training run: re-export it from a good checkpoint.`,
       });
     }
@@ -52,10 +59,15 @@ function storedTensor(graph: GraphProto, layer: QuantizableLayer): TensorProto |
   return constant?.attribute?.find((a) => a.name === 'value')?.t;
 }
 
-function checkConvGroups(graph: GraphProto, layers: readonly QuantizableLayer[], problems: ModelProblem[]): void {
+function checkConvGroups(
+  graph: GraphProto,
+  layers: readonly QuantizableLayer[],
+  problems: ModelProblem[],
+): void {
   const layerWeights = new Map(layers.map((layer) => [layer.nodeIndex, layer.weightShape]));
   const storedDims = new Map<string, number[]>();
-  for (const tensor of graph.initializer ?? []) if (tensor.name) storedDims.set(tensor.name, (tensor.dims ?? []).map(looseNumber));
+  for (const tensor of graph.initializer ?? [])
+    if (tensor.name) storedDims.set(tensor.name, (tensor.dims ?? []).map(looseNumber));
   for (const node of graph.node ?? []) {
     const value = node.opType === 'Constant' ? node.attribute?.find((a) => a.name === 'value')?.t : undefined;
     if (value && node.output?.[0]) storedDims.set(node.output[0], (value.dims ?? []).map(looseNumber));
@@ -68,11 +80,17 @@ function checkConvGroups(graph: GraphProto, layers: readonly QuantizableLayer[],
 
   (graph.node ?? []).forEach((node, index) => {
     if (!isDefaultDomain(node.domain) || (node.opType !== 'Conv' && node.opType !== 'ConvTranspose')) return;
-    const problem = groupProblem(node, layerWeights.get(index) ?? storedDims.get(node.input?.[1] ?? ''), channelsOf.get(node.input?.[0] ?? ''));
+    const problem = groupProblem(
+      node,
+      layerWeights.get(index) ?? storedDims.get(node.input?.[1] ?? ''),
+      channelsOf.get(node.input?.[0] ?? ''),
+    );
     if (!problem) return;
     const label = quoted(nodeLabel(node, index));
     problems.push({
-      kind: 'conv-groups', node: label, tensor: quoted(node.input?.[1]),
+      kind: 'conv-groups',
+      node: label,
+      tensor: quoted(node.input?.[1]),
       message: `${node.opType} node ${label}: ${problem}; fix the group attribute or the weight shape and re-export the model.`,
     });
   });
@@ -82,7 +100,11 @@ function checkConvGroups(graph: GraphProto, layers: readonly QuantizableLayer[],
  * The ONNX Conv spec: W is [M, C/group, k...] and X has C channels, so group divides M and
  * W[1]·group = C. ConvTranspose: W is [C, M/group, k...], so group divides C and W[0] = C.
  */
-function groupProblem(node: NodeProto, weightDims: number[] | undefined, inputChannels: number | undefined): string | undefined {
+function groupProblem(
+  node: NodeProto,
+  weightDims: number[] | undefined,
+  inputChannels: number | undefined,
+): string | undefined {
   const attribute = node.attribute?.find((a) => a.name === 'group');
   const group = attribute?.i === undefined || attribute.i === null ? 1 : looseNumber(attribute.i);
   const weight = quoted(node.input?.[1]);
@@ -90,13 +112,15 @@ function groupProblem(node: NodeProto, weightDims: number[] | undefined, inputCh
   if (!weightDims || weightDims.length < 3) return undefined;
   const shape = `[${weightDims.join(', ')}]`;
   if (node.opType === 'Conv') {
-    if (weightDims[0] % group !== 0) return `group = ${group} does not divide the ${weightDims[0]} output channels of weight ${weight} ${shape}`;
+    if (weightDims[0] % group !== 0)
+      return `group = ${group} does not divide the ${weightDims[0]} output channels of weight ${weight} ${shape}`;
     if (inputChannels !== undefined && weightDims[1] * group !== inputChannels) {
       return `weight ${weight} ${shape} with group = ${group} expects ${weightDims[1] * group} input channels (${weightDims[1]} × ${group}), but input ${quoted(node.input?.[0])} has ${inputChannels}`;
     }
     return undefined;
   }
-  if (weightDims[0] % group !== 0) return `group = ${group} does not divide the ${weightDims[0]} input channels of weight ${weight} ${shape}`;
+  if (weightDims[0] % group !== 0)
+    return `group = ${group} does not divide the ${weightDims[0]} input channels of weight ${weight} ${shape}`;
   if (inputChannels !== undefined && weightDims[0] !== inputChannels) {
     return `weight ${weight} ${shape} expects ${weightDims[0]} input channels, but input ${quoted(node.input?.[0])} has ${inputChannels}`;
   }

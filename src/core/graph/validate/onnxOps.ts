@@ -37,10 +37,13 @@ ThresholdedRelu 10|Tile 1|TopK 1|Transpose 1|Trilu 14|Unique 11|Unsqueeze 1|Upsa
 
 /** Operator type → the first ai.onnx opset version that defines it. */
 export const onnxOpFirstOpset: ReadonlyMap<string, number> = new Map(
-  table.trim().split(/[|\n]/).map((entry) => {
-    const [op, since] = entry.trim().split(/\s+/);
-    return [op, Number(since)] as const;
-  }),
+  table
+    .trim()
+    .split(/[|\n]/)
+    .map((entry) => {
+      const [op, since] = entry.trim().split(/\s+/);
+      return [op, Number(since)] as const;
+    }),
 );
 
 /**

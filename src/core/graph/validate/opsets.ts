@@ -40,8 +40,14 @@ const REEXPORT = 're-export the model';
 export function checkOpsets(model: ModelProto, problems: ModelProblem[]): void {
   const ir = looseNumber(model.irVersion);
   if (ir < ORT_IR_RANGE.min || ir > ORT_IR_RANGE.max) {
-    const fix = ir > ORT_IR_RANGE.max ? `re-export it with ir_version ${ORT_IR_RANGE.max} or lower (an older onnx package, or onnx.helper.make_model(..., ir_version=${ORT_IR_RANGE.max}))` : `re-export it with a current exporter`;
-    problems.push({ kind: 'ir-version', message: `the model's IR version is ${ir}, outside the ${ORT_IR_RANGE.min}–${ORT_IR_RANGE.max} onnxruntime reads; ${fix}.` });
+    const fix =
+      ir > ORT_IR_RANGE.max
+        ? `re-export it with ir_version ${ORT_IR_RANGE.max} or lower (an older onnx package, or onnx.helper.make_model(..., ir_version=${ORT_IR_RANGE.max}))`
+        : `re-export it with a current exporter`;
+    problems.push({
+      kind: 'ir-version',
+      message: `the model's IR version is ${ir}, outside the ${ORT_IR_RANGE.min}–${ORT_IR_RANGE.max} onnxruntime reads; ${fix}.`,
+    });
   }
 
   const imported = new Map<string, number>();
@@ -51,17 +57,32 @@ export function checkOpsets(model: ModelProto, problems: ModelProblem[]): void {
   }
   const declaredOpset = imported.get('');
   // Per-op version checks only make sense at an opset onnxruntime accepts at all.
-  const defaultOpset = declaredOpset !== undefined && declaredOpset >= ORT_OPSET_RANGE.min && declaredOpset <= ORT_OPSET_RANGE.max ? declaredOpset : undefined;
+  const defaultOpset =
+    declaredOpset !== undefined &&
+    declaredOpset >= ORT_OPSET_RANGE.min &&
+    declaredOpset <= ORT_OPSET_RANGE.max
+      ? declaredOpset
+      : undefined;
   const usesDefault = someNode(model, (node) => isDefaultDomain(node.domain));
   if (declaredOpset === undefined) {
-    if (usesDefault) problems.push({ kind: 'opset-missing', message: `the model declares no opset for the default ONNX domain (opset_import has no '' / 'ai.onnx' entry) although its nodes use it; ${REEXPORT} with an explicit opset between ${ORT_OPSET_RANGE.guaranteedMin} and ${ORT_OPSET_RANGE.max}.` });
+    if (usesDefault)
+      problems.push({
+        kind: 'opset-missing',
+        message: `the model declares no opset for the default ONNX domain (opset_import has no '' / 'ai.onnx' entry) although its nodes use it; ${REEXPORT} with an explicit opset between ${ORT_OPSET_RANGE.guaranteedMin} and ${ORT_OPSET_RANGE.max}.`,
+      });
   } else if (defaultOpset === undefined) {
-    problems.push({ kind: 'opset-unsupported', message: `the model uses ONNX opset ${declaredOpset}; onnxruntime runs opsets ${ORT_OPSET_RANGE.guaranteedMin} to ${ORT_OPSET_RANGE.max}: ${REEXPORT} at an opset in that range (e.g. with onnx.version_converter).` });
+    problems.push({
+      kind: 'opset-unsupported',
+      message: `the model uses ONNX opset ${declaredOpset}; onnxruntime runs opsets ${ORT_OPSET_RANGE.guaranteedMin} to ${ORT_OPSET_RANGE.max}: ${REEXPORT} at an opset in that range (e.g. with onnx.version_converter).`,
+    });
   }
   for (const [domain, version] of imported) {
     const range = ORT_KNOWN_DOMAINS.get(domain);
     if (range && (version < range.min || version > range.max)) {
-      problems.push({ kind: 'opset-unsupported', message: `the model imports domain '${domain}' at opset ${version}; onnxruntime runs ${range.min === range.max ? `only opset ${range.min}` : `opsets ${range.min} to ${range.max}`} of it: ${REEXPORT} at a supported version.` });
+      problems.push({
+        kind: 'opset-unsupported',
+        message: `the model imports domain '${domain}' at opset ${version}; onnxruntime runs ${range.min === range.max ? `only opset ${range.min}` : `opsets ${range.min} to ${range.max}`} of it: ${REEXPORT} at a supported version.`,
+      });
     }
   }
 
@@ -78,33 +99,58 @@ export function checkOpsets(model: ModelProto, problems: ModelProblem[]): void {
     const domain = node.domain as string;
     if (functions.has(`${domain}:${node.opType ?? ''}`)) return;
     if (!imported.has(domain)) {
-      problems.push({ kind: 'domain-not-imported', node: label, message: `node ${label} uses op ${op} of domain ${quoted(domain)}, which the model does not import (opset_import has no entry for it); add the domain to opset_import or ${REEXPORT}.` });
+      problems.push({
+        kind: 'domain-not-imported',
+        node: label,
+        message: `node ${label} uses op ${op} of domain ${quoted(domain)}, which the model does not import (opset_import has no entry for it); add the domain to opset_import or ${REEXPORT}.`,
+      });
       return;
     }
     if (!ORT_KNOWN_DOMAINS.has(domain) && !reportedDomains.has(domain)) {
       reportedDomains.add(domain);
-      problems.push({ kind: 'custom-domain', node: label, message: `node ${label} uses op ${op} of the custom domain ${quoted(domain)}, which onnxruntime does not know (it knows ai.onnx, ai.onnx.ml and com.microsoft); ${REEXPORT} with standard ONNX ops only, or register the custom operator library before loading it.` });
+      problems.push({
+        kind: 'custom-domain',
+        node: label,
+        message: `node ${label} uses op ${op} of the custom domain ${quoted(domain)}, which onnxruntime does not know (it knows ai.onnx, ai.onnx.ml and com.microsoft); ${REEXPORT} with standard ONNX ops only, or register the custom operator library before loading it.`,
+      });
     }
   });
 }
 
-function checkDefaultOp(node: NodeProto, label: string, opset: number | undefined, problems: ModelProblem[]): void {
+function checkDefaultOp(
+  node: NodeProto,
+  label: string,
+  opset: number | undefined,
+  problems: ModelProblem[],
+): void {
   const opType = node.opType ?? '';
   const first = onnxOpFirstOpset.get(opType);
   if (first === undefined) {
     const near = [...onnxOpFirstOpset.keys()].find((known) => known.toLowerCase() === opType.toLowerCase());
     const hint = near ? ` (did you mean '${near}'? op names are case-sensitive)` : '';
-    problems.push({ kind: 'unknown-op', node: label, message: `node ${label} uses op ${quoted(opType)}, which is not an ONNX operator${hint}; ${REEXPORT} with standard ONNX ops, or give the op its custom domain.` });
+    problems.push({
+      kind: 'unknown-op',
+      node: label,
+      message: `node ${label} uses op ${quoted(opType)}, which is not an ONNX operator${hint}; ${REEXPORT} with standard ONNX ops, or give the op its custom domain.`,
+    });
     return;
   }
   if (opset === undefined) return;
   if (first > opset) {
-    problems.push({ kind: 'op-version', node: label, message: `node ${label} uses op '${opType}', which ONNX introduced at opset ${first}, but the model declares opset ${opset}; raise the model's opset to ${first} or more, or ${REEXPORT}.` });
+    problems.push({
+      kind: 'op-version',
+      node: label,
+      message: `node ${label} uses op '${opType}', which ONNX introduced at opset ${first}, but the model declares opset ${opset}; raise the model's opset to ${first} or more, or ${REEXPORT}.`,
+    });
     return;
   }
   const deprecated = onnxOpDeprecatedAt.get(opType);
   if (deprecated && opset >= deprecated.opset) {
-    problems.push({ kind: 'op-version', node: label, message: `node ${label} uses op '${opType}', which ONNX removed at opset ${deprecated.opset} (use ${deprecated.replacement}), but the model declares opset ${opset}; ${REEXPORT} with ${deprecated.replacement}.` });
+    problems.push({
+      kind: 'op-version',
+      node: label,
+      message: `node ${label} uses op '${opType}', which ONNX removed at opset ${deprecated.opset} (use ${deprecated.replacement}), but the model declares opset ${opset}; ${REEXPORT} with ${deprecated.replacement}.`,
+    });
     return;
   }
   const versions = sinceVersions.get(opType);
@@ -113,7 +159,8 @@ function checkDefaultOp(node: NodeProto, label: string, opset: number | undefine
     const oldestRun = schemaVersion(versions, ORT_OPSET_RANGE.guaranteedMin);
     if (schema !== oldestRun) {
       problems.push({
-        kind: 'op-version', node: label,
+        kind: 'op-version',
+        node: label,
         message: `node ${label} uses op '${opType}' in its opset-${schema} form (the model declares opset ${opset}), which onnxruntime cannot run: it runs ${opType} from its opset-${oldestRun} form on; convert the model to opset ${ORT_OPSET_RANGE.guaranteedMin} or later (onnx.version_converter) or ${REEXPORT}.`,
       });
     }

@@ -88,7 +88,10 @@ export class ModelValidationError extends InputError {
 /** One line: the first problem, and how many more there are. */
 function summarize(problems: readonly ModelProblem[], subject?: string): string {
   const first = problems[0]?.message ?? 'the model is invalid.';
-  const more = problems.length > 1 ? ` (${problems.length - 1} more problem${problems.length > 2 ? 's' : ''} found.)` : '';
+  const more =
+    problems.length > 1
+      ? ` (${problems.length - 1} more problem${problems.length > 2 ? 's' : ''} found.)`
+      : '';
   const prefix = subject ? `${safeText(subject)}: ` : '';
   return `${prefix}invalid model: ${first}${more}`;
 }

@@ -7,7 +7,8 @@ import type { GraphProto, NodeProto } from '../../onnx/types.ts';
 import { nodeLabel, subgraphsOf } from './common.ts';
 import { quoted, type ModelProblem } from './problems.ts';
 
-const REEXPORT = 're-export the model from its source framework, or fix the graph with the onnx Python package';
+const REEXPORT =
+  're-export the model from its source framework, or fix the graph with the onnx Python package';
 
 /** Most nodes named in a cycle message; the rest are counted. */
 const CYCLE_NAMES_SHOWN = 6;
@@ -16,7 +17,12 @@ const CYCLE_NAMES_SHOWN = 6;
  * Checks `graph` and, recursively, the subgraphs of its nodes. `outerScope` holds the values a
  * subgraph may read from the graphs around it (ONNX lets bodies of If / Loop / Scan do so).
  */
-export function checkStructure(graph: GraphProto, problems: ModelProblem[], outerScope: ReadonlySet<string> = new Set(), isMain = true): void {
+export function checkStructure(
+  graph: GraphProto,
+  problems: ModelProblem[],
+  outerScope: ReadonlySet<string> = new Set(),
+  isMain = true,
+): void {
   const where = isMain ? '' : ` in the body of graph ${quoted(graph.name)}`;
   const initializers = new Set<string>();
   const initializerNames = [
@@ -26,7 +32,11 @@ export function checkStructure(graph: GraphProto, problems: ModelProblem[], oute
   for (const name of initializerNames) {
     if (!name) continue;
     if (initializers.has(name)) {
-      problems.push({ kind: 'duplicate-initializer', tensor: quoted(name), message: `two initializers are named ${quoted(name)}${where}; each name must be defined once: remove or rename one (${REEXPORT}).` });
+      problems.push({
+        kind: 'duplicate-initializer',
+        tensor: quoted(name),
+        message: `two initializers are named ${quoted(name)}${where}; each name must be defined once: remove or rename one (${REEXPORT}).`,
+      });
     }
     initializers.add(name);
   }
@@ -35,7 +45,11 @@ export function checkStructure(graph: GraphProto, problems: ModelProblem[], oute
     const name = input.name ?? '';
     if (!name) continue;
     if (inputs.has(name)) {
-      problems.push({ kind: 'duplicate-input', tensor: quoted(name), message: `two graph inputs are named ${quoted(name)}${where}; each name must be defined once: remove or rename one (${REEXPORT}).` });
+      problems.push({
+        kind: 'duplicate-input',
+        tensor: quoted(name),
+        message: `two graph inputs are named ${quoted(name)}${where}; each name must be defined once: remove or rename one (${REEXPORT}).`,
+      });
     }
     inputs.add(name);
   }
@@ -49,13 +63,17 @@ export function checkStructure(graph: GraphProto, problems: ModelProblem[], oute
       const earlier = producer.get(output);
       if (earlier !== undefined) {
         problems.push({
-          kind: 'duplicate-output', node: label, tensor: quoted(output),
+          kind: 'duplicate-output',
+          node: label,
+          tensor: quoted(output),
           message: `value ${quoted(output)} is written by two nodes, ${quoted(nodeLabel(nodes[earlier], earlier))} (${nodes[earlier].opType}) and ${label} (${node.opType})${where}; each value must have one producer: rename one output (${REEXPORT}).`,
         });
       } else if (inputs.has(output) || initializers.has(output)) {
         const what = inputs.has(output) ? 'graph input' : 'initializer';
         problems.push({
-          kind: 'duplicate-output', node: label, tensor: quoted(output),
+          kind: 'duplicate-output',
+          node: label,
+          tensor: quoted(output),
           message: `node ${label} (${node.opType}) writes ${quoted(output)}, which is already a ${what}${where}; a value must have one definition: rename the node output (${REEXPORT}).`,
         });
       } else {
@@ -65,13 +83,16 @@ export function checkStructure(graph: GraphProto, problems: ModelProblem[], oute
     }
   });
 
-  const defined = (name: string) => inputs.has(name) || initializers.has(name) || producer.has(name) || outerScope.has(name);
+  const defined = (name: string) =>
+    inputs.has(name) || initializers.has(name) || producer.has(name) || outerScope.has(name);
   nodes.forEach((node, index) => {
     for (const input of node.input ?? []) {
       if (!input || defined(input)) continue; // '' marks an omitted optional input
       const label = quoted(nodeLabel(node, index));
       problems.push({
-        kind: 'undefined-input', node: label, tensor: quoted(input),
+        kind: 'undefined-input',
+        node: label,
+        tensor: quoted(input),
         message: `node ${label} (${node.opType}) reads ${quoted(input)}, which no graph input, initializer or node defines${where}; the model is incomplete: ${REEXPORT}.`,
       });
     }
@@ -80,23 +101,31 @@ export function checkStructure(graph: GraphProto, problems: ModelProblem[], oute
     for (const output of graph.output ?? []) {
       const name = output.name ?? '';
       if (!name || defined(name)) continue;
-      problems.push({ kind: 'undefined-output', tensor: quoted(name), message: `graph output ${quoted(name)} is not produced by any node, input or initializer; the model is incomplete: ${REEXPORT}.` });
+      problems.push({
+        kind: 'undefined-output',
+        tensor: quoted(name),
+        message: `graph output ${quoted(name)} is not produced by any node, input or initializer; the model is incomplete: ${REEXPORT}.`,
+      });
     }
   }
 
   const cycle = findCycle(nodes, producer);
   if (cycle) {
-    const names = cycle.slice(0, CYCLE_NAMES_SHOWN).map((index) => `${quoted(nodeLabel(nodes[index], index))} (${nodes[index].opType})`);
+    const names = cycle
+      .slice(0, CYCLE_NAMES_SHOWN)
+      .map((index) => `${quoted(nodeLabel(nodes[index], index))} (${nodes[index].opType})`);
     const rest = cycle.length > CYCLE_NAMES_SHOWN ? ` and ${cycle.length - CYCLE_NAMES_SHOWN} more` : '';
     problems.push({
-      kind: 'cycle', node: quoted(nodeLabel(nodes[cycle[0]], cycle[0])),
+      kind: 'cycle',
+      node: quoted(nodeLabel(nodes[cycle[0]], cycle[0])),
       message: `the graph has a cycle${where}: ${names.join(' → ')}${rest} feed each other, so no evaluation order exists; ONNX graphs must be acyclic: ${REEXPORT}.`,
     });
   }
 
   // Subgraphs read the values of this graph (and of the graphs around it) by name.
   const scope = new Set([...outerScope, ...inputs, ...initializers, ...producer.keys()]);
-  for (const node of nodes) for (const body of subgraphsOf(node)) checkStructure(body, problems, scope, false);
+  for (const node of nodes)
+    for (const body of subgraphsOf(node)) checkStructure(body, problems, scope, false);
 }
 
 /**

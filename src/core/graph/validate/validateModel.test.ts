@@ -32,16 +32,31 @@ describe('validateModel on valid models', () => {
   });
 
   it('lets an If branch read values of the graph around it, and checks what the branch itself reads', () => {
-    const branch = (reads: string) => ({ name: `branch_${reads}`, node: [node('Identity', [reads], ['out'], [], `id_${reads}`)], output: [valueInfo('out', DataType.FLOAT, [])] });
+    const branch = (reads: string) => ({
+      name: `branch_${reads}`,
+      node: [node('Identity', [reads], ['out'], [], `id_${reads}`)],
+      output: [valueInfo('out', DataType.FLOAT, [])],
+    });
     const model = validConvModel();
     model.graph!.initializer!.push({ name: 'cond', dims: [], dataType: DataType.BOOL, int32Data: [1] });
-    model.graph!.node!.push({ opType: 'If', name: 'if1', input: ['cond'], output: ['z'], attribute: [{ name: 'then_branch', type: 5, g: branch('c') }, { name: 'else_branch', type: 5, g: branch('y') }] });
+    model.graph!.node!.push({
+      opType: 'If',
+      name: 'if1',
+      input: ['cond'],
+      output: ['z'],
+      attribute: [
+        { name: 'then_branch', type: 5, g: branch('c') },
+        { name: 'else_branch', type: 5, g: branch('y') },
+      ],
+    });
     model.graph!.output!.push(valueInfo('z', DataType.FLOAT, []));
     expect(validateModel(model)).toEqual([]);
     model.graph!.node![2].attribute![1].g = branch('elsewhere');
     const problems = validateModel(model);
     expect(problems.map((p) => p.kind)).toEqual(['undefined-input']);
-    expect(problems[0].message).toMatch(/'id_elsewhere'.*'elsewhere'.*in the body of graph 'branch_elsewhere'/);
+    expect(problems[0].message).toMatch(
+      /'id_elsewhere'.*'elsewhere'.*in the body of graph 'branch_elsewhere'/,
+    );
   });
 });
 
@@ -98,7 +113,12 @@ describe('validateModel details', () => {
 
   it('counts packed int4 data per nibble: 5 values in 3 bytes are right', () => {
     const model = validConvModel();
-    model.graph!.initializer!.push({ name: 'codes', dims: [5], dataType: DataType.INT4, rawData: Uint8Array.from([0x21, 0x43, 0x05]) });
+    model.graph!.initializer!.push({
+      name: 'codes',
+      dims: [5],
+      dataType: DataType.INT4,
+      rawData: Uint8Array.from([0x21, 0x43, 0x05]),
+    });
     expect(validateModel(model)).toEqual([]);
   });
 
@@ -116,7 +136,9 @@ describe('validateModel details', () => {
     model.graph!.output = [valueInfo('y', DataType.FLOAT, ['batch', 6, 10, 10])];
     const problems = validateModel(model);
     expect(problems.map((p) => p.kind)).toEqual(['conv-groups']);
-    expect(problems[0].message).toMatch(/ConvTranspose node 'deconv': group = 3 does not divide the 4 input channels of weight 'Wt'/);
+    expect(problems[0].message).toMatch(
+      /ConvTranspose node 'deconv': group = 3 does not divide the 4 input channels of weight 'Wt'/,
+    );
     model.graph!.node![0].attribute = [attr.int('group', 2)];
     expect(validateModel(model)).toEqual([]);
   });
@@ -125,7 +147,16 @@ describe('validateModel details', () => {
     const model = validConvModel();
     Object.assign(model.graph!.node![1], { opType: 'MyRelu', domain: 'my.ops' });
     model.opsetImport!.push({ domain: 'my.ops', version: 1 });
-    model.functions = [{ name: 'MyRelu', domain: 'my.ops', input: ['a'], output: ['b'], node: [node('Relu', ['a'], ['b'])], opsetImport: [{ domain: '', version: 13 }] }];
+    model.functions = [
+      {
+        name: 'MyRelu',
+        domain: 'my.ops',
+        input: ['a'],
+        output: ['b'],
+        node: [node('Relu', ['a'], ['b'])],
+        opsetImport: [{ domain: '', version: 13 }],
+      },
+    ];
     expect(validateModel(model)).toEqual([]);
   });
 
@@ -134,19 +165,71 @@ describe('validateModel details', () => {
     model.graph!.node![1].input = ['gh\x1b[2Jost\nline'];
     const [problem] = validateModel(model);
     expect(problem.message).toContain("'gh\\x1b[2Jost\\nline'");
-    expect([...problem.message].some((char) => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f)).toBe(false);
+    expect(
+      [...problem.message].some((char) => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f),
+    ).toBe(false);
   });
 });
 
 describe('validateModel never throws on malformed models', () => {
   const malformed: [string, () => ModelProto][] = [
-    ['a node without inputs or outputs', () => { const m = validConvModel(); m.graph!.node!.push({ opType: 'Relu' }); return m; }],
-    ['a graph with nothing in it', () => ({ irVersion: 8, opsetImport: [{ domain: '', version: 13 }], graph: {} })],
-    ['a Conv without a weight input', () => { const m = validConvModel(); m.graph!.node![0].input = ['x']; return m; }],
-    ['a Conv weight of rank 1', () => { const m = validConvModel(); m.graph!.initializer![0] = { name: 'W', dims: [108], dataType: DataType.FLOAT, floatData: Array(108).fill(0.1) }; return m; }],
-    ['an input without a type', () => { const m = validConvModel(); m.graph!.input![0] = { name: 'x' }; return m; }],
-    ['an opset entry without a version', () => { const m = validConvModel(); m.opsetImport = [{ domain: '' }]; return m; }],
-    ['dims beyond 2^53 stored as int64', () => { const m = validConvModel(); m.graph!.initializer![1].dims = [Long.fromString('1152921504606846976')]; return m; }],
+    [
+      'a node without inputs or outputs',
+      () => {
+        const m = validConvModel();
+        m.graph!.node!.push({ opType: 'Relu' });
+        return m;
+      },
+    ],
+    [
+      'a graph with nothing in it',
+      () => ({ irVersion: 8, opsetImport: [{ domain: '', version: 13 }], graph: {} }),
+    ],
+    [
+      'a Conv without a weight input',
+      () => {
+        const m = validConvModel();
+        m.graph!.node![0].input = ['x'];
+        return m;
+      },
+    ],
+    [
+      'a Conv weight of rank 1',
+      () => {
+        const m = validConvModel();
+        m.graph!.initializer![0] = {
+          name: 'W',
+          dims: [108],
+          dataType: DataType.FLOAT,
+          floatData: Array(108).fill(0.1),
+        };
+        return m;
+      },
+    ],
+    [
+      'an input without a type',
+      () => {
+        const m = validConvModel();
+        m.graph!.input![0] = { name: 'x' };
+        return m;
+      },
+    ],
+    [
+      'an opset entry without a version',
+      () => {
+        const m = validConvModel();
+        m.opsetImport = [{ domain: '' }];
+        return m;
+      },
+    ],
+    [
+      'dims beyond 2^53 stored as int64',
+      () => {
+        const m = validConvModel();
+        m.graph!.initializer![1].dims = [Long.fromString('1152921504606846976')];
+        return m;
+      },
+    ],
   ];
   for (const [what, build] of malformed) {
     it(`${what}`, () => {
@@ -178,7 +261,9 @@ describe('assertValidModel', () => {
     const error = caught as ModelValidationError;
     expect(error.inputProblem).toBe(true);
     expect(error.problems.map((p) => p.kind)).toEqual(['undefined-input', 'opset-unsupported']);
-    expect(error.message).toMatch(/^model\.onnx: invalid model: node 'relu1' \(Relu\) reads 'ghost'.*re-export.* \(1 more problem found\.\)$/);
+    expect(error.message).toMatch(
+      /^model\.onnx: invalid model: node 'relu1' \(Relu\) reads 'ghost'.*re-export.* \(1 more problem found\.\)$/,
+    );
     expect(error.message.split('\n')).toHaveLength(1);
   });
 });

@@ -21,7 +21,13 @@ export function validateModel(model: ModelProto, options: ValidateOptions = {}):
   const problems: ModelProblem[] = [];
   const graph = model.graph;
   if (!graph) {
-    return [{ kind: 'no-graph', message: 'the model has no graph (ModelProto.graph is empty), so there is nothing to run; the file is not a complete model: re-export it.' }];
+    return [
+      {
+        kind: 'no-graph',
+        message:
+          'the model has no graph (ModelProto.graph is empty), so there is nothing to run; the file is not a complete model: re-export it.',
+      },
+    ];
   }
   checkStructure(graph, problems);
   checkTensors(graph, problems);

@@ -16,11 +16,22 @@ import { pbjs, pbts } from 'protobufjs-cli';
  * out. A named root keeps these types out of protobufjs's shared "default" roots registry.
  */
 export const pbjsArgs = [
-  '--target', 'static-module', '--wrap', 'es6', '--root', 'comqOnnx',
-  '--no-create', '--no-verify', '--no-convert', '--no-delimited', '--no-typeurl', '--no-service',
+  '--target',
+  'static-module',
+  '--wrap',
+  'es6',
+  '--root',
+  'comqOnnx',
+  '--no-create',
+  '--no-verify',
+  '--no-convert',
+  '--no-delimited',
+  '--no-typeurl',
+  '--no-service',
 ];
 
-const banner = '// GENERATED from src/core/onnx/onnx.proto by src/core/onnx/scripts/generateSchema.ts (protobufjs-cli): do not edit.\n';
+const banner =
+  '// GENERATED from src/core/onnx/onnx.proto by src/core/onnx/scripts/generateSchema.ts (protobufjs-cli): do not edit.\n';
 
 function run(
   tool: (args: string[], callback: (err: Error | null, output?: string) => void) => number | undefined,

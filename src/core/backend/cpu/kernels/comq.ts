@@ -49,7 +49,14 @@ export function comqStateFromCodes(problem: LayerProblem, grids: RowGrids, codes
  * is `[0, cols)`). Dead inputs (`G_jj = 0`, so the whole row/column j of the PSD G is 0) do not
  * affect the objective: they get their RTN code.
  */
-export function comqSweep(state: ComqState, problem: LayerProblem, gram64: Float64Array, order: Int32Array, from = 0, to = problem.cols): void {
+export function comqSweep(
+  state: ComqState,
+  problem: LayerProblem,
+  gram64: Float64Array,
+  order: Int32Array,
+  from = 0,
+  to = problem.cols,
+): void {
   const { rows, cols, weight } = problem;
   const { values, codes, residual } = state;
   const { blockSize, blocksPerRow, scale, codeMin, codeMax } = state.grids;
@@ -86,7 +93,13 @@ export function comqSweep(state: ComqState, problem: LayerProblem, gram64: Float
   }
 }
 
-function rowObjectiveFromResidual(weight: Float32Array, values: Float64Array, residual: Float64Array, rowOff: number, cols: number): number {
+function rowObjectiveFromResidual(
+  weight: Float32Array,
+  values: Float64Array,
+  residual: Float64Array,
+  rowOff: number,
+  cols: number,
+): number {
   let total = 0;
   for (let c = 0; c < cols; c++) total += (weight[rowOff + c] - values[rowOff + c]) * residual[rowOff + c];
   return total;
@@ -149,4 +162,3 @@ export function comqScaleStep(state: ComqState, problem: LayerProblem, gram64: F
   }
   return accepted;
 }
-

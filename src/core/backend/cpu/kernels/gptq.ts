@@ -18,11 +18,22 @@ export interface GptqState {
   errors: Float64Array;
 }
 
-export function gptqBeginState(weight: Float32Array, rows: number, cols: number, factor: GptqFactor): GptqState {
+export function gptqBeginState(
+  weight: Float32Array,
+  rows: number,
+  cols: number,
+  factor: GptqFactor,
+): GptqState {
   const { perm } = factor;
   const work = new Float64Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let a = 0; a < cols; a++) work[r * cols + a] = weight[r * cols + perm[a]];
-  return { factor, work, codes: new Int32Array(rows * cols), errors: new Float64Array(rows * factor.lazyCols) };
+  for (let r = 0; r < rows; r++)
+    for (let a = 0; a < cols; a++) work[r * cols + a] = weight[r * cols + perm[a]];
+  return {
+    factor,
+    work,
+    codes: new Int32Array(rows * cols),
+    errors: new Float64Array(rows * factor.lazyCols),
+  };
 }
 
 /** gptq.wgsl `quantizeBlock`: permuted columns `[start, end)` in order; each error `(w − q)/U_aa` flows onto the rest of the block through `U_a,:`. */
@@ -48,7 +59,13 @@ export function gptqQuantizeBlock(state: GptqState, grids: RowGrids, start: numb
 }
 
 /** gptq.wgsl `updateTail`: columns after the block take its errors, `W_p[:, end:] −= E · U[start:end, end:]`. */
-export function gptqUpdateTail(state: GptqState, rows: number, cols: number, start: number, end: number): void {
+export function gptqUpdateTail(
+  state: GptqState,
+  rows: number,
+  cols: number,
+  start: number,
+  end: number,
+): void {
   const { work, errors } = state;
   const { upper: u, lazyCols: lazy } = state.factor;
   for (let r = 0; r < rows; r++) {

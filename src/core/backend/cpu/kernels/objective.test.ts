@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { relativeError, toDecibels } from '../../../base/problem.ts';
-import { layerObjective, objectiveFromResidual, residualProduct, rowObjectives, weightEnergy } from './objective.ts';
+import {
+  layerObjective,
+  objectiveFromResidual,
+  residualProduct,
+  rowObjectives,
+  weightEnergy,
+} from './objective.ts';
 import { makeSyntheticLayer } from '../../../../testing/syntheticLayer.ts';
 
 describe('objective helpers', () => {
@@ -13,7 +19,8 @@ describe('objective helpers', () => {
     let total = 0;
     for (let n = 0; n < layer.samples; n++) {
       let y = 0;
-      for (let j = 0; j < 9; j++) y += layer.inputs[n * 9 + j] * (layer.weight[row * 9 + j] - (target ? target[row * 9 + j] : 0));
+      for (let j = 0; j < 9; j++)
+        y += layer.inputs[n * 9 + j] * (layer.weight[row * 9 + j] - (target ? target[row * 9 + j] : 0));
       total += y * y;
     }
     return total / layer.samples;

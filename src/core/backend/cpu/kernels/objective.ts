@@ -34,15 +34,29 @@ export function quadraticForm(diff: Matrix, offset: number, gram: Matrix, cols: 
  * each G entry loaded serves four rows: G is `cols²` Float64 and stops fitting in cache around
  * cols ≈ 700, where streaming it once per row would dominate.
  */
-export function rowQuadraticForms(diff: Float64Array, rows: number, cols: number, gram: Matrix): Float64Array {
+export function rowQuadraticForms(
+  diff: Float64Array,
+  rows: number,
+  cols: number,
+  gram: Matrix,
+): Float64Array {
   const out = new Float64Array(rows);
   let r = 0;
   for (; r + 4 <= rows; r += 4) {
-    const o0 = r * cols, o1 = o0 + cols, o2 = o1 + cols, o3 = o2 + cols;
-    let t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+    const o0 = r * cols,
+      o1 = o0 + cols,
+      o2 = o1 + cols,
+      o3 = o2 + cols;
+    let t0 = 0,
+      t1 = 0,
+      t2 = 0,
+      t3 = 0;
     for (let j = 0; j < cols; j++) {
       const gRow = j * cols;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0;
       for (let k = 0; k < cols; k++) {
         const g = gram[gRow + k];
         s0 += g * diff[o0 + k];
@@ -55,17 +69,28 @@ export function rowQuadraticForms(diff: Float64Array, rows: number, cols: number
       t2 += diff[o2 + j] * s2;
       t3 += diff[o3 + j] * s3;
     }
-    out[r] = t0; out[r + 1] = t1; out[r + 2] = t2; out[r + 3] = t3;
+    out[r] = t0;
+    out[r + 1] = t1;
+    out[r + 2] = t2;
+    out[r + 3] = t3;
   }
   for (; r < rows; r++) out[r] = quadraticForm(diff, r * cols, gram, cols);
   return out;
 }
 
 /** Per-row objectives `Lᵢ = (wᵢ − ŵᵢ) G (wᵢ − ŵᵢ)ᵀ`, length `rows`. */
-export function rowObjectives(weight: Matrix, quantized: Matrix, gram: Matrix, rows: number, cols: number): Float64Array {
+export function rowObjectives(
+  weight: Matrix,
+  quantized: Matrix,
+  gram: Matrix,
+  rows: number,
+  cols: number,
+): Float64Array {
   checkShapes('rowObjectives', weight, gram, rows, cols);
   if (quantized.length !== rows * cols) {
-    throw new Error(`rowObjectives: quantized weight has ${quantized.length} values, expected ${rows * cols}`);
+    throw new Error(
+      `rowObjectives: quantized weight has ${quantized.length} values, expected ${rows * cols}`,
+    );
   }
   const diff = new Float64Array(rows * cols);
   for (let p = 0; p < diff.length; p++) diff[p] = weight[p] - quantized[p];
@@ -73,7 +98,13 @@ export function rowObjectives(weight: Matrix, quantized: Matrix, gram: Matrix, r
 }
 
 /** `tr((W − Ŵ) G (W − Ŵ)ᵀ)`. */
-export function layerObjective(weight: Matrix, quantized: Matrix, gram: Matrix, rows: number, cols: number): number {
+export function layerObjective(
+  weight: Matrix,
+  quantized: Matrix,
+  gram: Matrix,
+  rows: number,
+  cols: number,
+): number {
   const perRow = rowObjectives(weight, quantized, gram, rows, cols);
   let total = 0;
   for (let r = 0; r < rows; r++) total += perRow[r];
@@ -100,7 +131,13 @@ export function objectiveFromResidual(weight: Matrix, quantized: Matrix, residua
 }
 
 /** `R = (W − Ŵ)G`, `rows × cols`, row-major. */
-export function residualProduct(weight: Matrix, quantized: Matrix, gram: Matrix, rows: number, cols: number): Float64Array {
+export function residualProduct(
+  weight: Matrix,
+  quantized: Matrix,
+  gram: Matrix,
+  rows: number,
+  cols: number,
+): Float64Array {
   checkShapes('residualProduct', weight, gram, rows, cols);
   const residual = new Float64Array(rows * cols);
   const diff = new Float64Array(cols);

@@ -2,7 +2,10 @@
 import { codesToValues, rtnCodes } from '../../../base/codes.ts';
 import type { RowGrids } from '../../../base/problem.ts';
 
-export function rtnKernel(weight: Float32Array, grids: RowGrids): { codes: Int32Array; values: Float64Array } {
+export function rtnKernel(
+  weight: Float32Array,
+  grids: RowGrids,
+): { codes: Int32Array; values: Float64Array } {
   const codes = rtnCodes(weight, grids);
   return { codes, values: codesToValues(codes, grids) };
 }

@@ -15,15 +15,31 @@ export const comqKernel = defineKernel({
   source: comqWgsl,
   entryPoints: ['sweep', 'scaleStep', 'initResidual'],
   bindings: [
-    ['gram', 'read'], ['weight', 'read'], ['order', 'read'], ['grid', 'storage'], ['codes', 'storage'], ['quant', 'storage'],
-    ['residual', 'storage'], ['rowObjective', 'storage'], ['params', 'uniform'],
+    ['gram', 'read'],
+    ['weight', 'read'],
+    ['order', 'read'],
+    ['grid', 'storage'],
+    ['codes', 'storage'],
+    ['quant', 'storage'],
+    ['residual', 'storage'],
+    ['rowObjective', 'storage'],
+    ['params', 'uniform'],
   ],
   uniform: {
     struct: 'ComqParams',
     layout: [
-      ['rows', 'u32'], ['cols', 'u32'], ['blockSize', 'u32'], ['blocksPerRow', 'u32'],
-      ['coordBegin', 'u32'], ['coordEnd', 'u32'], ['orderMode', 'u32'], ['writeObjective', 'u32'],
-      ['cols4', 'u32'], ['_pad0', 'u32'], ['_pad1', 'u32'], ['_pad2', 'u32'],
+      ['rows', 'u32'],
+      ['cols', 'u32'],
+      ['blockSize', 'u32'],
+      ['blocksPerRow', 'u32'],
+      ['coordBegin', 'u32'],
+      ['coordEnd', 'u32'],
+      ['orderMode', 'u32'],
+      ['writeObjective', 'u32'],
+      ['cols4', 'u32'],
+      ['_pad0', 'u32'],
+      ['_pad1', 'u32'],
+      ['_pad2', 'u32'],
     ],
   },
   constants: linearConstants,
@@ -42,7 +58,17 @@ export interface ComqBuffers {
 }
 
 function comqGroup(ctx: GpuContext, b: ComqBuffers, params: GPUBuffer): GPUBindGroup {
-  return ctx.kernels.bindGroup(comqKernel, [b.gram, b.weight, b.order, b.grid, b.codes, b.quant, b.residual, b.rowObjective, params]);
+  return ctx.kernels.bindGroup(comqKernel, [
+    b.gram,
+    b.weight,
+    b.order,
+    b.grid,
+    b.codes,
+    b.quant,
+    b.residual,
+    b.rowObjective,
+    params,
+  ]);
 }
 
 /**
@@ -51,17 +77,39 @@ function comqGroup(ctx: GpuContext, b: ComqBuffers, params: GPUBuffer): GPUBindG
  * the pieces so the caller can submit them one by one (a long sweep must not be one GPU packet).
  */
 export function encodeComqSweep(
-  ctx: GpuContext, mem: GpuMemory, shape: GridShape, perRowOrder: boolean, buffers: ComqBuffers, from = 0, to = shape.cols,
+  ctx: GpuContext,
+  mem: GpuMemory,
+  shape: GridShape,
+  perRowOrder: boolean,
+  buffers: ComqBuffers,
+  from = 0,
+  to = shape.cols,
 ): GPUCommandBuffer[] {
-  const coordsPerDispatch = Math.max(1, Math.floor(ctx.maxFmaPerDispatch / Math.max(1, shape.rows * shape.cols)));
+  const coordsPerDispatch = Math.max(
+    1,
+    Math.floor(ctx.maxFmaPerDispatch / Math.max(1, shape.rows * shape.cols)),
+  );
   const commands: GPUCommandBuffer[] = [];
   for (let begin = from; begin < to; begin += coordsPerDispatch) {
     const end = Math.min(to, begin + coordsPerDispatch);
-    const params = mem.uniform('comq params', packUniform(comqKernel.uniform.layout, {
-      ...shape, coordBegin: begin, coordEnd: end, orderMode: perRowOrder ? 1 : 0, writeObjective: 1, cols4: Math.ceil(shape.cols / 4),
-    }));
+    const params = mem.uniform(
+      'comq params',
+      packUniform(comqKernel.uniform.layout, {
+        ...shape,
+        coordBegin: begin,
+        coordEnd: end,
+        orderMode: perRowOrder ? 1 : 0,
+        writeObjective: 1,
+        cols4: Math.ceil(shape.cols / 4),
+      }),
+    );
     const encoder = ctx.opened.device.createCommandEncoder({ label: `comq sweep ${begin}…${end}` });
-    encodeDispatch(encoder, ctx.kernels.pipeline(comqKernel, 'sweep'), comqGroup(ctx, buffers, params), linear(ctx, shape.rows));
+    encodeDispatch(
+      encoder,
+      ctx.kernels.pipeline(comqKernel, 'sweep'),
+      comqGroup(ctx, buffers, params),
+      linear(ctx, shape.rows),
+    );
     commands.push(encoder.finish());
   }
   return commands;
@@ -69,11 +117,28 @@ export function encodeComqSweep(
 
 /** `scaleStep` or `initResidual` (both one invocation per row over the whole row). */
 export function encodeComqRowPass(
-  ctx: GpuContext, mem: GpuMemory, encoder: GPUCommandEncoder, entry: 'scaleStep' | 'initResidual',
-  shape: GridShape, buffers: ComqBuffers,
+  ctx: GpuContext,
+  mem: GpuMemory,
+  encoder: GPUCommandEncoder,
+  entry: 'scaleStep' | 'initResidual',
+  shape: GridShape,
+  buffers: ComqBuffers,
 ): void {
-  const params = mem.uniform(`comq ${entry} params`, packUniform(comqKernel.uniform.layout, {
-    ...shape, coordBegin: 0, coordEnd: shape.cols, orderMode: 0, writeObjective: 1, cols4: Math.ceil(shape.cols / 4),
-  }));
-  encodeDispatch(encoder, ctx.kernels.pipeline(comqKernel, entry), comqGroup(ctx, buffers, params), linear(ctx, shape.rows));
+  const params = mem.uniform(
+    `comq ${entry} params`,
+    packUniform(comqKernel.uniform.layout, {
+      ...shape,
+      coordBegin: 0,
+      coordEnd: shape.cols,
+      orderMode: 0,
+      writeObjective: 1,
+      cols4: Math.ceil(shape.cols / 4),
+    }),
+  );
+  encodeDispatch(
+    encoder,
+    ctx.kernels.pipeline(comqKernel, entry),
+    comqGroup(ctx, buffers, params),
+    linear(ctx, shape.rows),
+  );
 }

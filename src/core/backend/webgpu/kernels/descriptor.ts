@@ -18,7 +18,10 @@ export interface KernelTuning {
 
 export const defaultTuning: KernelTuning = { gramTile: [8, 8], gramSegmentRows: 256, linearWorkgroup: 64 };
 
-export interface KernelDescriptor<Entry extends string = string, Layout extends UniformLayout = UniformLayout> {
+export interface KernelDescriptor<
+  Entry extends string = string,
+  Layout extends UniformLayout = UniformLayout,
+> {
   /** The kernel's name: shaders/<name>.wgsl, and the CPU twin backend/cpu/kernels/<name>.ts where there is one. */
   name: string;
   /** The WGSL source with shaders/common preludes spliced in (shaderSources.generated.ts). */
@@ -40,4 +43,6 @@ export function defineKernel<const Entry extends string, const Layout extends Un
 }
 
 /** Constants of the kernels whose only override is the linear workgroup size `WG`. */
-export const linearConstants = (tuning: KernelTuning): Record<string, number> => ({ WG: tuning.linearWorkgroup });
+export const linearConstants = (tuning: KernelTuning): Record<string, number> => ({
+  WG: tuning.linearWorkgroup,
+});

@@ -16,14 +16,25 @@ export const gptqKernel = defineKernel({
   source: gptqWgsl,
   entryPoints: ['quantizeBlock', 'updateTail'],
   bindings: [
-    ['cholU', 'read'], ['perm', 'read'], ['grid', 'read'], ['work', 'storage'], ['codes', 'storage'], ['errors', 'storage'],
+    ['cholU', 'read'],
+    ['perm', 'read'],
+    ['grid', 'read'],
+    ['work', 'storage'],
+    ['codes', 'storage'],
+    ['errors', 'storage'],
     ['params', 'uniform'],
   ],
   uniform: {
     struct: 'GptqParams',
     layout: [
-      ['rows', 'u32'], ['cols', 'u32'], ['blockSize', 'u32'], ['blocksPerRow', 'u32'],
-      ['blockBegin', 'u32'], ['blockEnd', 'u32'], ['errorCols', 'u32'], ['cols4', 'u32'],
+      ['rows', 'u32'],
+      ['cols', 'u32'],
+      ['blockSize', 'u32'],
+      ['blocksPerRow', 'u32'],
+      ['blockBegin', 'u32'],
+      ['blockEnd', 'u32'],
+      ['errorCols', 'u32'],
+      ['cols4', 'u32'],
     ],
   },
   constants: linearConstants,
@@ -42,29 +53,68 @@ export interface GptqBuffers {
   errors: GPUBuffer;
 }
 
-function gptqGroup(ctx: GpuContext, mem: GpuMemory, shape: GridShape, errorCols: number, begin: number, end: number, b: GptqBuffers): GPUBindGroup {
-  const params = mem.uniform('gptq params', packUniform(gptqKernel.uniform.layout, {
-    rows: shape.rows, cols: shape.cols, blockSize: shape.blockSize, blocksPerRow: shape.blocksPerRow,
-    blockBegin: begin, blockEnd: end, errorCols, cols4: Math.ceil(shape.cols / 4),
-  }));
+function gptqGroup(
+  ctx: GpuContext,
+  mem: GpuMemory,
+  shape: GridShape,
+  errorCols: number,
+  begin: number,
+  end: number,
+  b: GptqBuffers,
+): GPUBindGroup {
+  const params = mem.uniform(
+    'gptq params',
+    packUniform(gptqKernel.uniform.layout, {
+      rows: shape.rows,
+      cols: shape.cols,
+      blockSize: shape.blockSize,
+      blocksPerRow: shape.blocksPerRow,
+      blockBegin: begin,
+      blockEnd: end,
+      errorCols,
+      cols4: Math.ceil(shape.cols / 4),
+    }),
+  );
   return ctx.kernels.bindGroup(gptqKernel, [b.upper, b.perm, b.grid, b.work, b.codes, b.errors, params]);
 }
 
 /** `quantizeBlock` over permuted columns [begin, end): one invocation per row. */
 export function encodeGptqQuantizeBlock(
-  ctx: GpuContext, mem: GpuMemory, encoder: GPUCommandEncoder, shape: GridShape, errorCols: number, begin: number, end: number, buffers: GptqBuffers,
+  ctx: GpuContext,
+  mem: GpuMemory,
+  encoder: GPUCommandEncoder,
+  shape: GridShape,
+  errorCols: number,
+  begin: number,
+  end: number,
+  buffers: GptqBuffers,
 ): void {
   const wg = ctx.kernels.tuning.linearWorkgroup;
-  encodeDispatch(encoder, ctx.kernels.pipeline(gptqKernel, 'quantizeBlock'), gptqGroup(ctx, mem, shape, errorCols, begin, end, buffers),
-    linearDispatch(shape.rows, wg, ctx.opened.probe.limits.maxComputeWorkgroupsPerDimension));
+  encodeDispatch(
+    encoder,
+    ctx.kernels.pipeline(gptqKernel, 'quantizeBlock'),
+    gptqGroup(ctx, mem, shape, errorCols, begin, end, buffers),
+    linearDispatch(shape.rows, wg, ctx.opened.probe.limits.maxComputeWorkgroupsPerDimension),
+  );
 }
 
 /** `updateTail`: the columns after `end` take the block's errors (vec4 columns × rows). */
 export function encodeGptqUpdateTail(
-  ctx: GpuContext, mem: GpuMemory, encoder: GPUCommandEncoder, shape: GridShape, errorCols: number, begin: number, end: number, buffers: GptqBuffers,
+  ctx: GpuContext,
+  mem: GpuMemory,
+  encoder: GPUCommandEncoder,
+  shape: GridShape,
+  errorCols: number,
+  begin: number,
+  end: number,
+  buffers: GptqBuffers,
 ): void {
   const wg = ctx.kernels.tuning.linearWorkgroup;
   const cols4 = Math.ceil(shape.cols / 4);
-  encodeDispatch(encoder, ctx.kernels.pipeline(gptqKernel, 'updateTail'), gptqGroup(ctx, mem, shape, errorCols, begin, end, buffers),
-    [Math.ceil((cols4 - Math.floor(end / 4)) / wg), shape.rows, 1]);
+  encodeDispatch(
+    encoder,
+    ctx.kernels.pipeline(gptqKernel, 'updateTail'),
+    gptqGroup(ctx, mem, shape, errorCols, begin, end, buffers),
+    [Math.ceil((cols4 - Math.floor(end / 4)) / wg), shape.rows, 1],
+  );
 }

@@ -7,4 +7,11 @@ import { im2colKernel } from './im2col.ts';
 import { objectiveKernel } from './objective.ts';
 import { rtnKernel } from './rtn.ts';
 
-export const allKernels: readonly KernelDescriptor[] = [gramKernel, im2colKernel, comqKernel, rtnKernel, objectiveKernel, gptqKernel];
+export const allKernels: readonly KernelDescriptor[] = [
+  gramKernel,
+  im2colKernel,
+  comqKernel,
+  rtnKernel,
+  objectiveKernel,
+  gptqKernel,
+];

@@ -11,7 +11,10 @@ export class Kernels {
   private readonly modules = new Map<string, GPUShaderModule>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
 
-  constructor(readonly device: GPUDevice, readonly tuning: KernelTuning = defaultTuning) {}
+  constructor(
+    readonly device: GPUDevice,
+    readonly tuning: KernelTuning = defaultTuning,
+  ) {}
 
   layout(kernel: KernelDescriptor): GPUBindGroupLayout {
     let layout = this.layouts.get(kernel.name);
@@ -21,7 +24,9 @@ export class Kernels {
         entries: kernel.bindings.map(([, kind], binding) => ({
           binding,
           visibility: GPUShaderStage.COMPUTE,
-          buffer: { type: kind === 'read' ? 'read-only-storage' : kind === 'storage' ? 'storage' : 'uniform' },
+          buffer: {
+            type: kind === 'read' ? 'read-only-storage' : kind === 'storage' ? 'storage' : 'uniform',
+          },
         })),
       });
       this.layouts.set(kernel.name, layout);
@@ -29,7 +34,10 @@ export class Kernels {
     return layout;
   }
 
-  pipeline<Entry extends string>(kernel: KernelDescriptor<Entry>, entryPoint: NoInfer<Entry>): GPUComputePipeline {
+  pipeline<Entry extends string>(
+    kernel: KernelDescriptor<Entry>,
+    entryPoint: NoInfer<Entry>,
+  ): GPUComputePipeline {
     const key = `${kernel.name}:${entryPoint}`;
     let pipeline = this.pipelines.get(key);
     if (!pipeline) {

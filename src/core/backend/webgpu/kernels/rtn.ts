@@ -10,8 +10,22 @@ export const rtnKernel = defineKernel({
   name: 'rtn',
   source: rtnWgsl,
   entryPoints: ['main'],
-  bindings: [['weight', 'read'], ['grid', 'read'], ['codes', 'storage'], ['quant', 'storage'], ['params', 'uniform']],
-  uniform: { struct: 'RtnParams', layout: [['rows', 'u32'], ['cols', 'u32'], ['blockSize', 'u32'], ['blocksPerRow', 'u32']] },
+  bindings: [
+    ['weight', 'read'],
+    ['grid', 'read'],
+    ['codes', 'storage'],
+    ['quant', 'storage'],
+    ['params', 'uniform'],
+  ],
+  uniform: {
+    struct: 'RtnParams',
+    layout: [
+      ['rows', 'u32'],
+      ['cols', 'u32'],
+      ['blockSize', 'u32'],
+      ['blocksPerRow', 'u32'],
+    ],
+  },
   constants: linearConstants,
 });
 
@@ -23,10 +37,24 @@ export interface GridShape {
 }
 
 export function encodeRtn(
-  ctx: GpuContext, mem: GpuMemory, encoder: GPUCommandEncoder, shape: GridShape,
+  ctx: GpuContext,
+  mem: GpuMemory,
+  encoder: GPUCommandEncoder,
+  shape: GridShape,
   buffers: { weight: GPUBuffer; grid: GPUBuffer; codes: GPUBuffer; quant: GPUBuffer },
 ): void {
   const params = mem.uniform('rtn params', packUniform(rtnKernel.uniform.layout, shape));
-  const group = ctx.kernels.bindGroup(rtnKernel, [buffers.weight, buffers.grid, buffers.codes, buffers.quant, params]);
-  encodeDispatch(encoder, ctx.kernels.pipeline(rtnKernel, 'main'), group, linear(ctx, shape.rows * shape.cols));
+  const group = ctx.kernels.bindGroup(rtnKernel, [
+    buffers.weight,
+    buffers.grid,
+    buffers.codes,
+    buffers.quant,
+    params,
+  ]);
+  encodeDispatch(
+    encoder,
+    ctx.kernels.pipeline(rtnKernel, 'main'),
+    group,
+    linear(ctx, shape.rows * shape.cols),
+  );
 }

@@ -15,7 +15,12 @@ function intsAttr(n: NodeProto, name: string): bigint[] | undefined {
 }
 
 /** Moves int-list attributes to int64 1-D inputs at the given positions. */
-function intsToInputs(n: NodeProto, ctx: StepContext, moves: { attr: string; index: number }[], why: string): Rewrite {
+function intsToInputs(
+  n: NodeProto,
+  ctx: StepContext,
+  moves: { attr: string; index: number }[],
+  why: string,
+): Rewrite {
   const before: NodeProto[] = [];
   const placed: Record<number, string> = {};
   const moved: string[] = [];
@@ -27,17 +32,41 @@ function intsToInputs(n: NodeProto, ctx: StepContext, moves: { attr: string; ind
     placed[index] = c.name;
     moved.push(`${attr}=[${values.join(',')}]`);
   }
-  const node = withInputs(withoutAttrs(n, moves.map((m) => m.attr)), placed);
+  const node = withInputs(
+    withoutAttrs(
+      n,
+      moves.map((m) => m.attr),
+    ),
+    placed,
+  );
   const what = moved.length > 0 ? moved.join(', ') : 'no attribute set';
-  return { before, node, after: [], change: `${moves.map((m) => m.attr).join('/')} attribute → input (${what}); ${why}` };
+  return {
+    before,
+    node,
+    after: [],
+    change: `${moves.map((m) => m.attr).join('/')} attribute → input (${what}); ${why}`,
+  };
 }
 
-export const slice10: StepFn = (n, ctx) => intsToInputs(n, ctx,
-  [{ attr: 'starts', index: 1 }, { attr: 'ends', index: 2 }, { attr: 'axes', index: 3 }],
-  'steps left out = 1, as Slice-1 behaved');
+export const slice10: StepFn = (n, ctx) =>
+  intsToInputs(
+    n,
+    ctx,
+    [
+      { attr: 'starts', index: 1 },
+      { attr: 'ends', index: 2 },
+      { attr: 'axes', index: 3 },
+    ],
+    'steps left out = 1, as Slice-1 behaved',
+  );
 
-export const axesToInput13: StepFn = (n, ctx) => intsToInputs(n, ctx, [{ attr: 'axes', index: 1 }],
-  'absent axes keep their meaning (all axes / all size-1 axes)');
+export const axesToInput13: StepFn = (n, ctx) =>
+  intsToInputs(
+    n,
+    ctx,
+    [{ attr: 'axes', index: 1 }],
+    'absent axes keep their meaning (all axes / all size-1 axes)',
+  );
 
 export const splitToInput13: StepFn = (n, ctx) => {
   if (!getAttr(n, 'split')) return undefined; // equal parts: nothing moves at 13
@@ -49,7 +78,8 @@ export const splitNumOutputs18: StepFn = (n) => {
   if (n.input?.[1]) return undefined;
   const count = n.output?.length ?? 0;
   return {
-    before: [], after: [],
+    before: [],
+    after: [],
     node: { ...n, attribute: [...(n.attribute ?? []), { name: 'num_outputs', type: 2, i: count }] },
     change: `num_outputs=${count} added (Split-18 needs it when the split sizes are not an input)`,
   };
@@ -59,7 +89,9 @@ export const topk10: StepFn = (n, ctx) => {
   const k = getAttr(n, 'k');
   const c = constantInput(n, ctx, 'k', int64Values([toBigInt(k?.i)], [1]));
   return {
-    before: [c.node], after: [], node: withInputs(withoutAttrs(n, ['k']), { 1: c.name }),
+    before: [c.node],
+    after: [],
+    node: withInputs(withoutAttrs(n, ['k']), { 1: c.name }),
     change: `k attribute → input (k=${toBigInt(k?.i)})`,
   };
 };
@@ -68,7 +100,10 @@ export const clip11: StepFn = (n, ctx) => {
   const before: NodeProto[] = [];
   const placed: Record<number, string> = {};
   const moved: string[] = [];
-  for (const [attr, index] of [['min', 1], ['max', 2]] as const) {
+  for (const [attr, index] of [
+    ['min', 1],
+    ['max', 2],
+  ] as const) {
     const a = getAttr(n, attr);
     if (!a) continue; // absent bound: no clipping on that side, in both versions
     const c = constantInput(n, ctx, attr, scalarLike(n, ctx, n.input?.[0] ?? '', a.f ?? 0, attr));
@@ -77,7 +112,9 @@ export const clip11: StepFn = (n, ctx) => {
     moved.push(`${attr}=${a.f ?? 0}`);
   }
   return {
-    before, after: [], node: withInputs(withoutAttrs(n, ['min', 'max']), placed),
+    before,
+    after: [],
+    node: withInputs(withoutAttrs(n, ['min', 'max']), placed),
     change: `min/max attributes → scalar inputs of the input's type (${moved.join(', ') || 'unbounded'})`,
   };
 };
@@ -95,7 +132,9 @@ export const pad11: StepFn = (n, ctx) => {
     placed[2] = v.name;
   }
   return {
-    before, after: [], node: withInputs(withoutAttrs(n, ['pads', 'value']), placed),
+    before,
+    after: [],
+    node: withInputs(withoutAttrs(n, ['pads', 'value']), placed),
     change: `pads/value attributes → inputs (pads=[${pads.join(',')}], value=${value}); mode unchanged`,
   };
 };
@@ -106,7 +145,9 @@ export const dropout12: StepFn = (n, ctx) => {
   if (!ratio) return undefined;
   const c = constantInput(n, ctx, 'ratio', { name: '', dims: [], dataType: 1, floatData: [ratio.f ?? 0.5] });
   return {
-    before: [c.node], after: [], node: withInputs(withoutAttrs(n, ['ratio']), { 1: c.name }),
+    before: [c.node],
+    after: [],
+    node: withInputs(withoutAttrs(n, ['ratio']), { 1: c.name }),
     change: `ratio attribute → input (ratio=${ratio.f ?? 0.5})`,
   };
 };

@@ -17,7 +17,9 @@ export const coercedAxis13: StepFn = (n, ctx) => {
   if (rank !== undefined && (axis === rank - 1 || axis === -1)) {
     // Same meaning; make the axis explicit because the default changed from 1 to −1 at 13.
     return {
-      before: [], after: [], node: withAttr(n, intAttr('axis', axis)),
+      before: [],
+      after: [],
+      node: withAttr(n, intAttr('axis', axis)),
       change: `axis=${axis} is the last of ${rank} dimensions: 2-D coercion and single-axis ${n.opType} agree`,
     };
   }
@@ -29,12 +31,26 @@ export const coercedAxis13: StepFn = (n, ctx) => {
   return {
     before: [
       { opType: 'Shape', domain: '', name: shape, input: [x], output: [shape], attribute: [] },
-      { opType: 'Flatten', domain: '', name: flat, input: [x], output: [flat], attribute: [intAttr('axis', axis)] },
+      {
+        opType: 'Flatten',
+        domain: '',
+        name: flat,
+        input: [x],
+        output: [flat],
+        attribute: [intAttr('axis', axis)],
+      },
     ],
     node: { ...withAttr(n, intAttr('axis', -1)), input: [flat], output: [flatOut] },
-    after: [{
-      opType: 'Reshape', domain: '', name: ctx.freshName(`${label}_restore_shape`), input: [flatOut, shape], output: [output], attribute: [],
-    }],
+    after: [
+      {
+        opType: 'Reshape',
+        domain: '',
+        name: ctx.freshName(`${label}_restore_shape`),
+        input: [flatOut, shape],
+        output: [output],
+        attribute: [],
+      },
+    ],
     change: `axis=${axis}${rank === undefined ? ' on an input of unknown rank' : ` of ${rank} dimensions`}: old 2-D coercion rebuilt as Flatten(axis=${axis}) → ${n.opType}(axis=−1) → Reshape to the input's shape`,
   };
 };

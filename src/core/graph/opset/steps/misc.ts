@@ -2,11 +2,25 @@
  * Remaining schema changes after opset 7 that need a rewrite or a refusal (ONNX Changelog).
  */
 import { toNumber, type NodeProto } from '../../../onnx/index.ts';
-import { attrString, getAttr, intAttr, refuse, stringAttr, withAttr, withoutAttrs, type StepContext } from '../context.ts';
+import {
+  attrString,
+  getAttr,
+  intAttr,
+  refuse,
+  stringAttr,
+  withAttr,
+  withoutAttrs,
+  type StepContext,
+} from '../context.ts';
 import type { StepFn } from './step.ts';
 
 /** Drops outputs from `first` on when nothing reads them; refuses when something does. */
-function dropUnusedOutputs(n: NodeProto, ctx: StepContext, first: number, why: string): NodeProto | undefined {
+function dropUnusedOutputs(
+  n: NodeProto,
+  ctx: StepContext,
+  first: number,
+  why: string,
+): NodeProto | undefined {
   const extra = (n.output ?? []).slice(first).filter((o) => o);
   if (extra.length === 0) return undefined;
   const used = extra.find((o) => ctx.isUsed(o));
@@ -21,7 +35,12 @@ export const batchNorm9: StepFn = (n) => {
   if (toNumber(spatial.i) !== 1) {
     return refuse(n, 'it uses spatial=0 (per-element statistics), which BatchNormalization-9 removed.');
   }
-  return { before: [], after: [], node: withoutAttrs(n, ['spatial']), change: 'spatial=1 attribute dropped (the only behaviour from 9 on)' };
+  return {
+    before: [],
+    after: [],
+    node: withoutAttrs(n, ['spatial']),
+    change: 'spatial=1 attribute dropped (the only behaviour from 9 on)',
+  };
 };
 
 /**
@@ -35,23 +54,34 @@ export const batchNorm14: StepFn = (n, ctx) => {
   const outputs = n.output ?? [];
   if (outputs.length <= 1) return undefined;
   const saved = outputs.slice(3).find((o) => o && ctx.isUsed(o));
-  if (saved) return refuse(n, `its output '${saved}' (saved batch statistics) is used, but BatchNormalization-14 no longer produces it.`);
+  if (saved)
+    return refuse(
+      n,
+      `its output '${saved}' (saved batch statistics) is used, but BatchNormalization-14 no longer produces it.`,
+    );
   const node = withAttr({ ...n, output: outputs.slice(0, 3) }, intAttr('training_mode', 1));
   return {
-    before: [], after: [], node,
-    change: 'training-mode node (5 outputs): training_mode=1 set, mean/var kept as running_mean/running_var, saved statistics dropped',
+    before: [],
+    after: [],
+    node,
+    change:
+      'training-mode node (5 outputs): training_mode=1 set, mean/var kept as running_mean/running_var, saved statistics dropped',
   };
 };
 
 /** Dropout-10 made the mask output bool (it had the data type before). */
 export const dropout10: StepFn = (n, ctx) => {
   const node = dropUnusedOutputs(n, ctx, 1, 'Dropout-10 changed the mask output type to bool.');
-  return node && { before: [], after: [], node, change: 'unused mask output dropped (its type changed to bool)' };
+  return (
+    node && { before: [], after: [], node, change: 'unused mask output dropped (its type changed to bool)' }
+  );
 };
 
 /** Scatter is deprecated at 11; ScatterElements-11 has the same inputs, axis and meaning. */
 export const scatter11: StepFn = (n) => ({
-  before: [], after: [], node: { ...n, opType: 'ScatterElements' },
+  before: [],
+  after: [],
+  node: { ...n, opType: 'ScatterElements' },
   change: 'deprecated Scatter → ScatterElements-11 (same inputs and axis)',
 });
 
@@ -59,8 +89,11 @@ export const scatter11: StepFn = (n) => ({
 export const roiAlign16: StepFn = (n) => {
   if (getAttr(n, 'coordinate_transformation_mode')) return undefined;
   return {
-    before: [], after: [], node: withAttr(n, stringAttr('coordinate_transformation_mode', 'output_half_pixel')),
-    change: 'coordinate_transformation_mode=output_half_pixel set (RoiAlign-10 behaviour; the new default differs)',
+    before: [],
+    after: [],
+    node: withAttr(n, stringAttr('coordinate_transformation_mode', 'output_half_pixel')),
+    change:
+      'coordinate_transformation_mode=output_half_pixel set (RoiAlign-10 behaviour; the new default differs)',
   };
 };
 
@@ -69,9 +102,14 @@ export const gridSample20: StepFn = (n) => {
   const mode = attrString(getAttr(n, 'mode')) ?? 'bilinear';
   const renamed = mode === 'bilinear' ? 'linear' : mode === 'bicubic' ? 'cubic' : mode;
   return {
-    before: [], after: [], node: withAttr(n, stringAttr('mode', renamed)),
+    before: [],
+    after: [],
+    node: withAttr(n, stringAttr('mode', renamed)),
     change: `mode '${mode}' → '${renamed}' (renamed at 20)`,
   };
 };
 
-export const refuseStep = (reason: string): StepFn => (n) => refuse(n, reason);
+export const refuseStep =
+  (reason: string): StepFn =>
+  (n) =>
+    refuse(n, reason);

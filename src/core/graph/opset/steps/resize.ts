@@ -12,7 +12,15 @@
  * - Resize-13: the tf_half_pixel_for_nn mode was removed.
  */
 import { float32Tensor, tensorToFloat32, type NodeProto } from '../../../onnx/index.ts';
-import { attrString, getAttr, refuse, stringAttr, withAttr, withoutAttrs, type StepContext } from '../context.ts';
+import {
+  attrString,
+  getAttr,
+  refuse,
+  stringAttr,
+  withAttr,
+  withoutAttrs,
+  type StepContext,
+} from '../context.ts';
 import { constantInput, withInputs, type StepFn } from './step.ts';
 
 export const upsample9: StepFn = (n, ctx) => {
@@ -20,7 +28,9 @@ export const upsample9: StepFn = (n, ctx) => {
   if (!scales) return refuse(n, 'it has no scales attribute (required by Upsample-7).');
   const c = constantInput(n, ctx, 'scales', float32Tensor('', [scales.length], Float32Array.from(scales)));
   return {
-    before: [c.node], after: [], node: withInputs(withoutAttrs(n, ['scales']), { 1: c.name }),
+    before: [c.node],
+    after: [],
+    node: withInputs(withoutAttrs(n, ['scales']), { 1: c.name }),
     change: `scales attribute → input (scales=[${scales.join(',')}])`,
   };
 };
@@ -30,9 +40,17 @@ export const upsampleToResize10: StepFn = (n) => {
   if (mode !== 'nearest' && mode !== 'linear' && mode !== 'bilinear') {
     return refuse(n, `its mode '${mode}' has no Resize equivalent.`);
   }
-  const node = withAttr({ ...n, opType: 'Resize' }, stringAttr('mode', mode === 'bilinear' ? 'linear' : mode));
+  const node = withAttr(
+    { ...n, opType: 'Resize' },
+    stringAttr('mode', mode === 'bilinear' ? 'linear' : mode),
+  );
   upsamplingOnly.add(node); // Upsample's spec requires every scale ≥ 1
-  return { before: [], after: [], node, change: `deprecated Upsample → Resize-10 (same inputs, mode=${mode})` };
+  return {
+    before: [],
+    after: [],
+    node,
+    change: `deprecated Upsample → Resize-10 (same inputs, mode=${mode})`,
+  };
 };
 
 /** Resize nodes made from Upsample: their scales are ≥ 1 even when computed at run time. */
@@ -43,12 +61,18 @@ function nearestModeFor(n: NodeProto, ctx: StepContext): 'floor' | 'ceil' {
   const constant = ctx.constant(scalesName);
   if (!constant) {
     if (upsamplingOnly.has(n)) return 'floor';
-    return refuse(n, `its scales '${scalesName}' are computed at run time, and Resize-10 nearest rounds differently when downsampling; make them a constant.`);
+    return refuse(
+      n,
+      `its scales '${scalesName}' are computed at run time, and Resize-10 nearest rounds differently when downsampling; make them a constant.`,
+    );
   }
   const scales = Array.from(tensorToFloat32(constant));
   const down = scales.some((s) => s < 1);
   if (down && scales.some((s) => s > 1)) {
-    return refuse(n, `it upsamples and downsamples at once (scales [${scales.join(', ')}]), which Resize-10 nearest rounds differently per axis and no single nearest_mode reproduces.`);
+    return refuse(
+      n,
+      `it upsamples and downsamples at once (scales [${scales.join(', ')}]), which Resize-10 nearest rounds differently per axis and no single nearest_mode reproduces.`,
+    );
   }
   return down ? 'ceil' : 'floor';
 }
@@ -61,14 +85,19 @@ export const resize11: StepFn = (n, ctx) => {
   node = withAttr(node, stringAttr('coordinate_transformation_mode', 'asymmetric'));
   if (nearestMode) node = withAttr(node, stringAttr('nearest_mode', nearestMode));
   return {
-    before: [roi.node], after: [], node,
+    before: [roi.node],
+    after: [],
+    node,
     change: `inputs (X, scales) → (X, empty roi, scales); coordinate_transformation_mode=asymmetric${nearestMode ? `, nearest_mode=${nearestMode}` : ''} keep Resize-10's mapping`,
   };
 };
 
 export const resize13: StepFn = (n) => {
   if (attrString(getAttr(n, 'coordinate_transformation_mode')) === 'tf_half_pixel_for_nn') {
-    return refuse(n, 'it uses coordinate_transformation_mode=tf_half_pixel_for_nn, which Resize-13 removed and no other mode reproduces.');
+    return refuse(
+      n,
+      'it uses coordinate_transformation_mode=tf_half_pixel_for_nn, which Resize-13 removed and no other mode reproduces.',
+    );
   }
   return undefined;
 };

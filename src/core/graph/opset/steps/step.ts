@@ -5,7 +5,13 @@
  * run before it (new constant inputs, Flatten/Shape) or after it (a Reshape restoring a shape).
  */
 import {
-  DataType, dataTypeName, float16Tensor, float32Tensor, int64Tensor, type NodeProto, type TensorProto,
+  DataType,
+  dataTypeName,
+  float16Tensor,
+  float32Tensor,
+  int64Tensor,
+  type NodeProto,
+  type TensorProto,
 } from '../../../onnx/index.ts';
 import { constantNode, nodeLabel, refuse, type StepContext } from '../context.ts';
 
@@ -21,26 +27,49 @@ export type StepFn = (n: NodeProto, ctx: StepContext) => Rewrite | undefined;
 export type Step = string | StepFn;
 
 /** A new Constant feeding `n`: returns the Constant node and the value name it produces. */
-export function constantInput(n: NodeProto, ctx: StepContext, role: string, tensor: TensorProto): { node: NodeProto; name: string } {
+export function constantInput(
+  n: NodeProto,
+  ctx: StepContext,
+  role: string,
+  tensor: TensorProto,
+): { node: NodeProto; name: string } {
   const name = ctx.freshName(`${nodeLabel(n)}_${role}`);
   return { node: constantNode(name, tensor), name };
 }
 
-export function int64Values(values: readonly (number | bigint)[], dims: readonly number[] = [values.length]): TensorProto {
+export function int64Values(
+  values: readonly (number | bigint)[],
+  dims: readonly number[] = [values.length],
+): TensorProto {
   return int64Tensor('', dims, values);
 }
 
 /** A scalar of the float element type T of `valueName` (Clip bounds, Pad value must match T). */
-export function scalarLike(n: NodeProto, ctx: StepContext, valueName: string, value: number, what: string): TensorProto {
+export function scalarLike(
+  n: NodeProto,
+  ctx: StepContext,
+  valueName: string,
+  value: number,
+  what: string,
+): TensorProto {
   const elemType = ctx.elemType(valueName);
   switch (elemType) {
-    case DataType.FLOAT: return float32Tensor('', [], Float32Array.of(value));
-    case DataType.FLOAT16: return float16Tensor('', [], Float32Array.of(value));
-    case DataType.DOUBLE: return { name: '', dims: [], dataType: DataType.DOUBLE, doubleData: [value] };
+    case DataType.FLOAT:
+      return float32Tensor('', [], Float32Array.of(value));
+    case DataType.FLOAT16:
+      return float16Tensor('', [], Float32Array.of(value));
+    case DataType.DOUBLE:
+      return { name: '', dims: [], dataType: DataType.DOUBLE, doubleData: [value] };
     case undefined:
-      return refuse(n, `the element type of its input '${valueName}' is not declared or inferable, and the ${what} input must have that type; add value_info for it.`);
+      return refuse(
+        n,
+        `the element type of its input '${valueName}' is not declared or inferable, and the ${what} input must have that type; add value_info for it.`,
+      );
     default:
-      return refuse(n, `its input '${valueName}' is ${dataTypeName(elemType)}; the ${what} attribute can only be moved to an input for float16, float or double.`);
+      return refuse(
+        n,
+        `its input '${valueName}' is ${dataTypeName(elemType)}; the ${what} attribute can only be moved to an input for float16, float or double.`,
+      );
   }
 }
 
