@@ -48,11 +48,18 @@ export function comqStateFromCodes(problem: LayerProblem, grids: RowGrids, codes
  * comq.wgsl `sweep`: positions `[from, to)` of every row's visiting order, in place (a full sweep
  * is `[0, cols)`). Dead inputs (`G_jj = 0`, so the whole row/column j of the PSD G is 0) do not
  * affect the objective: they get their RTN code.
+ *
+ * Returns the exact objective change of the range, tracked in O(1) per coordinate: the step for
+ * row i, input j with target `t = ŵ_old + R_ij/G_jj` changes `tr((W − Ŵ) G (W − Ŵ)ᵀ)` by
+ * `G_jj·[(ŵ_new − t)² − (ŵ_old − t)²]` (the 1-D quadratic along coordinate j), so the objective
+ * after the range is the one before plus this sum, without an O(rows·cols²) objective pass. The
+ * tracking only reads values the step already computes: Ŵ, codes and R are bit-identical.
  */
-export function comqSweep(state: ComqState, problem: LayerProblem, gram64: Float64Array, order: Int32Array, from = 0, to = problem.cols): void {
+export function comqSweep(state: ComqState, problem: LayerProblem, gram64: Float64Array, order: Int32Array, from = 0, to = problem.cols): number {
   const { rows, cols, weight } = problem;
   const { values, codes, residual } = state;
   const { blockSize, blocksPerRow, scale, codeMin, codeMax } = state.grids;
+  let objectiveChange = 0;
   for (let i = 0; i < rows; i++) {
     const rowOff = i * cols;
     const gridOff = i * blocksPerRow;
@@ -69,6 +76,11 @@ export function comqSweep(state: ComqState, problem: LayerProblem, gram64: Float
       const k = nearestCode(target, step, lo, hi);
       const next = step * k;
       const delta = next - values[at];
+      if (gjj > 0) {
+        const before = values[at] - target;
+        const after = next - target;
+        objectiveChange += gjj * (after * after - before * before);
+      }
       codes[at] = k;
       values[at] = next;
       if (delta !== 0 && gjj > 0) {
@@ -84,6 +96,7 @@ export function comqSweep(state: ComqState, problem: LayerProblem, gram64: Float
       }
     }
   }
+  return objectiveChange;
 }
 
 function rowObjectiveFromResidual(weight: Float32Array, values: Float64Array, residual: Float64Array, rowOff: number, cols: number): number {
