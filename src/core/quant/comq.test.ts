@@ -124,6 +124,22 @@ describe('COMQ on correlated layers', () => {
     }
   });
 
+  it('the CPU sweep tracks the exact objective change in O(1) per coordinate, in any split into ranges', () => {
+    const grids = computeGrids(layer.weight, layer.rows, layer.cols, grid4);
+    const gram64 = gramAsFloat64(layer.gram);
+    const order = comqOrder(layer, 'greedy');
+    const state = comqStateFromWeights(layer, grids);
+    let tracked = objectiveFromResidual(layer.weight, state.values, state.residual);
+    const step = Math.max(1, Math.floor(layer.cols / 7));
+    for (let s = 0; s < 2; s++) {
+      for (let from = 0; from < layer.cols; from += step) {
+        tracked += comqSweep(state, layer, gram64, order, from, Math.min(layer.cols, from + step));
+        const exact = objectiveFromResidual(layer.weight, state.values, state.residual);
+        expect(Math.abs(tracked - exact)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(exact)));
+      }
+    }
+  });
+
   it('accepts a Float32 Gram (as the GPU produces) with the same codes on this layer', async () => {
     const f32: LayerProblem = { ...layer, gram: Float32Array.from(layer.gram) };
     const wide = await solveComq(layer, options({ sweeps: 2 }));

@@ -48,6 +48,12 @@ export function comqStateFromCodes(problem: LayerProblem, grids: RowGrids, codes
  * comq.wgsl `sweep`: positions `[from, to)` of every row's visiting order, in place (a full sweep
  * is `[0, cols)`). Dead inputs (`G_jj = 0`, so the whole row/column j of the PSD G is 0) do not
  * affect the objective: they get their RTN code.
+ *
+ * Returns the exact objective change of the range, tracked in O(1) per coordinate: the step for
+ * row i, input j with target `t = ŵ_old + R_ij/G_jj` changes `tr((W − Ŵ) G (W − Ŵ)ᵀ)` by
+ * `G_jj·[(ŵ_new − t)² − (ŵ_old − t)²]` (the 1-D quadratic along coordinate j), so the objective
+ * after the range is the one before plus this sum, without an O(rows·cols²) objective pass. The
+ * tracking only reads values the step already computes: Ŵ, codes and R are bit-identical.
  */
 export function comqSweep(
   state: ComqState,
@@ -56,10 +62,11 @@ export function comqSweep(
   order: Int32Array,
   from = 0,
   to = problem.cols,
-): void {
+): number {
   const { rows, cols, weight } = problem;
   const { values, codes, residual } = state;
   const { blockSize, blocksPerRow, scale, codeMin, codeMax } = state.grids;
+  let objectiveChange = 0;
   for (let i = 0; i < rows; i++) {
     const rowOff = i * cols;
     const gridOff = i * blocksPerRow;
@@ -76,6 +83,11 @@ export function comqSweep(
       const k = nearestCode(target, step, lo, hi);
       const next = step * k;
       const delta = next - values[at];
+      if (gjj > 0) {
+        const before = values[at] - target;
+        const after = next - target;
+        objectiveChange += gjj * (after * after - before * before);
+      }
       codes[at] = k;
       values[at] = next;
       if (delta !== 0 && gjj > 0) {
@@ -91,6 +103,7 @@ export function comqSweep(
       }
     }
   }
+  return objectiveChange;
 }
 
 function rowObjectiveFromResidual(
