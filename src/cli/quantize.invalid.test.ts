@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataType, encodeModel } from '../core/onnx/index.ts';
 import { badModelCases } from '../testing/badModels.ts';
+import { comqInProcess } from '../testing/cliProcess.ts';
 import { npyFloat32 } from '../testing/npy.ts';
 import { patternValues } from '../testing/classifierModels.ts';
 import { node, tinyModel, valueInfo } from '../testing/index.ts';
-import { main } from './main.ts';
 
 let work: string;
 let inputs: string;
@@ -32,29 +32,21 @@ afterAll(() => {
 async function quantize(
   modelPath: string,
 ): Promise<{ code: number; stderr: string; out: string; report: string }> {
-  let stderr = '';
   const out = `${modelPath}.q.onnx`;
   const report = `${modelPath}.json`;
-  const code = await main(
-    [
-      'quantize',
-      modelPath,
-      '--inputs',
-      inputs,
-      '--out',
-      out,
-      '--report',
-      report,
-      '--backend',
-      'cpu',
-      '--no-progress',
-    ],
-    {
-      stdout: () => undefined,
-      stderr: (t) => (stderr += t),
-      debug: false,
-    },
-  );
+  const { code, stderr } = await comqInProcess([
+    'quantize',
+    modelPath,
+    '--inputs',
+    inputs,
+    '--out',
+    out,
+    '--report',
+    report,
+    '--backend',
+    'cpu',
+    '--no-progress',
+  ]);
   return { code, stderr, out, report };
 }
 

@@ -9,8 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeModel } from '../core/onnx/index.ts';
 import { outputLayerClassifier } from '../testing/classifierModels.ts';
-import { spawnComq } from '../testing/cliProcess.ts';
-import { main } from './main.ts';
+import { comqInProcess, errorLines, spawnComq } from '../testing/cliProcess.ts';
 
 let work: string;
 let model: string;
@@ -48,21 +47,21 @@ describe('special files given to comq', () => {
     const dir = join(work, 'npyPipe');
     mkdirSync(dir);
     execFileSync('mkfifo', [join(dir, 'x.npy')]);
-    let stderr = '';
     const out = join(work, 'npy.q.onnx');
-    const code = await main(
-      ['quantize', model, '--inputs', dir, '--out', out, '--backend', 'cpu', '--no-progress', '--no-eval'],
-      {
-        stdout: () => undefined,
-        stderr: (t) => (stderr += t),
-        debug: false,
-      },
-    );
+    const { code, stderr } = await comqInProcess([
+      'quantize',
+      model,
+      '--inputs',
+      dir,
+      '--out',
+      out,
+      '--backend',
+      'cpu',
+      '--no-progress',
+      '--no-eval',
+    ]);
     expect(code).toBe(2);
-    const errors = stderr
-      .trim()
-      .split('\n')
-      .filter((line) => line.startsWith('comq: '));
+    const errors = errorLines(stderr);
     expect(errors).toEqual([
       expect.stringMatching(/^comq: error: .*no usable sample.*x\.npy: is a named pipe/),
     ]);

@@ -10,9 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeModel } from '../core/onnx/index.ts';
 import { outputLayerClassifier, patternValues } from '../testing/classifierModels.ts';
-import { spawnComq } from '../testing/cliProcess.ts';
+import { comqInProcess, errorLines, spawnComq } from '../testing/cliProcess.ts';
 import { npyFloat32 } from '../testing/npy.ts';
-import { main } from './main.ts';
 
 let work: string;
 let model: string;
@@ -29,29 +28,21 @@ async function quantize(
   flag: '--images' | '--inputs',
   dir: string,
 ): Promise<{ code: number; stderr: string; out: string }> {
-  let stderr = '';
   const out = join(work, `${flag.slice(2)}.q.onnx`);
-  const code = await main(
-    [
-      'quantize',
-      model,
-      flag,
-      dir,
-      '--out',
-      out,
-      '--report',
-      `${out}.json`,
-      '--backend',
-      'cpu',
-      '--no-progress',
-      '--no-eval',
-    ],
-    {
-      stdout: () => undefined,
-      stderr: (t) => (stderr += t),
-      debug: false,
-    },
-  );
+  const { code, stderr } = await comqInProcess([
+    'quantize',
+    model,
+    flag,
+    dir,
+    '--out',
+    out,
+    '--report',
+    `${out}.json`,
+    '--backend',
+    'cpu',
+    '--no-progress',
+    '--no-eval',
+  ]);
   return { code, stderr, out };
 }
 
@@ -61,10 +52,7 @@ function expectOneLineNaming(
 ): void {
   expect(run.code).toBe(2);
   // Informational lines (preset, backend) come first; the error itself is exactly one line.
-  const errors = run.stderr
-    .trim()
-    .split('\n')
-    .filter((line) => line.startsWith('comq: '));
+  const errors = errorLines(run.stderr);
   expect(errors).toHaveLength(1);
   expect(errors[0]).toMatch(/^comq: error: .*no usable sample/);
   expect(errors[0]).not.toMatch(/internal error|this is a bug/);
@@ -107,35 +95,24 @@ describe('comq quantize with a calibration folder where every file is unusable',
     mkdirSync(evalDir);
     writeFileSync(join(evalDir, 'e-empty.npy'), new Uint8Array(0));
     writeFileSync(join(evalDir, 'e-shape.npy'), npyFloat32(patternValues(2 * 25, 4), [1, 2, 5, 5]));
-    let stderr = '';
     const out = join(work, 'eval.q.onnx');
-    const code = await main(
-      [
-        'quantize',
-        model,
-        '--inputs',
-        calib,
-        '--eval-inputs',
-        evalDir,
-        '--out',
-        out,
-        '--report',
-        `${out}.json`,
-        '--backend',
-        'cpu',
-        '--no-progress',
-      ],
-      {
-        stdout: () => undefined,
-        stderr: (t) => (stderr += t),
-        debug: false,
-      },
-    );
+    const { code, stderr } = await comqInProcess([
+      'quantize',
+      model,
+      '--inputs',
+      calib,
+      '--eval-inputs',
+      evalDir,
+      '--out',
+      out,
+      '--report',
+      `${out}.json`,
+      '--backend',
+      'cpu',
+      '--no-progress',
+    ]);
     expect(code).toBe(2);
-    const errors = stderr
-      .trim()
-      .split('\n')
-      .filter((line) => line.startsWith('comq: '));
+    const errors = errorLines(stderr);
     expect(errors).toEqual([
       expect.stringMatching(
         /^comq: error: the evaluation set yielded no usable sample: .*e-empty\.npy .*e-shape\.npy/,

@@ -41,3 +41,11 @@ export async function comqInProcess(args: readonly string[]): Promise<CliRun> {
   });
   return { code, stdout, stderr };
 }
+
+/** The `comq: …` lines of stderr (progress and informational lines filtered out). */
+export function errorLines(stderr: string): string[] {
+  return stderr
+    .trim()
+    .split('\n')
+    .filter((line) => line.startsWith('comq: '));
+}

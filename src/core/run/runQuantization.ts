@@ -48,7 +48,8 @@ export async function* runQuantization(
   const problems = validateModel(model.proto);
   if (problems.length > 0)
     throw new RunInputError('model', new ModelValidationError(problems, model.name).message, model.name);
-  if (findLayers(model.proto).layers.length === 0) {
+  const layers = findLayers(model.proto).layers;
+  if (layers.length === 0) {
     throw new RunInputError(
       'model',
       `${model.name} has no quantizable layer (Conv, ConvTranspose, or Gemm/MatMul with a constant weight): there is nothing to quantize.`,
@@ -132,7 +133,7 @@ export async function* runQuantization(
   const choice: BackendChoice = await deps.chooseBackend(request.backend);
   let done: DoneEvent | undefined;
   try {
-    checkDeviceFits(findLayers(model.proto).layers, choice);
+    checkDeviceFits(layers, choice);
     yield { type: 'backend', kind: choice.kind, reason: choice.reason };
     const options: Partial<QuantizeOptions> = { ...request.options, ...(signal ? { signal } : {}) };
     for await (const event of quantizeModel({ model: model.proto }, calibration, options, {
