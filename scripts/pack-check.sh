@@ -24,7 +24,7 @@ cp "$repo"/test-data/images/opencv-scenetext_word0*.jpg "$work/project/images/"
 cd "$work/project"
 npm init -y >/dev/null
 # onnxruntime-node's install script downloads GPU/CUDA extras on Linux; the CPU binding ships in its package.
-ONNXRUNTIME_NODE_INSTALL=skip ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm install --no-audit --no-fund --loglevel=error "$tarball"
+ONNXRUNTIME_NODE_INSTALL=skip ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm install --prefer-offline --no-audit --no-fund --loglevel=error "$tarball"
 
 npx --no-install comq --version
 npx --no-install comq quantize cls.onnx --images images --bits 4 --method comq --backend cpu \
