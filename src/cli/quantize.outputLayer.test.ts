@@ -98,7 +98,21 @@ describe('comq quantize when a graph output comes from a quantized layer', () =>
     expect(result.logits.dims).toEqual([1, 5]);
   });
 
-  for (const test of ['test_Conv2d', 'test_Linear_no_bias', 'test_ConvTranspose2d']) {
+  for (const test of [
+    'test_Conv2d',
+    'test_Linear_no_bias',
+    'test_ConvTranspose2d',
+    // Issue 17: 1-D and 3-D convolutions are quantized, exported and run like 2-D ones.
+    'test_Conv1d',
+    'test_Conv1d_groups',
+    'test_Conv1d_dilated',
+    'test_Conv1d_stride',
+    'test_Conv1d_pad2',
+    'test_Conv3d',
+    'test_Conv3d_groups',
+    'test_Conv3d_dilated_strided',
+    'test_Conv3d_stride_padding',
+  ]) {
     it(`ONNX node test ${test}: its only layer feeds the output; quantized, evaluated, runs`, async () => {
       const modelPath = join(repoRoot, 'test-data', 'onnx-node-tests', test, 'model.onnx');
       const model = decodeModel(readFileSync(modelPath));

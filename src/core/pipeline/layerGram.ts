@@ -7,12 +7,24 @@
 import type { Backend, GramAccumulator, GramOptions } from '../backend/backend.ts';
 import { resolveConvPads, resolveConvTransposePads } from '../base/convGeometry.ts';
 import type { QuantizableLayer } from '../graph/layers/index.ts';
+import {
+  createConvNdAccumulator,
+  liftConv1dAttributes,
+  liftConv1dDims,
+  reshapingAccumulator,
+} from './convNd.ts';
 
 /** Why a layer cannot get a Gram at all (checked before any capture), or null. */
 export function unsupportedReason(layer: QuantizableLayer): string | null {
   const a = layer.attributes;
-  if (a.kind === 'conv' && a.kernelShape.length !== 2) {
-    return `${layer.op} with a ${a.kernelShape.length}-D kernel: only 2-D (NCHW) convolutions have a Gram layout; the layer stays float.`;
+  if (a.kind === 'conv') {
+    const rank = a.kernelShape.length;
+    if (rank === 3 && layer.op === 'ConvTranspose') {
+      return 'ConvTranspose with a 3-D kernel has no Gram layout yet (1-D and 2-D do, and 3-D Conv); the layer stays float.';
+    }
+    if (rank < 1 || rank > 3) {
+      return `${layer.op} with a ${rank}-D kernel: 1-D, 2-D and 3-D convolutions have a Gram layout; the layer stays float.`;
+    }
   }
   if (a.kind === 'gemm' && a.transA !== 0) {
     return 'Gemm with transA = 1 reads its input transposed; only transA = 0 has a Gram layout, so the layer stays float.';
@@ -38,6 +50,13 @@ export function createLayerAccumulator(
   const a = layer.attributes;
   if (a.kind !== 'conv')
     return backend.createGramAccumulator({ kind: 'dense', cols: layer.reduction }, options);
+  if (a.kernelShape.length === 1) {
+    // A 1-D convolution is a 2-D one on a height-1 image: same bytes, the 2-D kernels of any backend.
+    const lifted = { ...layer, attributes: liftConv1dAttributes(a) };
+    const inner = createLayerAccumulator(lifted, liftConv1dDims(inputDims), backend, options);
+    return reshapingAccumulator(inner, liftConv1dDims);
+  }
+  if (a.kernelShape.length === 3) return createConvNdAccumulator(a, inputDims, backend, options);
   if (inputDims.length !== 4)
     throw new Error(
       `${layer.op} '${layer.name}' input has dims [${inputDims.join(', ')}]; NCHW (4-D) expected`,

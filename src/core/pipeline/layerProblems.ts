@@ -105,9 +105,9 @@ export function weightToGroupRows(layer: QuantizableLayer, weight: Float32Array)
   if (layer.op === 'Conv') {
     for (let g = 0; g < groups; g++) out.push(weight.slice(g * rows * cols, (g + 1) * rows * cols));
   } else if (layer.op === 'ConvTranspose') {
-    const [cIn, cOutPerGroup, kh, kw] = shape;
+    const [cIn, cOutPerGroup] = shape;
     const cInPerGroup = cIn / groups;
-    const taps = kh * kw;
+    const taps = kernelTaps(shape);
     for (let g = 0; g < groups; g++) {
       const m = new Float32Array(rows * cols);
       for (let o = 0; o < cOutPerGroup; o++) {
@@ -127,6 +127,11 @@ export function weightToGroupRows(layer: QuantizableLayer, weight: Float32Array)
   return { rows, cols, groups: out };
 }
 
+/** Kernel taps of a convolution weight `[·, ·, k₁, …, k_r]` (any spatial rank). */
+function kernelTaps(shape: readonly number[]): number {
+  return shape.slice(2).reduce((a, b) => a * b, 1);
+}
+
 /** The inverse of weightToGroupRows: per-group rows back to the layer's own layout. */
 export function groupRowsToWeight(layer: QuantizableLayer, groupRows: readonly Float32Array[]): Float32Array {
   const groups = layer.groups;
@@ -142,9 +147,9 @@ export function groupRowsToWeight(layer: QuantizableLayer, groupRows: readonly F
     return out;
   }
   if (layer.op === 'ConvTranspose') {
-    const [cIn, cOutPerGroup, kh, kw] = shape;
+    const [cIn, cOutPerGroup] = shape;
     const cInPerGroup = cIn / groups;
-    const taps = kh * kw;
+    const taps = kernelTaps(shape);
     const out = new Float32Array(cIn * cOutPerGroup * taps);
     groupRows.forEach((m, g) => {
       for (let o = 0; o < cOutPerGroup; o++) {

@@ -79,24 +79,18 @@ function analyzeConv(index: GraphIndex, ref: NodeRef): NodeVerdict {
   if (!resolved.constant) return skip(index, ref, notConstant(weightName, resolved));
   const { shape, source } = resolved;
   const spatialDims = shape.length - 2;
-  if (spatialDims !== 2) {
-    const kind =
-      spatialDims === 1
-        ? '1-D convolution'
-        : spatialDims === 3
-          ? '3-D convolution'
-          : `weight of rank ${shape.length}`;
+  if (spatialDims < 1 || spatialDims > 3) {
     return skip(
       index,
       ref,
-      `${kind} (weight '${weightName}' has shape [${shape.join(', ')}]): only 2-D convolutions are quantized for now.`,
+      `weight '${weightName}' of rank ${shape.length} (shape [${shape.join(', ')}]): 1-D, 2-D and 3-D convolutions are quantized.`,
     );
   }
   const floatProblem = floatWeightProblem(weightName, source);
   if (floatProblem) return skip(index, ref, floatProblem);
 
   const group = intAttribute(node, 'group', 1);
-  const [dim0, dim1, kh, kw] = shape;
+  const [dim0, dim1, ...kernel] = shape;
   // Conv splits its O output channels into groups, ConvTranspose its C_in input channels: both on dim 0.
   if (group < 1 || dim0 % group !== 0) {
     const what = op === 'Conv' ? 'output channels' : 'input channels';
@@ -108,17 +102,18 @@ function analyzeConv(index: GraphIndex, ref: NodeRef): NodeVerdict {
   }
   const rows = op === 'Conv' ? dim0 : dim1 * group;
   const inputsPerGroup = op === 'Conv' ? dim1 : dim0 / group;
+  const ones = kernel.map(() => 1);
   const attributes: ConvAttributes = {
     kind: 'conv',
-    kernelShape: intsAttribute(node, 'kernel_shape') ?? [kh, kw],
-    strides: intsAttribute(node, 'strides') ?? [1, 1],
-    pads: intsAttribute(node, 'pads') ?? [0, 0, 0, 0],
-    dilations: intsAttribute(node, 'dilations') ?? [1, 1],
+    kernelShape: intsAttribute(node, 'kernel_shape') ?? kernel,
+    strides: intsAttribute(node, 'strides') ?? ones,
+    pads: intsAttribute(node, 'pads') ?? [...kernel, ...kernel].map(() => 0),
+    dilations: intsAttribute(node, 'dilations') ?? ones,
     autoPad: stringAttribute(node, 'auto_pad', 'NOTSET'),
     group,
   };
   if (op === 'ConvTranspose') {
-    attributes.outputPadding = intsAttribute(node, 'output_padding') ?? [0, 0];
+    attributes.outputPadding = intsAttribute(node, 'output_padding') ?? kernel.map(() => 0);
     const outputShape = intsAttribute(node, 'output_shape');
     if (outputShape) attributes.outputShape = outputShape;
   }
@@ -126,7 +121,7 @@ function analyzeConv(index: GraphIndex, ref: NodeRef): NodeVerdict {
     layer: {
       ...common(index, ref, op, weightName, resolved, inputName, biasName),
       rows,
-      reduction: inputsPerGroup * kh * kw,
+      reduction: inputsPerGroup * kernel.reduce((a, b) => a * b, 1),
       groups: group,
       depthwise: group > 1 && inputsPerGroup === 1,
       attributes,

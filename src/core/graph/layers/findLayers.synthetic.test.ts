@@ -274,28 +274,43 @@ describe('findLayers on synthetic graphs', () => {
     expect(layer.attributes).toMatchObject({ kind: 'conv', strides: [2, 2], outputPadding: [0, 0] });
   });
 
-  it('1-D and 3-D convolutions and a Conv with a computed weight are skipped, saying why', () => {
+  it('1-D and 3-D convolutions are layers (rows, reduction over every tap); a 4-D one and computed weights are skipped, saying why', () => {
     const { layers, skipped } = findLayers(
       model(
         [
           op('Conv', ['x', 'w1'], ['a'], [], 'conv1d'),
-          op('Conv', ['x', 'w3'], ['b'], [], 'conv3d'),
+          op('Conv', ['x', 'w3'], ['b'], [int('group', 2)], 'conv3d'),
+          op('Conv', ['x', 'w4'], ['d'], [], 'conv4d'),
           op('Relu', ['w2'], ['w2r'], [], 'relu'),
           op('Conv', ['x', 'w2r'], ['c'], [], 'computed'),
           op('Conv', ['x', 'z'], ['y'], [], 'fed'),
         ],
-        [weights('w1', [4, 2, 3]), weights('w3', [4, 2, 3, 3, 3]), weights('w2', [4, 2, 3, 3])],
+        [
+          weights('w1', [4, 2, 3]),
+          weights('w3', [4, 2, 3, 3, 3]),
+          weights('w4', [4, 2, 2, 2, 2, 2]),
+          weights('w2', [4, 2, 3, 3]),
+        ],
         ['x', 'z'],
       ),
     );
-    expect(layers).toEqual([]);
-    expect(skipped.map((entry) => entry.name)).toEqual(['conv1d', 'conv3d', 'computed', 'fed']);
-    expect(skipped[0].reason).toMatch(/^1-D convolution .*only 2-D convolutions/);
-    expect(skipped[1].reason).toMatch(/^3-D convolution /);
-    expect(skipped[2].reason).toBe(
+    expect(layers.map((l) => [l.name, l.rows, l.reduction, l.groups])).toEqual([
+      ['conv1d', 4, 6, 1],
+      ['conv3d', 4, 54, 2],
+    ]);
+    expect(layers[0].attributes).toMatchObject({
+      kernelShape: [3],
+      strides: [1],
+      pads: [0, 0],
+      dilations: [1],
+    });
+    expect(layers[1].attributes).toMatchObject({ kernelShape: [3, 3, 3], pads: [0, 0, 0, 0, 0, 0] });
+    expect(skipped.map((entry) => entry.name)).toEqual(['conv4d', 'computed', 'fed']);
+    expect(skipped[0].reason).toMatch(/rank 6 .*1-D, 2-D and 3-D convolutions are quantized/);
+    expect(skipped[1].reason).toBe(
       "weight 'w2r' is not a constant (it is computed by Relu node 'relu'); only constant weights can be quantized.",
     );
-    expect(skipped[3].reason).toMatch(/\(it is a graph input\)/);
+    expect(skipped[2].reason).toMatch(/\(it is a graph input\)/);
   });
 
   it('unnamed nodes get a stable name from their first output; duplicate names are disambiguated', () => {
