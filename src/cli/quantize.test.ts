@@ -72,8 +72,8 @@ describe('comq quantize on the PP-OCR classifier', () => {
     // stderr is a pipe here, not a terminal: plain lines as things happen, in the order they happen.
     const lines = run.stderr.split('\n');
     const at = (pattern: RegExp) => lines.findIndex((line) => pattern.test(line));
-    expect(at(/^Preset ppocr-cls .*input 48×192 NCHW/)).toBeGreaterThanOrEqual(0);
-    expect(at(/^Preset /)).toBeLessThan(at(/^\[capture\] /));
+    expect(at(/^Preprocessing: preset ppocr-cls .*: 48×192 NCHW/)).toBeGreaterThanOrEqual(0);
+    expect(at(/^Preprocessing: preset /)).toBeLessThan(at(/^\[capture\] /));
     expect(at(/^\[capture\] [\d.]+ s$/)).toBeGreaterThanOrEqual(0);
     expect(at(/^\[capture\] [\d.]+ s$/)).toBeLessThan(at(/^\[gram\] [\d.]+ s$/));
     expect(lines.filter((line) => /^layer \d+\/\d+ .*: rel\. error /.test(line)).length).toBeGreaterThan(0);

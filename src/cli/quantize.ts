@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import type { BackendChoice, BackendPreference } from '../core/backend/select.ts';
 import type { InferenceEngine } from '../core/base/ports.ts';
 import { describeModel } from '../core/graph/modelFacts.ts';
+import { describePreprocess, describeSummary } from '../core/calibration/inputs/index.ts';
 import { OpsetUpgradeError } from '../core/graph/opset/index.ts';
 import {
   ExportRefusedError,
@@ -121,24 +122,32 @@ async function sources(
   return { calibration, evaluation };
 }
 
-/** The chosen preset and its full preprocessing (as the report's inputs.preprocess records it), printed once before capture. */
-function presetLine(event: Extract<RunEvent, { type: 'preset' }>): string {
+/**
+ * The chosen preset and its full preprocessing (as the report's inputs.preprocess records it),
+ * printed once before capture; a guess says so and names the flags that state the values.
+ */
+function presetLines(event: Extract<RunEvent, { type: 'preset' }>): string[] {
   const why =
     event.source === 'named'
       ? '--preset'
       : event.source === 'guessed'
         ? `${event.reason}; --preset overrides`
-        : 'no better guess from the model; --preset overrides';
+        : 'no preset fits the model';
   const spec = event.spec;
-  if (!spec) return `Preset ${event.preset} (${why}).`;
-  const list = (values: readonly number[]) => values.map((v) => Number(v.toPrecision(4))).join(', ');
-  const pad =
-    spec.resize === 'keep-aspect-pad'
-      ? ` pad ${String(spec.padValue)} ${spec.padAlign}`
-      : spec.resize === 'shorter-side-crop'
-        ? ` crop ${spec.cropFraction}`
-        : '';
-  return `Preset ${event.preset} (${why}): input ${spec.height}×${spec.width} ${spec.layout} ${spec.channels === 1 ? 'gray' : spec.channelOrder}, ${spec.resize}${pad}, scale ${Number(spec.scale.toPrecision(4))}, mean [${list(spec.mean)}], std [${list(spec.std)}].`;
+  if (!spec) return [`Preset ${event.preset} (${why}).`];
+  const provenance = event.provenance;
+  const from = [
+    provenance?.metadata ? `values from ${provenance.metadata}` : '',
+    provenance?.stated.length ? `stated: ${provenance.stated.join(', ')}` : '',
+  ].filter(Boolean);
+  const lines = [
+    `Preprocessing: preset ${event.preset} (${why}${from.length ? `; ${from.join('; ')}` : ''}): ${describePreprocess(spec)}.`,
+  ];
+  if (provenance?.guessed)
+    lines.push(
+      `warning: the preprocessing above is a GUESS (no preset named, nothing in the model's metadata). If the model was trained with other values, state them: --mean, --std, --scale, --channel-order, --color, --resize (or --preset); wrong values make every figure below misleading.`,
+    );
+  return lines;
 }
 
 /** Renders one run event as progress lines (or a bar), and writes the verified export's bytes. */
@@ -146,7 +155,10 @@ function render(event: RunEvent, progress: ProgressSink, command: QuantizeComman
   switch (event.type) {
     case 'preset':
       if (command.calibration.kind !== 'images') break;
-      progress.note(presetLine(event));
+      for (const line of presetLines(event)) progress.note(line);
+      break;
+    case 'input-summary':
+      progress.note(`First calibration input as the model sees it: ${describeSummary(event.summary)}.`);
       break;
     case 'split':
       if (!event.heldOut || !command.evaluate) break;
@@ -201,6 +213,7 @@ export async function runQuantize(
         ...(command.evalCount !== undefined ? { evaluationCount: command.evalCount } : {}),
         ...(command.preset !== undefined ? { preset: command.preset } : {}),
         ...(command.size ? { size: command.size } : {}),
+        preprocess: command.preprocess,
         options: command.options,
         backend: command.backend,
         export: command.format,
@@ -221,6 +234,11 @@ export async function runQuantize(
     if (command.reportPath)
       writeOutput(command.reportPath, `${JSON.stringify(report, jsonNumbers, 2)}\n`, 'the report');
     io.stdout(`${formatQuantizeSummary(report, report.eval, command.outPath, report.export).join('\n')}\n`);
+    const narrow = report.layers.filter((layer) => layer.bits === 2 || layer.bits === 3).length;
+    if (narrow > 0 && command.format !== 'fake-quant')
+      io.stdout(
+        `Note: ${narrow} layer(s) at 2 or 3 bits are stored in 4-bit containers (onnxruntime runs no narrower integer type), so the file is as large as at 4 bits; the weights take only the chosen 2^bits values.\n`,
+      );
     return report;
   } finally {
     progress.stop();

@@ -44,6 +44,29 @@ export function registerQuantize(
       'image preprocessing: imagenet, half, raw01, ppocr-det, ppocr-rec, ppocr-cls (default: guessed)',
     )
     .option('--size <HxW>', 'input height × width for symbolic image dims, e.g. 640x640')
+    .option(
+      '--mean <values>',
+      "per-channel mean after --scale, one value or three ('0.485,0.456,0.406'); overrides the preset",
+    )
+    .option(
+      '--std <values>',
+      "per-channel std after --scale, one value or three ('0.229,0.224,0.225'); overrides the preset",
+    )
+    .option(
+      '--scale <s>',
+      "multiplies 0–255 pixel values first: '1/255' or 'none' (keep 0–255); overrides the preset",
+    )
+    .option('--channel-order <order>', 'RGB or BGR channel order of the tensor; overrides the preset')
+    .option('--color <mode>', "keep (the model's channel count), gray or rgb")
+    .option('--layout <layout>', "NCHW or NHWC (default: from the model's input shape)")
+    .option(
+      '--resize <mode>',
+      'stretch, crop[:FRACTION] (shorter side + centre crop, torchvision), pad[:VALUE] or pad-center[:VALUE] (keep aspect, pad with a 0–255 pixel value)',
+    )
+    .option(
+      '--preprocess-from <report.json>',
+      "repeat a run's preprocessing exactly: the preset, size and every value recorded in that report",
+    )
     .option('--calib <n>', 'use at most this many calibration samples')
     .option('--eval <n>', 'use at most this many evaluation samples')
     .option('--no-eval', 'skip the float-vs-quantized evaluation')

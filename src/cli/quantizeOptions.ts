@@ -10,9 +10,11 @@ import { defaultQuantizeOptions, type CaptureMode, type QuantizeOptions } from '
 import type { ComqOrder, GridKind, Method } from '../core/quant/types.ts';
 import { exportFormats, type ExportFormat } from '../core/export/types.ts';
 import { CliUsageError } from './errors.ts';
+import { parsePreprocessFlags, type PreprocessFlags } from './preprocessFlags.ts';
+import type { StatedPreprocess } from '../core/calibration/inputs/index.ts';
 
 /** The flags as commander hands them over (strings, booleans and string lists). */
-export interface QuantizeFlags {
+export interface QuantizeFlags extends PreprocessFlags {
   data?: string[];
   images?: string;
   inputs?: string;
@@ -58,6 +60,8 @@ export interface QuantizeCommand {
   labelsPath?: string;
   preset?: string;
   size?: [number, number];
+  /** Preprocessing stated with --mean, --std, … or --preprocess-from (images only). */
+  preprocess: StatedPreprocess;
   outPath: string;
   /** What --out holds (default qdq). */
   format: ExportFormat;
@@ -191,6 +195,17 @@ export function parseQuantizeFlags(modelPath: string, flags: QuantizeFlags): Qua
       throw new CliUsageError(`--size: ${error instanceof Error ? error.message : String(error)}.`);
     }
   }
+  const preprocess = parsePreprocessFlags(flags);
+  const statedFlags = (
+    ['mean', 'std', 'scale', 'channelOrder', 'color', 'layout', 'resize', 'preprocessFrom'] as const
+  )
+    .filter((key) => flags[key] !== undefined)
+    .map((key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+  if (flags.inputs && statedFlags.length > 0) {
+    throw new CliUsageError(
+      `${statedFlags.join(', ')}: image preprocessing does not apply to --inputs (.npy tensors are fed as they are); drop ${statedFlags.length > 1 ? 'them' : 'it'} or calibrate with --images DIR.`,
+    );
+  }
   const calibration = flags.images
     ? { kind: 'images' as const, dir: flags.images }
     : { kind: 'inputs' as const, dir: flags.inputs! };
@@ -208,8 +223,9 @@ export function parseQuantizeFlags(modelPath: string, flags: QuantizeFlags): Qua
         ? integer('--eval', evalFlag, 1, 'the number of evaluation samples')
         : undefined,
     labelsPath: flags.labels,
-    preset: flags.preset,
-    size,
+    preset: flags.preset ?? preprocess.preset,
+    size: size ?? preprocess.size,
+    preprocess: preprocess.stated,
     outPath: flags.out,
     format: choice('--format', flags.format, exportFormats, 'qdq'),
     reportPath: flags.report,

@@ -231,6 +231,7 @@ export async function runStudio(request: RunRequestIn): Promise<RunOutcome> {
           finished = event.run;
           break;
         case 'preset':
+        case 'input-summary':
         case 'split':
         case 'eval-sample':
         case 'export':

@@ -9,7 +9,7 @@
  */
 import type { BackendChoice } from '../backend/select.ts';
 import type { SampleSet } from '../base/ports.ts';
-import { resolvePreprocess, type PreprocessSpec } from '../calibration/inputs/index.ts';
+import type { PreprocessSpec } from '../calibration/inputs/index.ts';
 import { evaluateModels } from '../evaluation/index.ts';
 import { findLayers } from '../graph/layers/index.ts';
 import { describeModel } from '../graph/modelFacts.ts';
@@ -22,6 +22,7 @@ import { checkDeviceFits } from './fit.ts';
 import { layerOutputsOf } from './layerOutputs.ts';
 import { choosePreset } from './preset.ts';
 import { pump } from './pump.ts';
+import { firstSampleSummary, resolveRunPreprocess, type PreprocessProvenance } from './runPreprocess.ts';
 import { planSplit } from './split.ts';
 import type {
   FinishedRun,
@@ -67,9 +68,10 @@ export async function* runQuantization(
   const input = facts.inputs[0];
   const preset = choosePreset(facts, request.preset);
   let spec: PreprocessSpec | undefined;
+  let provenance: PreprocessProvenance | undefined;
   if (calibSource.kind === 'images') {
     try {
-      spec = resolvePreprocess(input, { preset: preset.preset, size: request.size });
+      ({ spec, provenance } = resolveRunPreprocess(model.proto, input, preset, request));
     } catch (error) {
       throw new RunInputError('settings', reasonOf(error), undefined, { cause: error });
     }
@@ -103,7 +105,7 @@ export async function* runQuantization(
   }
   if (calibNames.length === 0)
     throw new RunInputError('inputs', 'no calibration inputs: give at least one image or .npy tensor.');
-  yield { type: 'preset', ...preset, ...(spec ? { spec } : {}) };
+  yield { type: 'preset', ...preset, ...(spec ? { spec } : {}), ...(provenance ? { provenance } : {}) };
   yield {
     type: 'split',
     files: calibSource.names.length,
@@ -122,9 +124,13 @@ export async function* runQuantization(
     evalNames.length > 0
       ? await evalFrom.open(evalNames, { input, ...(spec ? { spec } : {}), purpose: 'evaluation' })
       : undefined;
+  const summary = await firstSampleSummary(calibration, input.name, spec?.layout ?? 'NCHW');
+  if (summary) yield { type: 'input-summary', summary };
   const inputs: RunInputsRecord = {
     kind: calibSource.kind,
+    preset: preset.preset,
     ...(spec ? { preprocess: spec } : {}),
+    ...(provenance ? { preprocessProvenance: provenance } : {}),
     calibration: calibNames,
     evaluation: evalNames,
     seed,

@@ -5,7 +5,13 @@
  */
 import type { BackendChoice, BackendPreference } from '../backend/select.ts';
 import type { InferenceEngine, SampleSet } from '../base/ports.ts';
-import type { ModelInputInfo, PreprocessSpec } from '../calibration/inputs/index.ts';
+import type {
+  ModelInputInfo,
+  PreprocessSpec,
+  StatedPreprocess,
+  TensorSummary,
+} from '../calibration/inputs/index.ts';
+import type { PreprocessProvenance } from './runPreprocess.ts';
 import type { EvaluationResult, EvaluationTask, FirstSampleOutputs } from '../evaluation/index.ts';
 
 export type { FirstSampleOutputs };
@@ -56,6 +62,8 @@ export interface RunRequest {
   preset?: string;
   /** [height, width] for symbolic image sizes. */
   size?: [number, number];
+  /** Preprocessing the user stated, applied over the preset and the model's metadata (images only). */
+  preprocess?: StatedPreprocess;
   /** The pipeline's options; `calibrationCount` also sizes the split, `seed` seeds it. */
   options: Partial<QuantizeOptions>;
   backend: BackendPreference;
@@ -74,7 +82,11 @@ export interface RunDeps {
 /** The report's `inputs`: the file names of each set and the exact preprocessing, to rebuild them. */
 export interface RunInputsRecord {
   kind: 'images' | 'npy';
+  /** The preset the preprocessing started from (named, guessed or the fallback). */
+  preset: string;
   preprocess?: PreprocessSpec;
+  /** Which values were stated, read from the model's metadata, or guessed. */
+  preprocessProvenance?: PreprocessProvenance;
   calibration: string[];
   evaluation: string[];
   seed: number;
@@ -130,7 +142,9 @@ export interface FinishedRun {
 
 export type RunEvent =
   | Exclude<ProgressEvent, { type: 'done' }>
-  | ({ type: 'preset'; spec?: PreprocessSpec } & PresetChoice)
+  | ({ type: 'preset'; spec?: PreprocessSpec; provenance?: PreprocessProvenance } & PresetChoice)
+  /** The first calibration sample as the model sees it: range and per-channel mean. */
+  | { type: 'input-summary'; summary: TensorSummary }
   | { type: 'split'; files: number; calibration: number; evaluation: number; heldOut: boolean }
   | { type: 'backend'; kind: 'cpu' | 'webgpu'; reason: string }
   | { type: 'eval-sample'; done: number; total: number }

@@ -39,3 +39,18 @@ export {
   type NpyItem,
   type ImageDecoder,
 } from './sampleSets.ts';
+export {
+  parseChannelValues,
+  parseScale,
+  parseResize,
+  parseChannelOrder,
+  parseColor,
+  parseLayout,
+  preprocessFromMetadata,
+  describePreprocess,
+  summarizeTensor,
+  describeSummary,
+  PreprocessValueError,
+  type StatedPreprocess,
+  type TensorSummary,
+} from './statedPreprocess.ts';
