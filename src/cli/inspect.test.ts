@@ -95,7 +95,7 @@ describe('comq inspect (spawned)', () => {
     }
     const parsed = [det, rec, cls].map((run) => JSON.parse(run.stdout));
     for (const report of parsed) {
-      expect(Object.keys(report)).toEqual(['model', 'layers', 'skipped']);
+      expect(Object.keys(report)).toEqual(['model', 'layers', 'skipped', 'notTaken']);
       for (const layer of report.layers) {
         expect(Object.keys(layer).slice(0, 7)).toEqual([
           'name',
@@ -170,7 +170,12 @@ describe('comq inspect (spawned)', () => {
     expectOneLineError(empty, /empty\.onnx: the file is empty/);
     expectOneLineError(noise, /noise\.onnx: .*not an ONNX model|noise\.onnx: .*not a valid ONNX/);
     expectOneLineError(truncated, /truncated\.onnx: .*(truncated|incomplete)/);
-    expectOneLineError(reluOnly, /relu-only\.onnx: no quantizable layer: .*ops: Relu/);
+    // Nothing to quantize: the facts are still printed (stdout), then one error line, exit 2.
+    expect(reluOnly.code).toBe(2);
+    expect(reluOnly.stdout).toMatch(/^Inputs {6}x: float32 \[1, 4\]$/m);
+    expect(reluOnly.stdout).toMatch(/^Quantizable layers: 0 /m);
+    expect(reluOnly.stderr.trim().split('\n')).toHaveLength(1);
+    expect(reluOnly.stderr).toMatch(/^comq: error: .*relu-only\.onnx: no quantizable layer: .*ops: Relu/);
   });
 });
 

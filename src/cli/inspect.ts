@@ -1,7 +1,14 @@
 import { basename } from 'node:path';
 import { safeText } from '../core/base/safeText.ts';
 import { assertValidModel, ModelValidationError } from '../core/graph/validate/index.ts';
-import { findLayers, type QuantizableLayer, type SkippedLayer } from '../core/graph/layers/index.ts';
+import {
+  describeNotTaken,
+  findLayers,
+  weightsNotTaken,
+  type NotTakenGroup,
+  type QuantizableLayer,
+  type SkippedLayer,
+} from '../core/graph/layers/index.ts';
 import { describeModel, type ModelFacts, type ValueFacts } from '../core/graph/modelFacts.ts';
 import { CliUsageError } from './errors.ts';
 import { formatBytes, formatCount, formatShape, formatTable, type Column } from './format.ts';
@@ -21,6 +28,8 @@ export interface InspectReport {
   > &
     Partial<QuantizableLayer>)[];
   skipped: SkippedLayer[];
+  /** Weights seen but not taken: layers inside subgraphs, recurrent ops. */
+  notTaken: NotTakenGroup[];
 }
 
 export function buildInspectReport(modelPath: string, dataPaths: readonly string[]): InspectReport {
@@ -34,15 +43,6 @@ export function buildInspectReport(modelPath: string, dataPaths: readonly string
   }
   const facts = describeModel(model);
   const { layers, skipped } = findLayers(model);
-  if (layers.length === 0) {
-    const why =
-      skipped.length > 0
-        ? `none of its ${skipped.length} Conv / Gemm / MatMul nodes can be quantized (first: ${skipped[0].name}: ${skipped[0].reason})`
-        : `it has no Conv, ConvTranspose, Gemm or MatMul node with a constant weight (ops: ${Object.keys(facts.opCounts).join(', ') || 'none'})`;
-    throw new CliUsageError(
-      `${modelPath}: no quantizable layer: ${why}; comq quantizes the weights of those layers only.`,
-    );
-  }
   return {
     model: { file: modelPath, fileBytes, ...facts },
     // Documented fields first so the JSON reads well; the rest of the layer follows.
@@ -57,14 +57,32 @@ export function buildInspectReport(modelPath: string, dataPaths: readonly string
       ...rest,
     })),
     skipped: skipped.map(({ name, op, reason }) => ({ name, op, reason })),
+    notTaken: weightsNotTaken(model),
   };
+}
+
+/** Why a model has nothing to quantize, in one line (null when it has layers). */
+export function nothingToQuantize(report: InspectReport): string | null {
+  if (report.layers.length > 0) return null;
+  const { skipped, notTaken, model } = report;
+  const why =
+    skipped.length > 0
+      ? `none of its ${skipped.length} Conv / Gemm / MatMul nodes can be quantized (first: ${skipped[0].name}: ${skipped[0].reason})`
+      : `its main graph has no Conv, ConvTranspose, Gemm or MatMul node with a constant weight (ops: ${Object.keys(model.opCounts).join(', ') || 'none'})`;
+  const unseen =
+    notTaken.length > 0 ? `; weights were seen but not taken: ${describeNotTaken(notTaken)}` : '';
+  return `${model.file}: no quantizable layer: ${why}${unseen}; comq quantizes the weights of those layers only.`;
 }
 
 export function runInspect(modelPath: string, options: InspectOptions, write: (text: string) => void): void {
   const report = buildInspectReport(modelPath, options.data ?? []);
+  // The model's facts are printed even when nothing can be quantized: its inputs, outputs and ops
+  // are what the user needs to see then; the exit status still says there is nothing to do.
   write(
     options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatInspectReport(report).join('\n')}\n`,
   );
+  const nothing = nothingToQuantize(report);
+  if (nothing) throw new CliUsageError(safeText(nothing, 2000));
 }
 
 function valueLine(value: ValueFacts): string {
@@ -113,6 +131,10 @@ export function formatInspectReport(report: InspectReport): string[] {
       `${layers.some((layer) => layer.depthwise) ? "; groups marked 'dw' are depthwise" : ''})`,
     ...formatTable(layers, LAYER_COLUMNS),
   ];
+  if (report.notTaken.length > 0) {
+    lines.push('', 'Weights seen but not taken:');
+    for (const group of report.notTaken) lines.push(`  ${safeText(describeNotTaken([group]), 1000)}`);
+  }
   if (skipped.length > 0) {
     lines.push('', `Skipped: ${skipped.length}`);
     for (const entry of skipped)

@@ -84,6 +84,19 @@ export function formatEvaluation(evaluation: EvaluationResult): string[] {
   return lines;
 }
 
+/** "4 bits", or "4 bits (12 layers), 8 bits (2 layers)" when layers differ (first/last, overrides, budgets). */
+export function bitsSummary(layers: readonly { bits: number | 'float' }[]): string {
+  const counts = new Map<number, number>();
+  for (const layer of layers)
+    if (layer.bits !== 'float') counts.set(layer.bits, (counts.get(layer.bits) ?? 0) + 1);
+  const widths = [...counts.keys()].sort((a, b) => a - b);
+  if (widths.length === 0) return 'no bit width';
+  if (widths.length === 1) return `${widths[0]} bits`;
+  return widths
+    .map((bits) => `${bits} bits (${counts.get(bits)} layer${counts.get(bits) === 1 ? '' : 's'})`)
+    .join(', ');
+}
+
 export function formatQuantizeSummary(
   report: QuantizeReport,
   evaluation: EvaluationResult | undefined,
@@ -95,7 +108,7 @@ export function formatQuantizeSummary(
   const lines = [
     ...formatTable(report.layers, LAYER_COLUMNS),
     '',
-    `${quantized.length} layer(s) quantized with ${report.options.method} at ${report.options.bits} bits (${report.layers.length - quantized.length} kept in float); ` +
+    `${quantized.length} layer(s) quantized with ${report.options.method} at ${bitsSummary(quantized)} (${report.layers.length - quantized.length} kept in float); ` +
       `mean final/RTN ratio ${num(meanErrorRatio(report.layers))}; ${beaten}/${quantized.length} at or below RTN.`,
     `Backend ${report.backend}${report.adapter ? ` (${report.adapter})` : ''}; inference ${report.inference}; ${report.calibration.used} calibration sample(s).`,
     `Time: ${formatTimings(report.timings)}.`,

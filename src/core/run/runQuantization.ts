@@ -11,7 +11,7 @@ import type { BackendChoice } from '../backend/select.ts';
 import type { SampleSet } from '../base/ports.ts';
 import type { PreprocessSpec } from '../calibration/inputs/index.ts';
 import { evaluateModels } from '../evaluation/index.ts';
-import { findLayers } from '../graph/layers/index.ts';
+import { describeNotTaken, findLayers, weightsNotTaken } from '../graph/layers/index.ts';
 import { describeModel } from '../graph/modelFacts.ts';
 import { ModelValidationError, validateModel } from '../graph/validate/index.ts';
 import { quantizeModel } from '../pipeline/quantizeModel.ts';
@@ -53,7 +53,7 @@ export async function* runQuantization(
   if (layers.length === 0) {
     throw new RunInputError(
       'model',
-      `${model.name} has no quantizable layer (Conv, ConvTranspose, or Gemm/MatMul with a constant weight): there is nothing to quantize.`,
+      `${model.name} has no quantizable layer (Conv, ConvTranspose, or Gemm/MatMul with a constant weight in the main graph): there is nothing to quantize.${notTakenSentence(model.proto)}`,
       model.name,
     );
   }
@@ -212,4 +212,10 @@ async function* evaluate(
   if (firstSample) run.firstSample = firstSample;
   yield { type: 'timing', stage: 'evaluate', seconds };
   yield { type: 'evaluation', evaluation: record, ...(firstSample ? { firstSample } : {}) };
+}
+
+/** " Weights were seen but not taken: …" when the model holds layers comq cannot reach yet. */
+function notTakenSentence(model: Parameters<typeof weightsNotTaken>[0]): string {
+  const groups = weightsNotTaken(model);
+  return groups.length > 0 ? ` Weights were seen but not taken: ${describeNotTaken(groups)}.` : '';
 }

@@ -1,4 +1,5 @@
 export { findLayers } from './findLayers.ts';
+export { weightsNotTaken, describeNotTaken, type NotTakenGroup } from './notTaken.ts';
 export type {
   ConvAttributes,
   GemmAttributes,
