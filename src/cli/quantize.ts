@@ -102,11 +102,13 @@ function writeOutput(path: string, bytes: Uint8Array | string, what: string): vo
 
 async function sources(
   command: QuantizeCommand,
+  inputNames: readonly string[],
 ): Promise<{ calibration: SampleSource; evaluation?: SampleSource }> {
   const calibration = await folderSource(
     command.calibration,
     command.calibration.kind === 'images' ? '--images' : '--inputs',
     command.labelsPath,
+    inputNames,
   );
   if (!command.evaluation || !command.evaluate) return { calibration };
   if (command.evaluation.kind === 'images' && command.calibration.kind === 'inputs') {
@@ -118,6 +120,7 @@ async function sources(
     command.evaluation,
     command.evaluation.kind === 'images' ? '--eval-images' : '--eval-inputs',
     command.labelsPath,
+    inputNames,
   );
   return { calibration, evaluation };
 }
@@ -208,7 +211,11 @@ export async function runQuantize(
     try {
       const request = {
         model: { name: modelPath, proto, fileBytes: loaded.fileBytes },
-        ...(await sources(command)),
+        ...(await sources(
+          command,
+          describeModel(proto).inputs.map((input) => input.name),
+        )),
+        constants: command.constants,
         evaluate: command.evaluate,
         ...(command.evalCount !== undefined ? { evaluationCount: command.evalCount } : {}),
         ...(command.preset !== undefined ? { preset: command.preset } : {}),

@@ -18,7 +18,14 @@ export function registerQuantize(
       'external-data files the model refers to (tensors stored outside the .onnx file)',
     )
     .option('--images <dir>', 'calibration images (a folder; or one sub-folder per class)')
-    .option('--inputs <dir>', 'calibration tensors: a folder of .npy files (one sample or a batch each)')
+    .option(
+      '--inputs <dir>',
+      'calibration tensors: a folder of .npy files (one sample or a batch each); for several model inputs, one sub-folder per input name holding one file per sample (same file names)',
+    )
+    .option(
+      '--const <name=value...>',
+      'model inputs fed the same number in every sample, e.g. --const sr=16000 (a sample rate) or state=0',
+    )
     .option(
       '--out <file>',
       'where to write the quantized model, verified in onnxruntime before it is written',

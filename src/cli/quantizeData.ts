@@ -3,8 +3,14 @@
  * (src/hosts/node/fileSets.ts does the listing, decoding and labels). Which files calibrate and
  * which are held out is the core run's decision (src/core/run/split.ts).
  */
-import { stat } from 'node:fs/promises';
-import { npySampleSet, type ModelInputInfo, type PreprocessSpec } from '../core/calibration/inputs/index.ts';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  multiInputNpySampleSet,
+  npySampleSet,
+  type ModelInputInfo,
+  type PreprocessSpec,
+} from '../core/calibration/inputs/index.ts';
 import type { SampleSource } from '../core/run/index.ts';
 import type { SampleSet } from '../core/base/ports.ts';
 import { FileRefusedError, readSampleFile, SAMPLE_MAX_BYTES } from '../hosts/node/regularFile.ts';
@@ -99,12 +105,85 @@ export async function folderSampleSet(
   }
 }
 
+/**
+ * A .npy folder laid out one sub-folder per model input (DIR/<input>/<sample>.npy, issue 17), or
+ * undefined when the folder is not laid out that way. Sample names are the file names, which must
+ * be the same in every input's sub-folder.
+ */
+async function perInputFolder(
+  dir: string,
+  flag: string,
+  inputNames: readonly string[],
+): Promise<SampleSource | undefined> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  if (entries.some((entry) => entry.isFile() && entry.name.endsWith('.npy'))) return undefined;
+  const present = inputNames.filter((name) =>
+    entries.some((entry) => entry.isDirectory() && entry.name === name),
+  );
+  if (present.length === 0) return undefined;
+  const files = new Map<string, Set<string>>();
+  for (const name of present)
+    files.set(
+      name,
+      new Set((await listFiles(join(dir, name), ['.npy'], false)).filter((file) => !file.includes('/'))),
+    );
+  const [first] = present;
+  const samples = [...files.get(first)!].sort();
+  if (samples.length === 0)
+    throw new CliUsageError(
+      `${flag} ${dir}: the sub-folder ${first}/ has no .npy file; put one file per sample there.`,
+    );
+  for (const name of present.slice(1)) {
+    const missing = samples.filter((sample) => !files.get(name)!.has(sample));
+    const extra = [...files.get(name)!].filter((sample) => !files.get(first)!.has(sample));
+    if (missing.length > 0 || extra.length > 0)
+      throw new CliUsageError(
+        `${flag} ${dir}: the input sub-folders must hold the same file names (one per sample); ${name}/ ${
+          missing.length > 0
+            ? `lacks ${missing.slice(0, 3).join(', ')}`
+            : `has ${extra.slice(0, 3).join(', ')} that ${first}/ lacks`
+        }.`,
+      );
+  }
+  return {
+    kind: 'npy',
+    origin: dir,
+    names: samples,
+    async open(names, how) {
+      const lacking = how.inputs.filter((input) => !present.includes(input.name));
+      if (lacking.length > 0)
+        throw new CliUsageError(
+          `${flag} ${dir}: no sub-folder for input${lacking.length > 1 ? 's' : ''} ${lacking.map((input) => `'${input.name}'`).join(', ')}; add ${lacking.map((input) => `${input.name}/`).join(', ')} with the same file names, or give a constant (--const ${lacking[0].name}=VALUE).`,
+        );
+      const items = names.map((sample) => ({
+        name: sample,
+        loads: Object.fromEntries(
+          how.inputs.map((input) => [
+            input.name,
+            async () =>
+              readSampleFile(join(dir, input.name), sample, {
+                maxBytes: SAMPLE_MAX_BYTES,
+                what: 'a .npy file',
+              }),
+          ]),
+        ),
+      }));
+      return multiInputNpySampleSet(items, how.inputs);
+    },
+  };
+}
+
 /** A folder as the core run's sample source; --labels go to the evaluation set only. */
 export async function folderSource(
   given: { kind: InputKind; dir: string },
   flag: string,
   labelsFile: string | undefined,
+  inputNames: readonly string[] = [],
 ): Promise<SampleSource> {
+  if (given.kind === 'inputs') {
+    const perInput = await perInputFolder(given.dir, flag, inputNames);
+    if (perInput) return perInput;
+  }
   const folder = await listDataFolder(given.kind, given.dir, flag);
   return {
     kind: given.kind === 'images' ? 'images' : 'npy',

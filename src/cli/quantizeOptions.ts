@@ -44,6 +44,8 @@ export interface QuantizeFlags extends PreprocessFlags {
   backend?: string;
   progress?: boolean;
   quiet?: boolean;
+  /** --const NAME=VALUE …: inputs fed the same number in every sample. */
+  const?: string[];
 }
 
 export interface QuantizeCommand {
@@ -60,6 +62,8 @@ export interface QuantizeCommand {
   labelsPath?: string;
   preset?: string;
   size?: [number, number];
+  /** Inputs fed a constant in every sample (--const NAME=VALUE). */
+  constants: Record<string, number>;
   /** Preprocessing stated with --mean, --std, … or --preprocess-from (images only). */
   preprocess: StatedPreprocess;
   outPath: string;
@@ -121,6 +125,21 @@ function bitsFlag(flag: string, value: string): number {
   if (!BITS.includes(bits))
     throw new CliUsageError(`${flag} ${value}: the solvers support ${BITS.join(', ')} bits.`);
   return bits;
+}
+
+/** `--const sr=16000 state=0` → { sr: 16000, state: 0 }. */
+function parseConstants(entries: readonly string[]): Record<string, number> {
+  const constants: Record<string, number> = {};
+  for (const entry of entries) {
+    const match = /^([^=]+)=(.+)$/.exec(entry);
+    const value = match ? Number(match[2]) : NaN;
+    if (!match || match[2].trim() === '' || !Number.isFinite(value))
+      throw new CliUsageError(`--const ${entry}: expected NAME=NUMBER (e.g. --const sr=16000).`);
+    if (Object.hasOwn(constants, match[1]))
+      throw new CliUsageError(`--const ${entry}: input '${match[1]}' was given twice.`);
+    constants[match[1]] = value;
+  }
+  return constants;
 }
 
 /** Checks the flags of `comq quantize MODEL` and builds the command description. */
@@ -226,6 +245,7 @@ export function parseQuantizeFlags(modelPath: string, flags: QuantizeFlags): Qua
     preset: flags.preset ?? preprocess.preset,
     size: size ?? preprocess.size,
     preprocess: preprocess.stated,
+    constants: parseConstants(flags.const ?? []),
     outPath: flags.out,
     format: choice('--format', flags.format, exportFormats, 'qdq'),
     reportPath: flags.report,

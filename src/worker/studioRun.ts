@@ -60,7 +60,16 @@ function droppedSource(inputs: InputStore): SampleSource {
     kind: 'npy',
     origin: 'the dropped .npy files',
     names: tensors,
-    open: (names, how) => inputs.npySet(names, how.input),
+    open: (names, how) => {
+      // Dropped .npy files feed one input; a model with several inputs is calibrated from the CLI
+      // (one sub-folder per input, or --const for the fixed ones) until the studio can pair files.
+      if (how.inputs.length > 1)
+        throw new StudioError({
+          kind: 'settings',
+          message: `This model has ${how.inputs.length} inputs (${how.inputs.map((input) => input.name).join(', ')}); the studio feeds dropped .npy files to one input. Use the command line: comq quantize MODEL --inputs DIR with one sub-folder per input.`,
+        });
+      return inputs.npySet(names, how.input);
+    },
   };
 }
 

@@ -9,7 +9,7 @@
  */
 import type { BackendChoice } from '../backend/select.ts';
 import type { SampleSet } from '../base/ports.ts';
-import type { PreprocessSpec } from '../calibration/inputs/index.ts';
+import { withConstantFeeds, type PreprocessSpec } from '../calibration/inputs/index.ts';
 import { evaluateModels } from '../evaluation/index.ts';
 import { describeNotTaken, findLayers, weightsNotTaken } from '../graph/layers/index.ts';
 import { describeModel } from '../graph/modelFacts.ts';
@@ -23,8 +23,10 @@ import { layerOutputsOf } from './layerOutputs.ts';
 import { choosePreset } from './preset.ts';
 import { pump } from './pump.ts';
 import { firstSampleSummary, resolveRunPreprocess, type PreprocessProvenance } from './runPreprocess.ts';
+import { planFeeds } from './feeds.ts';
 import { planSplit } from './split.ts';
 import type {
+  OpenSamples,
   FinishedRun,
   RunDeps,
   RunEvaluation,
@@ -32,6 +34,7 @@ import type {
   RunInputsRecord,
   RunReport,
   RunRequest,
+  SampleSource,
 } from './types.ts';
 
 type DoneEvent = Extract<ProgressEvent, { type: 'done' }>;
@@ -58,15 +61,10 @@ export async function* runQuantization(
     );
   }
   const facts = describeModel(model.proto);
-  if (facts.inputs.length !== 1) {
-    throw new RunInputError(
-      'model',
-      `${model.name} has ${facts.inputs.length} inputs (${facts.inputs.map((i) => i.name).join(', ')}); only single-input models can be fed.`,
-      model.name,
-    );
-  }
-  const input = facts.inputs[0];
-  const preset = choosePreset(facts, request.preset);
+  const feeds = planFeeds(facts.inputs, request.constants ?? {}, calibSource.kind, model.name);
+  const { input } = feeds;
+  // The preset is chosen for the input images feed (the only one a preset can describe).
+  const preset = choosePreset({ inputs: [input], outputs: facts.outputs }, request.preset);
   let spec: PreprocessSpec | undefined;
   let provenance: PreprocessProvenance | undefined;
   if (calibSource.kind === 'images') {
@@ -115,15 +113,13 @@ export async function* runQuantization(
   };
 
   const evalFrom = evalSource ?? calibSource;
-  const calibration = await calibSource.open(calibNames, {
-    input,
-    ...(spec ? { spec } : {}),
-    purpose: 'calibration',
-  });
-  const evaluation =
-    evalNames.length > 0
-      ? await evalFrom.open(evalNames, { input, ...(spec ? { spec } : {}), purpose: 'evaluation' })
-      : undefined;
+  const open = async (source: SampleSource, names: string[], purpose: OpenSamples['purpose']) =>
+    withConstantFeeds(
+      await source.open(names, { input, inputs: feeds.fed, ...(spec ? { spec } : {}), purpose }),
+      feeds.constants,
+    );
+  const calibration = await open(calibSource, calibNames, 'calibration');
+  const evaluation = evalNames.length > 0 ? await open(evalFrom, evalNames, 'evaluation') : undefined;
   const summary = await firstSampleSummary(calibration, input.name, spec?.layout ?? 'NCHW');
   if (summary) yield { type: 'input-summary', summary };
   const inputs: RunInputsRecord = {

@@ -33,7 +33,13 @@ export interface SampleSource {
 }
 
 export interface OpenSamples {
+  /** The input images feed; for .npy sources with one fed input, the input the files feed. */
   input: ModelInputInfo;
+  /**
+   * Every input the data must give (the rest are constants the run adds itself). More than one
+   * only for .npy sources: then each sample is one file per input.
+   */
+  inputs: ModelInputInfo[];
   /** The preprocessing of images (undefined for .npy tensors). */
   spec?: PreprocessSpec;
   /** Lets a shell attach labels to the evaluation set only. */
@@ -62,6 +68,8 @@ export interface RunRequest {
   preset?: string;
   /** [height, width] for symbolic image sizes. */
   size?: [number, number];
+  /** Inputs fed the same value in every sample (e.g. a sample rate), by input name. */
+  constants?: Record<string, number>;
   /** Preprocessing the user stated, applied over the preset and the model's metadata (images only). */
   preprocess?: StatedPreprocess;
   /** The pipeline's options; `calibrationCount` also sizes the split, `seed` seeds it. */

@@ -54,3 +54,9 @@ export {
   type StatedPreprocess,
   type TensorSummary,
 } from './statedPreprocess.ts';
+export {
+  multiInputNpySampleSet,
+  withConstantFeeds,
+  constantFeed,
+  type MultiInputItem,
+} from './multiInput.ts';
