@@ -94,6 +94,27 @@ describe('maps and class scores', () => {
     expect([0, 4, 8, 12].map((i) => stretched.rgba[i])).toEqual([0, 64, 128, 255]);
   });
 
+  it('non-image tensors are drawn at the shape of their non-unit axes (issue 17)', () => {
+    const fill = (n: number) => Float32Array.from({ length: n }, (_, i) => i);
+    // A [1, 76, 32, 1] feature map is 76 rows × 32 columns, not a 32×1 strip.
+    expect(tensorToRgbaMinMax({ type: 'float32', data: fill(76 * 32), dims: [1, 76, 32, 1] })).toMatchObject({
+      height: 76,
+      width: 32,
+    });
+    // 1-D: one row; NHWC RGB: interleaved channels.
+    expect(tensorToRgbaMinMax({ type: 'float32', data: fill(10), dims: [1, 10] })).toMatchObject({
+      height: 1,
+      width: 10,
+    });
+    const nhwc = tensorToRgbaMinMax({
+      type: 'float32',
+      data: Float32Array.of(0, 5, 5, 5, 0, 5, 5, 5, 0, 0, 0, 0),
+      dims: [1, 2, 2, 3],
+    });
+    expect(nhwc).toMatchObject({ height: 2, width: 2 });
+    expect(Array.from(nhwc.rgba.subarray(0, 8))).toEqual([0, 255, 255, 255, 255, 0, 255, 255]);
+  });
+
   it('top classes: a distribution as it is, logits through a softmax, ties by index', () => {
     const distribution = topClasses(
       { type: 'float32', data: Float32Array.of(0.1, 0.6, 0.3), dims: [1, 3] },

@@ -55,32 +55,53 @@ export function tensorToRgba(tensor: TensorData, spec: PreprocessSpec): RgbaPict
  * the studio does not know.
  */
 export function tensorToRgbaMinMax(tensor: TensorData): RgbaPicture {
-  const dims = tensor.dims;
-  if (dims.length < 2)
-    throw new Error(
-      `a tensor of shape [${dims.join(', ')}] is not an image (it needs at least H and W axes)`,
-    );
-  const height = dims[dims.length - 2];
-  const width = dims[dims.length - 1];
+  const { height, width, channels, channelStride, pixelStride } = pictureLayout(tensor.dims);
   const planeSize = height * width;
-  const leading = dims.length >= 3 ? dims[dims.length - 3] : 1;
-  const channels = leading === 3 ? 3 : 1;
   const data = numbers(tensor);
+  const at = (pixel: number, c: number): number => data[c * channelStride + pixel * pixelStride];
   let min = Infinity;
   let max = -Infinity;
-  for (let i = 0; i < channels * planeSize; i++) {
-    const v = data[i];
-    if (v < min) min = v;
-    if (v > max) max = v;
+  for (let pixel = 0; pixel < planeSize; pixel++) {
+    for (let c = 0; c < channels; c++) {
+      const v = at(pixel, c);
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
   }
   const span = max > min ? max - min : 1;
   const rgba = new Uint8ClampedArray(planeSize * 4);
   for (let pixel = 0; pixel < planeSize; pixel++) {
     for (let c = 0; c < 3; c++)
-      rgba[pixel * 4 + c] = ((data[(channels === 3 ? c : 0) * planeSize + pixel] - min) / span) * 255;
+      rgba[pixel * 4 + c] = ((at(pixel, channels === 3 ? c : 0) - min) / span) * 255;
     rgba[pixel * 4 + 3] = 255;
   }
   return { width, height, rgba };
+}
+
+/**
+ * How a tensor of any shape is drawn (issue 17): size-1 axes are dropped (a [1, 76, 32, 1] feature
+ * map is 76×32, not a 32×1 strip); a 3 on the third-last axis is RGB planes (NCHW), a 3 on the last
+ * axis interleaved RGB (NHWC); 1-D is one row; otherwise the first H×W plane of the last two axes.
+ */
+export function pictureLayout(dims: readonly number[]): {
+  height: number;
+  width: number;
+  channels: 1 | 3;
+  /** Elements between channels, and between pixels, in the flat data. */
+  channelStride: number;
+  pixelStride: number;
+} {
+  const axes = dims.filter((d) => d !== 1);
+  const n = axes.length;
+  if (n === 0) return { height: 1, width: 1, channels: 1, channelStride: 0, pixelStride: 1 };
+  if (n === 1) return { height: 1, width: axes[0], channels: 1, channelStride: 0, pixelStride: 1 };
+  if (n >= 3 && axes[n - 3] === 3) {
+    const [height, width] = [axes[n - 2], axes[n - 1]];
+    return { height, width, channels: 3, channelStride: height * width, pixelStride: 1 };
+  }
+  if (n >= 3 && axes[n - 1] === 3)
+    return { height: axes[n - 3], width: axes[n - 2], channels: 3, channelStride: 1, pixelStride: 3 };
+  return { height: axes[n - 2], width: axes[n - 1], channels: 1, channelStride: 0, pixelStride: 1 };
 }
 
 /**

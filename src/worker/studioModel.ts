@@ -4,7 +4,7 @@
  * 'model' (or 'device' for a model too large to hold) naming the file and what to do.
  */
 import type { PresetName } from '../core/calibration/inputs/index.ts';
-import { findLayers } from '../core/graph/layers/index.ts';
+import { describeNotTaken, findLayers, weightsNotTaken } from '../core/graph/layers/index.ts';
 import { describeModel, type ModelFacts } from '../core/graph/modelFacts.ts';
 import { choosePreset, taskFor } from '../core/run/index.ts';
 import { ModelValidationError, validateModel } from '../core/graph/validate/index.ts';
@@ -164,6 +164,23 @@ export function loadModelFiles(files: readonly InputFile[], maxBytes = MAX_MODEL
       },
       { cause: error },
     );
+  }
+  if (described.summary.layers.length === 0) {
+    // Refused at load, like an invalid model: a model with nothing to quantize would otherwise show
+    // its facts and an enabled Quantize button, and the loaded model would be gone (issue 17).
+    const notTaken = weightsNotTaken(decoded);
+    const first = described.summary.skipped[0];
+    throw new StudioError({
+      kind: 'model',
+      subject: model.name,
+      message:
+        `${model.name} has no quantizable layer: ` +
+        (first
+          ? `none of its ${described.summary.skipped.length} Conv / Gemm / MatMul nodes can be quantized (first: ${first.name}: ${first.reason})`
+          : 'its main graph has no Conv, ConvTranspose, Gemm or MatMul with a constant weight') +
+        (notTaken.length > 0 ? `; weights were seen but not taken: ${describeNotTaken(notTaken)}` : '') +
+        '. The model you had loaded stays.',
+    });
   }
   if (described.facts.inputs.length === 0) {
     throw new StudioError({
