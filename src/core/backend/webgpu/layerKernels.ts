@@ -236,10 +236,18 @@ export async function openGpuLayer(ctx: GpuContext, problem: LayerProblem): Prom
         }
         orderMode = next.kind;
       }),
-    comqSweep: (from, to) =>
-      scoped(`COMQ sweep ${from}…${to}`, () => {
-        if (!orderMode) throw new Error('layer kernels: setVisitOrder() must come before comqSweep()');
-        checkRange('comqSweep', from, to, cols);
+    // The objective change is the objective after the range minus the one before, both read like
+    // residualObjective(): from rowObjective when it is current (cheap, O(rows)), otherwise from G
+    // and Ŵ (O(rows·cols²), which leaves rowObjective current, so consecutive ranges pay it once).
+    // comq.wgsl writes Lᵢ only at the end of a full sweep; an O(1)-per-coordinate tracking in the
+    // shader (as the CPU kernel does) would make the mid-sweep read free.
+    comqSweep: async (from, to) => {
+      const objectiveNow = (): Promise<number> =>
+        rowObjectiveCurrent ? scoped('objective from R', readRowObjectives) : objectiveOf('objective', true);
+      if (!orderMode) throw new Error('layer kernels: setVisitOrder() must come before comqSweep()');
+      checkRange('comqSweep', from, to, cols);
+      const before = await objectiveNow();
+      await scoped(`COMQ sweep ${from}…${to}`, () => {
         for (const c of chunks) {
           for (const piece of encodeComqSweep(
             ctx,
@@ -253,7 +261,9 @@ export async function openGpuLayer(ctx: GpuContext, problem: LayerProblem): Prom
             device.queue.submit([piece]);
         }
         rowObjectiveCurrent = to === cols;
-      }),
+      });
+      return (await objectiveNow()) - before;
+    },
     scaleStep: () =>
       scoped('COMQ scale step', () => {
         submit('COMQ scale step', (encoder, c) =>
