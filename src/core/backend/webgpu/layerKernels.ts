@@ -236,14 +236,30 @@ export async function openGpuLayer(ctx: GpuContext, problem: LayerProblem): Prom
         }
         orderMode = next.kind;
       }),
-    // The objective change is the objective after the range minus the one before, both read like
-    // residualObjective(): from rowObjective when it is current (cheap, O(rows)), otherwise from G
-    // and Ŵ (O(rows·cols²), which leaves rowObjective current, so consecutive ranges pay it once).
-    // comq.wgsl writes Lᵢ only at the end of a full sweep; an O(1)-per-coordinate tracking in the
-    // shader (as the CPU kernel does) would make the mid-sweep read free.
+    // The objective change is the objective after the range minus the one before, each Σ (W − Ŵ) ∘ R:
+    // exact at any point of a sweep (the sweep keeps R = (W − Ŵ)G current for whole rows), summed
+    // on the host in f64 from Ŵ and R read back, O(rows·cols) per read. residualObjective() would
+    // need an O(rows·cols²) pass over G mid-sweep (comq.wgsl writes Lᵢ only at a sweep's end),
+    // which made a sweep in 16 ranges 4–5× slower on SwiftShader. An O(1)-per-coordinate tracking
+    // in comq.wgsl, as the CPU kernel has, would make these reads unnecessary. R is read in
+    // comq.wgsl's layout: (i, l) at vec4 word (l/4)·rows + i, lane l % 4.
     comqSweep: async (from, to) => {
       const objectiveNow = (): Promise<number> =>
-        rowObjectiveCurrent ? scoped('objective from R', readRowObjectives) : objectiveOf('objective', true);
+        scoped('objective from Ŵ and R', async () => {
+          let total = 0;
+          for (const c of chunks) {
+            const quant = new Float32Array(await mem.read(c.buffers.quant, c.rows * cols * 4));
+            const residual = new Float32Array(await mem.read(c.buffers.residual, c.rows * colsPadded * 4));
+            for (let i = 0; i < c.rows; i++) {
+              const w = (c.rowBegin + i) * cols;
+              for (let l = 0; l < cols; l++) {
+                const r = residual[((l >> 2) * c.rows + i) * 4 + (l & 3)];
+                total += (Math.fround(weight[w + l]) - quant[i * cols + l]) * r;
+              }
+            }
+          }
+          return total;
+        });
       if (!orderMode) throw new Error('layer kernels: setVisitOrder() must come before comqSweep()');
       checkRange('comqSweep', from, to, cols);
       const before = await objectiveNow();
