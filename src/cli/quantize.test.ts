@@ -77,6 +77,7 @@ describe('comq quantize on the PP-OCR classifier', () => {
     expect(at(/^\[capture\] [\d.]+ s$/)).toBeGreaterThanOrEqual(0);
     expect(at(/^\[capture\] [\d.]+ s$/)).toBeLessThan(at(/^\[gram\] [\d.]+ s$/));
     expect(lines.filter((line) => /^layer \d+\/\d+ .*: rel\. error /.test(line)).length).toBeGreaterThan(0);
+    expect(lines.filter((line) => /descent/i.test(line))).toEqual([]);
 
     const report = JSON.parse(readFileSync(reportPath, 'utf8'));
     expect(report.backend).toBe('cpu');
@@ -92,15 +93,29 @@ describe('comq quantize on the PP-OCR classifier', () => {
       rtnRelError: number;
       relError: number;
       sweeps: number[];
+      reduction: number;
+      descent: { sweep: number; coordinate: number; relError: number }[];
       seconds: number;
     }[];
     // The classifier has 53 Convs and one MatMul (findLayers on the raw model, checked in its own tests).
     expect(layers.length).toBe(findLayers(decodeModel(readFileSync(clsModel))).layers.length);
     for (const layer of layers) {
       expect(Object.keys(layer)).toEqual(
-        expect.arrayContaining(['name', 'op', 'bits', 'rtnRelError', 'relError', 'sweeps', 'seconds']),
+        expect.arrayContaining([
+          'name',
+          'op',
+          'bits',
+          'rtnRelError',
+          'relError',
+          'sweeps',
+          'descent',
+          'seconds',
+        ]),
       );
       expect(layer.sweeps).toHaveLength(2); // sweep 0 (start) + 1 sweep
+      // The descent inside the sweep: ≥ 16 points for ≥ 64 inputs (the progress lines leave them out).
+      if (layer.reduction >= 64)
+        expect(layer.descent.filter((p) => p.sweep === 1).length).toBeGreaterThanOrEqual(16);
       expect(layer.relError).toBeLessThanOrEqual(layer.rtnRelError);
     }
     // First and last layers at 8 bits by default, the rest at 4.

@@ -100,6 +100,7 @@ describe('error ratio', () => {
       reduction: 1,
       groups: 1,
       sweeps: [],
+      descent: [],
       gramRows: 1,
       seconds: 0,
     };

@@ -10,6 +10,7 @@
  *   const sample = await api.preview(images[0].name, { preset: model.preset.name, size: model.preset.size });
  *   const result = await api.run({ ...yourSettings, ...settings }, (event) => {
  *     // 'stage' | 'capture' | 'layer-start' | 'sweep' (chart: per layer, one point per sweep)
+ *     // | 'descent' (live inside a sweep: ≥ 16 points per sweep, { layer, sweep, coordinate, relError })
  *     // | 'layer-done' | 'skip' | 'timing' | 'runtime' (badge: what actually ran) | 'evaluation'
  *   });
  *   const file = await api.exportModel('qdq');         // verified bytes + sizes, name to save as

@@ -117,7 +117,10 @@ export interface RunSettings extends Pick<
   backend: 'auto' | 'cpu' | 'webgpu';
 }
 
-/** Progress as the page sees it: the pipeline's events, minus the bulky 'done' payload. */
+/**
+ * Progress as the page sees it: the pipeline's events (including the live 'descent' points inside
+ * each sweep), minus the bulky 'done' payload.
+ */
 export type StudioEvent =
   | Exclude<ProgressEvent, { type: 'done' }>
   | { type: 'evaluation'; result: EvaluationSummary }

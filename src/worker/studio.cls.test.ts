@@ -140,6 +140,17 @@ describe('studio on the PP-OCR orientation classifier', () => {
     // sweep 0 is the starting point, then `settings.sweeps` sweeps.
     expect(sweeps).toHaveLength(quantized.length * (settings.sweeps + 1));
     expect(new Set(sweeps.map((s) => s.relError)).size).toBeGreaterThan(1);
+    // The live descent points inside the sweeps reach the page, the same ones each layer reports.
+    const descent = events.filter(
+      (e): e is Extract<StudioEvent, { type: 'descent' }> => e.type === 'descent',
+    );
+    for (const layer of quantized) {
+      const points = descent.filter((e) => e.layer === layer.name);
+      expect(points.map(({ sweep, coordinate, relError }) => ({ sweep, coordinate, relError }))).toEqual(
+        layer.descent,
+      );
+      if (layer.reduction >= 64) expect(points.length).toBeGreaterThanOrEqual(16 * settings.sweeps);
+    }
     const runtime = events.find((e) => e.type === 'runtime');
     expect(runtime).toMatchObject({
       info: { backend: { kind: 'cpu' }, inference: expect.stringContaining('onnxruntime-node') },

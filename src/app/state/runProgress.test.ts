@@ -18,6 +18,7 @@ function layerReport(name: string, sweeps: number[]): LayerReport {
     rtnRelError: sweeps[0],
     relError: sweeps.at(-1)!,
     sweeps,
+    descent: [],
     gramRows: 100,
     seconds: 0.1,
   };

@@ -79,6 +79,7 @@ describe('the studio store', () => {
       rtnRelError: 0.2,
       relError: 0.1,
       sweeps: [0.2, 0.15, 0.1],
+      descent: [],
       gramRows: 9,
       seconds: 0,
     };

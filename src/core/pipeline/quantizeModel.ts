@@ -14,6 +14,7 @@ import { findLayers, type QuantizableLayer } from '../graph/layers/index.ts';
 import { fixInputShapes, normalizeModel } from '../graph/normalize/index.ts';
 import { decodeModel, resolveExternalData, type ModelProto } from '../onnx/index.ts';
 import { deployableValues } from '../base/grid.ts';
+import { pump } from '../base/pump.ts';
 import { gramStage } from './gramStage.ts';
 import { lazyModel } from './lazyModel.ts';
 import { planLayers, type LayerPlan } from './layerPlan.ts';
@@ -70,6 +71,7 @@ function floatLayerReport(layer: QuantizableLayer): LayerReport {
     rtnRelError: 0,
     relError: 0,
     sweeps: [],
+    descent: [],
     gramRows: 0,
     seconds: 0,
   };
@@ -216,6 +218,9 @@ export async function* quantizeModel(
       let solution;
       try {
         const open = await openLayerGroups(backend, rows, gram.grams, grid);
+        // The solve runs while its descent points are yielded; a consumer that stops early must not
+        // release the groups under it.
+        let solving: Promise<unknown> = Promise.resolve();
         try {
           yield {
             type: 'layer-start',
@@ -224,8 +229,14 @@ export async function* quantizeModel(
             count: toQuantize.length,
             rtnRelError: open.rtnRelError,
           };
-          solution = await open.solve(options, cancel);
+          solution = yield* pump<ProgressEvent, Awaited<ReturnType<typeof open.solve>>>(
+            (emit) =>
+              (solving = open.solve(options, cancel, (point) =>
+                emit({ type: 'descent', layer: layer.name, ...point }),
+              )),
+          );
         } finally {
+          await solving.catch(() => undefined);
           await open.release();
         }
       } catch (e) {
@@ -255,6 +266,7 @@ export async function* quantizeModel(
         rtnRelError: solution.rtnRelError,
         relError: solution.relError,
         sweeps: solution.sweeps,
+        descent: solution.descent,
         gramRows: gram.gramRows,
         seconds: (performance.now() - layerStart) / 1000,
       };

@@ -11,7 +11,8 @@ import { startLayer, type LayerStart } from '../quant/start.ts';
 import { defaultSolveOptions, type GridSpec, type QuantResult } from '../quant/types.ts';
 import type { QuantizableLayer } from '../graph/layers/index.ts';
 import type { GroupedRows } from './layerProblems.ts';
-import type { QuantizedLayer, QuantizeOptions } from './types.ts';
+import { descentRangeEnds } from '../quant/comq.ts';
+import type { DescentPoint, QuantizedLayer, QuantizeOptions } from './types.ts';
 
 export interface LayerSolution {
   results: QuantResult[];
@@ -19,6 +20,8 @@ export interface LayerSolution {
   relError: number;
   /** Σ objective per sweep / Σ energy. */
   sweeps: number[];
+  /** The points given to `onDescent`, in order. */
+  descent: DescentPoint[];
 }
 
 function ratio(objective: number, energy: number): number {
@@ -35,7 +38,16 @@ interface OpenGroup {
 export interface OpenLayerGroups {
   /** Σ RTN objective / Σ tr(W G Wᵀ) over the groups (for the 'layer-start' event). */
   readonly rtnRelError: number;
-  solve(options: QuantizeOptions, checkCancel: () => void): Promise<LayerSolution>;
+  /**
+   * Solves the groups one after the other. `onDescent` gets the layer's descent points while the
+   * groups solve (synchronously, between two ranges of a sweep); `checkCancel` runs before each
+   * group and after each point, so a cancelled run stops inside a sweep.
+   */
+  solve(
+    options: QuantizeOptions,
+    checkCancel: () => void,
+    onDescent?: (point: DescentPoint) => void,
+  ): Promise<LayerSolution>;
   release(): Promise<void>;
 }
 
@@ -78,11 +90,16 @@ export async function openLayerGroups(
   }
   return {
     rtnRelError: ratio(rtn, energy),
-    async solve(options, checkCancel) {
+    async solve(options, checkCancel, onDescent) {
       const sweepObjective: number[] = [];
       const results: QuantResult[] = [];
+      const descent = layerDescent(
+        groups.map((g) => g.start.rtnObjective),
+        rows.cols,
+        energy,
+      );
       let objective = 0;
-      for (const group of groups) {
+      for (const [index, group] of groups.entries()) {
         checkCancel();
         const result = await solveOpenLayer(
           group.kernels,
@@ -97,9 +114,15 @@ export async function openLayerGroups(
             onSweep: (sweep, value) => {
               sweepObjective[sweep] = (sweepObjective[sweep] ?? 0) + value;
             },
+            onDescent: (sweep, coordinate, value) => {
+              const point = descent.add(index, sweep, coordinate, value);
+              if (point) onDescent?.(point);
+              checkCancel();
+            },
           },
           group.start,
         );
+        descent.finish(index, result.objective);
         results.push(result);
         objective += result.objective;
       }
@@ -108,9 +131,52 @@ export async function openLayerGroups(
         rtnRelError: ratio(rtn, energy),
         relError: ratio(objective, energy),
         sweeps: Array.from(sweepObjective, (v) => ratio(v ?? 0, energy)),
+        descent: descent.points,
       };
     },
     release,
+  };
+}
+
+/**
+ * The layer's descent from its groups' points (see DescentPoint): the objective sums each group's
+ * current value (`starts` until a group is solved, its final objective after), and a group's point
+ * is kept when it reaches the next of 16 near-equal steps of the layer's `groups·cols` positions
+ * in its sweep, or is the sweep's start or end. A one-group layer keeps every point; a depthwise
+ * layer with hundreds of groups keeps ~18 per sweep instead of hundreds.
+ */
+function layerDescent(starts: readonly number[], cols: number, energy: number) {
+  const current = starts.slice();
+  const positions = starts.length * cols;
+  const steps = descentRangeEnds(positions);
+  /** Per sweep: the index in `steps` of the next step a point must reach to be kept. */
+  const nextStep: number[] = [];
+  const points: DescentPoint[] = [];
+  let others = 0;
+  let group = -1;
+  return {
+    points,
+    add(g: number, sweep: number, position: number, objective: number): DescentPoint | null {
+      if (g !== group) {
+        group = g;
+        others = current.reduce((sum, v, h) => (h === g ? sum : sum + v), 0);
+      }
+      current[g] = objective;
+      const coordinate = g * cols + position;
+      const next = nextStep[sweep] ?? 0;
+      const isStart = coordinate === 0;
+      const isEnd = coordinate === positions;
+      if (!isStart && !isEnd && (next >= steps.length || coordinate < steps[next])) return null;
+      let after = next;
+      while (after < steps.length && steps[after] <= coordinate) after++;
+      nextStep[sweep] = after;
+      const point = { sweep, coordinate, relError: ratio(others + objective, energy) };
+      points.push(point);
+      return point;
+    },
+    finish(g: number, objective: number): void {
+      current[g] = objective;
+    },
   };
 }
 

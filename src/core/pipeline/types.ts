@@ -74,8 +74,28 @@ export interface LayerReport {
   relError: number;
   /** Objective per sweep (sweep 0 = the starting point), summed over groups, relative to tr(WGWᵀ). */
   sweeps: number[];
+  /**
+   * The descent inside the sweeps (comq, gptq+comq; empty for rtn, gptq and float layers), the
+   * points of the layer's 'descent' events in order: at least 16 per sweep for ≥ 16 inputs.
+   */
+  descent: DescentPoint[];
   gramRows: number;
   seconds: number;
+}
+
+/**
+ * The layer objective, relative to tr(WGWᵀ) (the scale of `sweeps`), after `coordinate` positions
+ * of sweep `sweep` (≥ 1). Positions count across the layer's groups (group g's position p is
+ * g·cols + p; groups are solved one after the other, each through all its sweeps), and the
+ * objective sums every group's current one: a solved group's final objective, an unsolved group's
+ * RTN start. Per sweep: the start (coordinate 0), then points at 16 near-equal steps of the
+ * layer's positions, with a scale step one more at the end; comq's sweep 1 starts at Ŵ = W
+ * (objective 0 for a one-group layer) and rises as the coordinates are committed to the grid.
+ */
+export interface DescentPoint {
+  sweep: number;
+  coordinate: number;
+  relError: number;
 }
 
 export interface QuantizeReport {
@@ -114,6 +134,8 @@ export type ProgressEvent =
   | { type: 'capture'; pass: number; passes: number; sample: number; samples: number }
   | { type: 'layer-start'; layer: string; index: number; count: number; rtnRelError: number }
   | { type: 'sweep'; layer: string; sweep: number; relError: number }
+  /** Live while the layer solves (between its 'layer-start' and 'layer-done'): see DescentPoint. */
+  | { type: 'descent'; layer: string; sweep: number; coordinate: number; relError: number }
   | { type: 'layer-done'; layer: LayerReport; index: number; count: number }
   | { type: 'timing'; stage: Stage; seconds: number }
   | {

@@ -51,25 +51,68 @@ export function checkSweeps(sweeps: number, method: string): void {
   }
 }
 
+/** A sweep runs in at least this many ranges of positions, one descent point after each. */
+export const DESCENT_POINTS_PER_SWEEP = 16;
+
+/**
+ * The ends of a sweep's ranges: `DESCENT_POINTS_PER_SWEEP` near-equal ranges of `[0, cols)`
+ * (`⌊k·cols/16⌋`, k = 1…16, empty ranges dropped, so fewer for cols < 16). Equal splits rather than
+ * ranges of ⌈cols/16⌉ keep exactly 16 for every cols ≥ 16 (⌈cols/⌈cols/16⌉⌉ is 14 at cols = 70).
+ */
+export function descentRangeEnds(cols: number): number[] {
+  const ends: number[] = [];
+  for (let k = 1; k <= DESCENT_POINTS_PER_SWEEP; k++) {
+    const end = Math.floor((k * cols) / DESCENT_POINTS_PER_SWEEP);
+    if (end > (ends.at(-1) ?? 0)) ends.push(end);
+  }
+  return ends;
+}
+
 /**
  * Runs `options.sweeps` full sweeps (each followed by a scale step when `options.scaleStep`) from
- * the kernels' current state, returning each sweep's objective (from R) and reporting it through
- * `onSweep(firstSweepNumber + s, objective)`.
+ * the kernels' current state, whose objective is `startObjective`, returning each sweep's
+ * objective (from R) and reporting it through `onSweep(firstSweepNumber + s, objective)`.
+ *
+ * Each sweep runs in the ranges of `descentRangeEnds`; the objective is tracked from
+ * `startObjective` by adding each range's exact change (comqSweep's return value) and reported
+ * through `onDescent(sweep, position, objective)`: at position 0 (the sweep's start), after each
+ * range, and, with a scale step, once more at position `cols` with the objective re-read from R
+ * after the step (the scale step moves it, and the next sweep starts from there). A sweep's last
+ * point is its `onSweep` value. SolveOptions has no cancellation signal; a caller that needs one
+ * can throw from `onDescent` (the pipeline does), which abandons the solve between two ranges.
  */
 export async function runComqSweeps(
   kernels: LayerKernels,
   problem: LayerProblem,
-  options: Pick<SolveOptions, 'sweeps' | 'order' | 'scaleStep' | 'onSweep'>,
+  options: Pick<SolveOptions, 'sweeps' | 'order' | 'scaleStep' | 'onSweep' | 'onDescent'>,
   firstSweepNumber: number,
+  startObjective: number,
 ): Promise<number[]> {
   await kernels.setVisitOrder(comqVisitOrder(problem, options.order));
+  const ends = descentRangeEnds(problem.cols);
   const objectives: number[] = [];
+  let tracked = startObjective;
   for (let s = 0; s < options.sweeps; s++) {
-    await kernels.comqSweep(0, problem.cols);
-    if (options.scaleStep) await kernels.scaleStep();
-    const objective = await kernels.residualObjective();
+    const sweep = firstSweepNumber + s;
+    options.onDescent?.(sweep, 0, tracked);
+    let from = 0;
+    for (const to of ends) {
+      tracked += await kernels.comqSweep(from, to);
+      from = to;
+      options.onDescent?.(sweep, to, tracked);
+    }
+    let objective: number;
+    if (options.scaleStep) {
+      await kernels.scaleStep();
+      objective = await kernels.residualObjective();
+      options.onDescent?.(sweep, problem.cols, objective);
+    } else {
+      objective = await kernels.residualObjective();
+    }
+    // The next sweep starts from the objective from R: the tracked sum's rounding does not carry over.
+    tracked = objective;
     objectives.push(objective);
-    options.onSweep?.(firstSweepNumber + s, objective);
+    options.onSweep?.(sweep, objective);
   }
   return objectives;
 }
@@ -87,6 +130,7 @@ export async function comqMethod(
   checkSweeps(options.sweeps, 'COMQ');
   options.onSweep?.(0, start.rtnObjective);
   await kernels.startFromWeights();
-  const objectivePerSweep = await runComqSweeps(kernels, problem, options, 1);
+  // From Ŵ = W the objective is 0 (R = 0); the first sweep's points rise from there.
+  const objectivePerSweep = await runComqSweeps(kernels, problem, options, 1, 0);
   return finishLayer(kernels, start, await kernels.objective(), objectivePerSweep);
 }

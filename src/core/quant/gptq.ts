@@ -179,6 +179,9 @@ export async function gptqComqMethod(
   await kernels.initResidual();
   const startObjective = await kernels.residualObjective();
   options.onSweep?.(0, startObjective);
-  const objectivePerSweep = [startObjective, ...(await runComqSweeps(kernels, problem, options, 1))];
+  const objectivePerSweep = [
+    startObjective,
+    ...(await runComqSweeps(kernels, problem, options, 1, startObjective)),
+  ];
   return finishLayer(kernels, start, await kernels.objective(), objectivePerSweep);
 }

@@ -26,6 +26,21 @@ export interface SolveOptions {
    * With `scaleStep`, sweep k's value is taken after its scale step.
    */
   onSweep?: (sweep: number, objective: number) => void;
+  /**
+   * The descent inside the COMQ sweeps (comq, gptq+comq; rtn and gptq never call it): the exact
+   * absolute objective `tr((W − Ŵ) G (W − Ŵ)ᵀ)` after `coordinate` positions of sweep `sweep`
+   * (numbered as in onSweep, 1…K), at least 16 points per sweep for cols ≥ 16:
+   * - `(k, 0, start)`: the sweep's starting objective. Sweep 1 of comq starts at Ŵ = W, objective 0,
+   *   and rises as coordinates are committed to the grid; gptq+comq's sweep 1 starts at GPTQ's
+   *   objective; sweep k ≥ 2 starts where sweep k − 1 ended;
+   * - `(k, p, objective)` after each of the sweep's ranges of positions, p ascending up to cols;
+   * - with `scaleStep`, one more `(k, cols, objective)` after the scale step.
+   * The last point of sweep k is its onSweep value (to rounding without a scale step). The points are tracked in O(1) per coordinate
+   * (comqSweep's returned change), without an objective pass. The call is synchronous, between
+   * two ranges: throwing from it abandons the solve (there is no signal here; the pipeline's
+   * cancellation does this).
+   */
+  onDescent?: (sweep: number, coordinate: number, objective: number) => void;
 }
 
 export const defaultSolveOptions: SolveOptions = {

@@ -21,7 +21,7 @@ import { exportRun } from './exportRun.ts';
 import { checkDeviceFits } from './fit.ts';
 import { layerOutputsOf } from './layerOutputs.ts';
 import { choosePreset } from './preset.ts';
-import { pump } from './pump.ts';
+import { pump } from '../base/pump.ts';
 import { firstSampleSummary, resolveRunPreprocess, type PreprocessProvenance } from './runPreprocess.ts';
 import { planFeeds } from './feeds.ts';
 import { planSplit } from './split.ts';

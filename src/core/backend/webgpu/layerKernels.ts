@@ -236,10 +236,34 @@ export async function openGpuLayer(ctx: GpuContext, problem: LayerProblem): Prom
         }
         orderMode = next.kind;
       }),
-    comqSweep: (from, to) =>
-      scoped(`COMQ sweep ${from}…${to}`, () => {
-        if (!orderMode) throw new Error('layer kernels: setVisitOrder() must come before comqSweep()');
-        checkRange('comqSweep', from, to, cols);
+    // The objective change is the objective after the range minus the one before, each Σ (W − Ŵ) ∘ R:
+    // exact at any point of a sweep (the sweep keeps R = (W − Ŵ)G current for whole rows), summed
+    // on the host in f64 from Ŵ and R read back, O(rows·cols) per read. residualObjective() would
+    // need an O(rows·cols²) pass over G mid-sweep (comq.wgsl writes Lᵢ only at a sweep's end),
+    // which made a sweep in 16 ranges 4–5× slower on SwiftShader. An O(1)-per-coordinate tracking
+    // in comq.wgsl, as the CPU kernel has, would make these reads unnecessary. R is read in
+    // comq.wgsl's layout: (i, l) at vec4 word (l/4)·rows + i, lane l % 4.
+    comqSweep: async (from, to) => {
+      const objectiveNow = (): Promise<number> =>
+        scoped('objective from Ŵ and R', async () => {
+          let total = 0;
+          for (const c of chunks) {
+            const quant = new Float32Array(await mem.read(c.buffers.quant, c.rows * cols * 4));
+            const residual = new Float32Array(await mem.read(c.buffers.residual, c.rows * colsPadded * 4));
+            for (let i = 0; i < c.rows; i++) {
+              const w = (c.rowBegin + i) * cols;
+              for (let l = 0; l < cols; l++) {
+                const r = residual[((l >> 2) * c.rows + i) * 4 + (l & 3)];
+                total += (Math.fround(weight[w + l]) - quant[i * cols + l]) * r;
+              }
+            }
+          }
+          return total;
+        });
+      if (!orderMode) throw new Error('layer kernels: setVisitOrder() must come before comqSweep()');
+      checkRange('comqSweep', from, to, cols);
+      const before = await objectiveNow();
+      await scoped(`COMQ sweep ${from}…${to}`, () => {
         for (const c of chunks) {
           for (const piece of encodeComqSweep(
             ctx,
@@ -253,7 +277,9 @@ export async function openGpuLayer(ctx: GpuContext, problem: LayerProblem): Prom
             device.queue.submit([piece]);
         }
         rowObjectiveCurrent = to === cols;
-      }),
+      });
+      return (await objectiveNow()) - before;
+    },
     scaleStep: () =>
       scoped('COMQ scale step', () => {
         submit('COMQ scale step', (encoder, c) =>

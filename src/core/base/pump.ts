@@ -1,6 +1,7 @@
 /**
- * Turns callback-style progress (evaluateModels' onSample/onSkip) into events a generator can
- * yield while the work runs, so a shell's progress bar moves during the evaluation, not after it.
+ * Turns callback-style progress (evaluateModels' onSample/onSkip, the solver's onDescent) into
+ * events a generator can yield while the work runs, so a shell's progress moves during the work,
+ * not after it.
  */
 export async function* pump<E, R>(work: (emit: (event: E) => void) => Promise<R>): AsyncGenerator<E, R> {
   const queue: E[] = [];
