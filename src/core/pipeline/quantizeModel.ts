@@ -19,6 +19,7 @@ import { lazyModel } from './lazyModel.ts';
 import { planLayers, type LayerPlan } from './layerPlan.ts';
 import { groupRowsToWeight, readLayerWeight, weightToGroupRows, writeLayerWeight } from './layerProblems.ts';
 import { openLayerGroups, toQuantizedLayer } from './solveLayerGroups.ts';
+import { cancellationCheckpoint } from './cancellation.ts';
 import type { InferenceEngine, SampleSet } from '../base/ports.ts';
 import {
   defaultQuantizeOptions,
@@ -90,6 +91,8 @@ export async function* quantizeModel(
     return { type: 'timing', stage, seconds };
   };
   const cancel = (): void => throwIfAborted(options.signal);
+  // Checked (and the thread let through to a queued cancel) between kernel calls and Gram updates.
+  const checkpoint = cancellationCheckpoint(options.signal);
 
   // load
   let t0 = performance.now();
@@ -176,6 +179,7 @@ export async function* quantizeModel(
       engine,
       onSkipSample,
       first,
+      checkpoint,
     });
     let next = await stage.next();
     for (;;) {
@@ -215,7 +219,7 @@ export async function* quantizeModel(
       const rows = weightToGroupRows(layer, readLayerWeight(normalized, layer));
       let solution;
       try {
-        const open = await openLayerGroups(backend, rows, gram.grams, grid);
+        const open = await openLayerGroups(backend, rows, gram.grams, grid, checkpoint);
         try {
           yield {
             type: 'layer-start',
@@ -229,7 +233,7 @@ export async function* quantizeModel(
           await open.release();
         }
       } catch (e) {
-        if ((e as Error).name === 'AbortError') throw e;
+        if ((e as Error).name === 'AbortError' || options.signal?.aborted) throw e;
         const reason = `the ${backend.name} backend could not solve it: ${(e as Error).message}`;
         skippedLayers.push({ name: layer.name, reason });
         reports.set(layer.name, floatLayerReport(layer));
