@@ -19,7 +19,9 @@ export default defineConfig({
   // Generous limits, and waits by condition only: the suite must pass on a busy shared machine
   // (issue 12), where SwiftShader and onnxruntime-web run several times slower than when idle.
   timeout: 900_000,
-  expect: { timeout: 30_000 },
+  // Every wait without its own limit (a preview, an alert) gets 2 minutes: a condition met sooner
+  // returns sooner; only a wait that never holds costs the full limit.
+  expect: { timeout: 120_000 },
   workers: 1,
   reporter: [['list']],
   outputDir: 'test-results',
