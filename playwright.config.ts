@@ -57,6 +57,7 @@ export default defineConfig({
     command: `npx vite preview --host 127.0.0.1 --port ${port} --strictPort`,
     url: `http://127.0.0.1:${port}`,
     reuseExistingServer: !process.env.CI,
-    timeout: 60_000,
+    // Starting the preview server is slow on a loaded machine too.
+    timeout: 180_000,
   },
 });
