@@ -19,7 +19,9 @@ export default defineConfig({
   // Generous limits, and waits by condition only: the suite must pass on a busy shared machine
   // (issue 12), where SwiftShader and onnxruntime-web run several times slower than when idle.
   timeout: 900_000,
-  expect: { timeout: 30_000 },
+  // Every wait without its own limit (a preview, an alert) gets 2 minutes: a condition met sooner
+  // returns sooner; only a wait that never holds costs the full limit.
+  expect: { timeout: 120_000 },
   workers: 1,
   reporter: [['list']],
   outputDir: 'test-results',
@@ -55,6 +57,7 @@ export default defineConfig({
     command: `npx vite preview --host 127.0.0.1 --port ${port} --strictPort`,
     url: `http://127.0.0.1:${port}`,
     reuseExistingServer: !process.env.CI,
-    timeout: 60_000,
+    // Starting the preview server is slow on a loaded machine too.
+    timeout: 180_000,
   },
 });

@@ -24,7 +24,7 @@ test('a non-ONNX model, an undecodable image and an unknown dropped file are nam
     .getByTestId('model-input')
     .setInputFiles({ name: 'skimage-coffee.png', mimeType: 'image/png', buffer: Buffer.from(photo) });
   const modelError = errors.locator('li[data-kind="model"]');
-  await expect(modelError).toHaveCount(1, { timeout: 30_000 });
+  await expect(modelError).toHaveCount(1, { timeout: 120_000 });
   await expect(modelError).toContainText('skimage-coffee.png');
   await expect(facts).toContainText('ch_PP-OCRv4_det_infer.onnx');
   await expect(page.getByTestId('layer-table').locator('tbody tr')).toHaveCount(layerCount);
@@ -36,7 +36,7 @@ test('a non-ONNX model, an undecodable image and an unknown dropped file are nam
     buffer: Buffer.from('this is not a PNG, just text'),
   });
   const imageError = errors.locator('li[data-subject="broken.png"]');
-  await expect(imageError).toHaveCount(1, { timeout: 30_000 });
+  await expect(imageError).toHaveCount(1, { timeout: 120_000 });
   await expect(imageError).toHaveAttribute('data-kind', 'image');
   await expect(page.getByTestId('image-count')).toHaveText('16 usable of 17');
   await expect(page.getByTestId('image-list').locator('li[data-name="broken.png"]')).toHaveAttribute(
@@ -65,7 +65,7 @@ test('a non-ONNX model, an undecodable image and an unknown dropped file are nam
   await expect(errors.locator('li')).toHaveCount(2);
 });
 
-test('Cancel stops a running quantization; the model and images stay loaded and the next run can start', async ({
+test('Cancel stops a running quantization during the solve; the model and images stay loaded; the next run clears the stale alert', async ({
   page,
 }, testInfo) => {
   // `?demo` opens the app on the demo without a click (the README's address).
@@ -75,11 +75,31 @@ test('Cancel stops a running quantization; the model and images stay loaded and 
   const progress = page.getByTestId('progress');
   await expect(progress).toHaveAttribute('data-status', 'running');
   await expect(page.getByTestId('stages')).toBeVisible({ timeout: 180_000 });
+  // Cancel while the solver computes (where it used to go on for seconds): by condition, not time.
+  await expect(progress).toHaveAttribute('data-stage', 'solve', { timeout: 300_000 });
+  const clickedAt = Date.now();
   await page.getByTestId('cancel').click();
   await expect(progress).toHaveAttribute('data-status', 'cancelled', { timeout: 180_000 });
-  await expect(page.getByRole('alert').locator('li[data-kind="cancelled"]')).toHaveCount(1);
+  // Reported, not asserted (a busy machine may be slow): the issue measured 12.9 s here.
+  console.log(
+    `[${testInfo.project.name}] cancel during solve took effect in ${(Date.now() - clickedAt) / 1000} s`,
+  );
+  const cancelledAlert = page.getByRole('alert').locator('li[data-kind="cancelled"]');
+  await expect(cancelledAlert).toHaveCount(1);
   await expect(page.getByTestId('model-facts')).toContainText('ch_PP-OCRv4_det_infer.onnx');
   await expect(page.getByTestId('image-count')).toHaveText('16 usable of 16');
   await expect(page.getByTestId('run')).toBeEnabled();
   await keepScreenshot(page, testInfo, '06-cancelled');
+
+  // The next run (kept tiny: RTN on one 32×32 image, no evaluation) starts and clears the stale alert.
+  await page.getByTestId('setting-method').selectOption('rtn');
+  await page.getByTestId('setting-backend').selectOption('cpu');
+  await page.getByTestId('setting-height').fill('32');
+  await page.getByTestId('setting-width').fill('32');
+  await page.getByTestId('setting-calibration').fill('1');
+  await page.getByTestId('setting-evaluation').fill('0');
+  await page.getByTestId('run').click();
+  await expect(cancelledAlert).toHaveCount(0);
+  await expect(progress).toHaveAttribute('data-status', 'done', { timeout: 600_000 });
+  await expect(cancelledAlert).toHaveCount(0);
 });

@@ -1,7 +1,6 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
-import { isInputError } from '../core/base/inputError.ts';
-import { CliUsageError, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, oneLine } from './errors.ts';
+import { describeFailure, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, oneLine } from './errors.ts';
 import { runInspect, type InspectOptions } from './inspect.ts';
 import { registerQuantize } from './quantizeCommand.ts';
 
@@ -94,15 +93,11 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       io.stderr(`comq: error: ${commanderMessage(error)}\n`);
       return EXIT_USAGE;
     }
-    // Any input problem (InputError and its subclasses, marker `inputProblem`) is the user's to fix.
-    if (error instanceof CliUsageError || isInputError(error)) {
-      io.stderr(`comq: error: ${oneLine(error.message)}\n`);
-      return EXIT_USAGE;
-    }
-    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    io.stderr(
-      `comq: internal error: ${oneLine(detail)} (this is a bug; rerun with COMQ_DEBUG=1 to print the stack)\n`,
-    );
+    // Any input problem (InputError and its subclasses, marker `inputProblem`) is the user's to fix
+    // (exit 2); onnxruntime's text is reduced to its one line (describeFailure).
+    const failure = describeFailure(error);
+    io.stderr(`${failure.line}\n`);
+    if (failure.exitCode === EXIT_USAGE) return EXIT_USAGE;
     if (io.debug && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
     return EXIT_INTERNAL;
   }

@@ -97,9 +97,28 @@ async function inProcessClient(): Promise<StudioClient> {
   };
 }
 
+/**
+ * The studio's worker, held to the page's Content-Security-Policy on any host (issue 12). A worker
+ * started from its script's own URL takes the policy of that script's HTTP response, which a plain
+ * static host sends none of, so the page's <meta> policy would not bind it. A worker started from
+ * a blob: URL inherits the policy of the document that made it (CSP 3, "Initialize a worker's
+ * policy container"). So the page makes a one-line blob: module that imports the real bundle:
+ * the worker runs under the page's policy, and the bundle keeps its own import.meta.url (from which
+ * onnxruntime-web finds its wasm beside it).
+ */
+async function startWorker(): Promise<{ worker: Worker; bootstrapUrl: string }> {
+  // Vite bundles the worker and gives its URL (dev: the module's URL on the dev server).
+  const { default: scriptPath } = await import('./worker.ts?worker&url');
+  const scriptUrl = new URL(scriptPath, globalThis.location.href).href;
+  const bootstrapUrl = URL.createObjectURL(
+    new Blob([`import ${JSON.stringify(scriptUrl)};\n`], { type: 'text/javascript' }),
+  );
+  return { worker: new Worker(bootstrapUrl, { type: 'module', name: 'comq-studio' }), bootstrapUrl };
+}
+
 /** Starts the worker and waits for its first answer; rejects if the script fails to load. */
 async function workerClient(timeoutMs: number): Promise<StudioClient> {
-  const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'comq-studio' });
+  const { worker, bootstrapUrl } = await startWorker();
   const remote = Comlink.wrap<StudioApi>(worker);
   const failed = new Promise<never>((_, reject) => {
     worker.addEventListener(
@@ -117,6 +136,9 @@ async function workerClient(timeoutMs: number): Promise<StudioClient> {
   } catch (error) {
     worker.terminate();
     throw error;
+  } finally {
+    // The worker has loaded (or failed to): the bootstrap is not needed any more.
+    URL.revokeObjectURL(bootstrapUrl);
   }
   failed.catch(() => undefined);
   const remoteMethods = remote as unknown as Record<

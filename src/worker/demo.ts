@@ -43,7 +43,9 @@ export function demoImageUrls(): { name: string; url: string }[] {
 }
 
 async function fetchBytes(name: string, url: string): Promise<InputFile> {
-  const response = await fetch(url);
+  // Resolved against this module, not the worker's location: the worker starts from a blob:
+  // bootstrap (client.ts), against which a root-relative path means nothing.
+  const response = await fetch(new URL(url, import.meta.url));
   if (!response.ok)
     throw new Error(`${name}: the server answered ${response.status} ${response.statusText} for ${url}`);
   return { name, bytes: new Uint8Array(await response.arrayBuffer()) };

@@ -6,6 +6,8 @@
  * travels inside the message as a tagged JSON suffix and is restored by `toStudioErrorInfo` on the
  * page side.
  */
+import { isInputError } from '../core/base/inputError.ts';
+import { toOrtError } from '../hosts/ortError.ts';
 import type { StudioErrorInfo } from './protocol.ts';
 
 const INFO_TAG = '\u0000studio-error:';
@@ -60,6 +62,8 @@ export function toStudioErrorInfo(
   if (error instanceof StudioError) return error.info;
   if (isInfo(error)) return error;
   if (isAbort(error)) return { kind: 'cancelled', message: 'The run was cancelled; nothing was changed.' };
+  const ort = ortFailure(error);
+  if (ort) return ort;
   const message = reasonOf(error);
   const tagAt = message.indexOf(INFO_TAG);
   if (tagAt >= 0) {
@@ -72,6 +76,25 @@ export function toStudioErrorInfo(
     return { kind: fallbackKind, message: message.slice(0, tagAt) };
   }
   return { kind: fallbackKind, message: message || 'An unknown error occurred in the studio worker.' };
+}
+
+/** onnxruntime's marks: a status prefix or a C++ source location. */
+const ORT_TEXT = /\[ONNXRuntimeError\]|\.(?:cc|cpp|h):\d+\s/;
+
+/**
+ * An onnxruntime failure (translated by the hosts' OrtError, or raw text that slipped through) as
+ * its one line (describeOrtError). When onnxruntime refused the model itself it is a model error,
+ * whatever the step that met it (a preview of an image, a run), so the page files it under the
+ * model rather than under an image.
+ */
+function ortFailure(error: unknown): StudioErrorInfo | undefined {
+  if (!(error instanceof Error)) return undefined;
+  if (error.name !== 'OrtError' && !ORT_TEXT.test(error.message)) return undefined;
+  const translated = error.name === 'OrtError' ? error : toOrtError('run', error);
+  return {
+    kind: isInputError(translated) ? 'model' : 'run',
+    message: `The model could not run in onnxruntime: ${translated.message}`,
+  };
 }
 
 /** Wraps any failure as a StudioError of `kind` (keeping an existing StudioError's own info). */

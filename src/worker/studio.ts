@@ -14,6 +14,7 @@ import {
 import type { ExportFormat } from '../core/export/index.ts';
 import type { InferenceEngine, InferenceSession, TensorData } from '../core/base/ports.ts';
 import type { StudioDeps } from './deps.ts';
+import { isInputError } from '../core/base/inputError.ts';
 import { StudioError, asStudioError, reasonOf } from './errors.ts';
 import type {
   ExportResult,
@@ -217,6 +218,8 @@ export function createStudio(deps: StudioDeps): StudioApi {
       try {
         outputs = await floatOutputs(loaded, sample.feeds);
       } catch (error) {
+        // onnxruntime refused the model itself: filed under the model, not under the image.
+        if (isInputError(error)) throw asStudioError(error, 'model', loaded.summary.fileName);
         throw new StudioError(
           {
             kind: 'model',

@@ -8,7 +8,16 @@ import { describeNotTaken, findLayers, weightsNotTaken } from '../core/graph/lay
 import { describeModel, type ModelFacts } from '../core/graph/modelFacts.ts';
 import { choosePreset, taskFor } from '../core/run/index.ts';
 import { ModelValidationError, validateModel } from '../core/graph/validate/index.ts';
-import { decodeModel, encodeModel, resolveExternalData, type ModelProto } from '../core/onnx/index.ts';
+import {
+  assertLocationsInside,
+  decodeModel,
+  encodeModel,
+  externalLocations,
+  missingLocations,
+  resolveExternalData,
+  type ModelProto,
+} from '../core/onnx/index.ts';
+import { safeText } from '../core/base/safeText.ts';
 import { StudioError, reasonOf } from './errors.ts';
 import type { InputFile, ModelSummary } from './protocol.ts';
 
@@ -128,6 +137,26 @@ export function loadModelFiles(files: readonly InputFile[], maxBytes = MAX_MODEL
   const facts0 = describeModel(decoded);
   if (facts0.weightStorage.externalTensors > 0 || data.length > 0) {
     externalData = new Map(data.map((f) => [f.name, f.bytes]));
+    // The CLI's checks (src/core/onnx/externalLocations.ts): no location outside the model's
+    // folder (a dropped file named like its last part must not stand in for it), every file named.
+    const locations = externalLocations(decoded);
+    try {
+      assertLocationsInside(model.name, locations);
+    } catch (error) {
+      throw new StudioError(
+        { kind: 'model', subject: model.name, message: reasonOf(error) },
+        { cause: error },
+      );
+    }
+    const missing = missingLocations(locations, externalData);
+    if (missing.length > 0) {
+      const names = missing.map((location) => `'${safeText(location)}'`).join(', ');
+      throw new StudioError({
+        kind: 'model',
+        subject: model.name,
+        message: `${model.name} keeps weights in external data file${missing.length > 1 ? 's' : ''} ${names}, which ${missing.length > 1 ? 'were' : 'was'} not dropped with it: drop the .onnx together with ${missing.length > 1 ? 'those files' : 'that file'} (select them all at once).`,
+      });
+    }
     try {
       const resolved = resolveExternalData(decoded, externalData);
       inferenceBytes = encodeModel(resolved);

@@ -100,3 +100,22 @@ describe('the studio store', () => {
     expect(useStudio.getState().errors.map((error) => error.message)).toEqual(['not ONNX']);
   });
 });
+
+describe('run alerts', () => {
+  it('clears the previous run’s alerts (cancelled, run, settings, export) when a run starts, keeps file alerts', () => {
+    useStudio.setState({ errors: [] });
+    const studio = useStudio.getState();
+    studio.errorRaised({ kind: 'cancelled', message: 'The run was cancelled.' });
+    studio.errorRaised({ kind: 'run', message: 'The run failed.' });
+    studio.errorRaised({ kind: 'settings', message: 'Load a model first.' });
+    studio.errorRaised({ kind: 'image', subject: 'bad.png', message: 'bad.png is not an image' });
+    studio.runStarted();
+    expect(useStudio.getState().errors.map((error) => error.kind)).toEqual(['image']);
+    // A cancel alert raised while the new run was starting does not outlive its success.
+    useStudio.getState().errorRaised({ kind: 'cancelled', message: 'The run was cancelled.' });
+    useStudio
+      .getState()
+      .runFinished({ report: { layers: [] } as unknown as RunResult['report'], layers: [] }, 1);
+    expect(useStudio.getState().errors.map((error) => error.kind)).toEqual(['image']);
+  });
+});

@@ -64,6 +64,15 @@ export interface StudioState {
 
 let nextErrorId = 1;
 
+/** Alert kinds about a run (not about a file): cleared when the next run starts or succeeds. */
+const RUN_ALERT_KINDS: readonly StudioErrorInfo['kind'][] = [
+  'cancelled',
+  'run',
+  'settings',
+  'export',
+  'device',
+];
+
 function revoke(download: Download | null): void {
   if (download) URL.revokeObjectURL(download.url);
 }
@@ -115,7 +124,14 @@ export const useStudio = create<StudioState>()((set, get) => ({
     const { downloads } = get();
     revoke(downloads.model);
     revoke(downloads.report);
-    set({ progress: startedProgress(), result: null, downloads: { model: null, report: null } });
+    // Alerts about the previous run (its cancel, its failure, its export, settings it refused) are
+    // stale once a new run starts; those about files (model, image, tensor) still hold.
+    set((state) => ({
+      progress: startedProgress(),
+      result: null,
+      downloads: { model: null, report: null },
+      errors: state.errors.filter((error) => !RUN_ALERT_KINDS.includes(error.kind)),
+    }));
   },
   runEvent: (event) =>
     set((state) => ({
@@ -137,6 +153,8 @@ export const useStudio = create<StudioState>()((set, get) => ({
         }
       }
       return {
+        // A cancel or failure reported while this run was being started is stale now it succeeded.
+        errors: state.errors.filter((error) => !RUN_ALERT_KINDS.includes(error.kind)),
         progress: {
           ...progress,
           status: 'done',

@@ -19,7 +19,10 @@ function entry(t: TensorProto, key: string): string | undefined {
 }
 
 /** Paths in models are written relative to the model ("./w.bin", "sub/w.bin"); match loosely. */
-function findFile(files: Map<string, Uint8Array>, location: string): Uint8Array | undefined {
+export function findExternalFile(
+  files: ReadonlyMap<string, Uint8Array>,
+  location: string,
+): Uint8Array | undefined {
   const direct = files.get(location);
   if (direct) return direct;
   const normalized = location.replace(/\\/g, '/').replace(/^(\.\/)+/, '');
@@ -52,7 +55,7 @@ export function externalTensorBytes(t: TensorProto, files: Map<string, Uint8Arra
       `Tensor '${name}' is marked as external but names no file (no 'location' entry): re-export the model.`,
     );
   }
-  const file = files ? findFile(files, location) : undefined;
+  const file = files ? findExternalFile(files, location) : undefined;
   if (!file) {
     throw new OnnxFormatError(
       `Tensor '${name}' keeps its data in external file '${location}', which was not provided: add it next to the model.`,

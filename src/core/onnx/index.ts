@@ -5,6 +5,12 @@
 export { OnnxFormatError } from './errors.ts';
 export { decodeModel, encodeModel, type DecodeOptions } from './codec.ts';
 export { resolveExternalData, externalTensorBytes, isExternal } from './externalData.ts';
+export {
+  assertLocationsInside,
+  externalLocations,
+  isInsideModelFolder,
+  missingLocations,
+} from './externalLocations.ts';
 export { fp16ToFloat32, bf16ToFloat32, float32ToFp16, float32ToFp16Bits, float32ToBf16 } from './float16.ts';
 export { toNumber, toBigInt } from './int64.ts';
 export {

@@ -8,6 +8,7 @@ import { runCapture, type CaptureConsumer } from '../calibration/capture/index.t
 import type { QuantizableLayer } from '../graph/layers/index.ts';
 import type { ModelProto } from '../onnx/index.ts';
 import { createLayerAccumulator } from './layerGram.ts';
+import type { Checkpoint } from './cancellation.ts';
 import type { InferenceEngine, Sample, SampleSet } from '../base/ports.ts';
 import type { ProgressEvent, QuantizeOptions } from './types.ts';
 
@@ -34,6 +35,8 @@ export interface GramStageInput {
   onSkipSample?: (name: string, reason: string) => void;
   /** The calibration set's first sample, already decoded by the caller. */
   first?: Sample;
+  /** Cancellation (cancellation.ts), checked before each Gram update and between layers' finishes. */
+  checkpoint?: Checkpoint;
 }
 
 export async function* gramStage(input: GramStageInput): AsyncGenerator<ProgressEvent, GramStageResult> {
@@ -45,6 +48,8 @@ export async function* gramStage(input: GramStageInput): AsyncGenerator<Progress
   for (const layer of input.layers) {
     const consume: CaptureConsumer = async (data, dims) => {
       if (failed.has(layer.name)) return;
+      // Outside the try below: a cancel is not a failure of this layer.
+      await input.checkpoint?.();
       const start = performance.now();
       try {
         let accumulator = accumulators.get(layer.name);
@@ -80,6 +85,7 @@ export async function* gramStage(input: GramStageInput): AsyncGenerator<Progress
   const start = performance.now();
   for (const layer of input.layers) {
     if (failed.has(layer.name)) continue;
+    await input.checkpoint?.();
     const accumulator = accumulators.get(layer.name);
     if (!accumulator || accumulator.rowsSeen === 0) {
       failed.set(

@@ -20,6 +20,7 @@ import { lazyModel } from './lazyModel.ts';
 import { planLayers, type LayerPlan } from './layerPlan.ts';
 import { groupRowsToWeight, readLayerWeight, weightToGroupRows, writeLayerWeight } from './layerProblems.ts';
 import { openLayerGroups, toQuantizedLayer } from './solveLayerGroups.ts';
+import { cancellationCheckpoint } from './cancellation.ts';
 import type { InferenceEngine, SampleSet } from '../base/ports.ts';
 import {
   defaultQuantizeOptions,
@@ -92,6 +93,8 @@ export async function* quantizeModel(
     return { type: 'timing', stage, seconds };
   };
   const cancel = (): void => throwIfAborted(options.signal);
+  // Checked (and the thread let through to a queued cancel) between kernel calls and Gram updates.
+  const checkpoint = cancellationCheckpoint(options.signal);
 
   // load
   let t0 = performance.now();
@@ -178,6 +181,7 @@ export async function* quantizeModel(
       engine,
       onSkipSample,
       first,
+      checkpoint,
     });
     let next = await stage.next();
     for (;;) {
@@ -217,7 +221,7 @@ export async function* quantizeModel(
       const rows = weightToGroupRows(layer, readLayerWeight(normalized, layer));
       let solution;
       try {
-        const open = await openLayerGroups(backend, rows, gram.grams, grid);
+        const open = await openLayerGroups(backend, rows, gram.grams, grid, checkpoint);
         // The solve runs while its descent points are yielded; a consumer that stops early must not
         // release the groups under it.
         let solving: Promise<unknown> = Promise.resolve();
@@ -240,7 +244,7 @@ export async function* quantizeModel(
           await open.release();
         }
       } catch (e) {
-        if ((e as Error).name === 'AbortError') throw e;
+        if ((e as Error).name === 'AbortError' || options.signal?.aborted) throw e;
         const reason = `the ${backend.name} backend could not solve it: ${(e as Error).message}`;
         skippedLayers.push({ name: layer.name, reason });
         reports.set(layer.name, floatLayerReport(layer));

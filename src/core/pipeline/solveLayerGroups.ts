@@ -13,6 +13,7 @@ import type { QuantizableLayer } from '../graph/layers/index.ts';
 import type { GroupedRows } from './layerProblems.ts';
 import { descentRangeEnds } from '../quant/comq.ts';
 import type { DescentPoint, QuantizedLayer, QuantizeOptions } from './types.ts';
+import { cancellableKernels, type Checkpoint } from './cancellation.ts';
 
 export interface LayerSolution {
   results: QuantResult[];
@@ -51,12 +52,17 @@ export interface OpenLayerGroups {
   release(): Promise<void>;
 }
 
-/** Opens every group of a layer once and takes its energy and RTN baseline on `grid`. */
+/**
+ * Opens every group of a layer once and takes its energy and RTN baseline on `grid`. With a
+ * `checkpoint` (cancellation.ts), every kernel call checks it first, so a cancel stops the layer
+ * between two kernel ranges.
+ */
 export async function openLayerGroups(
   backend: Backend,
   rows: GroupedRows,
   grams: readonly Float64Array[],
   grid: GridSpec,
+  checkpoint?: Checkpoint,
 ): Promise<OpenLayerGroups> {
   const groups: OpenGroup[] = [];
   const release = async (): Promise<void> => {
@@ -72,7 +78,9 @@ export async function openLayerGroups(
         cols: rows.cols,
         gram: grams[g],
       };
-      const kernels = await backend.openLayer(problem);
+      await checkpoint?.();
+      const opened = await backend.openLayer(problem);
+      const kernels = checkpoint ? cancellableKernels(opened, checkpoint) : opened;
       let start: LayerStart;
       try {
         start = await startLayer(kernels, problem, grid);

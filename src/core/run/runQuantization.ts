@@ -10,6 +10,7 @@
 import type { BackendChoice } from '../backend/select.ts';
 import type { SampleSet } from '../base/ports.ts';
 import { withConstantFeeds, type PreprocessSpec } from '../calibration/inputs/index.ts';
+import { throwIfAborted } from '../calibration/capture/index.ts';
 import { evaluateModels } from '../evaluation/index.ts';
 import { describeNotTaken, findLayers, weightsNotTaken } from '../graph/layers/index.ts';
 import { describeModel } from '../graph/modelFacts.ts';
@@ -149,6 +150,8 @@ export async function* runQuantization(
     await choice.backend.dispose();
   }
   if (!done) throw new Error('quantizeModel ended without its done event');
+  // A cancel that arrived during the last layer stops the run before evaluation and export.
+  throwIfAborted(signal);
   const report: RunReport = { ...done.report, inputs };
   const run: FinishedRun = {
     report,
@@ -168,6 +171,7 @@ export async function* runQuantization(
       signal,
     );
 
+  throwIfAborted(signal);
   if (request.export) {
     yield {
       type: 'stage',

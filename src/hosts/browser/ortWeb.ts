@@ -15,6 +15,7 @@
  */
 import * as ort from 'onnxruntime-web/webgpu';
 import type { Feeds, InferenceEngine, InferenceSession, TensorData } from '../../core/base/ports.ts';
+import { toOrtError, translatingOrtErrors } from '../ortError.ts';
 
 export interface WebEngineOptions {
   /** Try the WebGPU EP first (falls back to wasm when it cannot start a session). */
@@ -117,9 +118,9 @@ class WebSession implements InferenceSession {
     if (fetches && fetches.length === 0) return {};
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(name, t);
-    const results = fetches
-      ? await this.session.run(ortFeeds, [...fetches])
-      : await this.session.run(ortFeeds);
+    const results = await translatingOrtErrors('run', () =>
+      fetches ? this.session.run(ortFeeds, [...fetches]) : this.session.run(ortFeeds),
+    );
     const out: Record<string, TensorData> = {};
     for (const [name, t] of Object.entries(results)) {
       out[name] = await fromOrtTensor(name, t);
@@ -156,7 +157,12 @@ export function createWebInferenceEngine(options: WebEngineOptions): WebInferenc
 
   const open = (modelBytes: Uint8Array, ep: WebExecutionProvider, level: 'disabled' | 'basic' | 'all') =>
     serialized(() =>
-      ort.InferenceSession.create(modelBytes, { executionProviders: [ep], graphOptimizationLevel: level }),
+      // Fatal-only log: onnxruntime's failures reach the page as OrtErrors (one line each).
+      ort.InferenceSession.create(modelBytes, {
+        executionProviders: [ep],
+        graphOptimizationLevel: level,
+        logSeverityLevel: 4,
+      }),
     );
 
   return {
@@ -178,10 +184,10 @@ export function createWebInferenceEngine(options: WebEngineOptions): WebInferenc
           // The WebGPU EP could not start (no adapter, lost device, unsupported model): from now on
           // this engine runs the wasm EP, and says so in its description.
           provider = 'wasm';
-          fallbackReason = `the WebGPU execution provider failed: ${error instanceof Error ? error.message : String(error)}`;
+          fallbackReason = `the WebGPU execution provider failed: ${toOrtError('load', error).message}`;
         }
       }
-      return new WebSession(await open(modelBytes, 'wasm', level));
+      return new WebSession(await translatingOrtErrors('load', () => open(modelBytes, 'wasm', level)));
     },
   };
 }

@@ -8,6 +8,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import type { Feeds, InferenceEngine, InferenceSession, TensorData } from '../../core/base/ports.ts';
+import { translatingOrtErrors } from '../ortError.ts';
 
 export interface NodeEngineOptions {
   /** Default optimisation level for sessions that do not ask for one. */
@@ -65,9 +66,9 @@ class NodeSession implements InferenceSession {
     for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(name, t);
     // onnxruntime refuses an empty fetch list; asking for nothing returns nothing.
     if (fetches && fetches.length === 0) return {};
-    const results = fetches
-      ? await this.session.run(ortFeeds, [...fetches])
-      : await this.session.run(ortFeeds);
+    const results = await translatingOrtErrors('run', () =>
+      fetches ? this.session.run(ortFeeds, [...fetches]) : this.session.run(ortFeeds),
+    );
     const out: Record<string, TensorData> = {};
     for (const [name, t] of Object.entries(results)) {
       out[name] = fromOrtTensor(name, t);
@@ -87,12 +88,17 @@ export function createNodeInferenceEngine(options: NodeEngineOptions = {}): Infe
   return {
     description: `onnxruntime-node ${ort.env.versions.common} (cpu)`,
     async createSession(modelBytes, sessionOptions = {}) {
-      const session = await ort.InferenceSession.create(modelBytes, {
-        graphOptimizationLevel: sessionOptions.optimization ?? defaultLevel,
-        intraOpNumThreads: threads,
-        interOpNumThreads: 1,
-        executionProviders: ['cpu'],
-      });
+      const session = await translatingOrtErrors('load', () =>
+        ort.InferenceSession.create(modelBytes, {
+          graphOptimizationLevel: sessionOptions.optimization ?? defaultLevel,
+          intraOpNumThreads: threads,
+          interOpNumThreads: 1,
+          executionProviders: ['cpu'],
+          // onnxruntime's own log lines (C++ locations, raw statuses) would reach the terminal;
+          // its failures reach the user as OrtErrors instead (one line each).
+          logSeverityLevel: 4,
+        }),
+      );
       return new NodeSession(session);
     },
   };

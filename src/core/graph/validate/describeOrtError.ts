@@ -141,6 +141,15 @@ export function describeOrtError(message: string): string {
 }
 
 /**
+ * True when `message` is one of the onnxruntime refusals above: a problem of the model (or of its
+ * input shape), which the shells report as an input problem rather than as a bug.
+ */
+export function isKnownOrtError(message: string): boolean {
+  const text = cleanOrtText(message);
+  return RULES.some((rule) => rule.pattern.test(text));
+}
+
+/**
  * onnxruntime's own words, without: `[ONNXRuntimeError] : 2 : INVALID_ARGUMENT :` status
  * prefixes, `Load model from … failed:`, `/onnxruntime_src/…/file.cc:123 <C++ signature>` or
  * `file.cc:123 FunctionName` locations, the `In Node, (…) : (…) -> (…) ,` node dump, stack lines

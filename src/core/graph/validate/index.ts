@@ -11,4 +11,4 @@ export {
 } from './problems.ts';
 export { DEFAULT_INPUT_BUDGET_BYTES } from './inputs.ts';
 export { ORT_OPSET_RANGE, ORT_IR_RANGE, ORT_KNOWN_DOMAINS } from './opsets.ts';
-export { describeOrtError } from './describeOrtError.ts';
+export { describeOrtError, isKnownOrtError } from './describeOrtError.ts';
