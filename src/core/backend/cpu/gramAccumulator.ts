@@ -55,8 +55,12 @@ function validateLayout(layout: DirectGramLayout): void {
   }
 }
 
-/** Patch positions of a conv input: output grid, strides and leading pads. */
-interface PatchGrid {
+/**
+ * Patch positions of a conv input: output grid, strides and leading pads (position (oy, ox) reads
+ * from input row `oy·strides[0] − pads[0]` plus each column's offset; a leading pad may be negative,
+ * as in the kernel phases of a ConvTranspose, convTransposePhases.ts).
+ */
+export interface PatchGrid {
   images: number;
   imageSize: number;
   outH: number;
@@ -65,8 +69,11 @@ interface PatchGrid {
   pads: readonly [number, number, number, number];
 }
 
-/** A conv layer's im2col columns: plane offset and dilated kernel offset of each, and the input size. */
-interface PatchColumns {
+/**
+ * A conv layer's im2col columns: plane offset and dilated kernel offset of each (any sign), and the
+ * input size; strideX is the input step between neighbouring positions of a run.
+ */
+export interface PatchColumns {
   planeOffset: Int32Array;
   offsetY: Int32Array;
   offsetX: Int32Array;
@@ -276,9 +283,25 @@ export class CpuGramAccumulator implements GramAccumulator {
       strides: layout.strides,
       pads: layout.pads,
     };
-    const batch = this.ortGram?.borrowBatch(this.groups * this.tileRows * cols) ?? null;
+    await this.addPatches(input, columns, grid, channelsPerGroup * h * w);
+  }
+
+  /**
+   * Accumulates the patches of `grid` over `columns` (one Gram column each, `gramCols` of them),
+   * group g reading its planes from `g·groupStride` on: the conv path, and any gather that is a
+   * conv with its own column offsets (the kernel phases of a ConvTranspose). Conv layouts only.
+   */
+  async addPatches(
+    input: Float32Array,
+    columns: PatchColumns,
+    grid: PatchGrid,
+    groupStride: number,
+  ): Promise<void> {
+    if (this.layout.kind !== 'conv' || columns.planeOffset.length !== this.gramCols)
+      throw new Error(`addPatches needs a conv accumulator and ${this.gramCols} columns`);
+    const batch = this.ortGram?.borrowBatch(this.groups * this.tileRows * this.gramCols) ?? null;
     try {
-      await this.convBlocks(input, batch, columns, grid, channelsPerGroup * h * w);
+      await this.convBlocks(input, batch, columns, grid, groupStride);
     } finally {
       if (batch) this.ortGram?.returnBatch(batch);
     }
