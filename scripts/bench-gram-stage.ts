@@ -7,6 +7,13 @@
  * and the load average before and after. Wall seconds count; CPU seconds are printed next to them
  * because this machine is shared (numpy's BLAS uses every core, the Gram engine `--threads`).
  * Not a test: nothing here asserts a speed.
+ *
+ * Measured 2026-12-03 on the 2-core machine while heavily shared (load average 20–27), 8 images:
+ *   1 thread:  ours 114.3 s wall (15.1 CPU s), numpy 296.0 s (59.2 CPU s): 0.39×; per kind conv 0.82×,
+ *              depthwise 0.34×, ConvTranspose 0.04×; worst layers: few-group 3×3 (m = 9) at 2.8–5.8×.
+ *   2 threads: ours 324.5 s (34.9 CPU s), numpy 761.6 s: 0.43× (threads spin on a loaded machine).
+ * Before this branch (scripts/profile-gram.ts det 640 8 --ort, CPU s): 17.8 CPU s, of which
+ * ConvTranspose 3.3 (now 0.6, by kernel phase), 3×3 m = 864 9.0 (sgemm-bound: the gather is ~18 %).
  */
 import { readFileSync } from 'node:fs';
 import { createCpuBackend } from '../src/core/backend/cpu/index.ts';
