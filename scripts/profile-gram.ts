@@ -52,7 +52,7 @@ function timingBackend(inner: Backend, timings: LayerTiming[]): Backend {
       const label =
         layout.kind === 'dense'
           ? `dense m=${cols}`
-          : `conv ${layout.kernel.join('x')} s${layout.strides[0]} g=${groups} m=${cols}`;
+          : `${layout.kind === 'conv' ? 'conv' : 'convTranspose'} ${layout.kernel.join('x')} s${layout.strides[0]} g=${groups} m=${cols}`;
       const t: LayerTiming = { label, seconds: 0, cpuSeconds: 0, flops: 0, calls: 0 };
       timings.push(t);
       return {
@@ -139,9 +139,11 @@ async function main(): Promise<void> {
   for (const t of timings) {
     const kind = t.label.startsWith('dense')
       ? 'dense'
-      : t.label.includes(' g=1 ')
-        ? 'conv g=1'
-        : 'conv grouped';
+      : t.label.startsWith('convTranspose')
+        ? 'convTranspose'
+        : t.label.includes(' g=1 ')
+          ? 'conv g=1'
+          : 'conv grouped';
     const k = byKind.get(kind) ?? { label: kind, seconds: 0, cpuSeconds: 0, flops: 0, calls: 0 };
     k.seconds += t.seconds;
     k.cpuSeconds += t.cpuSeconds;

@@ -55,18 +55,31 @@ function validateLayout(layout: DirectGramLayout): void {
   }
 }
 
-/** Patch positions of a conv input: output grid, strides and leading pads. */
-interface PatchGrid {
+/**
+ * Patch positions of a conv input: output grid, strides and leading pads (position (oy, ox) reads
+ * from input row `oy·strides[0] − pads[0]` plus each column's offset; a leading pad may be negative,
+ * as in the kernel phases of a ConvTranspose, convTransposePhases.ts).
+ */
+export interface PatchGrid {
   images: number;
   imageSize: number;
   outH: number;
   outW: number;
   strides: readonly [number, number];
   pads: readonly [number, number, number, number];
+  /**
+   * Pointwise (1×1 kernel, stride 1, no pads, as many positions as pixels): position p of an image
+   * is pixel p of every plane, so runs go on across output rows and each (column, run) pair is one
+   * block copy (X is the NCHW activation transposed: no per-pixel im2col work).
+   */
+  pointwise?: boolean;
 }
 
-/** A conv layer's im2col columns: plane offset and dilated kernel offset of each, and the input size. */
-interface PatchColumns {
+/**
+ * A conv layer's im2col columns: plane offset and dilated kernel offset of each (any sign), and the
+ * input size; strideX is the input step between neighbouring positions of a run.
+ */
+export interface PatchColumns {
   planeOffset: Int32Array;
   offsetY: Int32Array;
   offsetX: Int32Array;
@@ -275,10 +288,32 @@ export class CpuGramAccumulator implements GramAccumulator {
       outW,
       strides: layout.strides,
       pads: layout.pads,
+      pointwise:
+        kh === 1 &&
+        kw === 1 &&
+        layout.strides[0] === 1 &&
+        layout.strides[1] === 1 &&
+        layout.pads.every((p) => p === 0),
     };
-    const batch = this.ortGram?.borrowBatch(this.groups * this.tileRows * cols) ?? null;
+    await this.addPatches(input, columns, grid, channelsPerGroup * h * w);
+  }
+
+  /**
+   * Accumulates the patches of `grid` over `columns` (one Gram column each, `gramCols` of them),
+   * group g reading its planes from `g·groupStride` on: the conv path, and any gather that is a
+   * conv with its own column offsets (the kernel phases of a ConvTranspose). Conv layouts only.
+   */
+  async addPatches(
+    input: Float32Array,
+    columns: PatchColumns,
+    grid: PatchGrid,
+    groupStride: number,
+  ): Promise<void> {
+    if (this.layout.kind !== 'conv' || columns.planeOffset.length !== this.gramCols)
+      throw new Error(`addPatches needs a conv accumulator and ${this.gramCols} columns`);
+    const batch = this.ortGram?.borrowBatch(this.groups * this.tileRows * this.gramCols) ?? null;
     try {
-      await this.convBlocks(input, batch, columns, grid, channelsPerGroup * h * w);
+      await this.convBlocks(input, batch, columns, grid, groupStride);
     } finally {
       if (batch) this.ortGram?.returnBatch(batch);
     }
@@ -295,17 +330,18 @@ export class CpuGramAccumulator implements GramAccumulator {
     const cols = this.gramCols;
     const runs = this.runs;
     const cursor = { position: 0 };
+    const gather = grid.pointwise === true ? gatherPointwise : gatherPatches;
     for (;;) {
       const fill = this.collectRuns(grid, cursor);
       if (fill === 0) break;
       if (batch && this.ortGram) {
         // All groups into one column-major [groups, cols, fill] batch, one sgemm call.
         for (let g = 0; g < this.groups; g++)
-          gatherPatches(input, g * groupStride, columns, runs, batch, g * cols * fill, fill);
+          gather(input, g * groupStride, columns, runs, batch, g * cols * fill, fill);
         await this.ortGram.accumulate(batch, this.groups, fill, cols, this.sums, this.colsPadded, 'cols');
       } else if (this.tile instanceof Float64Array) {
         for (let g = 0; g < this.groups; g++) {
-          gatherPatches(input, g * groupStride, columns, runs, this.tile, 0, this.tileRows);
+          gather(input, g * groupStride, columns, runs, this.tile, 0, this.tileRows);
           accumulateTileUpper(this.tile, this.tileRows, fill, this.colsPadded, this.sums[g]);
         }
       }
@@ -331,7 +367,7 @@ export class CpuGramAccumulator implements GramAccumulator {
       const inImage = p - img * perImage;
       const oy = Math.floor(inImage / grid.outW);
       const ox = inImage - oy * grid.outW;
-      if (p === previous + 1 && ox !== 0) {
+      if (p === previous + 1 && (ox !== 0 || (grid.pointwise === true && inImage !== 0))) {
         runs.length[count - 1]++;
       } else {
         runs.start[count] = fill;
@@ -406,6 +442,32 @@ function gatherPatches(
       else if (strideX === 1) for (let t = tBegin; t < tEnd; t++) tile[r0 + t] = input[src + t];
       else for (let t = tBegin; t < tEnd; t++) tile[r0 + t] = input[src + strideX * t];
       for (let t = tEnd; t < length; t++) tile[r0 + t] = 0;
+    }
+  }
+}
+
+/**
+ * gatherPatches for a pointwise grid: a run is consecutive pixels of one image (possibly several
+ * output rows), always inside the image, so each (column, run) pair is one block copy.
+ */
+function gatherPointwise(
+  input: Float32Array,
+  groupOff: number,
+  columns: PatchColumns,
+  runs: PatchRuns,
+  tile: Float32Array | Float64Array,
+  tileOffset: number,
+  colStride: number,
+): void {
+  const { planeOffset, w } = columns;
+  for (let col = 0; col < planeOffset.length; col++) {
+    const plane = groupOff + planeOffset[col];
+    const dst = tileOffset + col * colStride;
+    for (let k = 0; k < runs.count; k++) {
+      const src = runs.image[k] + plane + runs.y[k] * w + runs.x[k];
+      const length = runs.length[k];
+      if (length >= 32) tile.set(input.subarray(src, src + length), dst + runs.start[k]);
+      else for (let t = 0; t < length; t++) tile[dst + runs.start[k] + t] = input[src + t];
     }
   }
 }
