@@ -82,9 +82,10 @@ export interface LayerKernels {
   /**
    * comq sweep: positions `[from, to)` of the visiting order, every row; per coordinate the exact
    * 1-D minimiser `t = ŵ + R/G_jj` projected to the grid (a dead input, G_jj = 0, gets RTN), then
-   * `Rᵢ,: −= Δ·G_j,:`.
+   * `Rᵢ,: −= Δ·G_j,:`. Returns the exact objective change of the range (negative when it falls),
+   * tracked in O(1) per coordinate as `G_jj·[(ŵ_new − t)² − (ŵ_old − t)²]`.
    */
-  comqSweep(from: number, to: number): Promise<void>;
+  comqSweep(from: number, to: number): Promise<number>;
   /** comq scaleStep: the closed-form scale move per (row, block) for fixed codes, kept only if it lowers the row objective. */
   scaleStep(): Promise<void>;
   /** `Σ (W − Ŵ) ∘ R`: the objective from the residual (O(rows·cols); needs R current). */

@@ -90,7 +90,7 @@ export function openCpuLayer(problem: LayerProblem): LayerKernels {
       run(() => {
         if (!order) throw new Error('layer kernels: setVisitOrder() must come before comqSweep()');
         checkRange('comqSweep', from, to, cols);
-        comqSweep(state, problem, gram64, order, from, to);
+        return comqSweep(state, problem, gram64, order, from, to);
       }),
     scaleStep: () =>
       run(() => {

@@ -17,7 +17,14 @@ import {
   type GpuContext,
 } from './context.ts';
 import { withErrorScopes } from './device.ts';
-import { encodeComqRowPass, encodeComqSweep, type ComqBuffers } from './kernels/comq.ts';
+import {
+  comqRowStatsBytes,
+  comqTileChangeOffset,
+  comqTileCount,
+  encodeComqRowPass,
+  encodeComqSweep,
+  type ComqBuffers,
+} from './kernels/comq.ts';
 import { encodeGptqQuantizeBlock, encodeGptqUpdateTail, type GptqBuffers } from './kernels/gptq.ts';
 import { encodeObjective, objectiveScratchBytes } from './kernels/objective.ts';
 import { encodeRtn } from './kernels/rtn.ts';
@@ -78,8 +85,9 @@ export async function openGpuLayer(ctx: GpuContext, problem: LayerProblem): Prom
             codes: mem.storage('codes', n * cols * 4),
             quant: mem.storage('quant', n * cols * 4),
             residual: mem.storage('residual', n * colsPadded * 4),
-            rowObjective: mem.storage('row objective', Math.ceil(n / 4) * 16),
+            rowObjective: mem.storage('row objective and tile change', comqRowStatsBytes(ctx, n)),
           },
+
           diff: mem.storage('objective scratch (D)', diffBytes),
           partials: mem.storage('objective scratch (partials)', partialBytes),
         });
@@ -236,10 +244,13 @@ export async function openGpuLayer(ctx: GpuContext, problem: LayerProblem): Prom
         }
         orderMode = next.kind;
       }),
+    // The exact objective change of the range comes from the kernel (Σ G_jj·[(ŵ_new − t)² −
+    // (ŵ_old − t)²] per row tile in f32, over all dispatches of the range; tiles summed here in f64).
     comqSweep: (from, to) =>
-      scoped(`COMQ sweep ${from}…${to}`, () => {
+      scoped(`COMQ sweep ${from}…${to}`, async () => {
         if (!orderMode) throw new Error('layer kernels: setVisitOrder() must come before comqSweep()');
         checkRange('comqSweep', from, to, cols);
+        if (from === to) return 0;
         for (const c of chunks) {
           for (const piece of encodeComqSweep(
             ctx,
@@ -253,6 +264,18 @@ export async function openGpuLayer(ctx: GpuContext, problem: LayerProblem): Prom
             device.queue.submit([piece]);
         }
         rowObjectiveCurrent = to === cols;
+        let change = 0;
+        for (const c of chunks) {
+          const perTile = new Float32Array(
+            await mem.read(
+              c.buffers.rowObjective,
+              comqTileCount(ctx, c.rows) * 4,
+              comqTileChangeOffset(c.rows) * 4,
+            ),
+          );
+          for (const v of perTile) change += v;
+        }
+        return change;
       }),
     scaleStep: () =>
       scoped('COMQ scale step', () => {

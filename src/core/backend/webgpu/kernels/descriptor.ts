@@ -14,9 +14,16 @@ export interface KernelTuning {
   gramTile: [number, number];
   gramSegmentRows: number;
   linearWorkgroup: number;
+  /** Rows per workgroup of the cooperative COMQ kernels (decisions per workgroup barrier). */
+  comqRowsPerGroup: number;
 }
 
-export const defaultTuning: KernelTuning = { gramTile: [8, 8], gramSegmentRows: 256, linearWorkgroup: 64 };
+export const defaultTuning: KernelTuning = {
+  gramTile: [8, 8],
+  gramSegmentRows: 256,
+  linearWorkgroup: 64,
+  comqRowsPerGroup: 4,
+};
 
 export interface KernelDescriptor<
   Entry extends string = string,
