@@ -31,16 +31,18 @@
 // Dispatch: sweep and initResidual (min(65535, tiles), ceil(tiles/65535), 1) with
 //   tiles = ceil(rows/RT), WG invocations each; scaleStep (min(65535, ceil(rows/WG)), …, 1), one
 //   invocation per row.
-// Work split (sweep): invocation t of a workgroup owns R's vec4 words l4 ≡ t (mod WG) of every row
-//   of its tile, and with them the columns 4·l4 … 4·l4+3 of codes and Ŵ. The owner of column j
-//   decides coordinate (i, j) from its own words (no other invocation ever writes them, so no
-//   storage barrier is needed), publishes Δ and j in workgroup memory, and after one
-//   workgroupBarrier every invocation updates its words with Δ·G_j,: — one barrier per coordinate
-//   for the RT rows of the tile together. The decision slots are double-buffered by the parity of
-//   p: the owner of p + 2 can only write slot p%2 after the barrier of p + 1, which every invocation
-//   reaches after reading slot p%2. On a hardware GPU neighbouring invocations read neighbouring
-//   16-byte words of G_j,: and Rᵢ,: (coalesced); RT rows per barrier amortise the barrier, which
-//   is what SwiftShader (a CPU) pays most for.
+// Work split (sweep): a workgroup holds RT rows and walks [coordBegin, coordEnd) in blocks of BLOCK
+//   positions. Decide: invocation r < RT runs the block's coordinates of its row in order, reading
+//   Rᵢⱼ as of the block start and subtracting the block's earlier steps Δ_u·G_{j_u, j} (O(BLOCK²)
+//   per row and block), and leaves (Δ, j) of each step in workgroup memory. Update: after one
+//   workgroupBarrier all WG invocations apply the block to R together, invocation t on the vec4
+//   words l4 ≡ t (mod WG) of every row of the tile: Rᵢ,: −= Σ_q Δ_q·G_{j_q},: (one read and one
+//   write of each R word per block). A storageBarrier then makes R current for the next block's
+//   deciders. This is the serial greedy order exactly (the lazy R is the same sum, regrouped), with
+//   two barriers per BLOCK coordinates rather than one per coordinate: barriers are what
+//   SwiftShader (a CPU) pays most for, and on a hardware GPU neighbouring invocations read
+//   neighbouring 16-byte words of G_j,: and Rᵢ,: (coalesced). BLOCK = 1 is the plain
+//   barrier-per-coordinate form.
 // Invariants: rows are independent; a workgroup only touches its own rows of codes, Ŵ, R and
 //   rowObjective. The padding columns of G are 0, so R's padding lanes stay 0. A sweep may be split
 //   into several dispatches over coordinate ranges (the host bounds each dispatch's work); the state
@@ -49,8 +51,11 @@
 //   nearestCode (grid.wgsl), LinearInvocation and linearIndex (linearInvocation.wgsl).
 
 override WG: u32 = 64u;
-// Rows per workgroup of `sweep` and `initResidual` (decisions per barrier).
+// Rows per workgroup of `sweep` and `initResidual` (at most WG).
 override RT: u32 = 4u;
+// Coordinates `sweep` decides per row between two lazy updates of R (barriers per block, not per
+// coordinate).
+override BLOCK: u32 = 32u;
 
 // #import grid
 // #import linearInvocation
@@ -83,8 +88,8 @@ struct ComqParams {
 @group(0) @binding(7) var<storage, read_write> rowObjective: array<f32>;
 @group(0) @binding(8) var<uniform> params: ComqParams;
 
-// Two slots per tile row: (Δ for the R update, 0 when none; bitcast j).
-var<workgroup> decisions: array<vec2<f32>, 2u * RT>;
+// The block's steps per tile row: (Δ for the R update, 0 when none; bitcast j) at r·BLOCK + q.
+var<workgroup> pending: array<vec2<f32>, RT * BLOCK>;
 var<workgroup> partials: array<f32, WG>;
 
 fn gramAt(j: u32, l: u32) -> f32 {
@@ -167,24 +172,31 @@ fn sweep(
   let t = lid.x;
   let tileRows = min(RT, params.rows - firstRow);
   var change = 0.0;
-  for (var p = params.coordBegin; p < params.coordEnd; p = p + 1u) {
-    let slot = (p & 1u) * RT;
-    // Decisions: the owner of column j of each row.
-    for (var r = 0u; r < tileRows; r = r + 1u) {
-      let row = firstRow + r;
+  for (var p0 = params.coordBegin; p0 < params.coordEnd; p0 = p0 + BLOCK) {
+    let count = min(BLOCK, params.coordEnd - p0);
+    // Decisions: invocation t < tileRows walks the block's coordinates of row firstRow + t.
+    if (t < tileRows) {
+      let row = firstRow + t;
       let rowBase = row * params.cols;
-      var j = p;
-      if (params.orderMode == 1u) {
-        j = order[rowBase + p];
-      }
-      // Only the owner of column j (no `continue` here: the barrier below needs uniform control).
-      if ((j >> 2u) % WG == t) {
+      for (var q = 0u; q < count; q = q + 1u) {
+        var j = p0 + q;
+        if (params.orderMode == 1u) {
+          j = order[rowBase + p0 + q];
+        }
         let gjj = gramAt(j, j);
+        // Rᵢⱼ now: R as of the block start minus this block's earlier steps of the row.
+        var rij = residualAt(row, j);
+        for (var u = 0u; u < q; u = u + 1u) {
+          let earlier = pending[t * BLOCK + u];
+          if (earlier.x != 0.0) {
+            rij = rij - earlier.x * gramAt(bitcast<u32>(earlier.y), j);
+          }
+        }
         let cell = grid[row * params.blocksPerRow + j / params.blockSize];
         let old = quant[rowBase + j];
         var targetValue = weight[rowBase + j];
         if (gjj > 0.0) {
-          targetValue = old + residualAt(row, j) / gjj;
+          targetValue = old + rij / gjj;
         }
         let k = nearestCode(cell, targetValue);
         let next = cell.scale * f32(k);
@@ -197,21 +209,28 @@ fn sweep(
           let after = next - targetValue;
           change = change + gjj * (after * after - before * before);
         }
-        decisions[slot + r] = vec2<f32>(delta, bitcast<f32>(j));
+        pending[t * BLOCK + q] = vec2<f32>(delta, bitcast<f32>(j));
       }
     }
     workgroupBarrier();
-    // The update, every invocation on its own words of each row.
+    // The lazy update of the block, every invocation on its own words of each row:
+    // Rᵢ,: −= Σ_q Δ_q·G_{j_q},: (one read and one write of each R word per block).
     for (var r = 0u; r < tileRows; r = r + 1u) {
-      let decision = decisions[slot + r];
-      if (decision.x != 0.0) {
-        let gramBase = bitcast<u32>(decision.y) * params.cols4;
-        let rowBase = (firstRow + r) * params.cols4;
-        for (var l4 = t; l4 < params.cols4; l4 = l4 + WG) {
-          residual[rowBase + l4] = residual[rowBase + l4] - decision.x * gram[gramBase + l4];
+      let rowBase = (firstRow + r) * params.cols4;
+      for (var l4 = t; l4 < params.cols4; l4 = l4 + WG) {
+        var value = residual[rowBase + l4];
+        for (var q = 0u; q < count; q = q + 1u) {
+          let step = pending[r * BLOCK + q];
+          if (step.x != 0.0) {
+            value = value - step.x * gram[bitcast<u32>(step.y) * params.cols4 + l4];
+          }
         }
+        residual[rowBase + l4] = value;
       }
     }
+    // R (storage) current for the next block's deciders; `pending` free to be rewritten.
+    storageBarrier();
+    workgroupBarrier();
   }
   let tileTotal = workgroupSum(t, change);
   if (t == 0u) {

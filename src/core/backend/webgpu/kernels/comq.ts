@@ -43,7 +43,11 @@ export const comqKernel = defineKernel({
       ['_pad2', 'u32'],
     ],
   },
-  constants: (tuning) => ({ ...linearConstants(tuning), RT: tuning.comqRowsPerGroup }),
+  constants: (tuning) => ({
+    ...linearConstants(tuning),
+    RT: tuning.comqRowsPerGroup,
+    BLOCK: tuning.comqDecideBlock,
+  }),
 });
 
 /** Workgroups of `sweep` / `initResidual`: one per tile of comqRowsPerGroup rows. */

@@ -14,8 +14,10 @@ export interface KernelTuning {
   gramTile: [number, number];
   gramSegmentRows: number;
   linearWorkgroup: number;
-  /** Rows per workgroup of the cooperative COMQ kernels (decisions per workgroup barrier). */
+  /** Rows per workgroup of the cooperative COMQ kernels (at most linearWorkgroup). */
   comqRowsPerGroup: number;
+  /** Coordinates the COMQ sweep decides per row between two lazy R updates (barrier pairs). */
+  comqDecideBlock: number;
 }
 
 export const defaultTuning: KernelTuning = {
@@ -23,6 +25,7 @@ export const defaultTuning: KernelTuning = {
   gramSegmentRows: 256,
   linearWorkgroup: 64,
   comqRowsPerGroup: 4,
+  comqDecideBlock: 32,
 };
 
 export interface KernelDescriptor<
