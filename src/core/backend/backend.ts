@@ -31,9 +31,11 @@ export interface GramAccumulator {
 
 /**
  * The visiting order of a COMQ sweep: a per-row permutation (`rows × cols`, row i's order at
- * `[i·cols, (i+1)·cols)`), or `0 … cols−1` for every row.
+ * `[i·cols, (i+1)·cols)`), one permutation shared by every row (length `cols`: lets a backend run
+ * the sweep in blocks with GEMM-shaped lazy updates), or `0 … cols−1` for every row.
  */
-export type VisitOrder = { kind: 'per-row'; order: Int32Array } | { kind: 'cyclic' };
+export type VisitOrder =
+  { kind: 'per-row'; order: Int32Array } | { kind: 'shared'; order: Int32Array } | { kind: 'cyclic' };
 
 /**
  * What the GPTQ column kernels need (computed by the caller, in Float64, once per layer): the input

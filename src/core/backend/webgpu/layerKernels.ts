@@ -223,6 +223,18 @@ export async function openGpuLayer(ctx: GpuContext, problem: LayerProblem): Prom
       }),
     setVisitOrder: (next: VisitOrder) =>
       scoped('COMQ order', () => {
+        if (next.kind === 'shared' && next.order.length !== cols) {
+          throw new Error(
+            `layer kernels: shared visiting order has ${next.order.length} entries, expected cols = ${cols}`,
+          );
+        }
+        // Until a blocked WGSL sweep exists, a shared order runs as the per-row kernel with every row
+        // given the same order (the same codes as the CPU's blocked kernel, float ties aside).
+        if (next.kind === 'shared') {
+          const perRow = new Int32Array(rows * cols);
+          for (let r = 0; r < rows; r++) perRow.set(next.order, r * cols);
+          next = { kind: 'per-row', order: perRow };
+        }
         if (next.kind === 'per-row' && next.order.length !== rows * cols) {
           throw new Error(
             `layer kernels: visiting order has ${next.order.length} entries, expected rows × cols = ${rows * cols}`,
