@@ -21,10 +21,17 @@ import {
   comqRowStatsBytes,
   comqTileChangeOffset,
   comqTileCount,
+  encodeComqRowObjectives,
   encodeComqRowPass,
   encodeComqSweep,
   type ComqBuffers,
 } from './kernels/comq.ts';
+import {
+  comqBlockedChangeOffset,
+  comqBlockedScratchBytes,
+  comqBlockedTileCount,
+  encodeComqBlockedRange,
+} from './kernels/comqBlocked.ts';
 import { encodeGptqQuantizeBlock, encodeGptqUpdateTail, type GptqBuffers } from './kernels/gptq.ts';
 import { encodeObjective, objectiveScratchBytes } from './kernels/objective.ts';
 import { encodeRtn } from './kernels/rtn.ts';
@@ -38,6 +45,8 @@ interface Chunk {
   /** Scratch for objective.wgsl. */
   diff: GPUBuffer;
   partials: GPUBuffer;
+  /** comqBlocked.wgsl scratch, made by the first shared order. */
+  blockedScratch?: GPUBuffer;
   gptq?: GptqBuffers;
 }
 
@@ -99,7 +108,9 @@ export async function openGpuLayer(ctx: GpuContext, problem: LayerProblem): Prom
   }
 
   let grids: RowGrids | null = null;
-  let orderMode: 'per-row' | 'cyclic' | null = null;
+  let orderMode: VisitOrder['kind'] | null = null;
+  /** The shared order (`cols` u32) while orderMode is 'shared'; comqBlocked.wgsl reads it. */
+  let sharedOrder: GPUBuffer | null = null;
   let scalesMoved = false;
   /** rowObjective holds Lᵢ of the current Ŵ (written by a full sweep, a scale step or objective()). */
   let rowObjectiveCurrent = false;
@@ -228,18 +239,18 @@ export async function openGpuLayer(ctx: GpuContext, problem: LayerProblem): Prom
             `layer kernels: shared visiting order has ${next.order.length} entries, expected cols = ${cols}`,
           );
         }
-        // Until a blocked WGSL sweep exists, a shared order runs as the per-row kernel with every row
-        // given the same order (the same codes as the CPU's blocked kernel, float ties aside).
-        if (next.kind === 'shared') {
-          const perRow = new Int32Array(rows * cols);
-          for (let r = 0; r < rows; r++) perRow.set(next.order, r * cols);
-          next = { kind: 'per-row', order: perRow };
-        }
         if (next.kind === 'per-row' && next.order.length !== rows * cols) {
           throw new Error(
             `layer kernels: visiting order has ${next.order.length} entries, expected rows × cols = ${rows * cols}`,
           );
         }
+        if (sharedOrder) mem.release(sharedOrder);
+        // A shared order runs blocked (comqBlocked.wgsl): one order buffer for all chunks, and a
+        // scratch per chunk for the block's Δ and the tiles' objective changes.
+        sharedOrder =
+          next.kind === 'shared'
+            ? mem.storage('shared order', new Uint32Array(next.order.buffer, next.order.byteOffset, cols))
+            : null;
         for (const c of chunks) {
           if (c.buffers.order !== dummy) mem.release(c.buffers.order);
           c.buffers.order =
@@ -253,6 +264,8 @@ export async function openGpuLayer(ctx: GpuContext, problem: LayerProblem): Prom
                   ),
                 )
               : dummy;
+          if (next.kind === 'shared' && !c.blockedScratch)
+            c.blockedScratch = mem.storage('comq blocked scratch', comqBlockedScratchBytes(ctx, c.rows));
         }
         orderMode = next.kind;
       }),
@@ -263,27 +276,42 @@ export async function openGpuLayer(ctx: GpuContext, problem: LayerProblem): Prom
         if (!orderMode) throw new Error('layer kernels: setVisitOrder() must come before comqSweep()');
         checkRange('comqSweep', from, to, cols);
         if (from === to) return 0;
+        const blocked = orderMode === 'shared';
         for (const c of chunks) {
-          for (const piece of encodeComqSweep(
-            ctx,
-            mem,
-            shapeOf(c),
-            orderMode === 'per-row',
-            c.buffers,
-            from,
-            to,
-          ))
-            device.queue.submit([piece]);
+          const pieces = blocked
+            ? encodeComqBlockedRange(
+                ctx,
+                mem,
+                shapeOf(c),
+                { ...c.buffers, order: sharedOrder!, scratch: c.blockedScratch! },
+                from,
+                to,
+              )
+            : encodeComqSweep(ctx, mem, shapeOf(c), orderMode === 'per-row', c.buffers, from, to);
+          // After a blocked range that ends the sweep, comq.wgsl's empty range [cols, cols) writes
+          // the rows' objectives from R (as its own sweep does), so residualObjective stays O(n·m).
+          if (blocked && to === cols) {
+            const encoder = device.createCommandEncoder({ label: 'COMQ row objectives' });
+            encodeComqRowObjectives(ctx, mem, encoder, shapeOf(c), c.buffers);
+            pieces.push(encoder.finish());
+          }
+          for (const piece of pieces) device.queue.submit([piece]);
         }
         rowObjectiveCurrent = to === cols;
         let change = 0;
         for (const c of chunks) {
           const perTile = new Float32Array(
-            await mem.read(
-              c.buffers.rowObjective,
-              comqTileCount(ctx, c.rows) * 4,
-              comqTileChangeOffset(c.rows) * 4,
-            ),
+            blocked
+              ? await mem.read(
+                  c.blockedScratch!,
+                  comqBlockedTileCount(ctx, c.rows) * 4,
+                  comqBlockedChangeOffset(ctx, c.rows) * 4,
+                )
+              : await mem.read(
+                  c.buffers.rowObjective,
+                  comqTileCount(ctx, c.rows) * 4,
+                  comqTileChangeOffset(c.rows) * 4,
+                ),
           );
           for (const v of perTile) change += v;
         }

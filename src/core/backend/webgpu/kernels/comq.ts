@@ -181,3 +181,34 @@ export function encodeComqRowPass(
     entry === 'scaleStep' ? linear(ctx, shape.rows) : rowTiles(ctx, shape.rows),
   );
 }
+
+/**
+ * `sweep` over the empty range [cols, cols): no coordinate moves, every row writes Lᵢ from R into
+ * rowObjective (what a sweep ending at cols leaves), e.g. after a blocked range (comqBlocked.ts).
+ */
+export function encodeComqRowObjectives(
+  ctx: GpuContext,
+  mem: GpuMemory,
+  encoder: GPUCommandEncoder,
+  shape: GridShape,
+  buffers: ComqBuffers,
+): void {
+  const params = mem.uniform(
+    'comq row objectives params',
+    packUniform(comqKernel.uniform.layout, {
+      ...shape,
+      coordBegin: shape.cols,
+      coordEnd: shape.cols,
+      orderMode: 0,
+      writeObjective: 1,
+      cols4: Math.ceil(shape.cols / 4),
+      addChange: 0,
+    }),
+  );
+  encodeDispatch(
+    encoder,
+    ctx.kernels.pipeline(comqKernel, 'sweep'),
+    comqGroup(ctx, buffers, params),
+    rowTiles(ctx, shape.rows),
+  );
+}

@@ -18,6 +18,8 @@ export interface KernelTuning {
   comqRowsPerGroup: number;
   /** Coordinates the COMQ sweep decides per row between two lazy R updates (barrier pairs). */
   comqDecideBlock: number;
+  /** Shared-order positions per block of blocked COMQ (comqBlocked.wgsl BLOCK). */
+  comqBlockedPositions: number;
 }
 
 export const defaultTuning: KernelTuning = {
@@ -26,6 +28,7 @@ export const defaultTuning: KernelTuning = {
   linearWorkgroup: 64,
   comqRowsPerGroup: 4,
   comqDecideBlock: 32,
+  comqBlockedPositions: 32,
 };
 
 export interface KernelDescriptor<
