@@ -43,11 +43,13 @@ async function gram(
 async function comqParts(
   backend: Backend,
   problem: LayerProblem,
+  order: 'greedy' | 'shared' = 'greedy',
 ): Promise<{ sweep: number; objective: number }> {
   const marks: number[] = [];
   const start = performance.now();
   await solveLayerWith(backend, problem, {
     ...defaultSolveOptions,
+    order,
     sweeps: 1,
     onSweep: () => marks.push(performance.now()),
   });
@@ -106,6 +108,14 @@ async function main(): Promise<void> {
   const comqFlops = 2 * 256 * 512 * 512;
   const [g, c] = [await comqParts(gpu, problem), await comqParts(cpu, problem)];
   add('COMQ first sweep (comq.wgsl sweep)', 'n 256 × m 512, greedy, 4-bit', comqFlops, g.sweep, c.sweep);
+  const [gs, cs] = [await comqParts(gpu, problem, 'shared'), await comqParts(cpu, problem, 'shared')];
+  add(
+    'COMQ first sweep, shared order (comqBlocked.wgsl)',
+    'n 256 × m 512, shared, 4-bit',
+    comqFlops,
+    gs.sweep,
+    cs.sweep,
+  );
   add('objective (objective.wgsl)', 'n 256 × m 512', comqFlops, g.objective, c.objective);
   const gptqOptions = { ...defaultSolveOptions, method: 'gptq' as const };
   add(

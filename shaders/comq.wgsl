@@ -1,38 +1,61 @@
-// comq.wgsl — COMQ coordinate descent in Gram form (docs/algorithms.md, "COMQ"), all rows in
-//   parallel, the coordinate loop inside the shader. CPU twin: src/core/backend/cpu/kernels/comq.ts.
+// comq.wgsl — COMQ coordinate descent in Gram form (docs/algorithms.md, "COMQ"), the coordinate
+//   loop inside the shader. CPU twin: src/core/backend/cpu/kernels/comq.ts.
 //
 // Entry points (one explicit bind group layout shared by all three):
-//   sweep:        coordinates p ∈ [coordBegin, coordEnd) of one sweep. For row i, input
-//                 j = order(i, p): t = ŵᵢⱼ + Rᵢⱼ/G_jj (t = wᵢⱼ for a dead input, G_jj = 0),
-//                 k = clamp(round(t/scale), codeMin, codeMax), ŵᵢⱼ ← scale·k,
-//                 Rᵢ,: ← Rᵢ,: − (ŵ_new − ŵ_old)·G_j,:. When coordEnd = cols and writeObjective = 1
-//                 it writes Lᵢ = Σ_l (wᵢₗ − ŵᵢₗ)·Rᵢₗ (the objective from R, O(m) per row).
+//   sweep:        coordinates p ∈ [coordBegin, coordEnd) of one sweep, one workgroup per tile of
+//                 RT rows. For row i, input j = order(i, p): t = ŵᵢⱼ + Rᵢⱼ/G_jj (t = wᵢⱼ for a dead
+//                 input, G_jj = 0), k = clamp(round(t/scale), codeMin, codeMax), ŵᵢⱼ ← scale·k,
+//                 Rᵢ,: ← Rᵢ,: − (ŵ_new − ŵ_old)·G_j,: with the WG invocations of the workgroup
+//                 across the m-long update. It adds the exact objective change of every step,
+//                 G_jj·[(ŵ_new − t)² − (ŵ_old − t)²], into rowObjective[⌈rows/4⌉·4 + tile] (written, or added to
+//                 when addChange = 1 for the later dispatches of one range; the host sums the tiles
+//                 in f64). When coordEnd = cols and writeObjective = 1 it writes
+//                 Lᵢ = Σ_l (wᵢₗ − ŵᵢₗ)·Rᵢₗ (the objective from R, O(m) per row).
 //   scaleStep:    the closed-form scale step per (row, block) for fixed codes: shift =
 //                 (u G dᵀ)/(u G uᵀ) with u the block's codes and d = w − ŵ, so u G dᵀ = Σ_{j∈b} kⱼRᵢⱼ;
 //                 the move is taken only if the new scale is positive and the objective recomputed
 //                 from the moved R does not rise (same rule as comqScaleStep on the CPU); then
 //                 writes Lᵢ from R like `sweep` (the CPU reports the objective after the step).
-//   initResidual: R = (W − Ŵ)G for a start from given codes (GPTQ's), O(m²) per row.
+//                 One invocation per row (its work is O(m·blockSize), not the hot path).
+//   initResidual: R = (W − Ŵ)G for a start from given codes (GPTQ's), O(m²) per row, one workgroup
+//                 per row tile with the invocations across R's columns.
 // Bindings (group 0): 0 gram: array<vec4<f32>> G `cols × cols4·4`, rows padded with zeros to a
 //   multiple of 4 (read), 1 weight: array<f32> `rows × cols` (read), 2 order: array<u32>
 //   `rows × cols` per-row visiting order (read; 1 dummy element for the cyclic order), 3 grid:
 //   array<GridCell> `rows × blocksPerRow` (read_write: scaleStep moves the scale), 4 codes:
 //   array<i32> `rows × cols` (read_write), 5 quant: array<f32> Ŵ `rows × cols` (read_write),
-//   6 residual: array<vec4<f32>> R in column blocks of 4: (i, l) at word (l/4)·rows + i, lane l%4,
-//   7 rowObjective: array<f32> `rows` (read_write), 8 params: uniform ComqParams.
-// Dispatch: (min(65535, ceil(rows/WG)), ceil(ceil(rows/WG)/65535), 1); one invocation per row.
-// Layout choice: the O(m) update Rᵢ,: −= Δ·G_j,: is the hot loop. Holding 4 columns per vec4 makes
-//   it one vec4 load of G, one load and one store of R per 4 columns (SwiftShader emulates each
-//   scalar gather separately), and placing row i's block next to row i+1's keeps neighbouring
-//   invocations on neighbouring 16-byte words (coalesced on hardware GPUs).
-// Invariants: rows are independent, so an invocation only ever touches its own row of codes, Ŵ, R
-//   and rowObjective: no barriers, no atomics (barriers are very slow on SwiftShader). The padding
-//   columns of G are 0, so R's padding lanes stay 0. A sweep may be split into several dispatches
-//   over coordinate ranges (the host bounds each dispatch's work); the state lives in the buffers.
+//   6 residual: array<vec4<f32>> R row-major, rows padded to cols4 words: (i, l) at word
+//   i·cols4 + l/4, lane l%4, 7 rowObjective: array<f32> `rows` objectives Lᵢ (padded to a
+//   multiple of 4) then `ceil(rows/RT)` objective changes per row tile (read_write; one buffer for both keeps the kernel within the
+//   8 storage buffers per stage every adapter offers), 8 params: uniform ComqParams.
+// Dispatch: sweep and initResidual (min(65535, tiles), ceil(tiles/65535), 1) with
+//   tiles = ceil(rows/RT), WG invocations each; scaleStep (min(65535, ceil(rows/WG)), …, 1), one
+//   invocation per row.
+// Work split (sweep): a workgroup holds RT rows and walks [coordBegin, coordEnd) in blocks of BLOCK
+//   positions. Decide: invocation r < RT runs the block's coordinates of its row in order, reading
+//   Rᵢⱼ as of the block start and subtracting the block's earlier steps Δ_u·G_{j_u, j} (O(BLOCK²)
+//   per row and block), and leaves (Δ, j) of each step in workgroup memory. Update: after one
+//   workgroupBarrier all WG invocations apply the block to R together, invocation t on the vec4
+//   words l4 ≡ t (mod WG) of every row of the tile: Rᵢ,: −= Σ_q Δ_q·G_{j_q},: (one read and one
+//   write of each R word per block). A storageBarrier then makes R current for the next block's
+//   deciders. This is the serial greedy order exactly (the lazy R is the same sum, regrouped), with
+//   two barriers per BLOCK coordinates rather than one per coordinate: barriers are what
+//   SwiftShader (a CPU) pays most for, and on a hardware GPU neighbouring invocations read
+//   neighbouring 16-byte words of G_j,: and Rᵢ,: (coalesced). BLOCK = 1 is the plain
+//   barrier-per-coordinate form.
+// Invariants: rows are independent; a workgroup only touches its own rows of codes, Ŵ, R and
+//   rowObjective. The padding columns of G are 0, so R's padding lanes stay 0. A sweep may be split
+//   into several dispatches over coordinate ranges (the host bounds each dispatch's work); the state
+//   lives in the buffers.
 // Shared (shaders/common/, spliced in at the `// #import` lines by shaders/generate.ts): GridCell and
 //   nearestCode (grid.wgsl), LinearInvocation and linearIndex (linearInvocation.wgsl).
 
 override WG: u32 = 64u;
+// Rows per workgroup of `sweep` and `initResidual` (at most WG).
+override RT: u32 = 4u;
+// Coordinates `sweep` decides per row between two lazy updates of R (barriers per block, not per
+// coordinate).
+override BLOCK: u32 = 32u;
 
 // #import grid
 // #import linearInvocation
@@ -47,9 +70,10 @@ struct ComqParams {
   // 0: cyclic 0…cols−1 for every row; 1: per-row order from `order`.
   orderMode: u32,
   writeObjective: u32,
-  // ceil(cols/4): vec4 words per G row and R column blocks.
+  // ceil(cols/4): vec4 words per G row and per R row.
   cols4: u32,
-  _pad0: u32,
+  // 1: add this dispatch's change to tileChange (a later piece of a range split over dispatches).
+  addChange: u32,
   _pad1: u32,
   _pad2: u32,
 }
@@ -64,15 +88,53 @@ struct ComqParams {
 @group(0) @binding(7) var<storage, read_write> rowObjective: array<f32>;
 @group(0) @binding(8) var<uniform> params: ComqParams;
 
+// The block's steps per tile row: (Δ for the R update, 0 when none; bitcast j) at r·BLOCK + q.
+var<workgroup> pending: array<vec2<f32>, RT * BLOCK>;
+var<workgroup> partials: array<f32, WG>;
+
 fn gramAt(j: u32, l: u32) -> f32 {
   return gram[j * params.cols4 + (l >> 2u)][l & 3u];
 }
 
 fn residualAt(row: u32, l: u32) -> f32 {
-  return residual[(l >> 2u) * params.rows + row][l & 3u];
+  return residual[row * params.cols4 + (l >> 2u)][l & 3u];
 }
 
-// Lᵢ = Σ_l (wᵢₗ − ŵᵢₗ)·Rᵢₗ, summed in segments of 64 to bound the f32 rounding.
+// Where the per-tile objective changes start in rowObjective: after the rows, rounded up to 4
+// (objective.wgsl writes rowObjective in groups of 4 rows).
+fn tileChangeOffset() -> u32 {
+  return (params.rows + 3u) & ~3u;
+}
+
+// Σ over the workgroup of each invocation's `value` (all invocations call it; uniform control).
+fn workgroupSum(t: u32, value: f32) -> f32 {
+  partials[t] = value;
+  workgroupBarrier();
+  var total = 0.0;
+  for (var u = 0u; u < WG; u = u + 1u) {
+    total = total + partials[u];
+  }
+  workgroupBarrier();
+  return total;
+}
+
+// Lᵢ = Σ_l (wᵢₗ − ŵᵢₗ)·Rᵢₗ over this invocation's words l4 ≡ t (mod WG) of the row.
+fn ownObjective(row: u32, t: u32) -> f32 {
+  let rowBase = row * params.cols;
+  var sum = 0.0;
+  for (var l4 = t; l4 < params.cols4; l4 = l4 + WG) {
+    let r = residual[row * params.cols4 + l4];
+    for (var lane = 0u; lane < 4u; lane = lane + 1u) {
+      let l = l4 * 4u + lane;
+      if (l < params.cols) {
+        sum = sum + (weight[rowBase + l] - quant[rowBase + l]) * r[lane];
+      }
+    }
+  }
+  return sum;
+}
+
+// Lᵢ = Σ_l (wᵢₗ − ŵᵢₗ)·Rᵢₗ, summed in segments of 64 to bound the f32 rounding (one invocation).
 fn objectiveFromResidual(row: u32) -> f32 {
   let rowBase = row * params.cols;
   var total = 0.0;
@@ -87,47 +149,105 @@ fn objectiveFromResidual(row: u32) -> f32 {
   return total + segment;
 }
 
-// Rᵢ,: ← Rᵢ,: − factor·G_j,: (the hot loop: one vec4 of G and of R per 4 columns).
+// Rᵢ,: ← Rᵢ,: − factor·G_j,: by one invocation (scaleStep).
 fn subtractGramRow(row: u32, j: u32, factor: f32) {
   let gramBase = j * params.cols4;
-  var at = row;
+  let rowBase = row * params.cols4;
   for (var l4 = 0u; l4 < params.cols4; l4 = l4 + 1u) {
-    residual[at] = residual[at] - factor * gram[gramBase + l4];
-    at = at + params.rows;
+    residual[rowBase + l4] = residual[rowBase + l4] - factor * gram[gramBase + l4];
   }
 }
 
 @compute @workgroup_size(WG, 1, 1)
-fn sweep(invocation: LinearInvocation) {
-  let row = linearIndex(invocation);
-  if (row >= params.rows) {
+fn sweep(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(local_invocation_id) lid: vec3<u32>,
+  @builtin(num_workgroups) groups: vec3<u32>,
+) {
+  let tile = wid.y * groups.x + wid.x;
+  let firstRow = tile * RT;
+  if (firstRow >= params.rows) {
     return;
   }
-  let rowBase = row * params.cols;
-  let gridBase = row * params.blocksPerRow;
-  for (var p = params.coordBegin; p < params.coordEnd; p = p + 1u) {
-    var j = p;
-    if (params.orderMode == 1u) {
-      j = order[rowBase + p];
+  let t = lid.x;
+  let tileRows = min(RT, params.rows - firstRow);
+  var change = 0.0;
+  for (var p0 = params.coordBegin; p0 < params.coordEnd; p0 = p0 + BLOCK) {
+    let count = min(BLOCK, params.coordEnd - p0);
+    // Decisions: invocation t < tileRows walks the block's coordinates of row firstRow + t.
+    if (t < tileRows) {
+      let row = firstRow + t;
+      let rowBase = row * params.cols;
+      for (var q = 0u; q < count; q = q + 1u) {
+        var j = p0 + q;
+        if (params.orderMode == 1u) {
+          j = order[rowBase + p0 + q];
+        }
+        let gjj = gramAt(j, j);
+        // Rᵢⱼ now: R as of the block start minus this block's earlier steps of the row.
+        var rij = residualAt(row, j);
+        for (var u = 0u; u < q; u = u + 1u) {
+          let earlier = pending[t * BLOCK + u];
+          if (earlier.x != 0.0) {
+            rij = rij - earlier.x * gramAt(bitcast<u32>(earlier.y), j);
+          }
+        }
+        let cell = grid[row * params.blocksPerRow + j / params.blockSize];
+        let old = quant[rowBase + j];
+        var targetValue = weight[rowBase + j];
+        if (gjj > 0.0) {
+          targetValue = old + rij / gjj;
+        }
+        let k = nearestCode(cell, targetValue);
+        let next = cell.scale * f32(k);
+        codes[rowBase + j] = k;
+        quant[rowBase + j] = next;
+        var delta = 0.0;
+        if (gjj > 0.0) {
+          delta = next - old;
+          let before = old - targetValue;
+          let after = next - targetValue;
+          change = change + gjj * (after * after - before * before);
+        }
+        pending[t * BLOCK + q] = vec2<f32>(delta, bitcast<f32>(j));
+      }
     }
-    let gjj = gramAt(j, j);
-    let cell = grid[gridBase + j / params.blockSize];
-    let old = quant[rowBase + j];
-    var targetValue = weight[rowBase + j];
-    if (gjj > 0.0) {
-      targetValue = old + residualAt(row, j) / gjj;
+    workgroupBarrier();
+    // The lazy update of the block, every invocation on its own words of each row:
+    // Rᵢ,: −= Σ_q Δ_q·G_{j_q},: (one read and one write of each R word per block).
+    for (var r = 0u; r < tileRows; r = r + 1u) {
+      let rowBase = (firstRow + r) * params.cols4;
+      for (var l4 = t; l4 < params.cols4; l4 = l4 + WG) {
+        var value = residual[rowBase + l4];
+        for (var q = 0u; q < count; q = q + 1u) {
+          let step = pending[r * BLOCK + q];
+          if (step.x != 0.0) {
+            value = value - step.x * gram[bitcast<u32>(step.y) * params.cols4 + l4];
+          }
+        }
+        residual[rowBase + l4] = value;
+      }
     }
-    let k = nearestCode(cell, targetValue);
-    let next = cell.scale * f32(k);
-    let delta = next - old;
-    codes[rowBase + j] = k;
-    quant[rowBase + j] = next;
-    if (delta != 0.0 && gjj > 0.0) {
-      subtractGramRow(row, j, delta);
+    // R (storage) current for the next block's deciders; `pending` free to be rewritten.
+    storageBarrier();
+    workgroupBarrier();
+  }
+  let tileTotal = workgroupSum(t, change);
+  if (t == 0u) {
+    let at = tileChangeOffset() + tile;
+    if (params.addChange == 1u) {
+      rowObjective[at] = rowObjective[at] + tileTotal;
+    } else {
+      rowObjective[at] = tileTotal;
     }
   }
   if (params.writeObjective == 1u && params.coordEnd == params.cols) {
-    rowObjective[row] = objectiveFromResidual(row);
+    for (var r = 0u; r < tileRows; r = r + 1u) {
+      let rowTotal = workgroupSum(t, ownObjective(firstRow + r, t));
+      if (t == 0u) {
+        rowObjective[firstRow + r] = rowTotal;
+      }
+    }
   }
 }
 
@@ -206,19 +326,30 @@ fn scaleStep(invocation: LinearInvocation) {
 }
 
 @compute @workgroup_size(WG, 1, 1)
-fn initResidual(invocation: LinearInvocation) {
-  let row = linearIndex(invocation);
-  if (row >= params.rows) {
+fn initResidual(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(local_invocation_id) lid: vec3<u32>,
+  @builtin(num_workgroups) groups: vec3<u32>,
+) {
+  let firstRow = (wid.y * groups.x + wid.x) * RT;
+  if (firstRow >= params.rows) {
     return;
   }
-  let rowBase = row * params.cols;
-  for (var l4 = 0u; l4 < params.cols4; l4 = l4 + 1u) {
-    residual[l4 * params.rows + row] = vec4<f32>(0.0);
-  }
-  for (var j = 0u; j < params.cols; j = j + 1u) {
-    let d = weight[rowBase + j] - quant[rowBase + j];
-    if (d != 0.0) {
-      subtractGramRow(row, j, -d);
+  let tileRows = min(RT, params.rows - firstRow);
+  for (var r = 0u; r < tileRows; r = r + 1u) {
+    let row = firstRow + r;
+    let rowBase = row * params.cols;
+    for (var l4 = lid.x; l4 < params.cols4; l4 = l4 + WG) {
+      var sum = vec4<f32>(0.0);
+      var at = l4;
+      for (var j = 0u; j < params.cols; j = j + 1u) {
+        let d = weight[rowBase + j] - quant[rowBase + j];
+        if (d != 0.0) {
+          sum = sum + d * gram[at];
+        }
+        at = at + params.cols4;
+      }
+      residual[row * params.cols4 + l4] = sum;
     }
   }
 }

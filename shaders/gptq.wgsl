@@ -8,7 +8,10 @@
 //                  then w_l −= e·U_jl for the later columns l of the block. The e are kept in
 //                  `errors` for the tail update.
 //   updateTail:    the columns after the block at once: W[:, l] −= E·U[block, l] for l ≥ blockEnd
-//                  (the "one GEMM of the stacked errors").
+//                  (the "one GEMM of the stacked errors"), tiled and register-blocked: a workgroup
+//                  of TILE_X × TILE_Y invocations owns 4·TILE_Y rows × TILE_X vec4 words of the
+//                  later columns, stages K_CHUNK block columns of E and U in workgroup memory at a
+//                  time, and each invocation accumulates a 4 × 4 block with addOuter.
 // Bindings (group 0): 0 cholU: array<vec4<f32>> `cols × cols4·4` row-major, rows padded with zeros
 //   to a multiple of 4 columns, permuted order (read),
 //   1 perm: array<u32> `cols`, permuted position → original column, for the grid lookup (read),
@@ -16,18 +19,21 @@
 //   permuted weights being updated (read_write), 4 codes: array<i32> `rows × cols` in permuted
 //   order (read_write), 5 errors: array<f32> `rows × errorCols` (read_write), 6 params: uniform.
 // Dispatch: quantizeBlock (min(65535, ceil(rows/WG)), ceil(…/65535), 1), one invocation per row;
-//   updateTail (ceil((cols4 − blockEnd/4)/WG), rows, 1), one invocation per (row, 4 later columns):
-//   one vec4 load of U per error, because SwiftShader emulates every scalar gather separately.
+//   updateTail (ceil((cols4 − ⌊blockEnd/4⌋)/TILE_X), ceil(rows/(4·TILE_Y)), 1).
 // Invariants: a block only reads columns the previous updateTail finished (dispatches within one
 //   pass are ordered); each invocation writes only its own row (quantizeBlock) or element
 //   (updateTail).
 // Shared (shaders/common/, spliced in at the `// #import` lines by shaders/generate.ts): GridCell and
-//   nearestCode (grid.wgsl), LinearInvocation and linearIndex (linearInvocation.wgsl).
+//   nearestCode (grid.wgsl), LinearInvocation and linearIndex (linearInvocation.wgsl), Block4x4 and
+//   addOuter (block4x4.wgsl).
 
 override WG: u32 = 64u;
+override TILE_X: u32 = 8u;
+override TILE_Y: u32 = 8u;
 
 // #import grid
 // #import linearInvocation
+// #import block4x4
 
 struct GptqParams {
   rows: u32,
@@ -76,25 +82,73 @@ fn quantizeBlock(invocation: LinearInvocation) {
   }
 }
 
-@compute @workgroup_size(WG, 1, 1)
-fn updateTail(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let col4 = (params.blockEnd >> 2u) + gid.x;
-  let row = gid.y;
-  if (col4 >= params.cols4 || row >= params.rows) {
+// updateTail stages K_CHUNK block columns at a time: the tile's rows of E and U's rows over the
+// tile's words.
+const K_CHUNK: u32 = 32u;
+var<workgroup> errorTile: array<f32, 4u * TILE_Y * K_CHUNK>;
+var<workgroup> upperTile: array<vec4<f32>, K_CHUNK * TILE_X>;
+
+@compute @workgroup_size(TILE_X, TILE_Y, 1)
+fn updateTail(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let count = params.blockEnd - params.blockBegin;
+  let rowBegin = wid.y * 4u * TILE_Y;
+  let wordBegin = (params.blockEnd >> 2u) + wid.x * TILE_X;
+  let flat = lid.y * TILE_X + lid.x;
+  let threads = TILE_X * TILE_Y;
+  let r0 = lid.y * 4u;
+  var sum = Block4x4(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
+  for (var k0 = 0u; k0 < count; k0 = k0 + K_CHUNK) {
+    let chunk = min(K_CHUNK, count - k0);
+    for (var at = flat; at < 4u * TILE_Y * K_CHUNK; at = at + threads) {
+      let r = at / K_CHUNK;
+      let q = at % K_CHUNK;
+      let row = rowBegin + r;
+      var e = 0.0;
+      if (row < params.rows && q < chunk) {
+        e = errors[row * params.errorCols + k0 + q];
+      }
+      errorTile[at] = e;
+    }
+    for (var at = flat; at < K_CHUNK * TILE_X; at = at + threads) {
+      let q = at / TILE_X;
+      let word = wordBegin + at % TILE_X;
+      var u = vec4<f32>(0.0);
+      if (q < chunk && word < params.cols4) {
+        u = cholU[(params.blockBegin + k0 + q) * params.cols4 + word];
+      }
+      upperTile[at] = u;
+    }
+    workgroupBarrier();
+    for (var q = 0u; q < chunk; q = q + 1u) {
+      let e = vec4<f32>(
+        errorTile[r0 * K_CHUNK + q],
+        errorTile[(r0 + 1u) * K_CHUNK + q],
+        errorTile[(r0 + 2u) * K_CHUNK + q],
+        errorTile[(r0 + 3u) * K_CHUNK + q],
+      );
+      sum = addOuter(sum, e, upperTile[q * TILE_X + lid.x]);
+    }
+    workgroupBarrier();
+  }
+  let word = wordBegin + lid.x;
+  if (word >= params.cols4) {
     return;
   }
-  let count = params.blockEnd - params.blockBegin;
-  let errorBase = row * params.errorCols;
-  var sum = vec4<f32>(0.0);
-  var at = params.blockBegin * params.cols4 + col4;
-  for (var jj = 0u; jj < count; jj = jj + 1u) {
-    sum = sum + errors[errorBase + jj] * cholU[at];
-    at = at + params.cols4;
+  subtractFromRow(rowBegin + r0, word, sum.r0);
+  subtractFromRow(rowBegin + r0 + 1u, word, sum.r1);
+  subtractFromRow(rowBegin + r0 + 2u, word, sum.r2);
+  subtractFromRow(rowBegin + r0 + 3u, word, sum.r3);
+}
+
+// work[row, 4·word + lane] −= value[lane] for the columns after the block.
+fn subtractFromRow(row: u32, word: u32, value: vec4<f32>) {
+  if (row >= params.rows) {
+    return;
   }
   for (var lane = 0u; lane < 4u; lane = lane + 1u) {
-    let col = col4 * 4u + lane;
+    let col = word * 4u + lane;
     if (col >= params.blockEnd && col < params.cols) {
-      work[row * params.cols + col] = work[row * params.cols + col] - sum[lane];
+      work[row * params.cols + col] = work[row * params.cols + col] - value[lane];
     }
   }
 }

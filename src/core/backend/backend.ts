@@ -31,9 +31,11 @@ export interface GramAccumulator {
 
 /**
  * The visiting order of a COMQ sweep: a per-row permutation (`rows × cols`, row i's order at
- * `[i·cols, (i+1)·cols)`), or `0 … cols−1` for every row.
+ * `[i·cols, (i+1)·cols)`), one permutation shared by every row (length `cols`: lets a backend run
+ * the sweep in blocks with GEMM-shaped lazy updates), or `0 … cols−1` for every row.
  */
-export type VisitOrder = { kind: 'per-row'; order: Int32Array } | { kind: 'cyclic' };
+export type VisitOrder =
+  { kind: 'per-row'; order: Int32Array } | { kind: 'shared'; order: Int32Array } | { kind: 'cyclic' };
 
 /**
  * What the GPTQ column kernels need (computed by the caller, in Float64, once per layer): the input
@@ -82,8 +84,8 @@ export interface LayerKernels {
   /**
    * comq sweep: positions `[from, to)` of the visiting order, every row; per coordinate the exact
    * 1-D minimiser `t = ŵ + R/G_jj` projected to the grid (a dead input, G_jj = 0, gets RTN), then
-   * `Rᵢ,: −= Δ·G_j,:`. Returns the exact objective change of the range (negative when it falls):
-   * the objective after the range is the one before plus this value.
+   * `Rᵢ,: −= Δ·G_j,:`. Returns the exact objective change of the range (negative when it falls),
+   * tracked in O(1) per coordinate as `G_jj·[(ŵ_new − t)² − (ŵ_old − t)²]`.
    */
   comqSweep(from: number, to: number): Promise<number>;
   /** comq scaleStep: the closed-form scale move per (row, block) for fixed codes, kept only if it lowers the row objective. */

@@ -13,18 +13,22 @@ import type { ComqOrder, LayerProblem, QuantResult, SolveOptions } from './types
  * The visiting order, `rows × cols` (row i's order at `[i·cols, (i+1)·cols)`).
  * - greedy: inputs by `|wᵢⱼ|·sqrt(G_jj)` descending, ties by ascending j (deterministic, so a GPU
  *   port reproduces it exactly), computed once from the float weights;
+ * - shared: `comqSharedOrder` repeated for every row;
  * - cyclic: `0 … cols−1` for every row.
  */
 export function comqOrder(problem: LayerProblem, order: ComqOrder): Int32Array {
   const { weight, rows, cols, gram } = problem;
-  const result = new Int32Array(rows * cols);
-  if (order === 'cyclic') {
-    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) result[r * cols + c] = c;
-    return result;
+  if (order === 'cyclic' || order === 'shared') {
+    const one =
+      order === 'shared' ? comqSharedOrder(problem) : Int32Array.from({ length: cols }, (_, c) => c);
+    return expandSharedOrder(one, rows);
   }
-  if (order !== 'greedy') throw new Error(`COMQ order must be 'greedy' or 'cyclic', got '${String(order)}'`);
+  if (order !== 'greedy') {
+    throw new Error(`COMQ order must be 'greedy', 'shared' or 'cyclic', got '${String(order)}'`);
+  }
   const sqrtDiag = new Float64Array(cols);
   for (let j = 0; j < cols; j++) sqrtDiag[j] = Math.sqrt(Math.max(0, gram[j * cols + j]));
+  const result = new Int32Array(rows * cols);
   const key = new Float64Array(cols);
   const index: number[] = new Array<number>(cols);
   const byKey = (a: number, b: number): number => key[b] - key[a] || a - b;
@@ -39,9 +43,36 @@ export function comqOrder(problem: LayerProblem, order: ComqOrder): Int32Array {
   return result;
 }
 
-/** The kernels' form of `options.order` (greedy orders are computed here, once per layer). */
+/**
+ * The shared order (length `cols`): inputs by `sqrt(G_jj)·‖w_:j‖₂` descending (the column analogue
+ * of greedy's `|wᵢⱼ|·sqrt(G_jj)`: the inputs that carry the most output energy across all rows go
+ * first), ties by ascending j. Norms are summed in Float64 over the float weights.
+ */
+export function comqSharedOrder(problem: LayerProblem): Int32Array {
+  const { weight, rows, cols, gram } = problem;
+  const key = new Float64Array(cols);
+  for (let r = 0; r < rows; r++) {
+    const off = r * cols;
+    for (let j = 0; j < cols; j++) key[j] += weight[off + j] * weight[off + j];
+  }
+  for (let j = 0; j < cols; j++) key[j] = Math.sqrt(Math.max(0, gram[j * cols + j]) * key[j]);
+  const index = Array.from({ length: cols }, (_, j) => j);
+  index.sort((a, b) => key[b] - key[a] || a - b);
+  return Int32Array.from(index);
+}
+
+/** A shared order (length `cols`) as the per-row layout (`rows × cols`), every row the same. */
+export function expandSharedOrder(order: Int32Array, rows: number): Int32Array {
+  const cols = order.length;
+  const result = new Int32Array(rows * cols);
+  for (let r = 0; r < rows; r++) result.set(order, r * cols);
+  return result;
+}
+
+/** The kernels' form of `options.order` (greedy and shared orders are computed here, once per layer). */
 export function comqVisitOrder(problem: LayerProblem, order: ComqOrder): VisitOrder {
   if (order === 'cyclic') return { kind: 'cyclic' };
+  if (order === 'shared') return { kind: 'shared', order: comqSharedOrder(problem) };
   return { kind: 'per-row', order: comqOrder(problem, order) };
 }
 

@@ -15,7 +15,15 @@ export { relativeError, toDecibels, validateProblem } from '../base/problem.ts';
 export { createRandom, type Random } from '../base/random.ts';
 export { startLayer, type LayerStart } from './start.ts';
 export { finishLayer, rtnMethod } from './rtn.ts';
-export { checkSweeps, comqMethod, comqOrder, comqVisitOrder, runComqSweeps } from './comq.ts';
+export {
+  checkSweeps,
+  comqMethod,
+  comqOrder,
+  comqSharedOrder,
+  comqVisitOrder,
+  expandSharedOrder,
+  runComqSweeps,
+} from './comq.ts';
 export {
   checkGptqOptions,
   gptqComqMethod,

@@ -11,7 +11,7 @@ import { checkSweeps, comqMethod } from './comq.ts';
 import { checkGptqOptions, gptqComqMethod, gptqMethod, runGptq } from './gptq.ts';
 import { rtnMethod } from './rtn.ts';
 import { startLayer, type LayerStart } from './start.ts';
-import { defaultSolveOptions, type QuantResult, type SolveOptions } from './types.ts';
+import { COMQ_ORDERS, defaultSolveOptions, type QuantResult, type SolveOptions } from './types.ts';
 
 /** Checks `options` before any work, so a bad setting fails before W and G are uploaded. */
 export function validateSolveOptions(options: SolveOptions): void {
@@ -34,8 +34,8 @@ export function validateSolveOptions(options: SolveOptions): void {
         `unknown quantization method '${String(options.method)}'; use rtn, comq, gptq or gptq+comq`,
       );
   }
-  if (options.order !== 'greedy' && options.order !== 'cyclic') {
-    throw new Error(`COMQ order must be 'greedy' or 'cyclic', got '${String(options.order)}'`);
+  if (!COMQ_ORDERS.includes(options.order)) {
+    throw new Error(`COMQ order must be one of ${COMQ_ORDERS.join(', ')}, got '${String(options.order)}'`);
   }
 }
 

@@ -7,7 +7,15 @@ import type { GridSpec } from '../base/problem.ts';
 export type { GridKind, GridSpec, LayerProblem, QuantResult, RowGrids } from '../base/problem.ts';
 
 export type Method = 'rtn' | 'comq' | 'gptq' | 'gptq+comq';
-export type ComqOrder = 'greedy' | 'cyclic';
+/**
+ * COMQ visiting orders: `greedy` (per row, |wᵢⱼ|·√G_jj descending: the paper's), `shared` (one order
+ * for every row, √G_jj·‖w_:j‖₂ descending: lets the sweep run in blocks with GEMM lazy updates),
+ * `cyclic` (0 … m−1).
+ */
+export type ComqOrder = 'greedy' | 'shared' | 'cyclic';
+
+/** Every ComqOrder, for option lists (CLI, studio) and validation. */
+export const COMQ_ORDERS: readonly ComqOrder[] = ['greedy', 'shared', 'cyclic'];
 
 export interface SolveOptions {
   method: Method;

@@ -9,6 +9,7 @@ import { codesToValues } from '../../base/codes.ts';
 import { validateProblem, type LayerProblem, type RowGrids } from '../../base/problem.ts';
 import type { GptqFactor, LayerKernels, LayerReadBack, VisitOrder } from '../backend.ts';
 import { comqScaleStep, comqSweep, gramAsFloat64, type ComqState } from './kernels/comq.ts';
+import { comqSweepBlocked } from './kernels/comqBlocked.ts';
 import { gptqBeginState, gptqQuantizeBlock, gptqUpdateTail, type GptqState } from './kernels/gptq.ts';
 import { layerObjective, objectiveFromResidual, residualProduct, weightEnergy } from './kernels/objective.ts';
 import { rtnKernel } from './kernels/rtn.ts';
@@ -32,7 +33,8 @@ export function openCpuLayer(problem: LayerProblem): LayerKernels {
       return gridsOrThrow();
     },
   };
-  let order: Int32Array | null = null;
+  /** The visiting order: per-row (`rows × cols`, cyclic expanded) or shared (length `cols`, blocked kernel). */
+  let order: { kind: 'per-row' | 'shared'; order: Int32Array } | null = null;
   let gptq: GptqState | null = null;
   let released = false;
 
@@ -84,13 +86,24 @@ export function openCpuLayer(problem: LayerProblem): LayerKernels {
             `layer kernels: visiting order has ${next.order.length} entries, expected rows × cols = ${rows * cols}`,
           );
         }
-        order = next.kind === 'per-row' ? next.order : cyclicOrder(rows, cols);
+        if (next.kind === 'shared' && next.order.length !== cols) {
+          throw new Error(
+            `layer kernels: shared visiting order has ${next.order.length} entries, expected cols = ${cols}`,
+          );
+        }
+        order =
+          next.kind === 'cyclic'
+            ? { kind: 'per-row', order: cyclicOrder(rows, cols) }
+            : { kind: next.kind, order: next.order.slice() };
       }),
     comqSweep: (from, to) =>
       run(() => {
         if (!order) throw new Error('layer kernels: setVisitOrder() must come before comqSweep()');
         checkRange('comqSweep', from, to, cols);
-        return comqSweep(state, problem, gram64, order, from, to);
+        // Both return the exact objective change of the range.
+        return order.kind === 'shared'
+          ? comqSweepBlocked(state, problem, gram64, order.order, from, to)
+          : comqSweep(state, problem, gram64, order.order, from, to);
       }),
     scaleStep: () =>
       run(() => {

@@ -17,7 +17,21 @@ import {
   type GpuContext,
 } from './context.ts';
 import { withErrorScopes } from './device.ts';
-import { encodeComqRowPass, encodeComqSweep, type ComqBuffers } from './kernels/comq.ts';
+import {
+  comqRowStatsBytes,
+  comqTileChangeOffset,
+  comqTileCount,
+  encodeComqRowObjectives,
+  encodeComqRowPass,
+  encodeComqSweep,
+  type ComqBuffers,
+} from './kernels/comq.ts';
+import {
+  comqBlockedChangeOffset,
+  comqBlockedScratchBytes,
+  comqBlockedTileCount,
+  encodeComqBlockedRange,
+} from './kernels/comqBlocked.ts';
 import { encodeGptqQuantizeBlock, encodeGptqUpdateTail, type GptqBuffers } from './kernels/gptq.ts';
 import { encodeObjective, objectiveScratchBytes } from './kernels/objective.ts';
 import { encodeRtn } from './kernels/rtn.ts';
@@ -31,6 +45,8 @@ interface Chunk {
   /** Scratch for objective.wgsl. */
   diff: GPUBuffer;
   partials: GPUBuffer;
+  /** comqBlocked.wgsl scratch, made by the first shared order. */
+  blockedScratch?: GPUBuffer;
   gptq?: GptqBuffers;
 }
 
@@ -78,8 +94,9 @@ export async function openGpuLayer(ctx: GpuContext, problem: LayerProblem): Prom
             codes: mem.storage('codes', n * cols * 4),
             quant: mem.storage('quant', n * cols * 4),
             residual: mem.storage('residual', n * colsPadded * 4),
-            rowObjective: mem.storage('row objective', Math.ceil(n / 4) * 16),
+            rowObjective: mem.storage('row objective and tile change', comqRowStatsBytes(ctx, n)),
           },
+
           diff: mem.storage('objective scratch (D)', diffBytes),
           partials: mem.storage('objective scratch (partials)', partialBytes),
         });
@@ -91,7 +108,9 @@ export async function openGpuLayer(ctx: GpuContext, problem: LayerProblem): Prom
   }
 
   let grids: RowGrids | null = null;
-  let orderMode: 'per-row' | 'cyclic' | null = null;
+  let orderMode: VisitOrder['kind'] | null = null;
+  /** The shared order (`cols` u32) while orderMode is 'shared'; comqBlocked.wgsl reads it. */
+  let sharedOrder: GPUBuffer | null = null;
   let scalesMoved = false;
   /** rowObjective holds Lᵢ of the current Ŵ (written by a full sweep, a scale step or objective()). */
   let rowObjectiveCurrent = false;
@@ -215,11 +234,23 @@ export async function openGpuLayer(ctx: GpuContext, problem: LayerProblem): Prom
       }),
     setVisitOrder: (next: VisitOrder) =>
       scoped('COMQ order', () => {
+        if (next.kind === 'shared' && next.order.length !== cols) {
+          throw new Error(
+            `layer kernels: shared visiting order has ${next.order.length} entries, expected cols = ${cols}`,
+          );
+        }
         if (next.kind === 'per-row' && next.order.length !== rows * cols) {
           throw new Error(
             `layer kernels: visiting order has ${next.order.length} entries, expected rows × cols = ${rows * cols}`,
           );
         }
+        if (sharedOrder) mem.release(sharedOrder);
+        // A shared order runs blocked (comqBlocked.wgsl): one order buffer for all chunks, and a
+        // scratch per chunk for the block's Δ and the tiles' objective changes.
+        sharedOrder =
+          next.kind === 'shared'
+            ? mem.storage('shared order', new Uint32Array(next.order.buffer, next.order.byteOffset, cols))
+            : null;
         for (const c of chunks) {
           if (c.buffers.order !== dummy) mem.release(c.buffers.order);
           c.buffers.order =
@@ -233,53 +264,59 @@ export async function openGpuLayer(ctx: GpuContext, problem: LayerProblem): Prom
                   ),
                 )
               : dummy;
+          if (next.kind === 'shared' && !c.blockedScratch)
+            c.blockedScratch = mem.storage('comq blocked scratch', comqBlockedScratchBytes(ctx, c.rows));
         }
         orderMode = next.kind;
       }),
-    // The objective change is the objective after the range minus the one before, each Σ (W − Ŵ) ∘ R:
-    // exact at any point of a sweep (the sweep keeps R = (W − Ŵ)G current for whole rows), summed
-    // on the host in f64 from Ŵ and R read back, O(rows·cols) per read. residualObjective() would
-    // need an O(rows·cols²) pass over G mid-sweep (comq.wgsl writes Lᵢ only at a sweep's end),
-    // which made a sweep in 16 ranges 4–5× slower on SwiftShader. An O(1)-per-coordinate tracking
-    // in comq.wgsl, as the CPU kernel has, would make these reads unnecessary. R is read in
-    // comq.wgsl's layout: (i, l) at vec4 word (l/4)·rows + i, lane l % 4.
-    comqSweep: async (from, to) => {
-      const objectiveNow = (): Promise<number> =>
-        scoped('objective from Ŵ and R', async () => {
-          let total = 0;
-          for (const c of chunks) {
-            const quant = new Float32Array(await mem.read(c.buffers.quant, c.rows * cols * 4));
-            const residual = new Float32Array(await mem.read(c.buffers.residual, c.rows * colsPadded * 4));
-            for (let i = 0; i < c.rows; i++) {
-              const w = (c.rowBegin + i) * cols;
-              for (let l = 0; l < cols; l++) {
-                const r = residual[((l >> 2) * c.rows + i) * 4 + (l & 3)];
-                total += (Math.fround(weight[w + l]) - quant[i * cols + l]) * r;
-              }
-            }
-          }
-          return total;
-        });
-      if (!orderMode) throw new Error('layer kernels: setVisitOrder() must come before comqSweep()');
-      checkRange('comqSweep', from, to, cols);
-      const before = await objectiveNow();
-      await scoped(`COMQ sweep ${from}…${to}`, () => {
+    // The exact objective change of the range comes from the kernel (Σ G_jj·[(ŵ_new − t)² −
+    // (ŵ_old − t)²] per row tile in f32, over all dispatches of the range; tiles summed here in f64).
+    comqSweep: (from, to) =>
+      scoped(`COMQ sweep ${from}…${to}`, async () => {
+        if (!orderMode) throw new Error('layer kernels: setVisitOrder() must come before comqSweep()');
+        checkRange('comqSweep', from, to, cols);
+        if (from === to) return 0;
+        const blocked = orderMode === 'shared';
         for (const c of chunks) {
-          for (const piece of encodeComqSweep(
-            ctx,
-            mem,
-            shapeOf(c),
-            orderMode === 'per-row',
-            c.buffers,
-            from,
-            to,
-          ))
-            device.queue.submit([piece]);
+          const pieces = blocked
+            ? encodeComqBlockedRange(
+                ctx,
+                mem,
+                shapeOf(c),
+                { ...c.buffers, order: sharedOrder!, scratch: c.blockedScratch! },
+                from,
+                to,
+              )
+            : encodeComqSweep(ctx, mem, shapeOf(c), orderMode === 'per-row', c.buffers, from, to);
+          // After a blocked range that ends the sweep, comq.wgsl's empty range [cols, cols) writes
+          // the rows' objectives from R (as its own sweep does), so residualObjective stays O(n·m).
+          if (blocked && to === cols) {
+            const encoder = device.createCommandEncoder({ label: 'COMQ row objectives' });
+            encodeComqRowObjectives(ctx, mem, encoder, shapeOf(c), c.buffers);
+            pieces.push(encoder.finish());
+          }
+          for (const piece of pieces) device.queue.submit([piece]);
         }
         rowObjectiveCurrent = to === cols;
-      });
-      return (await objectiveNow()) - before;
-    },
+        let change = 0;
+        for (const c of chunks) {
+          const perTile = new Float32Array(
+            blocked
+              ? await mem.read(
+                  c.blockedScratch!,
+                  comqBlockedTileCount(ctx, c.rows) * 4,
+                  comqBlockedChangeOffset(ctx, c.rows) * 4,
+                )
+              : await mem.read(
+                  c.buffers.rowObjective,
+                  comqTileCount(ctx, c.rows) * 4,
+                  comqTileChangeOffset(c.rows) * 4,
+                ),
+          );
+          for (const v of perTile) change += v;
+        }
+        return change;
+      }),
     scaleStep: () =>
       scoped('COMQ scale step', () => {
         submit('COMQ scale step', (encoder, c) =>

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { generatedPath, renderShaderModule, resolveImports } from '../../../../shaders/generate.ts';
+import { defaultTuning } from './kernels/descriptor.ts';
 import { allKernels } from './kernels/index.ts';
 import { shaderSources } from './shaderSources.ts';
 import { packUniform } from './uniforms.ts';
@@ -89,9 +90,7 @@ describe('WGSL sources and their TypeScript mirrors', () => {
     (_name, kernel) => {
       for (const entry of kernel.entryPoints)
         expect(kernel.source).toMatch(new RegExp(`@compute @workgroup_size\\([^)]*\\)\\s*fn ${entry}\\(`));
-      for (const constant of Object.keys(
-        kernel.constants({ gramTile: [8, 8], gramSegmentRows: 256, linearWorkgroup: 64 }),
-      )) {
+      for (const constant of Object.keys(kernel.constants(defaultTuning))) {
         expect(kernel.source).toMatch(new RegExp(`override ${constant}: u32 = \\d+u;`));
       }
     },
@@ -136,10 +135,11 @@ describe('WGSL sources and their TypeScript mirrors', () => {
             orderMode: 1,
             writeObjective: 1,
             cols4: 1,
+            addChange: 1,
           }),
         ),
       ),
-    ).toEqual([1, 2, 3, 4, 5, 6, 1, 1, 1, 0, 0, 0]);
+    ).toEqual([1, 2, 3, 4, 5, 6, 1, 1, 1, 1, 0, 0]);
     const gram = new DataView(
       packUniform(gramKernel.uniform.layout, {
         rowBegin: 0,

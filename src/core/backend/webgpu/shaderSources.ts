@@ -4,6 +4,7 @@
  * `?raw`; a module of string constants works in Vite, Vitest, tsx and a browser worker alike.
  */
 import {
+  comqBlockedWgsl,
   comqWgsl,
   gptqWgsl,
   gramWgsl,
@@ -16,6 +17,7 @@ export const shaderSources = {
   gram: gramWgsl,
   im2col: im2colWgsl,
   comq: comqWgsl,
+  comqBlocked: comqBlockedWgsl,
   rtn: rtnWgsl,
   objective: objectiveWgsl,
   gptq: gptqWgsl,

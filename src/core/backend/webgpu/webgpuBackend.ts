@@ -10,7 +10,7 @@ import type { GpuContext } from './context.ts';
 import { openDevice, withErrorScopes, type AdapterProbe } from './device.ts';
 import { ConvTransposeGramAccumulator } from '../cpu/convTranspose.ts';
 import { WebGpuGramAccumulator } from './gramAccumulator.ts';
-import { defaultTuning, type KernelTuning } from './kernels/descriptor.ts';
+import { defaultTuning, softwareTuning, type KernelTuning } from './kernels/descriptor.ts';
 import { allKernels } from './kernels/index.ts';
 import { Kernels } from './kernels/pipelines.ts';
 import { openGpuLayer } from './layerKernels.ts';
@@ -21,6 +21,7 @@ export interface WebGpuBackend extends Backend {
 }
 
 export interface WebGpuBackendOptions {
+  /** Workgroup sizes; default: softwareTuning on a software adapter, else defaultTuning. */
   tuning?: KernelTuning;
   /** Multiply-adds per dispatch (default 2²⁸): smaller keeps each GPU packet short. */
   maxFmaPerDispatch?: number;
@@ -47,7 +48,10 @@ export async function createWebGpuBackend(
   }
   const ctx: GpuContext = {
     opened,
-    kernels: new Kernels(opened.device, options.tuning ?? defaultTuning),
+    kernels: new Kernels(
+      opened.device,
+      options.tuning ?? (opened.probe.isSoftware ? softwareTuning : defaultTuning),
+    ),
     maxFmaPerDispatch: options.maxFmaPerDispatch ?? 2 ** 28,
   };
   // Compile every pipeline now, so a shader the driver rejects fails here with its message.

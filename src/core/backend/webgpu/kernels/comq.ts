@@ -1,9 +1,10 @@
 /**
  * comq.wgsl: COMQ sweep over a coordinate range, the closed-form scale step and the residual
- * `R = (W − Ŵ)G` (CPU twin: backend/cpu/kernels/comq.ts).
+ * `R = (W − Ŵ)G` (CPU twin: backend/cpu/kernels/comq.ts). `sweep` and `initResidual` run one
+ * workgroup per tile of `comqRowsPerGroup` rows with the invocations across the m-long row.
  */
 import { linear, type GpuContext } from '../context.ts';
-import type { GpuMemory } from '../memory.ts';
+import { linearDispatch, type GpuMemory } from '../memory.ts';
 import { comqWgsl } from '../shaderSources.generated.ts';
 import { packUniform } from '../uniforms.ts';
 import { defineKernel, linearConstants } from './descriptor.ts';
@@ -37,13 +38,32 @@ export const comqKernel = defineKernel({
       ['orderMode', 'u32'],
       ['writeObjective', 'u32'],
       ['cols4', 'u32'],
-      ['_pad0', 'u32'],
+      ['addChange', 'u32'],
       ['_pad1', 'u32'],
       ['_pad2', 'u32'],
     ],
   },
-  constants: linearConstants,
+  constants: (tuning) => ({
+    ...linearConstants(tuning),
+    RT: tuning.comqRowsPerGroup,
+    BLOCK: tuning.comqDecideBlock,
+  }),
 });
+
+/** Workgroups of `sweep` / `initResidual`: one per tile of comqRowsPerGroup rows. */
+function rowTiles(ctx: GpuContext, rows: number): [number, number] {
+  const { comqRowsPerGroup } = ctx.kernels.tuning;
+  return linearDispatch(
+    Math.ceil(rows / comqRowsPerGroup),
+    1,
+    ctx.opened.probe.limits.maxComputeWorkgroupsPerDimension,
+  );
+}
+
+/** Row tiles of `sweep` for `rows` rows (one objective change each). */
+export function comqTileCount(ctx: GpuContext, rows: number): number {
+  return Math.ceil(rows / ctx.kernels.tuning.comqRowsPerGroup);
+}
 
 export interface ComqBuffers {
   /** G for comq.wgsl: rows padded with zeros to a multiple of 4 columns (see paddedGram). */
@@ -53,8 +73,23 @@ export interface ComqBuffers {
   grid: GPUBuffer;
   codes: GPUBuffer;
   quant: GPUBuffer;
+  /** R row-major, rows padded to a multiple of 4 columns. */
   residual: GPUBuffer;
+  /**
+   * `rows` objectives Lᵢ (padded to a multiple of 4), then per row tile the objective change of
+   * the last sweep range (comqTileCount floats at comqTileChangeOffset): see comqRowStatsBytes.
+   */
   rowObjective: GPUBuffer;
+}
+
+/** Float index of the first per-tile objective change in rowObjective (comq.wgsl tileChangeOffset). */
+export function comqTileChangeOffset(rows: number): number {
+  return Math.ceil(rows / 4) * 4;
+}
+
+/** Bytes of the rowObjective buffer for `rows` rows: the objectives and the per-tile changes. */
+export function comqRowStatsBytes(ctx: GpuContext, rows: number): number {
+  return (comqTileChangeOffset(rows) + comqTileCount(ctx, rows)) * 4;
 }
 
 function comqGroup(ctx: GpuContext, b: ComqBuffers, params: GPUBuffer): GPUBindGroup {
@@ -75,6 +110,8 @@ function comqGroup(ctx: GpuContext, b: ComqBuffers, params: GPUBuffer): GPUBindG
  * `sweep` over order positions [from, to), split into sub-ranges so each dispatch does at most
  * ctx.maxFmaPerDispatch multiply-adds (rows · coordinates · cols). Returns the command buffers of
  * the pieces so the caller can submit them one by one (a long sweep must not be one GPU packet).
+ * After the last piece, rowObjective[comqTileChangeOffset(rows) + tile] holds the objective change of [from, to) per
+ * row tile (the first piece writes it, the later ones add to it).
  */
 export function encodeComqSweep(
   ctx: GpuContext,
@@ -101,6 +138,7 @@ export function encodeComqSweep(
         orderMode: perRowOrder ? 1 : 0,
         writeObjective: 1,
         cols4: Math.ceil(shape.cols / 4),
+        addChange: begin === from ? 0 : 1,
       }),
     );
     const encoder = ctx.opened.device.createCommandEncoder({ label: `comq sweep ${begin}…${end}` });
@@ -108,14 +146,14 @@ export function encodeComqSweep(
       encoder,
       ctx.kernels.pipeline(comqKernel, 'sweep'),
       comqGroup(ctx, buffers, params),
-      linear(ctx, shape.rows),
+      rowTiles(ctx, shape.rows),
     );
     commands.push(encoder.finish());
   }
   return commands;
 }
 
-/** `scaleStep` or `initResidual` (both one invocation per row over the whole row). */
+/** `scaleStep` (one invocation per row) or `initResidual` (one workgroup per row tile). */
 export function encodeComqRowPass(
   ctx: GpuContext,
   mem: GpuMemory,
@@ -133,12 +171,44 @@ export function encodeComqRowPass(
       orderMode: 0,
       writeObjective: 1,
       cols4: Math.ceil(shape.cols / 4),
+      addChange: 0,
     }),
   );
   encodeDispatch(
     encoder,
     ctx.kernels.pipeline(comqKernel, entry),
     comqGroup(ctx, buffers, params),
-    linear(ctx, shape.rows),
+    entry === 'scaleStep' ? linear(ctx, shape.rows) : rowTiles(ctx, shape.rows),
+  );
+}
+
+/**
+ * `sweep` over the empty range [cols, cols): no coordinate moves, every row writes Lᵢ from R into
+ * rowObjective (what a sweep ending at cols leaves), e.g. after a blocked range (comqBlocked.ts).
+ */
+export function encodeComqRowObjectives(
+  ctx: GpuContext,
+  mem: GpuMemory,
+  encoder: GPUCommandEncoder,
+  shape: GridShape,
+  buffers: ComqBuffers,
+): void {
+  const params = mem.uniform(
+    'comq row objectives params',
+    packUniform(comqKernel.uniform.layout, {
+      ...shape,
+      coordBegin: shape.cols,
+      coordEnd: shape.cols,
+      orderMode: 0,
+      writeObjective: 1,
+      cols4: Math.ceil(shape.cols / 4),
+      addChange: 0,
+    }),
+  );
+  encodeDispatch(
+    encoder,
+    ctx.kernels.pipeline(comqKernel, 'sweep'),
+    comqGroup(ctx, buffers, params),
+    rowTiles(ctx, shape.rows),
   );
 }

@@ -14,9 +14,34 @@ export interface KernelTuning {
   gramTile: [number, number];
   gramSegmentRows: number;
   linearWorkgroup: number;
+  /** Rows per workgroup of the cooperative COMQ kernels (at most linearWorkgroup). */
+  comqRowsPerGroup: number;
+  /** Coordinates the COMQ sweep decides per row between two lazy R updates (barrier pairs). */
+  comqDecideBlock: number;
+  /** Shared-order positions per block of blocked COMQ (comqBlocked.wgsl BLOCK). */
+  comqBlockedPositions: number;
 }
 
-export const defaultTuning: KernelTuning = { gramTile: [8, 8], gramSegmentRows: 256, linearWorkgroup: 64 };
+export const defaultTuning: KernelTuning = {
+  gramTile: [8, 8],
+  gramSegmentRows: 256,
+  linearWorkgroup: 64,
+  comqRowsPerGroup: 4,
+  comqDecideBlock: 32,
+  comqBlockedPositions: 32,
+};
+
+/**
+ * For software adapters (SwiftShader runs a workgroup's invocations as coroutines on CPU threads,
+ * so every barrier costs a switch of all of them): more rows and coordinates per barrier. Measured
+ * on the 256 × 512 COMQ sweep (load average 25–36 on 2 cores): 4/32 took ≈1.5–1.8× the old
+ * one-invocation-per-row kernel, 16/64 ≈1.0–1.2×.
+ */
+export const softwareTuning: KernelTuning = {
+  ...defaultTuning,
+  comqRowsPerGroup: 16,
+  comqDecideBlock: 64,
+};
 
 export interface KernelDescriptor<
   Entry extends string = string,

@@ -37,7 +37,7 @@ export const gptqKernel = defineKernel({
       ['cols4', 'u32'],
     ],
   },
-  constants: linearConstants,
+  constants: (t) => ({ ...linearConstants(t), TILE_X: t.gramTile[0], TILE_Y: t.gramTile[1] }),
 });
 
 export interface GptqBuffers {
@@ -98,7 +98,7 @@ export function encodeGptqQuantizeBlock(
   );
 }
 
-/** `updateTail`: the columns after `end` take the block's errors (vec4 columns × rows). */
+/** `updateTail`: the columns after `end` take the block's errors (a tiled GEMM over rows × later words). */
 export function encodeGptqUpdateTail(
   ctx: GpuContext,
   mem: GpuMemory,
@@ -109,12 +109,12 @@ export function encodeGptqUpdateTail(
   end: number,
   buffers: GptqBuffers,
 ): void {
-  const wg = ctx.kernels.tuning.linearWorkgroup;
+  const [tileX, tileY] = ctx.kernels.tuning.gramTile;
   const cols4 = Math.ceil(shape.cols / 4);
   encodeDispatch(
     encoder,
     ctx.kernels.pipeline(gptqKernel, 'updateTail'),
     gptqGroup(ctx, mem, shape, errorCols, begin, end, buffers),
-    [Math.ceil((cols4 - Math.floor(end / 4)) / wg), shape.rows, 1],
+    [Math.ceil((cols4 - Math.floor(end / 4)) / tileX), Math.ceil(shape.rows / (4 * tileY)), 1],
   );
 }

@@ -1,5 +1,6 @@
 /** Every GPU kernel's descriptor: what compilation, precompiling and the WGSL mirror tests iterate. */
 import { comqKernel } from './comq.ts';
+import { comqBlockedKernel } from './comqBlocked.ts';
 import type { KernelDescriptor } from './descriptor.ts';
 import { gptqKernel } from './gptq.ts';
 import { gramKernel } from './gram.ts';
@@ -11,6 +12,7 @@ export const allKernels: readonly KernelDescriptor[] = [
   gramKernel,
   im2colKernel,
   comqKernel,
+  comqBlockedKernel,
   rtnKernel,
   objectiveKernel,
   gptqKernel,
