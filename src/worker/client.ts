@@ -9,11 +9,14 @@
  *   await api.addInputs(files);                        // one ImageEntry per file; ok: false = refused
  *   const sample = await api.preview(images[0].name, { preset: model.preset.name, size: model.preset.size });
  *   const result = await api.run({ ...yourSettings, ...settings }, (event) => {
- *     // 'stage' | 'capture' | 'layer-start' | 'sweep' (chart: per layer, one point per sweep)
+ *     // 'stage' | 'capture' | 'layer-start' | 'sweep' (one point per sweep) | 'descent' (≥ 16 per sweep)
  *     // | 'layer-done' | 'skip' | 'timing' | 'runtime' (badge: what actually ran) | 'evaluation'
  *   });
  *   const file = await api.exportModel('qdq');         // verified bytes + sizes, name to save as
  *   const json = await api.reportJson();               // the report, with eval and export
+ *   const [best] = await api.evaluationChoices();      // held-out images, most informative first
+ *   const view = await api.evaluationSample(best.name); // float / quantized / difference, or two top-5s
+ *   const heat = await api.roundingHeatmap(layer, 64, 128); // ŵ − w of a quantized layer, downsampled
  *   await api.cancel();                                // during run(): run() rejects, kind 'cancelled'
  * Every rejection is a StudioError whose `info` ({ kind, subject?, message }) the page shows as is.
  * `settings.preprocess.size` may be left undefined: the studio then uses `model.preset.size` (the
@@ -52,6 +55,9 @@ const METHODS: readonly (keyof StudioApi)[] = [
   'cancel',
   'exportModel',
   'reportJson',
+  'evaluationChoices',
+  'evaluationSample',
+  'roundingHeatmap',
 ];
 const KIND_OF: Partial<Record<keyof StudioApi, StudioErrorInfo['kind']>> = {
   loadModel: 'model',
@@ -60,6 +66,9 @@ const KIND_OF: Partial<Record<keyof StudioApi, StudioErrorInfo['kind']>> = {
   preview: 'image',
   exportModel: 'export',
   reportJson: 'export',
+  evaluationChoices: 'run',
+  evaluationSample: 'image',
+  roundingHeatmap: 'run',
   probe: 'device',
 };
 
