@@ -136,3 +136,17 @@ export function latestRatio(curve: LayerCurve): number | null {
   if (last === undefined || !(curve.rtnRelError > 0) || !Number.isFinite(last)) return null;
   return last / curve.rtnRelError;
 }
+
+/** Where a chart x sits in the run: "sweep 2, 40 % through" (0 = the RTN start). */
+export function describePosition(x: number): string {
+  if (x <= 0) return 'the RTN start';
+  const sweep = Math.ceil(x - 1e-9);
+  const through = x - (sweep - 1);
+  return through >= 0.999
+    ? `end of sweep ${sweep}`
+    : `sweep ${sweep}, ${Math.round(through * 100)} % through`;
+}
+
+export function rankNote(curve: Pick<LayerCurve, 'gramRows' | 'reduction'>): string {
+  return `rank-deficient Gram: ${curve.gramRows} calibration rows < ${curve.reduction} inputs, so the solver can fit the calibration set exactly (over-fit)`;
+}

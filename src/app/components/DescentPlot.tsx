@@ -40,7 +40,9 @@ export function DescentPlot(props: Props) {
   const plotRef = useRef<{ plot: uPlot; key: string } | null>(null);
   // uPlot's hooks are fixed at construction: they read the latest props and state through refs.
   const live = useRef({ props, focused: -1 });
-  live.current.props = props;
+  useEffect(() => {
+    live.current.props = props;
+  });
 
   useEffect(() => {
     const host = hostRef.current;
@@ -116,8 +118,10 @@ export function DescentPlot(props: Props) {
       hooks: {
         setSeries: [
           (_u, seriesIdx, opts) => {
-            if (opts.focus === undefined) return;
-            live.current.focused = opts.focus && seriesIdx !== null ? seriesIdx - 1 : -1;
+            // uPlot passes the change ({ focus } or { show }), though its types name it Series.
+            const { focus } = opts as { focus?: boolean };
+            if (focus === undefined) return;
+            live.current.focused = focus && seriesIdx !== null ? seriesIdx - 1 : -1;
           },
         ],
         setCursor: [
