@@ -36,8 +36,12 @@ async function hoverALayer(page: Page, chartId: string, hoverId: string): Promis
   for (const fy of [0.5, 0.3, 0.7, 0.15, 0.85, 0.05, 0.95])
     for (const fx of [0.1, 0.3, 0.5, 0.7, 0.9, 0.02]) {
       await page.mouse.move(box.x + fx * box.width, box.y + fy * box.height);
-      const layer = (await page.getByTestId(hoverId).getAttribute('data-layer')) ?? '';
-      if (layer) return layer;
+      // The page renders the hover line after uPlot's handler: give it a few frames.
+      for (let frame = 0; frame < 5; frame++) {
+        const layer = (await page.getByTestId(hoverId).getAttribute('data-layer')) ?? '';
+        if (layer) return layer;
+        await page.waitForTimeout(50);
+      }
     }
   return '';
 }

@@ -73,7 +73,8 @@ export function DescentChart() {
       // Only finished layers with a full-rank Gram: an over-fitted layer's "gain" is no gain.
       if (!curve?.done || curve.gramRows === undefined || isRankDeficient(curve)) continue;
       const ratio = latestRatio(curve);
-      if (ratio !== null && (!lowest || ratio < lowest.ratio)) lowest = { name, ratio };
+      // A ratio of 1 (RTN, or a solver that could not improve) is no gain to announce.
+      if (ratio !== null && ratio < 0.9995 && (!lowest || ratio < lowest.ratio)) lowest = { name, ratio };
     }
     return lowest;
   }, [liveCurves, curveOrder]);
