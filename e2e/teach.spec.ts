@@ -31,7 +31,11 @@ async function canvasMass(canvas: Locator): Promise<number> {
  * that name ('' if none was found).
  */
 async function hoverALayer(page: Page, chartId: string, hoverId: string): Promise<string> {
-  const box = await page.getByTestId(chartId).locator('.u-over').boundingBox();
+  const over = page.getByTestId(chartId).locator('.u-over');
+  await over.scrollIntoViewIfNeeded();
+  // Enter the chart from outside, as a user would (uPlot measures its box on mouseenter).
+  await page.mouse.move(0, 0);
+  const box = await over.boundingBox();
   if (!box) return '';
   for (const fy of [0.5, 0.3, 0.7, 0.15, 0.85, 0.05, 0.95])
     for (const fx of [0.1, 0.3, 0.5, 0.7, 0.9, 0.02]) {

@@ -57,6 +57,9 @@ export function DescentPlot(props: Props) {
         plot.setScale('x', { min: 0, max: xMax });
         plot.setScale('y', { min: 0, max: yMax });
       });
+      // Text above the chart grows during a run (headline, hover line): uPlot caches its box's
+      // position, so let it measure again on the next mouse move or hover names the wrong line.
+      plot.syncRect(true);
       return;
     }
     plotRef.current?.plot.destroy();
