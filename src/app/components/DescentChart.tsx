@@ -145,6 +145,9 @@ export function DescentChart() {
         }}
       />
       {data.seriesNames.length > 0 && (
+        <p className="hint">Layers (latest error as % of the RTN error; ⚠ rank-deficient Gram):</p>
+      )}
+      {data.seriesNames.length > 0 && (
         <ul className="descent-legend" data-testid="descent-legend" aria-label="layers in the chart">
           {data.seriesNames.map((name, i) => {
             const curve = curves[name];

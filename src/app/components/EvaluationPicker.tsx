@@ -31,7 +31,7 @@ function SampleView({ view }: { view: EvaluationSampleView }) {
         rgba={view.input.rgba}
         label={`input ${view.name}`}
         testId="eval-input"
-        displayWidth={200}
+        displayWidth={150}
       />
       {output.kind === 'maps' && (
         <>
@@ -42,7 +42,7 @@ function SampleView({ view }: { view: EvaluationSampleView }) {
               rgba={output.floatRgba}
               label="float output"
               testId="map-float"
-              displayWidth={200}
+              displayWidth={150}
             />
           </div>
           <div data-testid="eval-map-quant" data-mass={output.quantMass}>
@@ -52,7 +52,7 @@ function SampleView({ view }: { view: EvaluationSampleView }) {
               rgba={output.quantRgba}
               label="quantized output"
               testId="map-quant"
-              displayWidth={200}
+              displayWidth={150}
             />
           </div>
           <div data-testid="eval-map-diff" data-max={output.diffMax}>
@@ -60,9 +60,9 @@ function SampleView({ view }: { view: EvaluationSampleView }) {
               width={output.width}
               height={output.height}
               rgba={output.diffRgba}
-              label={`|quantized − float| (white = ${output.diffMax.toPrecision(2)})`}
+              label={`|quantized − float|, brightest = ${output.diffMax.toPrecision(2)}`}
               testId="map-diff"
-              displayWidth={200}
+              displayWidth={150}
             />
           </div>
         </>
