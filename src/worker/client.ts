@@ -15,6 +15,9 @@
  *   });
  *   const file = await api.exportModel('qdq');         // verified bytes + sizes, name to save as
  *   const json = await api.reportJson();               // the report, with eval and export
+ *   const [best] = await api.evaluationChoices();      // held-out images, most informative first
+ *   const view = await api.evaluationSample(best.name); // float / quantized / difference, or two top-5s
+ *   const heat = await api.roundingHeatmap(layer, 64, 128); // ŵ − w of a quantized layer, downsampled
  *   await api.cancel();                                // during run(): run() rejects, kind 'cancelled'
  * Every rejection is a StudioError whose `info` ({ kind, subject?, message }) the page shows as is.
  * `settings.preprocess.size` may be left undefined: the studio then uses `model.preset.size` (the
@@ -53,6 +56,9 @@ const METHODS: readonly (keyof StudioApi)[] = [
   'cancel',
   'exportModel',
   'reportJson',
+  'evaluationChoices',
+  'evaluationSample',
+  'roundingHeatmap',
 ];
 const KIND_OF: Partial<Record<keyof StudioApi, StudioErrorInfo['kind']>> = {
   loadModel: 'model',
@@ -61,6 +67,9 @@ const KIND_OF: Partial<Record<keyof StudioApi, StudioErrorInfo['kind']>> = {
   preview: 'image',
   exportModel: 'export',
   reportJson: 'export',
+  evaluationChoices: 'run',
+  evaluationSample: 'image',
+  roundingHeatmap: 'run',
   probe: 'device',
 };
 

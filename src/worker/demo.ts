@@ -35,11 +35,32 @@ export const demoSettings: DemoAssets['settings'] = {
   evaluationCount: 4,
 };
 
-/** Paths and URLs of the demo images, sorted by path (text first, then photos). */
+/**
+ * Street scenes and pages whose text is large enough to read at the demo's 256×256 come first: the
+ * gallery previews the first image, so the first map a visitor sees shows detected text.
+ */
+const TEXT_FIRST = [
+  'opencv-scenetext01.jpg',
+  'opencv-scenetext02.jpg',
+  'opencv-scenetext03.jpg',
+  'opencv-imageTextN.png',
+  'skimage-text.png',
+];
+
+const fileName = (path: string) => path.split('/').slice(-1)[0];
+
+/** Where a file sorts: the chosen text images in order, other text images, then the photos. */
+function demoRank(path: string): number {
+  const chosen = TEXT_FIRST.indexOf(fileName(path));
+  if (chosen >= 0) return chosen;
+  return path in textImages ? TEXT_FIRST.length : TEXT_FIRST.length + 1;
+}
+
+/** Paths and URLs of the demo images: text first (the clearest text leading), then photos, by name within each. */
 export function demoImageUrls(): { name: string; url: string }[] {
   return Object.entries({ ...textImages, ...photoImages })
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([path, url]) => ({ name: path.split('/').slice(-1)[0], url }));
+    .sort(([a], [b]) => demoRank(a) - demoRank(b) || a.localeCompare(b))
+    .map(([path, url]) => ({ name: fileName(path), url }));
 }
 
 async function fetchBytes(name: string, url: string): Promise<InputFile> {

@@ -18,6 +18,9 @@ const KIND_OF: Record<keyof StudioApi, StudioErrorInfo['kind']> = {
   cancel: 'run',
   exportModel: 'export',
   reportJson: 'export',
+  evaluationChoices: 'run',
+  evaluationSample: 'image',
+  roundingHeatmap: 'run',
 };
 
 function transferable<T>(method: keyof StudioApi, value: T): T {

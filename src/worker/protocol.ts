@@ -117,6 +117,9 @@ export interface RunSettings extends Pick<
   backend: 'auto' | 'cpu' | 'webgpu';
 }
 
+/** The core's in-sweep progress point (ProgressEvent 'descent'), as the page receives it. */
+export type DescentEvent = Extract<ProgressEvent, { type: 'descent' }>;
+
 /**
  * Progress as the page sees it: the pipeline's events (including the live 'descent' points inside
  * each sweep), minus the bulky 'done' payload.
@@ -158,6 +161,64 @@ export interface ExportResult {
   maxRelError: number;
 }
 
+/**
+ * One quantized layer's rounding, ŵ − w per weight (dequantized minus float, in the model's own
+ * layout read as rows = output channels × cols = the rest), downsampled to at most
+ * `rows × cols` cells; each cell keeps the signed value of largest magnitude in its block, so one
+ * far-off weight stays visible.
+ */
+export interface RoundingHeatmap {
+  layer: string;
+  bits: number;
+  /** Cells, row-major: values[r * cols + c]. */
+  rows: number;
+  cols: number;
+  values: Float32Array;
+  /** The weight's own matrix size before downsampling. */
+  sourceRows: number;
+  sourceCols: number;
+  /** Largest |ŵ − w| over the whole layer (the colour scale's end). */
+  maxAbs: number;
+  /** Mean |ŵ − w| over the whole layer. */
+  meanAbs: number;
+}
+
+/** A held-out image of the finished run, with how informative it is to look at. */
+export interface EvaluationChoice {
+  name: string;
+  /**
+   * Maps: the float output's mass (sum of the first map's values); classifiers: the float model's
+   * top-1 probability; other outputs: 0.
+   */
+  score: number;
+}
+
+/** One held-out image through both models, for the side-by-side view. */
+export interface EvaluationSampleView {
+  name: string;
+  input: { width: number; height: number; rgba: Uint8ClampedArray };
+  output:
+    | {
+        kind: 'maps';
+        width: number;
+        height: number;
+        floatRgba: Uint8ClampedArray;
+        quantRgba: Uint8ClampedArray;
+        /** |quantized − float|, stretched to its own maximum (`diffMax`, in output units). */
+        diffRgba: Uint8ClampedArray;
+        diffMax: number;
+        /** Sum of the float map's values (0 = an all-black map). */
+        floatMass: number;
+        quantMass: number;
+      }
+    | {
+        kind: 'top5';
+        float: { index: number; label?: string; probability: number }[];
+        quantized: { index: number; label?: string; probability: number }[];
+      }
+    | { kind: 'summary'; text: string };
+}
+
 export interface StudioApi {
   probe(): Promise<RuntimeInfo>;
   /** Loads (or replaces) the model; on error the previous model stays loaded. */
@@ -176,4 +237,10 @@ export interface StudioApi {
   cancel(): Promise<void>;
   exportModel(format: ExportResult['format']): Promise<ExportResult>;
   reportJson(): Promise<string>;
+  /** The finished run's held-out images, most informative first (rejects before a run). */
+  evaluationChoices(): Promise<EvaluationChoice[]>;
+  /** One held-out image of the finished run through the float and the quantized model. */
+  evaluationSample(name: string): Promise<EvaluationSampleView>;
+  /** A quantized layer's ŵ − w, downsampled to at most maxRows × maxCols (the finished run's). */
+  roundingHeatmap(layer: string, maxRows: number, maxCols: number): Promise<RoundingHeatmap>;
 }

@@ -196,3 +196,91 @@ export function outputSummary(name: string, tensor: TensorData): string {
     Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : v.toFixed(4);
   return `${name}: ${tensor.type} [${tensor.dims.join(', ')}], min ${fmt(min)}, max ${fmt(max)}, mean ${fmt(mean)}`;
 }
+
+/** Sum of a spatial map's first plane (the float output's "mass": 0 for an all-black map). */
+export function mapMass(tensor: TensorData): number {
+  const dims = tensor.dims;
+  const planeSize = dims.length >= 2 ? dims[dims.length - 2] * dims[dims.length - 1] : tensor.data.length;
+  const data = numbers(tensor);
+  let sum = 0;
+  for (let i = 0; i < planeSize; i++) sum += Math.abs(Number(data[i]));
+  return sum;
+}
+
+/**
+ * |quantized − float| of two maps' first planes as grayscale, stretched to the largest difference
+ * (so a small disagreement is still seen); `max` is that difference in output units.
+ */
+export function mapDifferenceToRgba(float: TensorData, quantized: TensorData): RgbaPicture & { max: number } {
+  const dims = float.dims;
+  if (dims.length < 2) throw new Error(`output of shape [${dims.join(', ')}] is not a spatial map`);
+  const height = dims[dims.length - 2];
+  const width = dims[dims.length - 1];
+  const planeSize = height * width;
+  const a = numbers(float);
+  const b = numbers(quantized);
+  if (b.length < planeSize) throw new Error('the quantized map is smaller than the float map');
+  const diff = new Float64Array(planeSize);
+  let max = 0;
+  for (let i = 0; i < planeSize; i++) {
+    diff[i] = Math.abs(Number(b[i]) - Number(a[i]));
+    if (diff[i] > max) max = diff[i];
+  }
+  const rgba = new Uint8ClampedArray(planeSize * 4);
+  for (let pixel = 0; pixel < planeSize; pixel++) {
+    const level = max > 0 ? (diff[pixel] / max) * 255 : 0;
+    // Red on black: the difference reads as a different kind of picture from the two maps.
+    rgba[pixel * 4] = level;
+    rgba[pixel * 4 + 1] = level * 0.25;
+    rgba[pixel * 4 + 2] = level * 0.15;
+    rgba[pixel * 4 + 3] = 255;
+  }
+  return { width, height, rgba, max };
+}
+
+/**
+ * ŵ − w over a weight read as a matrix (rows = first axis, cols = the rest), downsampled to at most
+ * maxRows × maxCols cells; a cell keeps the signed difference of largest magnitude in its block.
+ */
+export function roundingCells(
+  dequantized: Float32Array,
+  original: Float32Array,
+  weightShape: readonly number[],
+  maxRows: number,
+  maxCols: number,
+): {
+  rows: number;
+  cols: number;
+  values: Float32Array;
+  sourceRows: number;
+  sourceCols: number;
+  maxAbs: number;
+  meanAbs: number;
+} {
+  if (dequantized.length !== original.length)
+    throw new Error(`ŵ has ${dequantized.length} values and w ${original.length}`);
+  const sourceRows = Math.max(1, weightShape[0] ?? 1);
+  const sourceCols = Math.max(1, Math.round(original.length / sourceRows));
+  const rows = Math.max(1, Math.min(sourceRows, Math.floor(maxRows)));
+  const cols = Math.max(1, Math.min(sourceCols, Math.floor(maxCols)));
+  const values = new Float32Array(rows * cols);
+  const best = new Float64Array(rows * cols);
+  let maxAbs = 0;
+  let sumAbs = 0;
+  for (let r = 0; r < sourceRows; r++) {
+    const cellRow = Math.min(rows - 1, Math.floor((r * rows) / sourceRows));
+    for (let c = 0; c < sourceCols; c++) {
+      const at = r * sourceCols + c;
+      const delta = dequantized[at] - original[at];
+      const magnitude = Math.abs(delta);
+      sumAbs += magnitude;
+      if (magnitude > maxAbs) maxAbs = magnitude;
+      const cell = cellRow * cols + Math.min(cols - 1, Math.floor((c * cols) / sourceCols));
+      if (magnitude >= best[cell]) {
+        best[cell] = magnitude;
+        values[cell] = delta;
+      }
+    }
+  }
+  return { rows, cols, values, sourceRows, sourceCols, maxAbs, meanAbs: sumAbs / original.length };
+}

@@ -39,6 +39,7 @@ import { exportVerified } from './studioExport.ts';
 import { InputStore } from './studioInputs.ts';
 import { loadModelFiles, MAX_MODEL_BYTES, type LoadedModel } from './studioModel.ts';
 import { runStudio, type RunOutcome } from './studioRun.ts';
+import { RunViews } from './studioTeach.ts';
 
 /** PP-OCR's orientation classifier: class 0 is upright text, class 1 is text turned by 180°. */
 const PRESET_LABELS: Record<string, string[]> = { 'ppocr-cls': ['0°', '180°'] };
@@ -51,6 +52,8 @@ function jsonNumbers(_key: string, value: unknown): unknown {
 interface LastRun {
   outcome: RunOutcome;
   modelFileName: string;
+  /** The evaluation picker's and the rounding heatmap's view of this run (sessions opened on use). */
+  views: RunViews;
 }
 
 export function createStudio(deps: StudioDeps): StudioApi {
@@ -75,6 +78,11 @@ export function createStudio(deps: StudioDeps): StudioApi {
     return model;
   }
 
+  function requireRun(what: string): LastRun {
+    if (!lastRun) throw new StudioError({ kind: 'run', message: `Run a quantization before ${what}.` });
+    return lastRun;
+  }
+
   function refuseWhileRunning(what: string): void {
     if (controller)
       throw new StudioError({
@@ -92,6 +100,7 @@ export function createStudio(deps: StudioDeps): StudioApi {
     await releasePreview();
     model = loaded;
     defaults = demoDefaults;
+    await lastRun?.views.release();
     lastRun = undefined;
     if (demoDefaults.preprocess?.size)
       loaded.summary.preset = { ...loaded.summary.preset, size: demoDefaults.preprocess.size };
@@ -271,7 +280,12 @@ export function createStudio(deps: StudioDeps): StudioApi {
           onEvent: emit,
           signal: own.signal,
         });
-        lastRun = { outcome, modelFileName: loaded.summary.fileName };
+        await lastRun?.views.release();
+        lastRun = {
+          outcome,
+          modelFileName: loaded.summary.fileName,
+          views: new RunViews(outcome.run, inputs, loaded, PRESET_LABELS[loaded.summary.preset.name]),
+        };
         return outcome.result;
       } catch (error) {
         if (own.signal.aborted)
@@ -307,6 +321,18 @@ export function createStudio(deps: StudioDeps): StudioApi {
         throw new StudioError({ kind: 'export', message: 'No report yet: run a quantization first.' });
       // The run's typed report: its `export` is the latest verified export, `exports` all of them.
       return `${JSON.stringify(lastRun.outcome.run.report, jsonNumbers, 2)}\n`;
+    },
+
+    async evaluationChoices() {
+      return requireRun('comparing held-out images').views.evaluationChoices();
+    },
+
+    async evaluationSample(name) {
+      return requireRun('comparing held-out images').views.evaluationSample(name);
+    },
+
+    async roundingHeatmap(layer, maxRows, maxCols) {
+      return requireRun("showing a layer's rounding").views.roundingHeatmap(layer, maxRows, maxCols);
     },
   };
   return api;

@@ -1,10 +1,12 @@
+import type { Stage } from '../../core/pipeline/types.ts';
 import type { EvaluationSummary, RunResult } from '../../worker/protocol.ts';
 import { useStudio } from '../state/store.ts';
+import { EvaluationPicker } from './EvaluationPicker.tsx';
 import { RgbaCanvas } from './RgbaCanvas.tsx';
 
 const percent = (value: number) => `${(100 * value).toFixed(1)} %`;
 
-function Metrics({ evaluation }: { evaluation: EvaluationSummary }) {
+function Metrics({ evaluation, picker }: { evaluation: EvaluationSummary; picker: boolean }) {
   return (
     <>
       <table className="metrics" data-testid="eval-outputs">
@@ -59,7 +61,8 @@ function Metrics({ evaluation }: { evaluation: EvaluationSummary }) {
           </ul>
         </details>
       )}
-      {evaluation.maps && (
+      {/* The first held-out image's maps, until the picker (after the run) shows a chosen one. */}
+      {evaluation.maps && !picker && (
         <div className="maps" data-testid="eval-maps">
           <RgbaCanvas
             width={evaluation.maps.width}
@@ -81,8 +84,13 @@ function Metrics({ evaluation }: { evaluation: EvaluationSummary }) {
   );
 }
 
+/** Pipeline order, so the table reads as the run went (capture before gram). */
+const STAGE_ORDER: Stage[] = ['load', 'normalize', 'capture', 'gram', 'solve', 'write', 'evaluate'];
+
 function Timings({ report, wallSeconds }: { report: RunResult['report']; wallSeconds: number | null }) {
-  const entries = Object.entries(report.timings);
+  const entries = Object.entries(report.timings).sort(
+    ([a], [b]) => STAGE_ORDER.indexOf(a as Stage) - STAGE_ORDER.indexOf(b as Stage),
+  );
   return (
     <table className="metrics" data-testid="timings">
       <thead>
@@ -114,12 +122,17 @@ export function EvaluationPanel() {
   const evaluation = useStudio((state) => state.progress.evaluation);
   const result = useStudio((state) => state.result);
   const wallSeconds = useStudio((state) => state.progress.wallSeconds);
+  const done = useStudio((state) => state.progress.status === 'done');
   if (!evaluation && !result) return null;
+  const picker = done && result !== null && evaluation !== null;
   return (
     <section className="panel" data-testid="evaluation" aria-labelledby="eval-heading">
       <h2 id="eval-heading">Evaluation</h2>
       {evaluation ? (
-        <Metrics evaluation={evaluation} />
+        <>
+          <Metrics evaluation={evaluation} picker={picker} />
+          {picker && <EvaluationPicker report={result.report} />}
+        </>
       ) : (
         <p className="hint">No held-out images were evaluated (evaluation count 0, or too few images).</p>
       )}

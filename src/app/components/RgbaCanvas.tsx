@@ -30,7 +30,7 @@ export function RgbaCanvas({ width, height, rgba, label, testId, displayWidth = 
         aria-label={label}
         role="img"
       />
-      <figcaption>{label}</figcaption>
+      <figcaption style={{ maxWidth: displayWidth, overflowWrap: 'anywhere' }}>{label}</figcaption>
     </figure>
   );
 }

@@ -14,35 +14,39 @@ export function RunPanel() {
   return (
     <section className="panel" data-testid="run-panel" aria-labelledby="run-heading">
       <h2 id="run-heading">3. Run</h2>
-      <div className="run-row">
-        <button
-          type="button"
-          className="primary"
-          data-testid="run"
-          disabled={running || busy !== null || !model}
-          onClick={() => void startRun()}
+      {/* On narrow screens this bar is pinned to the bottom of the window: Quantize, Cancel and the
+          progress stay reachable however long the page above is (styles.css, .run-bar). */}
+      <div className="run-bar" data-testid="run-bar">
+        <div className="run-row">
+          <button
+            type="button"
+            className="primary"
+            data-testid="run"
+            disabled={running || busy !== null || !model}
+            onClick={() => void startRun()}
+          >
+            Quantize
+          </button>
+          <button type="button" data-testid="cancel" disabled={!running} onClick={() => void cancelRun()}>
+            Cancel
+          </button>
+          <RuntimeBadge />
+        </div>
+        <div
+          className="progress"
+          data-testid="progress"
+          data-status={progress.status}
+          data-stage={progress.stage ?? ''}
         >
-          Quantize
-        </button>
-        <button type="button" data-testid="cancel" disabled={!running} onClick={() => void cancelRun()}>
-          Cancel
-        </button>
-        <RuntimeBadge />
-      </div>
-      <div
-        className="progress"
-        data-testid="progress"
-        data-status={progress.status}
-        data-stage={progress.stage ?? ''}
-      >
-        <progress max={1} value={progressFraction(progress)} />
-        <span>
-          {progress.status === 'idle' ? 'Not run yet.' : null}
-          {running ? `${progress.stage ?? ''}: ${progress.stageMessage}` : null}
-          {progress.status === 'done' ? `Done in ${progress.wallSeconds?.toFixed(1)} s.` : null}
-          {progress.status === 'cancelled' ? 'Cancelled.' : null}
-          {progress.status === 'failed' ? 'Failed: see the message above.' : null}
-        </span>
+          <progress max={1} value={progressFraction(progress)} />
+          <span>
+            {progress.status === 'idle' ? 'Not run yet.' : null}
+            {running ? `${progress.stage ?? ''}: ${progress.stageMessage}` : null}
+            {progress.status === 'done' ? `Done in ${progress.wallSeconds?.toFixed(1)} s.` : null}
+            {progress.status === 'cancelled' ? 'Cancelled.' : null}
+            {progress.status === 'failed' ? 'Failed: see the message above.' : null}
+          </span>
+        </div>
       </div>
       {progress.stages.length > 0 && (
         <ol className="stages" data-testid="stages">
@@ -53,7 +57,7 @@ export function RunPanel() {
               {entry.stage === 'capture' && capture
                 ? ` (pass ${capture.pass}/${capture.passes}, sample ${capture.sample}/${capture.samples})`
                 : ''}
-              {(entry.stage === 'solve' || entry.stage === 'gram') && progress.layerCount > 0
+              {entry.stage === 'solve' && progress.layerCount > 0
                 ? ` (${progress.layersDone}/${progress.layerCount} layers)`
                 : ''}
             </li>

@@ -1,13 +1,41 @@
 import type { ReactNode } from 'react';
 import type { RunSettings } from '../../worker/protocol.ts';
 import { BIT_WIDTHS, presetNames } from '../../worker/protocol.ts';
+import { defaultRunSettings } from '../state/settings.ts';
 import { useStudio } from '../state/store.ts';
 
-function Field({ label, children, hint }: { label: string; children: ReactNode; hint?: string }) {
+const d = defaultRunSettings;
+
+/**
+ * One sentence per setting, with its default: shown under the control (and as its tooltip), so a
+ * first-time user reads what each knob does where they turn it.
+ */
+export const SETTING_HELP = {
+  method: `How weights are rounded: COMQ (coordinate descent on the layer's output error), GPTQ (error feedback column by column), GPTQ then COMQ, or plain round-to-nearest (RTN). Default: ${d.method.toUpperCase()}.`,
+  bits: `Bits per weight: 2^bits grid points per scale; fewer bits, smaller model, larger error. Default: W${d.bits}.`,
+  grid: `Asymmetric grids fit [min, max] with a zero point; symmetric ones are centred on 0 (no zero point). Default: ${d.grid}.`,
+  groupSize:
+    'Inputs that share one scale; empty gives one scale per output channel (the default), smaller groups track the weights more closely at a few more bytes.',
+  sweeps: `Passes of the solver over every weight of a layer; each pass can only lower the error. Default: ${d.sweeps}.`,
+  order: `Which weight COMQ visits next: greedy (largest |w|·√G_jj first, per row) or cyclic (input order, the same for every row). Default: ${d.order}.`,
+  clip: `Fraction of each row's min–max range the grid covers; below 1 clips outliers for finer steps. Default: ${d.clip}.`,
+  scaleStep: `Also re-fit each row's scale between sweeps (COMQ's scale step). Default: ${d.scaleStep ? 'on' : 'off'}.`,
+  mode: `float: every layer is calibrated on float activations; sequential: each layer sees the already quantized layers before it. Default: ${d.mode}.`,
+  calibrationCount: `Images whose activations build each layer's Gram XᵀX (more rows than a layer's inputs avoid over-fitting). Default: ${d.calibrationCount}.`,
+  evaluationCount: `Images held out from calibration to compare the quantized model with the float one. Default: ${d.evaluationCount}.`,
+  firstLastBits: `Bits for the first and last quantizable layer, which are the most sensitive. Default: ${d.firstLastBits === null ? 'same as bits' : `${d.firstLastBits} bits`}.`,
+  preset:
+    "How images become the model's input tensor (resize, mean/std, layout). Default: the preset the studio guessed from the model.",
+  size: "Input height × width for models with symbolic sizes; empty uses the model's suggested size (shown greyed) or the preset's default.",
+  backend: `Where the solvers run: auto picks WebGPU on a hardware adapter and the CPU otherwise. Default: ${d.backend}.`,
+} as const;
+
+function Field({ label, children, help }: { label: string; children: ReactNode; help: string }) {
   return (
-    <label className="field" title={hint}>
-      <span>{label}</span>
+    <label className="field" title={help}>
+      <span className="field-label">{label}</span>
       {children}
+      <small className="help">{help}</small>
     </label>
   );
 }
@@ -30,7 +58,7 @@ export function SettingsPanel() {
     <section className="panel" data-testid="settings" aria-labelledby="settings-heading">
       <h2 id="settings-heading">2. Settings</h2>
       <fieldset disabled={running} className="settings-grid">
-        <Field label="method">
+        <Field label="method" help={SETTING_HELP.method}>
           <select
             data-testid="setting-method"
             value={settings.method}
@@ -42,7 +70,7 @@ export function SettingsPanel() {
             <option value="rtn">RTN</option>
           </select>
         </Field>
-        <Field label="bits">
+        <Field label="bits" help={SETTING_HELP.bits}>
           <select
             data-testid="setting-bits"
             value={settings.bits}
@@ -55,7 +83,7 @@ export function SettingsPanel() {
             ))}
           </select>
         </Field>
-        <Field label="grid">
+        <Field label="grid" help={SETTING_HELP.grid}>
           <select
             value={settings.grid}
             onChange={(event) => set('grid', event.target.value as RunSettings['grid'])}
@@ -64,7 +92,7 @@ export function SettingsPanel() {
             <option value="symmetric">symmetric</option>
           </select>
         </Field>
-        <Field label="group size" hint="inputs per scale; empty = one scale per output channel">
+        <Field label="group size" help={SETTING_HELP.groupSize}>
           <input
             type="number"
             min={1}
@@ -75,7 +103,7 @@ export function SettingsPanel() {
             }
           />
         </Field>
-        <Field label="sweeps" hint="COMQ passes over the coordinates">
+        <Field label="sweeps" help={SETTING_HELP.sweeps}>
           <input
             type="number"
             data-testid="setting-sweeps"
@@ -85,7 +113,7 @@ export function SettingsPanel() {
             onChange={(event) => set('sweeps', numberOr(event.target.value, 1))}
           />
         </Field>
-        <Field label="order">
+        <Field label="order" help={SETTING_HELP.order}>
           <select
             value={settings.order}
             onChange={(event) => set('order', event.target.value as RunSettings['order'])}
@@ -94,7 +122,7 @@ export function SettingsPanel() {
             <option value="cyclic">cyclic</option>
           </select>
         </Field>
-        <Field label="clipping" hint="fraction of the min–max range the grid covers">
+        <Field label="clipping" help={SETTING_HELP.clip}>
           <input
             type="number"
             min={0.5}
@@ -104,17 +132,14 @@ export function SettingsPanel() {
             onChange={(event) => set('clip', numberOr(event.target.value, 1))}
           />
         </Field>
-        <Field label="scale step" hint="also update scales between sweeps">
+        <Field label="scale step" help={SETTING_HELP.scaleStep}>
           <input
             type="checkbox"
             checked={settings.scaleStep}
             onChange={(event) => set('scaleStep', event.target.checked)}
           />
         </Field>
-        <Field
-          label="mode"
-          hint="float: every layer sees float inputs; sequential: each layer sees the quantized layers before it"
-        >
+        <Field label="mode" help={SETTING_HELP.mode}>
           <select
             value={settings.mode}
             onChange={(event) => set('mode', event.target.value as RunSettings['mode'])}
@@ -123,7 +148,7 @@ export function SettingsPanel() {
             <option value="sequential">sequential</option>
           </select>
         </Field>
-        <Field label="calibration images">
+        <Field label="calibration images" help={SETTING_HELP.calibrationCount}>
           <input
             type="number"
             data-testid="setting-calibration"
@@ -132,7 +157,7 @@ export function SettingsPanel() {
             onChange={(event) => set('calibrationCount', numberOr(event.target.value, 1))}
           />
         </Field>
-        <Field label="evaluation images" hint="held out from calibration">
+        <Field label="evaluation images" help={SETTING_HELP.evaluationCount}>
           <input
             type="number"
             data-testid="setting-evaluation"
@@ -141,7 +166,7 @@ export function SettingsPanel() {
             onChange={(event) => set('evaluationCount', numberOr(event.target.value, 0))}
           />
         </Field>
-        <Field label="first/last layer">
+        <Field label="first/last layer" help={SETTING_HELP.firstLastBits}>
           <select
             value={settings.firstLastBits ?? ''}
             onChange={(event) =>
@@ -152,7 +177,7 @@ export function SettingsPanel() {
             <option value="8">8 bits</option>
           </select>
         </Field>
-        <Field label="preprocessing">
+        <Field label="preprocessing" help={SETTING_HELP.preset}>
           <select
             data-testid="setting-preset"
             value={settings.preprocess.preset}
@@ -165,7 +190,7 @@ export function SettingsPanel() {
             ))}
           </select>
         </Field>
-        <Field label="size H×W" hint="for inputs with symbolic height/width; empty = the preset's default">
+        <Field label="size H×W" help={SETTING_HELP.size}>
           <span className="size-pair">
             <input
               type="number"
@@ -204,7 +229,7 @@ export function SettingsPanel() {
             />
           </span>
         </Field>
-        <Field label="backend">
+        <Field label="backend" help={SETTING_HELP.backend}>
           <select
             data-testid="setting-backend"
             value={settings.backend}

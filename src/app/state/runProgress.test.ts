@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { LayerReport } from '../../core/pipeline/types.ts';
 import type { StudioEvent } from '../../worker/protocol.ts';
 import { descentData } from '../chart/descentData.ts';
-import { applyStudioEvent, progressFraction, startedProgress, type RunProgress } from './runProgress.ts';
+import {
+  applyStudioEvent,
+  isRankDeficient,
+  progressFraction,
+  startedProgress,
+  type RunProgress,
+} from './runProgress.ts';
 
 const fold = (events: StudioEvent[], from: RunProgress = startedProgress()) =>
   events.reduce(applyStudioEvent, from);
@@ -52,21 +58,71 @@ describe('applyStudioEvent', () => {
 
     const chart = descentData(progress.curves, progress.curveOrder);
     expect(chart.seriesNames).toEqual(['conv_a', 'conv_b']);
+    // Without in-sweep points, x is the sweep number; y the relative error itself (0 = exact).
     expect(chart.aligned[0]).toEqual([0, 1, 2]);
-    expect(chart.aligned[1][0]).toBe(1);
-    expect(chart.aligned[1][1]).toBeCloseTo(0.8, 12);
-    expect(chart.aligned[1][2]).toBeNull();
-    expect(chart.aligned[2][0]).toBe(1);
-    expect(chart.aligned[2][2]).toBeCloseTo(0.6, 12);
-    // 1, 0.8, 0.75, 0.6 → four distinct ratios over five drawn points.
+    expect(chart.aligned[1]).toEqual([0.1, 0.08, null]);
+    expect(chart.aligned[2]).toEqual([0.2, 0.15, 0.12]);
+    expect(chart.rtnLevels).toEqual([0.1, 0.2]);
+    expect(chart.maxRelError).toBe(0.2);
     expect(chart.points).toBe(5);
-    expect(chart.distinctValues).toBe(4);
+    expect(chart.distinctValues).toBe(5);
+  });
+
+  it('draws in-sweep descent points live at sweep − 1 + coordinate / positions, interpolating other layers', () => {
+    const progress = fold([
+      { type: 'layer-start', layer: 'a', index: 0, count: 2, rtnRelError: 0.4 },
+      { type: 'descent', layer: 'a', sweep: 1, coordinate: 9, relError: 0.3 },
+      { type: 'descent', layer: 'a', sweep: 1, coordinate: 18, relError: 0.2 },
+      { type: 'descent', layer: 'a', sweep: 2, coordinate: 9, relError: 0.1 },
+      { type: 'layer-start', layer: 'b', index: 1, count: 2, rtnRelError: 0.2 },
+      { type: 'descent', layer: 'b', sweep: 1, coordinate: 36, relError: 0.1 },
+    ]);
+    expect(progress.curves.a.livePoints).toBe(3);
+    expect(progress.curves.a.done).toBe(false);
+    // a: 18 positions per sweep (9 inputs × 2 groups); b: 36.
+    const perSweep = new Map([
+      ['a', 18],
+      ['b', 36],
+    ]);
+    const chart = descentData(progress.curves, progress.curveOrder, perSweep);
+    expect(chart.aligned[0]).toEqual([0, 0.5, 1, 1.5]);
+    expect(chart.aligned[1]).toEqual([0.4, 0.3, 0.2, 0.1]);
+    // b is measured at 0 and 1 only; 0.5 is on its straight segment, 1.5 beyond its last point.
+    expect(chart.aligned[2]).toEqual([0.2, 0.15000000000000002, 0.1, null]);
+    expect(chart.points).toBe(6);
+  });
+
+  it("keeps the live point count at layer-done, takes the report's descent when none arrived, and marks rank-deficient Grams", () => {
+    const report = { ...layerReport('a', [0.4, 0.1]), reduction: 384, gramRows: 8 };
+    const progress = fold([
+      { type: 'layer-start', layer: 'a', index: 0, count: 2, rtnRelError: 0.4 },
+      { type: 'descent', layer: 'a', sweep: 1, coordinate: 192, relError: 0.2 },
+      { type: 'layer-done', layer: report, index: 0, count: 2 },
+      { type: 'layer-start', layer: 'b', index: 1, count: 2, rtnRelError: 0.3 },
+      {
+        type: 'layer-done',
+        layer: {
+          ...layerReport('b', [0.3, 0.2]),
+          descent: [
+            { sweep: 1, coordinate: 4, relError: 0.25 },
+            { sweep: 1, coordinate: 9, relError: 0.2 },
+          ],
+        } as LayerReport,
+        index: 1,
+        count: 2,
+      },
+    ]);
+    expect(progress.curves.a).toMatchObject({ livePoints: 1, done: true, gramRows: 8, reduction: 384 });
+    expect(isRankDeficient(progress.curves.a)).toBe(true);
+    expect(isRankDeficient(progress.curves.b)).toBe(false);
+    expect(progress.curves.b.descent).toHaveLength(2);
+    expect(progress.curves.b.livePoints).toBe(0);
   });
 
   it('shows a single distinct value while only RTN starting points are known', () => {
     const progress = fold([
       { type: 'layer-start', layer: 'a', index: 0, count: 2, rtnRelError: 0.3 },
-      { type: 'layer-start', layer: 'b', index: 1, count: 2, rtnRelError: 0.01 },
+      { type: 'layer-start', layer: 'b', index: 1, count: 2, rtnRelError: 0.3 },
     ]);
     const chart = descentData(progress.curves, progress.curveOrder);
     expect(chart.points).toBe(2);

@@ -5,6 +5,17 @@
 import type { StudioEvent, EvaluationSummary } from '../../worker/protocol.ts';
 import type { LayerReport, Stage } from '../../core/pipeline/types.ts';
 
+/** One in-sweep point of a layer's descent (the core's 'descent' event, LayerReport.descent). */
+export interface DescentPoint {
+  sweep: number;
+  /** Positions visited in this sweep, across all groups of the layer. */
+  coordinate: number;
+  relError: number;
+}
+
+/** LayerReport with the in-sweep points the core adds (absent from reports of older cores). */
+type ReportWithDescent = LayerReport & { descent?: readonly DescentPoint[] };
+
 export type RunStatus = 'idle' | 'running' | 'done' | 'cancelled' | 'failed';
 
 /**
@@ -18,7 +29,22 @@ export interface LayerCurve {
   rtnRelError: number;
   /** relErrorBySweep[s - 1] is the error after sweep s; sweep 0 is the RTN start. */
   relErrorBySweep: number[];
+  /** In-sweep points as they arrived ('descent' events), or the report's when none arrived. */
+  descent: DescentPoint[];
+  /** 'descent' points that arrived before the layer finished (what the page drew live). */
+  livePoints: number;
   done: boolean;
+  /**
+   * Calibration rows of the Gram vs the layer's inputs (from the report): fewer rows than inputs
+   * leave the Gram rank-deficient, and a solver can then fit the calibration set exactly (over-fit).
+   */
+  gramRows?: number;
+  reduction?: number;
+}
+
+/** True when the layer's Gram has fewer rows than inputs (known once the layer is done). */
+export function isRankDeficient(curve: Pick<LayerCurve, 'gramRows' | 'reduction'>): boolean {
+  return curve.gramRows !== undefined && curve.reduction !== undefined && curve.gramRows < curve.reduction;
 }
 
 export interface RunProgress {
@@ -78,6 +104,8 @@ function upsertCurve(
     index,
     rtnRelError: Number.NaN,
     relErrorBySweep: [],
+    descent: [],
+    livePoints: 0,
     done: false,
   };
   const curves = { ...progress.curves, [name]: update(base) };
@@ -130,8 +158,17 @@ export function applyStudioEvent(progress: RunProgress, event: StudioEvent): Run
         relErrorBySweep[event.sweep - 1] = event.relError;
         return { ...curve, relErrorBySweep };
       });
+    case 'descent':
+      return upsertCurve(progress, event.layer, (curve) => ({
+        ...curve,
+        descent: [
+          ...curve.descent,
+          { sweep: event.sweep, coordinate: event.coordinate, relError: event.relError },
+        ],
+        livePoints: curve.done ? curve.livePoints : curve.livePoints + 1,
+      }));
     case 'layer-done': {
-      const report = event.layer;
+      const report: ReportWithDescent = event.layer;
       const next = upsertCurve(
         progress,
         report.name,
@@ -147,7 +184,10 @@ export function applyStudioEvent(progress: RunProgress, event: StudioEvent): Run
               : report.sweeps.length > 1
                 ? report.sweeps.slice(1)
                 : [report.relError],
+          descent: curve.descent.length > 0 ? curve.descent : [...(report.descent ?? [])],
           done: true,
+          gramRows: report.bits === 'float' ? undefined : report.gramRows,
+          reduction: report.reduction,
         }),
         event.index,
       );
