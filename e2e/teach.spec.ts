@@ -4,9 +4,6 @@
  * its rounding heatmap, an evaluation image that can be changed and whose maps are not black, the
  * layer table without sideways scroll, a help line per setting, and the Quantize button in the
  * first viewport at 800 px. It saves the README's screenshots into docs/screenshots/.
- *
- * The live-points assertion needs the core's 'descent' events (the blocked-solver branch); it is
- * soft, so the rest of the flow is still checked on a core that sends per-sweep points only.
  */
 import path from 'node:path';
 import type { Locator, Page } from '@playwright/test';
@@ -95,12 +92,7 @@ test('teach: live descent, hover and layer view, evaluation picker, layer table,
       { timeout: 600_000, intervals: [200] },
     )
     .toBe(true);
-  expect
-    .soft(
-      live.maxLive,
-      "a layer's live curve had ≥ 16 points before it finished (needs the core's 'descent')",
-    )
-    .toBeGreaterThanOrEqual(16);
+  expect(live.maxLive, "a layer's live curve had ≥ 16 points before it finished").toBeGreaterThanOrEqual(16);
   testInfo.annotations.push({ type: 'max live points', description: String(live.maxLive) });
 
   // Hovering a curve names its layer (during the run when the chart already has lines).
