@@ -7,8 +7,13 @@
 import type { LayerReport, ProgressEvent, QuantizeOptions } from '../core/pipeline/types.ts';
 import type { RunReport } from '../core/run/types.ts';
 
+import type { StatedPreprocess } from '../core/calibration/inputs/index.ts';
+
+export type { StatedPreprocess };
+
 /** The preprocessing presets the settings offer (the page reads them here, not from the core). */
 export { presetNames } from '../core/calibration/inputs/presets.ts';
+export { parseChannelValues, parseScale } from '../core/calibration/inputs/statedPreprocess.ts';
 /** The defaults and bit widths both shells share (the CLI's flags start from the same values). */
 export { defaultQuantizeOptions } from '../core/pipeline/types.ts';
 export { BIT_WIDTHS } from '../core/run/defaults.ts';
@@ -65,7 +70,18 @@ export interface ModelSummary {
    * studio suggests one for symbolic input sizes (the demo's small detector size). Runs and previews
    * use it when `PreprocessSettings.size` is left undefined.
    */
-  preset: { name: string; reason: string; size?: [number, number] };
+  preset: {
+    name: string;
+    reason: string;
+    size?: [number, number];
+    /**
+     * True when the normalisation is a guess (no preset fits the model's shapes and its metadata
+     * carries none): the settings show a warning until the user states values (issue 15).
+     */
+    guessed: boolean;
+    /** The metadata keys that set values, in a sentence, when the model carries any. */
+    metadata?: string;
+  };
 }
 
 export interface ImageEntry {
@@ -81,6 +97,8 @@ export interface PreprocessSettings {
   preset: string;
   /** [height, width] for symbolic input sizes. */
   size?: [number, number];
+  /** Values the user stated over the preset (mean, std, scale, …): used by previews and runs. */
+  stated?: StatedPreprocess;
 }
 
 /** What the gallery shows for one image: the tensor as the model sees it, and the float output. */
@@ -88,6 +106,10 @@ export interface SamplePreview {
   name: string;
   /** The preprocessed input turned back into RGBA for display, `width × height × 4`. */
   input: { width: number; height: number; rgba: Uint8ClampedArray };
+  /** The input tensor's shape, range and per-channel mean: a wrong normalisation shows at a glance. */
+  tensorSummary: string;
+  /** The full preprocessing used for images (absent for .npy tensors). */
+  spec?: string;
   /** Classifier top-5, or a spatial map rendered to RGBA, or a summary line. */
   output:
     | { kind: 'top5'; classes: { index: number; label?: string; probability: number }[] }

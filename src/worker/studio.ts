@@ -5,9 +5,13 @@
  * a StudioError; a failed load leaves what was loaded before untouched.
  */
 import {
+  describePreprocess,
+  describeSummary,
   npySamples,
+  preprocessFromMetadata,
   preprocessImage,
   resolvePreprocess,
+  summarizeTensor,
   type ModelInputInfo,
   type PreprocessSpec,
 } from '../core/calibration/inputs/index.ts';
@@ -109,9 +113,15 @@ export function createStudio(deps: StudioDeps): StudioApi {
 
   function specFor(loaded: LoadedModel, preprocess: PreprocessSettings): PreprocessSpec {
     try {
+      // As the run resolves it (src/core/run/runPreprocess.ts): the preset, then the model's
+      // metadata, then what the user stated.
       return resolvePreprocess(loaded.facts.inputs[0], {
         preset: preprocess.preset,
         size: preprocess.size ?? defaults.preprocess?.size,
+        overrides: {
+          ...(preprocessFromMetadata(loaded.decoded)?.stated ?? {}),
+          ...(preprocess.stated ?? {}),
+        },
       });
     } catch (error) {
       throw new StudioError(
@@ -126,7 +136,12 @@ export function createStudio(deps: StudioDeps): StudioApi {
     loaded: LoadedModel,
     name: string,
     preprocess: PreprocessSettings,
-  ): Promise<{ feeds: Record<string, TensorData>; picture: SamplePreview['input'] }> {
+  ): Promise<{
+    feeds: Record<string, TensorData>;
+    picture: SamplePreview['input'];
+    tensorSummary: string;
+    spec?: string;
+  }> {
     const item = inputs.get(name);
     if (!item)
       throw new StudioError({
@@ -139,7 +154,11 @@ export function createStudio(deps: StudioDeps): StudioApi {
       try {
         const [first] = npySamples(item.bytes, name, input);
         const tensor = first.feeds[input.name];
-        return { feeds: first.feeds, picture: tensorToRgbaMinMax(tensor) };
+        return {
+          feeds: first.feeds,
+          picture: tensorToRgbaMinMax(tensor),
+          tensorSummary: summaryOf(tensor, 'NCHW'),
+        };
       } catch (error) {
         throw new StudioError({ kind: 'tensor', subject: name, message: reasonOf(error) }, { cause: error });
       }
@@ -151,7 +170,12 @@ export function createStudio(deps: StudioDeps): StudioApi {
     } catch (error) {
       throw new StudioError({ kind: 'image', subject: name, message: reasonOf(error) }, { cause: error });
     }
-    return { feeds: { [input.name]: tensor }, picture: tensorToRgba(tensor, spec) };
+    return {
+      feeds: { [input.name]: tensor },
+      picture: tensorToRgba(tensor, spec),
+      tensorSummary: summaryOf(tensor, spec.layout),
+      spec: describePreprocess(spec),
+    };
   }
 
   async function floatOutputs(
@@ -254,7 +278,13 @@ export function createStudio(deps: StudioDeps): StudioApi {
           text: outputs.names.map((n) => outputSummary(n, outputs.results[n])).join('\n'),
         };
       }
-      return { name, input: sample.picture, output };
+      return {
+        name,
+        input: sample.picture,
+        tensorSummary: sample.tensorSummary,
+        ...(sample.spec ? { spec: sample.spec } : {}),
+        output,
+      };
     },
 
     async run(settings: RunSettings, onEvent: (event: StudioEvent) => void): Promise<RunResult> {
@@ -336,4 +366,10 @@ export function createStudio(deps: StudioDeps): StudioApi {
     },
   };
   return api;
+}
+
+/** Shape, range and per-channel mean of a preview tensor (numbers only: ints are summarised as floats). */
+function summaryOf(tensor: TensorData, layout: 'NCHW' | 'NHWC'): string {
+  const data = tensor.data instanceof Float32Array ? tensor.data : Float32Array.from(tensor.data, Number);
+  return describeSummary(summarizeTensor(data, tensor.dims, layout));
 }

@@ -3,7 +3,7 @@
  * (facts, layer table, task and preprocessing preset). Every refusal is a StudioError of kind
  * 'model' (or 'device' for a model too large to hold) naming the file and what to do.
  */
-import type { PresetName } from '../core/calibration/inputs/index.ts';
+import { preprocessFromMetadata } from '../core/calibration/inputs/index.ts';
 import { describeNotTaken, findLayers, weightsNotTaken } from '../core/graph/layers/index.ts';
 import { describeModel, type ModelFacts } from '../core/graph/modelFacts.ts';
 import { choosePreset, taskFor } from '../core/run/index.ts';
@@ -63,12 +63,18 @@ function pickModelFile(files: readonly InputFile[]): { model: InputFile; data: I
   });
 }
 
-function presetFor(facts: ModelFacts): { name: PresetName; reason: string } {
+function presetFor(facts: ModelFacts, model: ModelProto): ModelSummary['preset'] {
   const choice = choosePreset(facts);
-  if (choice.source === 'guessed') return { name: choice.preset, reason: choice.reason };
+  const metadata = preprocessFromMetadata(model);
+  const fromMetadata = metadata ? { metadata: metadata.source } : {};
+  if (choice.source === 'guessed')
+    return { name: choice.preset, reason: choice.reason, guessed: false, ...fromMetadata };
+  const normalised = metadata && ['scale', 'mean', 'std'].some((key) => key in metadata.stated);
   return {
     name: 'imagenet',
     reason: `${choice.reason}: ImageNet preprocessing; change the preset if the gallery looks wrong`,
+    guessed: !normalised,
+    ...fromMetadata,
   };
 }
 
@@ -79,7 +85,7 @@ function summarize(
 ): { summary: ModelSummary; facts: ModelFacts } {
   const facts = describeModel(model);
   const discovery = findLayers(model);
-  const preset = presetFor(facts);
+  const preset = presetFor(facts, model);
   const summary: ModelSummary = {
     fileName,
     fileBytes,

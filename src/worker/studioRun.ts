@@ -83,6 +83,7 @@ function studioRequest(request: RunRequestIn): RunRequest {
     evaluationCount: Math.max(0, Math.floor(settings.evaluationCount)),
     preset: settings.preprocess.preset,
     ...(size ? { size } : {}),
+    ...(settings.preprocess.stated ? { preprocess: settings.preprocess.stated } : {}),
     options: {
       method: settings.method,
       bits: settings.bits,

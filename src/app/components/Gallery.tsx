@@ -41,11 +41,13 @@ export function Gallery() {
   const modelName = useStudio((state) => state.model?.fileName);
   const imageSelected = useStudio((state) => state.imageSelected);
   const sizeKey = size ? size.join('x') : '';
+  const stated = useStudio((state) => state.settings.preprocess.stated);
+  const statedKey = JSON.stringify(stated ?? {});
 
   // The preview follows the selection, the preprocessing and the model.
   useEffect(() => {
     void refreshPreview();
-  }, [selectedImage, preset, sizeKey, modelName]);
+  }, [selectedImage, preset, sizeKey, statedKey, modelName]);
 
   const okCount = images.filter((image) => image.ok).length;
   return (
@@ -84,6 +86,10 @@ export function Gallery() {
             testId="preview-input"
           />
           <PreviewOutput output={preview.output} />
+          <p className="help tensor-summary" data-testid="preview-tensor">
+            Input tensor {preview.tensorSummary}
+            {preview.spec ? ` — ${preview.spec}` : ''}
+          </p>
         </div>
       )}
     </section>

@@ -3,6 +3,7 @@ import type { RunSettings } from '../../worker/protocol.ts';
 import { BIT_WIDTHS, presetNames } from '../../worker/protocol.ts';
 import { defaultRunSettings } from '../state/settings.ts';
 import { useStudio } from '../state/store.ts';
+import { PreprocessFields } from './PreprocessFields.tsx';
 
 const d = defaultRunSettings;
 
@@ -190,6 +191,7 @@ export function SettingsPanel() {
             ))}
           </select>
         </Field>
+        <PreprocessFields />
         <Field label="size H×W" help={SETTING_HELP.size}>
           <span className="size-pair">
             <input

@@ -24,7 +24,7 @@ const model = (fileName: string, layers: string[]): ModelSummary => ({
   })),
   skipped: [],
   task: 'classifier',
-  preset: { name: 'imagenet', reason: 'test' },
+  preset: { name: 'imagenet', reason: 'test', guessed: false },
 });
 
 describe('the studio store', () => {
