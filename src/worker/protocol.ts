@@ -115,6 +115,8 @@ export interface RunSettings extends Pick<
   evaluationCount: number;
   preprocess: PreprocessSettings;
   backend: 'auto' | 'cpu' | 'webgpu';
+  /** Mixed precision under a size budget (the exported file ≤ sizeBudget × the float file); undefined = off. */
+  sizeBudget?: number;
 }
 
 /** Progress as the page sees it: the pipeline's events, minus the bulky 'done' payload. */

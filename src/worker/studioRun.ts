@@ -90,6 +90,7 @@ function studioRequest(request: RunRequestIn): RunRequest {
     },
     backend: settings.backend,
     signal,
+    ...(settings.sizeBudget !== undefined ? { budget: { ratio: settings.sizeBudget } } : {}),
   };
 }
 
@@ -234,6 +235,7 @@ export async function runStudio(request: RunRequestIn): Promise<RunOutcome> {
         case 'split':
         case 'eval-sample':
         case 'export':
+        case 'budget': // the chosen bits reach the page in the report (report.budget)
           break;
         default:
           onEvent(event);

@@ -14,6 +14,13 @@ import { evaluateModels } from '../evaluation/index.ts';
 import { findLayers } from '../graph/layers/index.ts';
 import { describeModel } from '../graph/modelFacts.ts';
 import { ModelValidationError, validateModel } from '../graph/validate/index.ts';
+import {
+  BudgetImpossibleError,
+  chooseBits,
+  measureBudget,
+  sizeStage,
+  type SizeStage,
+} from '../mixed/index.ts';
 import { quantizeModel } from '../pipeline/quantizeModel.ts';
 import type { ProgressEvent, QuantizeOptions } from '../pipeline/types.ts';
 import { RunInputError } from './errors.ts';
@@ -65,6 +72,23 @@ export async function* runQuantization(
     );
   }
   const input = facts.inputs[0];
+  // Size budget (issue 11 item 2): the size model and the refusal come before any sample is read.
+  let budgetSizes: SizeStage | undefined;
+  if (request.budget) {
+    try {
+      budgetSizes = sizeStage(
+        model.proto,
+        model.fileBytes,
+        request.budget,
+        request.options,
+        request.export ?? 'qdq',
+      );
+    } catch (error) {
+      if (error instanceof BudgetImpossibleError)
+        throw new RunInputError('settings', error.message, undefined, { cause: error });
+      throw error;
+    }
+  }
   const preset = choosePreset(facts, request.preset);
   let spec: PreprocessSpec | undefined;
   if (calibSource.kind === 'images') {
@@ -132,10 +156,35 @@ export async function* runQuantization(
 
   const choice: BackendChoice = await deps.chooseBackend(request.backend);
   let done: DoneEvent | undefined;
+  let budget: RunReport['budget'];
   try {
     checkDeviceFits(layers, choice);
     yield { type: 'backend', kind: choice.kind, reason: choice.reason };
     const options: Partial<QuantizeOptions> = { ...request.options, ...(signal ? { signal } : {}) };
+    if (request.budget && budgetSizes) {
+      const started = performance.now();
+      const kind = request.budget.sensitivity ?? 'forward';
+      yield {
+        type: 'budget',
+        phase: 'start',
+        message: `size budget ${request.budget.ratio}: measuring each layer's ${kind} sensitivity at 2/3/4/8 bits`,
+      };
+      const choiceMade = yield* pump<RunEvent, Awaited<ReturnType<typeof chooseBits>>>((emit) =>
+        chooseBits(budgetSizes, request.budget!, {
+          model: budgetSizes.exportBase,
+          calibration,
+          engine: deps.engine,
+          backend: choice.backend,
+          options,
+          fileBytes: model.fileBytes,
+          ...(signal ? { signal } : {}),
+          onStep: (done, total) => emit({ type: 'budget', phase: 'step', done, total }),
+        }),
+      );
+      options.overrides = choiceMade.overrides;
+      budget = choiceMade.report;
+      yield { type: 'budget', phase: 'done', report: budget, seconds: (performance.now() - started) / 1000 };
+    }
     for await (const event of quantizeModel({ model: model.proto }, calibration, options, {
       backend: choice.backend,
       engine: deps.engine,
@@ -147,7 +196,7 @@ export async function* runQuantization(
     await choice.backend.dispose();
   }
   if (!done) throw new Error('quantizeModel ended without its done event');
-  const report: RunReport = { ...done.report, inputs };
+  const report: RunReport = { ...done.report, inputs, ...(budget ? { budget } : {}) };
   const run: FinishedRun = {
     report,
     layers: done.layers,
@@ -165,6 +214,7 @@ export async function* runQuantization(
       preset.task,
       signal,
     );
+  if (budget) measureBudget(budget, report);
 
   if (request.export) {
     yield {
@@ -173,6 +223,7 @@ export async function* runQuantization(
       message: `exporting as ${request.export} and verifying in ${deps.engine.description}`,
     };
     const exported = await exportRun(run, request.export);
+    if (budget) measureBudget(budget, { ...report, export: exported.record });
     yield { type: 'export', record: exported.record, bytes: exported.bytes };
   }
   yield { type: 'done', run };
