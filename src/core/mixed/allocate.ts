@@ -2,6 +2,7 @@
  * Bits per layer under a size budget (issue 11 item 2): minimise Σ_layers loss(layer, bits) subject
  * to Σ bytes ≤ budget, losses and bytes from the sensitivity table and the size model.
  *
+ * allocate() takes the better of a knapsack DP (exact up to a byte rounding) and the greedy walk.
  * Greedy by marginal loss per byte (the convex-hull walk of a Lagrangian relaxation): start from the
  * smallest assignment (each layer at its fewest bytes, the least loss among equal sizes) and
  * repeatedly take the upgrade (any larger option of any layer) with the largest loss decrease per
@@ -112,7 +113,58 @@ export function smallestAssignment(layers: readonly AllocationLayer[], baseBytes
   return toAssignment(layers, current, baseBytes + current.reduce((s, o) => s + o.bytes, 0));
 }
 
-/** Least predicted loss within `budgetBytes`; undefined when even the smallest assignment does not fit. */
+/**
+ * Multiple-choice knapsack by dynamic programming over the bytes above the smallest assignment,
+ * counted in `buckets` steps (each option's extra bytes rounded UP, so the result always fits).
+ * Exact up to that rounding; O(layers · options · buckets).
+ */
+function knapsack(
+  layers: readonly AllocationLayer[],
+  baseBytes: number,
+  budgetBytes: number,
+  buckets = 4000,
+): Assignment {
+  const smallest = layers.map((l) => smallestOption(l.options));
+  const minBytes = baseBytes + smallest.reduce((s, o) => s + o.bytes, 0);
+  const room = budgetBytes - minBytes;
+  const step = Math.max(1, room / buckets);
+  const capacity = Math.floor(room / step);
+  let best = new Float64Array(capacity + 1); // least loss of the layers so far using ≤ c steps
+  const picks: Int16Array[] = [];
+  for (let i = 0; i < layers.length; i++) {
+    const next = new Float64Array(capacity + 1).fill(Number.POSITIVE_INFINITY);
+    const pick = new Int16Array(capacity + 1).fill(-1);
+    const options = layers[i].options;
+    for (let k = 0; k < options.length; k++) {
+      const w = Math.ceil((options[k].bytes - smallest[i].bytes) / step - 1e-9);
+      if (w > capacity) continue;
+      const loss = options[k].loss;
+      for (let c = w; c <= capacity; c++) {
+        const v = best[c - w] + loss;
+        if (v < next[c]) {
+          next[c] = v;
+          pick[c] = k;
+        }
+      }
+    }
+    best = next;
+    picks.push(pick);
+  }
+  const current: LayerOption[] = new Array<LayerOption>(layers.length);
+  let c = capacity;
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const k = picks[i][c];
+    current[i] = layers[i].options[k];
+    c -= Math.ceil((current[i].bytes - smallest[i].bytes) / step - 1e-9);
+  }
+  return toAssignment(layers, current, baseBytes + current.reduce((s, o) => s + o.bytes, 0));
+}
+
+/**
+ * Least predicted loss within `budgetBytes`: the better of the greedy walk and the knapsack DP
+ * (the greedy is exact on convex loss-vs-bytes curves; the DP covers the others); undefined when
+ * even the smallest assignment does not fit.
+ */
 export function allocate(
   layers: readonly AllocationLayer[],
   baseBytes: number,
@@ -120,7 +172,9 @@ export function allocate(
 ): Assignment | undefined {
   if (smallestAssignment(layers, baseBytes).bytes > budgetBytes) return undefined;
   const { current, bytes } = walk(layers, baseBytes, budgetBytes);
-  return toAssignment(layers, current, bytes);
+  const greedy = toAssignment(layers, current, bytes);
+  const exact = knapsack(layers, baseBytes, budgetBytes);
+  return exact.loss < greedy.loss && exact.bytes <= budgetBytes ? exact : greedy;
 }
 
 /**
