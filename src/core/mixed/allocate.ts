@@ -116,13 +116,14 @@ export function smallestAssignment(layers: readonly AllocationLayer[], baseBytes
 /**
  * Multiple-choice knapsack by dynamic programming over the bytes above the smallest assignment,
  * counted in `buckets` steps (each option's extra bytes rounded UP, so the result always fits).
- * Exact up to that rounding; O(layers · options · buckets).
+ * Exact up to that rounding; O(layers · options · buckets). At most 127 options per layer.
  */
 function knapsack(
   layers: readonly AllocationLayer[],
   baseBytes: number,
   budgetBytes: number,
-  buckets = 4000,
+  // About 4 M cells in all: byte-exact for small models, ≥ 4000 steps for any.
+  buckets = Math.max(4000, Math.floor(4_000_000 / Math.max(1, layers.length))),
 ): Assignment {
   const smallest = layers.map((l) => smallestOption(l.options));
   const minBytes = baseBytes + smallest.reduce((s, o) => s + o.bytes, 0);
@@ -130,10 +131,10 @@ function knapsack(
   const step = Math.max(1, room / buckets);
   const capacity = Math.floor(room / step);
   let best = new Float64Array(capacity + 1); // least loss of the layers so far using ≤ c steps
-  const picks: Int16Array[] = [];
+  const picks: Int8Array[] = [];
   for (let i = 0; i < layers.length; i++) {
     const next = new Float64Array(capacity + 1).fill(Number.POSITIVE_INFINITY);
-    const pick = new Int16Array(capacity + 1).fill(-1);
+    const pick = new Int8Array(capacity + 1).fill(-1);
     const options = layers[i].options;
     for (let k = 0; k < options.length; k++) {
       const w = Math.ceil((options[k].bytes - smallest[i].bytes) / step - 1e-9);

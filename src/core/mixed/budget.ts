@@ -140,8 +140,11 @@ export function sizeStage(
     { grid: full.grid, ...(full.groupSize !== undefined ? { groupSize: full.groupSize } : {}), format },
     (layer) => quantizable.has(layer.name),
   );
-  const budgetBytes = budget.ratio * fileBytes;
-  const smallestBytes = smallestAssignment(allocationLayers(size, undefined), size.baseBytes).bytes;
+  // Whole bytes (ratio × size in floating point may land a hair below an integer it means).
+  const budgetBytes = Math.floor(budget.ratio * fileBytes + 1e-6);
+  const smallestBytes = size.measure(
+    smallestAssignment(allocationLayers(size, undefined), size.baseBytes).bits,
+  );
   if (smallestBytes > budgetBytes) {
     throw new BudgetImpossibleError(
       budget.ratio,
@@ -208,7 +211,29 @@ export async function chooseBits(
     ...(deps.onStep ? { onStep: deps.onStep } : {}),
   });
   const layers = allocationLayers(stage.size, table);
-  const chosen = allocate(layers, stage.size.baseBytes, stage.budgetBytes);
+  // The size model is within a fraction of a percent; the chosen assignment is then measured exactly
+  // (one export with stand-in codes) and, when it overshoots, re-chosen under a budget lowered by the excess.
+  // It starts a little above the budget so assignments the prediction puts a few bytes over are not lost.
+  let target = stage.budgetBytes * 1.002;
+  let chosen = allocate(layers, stage.size.baseBytes, target);
+  for (let attempt = 0; chosen; attempt++) {
+    const exact = stage.size.measure(chosen.bits);
+    const excess = exact - stage.budgetBytes;
+    if (excess <= 0) {
+      chosen = { ...chosen, bytes: exact };
+      break;
+    }
+    if (attempt === 6) {
+      // The smallest assignment fits (sizeStage measured it against the budget).
+      const smallest = smallestAssignment(layers, stage.size.baseBytes);
+      chosen = { ...smallest, bytes: stage.size.measure(smallest.bits) };
+      break;
+    }
+    // The prediction was `exact − chosen.bytes` short for this assignment: ask for that much less.
+    target = Math.min(target - 1, stage.budgetBytes - (exact - chosen.bytes));
+    chosen =
+      allocate(layers, stage.size.baseBytes, target) ?? smallestAssignment(layers, stage.size.baseBytes);
+  }
   if (!chosen) throw new Error('the budget fitted the size model but no assignment was found');
   const overrides: QuantizeOptions['overrides'] = { ...full.overrides };
   const byName = new Map(layers.map((l) => [l.name, l]));
@@ -227,15 +252,17 @@ export async function chooseBits(
   const ratioOf = (bytes: number): number => bytes / deps.fileBytes;
   const uniform: BudgetReport['uniform'] = [];
   const uniformAt = (label: string, bitsOf: (index: number) => number): void => {
-    let bytes = stage.size.baseBytes;
     let loss = 0;
+    const bits = new Map<string, LayerBits>();
     for (let i = 0; i < layers.length; i++) {
       const wanted = stage.quantizable.has(layers[i].name) ? bitsOf(i) : 'float';
       const o = layers[i].options.find((x) => x.bits === wanted);
       if (!o) return;
-      bytes += o.bytes;
+      bits.set(layers[i].name, wanted);
       loss += o.loss;
     }
+    // Measured exactly, as the chosen assignment is: "equal size" comparisons are then exact.
+    const bytes = stage.size.measure(bits);
     uniform.push({ label, bytes, ratio: ratioOf(bytes), loss });
   };
   for (const bits of BUDGET_BIT_WIDTHS) {

@@ -42,11 +42,20 @@ export interface LayerSize {
 }
 
 export interface SizeModel {
-  /** Encoded size of the export base with every layer in float. */
+  /**
+   * Encoded size of the export base with every layer in float, plus the (nearly constant) bytes the
+   * per-layer deltas miss: the opset upgrade's rewrites and IR version, measured once.
+   */
   baseBytes: number;
   layers: LayerSize[];
   /** Predicted bytes of the exported file for `bits` (layers not named stay float). */
   predict(bits: ReadonlyMap<string, LayerBits>): number;
+  /**
+   * The exact bytes: the whole model exported with stand-in codes at `bits` and encoded (one real
+   * export's cost; the opset upgrade's rewrites and the IR version are included, which predict() only
+   * approximates).
+   */
+  measure(bits: ReadonlyMap<string, LayerBits>): number;
 }
 
 /** The dummy layer the exporter writes: right shapes, zero codes, unit scales. */
@@ -139,18 +148,38 @@ export function buildSizeModel(
     layers.push({ name: layer.name, deltaBytes, floatWeightBytes: 4 * weightCount });
   }
   const byName = new Map(layers.map((l) => [l.name, l]));
+  const found = new Map(findLayers(exportBase).layers.map((l) => [l.name, l]));
+  const measure = (bits: ReadonlyMap<string, LayerBits>): number => {
+    const dummies: QuantizedLayer[] = [];
+    for (const [name, b] of bits) {
+      const layer = found.get(name);
+      if (b === 'float' || !layer) continue;
+      dummies.push(dummyQuantized(layer, b, spec));
+    }
+    return encodeModel(exportQuantized(exportBase, dummies, { format: spec.format }).model).length;
+  };
+  const predict = (bits: ReadonlyMap<string, LayerBits>, base: number): number => {
+    let total = base;
+    for (const [name, b] of bits) {
+      const delta = byName.get(name)?.deltaBytes.get(b);
+      if (delta === undefined)
+        throw new Error(`size model: layer '${name}' has no size at ${String(b)} bits`);
+      total += delta;
+    }
+    return total;
+  };
+  // What the per-layer deltas miss is nearly constant (the whole model's opset upgrade rewrites, the IR
+  // version): measured once on the lowest width of every layer and folded into the base.
+  const lowest = new Map(
+    layers.map((l) => [l.name, [...l.deltaBytes].reduce((a, b) => (b[1] < a[1] ? b : a))[0]] as const),
+  );
+  const calibratedBase = layers.some((l) => l.deltaBytes.size > 1)
+    ? baseBytes + measure(lowest) - predict(lowest, baseBytes)
+    : baseBytes;
   return {
-    baseBytes,
+    measure,
+    baseBytes: calibratedBase,
     layers,
-    predict(bits) {
-      let total = baseBytes;
-      for (const [name, b] of bits) {
-        const delta = byName.get(name)?.deltaBytes.get(b);
-        if (delta === undefined)
-          throw new Error(`size model: layer '${name}' has no size at ${String(b)} bits`);
-        total += delta;
-      }
-      return total;
-    },
+    predict: (bits) => predict(bits, calibratedBase),
   };
 }
