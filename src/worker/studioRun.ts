@@ -121,7 +121,10 @@ function studioError(error: unknown): StudioError {
         );
       default:
         return new StudioError(
-          { kind: 'settings', message: `Preprocessing: ${error.message}` },
+          {
+            kind: 'settings',
+            message: `${error.subject === 'size budget' ? 'Size budget' : 'Preprocessing'}: ${error.message}`,
+          },
           { cause: error },
         );
     }

@@ -85,7 +85,7 @@ export async function* runQuantization(
       );
     } catch (error) {
       if (error instanceof BudgetImpossibleError)
-        throw new RunInputError('settings', error.message, undefined, { cause: error });
+        throw new RunInputError('settings', error.message, 'size budget', { cause: error });
       throw error;
     }
   }
