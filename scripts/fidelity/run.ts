@@ -236,7 +236,7 @@ const bitsLabel = (row: Row): string =>
 
 function rowLine(row: Row): string {
   if (row.error)
-    return `| ${row.model} | ${row.method} | ${bitsLabel(row)} | ${pct(row.floatTop1)} | failed: ${row.error.slice(0, 120)} | | | ${row.wallSeconds.toFixed(1)} | |`;
+    return `| ${row.model} | ${row.method} | ${bitsLabel(row)} | ${pct(row.floatTop1)} | ${row.refused ? '' : 'failed: '}${row.error.slice(0, 120)} | | | ${row.wallSeconds.toFixed(1)} | |`;
   return `| ${row.model} | ${row.method} | ${bitsLabel(row)} | ${pct(row.floatTop1)} | ${pct(row.quantTop1)} | ${(100 * row.drop).toFixed(1)} | ${row.sizeRatio.toFixed(3)} | ${row.wallSeconds.toFixed(1)} | ${row.quantizeSeconds.toFixed(1)} |`;
 }
 
