@@ -5,6 +5,7 @@
  * set (never calibrated on), and prints one markdown table row per run.
  *
  *   npm run fidelity -- [--models cnn,vit,cls] [--methods rtn,comq,gptq,gptq+comq] [--bits 8,4,3,2]
+ *       [--budgets 0.15,0.2,0.25|none] [--sensitivities forward,gram]
  *       [--first-last-bits 8|none|B] [--keep-files DIR] [--json OUT.json]
  *
  * Models and data (data/fidelity/, see data/fidelity/README.md):
@@ -17,8 +18,11 @@
  * The float top-1 of every model is measured here in onnxruntime too; for cnn/vit it is checked
  * against the torch figure in data/fidelity/models.json.
  *
- * "× size budget" (mixed precision, issue 11 item 2) does not exist yet: every run is uniform bits
- * (the CLI's --first-last-bits default keeps the first and last layer at 8 bits).
+ * "× size budget" (mixed precision, issue 11 item 2): each budget in --budgets runs `--size-budget F`
+ * with each sensitivity in --sensitivities, beside the uniform-bits rows (the CLI's --first-last-bits
+ * default keeps the first and last layer at 8 bits there). A budget below the smallest reachable
+ * file is refused by the CLI (exit 2) and shown as such, not as a failure. The summary compares each
+ * budget row with the best uniform row of the same model and method at the same or a smaller size.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -53,6 +57,9 @@ type ModelName = (typeof MODELS)[number];
 const models = list('--models', MODELS.join(',')) as ModelName[];
 const methods = list('--methods', 'rtn,comq,gptq,gptq+comq');
 const bitsList = list('--bits', '8,4,3,2').map(Number);
+const budgetArg = value('--budgets', '0.15,0.2,0.25');
+const budgets = budgetArg === 'none' ? [] : list('--budgets', budgetArg).map(Number);
+const sensitivities = list('--sensitivities', 'forward');
 const firstLastBits = value('--first-last-bits', '');
 const keepDir = value('--keep-files', '');
 const jsonOut = value('--json', '');
@@ -148,7 +155,16 @@ function runCli(args: string[]): Promise<number> {
 interface Row {
   model: ModelName;
   method: string;
+  /** Uniform bits, or NaN for a size-budget row. */
   bits: number;
+  /** --size-budget F (mixed precision rows). */
+  budget?: number;
+  sensitivity?: string;
+  /** The budget was below the smallest reachable file (the CLI's exit 2). */
+  refused?: boolean;
+  /** Size-budget rows: predicted output loss (noise-to-signal) and predicted file ratio from the report. */
+  predictedLoss?: number;
+  predictedRatio?: number;
   floatTop1: number;
   quantTop1: number;
   /** Percentage points, float minus quantized. */
@@ -215,10 +231,41 @@ async function setup(model: ModelName): Promise<ModelSetup> {
 
 const pct = (x: number): string => (Number.isFinite(x) ? (100 * x).toFixed(1) : '-');
 
+const bitsLabel = (row: Row): string =>
+  row.budget !== undefined ? `≤${row.budget}× (${row.sensitivity})` : String(row.bits);
+
 function rowLine(row: Row): string {
   if (row.error)
-    return `| ${row.model} | ${row.method} | ${row.bits} | ${pct(row.floatTop1)} | failed: ${row.error.slice(0, 120)} | | | ${row.wallSeconds.toFixed(1)} | |`;
-  return `| ${row.model} | ${row.method} | ${row.bits} | ${pct(row.floatTop1)} | ${pct(row.quantTop1)} | ${(100 * row.drop).toFixed(1)} | ${row.sizeRatio.toFixed(3)} | ${row.wallSeconds.toFixed(1)} | ${row.quantizeSeconds.toFixed(1)} |`;
+    return `| ${row.model} | ${row.method} | ${bitsLabel(row)} | ${pct(row.floatTop1)} | ${row.refused ? '' : 'failed: '}${row.error.slice(0, 120)} | | | ${row.wallSeconds.toFixed(1)} | |`;
+  return `| ${row.model} | ${row.method} | ${bitsLabel(row)} | ${pct(row.floatTop1)} | ${pct(row.quantTop1)} | ${(100 * row.drop).toFixed(1)} | ${row.sizeRatio.toFixed(3)} | ${row.wallSeconds.toFixed(1)} | ${row.quantizeSeconds.toFixed(1)} |`;
+}
+
+/** Each size-budget row against the best uniform row of its model and method whose file is no larger. */
+function compareWithUniform(rows: readonly Row[]): string[] {
+  const lines: string[] = [];
+  for (const row of rows) {
+    if (row.budget === undefined || row.error) continue;
+    const uniform = rows.filter(
+      (u) =>
+        u.budget === undefined &&
+        !u.error &&
+        u.model === row.model &&
+        u.method === row.method &&
+        u.sizeRatio <= row.sizeRatio + 1e-9,
+    );
+    const label = `${row.model} ${row.method} ≤${row.budget}× (${row.sensitivity}): size ${row.sizeRatio.toFixed(3)}, drop ${(100 * row.drop).toFixed(1)} pt`;
+    if (uniform.length === 0) {
+      lines.push(`- ${label}; no uniform row is as small`);
+      continue;
+    }
+    const best = uniform.reduce((a, b) => (b.quantTop1 > a.quantTop1 ? b : a));
+    const verdict =
+      row.quantTop1 > best.quantTop1 ? 'beats' : row.quantTop1 === best.quantTop1 ? 'ties' : 'loses to';
+    lines.push(
+      `- ${label} ${verdict} uniform W${best.bits} (size ${best.sizeRatio.toFixed(3)}, drop ${(100 * best.drop).toFixed(1)} pt)`,
+    );
+  }
+  return lines;
 }
 
 async function main(): Promise<void> {
@@ -244,9 +291,19 @@ async function main(): Promise<void> {
     for (const model of models) {
       const s = await setup(model);
       const floatBytes = statSync(s.path).size;
-      for (const bits of bitsList) {
+      const configs: { bits: number; budget?: number; sensitivity?: string }[] = [
+        ...bitsList.map((bits) => ({ bits })),
+        ...budgets.flatMap((budget) =>
+          sensitivities.map((sensitivity) => ({ bits: Number.NaN, budget, sensitivity })),
+        ),
+      ];
+      for (const config of configs) {
+        const { bits } = config;
         for (const method of methods) {
-          const tag = `${model}-${method.replace('+', '_')}-w${bits}`;
+          const tag =
+            config.budget !== undefined
+              ? `${model}-${method.replace('+', '_')}-b${config.budget}-${config.sensitivity}`
+              : `${model}-${method.replace('+', '_')}-w${bits}`;
           const out = join(work, `${tag}.onnx`);
           const reportPath = join(work, `${tag}.json`);
           const args = [
@@ -255,8 +312,9 @@ async function main(): Promise<void> {
             ...s.dataArgs,
             '--method',
             method,
-            '--bits',
-            String(bits),
+            ...(config.budget !== undefined
+              ? ['--size-budget', String(config.budget), '--sensitivity', config.sensitivity!]
+              : ['--bits', String(bits)]),
             '--backend',
             'cpu',
             '--no-progress',
@@ -270,6 +328,9 @@ async function main(): Promise<void> {
             model,
             method,
             bits,
+            ...(config.budget !== undefined
+              ? { budget: config.budget, sensitivity: config.sensitivity }
+              : {}),
             floatTop1: s.floatTop1,
             quantTop1: Number.NaN,
             drop: Number.NaN,
@@ -283,6 +344,7 @@ async function main(): Promise<void> {
             row.wallSeconds = await runCli(args);
             const report = JSON.parse(readFileSync(reportPath, 'utf8')) as {
               timings: Record<string, number>;
+              budget?: { predictedLoss: number; predictedRatio: number };
               eval?: { classifier?: { quantAccuracy?: number; floatAccuracy?: number; labelled?: number } };
             };
             if (model === 'cls') {
@@ -294,11 +356,18 @@ async function main(): Promise<void> {
             row.quantTop1 = await s.score(out, report);
             row.drop = row.floatTop1 - row.quantTop1;
             row.sizeRatio = statSync(out).size / floatBytes;
+            if (report.budget) {
+              row.predictedLoss = report.budget.predictedLoss;
+              row.predictedRatio = report.budget.predictedRatio;
+            }
             row.quantizeSeconds =
               (report.timings.capture ?? 0) + (report.timings.gram ?? 0) + (report.timings.solve ?? 0);
           } catch (error) {
             row.wallSeconds = (performance.now() - runStarted) / 1000;
             row.error = error instanceof Error ? error.message : String(error);
+            row.refused = /cannot be met/.test(row.error);
+            if (row.refused)
+              row.error = `refused: ${/smallest .*? reachable is [0-9.]+×/.exec(row.error)?.[0] ?? row.error}`;
           }
           rows.push(row);
           console.log(rowLine(row));
@@ -313,11 +382,14 @@ async function main(): Promise<void> {
   console.log(
     `test items: ${counts}; total wall ${((performance.now() - started) / 1000).toFixed(0)} s; load average at end ${loadText()}`,
   );
-  console.log(
-    '"× size budget" (mixed precision under --size-budget, issue 11 item 2) is not implemented yet: every row is uniform bits.',
-  );
-  if (jsonOut) writeFileSync(jsonOut, `${JSON.stringify({ header, argv, rows }, null, 2)}\n`);
-  if (rows.some((r) => r.error)) process.exitCode = 1;
+  const comparisons = compareWithUniform(rows);
+  if (comparisons.length > 0) {
+    console.log('');
+    console.log('Mixed precision vs uniform bits at the same or a smaller file (same model and method):');
+    for (const line of comparisons) console.log(line);
+  }
+  if (jsonOut) writeFileSync(jsonOut, `${JSON.stringify({ header, argv, rows, comparisons }, null, 2)}\n`);
+  if (rows.some((r) => r.error && !r.refused)) process.exitCode = 1;
 }
 
 await main();

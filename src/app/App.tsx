@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { describeWebGpu, type WebGpuStatus } from './webgpuStatus.ts';
 import { loadDemo, probeRuntime } from './controller.ts';
+import { BudgetPanel } from './components/BudgetPanel.tsx';
 import { DescentChart } from './components/DescentChart.tsx';
 import { DownloadPanel } from './components/DownloadPanel.tsx';
 import { ErrorList } from './components/ErrorList.tsx';
@@ -54,6 +55,7 @@ export function App() {
         </div>
         <div className="column">
           <SettingsPanel />
+          <BudgetPanel />
           <RunPanel />
           <DescentChart />
           <LayerBars />

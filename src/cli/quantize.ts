@@ -28,6 +28,7 @@ import { folderSource } from './quantizeData.ts';
 import { parseQuantizeFlags, type QuantizeCommand, type QuantizeFlags } from './quantizeOptions.ts';
 import { createProgress, type ProgressSink } from './quantizeProgress.ts';
 import { formatQuantizeSummary } from './quantizeReport.ts';
+import { formatBudgetTable } from './budgetTable.ts';
 import { loadModel } from './readModel.ts';
 
 export interface QuantizeIo {
@@ -180,6 +181,13 @@ function render(event: RunEvent, progress: ProgressSink, command: QuantizeComman
     case 'export':
       writeOutput(command.outPath, event.bytes, 'the quantized model');
       break;
+    case 'budget':
+      if (event.phase === 'start') progress.note(event.message);
+      else if (event.phase === 'done')
+        progress.note(
+          `Size budget: bits chosen in ${event.seconds.toFixed(1)} s (predicted ${event.report.predictedRatio.toFixed(3)}× of the float file).`,
+        );
+      break;
     case 'evaluation':
     case 'done':
       break;
@@ -224,6 +232,7 @@ export async function runQuantize(
         options: command.options,
         backend: command.backend,
         export: command.format,
+        ...(command.budget ? { budget: command.budget } : {}),
       };
       for await (const event of runQuantization(request, {
         engine,
@@ -241,6 +250,7 @@ export async function runQuantize(
     if (command.reportPath)
       writeOutput(command.reportPath, `${JSON.stringify(report, jsonNumbers, 2)}\n`, 'the report');
     io.stdout(`${formatQuantizeSummary(report, report.eval, command.outPath, report.export).join('\n')}\n`);
+    if (report.budget) io.stdout(`${formatBudgetTable(report.budget).join('\n')}\n`);
     const narrow = report.layers.filter((layer) => layer.bits === 2 || layer.bits === 3).length;
     if (narrow > 0 && command.format !== 'fake-quant')
       io.stdout(

@@ -91,6 +91,18 @@ export function registerQuantize(
       "bits for the first and last layer, or 'none' for the same as --bits",
       '8',
     )
+    .option(
+      '--size-budget <f>',
+      'mixed precision: choose bits per layer (2, 3, 4, 8 or float) so the written file is at most f × the float file, e.g. 0.2',
+    )
+    .option(
+      '--sensitivity <kind>',
+      "with --size-budget: how layers are ranked: forward (output change with only that layer rounded; default) or gram (the layer's own Gram objective)",
+    )
+    .option(
+      '--sensitivity-samples <n>',
+      'with --size-budget: calibration samples for the sensitivity pass (default 8)',
+    )
     .option('--row-sample <r>', 'fraction of Gram rows kept (seeded), in (0, 1]')
     .option('--seed <s>', 'seed for row sampling and the calibration/evaluation split', '0')
     .option('--backend <name>', 'auto, cpu or webgpu', 'auto')

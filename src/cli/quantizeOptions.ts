@@ -9,6 +9,7 @@ import { BIT_WIDTHS } from '../core/run/defaults.ts';
 import { defaultQuantizeOptions, type CaptureMode, type QuantizeOptions } from '../core/pipeline/types.ts';
 import type { ComqOrder, GridKind, Method } from '../core/quant/types.ts';
 import { exportFormats, type ExportFormat } from '../core/export/types.ts';
+import { sensitivityKinds, type BudgetRequest, type SensitivityKind } from '../core/mixed/index.ts';
 import { CliUsageError } from './errors.ts';
 import { parsePreprocessFlags, type PreprocessFlags } from './preprocessFlags.ts';
 import type { StatedPreprocess } from '../core/calibration/inputs/index.ts';
@@ -46,6 +47,9 @@ export interface QuantizeFlags extends PreprocessFlags {
   quiet?: boolean;
   /** --const NAME=VALUE …: inputs fed the same number in every sample. */
   const?: string[];
+  sizeBudget?: string;
+  sensitivity?: string;
+  sensitivitySamples?: string;
 }
 
 export interface QuantizeCommand {
@@ -76,6 +80,8 @@ export interface QuantizeCommand {
   /** --quiet: no progress output at all (errors and the final summary only). */
   quiet: boolean;
   options: QuantizeOptions;
+  /** --size-budget F: mixed precision, the export at most F × the float file. */
+  budget?: BudgetRequest;
 }
 
 export const METHODS: readonly Method[] = ['rtn', 'comq', 'gptq', 'gptq+comq'];
@@ -231,7 +237,38 @@ export function parseQuantizeFlags(modelPath: string, flags: QuantizeFlags): Qua
   let evaluation: QuantizeCommand['evaluation'];
   if (flags.evalImages) evaluation = { kind: 'images', dir: flags.evalImages };
   else if (flags.evalInputs) evaluation = { kind: 'inputs', dir: flags.evalInputs };
+  const ratio = real(
+    '--size-budget',
+    flags.sizeBudget,
+    (x) => x > 0,
+    'a size ratio > 0, e.g. 0.2 for at most 0.2× the float file',
+  );
+  if (ratio === undefined && (flags.sensitivity !== undefined || flags.sensitivitySamples !== undefined))
+    throw new CliUsageError('--sensitivity and --sensitivity-samples only apply with --size-budget F.');
+  const budget: BudgetRequest | undefined =
+    ratio === undefined
+      ? undefined
+      : {
+          ratio,
+          sensitivity: choice<SensitivityKind>(
+            '--sensitivity',
+            flags.sensitivity,
+            sensitivityKinds,
+            'forward',
+          ),
+          ...(flags.sensitivitySamples !== undefined
+            ? {
+                samples: integer(
+                  '--sensitivity-samples',
+                  flags.sensitivitySamples,
+                  1,
+                  'the number of samples',
+                ),
+              }
+            : {}),
+        };
   return {
+    ...(budget ? { budget } : {}),
     modelPath,
     dataPaths: flags.data ?? [],
     calibration,

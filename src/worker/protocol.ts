@@ -137,6 +137,8 @@ export interface RunSettings extends Pick<
   evaluationCount: number;
   preprocess: PreprocessSettings;
   backend: 'auto' | 'cpu' | 'webgpu';
+  /** Mixed precision under a size budget (the exported file ≤ sizeBudget × the float file); undefined = off. */
+  sizeBudget?: number;
 }
 
 /** The core's in-sweep progress point (ProgressEvent 'descent'), as the page receives it. */

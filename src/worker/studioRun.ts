@@ -100,6 +100,7 @@ function studioRequest(request: RunRequestIn): RunRequest {
     },
     backend: settings.backend,
     signal,
+    ...(settings.sizeBudget !== undefined ? { budget: { ratio: settings.sizeBudget } } : {}),
   };
 }
 
@@ -130,7 +131,10 @@ function studioError(error: unknown): StudioError {
         );
       default:
         return new StudioError(
-          { kind: 'settings', message: `Preprocessing: ${error.message}` },
+          {
+            kind: 'settings',
+            message: `${error.subject === 'size budget' ? 'Size budget' : 'Preprocessing'}: ${error.message}`,
+          },
           { cause: error },
         );
     }
@@ -245,6 +249,7 @@ export async function runStudio(request: RunRequestIn): Promise<RunOutcome> {
         case 'split':
         case 'eval-sample':
         case 'export':
+        case 'budget': // the chosen bits reach the page in the report (report.budget)
           break;
         default:
           onEvent(event);

@@ -18,6 +18,8 @@ export const defaultRunSettings: RunSettings = {
   overrides: {},
   preprocess: { preset: 'imagenet' },
   backend: 'auto',
+  // Mixed precision under a size budget is off until the user turns it on (BudgetPanel).
+  sizeBudget: undefined,
 };
 
 /**
@@ -72,6 +74,10 @@ export function settingsProblems(settings: RunSettings, okInputs: number): strin
     problems.push('calibration needs at least one image');
   if (!Number.isInteger(settings.evaluationCount) || settings.evaluationCount < 0)
     problems.push('the evaluation count must be 0 or more');
+  if (settings.sizeBudget !== undefined && !(settings.sizeBudget > 0 && settings.sizeBudget <= 1))
+    problems.push(
+      `the size budget must be a fraction of the float file in (0, 1], got ${settings.sizeBudget}`,
+    );
   if (okInputs === 0) problems.push('add calibration images or .npy tensors first (or load the demo)');
   return problems;
 }

@@ -15,6 +15,13 @@ import { evaluateModels } from '../evaluation/index.ts';
 import { describeNotTaken, findLayers, weightsNotTaken } from '../graph/layers/index.ts';
 import { describeModel } from '../graph/modelFacts.ts';
 import { ModelValidationError, validateModel } from '../graph/validate/index.ts';
+import {
+  BudgetImpossibleError,
+  chooseBits,
+  measureBudget,
+  sizeStage,
+  type SizeStage,
+} from '../mixed/index.ts';
 import { quantizeModel } from '../pipeline/quantizeModel.ts';
 import type { ProgressEvent, QuantizeOptions } from '../pipeline/types.ts';
 import { RunInputError } from './errors.ts';
@@ -64,6 +71,23 @@ export async function* runQuantization(
   const facts = describeModel(model.proto);
   const feeds = planFeeds(facts.inputs, request.constants ?? {}, calibSource.kind, model.name);
   const { input } = feeds;
+  // Size budget (issue 11 item 2): the size model and the refusal come before any sample is read.
+  let budgetSizes: SizeStage | undefined;
+  if (request.budget) {
+    try {
+      budgetSizes = sizeStage(
+        model.proto,
+        model.fileBytes,
+        request.budget,
+        request.options,
+        request.export ?? 'qdq',
+      );
+    } catch (error) {
+      if (error instanceof BudgetImpossibleError)
+        throw new RunInputError('settings', error.message, 'size budget', { cause: error });
+      throw error;
+    }
+  }
   // The preset is chosen for the input images feed (the only one a preset can describe).
   const preset = choosePreset({ inputs: [input], outputs: facts.outputs }, request.preset);
   let spec: PreprocessSpec | undefined;
@@ -135,10 +159,35 @@ export async function* runQuantization(
 
   const choice: BackendChoice = await deps.chooseBackend(request.backend);
   let done: DoneEvent | undefined;
+  let budget: RunReport['budget'];
   try {
     checkDeviceFits(layers, choice);
     yield { type: 'backend', kind: choice.kind, reason: choice.reason };
     const options: Partial<QuantizeOptions> = { ...request.options, ...(signal ? { signal } : {}) };
+    if (request.budget && budgetSizes) {
+      const started = performance.now();
+      const kind = request.budget.sensitivity ?? 'forward';
+      yield {
+        type: 'budget',
+        phase: 'start',
+        message: `size budget ${request.budget.ratio}: measuring each layer's ${kind} sensitivity at 2/3/4/8 bits`,
+      };
+      const choiceMade = yield* pump<RunEvent, Awaited<ReturnType<typeof chooseBits>>>((emit) =>
+        chooseBits(budgetSizes, request.budget!, {
+          model: budgetSizes.exportBase,
+          calibration,
+          engine: deps.engine,
+          backend: choice.backend,
+          options,
+          fileBytes: model.fileBytes,
+          ...(signal ? { signal } : {}),
+          onStep: (done, total) => emit({ type: 'budget', phase: 'step', done, total }),
+        }),
+      );
+      options.overrides = choiceMade.overrides;
+      budget = choiceMade.report;
+      yield { type: 'budget', phase: 'done', report: budget, seconds: (performance.now() - started) / 1000 };
+    }
     for await (const event of quantizeModel({ model: model.proto }, calibration, options, {
       backend: choice.backend,
       engine: deps.engine,
@@ -152,7 +201,7 @@ export async function* runQuantization(
   if (!done) throw new Error('quantizeModel ended without its done event');
   // A cancel that arrived during the last layer stops the run before evaluation and export.
   throwIfAborted(signal);
-  const report: RunReport = { ...done.report, inputs };
+  const report: RunReport = { ...done.report, inputs, ...(budget ? { budget } : {}) };
   const run: FinishedRun = {
     report,
     layers: done.layers,
@@ -170,6 +219,7 @@ export async function* runQuantization(
       preset.task,
       signal,
     );
+  if (budget) measureBudget(budget, report);
 
   throwIfAborted(signal);
   if (request.export) {
@@ -179,6 +229,7 @@ export async function* runQuantization(
       message: `exporting as ${request.export} and verifying in ${deps.engine.description}`,
     };
     const exported = await exportRun(run, request.export);
+    if (budget) measureBudget(budget, { ...report, export: exported.record });
     yield { type: 'export', record: exported.record, bytes: exported.bytes };
   }
   yield { type: 'done', run };

@@ -16,6 +16,7 @@ import type { EvaluationResult, EvaluationTask, FirstSampleOutputs } from '../ev
 
 export type { FirstSampleOutputs };
 import type { ExportedLayer, ExportFormat } from '../export/types.ts';
+import type { BudgetReport, BudgetRequest } from '../mixed/index.ts';
 import type { ModelProto } from '../onnx/index.ts';
 import type { ProgressEvent, QuantizedLayer, QuantizeOptions, QuantizeReport } from '../pipeline/types.ts';
 import type { PresetChoice } from './preset.ts';
@@ -78,6 +79,8 @@ export interface RunRequest {
   /** Export right after the run (the CLI); the studio exports on demand with exportRun(). */
   export?: ExportFormat;
   signal?: AbortSignal;
+  /** Mixed precision under a size budget (issue 11 item 2): bits per layer chosen before the solve. */
+  budget?: BudgetRequest;
 }
 
 export interface RunDeps {
@@ -133,6 +136,8 @@ export interface RunReport extends QuantizeReport {
   export?: ExportRecord;
   /** Every verified export of this run, one per format, in the order made. */
   exports?: ExportRecord[];
+  /** Mixed precision under a size budget: chosen bits, predicted and measured loss and size, the frontier. */
+  budget?: BudgetReport;
 }
 
 /** A finished run: what exportRun() needs, kept by the studio for downloads on demand. */
@@ -158,4 +163,7 @@ export type RunEvent =
   | { type: 'eval-sample'; done: number; total: number }
   | { type: 'evaluation'; evaluation: RunEvaluation; firstSample?: FirstSampleOutputs }
   | { type: 'export'; record: ExportRecord; bytes: Uint8Array }
-  | { type: 'done'; run: FinishedRun };
+  | { type: 'done'; run: FinishedRun }
+  | { type: 'budget'; phase: 'start'; message: string }
+  | { type: 'budget'; phase: 'step'; done: number; total: number }
+  | { type: 'budget'; phase: 'done'; report: BudgetReport; seconds: number };
