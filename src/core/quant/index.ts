@@ -28,7 +28,14 @@ export {
   upperTimesTransposeFactor,
 } from './gptq.ts';
 export {
+  adaroundMethod,
+  adaroundSchedule,
+  defaultAdaroundOptions,
+  resolveAdaroundOptions,
+} from './adaround.ts';
+export {
   gptqCodes,
+  solveAdaround,
   solveComq,
   solveGptq,
   solveGptqComq,

@@ -1,4 +1,5 @@
 /** Every GPU kernel's descriptor: what compilation, precompiling and the WGSL mirror tests iterate. */
+import { adaroundKernel } from './adaround.ts';
 import { comqKernel } from './comq.ts';
 import type { KernelDescriptor } from './descriptor.ts';
 import { gptqKernel } from './gptq.ts';
@@ -14,4 +15,5 @@ export const allKernels: readonly KernelDescriptor[] = [
   rtnKernel,
   objectiveKernel,
   gptqKernel,
+  adaroundKernel,
 ];
