@@ -56,7 +56,14 @@ function recording(inner: Backend, into: LayerProblem[]): Backend {
 async function problemsOf(model: string): Promise<LayerProblem[]> {
   const path =
     model === 'cls'
-      ? join(repoRoot, 'node_modules', '@gutenye', 'ocr-models', 'assets', 'ch_ppocr_mobile_v2.0_cls_infer.onnx')
+      ? join(
+          repoRoot,
+          'node_modules',
+          '@gutenye',
+          'ocr-models',
+          'assets',
+          'ch_ppocr_mobile_v2.0_cls_infer.onnx',
+        )
       : join(dataDir, `${model}.onnx`);
   const bytes = new Uint8Array(readFileSync(path));
   const input = describeModel(decodeModel(bytes)).inputs[0];
@@ -71,10 +78,15 @@ async function problemsOf(model: string): Promise<LayerProblem[]> {
       : await npyDirSampleSet(join(dataDir, 'fmnist', 'calib'), input);
   const problems: LayerProblem[] = [];
   const backend = recording(createCpuBackend({ gramEngine: engine }), problems);
-  for await (const event of quantizeModel({ bytes }, calibration, { method: 'rtn', bits: 4, firstLastBits: null }, {
-    backend,
-    engine,
-  }))
+  for await (const event of quantizeModel(
+    { bytes },
+    calibration,
+    { method: 'rtn', bits: 4, firstLastBits: null },
+    {
+      backend,
+      engine,
+    },
+  ))
     void event;
   return problems.filter((p) => p.rows * p.cols <= maxWeights);
 }

@@ -24,9 +24,11 @@ export function resolveAdaroundOptions(options: Pick<SolveOptions, 'adaround'>):
   if (!(learningRate > 0) || !Number.isFinite(learningRate))
     bad('the learning rate must be a positive number', learningRate);
   if (!(lambda >= 0) || !Number.isFinite(lambda)) bad('λ must be a number ≥ 0', lambda);
-  if (!(warmupFraction >= 0 && warmupFraction < 1)) bad('the warm-up fraction must be in [0, 1)', warmupFraction);
+  if (!(warmupFraction >= 0 && warmupFraction < 1))
+    bad('the warm-up fraction must be in [0, 1)', warmupFraction);
   if (!(betaStart >= 1) || !(betaEnd >= 1)) bad('β must stay ≥ 1', Math.min(betaStart, betaEnd));
-  if (!Number.isInteger(reportPoints) || reportPoints < 1) bad('reportPoints must be an integer ≥ 1', reportPoints);
+  if (!Number.isInteger(reportPoints) || reportPoints < 1)
+    bad('reportPoints must be an integer ≥ 1', reportPoints);
   return resolved;
 }
 

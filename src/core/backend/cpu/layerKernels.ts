@@ -8,7 +8,12 @@ import { cloneGrids } from '../../base/grid.ts';
 import { codesToValues } from '../../base/codes.ts';
 import { validateProblem, type LayerProblem, type RowGrids } from '../../base/problem.ts';
 import type { GptqFactor, LayerKernels, LayerReadBack, VisitOrder } from '../backend.ts';
-import { adaroundBeginState, adaroundHardCodes, adaroundSteps, type AdaroundState } from './kernels/adaround.ts';
+import {
+  adaroundBeginState,
+  adaroundHardCodes,
+  adaroundSteps,
+  type AdaroundState,
+} from './kernels/adaround.ts';
 import { comqScaleStep, comqSweep, gramAsFloat64, type ComqState } from './kernels/comq.ts';
 import { gptqBeginState, gptqQuantizeBlock, gptqUpdateTail, type GptqState } from './kernels/gptq.ts';
 import { layerObjective, objectiveFromResidual, residualProduct, weightEnergy } from './kernels/objective.ts';

@@ -4,6 +4,7 @@
  * `?raw`; a module of string constants works in Vite, Vitest, tsx and a browser worker alike.
  */
 import {
+  adaroundWgsl,
   comqWgsl,
   gptqWgsl,
   gramWgsl,
@@ -19,6 +20,7 @@ export const shaderSources = {
   rtn: rtnWgsl,
   objective: objectiveWgsl,
   gptq: gptqWgsl,
+  adaround: adaroundWgsl,
 } as const;
 
 export type KernelName = keyof typeof shaderSources;
