@@ -187,6 +187,8 @@ export function parseQuantizeFlags(modelPath: string, flags: QuantizeFlags): Qua
   };
   if (options.groupSize === undefined) delete options.groupSize;
   if (options.adaroundIterations === undefined) delete options.adaroundIterations;
+  if (flags.minSqnr !== undefined && evalFlag === false)
+    throw new CliUsageError('--min-sqnr needs the evaluation; drop --no-eval.');
   if (options.calibrationCount === undefined) delete options.calibrationCount;
 
   let size: [number, number] | undefined;

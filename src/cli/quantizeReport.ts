@@ -81,7 +81,18 @@ export function formatEvaluation(evaluation: EvaluationResult): string[] {
       `  lowest layer-output SQNR: ${worst.map((layer) => `${safeText(layer.name)} ${db(layer.sqnrDb)}`).join(', ')}`,
     );
   }
+  lines.push(...formatWarnings(evaluation));
   return lines;
+}
+
+/** The evaluation's collapse warnings (src/core/evaluation/warnings.ts), one line each. */
+export function formatWarnings(evaluation: Pick<EvaluationResult, 'warnings'>): string[] {
+  const warnings = evaluation.warnings ?? [];
+  if (warnings.length === 0) return [];
+  return [
+    `WARNING: the quantized model looks broken (${warnings.length} warning(s)); the per-layer ratios above do not show it:`,
+    ...warnings.map((warning) => `  warning: ${safeText(warning.message)}`),
+  ];
 }
 
 export function formatQuantizeSummary(
