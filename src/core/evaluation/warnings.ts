@@ -15,7 +15,7 @@
  *   −55 dB layer of the issue). The absolute 10 dB bound keeps a W8 layer at 20 dB beside a 66 dB
  *   median (an outlier weight costing resolution, not a broken layer) from being called broken.
  */
-import type { EvaluationResult } from './evaluateModels.ts';
+import type { EvaluationResult, OutputFidelity } from './evaluateModels.ts';
 
 export const COLLAPSE_THRESHOLDS = {
   outputSqnrDb: 6,
@@ -40,7 +40,10 @@ function median(values: number[]): number {
 
 /** The warnings of one evaluation (empty when nothing collapsed). */
 export function fidelityWarnings(
-  result: Pick<EvaluationResult, 'outputs' | 'layers'>,
+  result: {
+    outputs: readonly Pick<OutputFidelity, 'name' | 'sqnrDb' | 'cosine'>[];
+    layers?: readonly { name: string; sqnrDb: number }[];
+  },
   thresholds = COLLAPSE_THRESHOLDS,
 ): FidelityWarning[] {
   const warnings: FidelityWarning[] = [];
