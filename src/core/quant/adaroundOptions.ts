@@ -15,9 +15,9 @@ export interface AdaroundOptions {
 }
 
 export const defaultAdaroundOptions: AdaroundOptions = {
-  iterations: 1000,
+  iterations: 500,
   learningRate: 1e-2,
-  lambda: 0.01,
+  lambda: 100,
   warmupFraction: 0.2,
   betaStart: 20,
   betaEnd: 2,
