@@ -5,6 +5,7 @@
  * set (never calibrated on), and prints one markdown table row per run.
  *
  *   npm run fidelity -- [--models cnn,vit,cls] [--methods rtn,comq,gptq,gptq+comq] [--bits 8,4,3,2]
+ *       (also --methods adaround: not in the default list, it costs minutes per model on a CPU)
  *       [--first-last-bits 8|none|B] [--keep-files DIR] [--json OUT.json]
  *
  * Models and data (data/fidelity/, see data/fidelity/README.md):

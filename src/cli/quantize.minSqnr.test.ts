@@ -15,6 +15,7 @@ import { patternValues } from '../testing/classifierModels.ts';
 import { comqInProcess as comq, errorLines } from '../testing/cliProcess.ts';
 import { npyFloat32 } from '../testing/npy.ts';
 import { attr, node, tinyModel, valueInfo } from '../testing/tinyModel.ts';
+import { parseQuantizeFlags } from './quantizeOptions.ts';
 
 let work: string;
 let modelPath: string;
@@ -147,5 +148,18 @@ describe('comq quantize: a broken model is said loudly (issue 11 item 6)', () =>
     const run = await comq(args('noeval', '8', ['--min-sqnr', '10', '--no-eval']));
     expect(run.code).toBe(2);
     expect(errorLines(run.stderr)[0]).toMatch(/--min-sqnr needs the evaluation/);
+  });
+});
+
+describe('the AdaRound and --min-sqnr flags', () => {
+  const base = { inputs: 'calib', out: 'out.onnx' };
+  it('--method adaround with --adaround-iters reaches the options; bad values are usage errors', () => {
+    const command = parseQuantizeFlags('m.onnx', { ...base, method: 'adaround', adaroundIters: '300' });
+    expect(command.options.method).toBe('adaround');
+    expect(command.options.adaroundIterations).toBe(300);
+    expect(parseQuantizeFlags('m.onnx', base).options).not.toHaveProperty('adaroundIterations');
+    expect(() => parseQuantizeFlags('m.onnx', { ...base, adaroundIters: '0' })).toThrow(/--adaround-iters 0/);
+    expect(() => parseQuantizeFlags('m.onnx', { ...base, minSqnr: 'loud' })).toThrow(/--min-sqnr loud/);
+    expect(parseQuantizeFlags('m.onnx', { ...base, minSqnr: '12.5' }).minSqnrDb).toBe(12.5);
   });
 });
