@@ -6,6 +6,7 @@
  *
  *   npm run fidelity -- [--models cnn,vit,cls] [--methods rtn,comq,gptq,gptq+comq] [--bits 8,4,3,2]
  *       [--budgets 0.15,0.2,0.25|none] [--sensitivities forward,gram]
+ *       (also --methods adaround: not in the default list, it costs minutes per model on a CPU)
  *       [--first-last-bits 8|none|B] [--keep-files DIR] [--json OUT.json]
  *
  * Models and data (data/fidelity/, see data/fidelity/README.md):

@@ -27,8 +27,9 @@ import { CliUsageError } from './errors.ts';
 import { folderSource } from './quantizeData.ts';
 import { parseQuantizeFlags, type QuantizeCommand, type QuantizeFlags } from './quantizeOptions.ts';
 import { createProgress, type ProgressSink } from './quantizeProgress.ts';
-import { formatQuantizeSummary } from './quantizeReport.ts';
+import { formatQuantizeSummary, formatWarnings } from './quantizeReport.ts';
 import { formatBudgetTable } from './budgetTable.ts';
+import { worstOutputSqnrDb } from '../core/evaluation/warnings.ts';
 import { loadModel } from './readModel.ts';
 
 export interface QuantizeIo {
@@ -234,10 +235,20 @@ export async function runQuantize(
         export: command.format,
         ...(command.budget ? { budget: command.budget } : {}),
       };
+      let evaluated = false;
       for await (const event of runQuantization(request, {
         engine,
         chooseBackend: (preference) => chooseBackend(preference, engine),
       })) {
+        // --min-sqnr is decided before the export event writes OUT (and before the report).
+        if (event.type === 'evaluation') {
+          evaluated = true;
+          checkMinSqnr(command, event.evaluation);
+        }
+        if (event.type === 'export' && command.minSqnrDb !== undefined && !evaluated)
+          throw new CliUsageError(
+            `--min-sqnr ${command.minSqnrDb}: no held-out sample was evaluated, so the output SQNR is unknown; nothing was written. Give --eval-images/--eval-inputs DIR or a smaller --calib.`,
+          );
         render(event, progress, command);
         if (event.type === 'done') run = event.run;
       }
@@ -260,6 +271,25 @@ export async function runQuantize(
   } finally {
     progress.stop();
   }
+}
+
+/** `--min-sqnr DB`: a model output SQNR below DB (or NaN) is an input error, exit 2, nothing written. */
+function checkMinSqnr(
+  command: QuantizeCommand,
+  evaluation: Extract<RunEvent, { type: 'evaluation' }>['evaluation'],
+): void {
+  const min = command.minSqnrDb;
+  if (min === undefined) return;
+  const worst = worstOutputSqnrDb(evaluation);
+  if (worst >= min) return;
+  const output = evaluation.outputs.find((o) => !(o.sqnrDb > worst))?.name ?? '?';
+  const warnings = formatWarnings(evaluation)
+    .slice(1)
+    .map((line) => line.trim());
+  throw new CliUsageError(
+    `model output '${output}' SQNR ${Number.isFinite(worst) ? worst.toFixed(1) : String(worst)} dB is below --min-sqnr ${min} dB; nothing was written.` +
+      (warnings.length > 0 ? ` ${warnings.join(' ')}` : ''),
+  );
 }
 
 /** JSON has no Infinity/NaN: an exact layer (SQNR +∞) is written as the string "Infinity". */

@@ -37,7 +37,12 @@ export function registerQuantize(
     )
     .option('--report <file>', 'where to write the JSON report (layers, timings, evaluation)')
     .option('--bits <n>', 'weight bits: 2, 3, 4, 5, 6 or 8', '4')
-    .option('--method <name>', 'rtn, comq, gptq or gptq+comq', 'comq')
+    .option('--method <name>', 'rtn, comq, gptq, gptq+comq or adaround', 'comq')
+    .option('--adaround-iters <n>', 'AdaRound: Adam iterations per layer (default 500)')
+    .option(
+      '--min-sqnr <dB>',
+      'fail (exit 2, nothing written) when the model output SQNR on the evaluation inputs is below this',
+    )
     .option('--sweeps <n>', 'COMQ sweeps over all coordinates', '1')
     .option('--order <name>', 'COMQ coordinate order: greedy or cyclic')
     .option('--eval-images <dir>', 'held-out evaluation images (default: a seeded quarter of --images)')

@@ -39,6 +39,8 @@ export interface QuantizeFlags extends PreprocessFlags {
   groupSize?: string;
   clip?: string;
   scaleStep?: boolean;
+  adaroundIters?: string;
+  minSqnr?: string;
   firstLastBits?: string;
   rowSample?: string;
   seed?: string;
@@ -79,12 +81,14 @@ export interface QuantizeCommand {
   progress: boolean;
   /** --quiet: no progress output at all (errors and the final summary only). */
   quiet: boolean;
+  /** --min-sqnr DB: a model output SQNR below this is an error (exit 2, nothing written). */
+  minSqnrDb?: number;
   options: QuantizeOptions;
   /** --size-budget F: mixed precision, the export at most F × the float file. */
   budget?: BudgetRequest;
 }
 
-export const METHODS: readonly Method[] = ['rtn', 'comq', 'gptq', 'gptq+comq'];
+export const METHODS: readonly Method[] = ['rtn', 'comq', 'gptq', 'gptq+comq', 'adaround'];
 /** The bit widths both shells offer (src/core/run/defaults.ts). */
 export const BITS: readonly number[] = BIT_WIDTHS;
 const GRIDS: readonly GridKind[] = ['asymmetric', 'symmetric'];
@@ -196,6 +200,7 @@ export function parseQuantizeFlags(modelPath: string, flags: QuantizeFlags): Qua
         'a clipping factor in (0, 1], e.g. 0.65 for 2 bits',
       ) ?? defaultQuantizeOptions.clip,
     scaleStep: flags.scaleStep ?? defaultQuantizeOptions.scaleStep,
+    adaroundIterations: integer('--adaround-iters', flags.adaroundIters, 1, 'AdaRound iterations per layer'),
     firstLastBits,
     overrides,
     calibrationCount: integer('--calib', flags.calib, 1, 'the number of calibration samples'),
@@ -210,6 +215,9 @@ export function parseQuantizeFlags(modelPath: string, flags: QuantizeFlags): Qua
     mode: choice('--mode', flags.mode, MODES, defaultQuantizeOptions.mode),
   };
   if (options.groupSize === undefined) delete options.groupSize;
+  if (options.adaroundIterations === undefined) delete options.adaroundIterations;
+  if (flags.minSqnr !== undefined && evalFlag === false)
+    throw new CliUsageError('--min-sqnr needs the evaluation; drop --no-eval.');
   if (options.calibrationCount === undefined) delete options.calibrationCount;
 
   let size: [number, number] | undefined;
@@ -289,6 +297,7 @@ export function parseQuantizeFlags(modelPath: string, flags: QuantizeFlags): Qua
     backend: choice('--backend', flags.backend, BACKENDS, 'auto'),
     progress: flags.progress !== false,
     quiet: flags.quiet === true,
+    minSqnrDb: real('--min-sqnr', flags.minSqnr, () => true, 'a signal-to-quantization-noise ratio in dB'),
     options,
   };
 }

@@ -81,6 +81,7 @@ export function formatEvaluation(evaluation: EvaluationResult): string[] {
       `  lowest layer-output SQNR: ${worst.map((layer) => `${safeText(layer.name)} ${db(layer.sqnrDb)}`).join(', ')}`,
     );
   }
+  lines.push(...formatWarnings(evaluation));
   return lines;
 }
 
@@ -95,6 +96,16 @@ export function bitsSummary(layers: readonly { bits: number | 'float' }[]): stri
   return widths
     .map((bits) => `${bits} bits (${counts.get(bits)} layer${counts.get(bits) === 1 ? '' : 's'})`)
     .join(', ');
+}
+
+/** The evaluation's collapse warnings (src/core/evaluation/warnings.ts), one line each. */
+export function formatWarnings(evaluation: Pick<EvaluationResult, 'warnings'>): string[] {
+  const warnings = evaluation.warnings ?? [];
+  if (warnings.length === 0) return [];
+  return [
+    `WARNING: the quantized model looks broken (${warnings.length} warning(s)); the per-layer ratios above do not show it:`,
+    ...warnings.map((warning) => `  warning: ${safeText(warning.message)}`),
+  ];
 }
 
 export function formatQuantizeSummary(

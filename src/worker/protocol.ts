@@ -158,6 +158,8 @@ export interface EvaluationSummary {
   classifier?: { top1Agreement: number; floatAccuracy?: number; quantAccuracy?: number; samples: number };
   detector?: { iou: number; threshold: number };
   layers?: { name: string; sqnrDb: number }[];
+  /** Collapsed outputs and layers (src/core/evaluation/warnings.ts), named; empty when healthy. */
+  warnings?: { kind: 'output-collapsed' | 'layer-collapsed'; name: string; message: string }[];
   /** Float and quantized output maps of the first held-out image (detectors). */
   maps?: {
     name: string;

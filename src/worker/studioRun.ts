@@ -162,6 +162,11 @@ function summarizeEvaluation(
       ? { detector: { iou: result.detector.iou, threshold: result.detector.threshold } }
       : {}),
     ...(result.layers ? { layers: result.layers.map((l) => ({ name: l.name, sqnrDb: l.sqnrDb })) } : {}),
+    warnings: (result.warnings ?? []).map((w) => ({
+      kind: w.kind,
+      name: w.kind === 'layer-collapsed' ? w.layer : w.output,
+      message: w.message,
+    })),
   };
   if (first) {
     const floatMap = mapToRgba(first.float);

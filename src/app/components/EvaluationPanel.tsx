@@ -3,6 +3,7 @@ import type { EvaluationSummary, RunResult } from '../../worker/protocol.ts';
 import { useStudio } from '../state/store.ts';
 import { EvaluationPicker } from './EvaluationPicker.tsx';
 import { RgbaCanvas } from './RgbaCanvas.tsx';
+import { FidelityWarnings } from './FidelityWarnings.tsx';
 
 const percent = (value: number) => `${(100 * value).toFixed(1)} %`;
 
@@ -128,6 +129,7 @@ export function EvaluationPanel() {
   return (
     <section className="panel" data-testid="evaluation" aria-labelledby="eval-heading">
       <h2 id="eval-heading">Evaluation</h2>
+      {evaluation && <FidelityWarnings evaluation={evaluation} />}
       {evaluation ? (
         <>
           <Metrics evaluation={evaluation} picker={picker} />

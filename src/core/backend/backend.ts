@@ -48,6 +48,25 @@ export interface GptqFactor {
   lazyCols: number;
 }
 
+/**
+ * What the AdaRound kernels run (docs/algorithms.md, "Layer-wise AdaRound"), chosen by the method:
+ * Adam on the rounding variables V of `objectiveWeight·tr((Ŵ−W)G(Ŵ−W)ᵀ) + λ_t·Σ(1 − |2h(V)−1|^β_t)`
+ * with `Ŵ = scale·clamp(⌊W/scale⌋ + h(V), codeMin, codeMax)`, `h(v) = clip(σ(v)·(ζ−γ) + γ, 0, 1)`,
+ * ζ = 1.1, γ = −0.1. Iteration t (1-based): λ_t = 0 while t ≤ warmupIterations, then λ with
+ * β_t = betaEnd + (betaStart − betaEnd)·(1 − (t − warmup)/(iterations − warmup)).
+ */
+export interface AdaroundSchedule {
+  /** Total iterations the β schedule spans (the kernels may be stepped past it: β stays at betaEnd). */
+  iterations: number;
+  warmupIterations: number;
+  learningRate: number;
+  lambda: number;
+  betaStart: number;
+  betaEnd: number;
+  /** Multiplies the reconstruction term (and its gradient `2(Ŵ−W)G`), so λ is scale-free. */
+  objectiveWeight: number;
+}
+
 /** A solved layer read back from the kernels' state. */
 export interface LayerReadBack {
   /** Signed grid codes k, `rows × cols`. */
@@ -100,6 +119,17 @@ export interface LayerKernels {
   gptqUpdateTail(from: number, to: number): Promise<void>;
   /** Ends GPTQ: codes ← its codes (original column order), Ŵ ← scale·k; frees the GPTQ buffers. */
   gptqEnd(): Promise<void>;
+  /**
+   * adaround begin: V initialised so that h(V) is the fractional part of W/scale (AdaRound's init),
+   * Adam moments zero, iteration counter 0. Needs the grids.
+   */
+  adaroundBegin(schedule: AdaroundSchedule): Promise<void>;
+  /** adaround step: the next `count` Adam iterations on V (one GEMM `(Ŵ−W)G` each). */
+  adaroundStep(count: number): Promise<void>;
+  /** adaround round: codes ← clamp(⌊W/scale⌋ + [h(V) ≥ ½]), Ŵ ← scale·k; V is kept (steps may go on). */
+  adaroundRound(): Promise<void>;
+  /** Ends AdaRound: frees V and the Adam state (codes and Ŵ stay as the last adaroundRound left them). */
+  adaroundEnd(): Promise<void>;
   read(): Promise<LayerReadBack>;
   /** Frees everything the open layer holds; further calls throw. */
   release(): Promise<void>;

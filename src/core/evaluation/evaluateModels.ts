@@ -22,6 +22,7 @@ import {
   type MaskSums,
   type PairSums,
 } from './metrics.ts';
+import { fidelityWarnings, type FidelityWarning } from './warnings.ts';
 
 export type EvaluationTask = 'classifier' | 'detector' | 'generic';
 
@@ -78,6 +79,8 @@ export interface EvaluationResult {
   classifier?: ClassifierEvaluation;
   detector?: DetectorEvaluation;
   layers?: { name: string; tensor: string; sqnrDb: number; cosine: number }[];
+  /** Collapsed outputs and layers (warnings.ts); empty when the model looks healthy (absent in older reports). */
+  warnings?: FidelityWarning[];
 }
 
 /** The primary output of the first evaluated sample (with `keepFirstSample`). */
@@ -199,21 +202,20 @@ export async function evaluateModels(
     }
     // Every held-out file unusable is an input problem: name each file and why (exit 2, not a bug).
     if (done === 0) throw noUsableSampleError(skipped, 'evaluation set');
+    const outputs = modelOutputs.map((name) => fidelity(name, outputSums.get(name)!));
+    const layerFidelity = layers.map((layer) => ({
+      name: layer.name,
+      tensor: layer.tensor,
+      ...fidelityNumbers(layerSums.get(layer.tensor)!),
+    }));
     return {
       samples: done,
       skipped,
-      outputs: modelOutputs.map((name) => fidelity(name, outputSums.get(name)!)),
+      outputs,
       ...(task === 'classifier' ? { classifier: classifierResult(classifier) } : {}),
       ...(task === 'detector' ? { detector: detectorResult(masks, threshold) } : {}),
-      ...(layers.length > 0
-        ? {
-            layers: layers.map((layer) => ({
-              name: layer.name,
-              tensor: layer.tensor,
-              ...fidelityNumbers(layerSums.get(layer.tensor)!),
-            })),
-          }
-        : {}),
+      ...(layers.length > 0 ? { layers: layerFidelity } : {}),
+      warnings: fidelityWarnings({ outputs, layers: layerFidelity }),
       ...(firstSample ? { firstSample } : {}),
     };
   } finally {

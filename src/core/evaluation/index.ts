@@ -15,6 +15,12 @@ export {
   type MaskSums,
   type PairSums,
 } from './metrics.ts';
+export {
+  COLLAPSE_THRESHOLDS,
+  fidelityWarnings,
+  worstOutputSqnrDb,
+  type FidelityWarning,
+} from './warnings.ts';
 export { producedTensorNames, withExtraOutputs } from './extraOutputs.ts';
 export {
   DEFAULT_DETECTOR_THRESHOLD,

@@ -119,6 +119,8 @@ export async function openLayerGroups(
             sweeps: options.sweeps,
             order: options.order,
             scaleStep: options.scaleStep,
+            adaround:
+              options.adaroundIterations === undefined ? {} : { iterations: options.adaroundIterations },
             onSweep: (sweep, value) => {
               sweepObjective[sweep] = (sweepObjective[sweep] ?? 0) + value;
             },

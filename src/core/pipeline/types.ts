@@ -23,6 +23,8 @@ export interface QuantizeOptions {
   order: ComqOrder;
   clip: number;
   scaleStep: boolean;
+  /** AdaRound: Adam iterations per layer; undefined = the core default (quant/adaroundOptions.ts). */
+  adaroundIterations?: number;
   /** Bits for the first and the last quantizable layer (graph order); null = same as `bits`. */
   firstLastBits: number | null;
   /** Per-layer overrides by layer name. */

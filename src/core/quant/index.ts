@@ -36,7 +36,14 @@ export {
   upperTimesTransposeFactor,
 } from './gptq.ts';
 export {
+  adaroundMethod,
+  adaroundSchedule,
+  defaultAdaroundOptions,
+  resolveAdaroundOptions,
+} from './adaround.ts';
+export {
   gptqCodes,
+  solveAdaround,
   solveComq,
   solveGptq,
   solveGptqComq,

@@ -47,12 +47,12 @@ describe('methods on a backend (CPU)', () => {
     const direct = await solveComq(layer, options({ sweeps: 2 }));
     const viaBackend = await solveLayerWith(backend, layer, options({ sweeps: 2 }));
     expect(Array.from(viaBackend.codes)).toEqual(Array.from(direct.codes));
-    for (const method of ['rtn', 'gptq', 'gptq+comq'] as const) {
+    for (const method of ['rtn', 'gptq', 'gptq+comq', 'adaround'] as const) {
       const result = await solveLayerWith(backend, layer, options({ method }));
       expect(result.relError).toBeLessThanOrEqual(result.rtnRelError);
     }
     await expect(
-      solveLayerWith(backend, layer, options({ method: 'adaround' as SolveOptions['method'] })),
+      solveLayerWith(backend, layer, options({ method: 'no-such-method' as SolveOptions['method'] })),
     ).rejects.toThrow(/unknown quantization method/);
     await backend.dispose();
     expect(() => backend.createGramAccumulator({ kind: 'dense', cols: 4 })).toThrow(/disposed/);

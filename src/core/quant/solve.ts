@@ -10,6 +10,7 @@ import { openCpuLayer } from '../backend/cpu/layerKernels.ts';
 import { checkSweeps, comqMethod } from './comq.ts';
 import { checkGptqOptions, gptqComqMethod, gptqMethod, runGptq } from './gptq.ts';
 import { rtnMethod } from './rtn.ts';
+import { adaroundMethod, resolveAdaroundOptions } from './adaround.ts';
 import { startLayer, type LayerStart } from './start.ts';
 import { COMQ_ORDERS, defaultSolveOptions, type QuantResult, type SolveOptions } from './types.ts';
 
@@ -29,9 +30,12 @@ export function validateSolveOptions(options: SolveOptions): void {
       checkSweeps(options.sweeps, 'gptq+comq');
       checkGptqOptions(options.gptq);
       break;
+    case 'adaround':
+      resolveAdaroundOptions(options);
+      return;
     default:
       throw new Error(
-        `unknown quantization method '${String(options.method)}'; use rtn, comq, gptq or gptq+comq`,
+        `unknown quantization method '${String(options.method)}'; use rtn, comq, gptq, gptq+comq or adaround`,
       );
   }
   if (!COMQ_ORDERS.includes(options.order)) {
@@ -60,6 +64,8 @@ export async function solveOpenLayer(
       return gptqMethod(kernels, problem, begun, options);
     case 'gptq+comq':
       return gptqComqMethod(kernels, problem, begun, options);
+    case 'adaround':
+      return adaroundMethod(kernels, problem, begun, options);
   }
 }
 
@@ -100,6 +106,8 @@ export const solveComq = (problem: LayerProblem, options: SolveOptions): Promise
   solveLayer(problem, { ...options, method: 'comq' });
 export const solveGptq = (problem: LayerProblem, options: SolveOptions): Promise<QuantResult> =>
   solveLayer(problem, { ...options, method: 'gptq' });
+export const solveAdaround = (problem: LayerProblem, options: SolveOptions): Promise<QuantResult> =>
+  solveLayer(problem, { ...options, method: 'adaround' });
 export const solveGptqComq = (problem: LayerProblem, options: SolveOptions): Promise<QuantResult> =>
   solveLayer(problem, { ...options, method: 'gptq+comq' });
 

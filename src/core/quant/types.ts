@@ -3,10 +3,12 @@
  * with the kernels (grids, problems, results) is in src/core/base/problem.ts and re-exported here.
  */
 import type { GridSpec } from '../base/problem.ts';
+import type { AdaroundOptions } from './adaroundOptions.ts';
 
+export type { AdaroundOptions } from './adaroundOptions.ts';
 export type { GridKind, GridSpec, LayerProblem, QuantResult, RowGrids } from '../base/problem.ts';
 
-export type Method = 'rtn' | 'comq' | 'gptq' | 'gptq+comq';
+export type Method = 'rtn' | 'comq' | 'gptq' | 'gptq+comq' | 'adaround';
 /**
  * COMQ visiting orders: `greedy` (per row, |wᵢⱼ|·√G_jj descending: the paper's), `shared` (one order
  * for every row, √G_jj·‖w_:j‖₂ descending: lets the sweep run in blocks with GEMM lazy updates),
@@ -26,11 +28,15 @@ export interface SolveOptions {
   /** Alternate the closed-form per-row scale step with the code sweeps. */
   scaleStep: boolean;
   gptq: { dampPercent: number; actOrder: boolean; blockSize: number };
+  /** AdaRound's settings; unset ones take `defaultAdaroundOptions` (adaround.ts). */
+  adaround?: Partial<AdaroundOptions>;
   /**
    * Called after the initial state (sweep 0, RTN or GPTQ start) and after each sweep:
    * - comq: `(0, RTN objective)` as the baseline, then `(k, objective after sweep k)`, k = 1…K;
    * - gptq+comq: `(0, GPTQ objective)`, then `(k, …)` after each COMQ sweep;
-   * - rtn, gptq: once, `(0, final objective)`.
+   * - rtn, gptq: once, `(0, final objective)`;
+   * - adaround: `(0, RTN objective)`, then `(k, hard-rounded objective)` at k = 1…reportPoints,
+   *   evenly spaced over the iterations.
    * With `scaleStep`, sweep k's value is taken after its scale step.
    */
   onSweep?: (sweep: number, objective: number) => void;

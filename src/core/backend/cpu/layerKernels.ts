@@ -8,6 +8,12 @@ import { cloneGrids } from '../../base/grid.ts';
 import { codesToValues } from '../../base/codes.ts';
 import { validateProblem, type LayerProblem, type RowGrids } from '../../base/problem.ts';
 import type { GptqFactor, LayerKernels, LayerReadBack, VisitOrder } from '../backend.ts';
+import {
+  adaroundBeginState,
+  adaroundHardCodes,
+  adaroundSteps,
+  type AdaroundState,
+} from './kernels/adaround.ts';
 import { comqScaleStep, comqSweep, gramAsFloat64, type ComqState } from './kernels/comq.ts';
 import { comqSweepBlocked } from './kernels/comqBlocked.ts';
 import { gptqBeginState, gptqQuantizeBlock, gptqUpdateTail, type GptqState } from './kernels/gptq.ts';
@@ -36,6 +42,7 @@ export function openCpuLayer(problem: LayerProblem): LayerKernels {
   /** The visiting order: per-row (`rows × cols`, cyclic expanded) or shared (length `cols`, blocked kernel). */
   let order: { kind: 'per-row' | 'shared'; order: Int32Array } | null = null;
   let gptq: GptqState | null = null;
+  let adaround: AdaroundState | null = null;
   let released = false;
 
   function gridsOrThrow(): RowGrids {
@@ -130,6 +137,24 @@ export function openCpuLayer(problem: LayerProblem): LayerKernels {
         state.values = codesToValues(state.codes, gridsOrThrow());
         gptq = null;
       }),
+    adaroundBegin: (schedule) =>
+      run(() => {
+        adaround = adaroundBeginState(weight, gridsOrThrow(), schedule);
+      }),
+    adaroundStep: (count) =>
+      run(() => {
+        adaroundSteps(adaroundOrThrow(), weight, gram64, gridsOrThrow(), count);
+      }),
+    adaroundRound: () =>
+      run(() => {
+        state.codes = adaroundHardCodes(adaroundOrThrow(), gridsOrThrow());
+        state.values = codesToValues(state.codes, gridsOrThrow());
+      }),
+    adaroundEnd: () =>
+      run(() => {
+        adaroundOrThrow();
+        adaround = null;
+      }),
     read: () =>
       run((): LayerReadBack => {
         const own = cloneGrids(gridsOrThrow());
@@ -142,8 +167,14 @@ export function openCpuLayer(problem: LayerProblem): LayerKernels {
     release: async () => {
       released = true;
       gptq = null;
+      adaround = null;
     },
   };
+
+  function adaroundOrThrow(): AdaroundState {
+    if (!adaround) throw new Error('layer kernels: adaroundBegin() must come before the AdaRound kernels');
+    return adaround;
+  }
 
   function gptqOrThrow(): GptqState {
     if (!gptq) throw new Error('layer kernels: gptqBegin() must come before the GPTQ column kernels');

@@ -32,6 +32,7 @@ import {
   comqBlockedTileCount,
   encodeComqBlockedRange,
 } from './kernels/comqBlocked.ts';
+import { createAdaroundState, type AdaroundGpuState } from './kernels/adaround.ts';
 import { encodeGptqQuantizeBlock, encodeGptqUpdateTail, type GptqBuffers } from './kernels/gptq.ts';
 import { encodeObjective, objectiveScratchBytes } from './kernels/objective.ts';
 import { encodeRtn } from './kernels/rtn.ts';
@@ -175,6 +176,14 @@ export async function openGpuLayer(ctx: GpuContext, problem: LayerProblem): Prom
     gptqFactor = null;
   };
   let gptqShared: { upper: GPUBuffer; perm: GPUBuffer } | null = null;
+  // AdaRound: one state per chunk (kernels/adaround.ts), null outside adaroundBegin … adaroundEnd.
+  let adaround: AdaroundGpuState[] | null = null;
+  const adaroundOrThrow = (): AdaroundGpuState[] => {
+    if (!adaround) throw new Error('layer kernels: adaroundBegin() must come before the AdaRound kernels');
+    return adaround;
+  };
+  /** Iterations per submitted command buffer (bounds one submission's length). */
+  const adaroundItersPerSubmit = 32;
 
   return {
     rows,
@@ -393,6 +402,38 @@ export async function openGpuLayer(ctx: GpuContext, problem: LayerProblem): Prom
         releaseGptq();
         writeCodes(codes);
         rowObjectiveCurrent = false;
+      }),
+    adaroundBegin: (schedule) =>
+      scoped('AdaRound start', () => {
+        gridsOrThrow();
+        for (const s of adaround ?? []) s.release();
+        const encoder = device.createCommandEncoder({ label: 'AdaRound start' });
+        adaround = chunks.map((c) =>
+          createAdaroundState(ctx, mem, encoder, shapeOf(c), { ...c.buffers, gram }, schedule),
+        );
+        device.queue.submit([encoder.finish()]);
+      }),
+    adaroundStep: (count) =>
+      scoped(`AdaRound ${count} iterations`, () => {
+        const states = adaroundOrThrow();
+        for (let done = 0; done < count; done += adaroundItersPerSubmit) {
+          const encoder = device.createCommandEncoder({ label: 'AdaRound iterations' });
+          for (const s of states) s.encodeSteps(encoder, Math.min(adaroundItersPerSubmit, count - done));
+          device.queue.submit([encoder.finish()]);
+        }
+      }),
+    adaroundRound: () =>
+      scoped('AdaRound rounding', () => {
+        const states = adaroundOrThrow();
+        const encoder = device.createCommandEncoder({ label: 'AdaRound rounding' });
+        for (const s of states) s.encodeHarden(encoder);
+        device.queue.submit([encoder.finish()]);
+        rowObjectiveCurrent = false;
+      }),
+    adaroundEnd: () =>
+      scoped('AdaRound end', () => {
+        for (const s of adaroundOrThrow()) s.release();
+        adaround = null;
       }),
     read: () =>
       scoped('read back', async (): Promise<LayerReadBack> => {

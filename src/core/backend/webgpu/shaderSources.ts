@@ -5,6 +5,7 @@
  */
 import {
   comqBlockedWgsl,
+  adaroundWgsl,
   comqWgsl,
   gptqWgsl,
   gramWgsl,
@@ -21,6 +22,7 @@ export const shaderSources = {
   rtn: rtnWgsl,
   objective: objectiveWgsl,
   gptq: gptqWgsl,
+  adaround: adaroundWgsl,
 } as const;
 
 export type KernelName = keyof typeof shaderSources;

@@ -1,4 +1,5 @@
 /** Every GPU kernel's descriptor: what compilation, precompiling and the WGSL mirror tests iterate. */
+import { adaroundKernel } from './adaround.ts';
 import { comqKernel } from './comq.ts';
 import { comqBlockedKernel } from './comqBlocked.ts';
 import type { KernelDescriptor } from './descriptor.ts';
@@ -16,4 +17,5 @@ export const allKernels: readonly KernelDescriptor[] = [
   rtnKernel,
   objectiveKernel,
   gptqKernel,
+  adaroundKernel,
 ];
