@@ -87,7 +87,7 @@ const cases: Case[] = [
 
 describe('blocked COMQ (shared order, GEMM lazy updates)', () => {
   for (const c of cases) {
-    it(`gives the unblocked kernel's codes, tracks the exact objective change and leaves R current: ${c.name}`, () => {
+    it(`gives the unblocked kernel's codes, tracks the exact objective change and leaves R current: ${c.name}`, async () => {
       const { problem } = c;
       const { rows, cols, weight } = problem;
       const grids = computeGrids(weight, rows, cols, c.grid);
@@ -100,7 +100,7 @@ describe('blocked COMQ (shared order, GEMM lazy updates)', () => {
       for (let sweep = 0; sweep < 2; sweep++) {
         let from = 0;
         for (const to of c.cuts) {
-          const change = comqSweepBlocked(blocked, problem, gram64, shared, from, to, c.blockPositions);
+          const change = await comqSweepBlocked(blocked, problem, gram64, shared, from, to, c.blockPositions);
           tracked += change;
           const plainChange = comqSweep(plain, problem, gram64, perRow, from, to);
           // Same codes (float ties aside: none on these seeded layers).
@@ -122,12 +122,20 @@ describe('blocked COMQ (shared order, GEMM lazy updates)', () => {
     });
   }
 
-  it('the returned change equals the unblocked kernel’s over a whole sweep', () => {
+  it('the returned change equals the unblocked kernel’s over a whole sweep', async () => {
     const problem = makeSyntheticLayer({ rows: 8, cols: 70, samples: 210, seed: 6 });
     const grids = computeGrids(problem.weight, problem.rows, problem.cols, grid4);
     const gram64 = gramAsFloat64(problem.gram);
     const shared = comqSharedOrder(problem);
-    const a = comqSweepBlocked(comqStateFromWeights(problem, grids), problem, gram64, shared, 0, 70, 16);
+    const a = await comqSweepBlocked(
+      comqStateFromWeights(problem, grids),
+      problem,
+      gram64,
+      shared,
+      0,
+      70,
+      16,
+    );
     const b = comqSweep(comqStateFromWeights(problem, grids), problem, gram64, expandSharedOrder(shared, 8));
     expect(a).toBeGreaterThan(0); // from Ŵ = W (objective 0) onto the grid
     expect(Math.abs(a - b)).toBeLessThanOrEqual(1e-12 * Math.abs(b));

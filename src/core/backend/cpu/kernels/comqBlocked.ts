@@ -16,12 +16,13 @@
  * comqBlocked.test.ts). The returned objective change is tracked exactly as in `comqSweep`, and R is
  * fully current on return.
  *
- * The lazy update runs in JavaScript (Float64, register-tiled 4 rows × 4 positions). Measured
- * against onnxruntime-node's MatMul (scripts/bench-lazy-gemm.ts): see COMQ_LAZY_ENGINE_NOTE below
- * for why the JavaScript kernel stays the engine of the Float64 oracle.
+ * The lazy update runs in JavaScript (Float64, register-tiled 4 rows × 4 positions), or, when the CPU
+ * backend has an onnxruntime engine and the layer is wide, on onnxruntime's double MatMul
+ * (ortMatMul.ts says why double and not float32).
  */
 import { nearestCode } from '../../../base/grid.ts';
 import type { LayerProblem } from '../../../base/problem.ts';
+import type { Float64MatMul } from '../ortMatMul.ts';
 import type { ComqState } from './comq.ts';
 
 /**
@@ -118,11 +119,43 @@ export function lazyUpdateJs(
 }
 
 /**
+ * Columns from which the lazy update goes to an injected Float64 MatMul engine (onnxruntime's
+ * dgemm); below, the call and the copies around it cost more than the JavaScript loop saves
+ * (scripts/bench-lazy-gemm.ts).
+ */
+export const COMQ_MATMUL_MIN_COLS = 1024;
+
+/** `R −= D · G[J, :]` on `matmul` when given and the layer is wide enough, else in JavaScript. */
+export async function lazyUpdate(
+  residual: Float64Array,
+  rows: number,
+  cols: number,
+  delta: Float64Array,
+  inputs: Int32Array,
+  gram64: Float64Array,
+  matmul?: Float64MatMul,
+): Promise<void> {
+  if (!matmul || cols < COMQ_MATMUL_MIN_COLS) {
+    lazyUpdateJs(residual, rows, cols, delta, inputs, gram64);
+    return;
+  }
+  const nb = inputs.length;
+  const selected = new Float64Array(nb * cols);
+  for (let k = 0; k < nb; k++)
+    selected.set(gram64.subarray(inputs[k] * cols, (inputs[k] + 1) * cols), k * cols);
+  // A tensor is handed to onnxruntime whole: no subarray views.
+  const own = delta.length === rows * nb && delta.byteOffset === 0 ? delta : delta.slice(0, rows * nb);
+  const product = await matmul.multiply(own, rows, nb, selected, cols);
+  for (let p = 0; p < residual.length; p++) residual[p] -= product[p];
+}
+
+/**
  * Blocked twin of `comqSweep` for a shared order (length `cols`): positions `[from, to)`, every row,
  * in place. Returns the exact objective change of the range (`G_jj·[(ŵ_new − t)² − (ŵ_old − t)²]`
- * summed over the steps, as `comqSweep`); R is fully current on return.
+ * summed over the steps, as `comqSweep`); R is fully current on return. With `matmul`, the lazy
+ * updates of wide layers run on it (`lazyUpdate`).
  */
-export function comqSweepBlocked(
+export async function comqSweepBlocked(
   state: ComqState,
   problem: LayerProblem,
   gram64: Float64Array,
@@ -130,7 +163,8 @@ export function comqSweepBlocked(
   from = 0,
   to = problem.cols,
   blockPositions = COMQ_BLOCK_POSITIONS,
-): number {
+  matmul?: Float64MatMul,
+): Promise<number> {
   const { rows, cols, weight } = problem;
   const { values, codes, residual } = state;
   const { blockSize, blocksPerRow, scale, codeMin, codeMax } = state.grids;
@@ -180,7 +214,7 @@ export function comqSweepBlocked(
       }
     }
     if (!moved) continue;
-    lazyUpdateJs(residual, rows, cols, delta.subarray(0, rows * nb), inputs, gram64);
+    await lazyUpdate(residual, rows, cols, delta.subarray(0, rows * nb), inputs, gram64, matmul);
     for (let i = 0; i < rows; i++) {
       const rowOff = i * cols;
       const bOff = i * nb;
