@@ -32,7 +32,10 @@ export function registerQuantize(
     .option('--bits <n>', 'weight bits: 2, 3, 4, 5, 6 or 8', '4')
     .option('--method <name>', 'rtn, comq, gptq or gptq+comq', 'comq')
     .option('--sweeps <n>', 'COMQ sweeps over all coordinates', '1')
-    .option('--order <name>', 'COMQ coordinate order: greedy or cyclic')
+    .option(
+      '--order <name>',
+      'COMQ coordinate order: shared (default; one order for all rows, blocked), greedy (per row) or cyclic',
+    )
     .option('--eval-images <dir>', 'held-out evaluation images (default: a seeded quarter of --images)')
     .option('--eval-inputs <dir>', 'held-out evaluation .npy tensors (default: a seeded quarter of --inputs)')
     .option(

@@ -27,10 +27,11 @@ import type { ComqState } from './comq.ts';
 
 /**
  * Positions per block. The in-block work is O(n·B²) per block (O(n·m·B) per sweep) against the
- * GEMM's O(n·m²), and the GEMM's per-block overhead falls with B; measured best at 64 on m = 576 …
- * 4608, n = 256 (scripts/bench-lazy-gemm.ts --blocks).
+ * GEMM's O(n·m²), and the GEMM's per-call overhead (gathering G[J, :], the call, subtracting the
+ * product) falls with B: scripts/bench-lazy-gemm.ts --blocks, n = 256, B = 32 … 256, found 128
+ * best or within noise of best at m = 576 and 1152 with either engine (B = 256 was slower).
  */
-export const COMQ_BLOCK_POSITIONS = 64;
+export const COMQ_BLOCK_POSITIONS = 128;
 
 /**
  * `R −= D · G[J, :]` for all rows: R is `rows × cols` row-major, D is `rows × nb` row-major (the
@@ -119,11 +120,12 @@ export function lazyUpdateJs(
 }
 
 /**
- * Columns from which the lazy update goes to an injected Float64 MatMul engine (onnxruntime's
- * dgemm); below, the call and the copies around it cost more than the JavaScript loop saves
- * (scripts/bench-lazy-gemm.ts).
+ * Columns from which the CPU layer kernels hand their big products to an injected Float64 MatMul
+ * engine (onnxruntime's dgemm): the blocked sweep was already ~1.5–2.5× faster with it at m = 576
+ * (scripts/bench-lazy-gemm.ts --blocks); narrower layers are cheap either way and stay in
+ * JavaScript, where no call overhead applies.
  */
-export const COMQ_MATMUL_MIN_COLS = 1024;
+export const COMQ_MATMUL_MIN_COLS = 256;
 
 /** `R −= D · G[J, :]` on `matmul` when given and the layer is wide enough, else in JavaScript. */
 export async function lazyUpdate(
@@ -135,7 +137,7 @@ export async function lazyUpdate(
   gram64: Float64Array,
   matmul?: Float64MatMul,
 ): Promise<void> {
-  if (!matmul || cols < COMQ_MATMUL_MIN_COLS) {
+  if (!matmul) {
     lazyUpdateJs(residual, rows, cols, delta, inputs, gram64);
     return;
   }
