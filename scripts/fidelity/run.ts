@@ -4,7 +4,7 @@
  * stable interface while src/ changes) on the calibration set, scores top-1 on the labelled test
  * set (never calibrated on), and prints one markdown table row per run.
  *
- *   npm run fidelity -- [--models cnn,vit,cls] [--methods rtn,comq,gptq,gptq+comq] [--bits 8,4,3,2]
+ *   npm run fidelity -- [--models cnn,vit,cls] [--methods rtn,comq,comq:greedy,gptq,gptq+comq] [--bits 8,4,3,2]
  *       [--first-last-bits 8|none|B] [--keep-files DIR] [--json OUT.json]
  *
  * Models and data (data/fidelity/, see data/fidelity/README.md):
@@ -51,7 +51,8 @@ const list = (name: string, fallback: string): string[] =>
 const MODELS = ['cnn', 'vit', 'cls'] as const;
 type ModelName = (typeof MODELS)[number];
 const models = list('--models', MODELS.join(',')) as ModelName[];
-const methods = list('--methods', 'rtn,comq,gptq,gptq+comq');
+// `method:order` picks the COMQ visiting order (--order); plain comq runs the default (shared).
+const methods = list('--methods', 'rtn,comq,comq:greedy,gptq,gptq+comq');
 const bitsList = list('--bits', '8,4,3,2').map(Number);
 const firstLastBits = value('--first-last-bits', '');
 const keepDir = value('--keep-files', '');
@@ -246,7 +247,8 @@ async function main(): Promise<void> {
       const floatBytes = statSync(s.path).size;
       for (const bits of bitsList) {
         for (const method of methods) {
-          const tag = `${model}-${method.replace('+', '_')}-w${bits}`;
+          const [methodName, order] = method.split(':');
+          const tag = `${model}-${method.replace('+', '_').replace(':', '-')}-w${bits}`;
           const out = join(work, `${tag}.onnx`);
           const reportPath = join(work, `${tag}.json`);
           const args = [
@@ -254,7 +256,8 @@ async function main(): Promise<void> {
             s.path,
             ...s.dataArgs,
             '--method',
-            method,
+            methodName,
+            ...(order ? ['--order', order] : []),
             '--bits',
             String(bits),
             '--backend',
