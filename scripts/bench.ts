@@ -178,16 +178,17 @@ async function comqSolveVsNumpy(cpuOrt: Backend): Promise<SolveRow[]> {
       writeFileSync(join(dir, `g${cols}.bin`), gram);
       problems.push({ weight, rows: SOLVE_ROWS, cols, gram });
     }
-    const numpy = runNumpyComqSolve(
-      solveColsList.map((cols) => ({
-        rows: SOLVE_ROWS,
-        cols,
-        weight: join(dir, `w${cols}.bin`),
-        gram: join(dir, `g${cols}.bin`),
-      })),
-    );
     const rows: SolveRow[] = [];
     for (const problem of problems) {
+      // numpy and ours back to back per shape, so both see about the same load.
+      const numpy = runNumpyComqSolve([
+        {
+          rows: SOLVE_ROWS,
+          cols: problem.cols,
+          weight: join(dir, `w${problem.cols}.bin`),
+          gram: join(dir, `g${problem.cols}.bin`),
+        },
+      ]);
       const started = performance.now();
       const result = await solveLayerWith(cpuOrt, problem, {
         ...defaultSolveOptions,
