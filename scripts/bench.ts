@@ -179,6 +179,14 @@ async function comqSolveVsNumpy(cpuOrt: Backend): Promise<SolveRow[]> {
       problems.push({ weight, rows: SOLVE_ROWS, cols, gram });
     }
     const rows: SolveRow[] = [];
+    // Warm-up (not timed): onnxruntime builds its MatMul session on the first product, once per
+    // backend, and V8 compiles the kernels; numpy's import is not timed either.
+    const warm = problems[0];
+    await solveLayerWith(
+      cpuOrt,
+      { ...warm, rows: 8, weight: warm.weight.subarray(0, 8 * warm.cols) },
+      { ...defaultSolveOptions, method: 'comq', order: 'shared', sweeps: 1 },
+    );
     for (const problem of problems) {
       // numpy and ours back to back per shape, so both see about the same load.
       const numpy = runNumpyComqSolve([
