@@ -100,9 +100,7 @@ print(json.dumps(out))
  * RTN baseline by BLAS, one lock-step sweep, objective from R) on the W and G given as raw float32
  * files, one BLAS thread (the CPU backend's onnxruntime runs one intra-op thread). Null without numpy.
  */
-export function runNumpyComqSolve(
-  spec: { rows: number; cols: number; weight: string; gram: string }[],
-): {
+export function runNumpyComqSolve(spec: { rows: number; cols: number; weight: string; gram: string }[]): {
   numpy: string;
   solve: { cols: number; rows: number; seconds: number; relError: number; rtnRelError: number }[];
 } | null {
