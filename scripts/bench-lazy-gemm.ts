@@ -14,6 +14,8 @@ import { comqStateFromWeights, gramAsFloat64 } from '../src/core/backend/cpu/ker
 import { computeGrids } from '../src/core/base/grid.ts';
 import { createRandom } from '../src/core/base/random.ts';
 import { DataType, encodeModel, type ModelProto } from '../src/core/onnx/index.ts';
+import { OrtMatMul } from '../src/core/backend/cpu/ortMatMul.ts';
+import { createNodeInferenceEngine } from '../src/hosts/node/ortNode.ts';
 import { comqSharedOrder } from '../src/core/quant/comq.ts';
 import { defaultSolveOptions } from '../src/core/quant/types.ts';
 
@@ -109,37 +111,46 @@ async function engines(): Promise<void> {
   await f32.release();
 }
 
-function blockSizes(): void {
-  console.log(`blocked COMQ sweep (W4, shared order), n = ${ROWS}, load average ${loadavg()[0].toFixed(2)}`);
-  console.log('| m | B=16 s | B=32 s | B=64 s | B=128 s | B=256 s |');
-  console.log('|---|---|---|---|---|---|');
+async function blockSizes(): Promise<void> {
+  const matmul = new OrtMatMul(createNodeInferenceEngine());
+  console.log(
+    `blocked COMQ sweep (W4, shared order), n = ${ROWS}, JS lazy update / onnxruntime double MatMul, load average ${loadavg()[0].toFixed(2)}`,
+  );
+  console.log('| m | B=32 s | B=64 s | B=128 s | B=256 s |');
+  console.log('|---|---|---|---|---|');
   for (const cols of colsList) {
-    const x = gaussian(2 * cols * cols, 3);
+    // G = XᵀX/s + 0.1·I from s = 64 Gaussian rows: PSD and cheap to build at m = 4608 (the sweep's
+    // cost does not depend on G's values).
+    const samples = 64;
+    const x = gaussian(samples * cols, 3);
     const gram = new Float64Array(cols * cols);
-    // G = XᵀX/(2m) from 2m Gaussian rows, as scripts/bench.ts builds its problems.
-    for (let r = 0; r < 2 * cols; r++) {
+    for (let r = 0; r < samples; r++) {
       const off = r * cols;
       for (let a = 0; a < cols; a++) {
-        const xa = x[off + a] / (2 * cols);
-        if (xa === 0) continue;
+        const xa = x[off + a] / samples;
         const ga = a * cols;
         for (let b = 0; b < cols; b++) gram[ga + b] += xa * x[off + b];
       }
     }
+    for (let a = 0; a < cols; a++) gram[a * cols + a] += 0.1;
     const weight = Float32Array.from(gaussian(ROWS * cols, 4));
     const problem = { weight, rows: ROWS, cols, gram };
     const grids = computeGrids(weight, ROWS, cols, defaultSolveOptions.grid);
     const order = comqSharedOrder(problem);
     const cells: string[] = [];
-    for (const b of [16, 32, 64, 128, 256]) {
-      const state = comqStateFromWeights(problem, grids);
-      const start = performance.now();
-      comqSweepBlocked(state, problem, gramAsFloat64(gram), order, 0, cols, b);
-      cells.push(((performance.now() - start) / 1000).toFixed(3));
+    for (const b of [32, 64, 128, 256]) {
+      const seconds: string[] = [];
+      for (const engine of [undefined, matmul]) {
+        const state = comqStateFromWeights(problem, grids);
+        const start = performance.now();
+        await comqSweepBlocked(state, problem, gramAsFloat64(gram), order, 0, cols, b, engine);
+        seconds.push(((performance.now() - start) / 1000).toFixed(3));
+      }
+      cells.push(seconds.join(' / '));
     }
     console.log(`| ${cols} | ${cells.join(' | ')} |`);
   }
 }
 
-if (process.argv.includes('--blocks')) blockSizes();
+if (process.argv.includes('--blocks')) await blockSizes();
 else await engines();

@@ -61,3 +61,57 @@ export function runNumpy(spec: {
   if (run.status !== 0) throw new Error(`numpy benchmark failed: ${run.stderr}`);
   return JSON.parse(run.stdout) as NumpyResult;
 }
+
+const solveScript = String.raw`
+import json, sys, time
+import numpy as np
+spec = json.loads(sys.argv[1])
+out = {"numpy": np.__version__, "solve": []}
+for c in spec:
+    n, m = c["rows"], c["cols"]
+    W = np.fromfile(c["weight"], dtype=np.float32).reshape(n, m)
+    G = np.fromfile(c["gram"], dtype=np.float32).reshape(m, m)
+    t0 = time.perf_counter()
+    diag = np.diag(G)
+    order = np.argsort(-np.abs(W) * np.sqrt(diag)[None, :], axis=1, kind="stable")
+    lo, hi = W.min(1), W.max(1)
+    step = (hi - lo) / 15
+    kmin = np.round(lo / step); kmax = kmin + 15
+    energy = np.sum((W @ G) * W)
+    D = W - step[:, None] * np.clip(np.round(W / step[:, None]), kmin[:, None], kmax[:, None])
+    rtn = np.sum((D @ G) * D)
+    rows = np.arange(n)
+    What = W.copy(); R = np.zeros_like(W)
+    for p in range(m):
+        j = order[:, p]
+        t = What[rows, j] + R[rows, j] / diag[j]
+        new = step * np.clip(np.round(t / step), kmin, kmax)
+        d = new - What[rows, j]
+        What[rows, j] = new
+        R -= d[:, None] * G[j, :]
+    objective = np.sum((W - What) * R)
+    sec = time.perf_counter() - t0
+    out["solve"].append({"cols": m, "rows": n, "seconds": sec, "relError": float(objective / energy), "rtnRelError": float(rtn / energy)})
+print(json.dumps(out))
+`;
+
+/**
+ * A whole vectorised numpy COMQ solve (float32, as the sweep above: per-row greedy order, energy and
+ * RTN baseline by BLAS, one lock-step sweep, objective from R) on the W and G given as raw float32
+ * files, one BLAS thread (the CPU backend's onnxruntime runs one intra-op thread). Null without numpy.
+ */
+export function runNumpyComqSolve(spec: { rows: number; cols: number; weight: string; gram: string }[]): {
+  numpy: string;
+  solve: { cols: number; rows: number; seconds: number; relError: number; rtnRelError: number }[];
+} | null {
+  const probe = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' });
+  if (probe.status !== 0) return null;
+  const oneThread = { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+  const run = spawnSync('python3', ['-c', solveScript, JSON.stringify(spec)], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+    env: { ...process.env, ...oneThread },
+  });
+  if (run.status !== 0) throw new Error(`numpy COMQ solve failed: ${run.stderr}`);
+  return JSON.parse(run.stdout) as ReturnType<typeof runNumpyComqSolve>;
+}

@@ -11,9 +11,13 @@
  * work budget and the table reports rates (GFLOP/s counted as 2·N·m² for Gram, the BLAS count) and
  * times scaled linearly to the full shape (exact for rows: every solver treats rows independently
  * and Gram cost is linear in N). The "rows measured" columns say what actually ran.
+ * Also (issue 10): a whole blocked COMQ solve vs a whole vectorised numpy COMQ on the same W and G
+ * at m = 576 … 4608, n = 256 (comqSolveVsNumpy); `--comq-solve` runs only that part.
  * Not a test: nothing here asserts a speed.
  */
-import { availableParallelism, cpus, loadavg } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Backend } from '../src/core/backend/backend.ts';
 import { createCpuBackend } from '../src/core/backend/cpu/cpuBackend.ts';
 import { createCpuGramAccumulator } from '../src/core/backend/cpu/gramAccumulator.ts';
@@ -24,7 +28,7 @@ import { createRandom } from '../src/core/base/random.ts';
 import { defaultSolveOptions, type LayerProblem } from '../src/core/quant/types.ts';
 import { solveLayerWith } from '../src/core/quant/solve.ts';
 import { createNodeInferenceEngine } from '../src/hosts/node/ortNode.ts';
-import { runNumpy } from './bench-numpy.ts';
+import { runNumpy, runNumpyComqSolve } from './bench-numpy.ts';
 
 const args = new Set(process.argv.slice(2));
 const asJson = args.has('--json');
@@ -137,6 +141,94 @@ async function firstSweep(backend: Backend, rows: number, cols: number): Promise
   return { seconds: ((marks[1] - marks[0]) / 1000) * (LAYER_ROWS / rows), rowsMeasured: rows };
 }
 
+const SOLVE_ROWS = 256;
+const solveColsList = quick ? [576, 1152] : [576, 1152, 2304, 4608];
+
+interface SolveRow {
+  cols: number;
+  rows: number;
+  seconds: number;
+  relError: number;
+  numpySeconds: number | null;
+  numpyRelError: number | null;
+  /** numpy seconds / ours: ≥ 1 means at least numpy's speed. */
+  speedVsNumpy: number | null;
+  loadAverage: number;
+}
+
+/**
+ * Issue 10's target: a whole blocked COMQ solve (solveLayerWith on the CLI's CPU backend, method
+ * comq, order shared: order, grids, energy, RTN baseline, one sweep, objective, read-back) against a
+ * whole vectorised numpy COMQ (runNumpyComqSolve) on the same W and G, n = 256.
+ * G = XᵀX/s + 0.01·I from s = min(2m, 512) Gaussian rows (the ridge keeps it full rank when s < m;
+ * the solve's cost does not depend on G's values), by the backend's own Gram engine.
+ */
+async function comqSolveVsNumpy(cpuOrt: Backend): Promise<SolveRow[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'comq-bench-solve-'));
+  try {
+    const problems: LayerProblem[] = [];
+    for (const cols of solveColsList) {
+      const samples = Math.min(2 * cols, 512);
+      const acc = cpuOrt.createGramAccumulator({ kind: 'dense', cols });
+      await acc.add(gaussian(samples * cols, 21), [samples, cols]);
+      const gram = Float32Array.from((await acc.finish())[0]);
+      for (let j = 0; j < cols; j++) gram[j * cols + j] += 0.01;
+      const weight = gaussian(SOLVE_ROWS * cols, 22);
+      writeFileSync(join(dir, `w${cols}.bin`), weight);
+      writeFileSync(join(dir, `g${cols}.bin`), gram);
+      problems.push({ weight, rows: SOLVE_ROWS, cols, gram });
+    }
+    const rows: SolveRow[] = [];
+    // Warm-up (not timed): onnxruntime builds its MatMul session on the first product, once per
+    // backend, and V8 compiles the kernels; numpy's import is not timed either.
+    const warm = problems[0];
+    await solveLayerWith(
+      cpuOrt,
+      { ...warm, rows: 8, weight: warm.weight.subarray(0, 8 * warm.cols) },
+      { ...defaultSolveOptions, method: 'comq', order: 'shared', sweeps: 1 },
+    );
+    for (const problem of problems) {
+      // numpy and ours back to back per shape, so both see about the same load.
+      const numpy = runNumpyComqSolve([
+        {
+          rows: SOLVE_ROWS,
+          cols: problem.cols,
+          weight: join(dir, `w${problem.cols}.bin`),
+          gram: join(dir, `g${problem.cols}.bin`),
+        },
+      ]);
+      const started = performance.now();
+      const result = await solveLayerWith(cpuOrt, problem, {
+        ...defaultSolveOptions,
+        method: 'comq',
+        order: 'shared',
+        sweeps: 1,
+      });
+      const seconds = (performance.now() - started) / 1000;
+      const np = numpy?.solve.find((s) => s.cols === problem.cols);
+      const row: SolveRow = {
+        cols: problem.cols,
+        rows: SOLVE_ROWS,
+        seconds,
+        relError: result.relError,
+        numpySeconds: np?.seconds ?? null,
+        numpyRelError: np?.relError ?? null,
+        speedVsNumpy: np ? np.seconds / seconds : null,
+        loadAverage: loadavg()[0],
+      };
+      rows.push(row);
+      log(
+        `COMQ whole solve m=${row.cols} n=${row.rows}: blocked (shared order, CPU + onnxruntime dgemm) ${f(row.seconds, 3)} s ` +
+          `(rel. error ${row.relError.toExponential(3)}) / numpy (per-row greedy, float32) ${f(row.numpySeconds, 3)} s ` +
+          `(rel. error ${row.numpyRelError?.toExponential(3) ?? '—'}): ${f(row.speedVsNumpy, 2)}× numpy's speed; load average ${row.loadAverage.toFixed(2)}`,
+      );
+    }
+    return rows;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   let backend: WebGpuBackend | null = null;
   let adapterNote: string;
@@ -175,6 +267,17 @@ async function main(): Promise<void> {
     })),
     comq: colsList.map((cols) => ({ cols, rows: rowsFor(quick ? 1e8 : 1.2e9, cols * cols, 32, LAYER_ROWS) })),
   });
+  const solveRows = await comqSolveVsNumpy(cpuOrt);
+  if (args.has('--comq-solve')) {
+    // Only the whole-solve comparison (issue 10's CPU target), without the Gram and kernel table.
+    log('');
+    log(solveTable(solveRows));
+    if (asJson)
+      console.log(JSON.stringify({ loadAverage: [loadBefore, loadavg()[0]], comqSolve: solveRows }, null, 2));
+    await cpuOrt.dispose();
+    await backend?.dispose();
+    process.exit(0);
+  }
   const table: Row[] = [];
   for (const cols of colsList) {
     const cpuGram = await gramRate(
@@ -252,6 +355,7 @@ async function main(): Promise<void> {
           layerRows: LAYER_ROWS,
           quick,
           table,
+          comqSolve: solveRows,
         },
         null,
         2,
@@ -260,6 +364,8 @@ async function main(): Promise<void> {
   } else {
     log('');
     log(markdownTable(table, numpy?.numpy ?? null));
+    log('');
+    log(solveTable(solveRows));
     log(
       `load average ${loadavg()
         .map((l) => l.toFixed(2))
@@ -280,6 +386,19 @@ function formatRow(r: Row): string {
       ? `; GPTQ (n=256) CPU ${f(r.gptqSeconds.cpu.seconds, 3)} s / WebGPU ${f(r.gptqSeconds.webgpu?.seconds, 3)} s`
       : '')
   );
+}
+
+function solveTable(rows: SolveRow[]): string {
+  const lines = [
+    `| m (n = ${SOLVE_ROWS}) | blocked COMQ whole solve s | numpy whole solve s | × numpy's speed | rel. error blocked (shared) | numpy (greedy) | load average |`,
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.cols} | ${f(r.seconds, 3)} | ${f(r.numpySeconds, 3)} | ${f(r.speedVsNumpy, 2)} | ${r.relError.toExponential(3)} | ${r.numpyRelError?.toExponential(3) ?? '—'} | ${r.loadAverage.toFixed(2)} |`,
+    );
+  }
+  return lines.join('\n');
 }
 
 function markdownTable(rows: Row[], numpyVersion: string | null): string {

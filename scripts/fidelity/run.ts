@@ -4,7 +4,7 @@
  * stable interface while src/ changes) on the calibration set, scores top-1 on the labelled test
  * set (never calibrated on), and prints one markdown table row per run.
  *
- *   npm run fidelity -- [--models cnn,vit,cls] [--methods rtn,comq,gptq,gptq+comq] [--bits 8,4,3,2]
+ *   npm run fidelity -- [--models cnn,vit,cls] [--methods rtn,comq,comq:greedy,gptq,gptq+comq] [--bits 8,4,3,2]
  *       [--budgets 0.15,0.2,0.25|none] [--sensitivities forward,gram]
  *       (also --methods adaround: not in the default list, it costs minutes per model on a CPU)
  *       [--first-last-bits 8|none|B] [--keep-files DIR] [--json OUT.json]
@@ -56,7 +56,8 @@ const list = (name: string, fallback: string): string[] =>
 const MODELS = ['cnn', 'vit', 'cls'] as const;
 type ModelName = (typeof MODELS)[number];
 const models = list('--models', MODELS.join(',')) as ModelName[];
-const methods = list('--methods', 'rtn,comq,gptq,gptq+comq');
+// `method:order` picks the COMQ visiting order (--order); plain comq runs the default (shared).
+const methods = list('--methods', 'rtn,comq,comq:greedy,gptq,gptq+comq');
 const bitsList = list('--bits', '8,4,3,2').map(Number);
 const budgetArg = value('--budgets', '0.15,0.2,0.25');
 const budgets = budgetArg === 'none' ? [] : list('--budgets', budgetArg).map(Number);
@@ -301,10 +302,12 @@ async function main(): Promise<void> {
       for (const config of configs) {
         const { bits } = config;
         for (const method of methods) {
+          const [methodName, order] = method.split(':');
+          const methodTag = method.replace('+', '_').replace(':', '-');
           const tag =
             config.budget !== undefined
-              ? `${model}-${method.replace('+', '_')}-b${config.budget}-${config.sensitivity}`
-              : `${model}-${method.replace('+', '_')}-w${bits}`;
+              ? `${model}-${methodTag}-b${config.budget}-${config.sensitivity}`
+              : `${model}-${methodTag}-w${bits}`;
           const out = join(work, `${tag}.onnx`);
           const reportPath = join(work, `${tag}.json`);
           const args = [
@@ -312,7 +315,8 @@ async function main(): Promise<void> {
             s.path,
             ...s.dataArgs,
             '--method',
-            method,
+            methodName,
+            ...(order ? ['--order', order] : []),
             ...(config.budget !== undefined
               ? ['--size-budget', String(config.budget), '--sensitivity', config.sensitivity!]
               : ['--bits', String(bits)]),

@@ -44,7 +44,10 @@ export function registerQuantize(
       'fail (exit 2, nothing written) when the model output SQNR on the evaluation inputs is below this',
     )
     .option('--sweeps <n>', 'COMQ sweeps over all coordinates', '1')
-    .option('--order <name>', 'COMQ coordinate order: greedy or cyclic')
+    .option(
+      '--order <name>',
+      'COMQ coordinate order: shared (default; one order for all rows, blocked), greedy (per row) or cyclic',
+    )
     .option('--eval-images <dir>', 'held-out evaluation images (default: a seeded quarter of --images)')
     .option('--eval-inputs <dir>', 'held-out evaluation .npy tensors (default: a seeded quarter of --inputs)')
     .option(

@@ -7,7 +7,7 @@ import type { BackendPreference } from '../core/backend/select.ts';
 import { isPresetName, parseSize, presetNames } from '../core/calibration/inputs/presets.ts';
 import { BIT_WIDTHS } from '../core/run/defaults.ts';
 import { defaultQuantizeOptions, type CaptureMode, type QuantizeOptions } from '../core/pipeline/types.ts';
-import type { ComqOrder, GridKind, Method } from '../core/quant/types.ts';
+import { COMQ_ORDERS, type ComqOrder, type GridKind, type Method } from '../core/quant/types.ts';
 import { exportFormats, type ExportFormat } from '../core/export/types.ts';
 import { sensitivityKinds, type BudgetRequest, type SensitivityKind } from '../core/mixed/index.ts';
 import { CliUsageError } from './errors.ts';
@@ -92,7 +92,7 @@ export const METHODS: readonly Method[] = ['rtn', 'comq', 'gptq', 'gptq+comq', '
 /** The bit widths both shells offer (src/core/run/defaults.ts). */
 export const BITS: readonly number[] = BIT_WIDTHS;
 const GRIDS: readonly GridKind[] = ['asymmetric', 'symmetric'];
-const ORDERS: readonly ComqOrder[] = ['greedy', 'cyclic'];
+const ORDERS: readonly ComqOrder[] = COMQ_ORDERS;
 const MODES: readonly CaptureMode[] = ['float', 'sequential'];
 const BACKENDS: readonly BackendPreference[] = ['auto', 'cpu', 'webgpu'];
 

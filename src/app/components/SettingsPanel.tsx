@@ -119,6 +119,7 @@ export function SettingsPanel() {
             value={settings.order}
             onChange={(event) => set('order', event.target.value as RunSettings['order'])}
           >
+            <option value="shared">shared</option>
             <option value="greedy">greedy</option>
             <option value="cyclic">cyclic</option>
           </select>

@@ -5,8 +5,8 @@
  */
 /** A dense tensor crossing the onnxruntime boundary. `dims` follows ONNX (NCHW for images). */
 export interface TensorData {
-  type: 'float32' | 'int64' | 'int32' | 'uint8' | 'int8' | 'bool' | 'float16';
-  data: Float32Array | BigInt64Array | Int32Array | Uint8Array | Int8Array | Uint16Array;
+  type: 'float32' | 'float64' | 'int64' | 'int32' | 'uint8' | 'int8' | 'bool' | 'float16';
+  data: Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | Int8Array | Uint16Array;
   dims: number[];
 }
 

@@ -7,6 +7,10 @@ import { startLayer } from './start.ts';
 import { defaultSolveOptions } from './types.ts';
 import { makeSyntheticLayer, referenceGram } from '../../testing/syntheticLayer.ts';
 import { openCpuLayer } from '../backend/cpu/layerKernels.ts';
+import { createCpuBackend } from '../backend/cpu/cpuBackend.ts';
+import { OrtMatMul } from '../backend/cpu/ortMatMul.ts';
+import { createNodeInferenceEngine } from '../../testing/index.ts';
+import { solveLayerWith } from './solve.ts';
 import {
   comqStateFromWeights,
   comqSweep,
@@ -87,7 +91,7 @@ const cases: Case[] = [
 
 describe('blocked COMQ (shared order, GEMM lazy updates)', () => {
   for (const c of cases) {
-    it(`gives the unblocked kernel's codes, tracks the exact objective change and leaves R current: ${c.name}`, () => {
+    it(`gives the unblocked kernel's codes, tracks the exact objective change and leaves R current: ${c.name}`, async () => {
       const { problem } = c;
       const { rows, cols, weight } = problem;
       const grids = computeGrids(weight, rows, cols, c.grid);
@@ -100,7 +104,7 @@ describe('blocked COMQ (shared order, GEMM lazy updates)', () => {
       for (let sweep = 0; sweep < 2; sweep++) {
         let from = 0;
         for (const to of c.cuts) {
-          const change = comqSweepBlocked(blocked, problem, gram64, shared, from, to, c.blockPositions);
+          const change = await comqSweepBlocked(blocked, problem, gram64, shared, from, to, c.blockPositions);
           tracked += change;
           const plainChange = comqSweep(plain, problem, gram64, perRow, from, to);
           // Same codes (float ties aside: none on these seeded layers).
@@ -122,12 +126,20 @@ describe('blocked COMQ (shared order, GEMM lazy updates)', () => {
     });
   }
 
-  it('the returned change equals the unblocked kernel’s over a whole sweep', () => {
+  it('the returned change equals the unblocked kernel’s over a whole sweep', async () => {
     const problem = makeSyntheticLayer({ rows: 8, cols: 70, samples: 210, seed: 6 });
     const grids = computeGrids(problem.weight, problem.rows, problem.cols, grid4);
     const gram64 = gramAsFloat64(problem.gram);
     const shared = comqSharedOrder(problem);
-    const a = comqSweepBlocked(comqStateFromWeights(problem, grids), problem, gram64, shared, 0, 70, 16);
+    const a = await comqSweepBlocked(
+      comqStateFromWeights(problem, grids),
+      problem,
+      gram64,
+      shared,
+      0,
+      70,
+      16,
+    );
     const b = comqSweep(comqStateFromWeights(problem, grids), problem, gram64, expandSharedOrder(shared, 8));
     expect(a).toBeGreaterThan(0); // from Ŵ = W (objective 0) onto the grid
     expect(Math.abs(a - b)).toBeLessThanOrEqual(1e-12 * Math.abs(b));
@@ -182,5 +194,53 @@ describe('blocked COMQ (shared order, GEMM lazy updates)', () => {
     expect(Array.from(comqSharedOrder({ weight, rows: 2, cols, gram }))).toEqual([0, 1, 2, 3]);
     gram[0] = 1; // key 1: ties with input 2, which it precedes
     expect(Array.from(comqSharedOrder({ weight, rows: 2, cols, gram }))).toEqual([1, 0, 2, 3]);
+  });
+
+  it('with onnxruntime’s double MatMul for the lazy updates: the same codes, exact change, R current', async () => {
+    const matmul = new OrtMatMul(createNodeInferenceEngine());
+    try {
+      const problem = layerWithDeadInputs(10, 90, 8, [4, 60]);
+      const { rows, cols, weight } = problem;
+      const grids = computeGrids(weight, rows, cols, { ...grid4, blockSize: 32 });
+      const gram64 = gramAsFloat64(problem.gram);
+      const shared = comqSharedOrder(problem);
+      const viaOrt = comqStateFromWeights(problem, grids);
+      const plain = comqStateFromWeights(problem, grids);
+      for (const [from, to] of [
+        [0, 37],
+        [37, 90],
+        [0, 90],
+      ]) {
+        const change = await comqSweepBlocked(viaOrt, problem, gram64, shared, from, to, 16, matmul);
+        const plainChange = comqSweep(plain, problem, gram64, expandSharedOrder(shared, rows), from, to);
+        expect(differing(viaOrt.codes, plain.codes)).toBe(0);
+        expect(Math.abs(change - plainChange)).toBeLessThanOrEqual(1e-10 * Math.abs(plainChange));
+        const fresh = residualProduct(weight, viaOrt.values, problem.gram, rows, cols);
+        expect(maxAbsDiff(viaOrt.residual, fresh)).toBeLessThanOrEqual(
+          1e-12 * Math.max(1, maxAbsDiff(fresh, new Float64Array(fresh.length))),
+        );
+      }
+    } finally {
+      await matmul.release();
+    }
+  });
+
+  it('solver level: the CPU backend with an onnxruntime engine (dgemm products) matches the JavaScript oracle', async () => {
+    // 300 inputs: above COMQ_MATMUL_MIN_COLS, so energy, objectives and lazy updates go to dgemm.
+    const problem = makeSyntheticLayer({ rows: 6, cols: 300, samples: 600, seed: 9, correlation: 0.5 });
+    const backend = createCpuBackend({ gramEngine: createNodeInferenceEngine() });
+    try {
+      const options = { ...defaultSolveOptions, order: 'shared' as const, sweeps: 2 };
+      const withOrt = await solveLayerWith(backend, problem, options);
+      const oracle = await solveComq(problem, options);
+      expect(differing(withOrt.codes, oracle.codes)).toBe(0);
+      expect(withOrt.objective).toBeCloseTo(oracle.objective, 10);
+      expect(Math.abs(withOrt.relError - oracle.relError)).toBeLessThanOrEqual(1e-12 * oracle.relError);
+      expect(Math.abs(withOrt.rtnRelError - oracle.rtnRelError)).toBeLessThanOrEqual(
+        1e-12 * oracle.rtnRelError,
+      );
+    } finally {
+      await backend.dispose();
+    }
   });
 });

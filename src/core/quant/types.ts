@@ -61,7 +61,8 @@ export const defaultSolveOptions: SolveOptions = {
   method: 'comq',
   grid: { bits: 4, kind: 'asymmetric', clip: 1 },
   sweeps: 1,
-  order: 'greedy',
+  // See defaultQuantizeOptions.order (src/core/pipeline/types.ts) for why shared.
+  order: 'shared',
   scaleStep: false,
   gptq: { dampPercent: 0.01, actOrder: true, blockSize: 128 },
 };

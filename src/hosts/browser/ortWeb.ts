@@ -30,6 +30,7 @@ export type WebExecutionProvider = 'webgpu' | 'wasm';
 
 const tensorTypes: readonly TensorData['type'][] = [
   'float32',
+  'float64',
   'int64',
   'int32',
   'uint8',

@@ -19,6 +19,7 @@ export interface NodeEngineOptions {
 
 const tensorTypes: readonly TensorData['type'][] = [
   'float32',
+  'float64',
   'int64',
   'int32',
   'uint8',

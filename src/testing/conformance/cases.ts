@@ -162,8 +162,9 @@ export interface SolveCase {
 
 const asym4: GridSpec = { bits: 4, kind: 'asymmetric', clip: 1 };
 
+/** A COMQ case; per-row greedy order unless `o.order` says otherwise (the case names say greedy). */
 function comq(name: string, layer: SolveCase['layer'], o: Partial<SolveOptions>): SolveCase {
-  const options = { ...defaultSolveOptions, method: 'comq' as const, ...o };
+  const options = { ...defaultSolveOptions, method: 'comq' as const, order: 'greedy' as const, ...o };
   return { name, layer, options, replay: options.sweeps === 1 && options.method === 'comq' ? 'comq' : null };
 }
 
@@ -180,7 +181,13 @@ export const solveCases: SolveCase[] = [
   ...[1, 2, 3].flatMap((sweeps) => [
     comq(`COMQ greedy K=${sweeps}, 4-bit asymmetric`, 'synthetic', { sweeps, order: 'greedy', grid: asym4 }),
     comq(`COMQ cyclic K=${sweeps}, 4-bit asymmetric`, 'synthetic', { sweeps, order: 'cyclic', grid: asym4 }),
+    comq(`COMQ shared K=${sweeps}, 4-bit asymmetric`, 'synthetic', { sweeps, order: 'shared', grid: asym4 }),
   ]),
+  comq('COMQ shared K=1, 3-bit, 16 inputs per scale', 'synthetic', {
+    sweeps: 1,
+    order: 'shared',
+    grid: { bits: 3, kind: 'asymmetric', clip: 1, blockSize: 16 },
+  }),
   ...[2, 3, 8].map((bits) =>
     comq(`COMQ greedy K=1, ${bits}-bit asymmetric`, 'synthetic', { sweeps: 1, grid: { ...asym4, bits } }),
   ),

@@ -30,7 +30,7 @@ async function lastTargetsInSteps(problem: LayerProblem): Promise<{ index: numbe
   const { rows, cols, weight } = problem;
   const gram = gramAsFloat64(problem.gram);
   const grids = computeGrids(weight, rows, cols, options.grid);
-  const order = comqOrder(problem, 'greedy');
+  const order = comqOrder(problem, options.order);
   const codes = (await solveLayer(problem, options)).codes;
   const out: { index: number; target: number }[] = [];
   for (let r = 0; r < rows; r++) {

@@ -16,6 +16,7 @@ import { ConvTransposeGramAccumulator } from './convTranspose.ts';
 import { PhaseConvTransposeGramAccumulator } from './convTransposePhases.ts';
 import { openCpuLayer } from './layerKernels.ts';
 import { OrtGram } from './ortGram.ts';
+import { OrtMatMul } from './ortMatMul.ts';
 
 export interface CpuBackendOptions {
   /** onnxruntime engine for big Gram products; without it every Gram runs in JavaScript. */
@@ -30,6 +31,8 @@ export function createCpuBackend(options: CpuBackendOptions = {}): Backend {
     throw new Error(`createCpuBackend: gramEngineMinCols must be a positive integer, got ${minCols}`);
   }
   const ortGram = options.gramEngine ? new OrtGram(options.gramEngine) : undefined;
+  // The same engine's double MatMul for the layer kernels' big products (ortMatMul.ts).
+  const matmul = options.gramEngine ? new OrtMatMul(options.gramEngine) : undefined;
   let disposed = false;
   const checkAlive = (): void => {
     if (disposed) throw new Error('the CPU backend was disposed; create a new one with createCpuBackend()');
@@ -55,11 +58,12 @@ export function createCpuBackend(options: CpuBackendOptions = {}): Backend {
     },
     async openLayer(problem: LayerProblem): Promise<LayerKernels> {
       checkAlive();
-      return openCpuLayer(problem);
+      return openCpuLayer(problem, { matmul });
     },
     async dispose(): Promise<void> {
       disposed = true;
       await ortGram?.release();
+      await matmul?.release();
     },
   };
 }

@@ -15,9 +15,16 @@ import {
   type AdaroundState,
 } from './kernels/adaround.ts';
 import { comqScaleStep, comqSweep, gramAsFloat64, type ComqState } from './kernels/comq.ts';
-import { comqSweepBlocked } from './kernels/comqBlocked.ts';
+import { COMQ_BLOCK_POSITIONS, COMQ_MATMUL_MIN_COLS, comqSweepBlocked } from './kernels/comqBlocked.ts';
+import type { Float64MatMul } from './ortMatMul.ts';
 import { gptqBeginState, gptqQuantizeBlock, gptqUpdateTail, type GptqState } from './kernels/gptq.ts';
-import { layerObjective, objectiveFromResidual, residualProduct, weightEnergy } from './kernels/objective.ts';
+import {
+  layerObjective,
+  objectiveFromResidual,
+  residualProduct,
+  rowQuadraticForms,
+  weightEnergy,
+} from './kernels/objective.ts';
 import { rtnKernel } from './kernels/rtn.ts';
 
 function cyclicOrder(rows: number, cols: number): Int32Array {
@@ -26,10 +33,32 @@ function cyclicOrder(rows: number, cols: number): Int32Array {
   return order;
 }
 
-export function openCpuLayer(problem: LayerProblem): LayerKernels {
+export interface CpuLayerOptions {
+  /**
+   * A Float64 MatMul engine (onnxruntime's dgemm, ortMatMul.ts) for the O(rows·cols²) products of
+   * layers of at least COMQ_MATMUL_MIN_COLS inputs: the energy, the objective and blocked COMQ's
+   * lazy updates. Without it every product runs in JavaScript.
+   */
+  matmul?: Float64MatMul;
+}
+
+export function openCpuLayer(problem: LayerProblem, options: CpuLayerOptions = {}): LayerKernels {
   validateProblem(problem);
   const { rows, cols, weight } = problem;
   const gram64 = gramAsFloat64(problem.gram);
+  const matmul = cols >= COMQ_MATMUL_MIN_COLS ? options.matmul : undefined;
+  /** `tr(D G Dᵀ)` for a `rows × cols` D: one GEMM on `matmul`, else the JavaScript row loop. */
+  const traceForm = async (diff: Float64Array): Promise<number> => {
+    if (!matmul) {
+      let total = 0;
+      for (const v of rowQuadraticForms(diff, rows, cols, problem.gram)) total += v;
+      return total;
+    }
+    const product = await matmul.multiply(diff, rows, cols, gram64, cols);
+    let total = 0;
+    for (let p = 0; p < product.length; p++) total += diff[p] * product[p];
+    return total;
+  };
   let grids: RowGrids | null = null;
   const state: ComqState = {
     values: Float64Array.from(weight),
@@ -52,7 +81,7 @@ export function openCpuLayer(problem: LayerProblem): LayerKernels {
   const alive = (): void => {
     if (released) throw new Error('layer kernels: this layer was released; open it again');
   };
-  const run = async <T>(kernel: () => T): Promise<T> => {
+  const run = async <T>(kernel: () => T | Promise<T>): Promise<T> => {
     alive();
     return kernel();
   };
@@ -60,7 +89,10 @@ export function openCpuLayer(problem: LayerProblem): LayerKernels {
   return {
     rows,
     cols,
-    energy: () => run(() => weightEnergy(weight, problem.gram, rows, cols)),
+    energy: () =>
+      run(() =>
+        matmul ? traceForm(Float64Array.from(weight)) : weightEnergy(weight, problem.gram, rows, cols),
+      ),
     setGrids: (next) =>
       run(() => {
         if (next.rows !== rows || next.cols !== cols)
@@ -74,7 +106,13 @@ export function openCpuLayer(problem: LayerProblem): LayerKernels {
         state.values = rtn.values;
       }),
     objective: () =>
-      run(() => layerObjective(weight, codesToValues(state.codes, gridsOrThrow()), problem.gram, rows, cols)),
+      run(() => {
+        const values = codesToValues(state.codes, gridsOrThrow());
+        if (!matmul) return layerObjective(weight, values, problem.gram, rows, cols);
+        const diff = new Float64Array(rows * cols);
+        for (let p = 0; p < diff.length; p++) diff[p] = weight[p] - values[p];
+        return traceForm(diff);
+      }),
     startFromWeights: () =>
       run(() => {
         state.values = Float64Array.from(weight);
@@ -104,12 +142,21 @@ export function openCpuLayer(problem: LayerProblem): LayerKernels {
             : { kind: next.kind, order: next.order.slice() };
       }),
     comqSweep: (from, to) =>
-      run(() => {
+      run(async () => {
         if (!order) throw new Error('layer kernels: setVisitOrder() must come before comqSweep()');
         checkRange('comqSweep', from, to, cols);
         // Both return the exact objective change of the range.
         return order.kind === 'shared'
-          ? comqSweepBlocked(state, problem, gram64, order.order, from, to)
+          ? await comqSweepBlocked(
+              state,
+              problem,
+              gram64,
+              order.order,
+              from,
+              to,
+              COMQ_BLOCK_POSITIONS,
+              matmul,
+            )
           : comqSweep(state, problem, gram64, order.order, from, to);
       }),
     scaleStep: () =>

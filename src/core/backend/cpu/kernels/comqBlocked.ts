@@ -16,20 +16,22 @@
  * comqBlocked.test.ts). The returned objective change is tracked exactly as in `comqSweep`, and R is
  * fully current on return.
  *
- * The lazy update runs in JavaScript (Float64, register-tiled 4 rows × 4 positions). Measured
- * against onnxruntime-node's MatMul (scripts/bench-lazy-gemm.ts): see COMQ_LAZY_ENGINE_NOTE below
- * for why the JavaScript kernel stays the engine of the Float64 oracle.
+ * The lazy update runs in JavaScript (Float64, register-tiled 4 rows × 4 positions), or, when the CPU
+ * backend has an onnxruntime engine and the layer is wide, on onnxruntime's double MatMul
+ * (ortMatMul.ts says why double and not float32).
  */
 import { nearestCode } from '../../../base/grid.ts';
 import type { LayerProblem } from '../../../base/problem.ts';
+import type { Float64MatMul } from '../ortMatMul.ts';
 import type { ComqState } from './comq.ts';
 
 /**
  * Positions per block. The in-block work is O(n·B²) per block (O(n·m·B) per sweep) against the
- * GEMM's O(n·m²), and the GEMM's per-block overhead falls with B; measured best at 64 on m = 576 …
- * 4608, n = 256 (scripts/bench-lazy-gemm.ts --blocks).
+ * GEMM's O(n·m²), and the GEMM's per-call overhead (gathering G[J, :], the call, subtracting the
+ * product) falls with B: scripts/bench-lazy-gemm.ts --blocks, n = 256, B = 32 … 256, found 128
+ * best or within noise of best at m = 576 and 1152 with either engine (B = 256 was slower).
  */
-export const COMQ_BLOCK_POSITIONS = 64;
+export const COMQ_BLOCK_POSITIONS = 128;
 
 /**
  * `R −= D · G[J, :]` for all rows: R is `rows × cols` row-major, D is `rows × nb` row-major (the
@@ -118,11 +120,44 @@ export function lazyUpdateJs(
 }
 
 /**
+ * Columns from which the CPU layer kernels hand their big products to an injected Float64 MatMul
+ * engine (onnxruntime's dgemm): the blocked sweep was already ~1.5–2.5× faster with it at m = 576
+ * (scripts/bench-lazy-gemm.ts --blocks); narrower layers are cheap either way and stay in
+ * JavaScript, where no call overhead applies.
+ */
+export const COMQ_MATMUL_MIN_COLS = 256;
+
+/** `R −= D · G[J, :]` on `matmul` when given and the layer is wide enough, else in JavaScript. */
+export async function lazyUpdate(
+  residual: Float64Array,
+  rows: number,
+  cols: number,
+  delta: Float64Array,
+  inputs: Int32Array,
+  gram64: Float64Array,
+  matmul?: Float64MatMul,
+): Promise<void> {
+  if (!matmul) {
+    lazyUpdateJs(residual, rows, cols, delta, inputs, gram64);
+    return;
+  }
+  const nb = inputs.length;
+  const selected = new Float64Array(nb * cols);
+  for (let k = 0; k < nb; k++)
+    selected.set(gram64.subarray(inputs[k] * cols, (inputs[k] + 1) * cols), k * cols);
+  // A tensor is handed to onnxruntime whole: no subarray views.
+  const own = delta.length === rows * nb && delta.byteOffset === 0 ? delta : delta.slice(0, rows * nb);
+  const product = await matmul.multiply(own, rows, nb, selected, cols);
+  for (let p = 0; p < residual.length; p++) residual[p] -= product[p];
+}
+
+/**
  * Blocked twin of `comqSweep` for a shared order (length `cols`): positions `[from, to)`, every row,
  * in place. Returns the exact objective change of the range (`G_jj·[(ŵ_new − t)² − (ŵ_old − t)²]`
- * summed over the steps, as `comqSweep`); R is fully current on return.
+ * summed over the steps, as `comqSweep`); R is fully current on return. With `matmul`, the lazy
+ * updates of wide layers run on it (`lazyUpdate`).
  */
-export function comqSweepBlocked(
+export async function comqSweepBlocked(
   state: ComqState,
   problem: LayerProblem,
   gram64: Float64Array,
@@ -130,7 +165,8 @@ export function comqSweepBlocked(
   from = 0,
   to = problem.cols,
   blockPositions = COMQ_BLOCK_POSITIONS,
-): number {
+  matmul?: Float64MatMul,
+): Promise<number> {
   const { rows, cols, weight } = problem;
   const { values, codes, residual } = state;
   const { blockSize, blocksPerRow, scale, codeMin, codeMax } = state.grids;
@@ -180,7 +216,7 @@ export function comqSweepBlocked(
       }
     }
     if (!moved) continue;
-    lazyUpdateJs(residual, rows, cols, delta.subarray(0, rows * nb), inputs, gram64);
+    await lazyUpdate(residual, rows, cols, delta.subarray(0, rows * nb), inputs, gram64, matmul);
     for (let i = 0; i < rows; i++) {
       const rowOff = i * cols;
       const bOff = i * nb;

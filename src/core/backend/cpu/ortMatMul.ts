@@ -1,0 +1,93 @@
+/**
+ * `C = A·B` in Float64 through an injected onnxruntime engine: one MatMul node over DOUBLE inputs
+ * (onnxruntime's CPU EP runs it with MLAS's dgemm in onnxruntime-node). The CPU layer kernels use it
+ * for their O(rows·cols²) products — blocked COMQ's lazy updates (kernels/comqBlocked.ts), the
+ * output energy and the objective — when the CPU backend has a `gramEngine`, as the Gram uses the
+ * same engine's sgemm (ortGram.ts).
+ *
+ * Why double and not float32 (scripts/bench-lazy-gemm.ts, n = 256, 2 cores under load): float32
+ * MatMul was up to ~2× faster at m ≥ 2304 but each product carries ~3e-7 relative error, which
+ * would make the Float64 oracle's codes depend on the engine; double keeps every number a Float64
+ * sum (only the summation order differs from the JavaScript loops) and was 2–4× the JavaScript
+ * kernel at m ≥ 2304.
+ */
+import type { InferenceEngine, InferenceSession } from '../../base/ports.ts';
+import { DataType, encodeModel } from '../../onnx/index.ts';
+
+/** What the CPU kernels need from a GEMM engine. */
+export interface Float64MatMul {
+  /** `A·B`: A is `rows × inner`, B is `inner × cols`, both row-major; returns `rows × cols`. */
+  multiply(
+    a: Float64Array,
+    rows: number,
+    inner: number,
+    b: Float64Array,
+    cols: number,
+  ): Promise<Float64Array>;
+}
+
+/** The model: `y = MatMul(a, b)`, DOUBLE, every dimension symbolic. */
+export function ortMatMulModel(): Uint8Array {
+  const input = (name: string, first: string, second: string) => ({
+    name,
+    type: {
+      tensorType: {
+        elemType: DataType.DOUBLE,
+        shape: { dim: [{ dimParam: first }, { dimParam: second }] },
+      },
+    },
+  });
+  return encodeModel({
+    irVersion: 8,
+    producerName: 'comq-studio matmul',
+    opsetImport: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'matmul',
+      node: [{ opType: 'MatMul', name: 'ab', input: ['a', 'b'], output: ['y'], attribute: [] }],
+      input: [input('a', 'rows', 'inner'), input('b', 'inner', 'cols')],
+      output: [{ name: 'y', type: { tensorType: { elemType: DataType.DOUBLE } } }],
+      initializer: [],
+      valueInfo: [],
+    },
+  });
+}
+
+export class OrtMatMul implements Float64MatMul {
+  private session: Promise<InferenceSession> | null = null;
+
+  constructor(private readonly engine: InferenceEngine) {}
+
+  async multiply(
+    a: Float64Array,
+    rows: number,
+    inner: number,
+    b: Float64Array,
+    cols: number,
+  ): Promise<Float64Array> {
+    if (a.length !== rows * inner || b.length !== inner * cols) {
+      throw new Error(
+        `OrtMatMul: operands of ${a.length} and ${b.length} values do not make ${rows} × ${inner} times ${inner} × ${cols}`,
+      );
+    }
+    this.session ??= this.engine.createSession(ortMatMulModel(), { optimization: 'basic' });
+    const session = await this.session;
+    const out = await session.run(
+      {
+        a: { type: 'float64', data: a, dims: [rows, inner] },
+        b: { type: 'float64', data: b, dims: [inner, cols] },
+      },
+      ['y'],
+    );
+    const y = out.y;
+    if (y.type !== 'float64' || !(y.data instanceof Float64Array)) {
+      throw new Error(`OrtMatMul: onnxruntime returned ${y.type}, expected float64`);
+    }
+    return y.data;
+  }
+
+  async release(): Promise<void> {
+    const session = this.session;
+    this.session = null;
+    if (session) await (await session).release();
+  }
+}
