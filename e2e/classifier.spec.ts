@@ -55,6 +55,11 @@ test('a non-demo classifier whose last Gemm is the graph output: run, evaluation
   await expect(page.getByTestId('preview-tensor')).toContainText('mean [0.5], std [0.25]', {
     timeout: 180_000,
   });
+  await page.getByTestId('setting-resize').selectOption('pad');
+  await page.getByTestId('setting-channelOrder').selectOption('BGR');
+  await expect(page.getByTestId('preview-tensor')).toContainText('BGR, keep aspect, pad 0 top-left', {
+    timeout: 180_000,
+  });
   await page.getByTestId('setting-backend').selectOption('cpu');
   await page.getByTestId('setting-calibration').fill('3');
   await page.getByTestId('setting-evaluation').fill('2');

@@ -13,7 +13,7 @@ export type { StatedPreprocess };
 
 /** The preprocessing presets the settings offer (the page reads them here, not from the core). */
 export { presetNames } from '../core/calibration/inputs/presets.ts';
-export { parseChannelValues, parseScale } from '../core/calibration/inputs/statedPreprocess.ts';
+export { parseChannelValues, parseResize, parseScale } from '../core/calibration/inputs/statedPreprocess.ts';
 /** The defaults and bit widths both shells share (the CLI's flags start from the same values). */
 export { defaultQuantizeOptions } from '../core/pipeline/types.ts';
 export { BIT_WIDTHS } from '../core/run/defaults.ts';
