@@ -5,9 +5,46 @@
  */
 import { spawnSync } from 'node:child_process';
 
+/**
+ * The vectorised numpy COMQ every benchmark compares against (Python source, pasted into each
+ * script): a W4 asymmetric per-row grid, the paper's per-row greedy order, and one lock-step sweep
+ * (all rows at once, one coordinate per row per step, the update of src/core/quant/comq.ts).
+ */
+export const NUMPY_COMQ = String.raw`
+def comq_problem(rng, n, m):
+    x = rng.standard_normal((2 * m, m)).astype(np.float32)
+    G = (x.T @ x) / (2 * m)
+    W = rng.standard_normal((n, m)).astype(np.float32)
+    return W, G
+
+def comq_grid(W):
+    lo, hi = W.min(1), W.max(1)
+    step = (hi - lo) / 15
+    kmin = np.round(lo / step)
+    return step, kmin, kmin + 15
+
+def comq_order(W, G):
+    return np.argsort(-np.abs(W) * np.sqrt(np.diag(G))[None, :], axis=1, kind="stable")
+
+def comq_sweep(W, G, step, kmin, kmax, order):
+    n, m = W.shape
+    rows = np.arange(n)
+    diag = np.diag(G)
+    What = W.copy(); R = np.zeros_like(W)
+    for p in range(m):
+        j = order[:, p]
+        t = What[rows, j] + R[rows, j] / diag[j]
+        new = step * np.clip(np.round(t / step), kmin, kmax)
+        d = new - What[rows, j]
+        What[rows, j] = new
+        R -= d[:, None] * G[j, :]
+    return What, R
+`;
+
 const script = String.raw`
 import json, sys, time
 import numpy as np
+${NUMPY_COMQ}
 spec = json.loads(sys.argv[1])
 rng = np.random.default_rng(1)
 out = {"numpy": np.__version__, "gram": [], "comq": []}
@@ -19,25 +56,10 @@ for g in spec["gram"]:
     out["gram"].append({"cols": g["cols"], "rows": g["rows"], "seconds": best})
 for c in spec["comq"]:
     n, m = c["rows"], c["cols"]
-    x = rng.standard_normal((2 * m, m)).astype(np.float32)
-    G = (x.T @ x) / (2 * m)
-    W = rng.standard_normal((n, m)).astype(np.float32)
-    lo, hi = W.min(1), W.max(1)
-    step = (hi - lo) / 15
-    kmin = np.round(lo / step); kmax = kmin + 15
-    order = np.argsort(-np.abs(W) * np.sqrt(np.diag(G))[None, :], axis=1, kind="stable")
-    diag = np.diag(G)
-    rows = np.arange(n)
-    def sweep(What, R):
-        for p in range(m):
-            j = order[:, p]
-            t = What[rows, j] + R[rows, j] / diag[j]
-            new = step * np.clip(np.round(t / step), kmin, kmax)
-            d = new - What[rows, j]
-            What[rows, j] = new
-            R -= d[:, None] * G[j, :]
-    What = W.copy(); R = np.zeros_like(W)
-    t = time.perf_counter(); sweep(What, R); sec = time.perf_counter() - t
+    W, G = comq_problem(rng, n, m)
+    step, kmin, kmax = comq_grid(W)
+    order = comq_order(W, G)
+    t = time.perf_counter(); comq_sweep(W, G, step, kmin, kmax, order); sec = time.perf_counter() - t
     out["comq"].append({"cols": m, "rows": n, "seconds": sec})
 print(json.dumps(out))
 `;
@@ -65,6 +87,7 @@ export function runNumpy(spec: {
 const solveScript = String.raw`
 import json, sys, time
 import numpy as np
+${NUMPY_COMQ}
 spec = json.loads(sys.argv[1])
 out = {"numpy": np.__version__, "solve": []}
 for c in spec:
@@ -72,23 +95,12 @@ for c in spec:
     W = np.fromfile(c["weight"], dtype=np.float32).reshape(n, m)
     G = np.fromfile(c["gram"], dtype=np.float32).reshape(m, m)
     t0 = time.perf_counter()
-    diag = np.diag(G)
-    order = np.argsort(-np.abs(W) * np.sqrt(diag)[None, :], axis=1, kind="stable")
-    lo, hi = W.min(1), W.max(1)
-    step = (hi - lo) / 15
-    kmin = np.round(lo / step); kmax = kmin + 15
+    order = comq_order(W, G)
+    step, kmin, kmax = comq_grid(W)
     energy = np.sum((W @ G) * W)
     D = W - step[:, None] * np.clip(np.round(W / step[:, None]), kmin[:, None], kmax[:, None])
     rtn = np.sum((D @ G) * D)
-    rows = np.arange(n)
-    What = W.copy(); R = np.zeros_like(W)
-    for p in range(m):
-        j = order[:, p]
-        t = What[rows, j] + R[rows, j] / diag[j]
-        new = step * np.clip(np.round(t / step), kmin, kmax)
-        d = new - What[rows, j]
-        What[rows, j] = new
-        R -= d[:, None] * G[j, :]
+    What, R = comq_sweep(W, G, step, kmin, kmax, order)
     objective = np.sum((W - What) * R)
     sec = time.perf_counter() - t0
     out["solve"].append({"cols": m, "rows": n, "seconds": sec, "relError": float(objective / energy), "rtnRelError": float(rtn / energy)})

@@ -26,6 +26,7 @@ import { join, resolve } from 'node:path';
 import { decodeModel } from '../src/core/onnx/index.ts';
 import { createNodeInferenceEngine } from '../src/hosts/node/ortNode.ts';
 import { DETECTOR_PATH, IMAGE_DIR, detectorSamples, loadText } from './detector-run.ts';
+import { NUMPY_COMQ } from './bench-numpy.ts';
 
 interface ReportLayer {
   name: string;
@@ -44,6 +45,7 @@ interface Report {
 const numpyFloorScript = String.raw`
 import json, sys, time
 import numpy as np
+${NUMPY_COMQ}
 spec = json.loads(sys.argv[1])
 rng = np.random.default_rng(1)
 x = rng.standard_normal((65536, 864), dtype=np.float32)
@@ -53,25 +55,11 @@ for _ in range(3):
 rate = 2 * 65536 * 864 * 864 / best
 sweeps = []
 for layer in spec:
-    n, m = layer["rows"], layer["cols"]
-    a = rng.standard_normal((2 * m, m)).astype(np.float32)
-    G = (a.T @ a) / (2 * m)
-    W = rng.standard_normal((n, m)).astype(np.float32)
-    lo, hi = W.min(1), W.max(1)
-    step = (hi - lo) / 15
-    kmin = np.round(lo / step); kmax = kmin + 15
-    order = np.argsort(-np.abs(W) * np.sqrt(np.diag(G))[None, :], axis=1, kind="stable")
-    diag = np.diag(G)
-    rows = np.arange(n)
-    What = W.copy(); R = np.zeros_like(W)
+    W, G = comq_problem(rng, layer["rows"], layer["cols"])
+    step, kmin, kmax = comq_grid(W)
+    order = comq_order(W, G)
     t = time.perf_counter()
-    for p in range(m):
-        j = order[:, p]
-        tt = What[rows, j] + R[rows, j] / diag[j]
-        new = step * np.clip(np.round(tt / step), kmin, kmax)
-        d = new - What[rows, j]
-        What[rows, j] = new
-        R -= d[:, None] * G[j, :]
+    comq_sweep(W, G, step, kmin, kmax, order)
     sweeps.append(time.perf_counter() - t)
 print(json.dumps({"numpy": np.__version__, "gramRate": rate, "sweeps": sweeps}))
 `;
