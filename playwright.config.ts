@@ -2,7 +2,8 @@ import { defineConfig } from '@playwright/test';
 
 // Debian's Chromium, never a downloaded browser (nothing outside the registries is reachable).
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const port = 4173;
+// COMQ_E2E_PORT lets a second suite run beside another (e.g. a developer's while CI runs); default 4173.
+const port = Number(process.env.COMQ_E2E_PORT ?? 4173);
 
 // Quiet, offline-friendly Chromium: no background services that would call other origins.
 const quietArgs = [
