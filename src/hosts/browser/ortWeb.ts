@@ -14,6 +14,7 @@
  * onnxruntime-web would try and fail to spawn threads, so it is told to use one.
  */
 import * as ort from 'onnxruntime-web/webgpu';
+import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import type { Feeds, InferenceEngine, InferenceSession, TensorData } from '../../core/base/ports.ts';
 import { toOrtError, translatingOrtErrors } from '../ortError.ts';
 
@@ -136,6 +137,34 @@ class WebSession implements InferenceSession {
   }
 }
 
+/**
+ * The wasm binary, fetched by us (a few tries) and handed to onnxruntime-web as
+ * `env.wasm.wasmBinary`, once per worker. Left to itself, onnxruntime-web's Emscripten loader
+ * fetches the 27 MB binary once and, when that streaming fetch fails, falls back to a synchronous
+ * XMLHttpRequest; on a heavily loaded machine we saw that pair fail ("no available backend
+ * found ... NetworkError") and the wasm backend is then unusable for the worker's lifetime.
+ * Only in a page or worker served over http(s): in Node (tests) onnxruntime-web reads the file.
+ */
+let wasmBinary: Promise<void> | undefined;
+function preloadWasmBinary(): Promise<void> {
+  const protocol = (globalThis as { location?: { protocol?: string } }).location?.protocol;
+  if (protocol !== 'http:' && protocol !== 'https:') return Promise.resolve();
+  wasmBinary ??= (async () => {
+    const url = new URL(wasmUrl, import.meta.url).href;
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      try {
+        const response = await fetch(url, { credentials: 'same-origin' });
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        ort.env.wasm.wasmBinary = new Uint8Array(await response.arrayBuffer());
+        return;
+      } catch {
+        // Try again; after the last try onnxruntime-web loads the binary itself (and says why if it cannot).
+      }
+    }
+  })();
+  return wasmBinary;
+}
+
 /** An InferenceEngine whose `description` names the EP of the last session it created. */
 export interface WebInferenceEngine extends InferenceEngine {
   readonly provider: WebExecutionProvider;
@@ -157,14 +186,15 @@ export function createWebInferenceEngine(options: WebEngineOptions): WebInferenc
   const version = ort.env.versions.web ?? ort.env.versions.common;
 
   const open = (modelBytes: Uint8Array, ep: WebExecutionProvider, level: 'disabled' | 'basic' | 'all') =>
-    serialized(() =>
+    serialized(async () => {
+      await preloadWasmBinary();
       // Fatal-only log: onnxruntime's failures reach the page as OrtErrors (one line each).
-      ort.InferenceSession.create(modelBytes, {
+      return ort.InferenceSession.create(modelBytes, {
         executionProviders: [ep],
         graphOptimizationLevel: level,
         logSeverityLevel: 4,
-      }),
-    );
+      });
+    });
 
   return {
     get description() {

@@ -52,8 +52,34 @@ export function ortMatMulModel(): Uint8Array {
   });
 }
 
+/** `A·B` in JavaScript (i-k-j order, Float64): the fallback when the engine has no double MatMul. */
+export function multiplyInJs(
+  a: Float64Array,
+  rows: number,
+  inner: number,
+  b: Float64Array,
+  cols: number,
+): Float64Array {
+  const out = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    const row = i * cols;
+    for (let k = 0; k < inner; k++) {
+      const aik = a[i * inner + k];
+      if (aik === 0) continue;
+      const bRow = k * cols;
+      for (let j = 0; j < cols; j++) out[row + j] += aik * b[bRow + j];
+    }
+  }
+  return out;
+}
+
+/**
+ * onnxruntime-node runs the DOUBLE MatMul; onnxruntime-web's wasm build has no double MatMul
+ * kernel (the studio's CPU backend). When the engine refuses the model once, every product runs
+ * in JavaScript from then on: same numbers (Float64 sums), only slower.
+ */
 export class OrtMatMul implements Float64MatMul {
-  private session: Promise<InferenceSession> | null = null;
+  private session: Promise<InferenceSession | null> | null = null;
 
   constructor(private readonly engine: InferenceEngine) {}
 
@@ -69,8 +95,9 @@ export class OrtMatMul implements Float64MatMul {
         `OrtMatMul: operands of ${a.length} and ${b.length} values do not make ${rows} × ${inner} times ${inner} × ${cols}`,
       );
     }
-    this.session ??= this.engine.createSession(ortMatMulModel(), { optimization: 'basic' });
+    this.session ??= this.engine.createSession(ortMatMulModel(), { optimization: 'basic' }).catch(() => null);
     const session = await this.session;
+    if (!session) return multiplyInJs(a, rows, inner, b, cols);
     const out = await session.run(
       {
         a: { type: 'float64', data: a, dims: [rows, inner] },
@@ -88,6 +115,6 @@ export class OrtMatMul implements Float64MatMul {
   async release(): Promise<void> {
     const session = this.session;
     this.session = null;
-    if (session) await (await session).release();
+    await (await session)?.release();
   }
 }
