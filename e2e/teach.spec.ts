@@ -28,6 +28,19 @@ async function canvasMass(canvas: Locator): Promise<number> {
  * that name ('' if none was found).
  */
 async function hoverALayer(page: Page, chartId: string, hoverId: string): Promise<string> {
+  // The chart is rebuilt while points stream in (its overlay can detach mid-action): try again.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      return await hoverOnce(page, chartId, hoverId);
+    } catch (error) {
+      if (!String(error).includes('not attached')) throw error;
+      await page.waitForTimeout(200);
+    }
+  }
+  return '';
+}
+
+async function hoverOnce(page: Page, chartId: string, hoverId: string): Promise<string> {
   const over = page.getByTestId(chartId).locator('.u-over');
   await over.scrollIntoViewIfNeeded();
   // Enter the chart from outside, as a user would (uPlot measures its box on mouseenter).
