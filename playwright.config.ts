@@ -23,7 +23,9 @@ export default defineConfig({
   // Every wait without its own limit (a preview, an alert) gets 2 minutes: a condition met sooner
   // returns sooner; only a wait that never holds costs the full limit.
   expect: { timeout: 120_000 },
-  workers: 1,
+  // Two spec files at a time: on a busy machine each browser is one more claimant of the CPU, and
+  // the slow SwiftShader specs (exports on the WebGPU EP, the forced-WebGPU run) overlap the rest.
+  workers: 2,
   reporter: [['list']],
   outputDir: 'test-results',
   use: {

@@ -41,7 +41,7 @@ describe('special files given to comq', () => {
       expect.stringMatching(/^comq: error: .*pipe\.onnx: is a named pipe \(FIFO\), not a file/),
     ]);
     expect(existsSync(out)).toBe(false);
-  }, 300_000);
+  }, 900_000);
 
   it('a named pipe x.npy in an --inputs folder is skipped with its reason (exit 2 when it is the only file)', async () => {
     const dir = join(work, 'npyPipe');
@@ -66,5 +66,5 @@ describe('special files given to comq', () => {
       expect.stringMatching(/^comq: error: .*no usable sample.*x\.npy: is a named pipe/),
     ]);
     expect(existsSync(out)).toBe(false);
-  }, 300_000);
+  }, 900_000);
 });

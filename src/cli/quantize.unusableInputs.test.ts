@@ -72,7 +72,7 @@ describe('comq quantize with a calibration folder where every file is unusable',
     writeFileSync(join(dir, 'notes.png'), 'this is text, not an image\n');
     execFileSync('mkfifo', [join(dir, 'pipe.png')]);
     expectOneLineNaming(await quantize('--images', dir), ['empty.png', 'cut.jpg', 'notes.png', 'pipe.png']);
-  }, 300_000);
+  }, 900_000);
 
   it('.npy: wrong shape, truncated, zero-byte, text named .npy: exit 2, each named', async () => {
     const dir = join(work, 'npy');
@@ -82,7 +82,7 @@ describe('comq quantize with a calibration folder where every file is unusable',
     writeFileSync(join(dir, 'empty.npy'), new Uint8Array(0));
     writeFileSync(join(dir, 'text.npy'), 'not numpy\n');
     expectOneLineNaming(await quantize('--inputs', dir), ['shape.npy', 'cut.npy', 'empty.npy', 'text.npy']);
-  }, 300_000);
+  }, 900_000);
 
   // The evaluation runs after the quantized model is written (the core run's order), so only the
   // exit code and the one line naming each file are asserted here.
@@ -118,7 +118,7 @@ describe('comq quantize with a calibration folder where every file is unusable',
         /^comq: error: the evaluation set yielded no usable sample: .*e-empty\.npy .*e-shape\.npy/,
       ),
     ]);
-  }, 300_000);
+  }, 900_000);
 
   it('the real entry point: /dev/zero as the model exits 2 at once with one line, nothing written', async () => {
     const out = join(work, 'zero.q.onnx');
@@ -141,5 +141,5 @@ describe('comq quantize with a calibration folder where every file is unusable',
       expect.stringMatching(/^comq: error: \/dev\/zero: .*device/),
     ]);
     expect(existsSync(out)).toBe(false);
-  }, 300_000);
+  }, 900_000);
 });

@@ -61,7 +61,7 @@ describe('descent points through quantizeModel (PP-OCR classifier, W4 COMQ, 2 sw
         seenAt.set(event.layer.name, seen);
       } else if (event.type === 'done') report = event.report;
     }
-  }, 300_000);
+  }, 900_000);
 
   const bySweep = (points: DescentPoint[], sweep: number) => points.filter((p) => p.sweep === sweep);
 

@@ -130,7 +130,7 @@ describe('descent inside a sweep', () => {
     // f32 objectives: each point is an objective read on the GPU (from R or from G), 1e-5 relative.
     it('≥ 16 points per sweep, the last one the sweep objective (f32, 1e-5 rel.)', async () => {
       await checkDescent(backend, 1e-5);
-    }, 120_000);
+    }, 900_000);
 
     // The mid-sweep objective is read back per row chunk: a small binding limit splits 200 rows in 3.
     it('the same on a layer split into row chunks', async () => {
@@ -140,6 +140,6 @@ describe('descent inside a sweep', () => {
       } finally {
         await small.dispose();
       }
-    }, 300_000);
+    }, 900_000);
   });
 });
