@@ -75,10 +75,19 @@ describe('AdaRound from G (issue 11 item 3)', () => {
     it(`${name}: objective below RTN by itself (no fallback), codes ⌊w/s⌋ or ⌊w/s⌋ + 1 on the grid`, async () => {
       const problem = await problemOf();
       const sweeps: [number, number][] = [];
+      const descent: [number, number, number][] = [];
       const result = await solveLayer(problem, {
         ...adaround(bits, 200),
         onSweep: (sweep, objective) => sweeps.push([sweep, objective]),
+        onDescent: (sweep, coordinate, objective) => descent.push([sweep, coordinate, objective]),
       });
+      // Live descent: each point is the end of its "sweep", which starts where the previous ended.
+      expect(descent).toEqual(
+        sweeps.slice(1).flatMap(([sweep, objective], i) => [
+          [sweep, 0, sweeps[i][1]],
+          [sweep, problem.cols, objective],
+        ]),
+      );
       const rtnObjective = sweeps[0][1];
       expect(sweeps.map(([s]) => s)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
       expect(result.objectivePerSweep).toEqual(sweeps.slice(1).map(([, v]) => v));

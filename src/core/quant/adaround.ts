@@ -59,8 +59,9 @@ export function adaroundSchedule(
  * `reportPoints` evenly spaced iterations (the last after the final iteration); these are
  * `objectivePerSweep`. If the final rounding is worse than RTN the layer keeps RTN (reported as
  * the final objective, so a report never shows AdaRound above its baseline).
- * TODO(lead): when SolveOptions gains `onDescent(sweep, coordinate, objective)`, report each
- * point as (1, iteration, objective) through it as well.
+ * Live descent: each report point p is also sent through `onDescent` as the end of "sweep" p
+ * (coordinate = cols), after that sweep's start (the previous point's objective), so the studio
+ * draws AdaRound's points where it draws its sweeps, while the solve runs.
  */
 export async function adaroundMethod(
   kernels: LayerKernels,
@@ -80,7 +81,9 @@ export async function adaroundMethod(
   const points = Math.min(settings.reportPoints, settings.iterations);
   try {
     let done = 0;
+    let previous = start.rtnObjective;
     for (let p = 1; p <= points; p++) {
+      options.onDescent?.(p, 0, previous);
       const until = Math.round((p * settings.iterations) / points);
       await kernels.adaroundStep(until - done);
       done = until;
@@ -88,6 +91,8 @@ export async function adaroundMethod(
       const objective = await kernels.objective();
       objectivePerSweep.push(objective);
       options.onSweep?.(p, objective);
+      options.onDescent?.(p, problem.cols, objective);
+      previous = objective;
     }
   } finally {
     await kernels.adaroundEnd();
