@@ -46,9 +46,13 @@ function fromOrtTensor(name: string, t: ort.Tensor): TensorData {
       `Output '${name}' has element type '${t.type}', which the pipeline does not read (supported: ${tensorTypes.join(', ')}).`,
     );
   }
-  // Copy: the ORT tensor's native buffer is released right after (dispose() below).
-  const copy = (t.data as TensorData['data']).slice();
-  return { type, data: copy, dims: t.dims.map(Number) };
+  // onnxruntime-node (CPU EP) hands every output in an ArrayBuffer of its own, owned by JavaScript
+  // (dispose() below only drops the tensor's reference): keep it, saving a copy of every captured
+  // activation (≈ 100 MiB per 640² detector image). Anything else (a view into a shared or native
+  // buffer) is copied, as the buffer may be released or reused after dispose().
+  const data = t.data as TensorData['data'];
+  const owned = t.location === 'cpu' && data.byteOffset === 0 && data.buffer.byteLength === data.byteLength;
+  return { type, data: owned ? data : data.slice(), dims: t.dims.map(Number) };
 }
 
 class NodeSession implements InferenceSession {

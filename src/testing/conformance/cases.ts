@@ -15,6 +15,7 @@ import { comqVisitOrder } from '../../core/quant/comq.ts';
 import { runGptq } from '../../core/quant/gptq.ts';
 import { createRandom } from '../../core/base/random.ts';
 import { makeSyntheticLayer, referenceGram } from '../syntheticLayer.ts';
+import { depthwiseGramCases } from './depthwiseCases.ts';
 import {
   defaultSolveOptions,
   type GridSpec,
@@ -144,6 +145,7 @@ export const gramCases: GramCase[] = [
     },
     chunks: () => [activations([2, 6, 5, 7], 16)],
   },
+  ...depthwiseGramCases,
 ];
 
 export interface SolveCase {

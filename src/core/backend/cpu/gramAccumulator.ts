@@ -21,6 +21,7 @@ import type { DirectGramLayout, GramAccumulator, GramOptions } from '../backend.
 import { createRandom, type Random } from '../../base/random.ts';
 import { checkConvInput, convGramCols, convOutputSize, type ConvLayout } from './conv.ts';
 import { accumulateTileUpper, meanFromUpper, paddedCols, tileRowsFor } from './gramKernel.ts';
+import { OrtDepthwiseGram } from './ortDepthwiseGram.ts';
 import { ortChunkRows, type OrtGram } from './ortGram.ts';
 
 function validateLayout(layout: DirectGramLayout): void {
@@ -130,6 +131,8 @@ export class CpuGramAccumulator implements GramAccumulator {
   private readonly random: Random | null;
   /** Conv: the current block's patch positions as runs along output rows. */
   private readonly runs: PatchRuns;
+  /** Depthwise conv with an onnxruntime engine and every row kept: the whole Gram in onnxruntime. */
+  private readonly depthwise: OrtDepthwiseGram | null;
 
   constructor(
     private readonly layout: DirectGramLayout,
@@ -164,6 +167,10 @@ export class CpuGramAccumulator implements GramAccumulator {
     if (!(rate > 0 && rate <= 1)) throw new Error(`rowSampleRate must be in (0, 1], got ${rate}`);
     this.sampleRate = rate;
     this.random = rate < 1 ? createRandom(options.seed ?? 0) : null;
+    this.depthwise =
+      layout.kind === 'conv' && layout.inChannels === layout.groups && engine.ortGram && this.random === null
+        ? new OrtDepthwiseGram(engine.ortGram.engine, layout)
+        : null;
   }
 
   get rowsSeen(): number {
@@ -263,6 +270,11 @@ export class CpuGramAccumulator implements GramAccumulator {
   private async addConv(input: Float32Array, shape: readonly number[], layout: ConvLayout): Promise<void> {
     const [n, c, h, w] = checkConvInput(layout, input, shape);
     const [outH, outW] = convOutputSize(layout, [h, w]);
+    if (this.depthwise) {
+      await this.depthwise.accumulate(input, [n, c, h, w], [outH, outW], this.sums, this.colsPadded);
+      this.rows += n * outH * outW;
+      return;
+    }
     const [kh, kw] = layout.kernel;
     const channelsPerGroup = c / layout.groups;
     const cols = this.gramCols;
@@ -387,6 +399,7 @@ export class CpuGramAccumulator implements GramAccumulator {
   }
 
   async finish(): Promise<Float64Array[]> {
+    await this.depthwise?.release();
     if (this.tileFill > 0) await this.reduceDenseTile(this.tileFill);
     this.tileFill = 0;
     if (this.ortGram) this.tile = null; // the staging rows are not needed any more

@@ -137,7 +137,8 @@ export class OrtGram {
   /** The largest returned scratch batch, lent again to the next conv add(). */
   private spare: Float32Array | null = null;
 
-  constructor(private readonly engine: InferenceEngine) {}
+  /** Public so that other onnxruntime Gram paths (ortDepthwiseGram.ts) share the backend's engine. */
+  constructor(readonly engine: InferenceEngine) {}
 
   /**
    * A scratch f32 batch of at least `length` values for the duration of one add(): the pipeline

@@ -11,6 +11,7 @@ import { checkConvInput, convGramCols, convOutputSize, type ConvLayout } from '.
 import { createRandom, type Random } from '../../base/random.ts';
 import type { GpuContext } from './context.ts';
 import { withErrorScopes } from './device.ts';
+import { encodeDepthwiseGram } from './kernels/depthwiseGram.ts';
 import { encodeGram } from './kernels/gram.ts';
 import { encodeIm2col, type Im2colParams } from './kernels/im2col.ts';
 import { GpuMemory } from './memory.ts';
@@ -148,6 +149,7 @@ export class WebGpuGramAccumulator implements GramAccumulator {
     const rowList = this.sample(candidateRows);
     const rows = rowList ? rowList.length : candidateRows;
     if (rows === 0) return;
+    if (conv && conv.channelsPerGroup === 1) return this.uploadDepthwise(values, rows, rowList, conv);
     const { device, probe } = this.ctx.opened;
     const stride = this.gramStride;
     // Half of stride² multiply-adds per row (one triangle); bound each dispatch's share, and for
@@ -237,6 +239,70 @@ export class WebGpuGramAccumulator implements GramAccumulator {
       this.mem.release(inputBuffer);
       if (rowList) this.mem.release(rowListBuffer);
       if (patches) this.mem.release(patches);
+    }
+  }
+
+  /**
+   * Depthwise conv (one channel per group): every channel's taps×taps Gram by depthwiseGram.wgsl,
+   * one dispatch per piece of rows for all channels, patches gathered in place (no im2col buffer).
+   */
+  private async uploadDepthwise(
+    values: Float32Array,
+    rows: number,
+    rowList: Uint32Array | null,
+    conv: ConvGeometry,
+  ): Promise<void> {
+    const { device } = this.ctx.opened;
+    const taps = this.gramCols;
+    const pairs = (taps * (taps + 1)) / 2;
+    const rowsPerDispatch = Math.min(
+      rows,
+      Math.max(1, Math.floor(this.ctx.maxFmaPerDispatch / Math.max(1, this.groups * pairs))),
+    );
+    const inputBuffer = this.mem.storage('gram input', values);
+    const rowListBuffer = rowList ? this.mem.storage('gram row list', rowList) : this.dummyRowList;
+    try {
+      await withErrorScopes(this.ctx.opened, 'depthwise Gram accumulation', async () => {
+        const encoder = device.createCommandEncoder({ label: 'depthwise gram' });
+        for (let begin = 0; begin < rows; begin += rowsPerDispatch) {
+          const end = Math.min(rows, begin + rowsPerDispatch);
+          const after = this.seen + (end - begin);
+          encodeDepthwiseGram(
+            this.ctx.kernels,
+            this.mem,
+            encoder,
+            { input: inputBuffer, rowList: rowListBuffer, gram: this.gram },
+            {
+              rowBegin: begin,
+              rowEnd: end,
+              useRowList: rowList ? 1 : 0,
+              taps,
+              stride: this.gramStride,
+              pairs,
+              channels: conv.inChannels,
+              height: conv.height,
+              width: conv.width,
+              kernelW: conv.kernelW,
+              strideH: conv.strideH,
+              strideW: conv.strideW,
+              padTop: conv.padTop,
+              padLeft: conv.padLeft,
+              dilationH: conv.dilationH,
+              dilationW: conv.dilationW,
+              outH: conv.outH,
+              outW: conv.outW,
+              oldWeight: this.seen / after,
+              newWeight: 1 / after,
+            },
+          );
+          this.seen = after;
+        }
+        device.queue.submit([encoder.finish()]);
+        await device.queue.onSubmittedWorkDone();
+      });
+    } finally {
+      this.mem.release(inputBuffer);
+      if (rowList) this.mem.release(rowListBuffer);
     }
   }
 

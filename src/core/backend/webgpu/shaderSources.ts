@@ -7,6 +7,7 @@ import {
   comqBlockedWgsl,
   adaroundWgsl,
   comqWgsl,
+  depthwiseGramWgsl,
   gptqWgsl,
   gramWgsl,
   im2colWgsl,
@@ -17,6 +18,7 @@ import {
 export const shaderSources = {
   gram: gramWgsl,
   im2col: im2colWgsl,
+  depthwiseGram: depthwiseGramWgsl,
   comq: comqWgsl,
   comqBlocked: comqBlockedWgsl,
   rtn: rtnWgsl,

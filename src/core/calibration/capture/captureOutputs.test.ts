@@ -1,8 +1,8 @@
 /** Capture outputs and pass planning on small synthetic inputs. */
 import { describe, expect, it } from 'vitest';
-import { DataType, encodeModel, float32Tensor } from '../../onnx/index.ts';
+import { DataType, decodeModel, encodeModel, float32Tensor } from '../../onnx/index.ts';
 import { attr, node, runOnnx, tinyModel, valueInfo } from '../../../testing/index.ts';
-import { planCapturePasses, withCaptureOutputs } from './captureOutputs.ts';
+import { captureModelBytes, planCapturePasses, withCaptureOutputs } from './captureOutputs.ts';
 
 describe('withCaptureOutputs', () => {
   it('exposes internal values to onnxruntime without touching inputs or existing outputs', async () => {
@@ -23,6 +23,25 @@ describe('withCaptureOutputs', () => {
     });
     expect(Array.from(out.r.data)).toEqual([0, 2, 0, 4]);
     expect(Array.from(out.y.data)).toEqual([0, 4, 0, 8]);
+  });
+
+  it('appends the outputs to bytes encoded once: the same graph for the decoder and for onnxruntime', async () => {
+    const model = tinyModel({
+      nodes: [node('Relu', ['x'], ['r']), node('Neg', ['r'], ['n']), node('Abs', ['n'], ['y'])],
+      inputs: [valueInfo('x', DataType.FLOAT, [1, 4])],
+      outputs: [valueInfo('y', DataType.FLOAT, [1, 4])],
+    });
+    const modelBytes = encodeModel(model);
+    expect(captureModelBytes(model, modelBytes, ['x', 'y'])).toBe(modelBytes); // nothing to add
+    const bytes = captureModelBytes(model, modelBytes, ['n', 'r', 'n']);
+    expect(bytes.byteLength).toBeLessThan(modelBytes.byteLength + 100);
+    const merged = decodeModel(bytes);
+    expect(merged.graph?.output?.map((o) => o.name)).toEqual(['y', 'n', 'r']);
+    expect(merged.graph?.node?.length).toBe(3);
+    const out = await runOnnx(bytes, { x: { data: new Float32Array([-1, 2, -3, 4]), dims: [1, 4] } });
+    expect(Array.from(out.r.data)).toEqual([0, 2, 0, 4]);
+    expect(Array.from(out.n.data)).toEqual([-0, -2, -0, -4]);
+    expect(Array.from(out.y.data)).toEqual([0, 2, 0, 4]);
   });
 });
 

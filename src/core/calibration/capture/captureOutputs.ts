@@ -4,10 +4,10 @@
  * the element type are declared: a wrong rank or shape would make session creation fail, and
  * float32 is what every quantizable layer reads after normalisation.
  */
-import { DataType, type ModelProto, type ValueInfoProto } from '../../onnx/index.ts';
+import { DataType, encodeModel, type ModelProto, type ValueInfoProto } from '../../onnx/index.ts';
 
-/** A copy of `model` whose graph also outputs `names` (graph inputs and existing outputs are left alone). */
-export function withCaptureOutputs(model: ModelProto, names: readonly string[]): ModelProto {
+/** The output declarations `names` need beyond the graph's inputs and outputs, deduplicated. */
+function extraOutputs(model: ModelProto, names: readonly string[]): ValueInfoProto[] {
   const graph = model.graph;
   if (!graph) throw new Error('model has no graph to capture from');
   const present = new Set([...(graph.output ?? []), ...(graph.input ?? [])].map((v) => v.name));
@@ -16,7 +16,35 @@ export function withCaptureOutputs(model: ModelProto, names: readonly string[]):
     if (present.has(name)) continue;
     extra.push({ name, type: { tensorType: { elemType: DataType.FLOAT } } });
   }
+  return extra;
+}
+
+/** A copy of `model` whose graph also outputs `names` (graph inputs and existing outputs are left alone). */
+export function withCaptureOutputs(model: ModelProto, names: readonly string[]): ModelProto {
+  const graph = model.graph!;
+  const extra = extraOutputs(model, names);
   return { ...model, graph: { ...graph, output: [...(graph.output ?? []), ...extra] } };
+}
+
+/**
+ * The bytes of `withCaptureOutputs(model, names)` without re-encoding the model: `modelBytes`
+ * (encodeModel(model), encoded once per capture) followed by a ModelProto fragment holding only
+ * the graph's extra outputs. Protobuf parsers merge a repeated embedded message field (ModelProto
+ * .graph) and append its repeated fields, so onnxruntime reads one graph whose outputs are the
+ * model's followed by the extra ones. Costs a few hundred bytes per pass instead of the model's size.
+ */
+export function captureModelBytes(
+  model: ModelProto,
+  modelBytes: Uint8Array,
+  names: readonly string[],
+): Uint8Array {
+  const extra = extraOutputs(model, names);
+  if (extra.length === 0) return modelBytes;
+  const fragment = encodeModel({ graph: { output: extra } } as ModelProto);
+  const bytes = new Uint8Array(modelBytes.byteLength + fragment.byteLength);
+  bytes.set(modelBytes, 0);
+  bytes.set(fragment, modelBytes.byteLength);
+  return bytes;
 }
 
 /**

@@ -5,7 +5,7 @@
  * pulled one at a time (never more than one in flight).
  */
 import { describe, expect, it } from 'vitest';
-import { DataType } from '../../onnx/index.ts';
+import { DataType, int64Tensor } from '../../onnx/index.ts';
 import { node, tinyModel, valueInfo } from '../../../testing/index.ts';
 import type { Feeds, InferenceEngine, Sample, SampleSet, TensorData } from '../../base/ports.ts';
 import { runCapture, type CaptureConsumer } from './runCapture.ts';
@@ -59,11 +59,29 @@ function countingSamples(count: number): SampleSet & { inFlight: number; maxInFl
   return set;
 }
 
+/** Values made by an op shape inference does not know: their sizes must be probed. */
 const model = tinyModel({
-  nodes: valueNames.map((v) => node('Relu', ['x'], [v])),
+  nodes: valueNames.map((v) => node('Mystery', ['x'], [v])),
   inputs: [valueInfo('x', DataType.FLOAT, [1])],
   outputs: [valueInfo('v5', DataType.FLOAT, [1000])],
 });
+
+/** The same values made by Tile with constant repeats: shape inference sizes them. */
+const inferableModel = tinyModel({
+  nodes: valueNames.map((v) => node('Tile', ['x', `repeats_${v}`], [v])),
+  inputs: [valueInfo('x', DataType.FLOAT, [1])],
+  outputs: [valueInfo('v5', DataType.FLOAT, [1000])],
+  initializers: valueNames.map((v) => int64Tensor(`repeats_${v}`, [1], [valueLength(v)])),
+});
+
+function recordingConsumers(seen: Map<string, number[]>): Map<string, CaptureConsumer[]> {
+  return new Map<string, CaptureConsumer[]>(
+    valueNames.map((name) => [
+      name,
+      [async (data: Float32Array) => void seen.set(name, [...(seen.get(name) ?? []), data[0]])],
+    ]),
+  );
+}
 
 describe('runCapture', () => {
   it('keeps every run under the byte budget, feeds each value once per sample, one sample at a time', async () => {
@@ -95,5 +113,30 @@ describe('runCapture', () => {
     expect(probeRuns).toBeLessThan(valueNames.length);
     for (const name of valueNames) expect(seen.get(name)).toEqual([0, 1, 2, 3]); // maxSamples = 4 of 5
     expect(samples.maxInFlight).toBe(1);
+  });
+
+  it('sizes values by shape inference (no probe run) and reports each finished pass', async () => {
+    const runs: { bytes: number; fetches: string[] }[] = [];
+    const seen = new Map<string, number[]>();
+    const ended: string[][] = [];
+    const budget = 10_000 * 4;
+    const capture = runCapture({
+      engine: fakeEngine(runs),
+      model: inferableModel,
+      samples: countingSamples(3),
+      maxSamples: 3,
+      consumers: recordingConsumers(seen),
+      bytesPerPass: budget,
+      onPassEnd: async (values) => {
+        // Every sample of the pass was consumed before the pass is reported finished.
+        for (const v of values) expect(seen.get(v)).toEqual([0, 1, 2]);
+        ended.push([...values]);
+      },
+    });
+    for (let next = await capture.next(); !next.done; next = await capture.next());
+    // 6000 + 5000 floats > 10 000: the planner split from inferred sizes, exactly as measured ones.
+    expect(ended).toEqual([['v0'], ['v1', 'v2'], ['v3', 'v4', 'v5']]);
+    expect(runs.map((r) => r.fetches)).toEqual(ended.flatMap((pass) => [pass, pass, pass]));
+    expect(Math.max(...runs.map((r) => r.bytes))).toBeLessThanOrEqual(budget);
   });
 });
