@@ -64,6 +64,10 @@ describe('studio: calibration on the detector’s text-line crops', () => {
     const names = [...result.report.inputs.calibration, ...result.report.inputs.evaluation];
     expect(names.length).toBe(Number(result.crops!.match(/^(\d+)/)![1]));
     for (const name of names) expect(name).toMatch(/#\d+$/);
+    // The evaluation picker reopens a held-out crop (not the whole image) through both models.
+    const held = result.report.inputs.evaluation[0];
+    const view = await studio.evaluationSample(held);
+    expect(view.input.height).toBe(48);
 
     // Cleared: the whole images calibrate again.
     expect(await studio.setCropDetector(null)).toBeNull();

@@ -326,7 +326,13 @@ export function createStudio(deps: StudioDeps): StudioApi {
         lastRun = {
           outcome,
           modelFileName: loaded.summary.fileName,
-          views: new RunViews(outcome.run, inputs, loaded, PRESET_LABELS[loaded.summary.preset.name]),
+          views: new RunViews(
+            outcome.run,
+            inputs,
+            loaded,
+            PRESET_LABELS[loaded.summary.preset.name],
+            outcome.crops,
+          ),
         };
         return outcome.result;
       } catch (error) {

@@ -116,6 +116,8 @@ async function cropSource(
 
 export interface RunOutcome {
   result: RunResult;
+  /** The text-line crops the run used, when a crop detector was set (the evaluation picker reopens them). */
+  crops?: SampleSource;
   /** What exportRun() needs (report, layers, decoded models, verification samples, engine). */
   run: FinishedRun;
 }
@@ -318,10 +320,12 @@ export async function runStudio(request: RunRequestIn): Promise<RunOutcome> {
   let finished: FinishedRun | undefined;
   let evaluation: EvaluationSummary | undefined;
   let crops: string | undefined;
+  let cropSamples: SampleSource | undefined;
   try {
     if (request.cropDetector) {
       const cut = await cropSource(request.inputs, request.cropDetector, engine);
       runRequest.calibration = cut.source;
+      cropSamples = cut.source;
       crops = cut.summary;
       onEvent({ type: 'stage', stage: 'load', message: `${crops}.` });
     }
@@ -368,5 +372,6 @@ export async function runStudio(request: RunRequestIn): Promise<RunOutcome> {
       ...(crops ? { crops } : {}),
     },
     run: finished,
+    ...(cropSamples ? { crops: cropSamples } : {}),
   };
 }
