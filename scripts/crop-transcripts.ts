@@ -73,7 +73,7 @@ for (const path of quantPaths) {
   const got = await transcripts(path, feeds);
   const same = got.filter((t, i) => t === reference[i]).length;
   // Crops the float model reads as text (not empty): the ones whose words can be lost.
-  const read = reference.map((t, i) => i).filter((i) => reference[i] !== '');
+  const read = reference.flatMap((t, i) => (t !== '' ? [i] : []));
   const kept = read.filter((i) => got[i] === reference[i]).length;
   process.stdout.write(
     `${path}: ${same}/${got.length} crops read as the float model reads them; ${kept}/${read.length} of those with text (${read
