@@ -3,8 +3,8 @@
  * - a seeded calibration / held-out split, stratified so both sides have photos and scene text;
  *   the word images (opencv-scenetext_word*) are never calibrated on: they are classifier test items;
  * - held-out text crops for the orientation classifier: the word images whole, plus the text
- *   regions the float PP-OCR detector finds in the held-out scene-text images (connected
- *   components of its probability map above 0.3, grown by half a line height), each upright
+ *   regions the float PP-OCR detector finds in the held-out scene-text images (the crop finder of
+ *   src/core/calibration/inputs/textCrops.ts, which `--calib-crops-from` uses too), each upright
  *   (class 0) and turned 180° with sharp (class 1).
  */
 import { readFileSync } from 'node:fs';
@@ -16,6 +16,7 @@ import {
   splitCalibrationEval,
   type ModelInputInfo,
 } from '../src/core/calibration/inputs/index.ts';
+import { openTextDetector, type TextDetector } from '../src/core/calibration/inputs/textCrops.ts';
 import type { InferenceEngine, Sample, SampleSet } from '../src/core/base/ports.ts';
 import { decodeImageFile } from '../src/hosts/node/decodeImage.ts';
 import { listImageFiles } from '../src/hosts/node/fileSets.ts';
@@ -67,91 +68,11 @@ export interface LabelledCrop {
   label: 0 | 1;
 }
 
-/** 8-connected components of `mask` (H×W), as bounding boxes with their pixel counts. */
-export function componentBoxes(
-  mask: Uint8Array,
-  height: number,
-  width: number,
-): { x0: number; y0: number; x1: number; y1: number; pixels: number }[] {
-  const seen = new Uint8Array(mask.length);
-  const boxes: { x0: number; y0: number; x1: number; y1: number; pixels: number }[] = [];
-  const stack: number[] = [];
-  for (let start = 0; start < mask.length; start++) {
-    if (!mask[start] || seen[start]) continue;
-    const box = { x0: width, y0: height, x1: -1, y1: -1, pixels: 0 };
-    seen[start] = 1;
-    stack.push(start);
-    while (stack.length > 0) {
-      const p = stack.pop()!;
-      const y = Math.floor(p / width);
-      const x = p - y * width;
-      box.pixels++;
-      box.x0 = Math.min(box.x0, x);
-      box.x1 = Math.max(box.x1, x);
-      box.y0 = Math.min(box.y0, y);
-      box.y1 = Math.max(box.y1, y);
-      for (let dy = -1; dy <= 1; dy++) {
-        for (let dx = -1; dx <= 1; dx++) {
-          const ny = y + dy;
-          const nx = x + dx;
-          if (ny < 0 || ny >= height || nx < 0 || nx >= width) continue;
-          const q = ny * width + nx;
-          if (mask[q] && !seen[q]) {
-            seen[q] = 1;
-            stack.push(q);
-          }
-        }
-      }
-    }
-    boxes.push(box);
-  }
-  return boxes;
-}
-
-/** Text-line crops of one image found by the float detector (largest first, at most `maxCrops`). */
-async function detectorCrops(
-  path: string,
-  detBytes: Uint8Array,
-  engine: InferenceEngine,
-  detInput: ModelInputInfo,
-  maxCrops: number,
-): Promise<Buffer[]> {
+/** Text-line crops of one image found by the float detector (src/core/calibration/inputs/textCrops.ts), as PNGs. */
+async function detectorCrops(path: string, detector: TextDetector): Promise<Buffer[]> {
   const bytes = new Uint8Array(readFileSync(path));
-  const image = await decodeImageFile(bytes, path);
-  const spec = resolvePreprocess(detInput, { preset: 'ppocr-det', size: [640, 640] });
-  const session = await engine.createSession(detBytes);
-  let map: Float32Array;
-  try {
-    const out = await session.run({ [detInput.name]: preprocessImage(image, spec) });
-    map = Object.values(out)[0].data as Float32Array;
-  } finally {
-    await session.release();
-  }
-  // ppocr-det keeps the aspect ratio and pads bottom/right: map pixel = image pixel × scale.
-  const scale = Math.min(640 / image.height, 640 / image.width);
-  const mask = Uint8Array.from(map, (p) => (p > 0.3 ? 1 : 0));
-  const boxes = componentBoxes(mask, 640, 640)
-    .filter((b) => b.pixels >= 40 && b.x1 - b.x0 + 1 >= b.y1 - b.y0 + 1)
-    .sort((a, b) => b.pixels - a.pixels)
-    .slice(0, maxCrops);
-  const crops: Buffer[] = [];
-  for (const box of boxes) {
-    // DB shrinks text regions when training; grow the box back by half its height on every side.
-    const margin = 0.5 * (box.y1 - box.y0 + 1);
-    const left = Math.max(0, Math.floor((box.x0 - margin) / scale));
-    const top = Math.max(0, Math.floor((box.y0 - margin) / scale));
-    const right = Math.min(image.width, Math.ceil((box.x1 + 1 + margin) / scale));
-    const bottom = Math.min(image.height, Math.ceil((box.y1 + 1 + margin) / scale));
-    if (bottom - top < 8 || right - left < 8) continue;
-    crops.push(
-      await sharp(bytes)
-        .rotate()
-        .extract({ left, top, width: right - left, height: bottom - top })
-        .png()
-        .toBuffer(),
-    );
-  }
-  return crops;
+  const boxes = await detector.find(await decodeImageFile(bytes, path));
+  return Promise.all(boxes.map((box) => sharp(bytes).rotate().extract(box).png().toBuffer()));
 }
 
 /** Word images and detector crops of held-out text images, each upright and turned 180°. */
@@ -160,7 +81,6 @@ export async function textCrops(
   split: ImageSplit,
   detBytes: Uint8Array,
   engine: InferenceEngine,
-  detInput: ModelInputInfo,
   maxPerImage: number,
 ): Promise<LabelledCrop[]> {
   const upright: { name: string; png: Buffer }[] = [];
@@ -172,9 +92,14 @@ export async function textCrops(
         .png()
         .toBuffer(),
     });
-  for (const name of split.heldOutText) {
-    const crops = await detectorCrops(join(dataDir, name), detBytes, engine, detInput, maxPerImage);
-    crops.forEach((png, i) => upright.push({ name: `${name}#${i}`, png }));
+  const detector = await openTextDetector(detBytes, engine, { maxCrops: maxPerImage });
+  try {
+    for (const name of split.heldOutText) {
+      const crops = await detectorCrops(join(dataDir, name), detector);
+      crops.forEach((png, i) => upright.push({ name: `${name}#${i}`, png }));
+    }
+  } finally {
+    await detector.release();
   }
   const out: LabelledCrop[] = [];
   for (const crop of upright) {

@@ -289,8 +289,7 @@ async function main(): Promise<void> {
   );
   const rows: Row[] = [];
   const detBytes = new Uint8Array(readFileSync(ppocrModelPath('det')));
-  const detInput = inputOf(detBytes);
-  const crops = await textCrops(dataDir, split, detBytes, engine, detInput, quick ? 3 : 6);
+  const crops = await textCrops(dataDir, split, detBytes, engine, quick ? 3 : 6);
   log(
     `classifier evaluation: ${crops.length} text crops (${crops.length / 2} upright + their 180° rotations)`,
   );

@@ -21,8 +21,6 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { describeModel } from '../../src/core/graph/modelFacts.ts';
-import { decodeModel } from '../../src/core/onnx/index.ts';
 import { createNodeInferenceEngine } from '../../src/hosts/node/ortNode.ts';
 import { textCrops, type ImageSplit } from '../figures-data.ts';
 
@@ -58,7 +56,6 @@ const fileName = (name: string): string =>
 
 async function main(): Promise<void> {
   const detBytes = new Uint8Array(readFileSync(detPath));
-  const detInput = describeModel(decodeModel(detBytes)).inputs[0];
   const engine = createNodeInferenceEngine();
   const sides: { side: string; split: ImageSplit }[] = [
     { side: 'calib', split: { calibration: [], heldOut: [], heldOutText: calibrationImages, words: [] } },
@@ -66,7 +63,7 @@ async function main(): Promise<void> {
   ];
   rmSync(outDir, { recursive: true, force: true });
   for (const { side, split } of sides) {
-    const crops = await textCrops(dataDir, split, detBytes, engine, detInput, maxPerImage);
+    const crops = await textCrops(dataDir, split, detBytes, engine, maxPerImage);
     let written = 0;
     for (const crop of crops.filter((c) => c.label === 0)) {
       const { width, height } = await sharp(crop.png).metadata();

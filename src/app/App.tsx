@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { describeWebGpu, type WebGpuStatus } from './webgpuStatus.ts';
 import { loadDemo, probeRuntime } from './controller.ts';
 import { BudgetPanel } from './components/BudgetPanel.tsx';
+import { CropDetectorPanel } from './components/CropDetectorPanel.tsx';
 import { DescentChart } from './components/DescentChart.tsx';
 import { DownloadPanel } from './components/DownloadPanel.tsx';
 import { ErrorList } from './components/ErrorList.tsx';
@@ -56,6 +57,7 @@ export function App() {
         <div className="column">
           <SettingsPanel />
           <BudgetPanel />
+          <CropDetectorPanel />
           <RunPanel />
           <DescentChart />
           <LayerBars />

@@ -24,7 +24,7 @@ import {
 } from '../core/run/index.ts';
 import { createNodeInferenceEngine } from '../hosts/node/ortNode.ts';
 import { CliUsageError } from './errors.ts';
-import { folderSource } from './quantizeData.ts';
+import { folderSource, textCropSources } from './quantizeData.ts';
 import { parseQuantizeFlags, type QuantizeCommand, type QuantizeFlags } from './quantizeOptions.ts';
 import { createProgress, type ProgressSink } from './quantizeProgress.ts';
 import { formatQuantizeSummary, formatWarnings } from './quantizeReport.ts';
@@ -105,7 +105,23 @@ function writeOutput(path: string, bytes: Uint8Array | string, what: string): vo
 async function sources(
   command: QuantizeCommand,
   inputNames: readonly string[],
+  crops?: { engine: InferenceEngine; note: (line: string) => void },
 ): Promise<{ calibration: SampleSource; evaluation?: SampleSource }> {
+  if (command.cropsFrom && crops) {
+    if (command.evaluation?.kind === 'inputs')
+      throw new CliUsageError('--calib-crops-from cuts crops from images; evaluate with --eval-images DIR.');
+    return textCropSources(
+      command.cropsFrom,
+      {
+        calibration: { dir: command.calibration.dir, flag: '--images' },
+        ...(command.evaluation && command.evaluate
+          ? { evaluation: { dir: command.evaluation.dir, flag: '--eval-images' } }
+          : {}),
+      },
+      crops.engine,
+      crops.note,
+    );
+  }
   const calibration = await folderSource(
     command.calibration,
     command.calibration.kind === 'images' ? '--images' : '--inputs',
@@ -223,6 +239,7 @@ export async function runQuantize(
         ...(await sources(
           command,
           describeModel(proto).inputs.map((input) => input.name),
+          { engine, note: (line) => progress.note(line) },
         )),
         constants: command.constants,
         evaluate: command.evaluate,

@@ -82,6 +82,10 @@ export function registerQuantize(
       '--preprocess-from <report.json>',
       "repeat a run's preprocessing exactly: the preset, size and every value recorded in that report",
     )
+    .option(
+      '--calib-crops-from <det.onnx>',
+      "calibrate and evaluate on the text-line crops this float text detector (PP-OCR det) cuts from --images / --eval-images, each fitted with the model's own preset (for the PP-OCR recogniser and classifier)",
+    )
     .option('--calib <n>', 'use at most this many calibration samples')
     .option('--eval <n>', 'use at most this many evaluation samples')
     .option('--no-eval', 'skip the float-vs-quantized evaluation')

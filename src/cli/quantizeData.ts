@@ -4,7 +4,7 @@
  * which are held out is the core run's decision (src/core/run/split.ts).
  */
 import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import {
   multiInputNpySampleSet,
   npySampleSet,
@@ -12,8 +12,23 @@ import {
   type PreprocessSpec,
 } from '../core/calibration/inputs/index.ts';
 import type { SampleSource } from '../core/run/index.ts';
-import type { SampleSet } from '../core/base/ports.ts';
-import { FileRefusedError, readSampleFile, SAMPLE_MAX_BYTES } from '../hosts/node/regularFile.ts';
+import {
+  describeTextCrops,
+  findTextCrops,
+  openTextDetector,
+  textCropSource,
+  TextDetectorError,
+  type CropSourceImage,
+  type TextDetector,
+} from '../core/calibration/inputs/textCrops.ts';
+import type { InferenceEngine, SampleSet } from '../core/base/ports.ts';
+import { decodeImageFile } from '../hosts/node/decodeImage.ts';
+import {
+  FileRefusedError,
+  readRegularFile,
+  readSampleFile,
+  SAMPLE_MAX_BYTES,
+} from '../hosts/node/regularFile.ts';
 import {
   imageDirSampleSet,
   listFiles,
@@ -198,4 +213,60 @@ export async function folderSource(
         how.purpose === 'evaluation' ? labelsFile : undefined,
       ),
   };
+}
+
+/**
+ * `--calib-crops-from DET.onnx` (issue 11 item 5): the images' text-line crops, cut by that float
+ * detector, become the samples (each fitted with the quantized model's own preset, e.g. ppocr-rec).
+ * The detector runs over every image here, before the run: a missing file, a model that is not a
+ * detector or no crop at all is a usage error (exit 2) before any work. `note` gets one summary
+ * line per folder (crops from how many images, which had no text).
+ */
+export async function textCropSources(
+  detectorPath: string,
+  folders: { calibration: { dir: string; flag: string }; evaluation?: { dir: string; flag: string } },
+  engine: InferenceEngine,
+  note: (line: string) => void,
+): Promise<{ calibration: SampleSource; evaluation?: SampleSource }> {
+  const flag = '--calib-crops-from';
+  let detectorBytes: Uint8Array;
+  try {
+    detectorBytes = readRegularFile(detectorPath, { maxBytes: 2 * 1024 ** 3, what: 'an ONNX text detector' });
+  } catch (error) {
+    throw new CliUsageError(
+      `${flag} ${detectorPath}: ${error instanceof FileRefusedError ? error.reason : error instanceof Error ? error.message : String(error)}; give the float text detector (e.g. PP-OCR det .onnx).`,
+    );
+  }
+  let detector: TextDetector;
+  try {
+    detector = await openTextDetector(detectorBytes, engine);
+  } catch (error) {
+    if (error instanceof TextDetectorError)
+      throw new CliUsageError(`${flag} ${detectorPath}: not a usable text detector: ${error.message}.`);
+    throw error;
+  }
+  try {
+    const one = async (folder: { dir: string; flag: string }): Promise<SampleSource> => {
+      const listed = await listDataFolder('images', folder.dir, folder.flag);
+      const images: CropSourceImage[] = listed.files.map((name) => ({
+        name,
+        load: async () =>
+          decodeImageFile(
+            readSampleFile(folder.dir, name, { maxBytes: SAMPLE_MAX_BYTES, what: 'an image' }),
+            name,
+          ),
+      }));
+      const finding = await findTextCrops(images, detector);
+      note(`${folder.flag} ${folder.dir}: ${describeTextCrops(finding, basename(detectorPath))}.`);
+      if (finding.crops === 0)
+        throw new CliUsageError(
+          `${flag} ${detectorPath}: the detector found no text line in the ${finding.images} image(s) of ${folder.flag} ${folder.dir}; give images with text, or drop ${flag} to calibrate on the whole images.`,
+        );
+      return textCropSource(images, finding, `text-line crops of ${folder.dir} (${basename(detectorPath)})`);
+    };
+    const calibration = await one(folders.calibration);
+    return folders.evaluation ? { calibration, evaluation: await one(folders.evaluation) } : { calibration };
+  } finally {
+    await detector.release();
+  }
 }

@@ -52,6 +52,8 @@ export interface QuantizeFlags extends PreprocessFlags {
   sizeBudget?: string;
   sensitivity?: string;
   sensitivitySamples?: string;
+  /** --calib-crops-from DET.onnx: calibrate and evaluate on the text-line crops that detector cuts. */
+  calibCropsFrom?: string;
 }
 
 export interface QuantizeCommand {
@@ -86,6 +88,8 @@ export interface QuantizeCommand {
   options: QuantizeOptions;
   /** --size-budget F: mixed precision, the export at most F × the float file. */
   budget?: BudgetRequest;
+  /** --calib-crops-from DET.onnx: the samples are the text-line crops this float detector cuts from the images. */
+  cropsFrom?: string;
 }
 
 export const METHODS: readonly Method[] = ['rtn', 'comq', 'gptq', 'gptq+comq', 'adaround'];
@@ -275,8 +279,17 @@ export function parseQuantizeFlags(modelPath: string, flags: QuantizeFlags): Qua
               }
             : {}),
         };
+  if (flags.calibCropsFrom !== undefined && !flags.images)
+    throw new CliUsageError(
+      '--calib-crops-from: text-line crops are cut from images; give --images DIR (not --inputs).',
+    );
+  if (flags.calibCropsFrom !== undefined && flags.labels !== undefined)
+    throw new CliUsageError(
+      '--calib-crops-from with --labels: labels name whole images, the crops have none; drop one of them.',
+    );
   return {
     ...(budget ? { budget } : {}),
+    ...(flags.calibCropsFrom !== undefined ? { cropsFrom: flags.calibCropsFrom } : {}),
     modelPath,
     dataPaths: flags.data ?? [],
     calibration,

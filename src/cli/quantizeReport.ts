@@ -133,6 +133,21 @@ export function formatQuantizeSummary(
   return lines;
 }
 
+/**
+ * The export at onnxruntime's default level, beside the verified 'basic' figure: above the
+ * tolerance it is onnxruntime's own approximation (MatMulNBits with int8 activations), not ours.
+ */
+function defaultLevelNote(report: ExportRecord): string {
+  const error = report.defaultLevelRelError;
+  if (error === undefined) return '';
+  const line = ` At onnxruntime's default optimisation level (all): max rel. error ${error.toExponential(1)}`;
+  if (error <= report.tolerance) return `${line}.`;
+  return (
+    `${line}, onnxruntime's own approximation: it fuses DequantizeLinear→MatMul into MatMulNBits and quantizes the activations to int8 ` +
+    `(session option session.qdq_matmulnbits_accuracy_level=1 keeps them float; level 'basic' matches).`
+  );
+}
+
 /** One line for the summary: what was written and how it was checked. */
 export function formatExportLine(outPath: string, report: ExportRecord): string {
   const kb = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
@@ -147,6 +162,7 @@ export function formatExportLine(outPath: string, report: ExportRecord): string 
       ? ` (${report.ownOpsetRelError.toExponential(1)} against the model at its own opset)`
       : '') +
     '.' +
+    defaultLevelNote(report) +
     (report.notes.length > 0 ? ` ${report.notes.length} layer(s) with export notes in the report.` : '')
   );
 }

@@ -13,6 +13,7 @@ const KIND_OF: Record<keyof StudioApi, StudioErrorInfo['kind']> = {
   loadDemo: 'model',
   addInputs: 'image',
   clearInputs: 'image',
+  setCropDetector: 'settings',
   preview: 'image',
   run: 'run',
   cancel: 'run',

@@ -175,6 +175,14 @@ export interface RunResult {
   report: RunReport;
   layers: LayerReport[];
   evaluation?: EvaluationSummary;
+  /** With a crop detector set: how many text-line crops came from how many images (and which had none). */
+  crops?: string;
+}
+
+/** The text detector whose crops calibrate the run (issue 11 item 5), as the worker holds it. */
+export interface CropDetectorSummary {
+  name: string;
+  bytes: number;
 }
 
 export interface ExportResult {
@@ -257,6 +265,12 @@ export interface StudioApi {
    */
   addInputs(files: InputFile[]): Promise<ImageEntry[]>;
   clearInputs(): Promise<void>;
+  /**
+   * Sets (or, with null, clears) the float text detector whose text-line crops of the dropped images
+   * calibrate and evaluate the run instead of the whole images (`--calib-crops-from` in the CLI).
+   * A model that is not a detector is refused (settings error) and the previous one stays.
+   */
+  setCropDetector(file: InputFile | null): Promise<CropDetectorSummary | null>;
   preview(name: string, preprocess: PreprocessSettings): Promise<SamplePreview>;
   /** Runs quantization and evaluation; events stream through `onEvent` (a comlink proxy). */
   run(settings: RunSettings, onEvent: (event: StudioEvent) => void): Promise<RunResult>;

@@ -42,7 +42,7 @@ import {
 import { exportVerified } from './studioExport.ts';
 import { InputStore } from './studioInputs.ts';
 import { loadModelFiles, MAX_MODEL_BYTES, type LoadedModel } from './studioModel.ts';
-import { runStudio, type RunOutcome } from './studioRun.ts';
+import { checkedCropDetector, runStudio, type CropDetector, type RunOutcome } from './studioRun.ts';
 import { RunViews } from './studioTeach.ts';
 
 /** PP-OCR's orientation classifier: class 0 is upright text, class 1 is text turned by 180°. */
@@ -68,6 +68,7 @@ export function createStudio(deps: StudioDeps): StudioApi {
   let controller: AbortController | undefined;
   let previewEngine: InferenceEngine | undefined;
   let previewSession: { model: LoadedModel; session: Promise<InferenceSession> } | undefined;
+  let cropDetector: CropDetector | undefined;
 
   const engineForPreview = (): InferenceEngine => (previewEngine ??= deps.createEngine('preview', false));
 
@@ -239,6 +240,16 @@ export function createStudio(deps: StudioDeps): StudioApi {
       return inputs.add(files, model?.facts.inputs[0] as ModelInputInfo | undefined);
     },
 
+    async setCropDetector(file) {
+      refuseWhileRunning('changing the crop detector');
+      if (!file) {
+        cropDetector = undefined;
+        return null;
+      }
+      cropDetector = checkedCropDetector(file);
+      return { name: cropDetector.name, bytes: cropDetector.bytes.length };
+    },
+
     async clearInputs() {
       refuseWhileRunning('clearing the inputs');
       inputs.clear();
@@ -309,12 +320,19 @@ export function createStudio(deps: StudioDeps): StudioApi {
           defaults,
           onEvent: emit,
           signal: own.signal,
+          ...(cropDetector ? { cropDetector } : {}),
         });
         await lastRun?.views.release();
         lastRun = {
           outcome,
           modelFileName: loaded.summary.fileName,
-          views: new RunViews(outcome.run, inputs, loaded, PRESET_LABELS[loaded.summary.preset.name]),
+          views: new RunViews(
+            outcome.run,
+            inputs,
+            loaded,
+            PRESET_LABELS[loaded.summary.preset.name],
+            outcome.crops,
+          ),
         };
         return outcome.result;
       } catch (error) {

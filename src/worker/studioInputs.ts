@@ -14,6 +14,7 @@ import {
   type PreprocessSpec,
 } from '../core/calibration/inputs/index.ts';
 import type { SampleSet } from '../core/base/ports.ts';
+import type { CropSourceImage } from '../core/calibration/inputs/textCrops.ts';
 import { reasonOf } from './errors.ts';
 import type { ImageEntry, InputFile } from './protocol.ts';
 
@@ -112,6 +113,11 @@ export class InputStore {
   imageSet(names: readonly string[], inputName: string, spec: PreprocessSpec): SampleSet {
     const items = names.map((name) => ({ name, load: async () => this.require(name).bytes }));
     return imageSampleSet(items, this.decode, inputName, spec);
+  }
+
+  /** The named images, decoded on demand (the text-crop source decodes each again when iterated). */
+  imageItems(names: readonly string[]): CropSourceImage[] {
+    return names.map((name) => ({ name, load: async () => this.decode(this.require(name).bytes, name) }));
   }
 
   /** A streamed sample set over the named .npy files for `input`. */

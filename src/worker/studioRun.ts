@@ -14,9 +14,26 @@ import {
   type RunRequest,
   type SampleSource,
 } from '../core/run/index.ts';
+import {
+  describeTextCrops,
+  findTextCrops,
+  notADetector,
+  openTextDetector,
+  textCropSource,
+  type TextDetector,
+} from '../core/calibration/inputs/textCrops.ts';
+import { describeModel } from '../core/graph/modelFacts.ts';
+import { decodeModel } from '../core/onnx/index.ts';
 import type { StudioDeps } from './deps.ts';
 import { StudioError, asStudioError, reasonOf } from './errors.ts';
-import type { EvaluationSummary, RunResult, RunSettings, RuntimeInfo, StudioEvent } from './protocol.ts';
+import type {
+  EvaluationSummary,
+  InputFile,
+  RunResult,
+  RunSettings,
+  RuntimeInfo,
+  StudioEvent,
+} from './protocol.ts';
 import { mapToRgba } from './render.ts';
 import type { InputStore } from './studioInputs.ts';
 import type { LoadedModel } from './studioModel.ts';
@@ -30,10 +47,77 @@ export interface RunRequestIn {
   defaults: Partial<RunSettings>;
   onEvent: (event: StudioEvent) => void;
   signal: AbortSignal;
+  /** Calibrate and evaluate on the text-line crops this float detector cuts from the dropped images. */
+  cropDetector?: CropDetector;
+}
+
+/** A float text detector dropped for pipeline-aware calibration (issue 11 item 5). */
+export interface CropDetector {
+  name: string;
+  bytes: Uint8Array;
+}
+
+/** The dropped detector, checked by its shapes now (a recogniser dropped by mistake is said at once). */
+export function checkedCropDetector(file: InputFile): CropDetector {
+  let why: string | undefined;
+  try {
+    why = notADetector(describeModel(decodeModel(file.bytes)));
+  } catch (error) {
+    why = `not an ONNX model (${reasonOf(error)})`;
+  }
+  if (why)
+    throw new StudioError({
+      kind: 'settings',
+      message: `${file.name} cannot cut text-line crops: ${why}. Drop the float text detector (e.g. PP-OCR det).`,
+    });
+  return { name: file.name, bytes: file.bytes };
+}
+
+/**
+ * The dropped images' text-line crops as the run's source (the detector runs over every image first:
+ * no crop at all is a settings error before any work). Returns the summary line for the page.
+ */
+async function cropSource(
+  inputs: InputStore,
+  detector: CropDetector,
+  engine: InferenceEngine,
+): Promise<{ source: SampleSource; summary: string }> {
+  const images = inputs.imageItems(inputs.names('image'));
+  if (images.length === 0)
+    throw new StudioError({
+      kind: 'settings',
+      message: `Text-line crops are cut from images: add images with text, or remove the crop detector ${detector.name}.`,
+    });
+  let opened: TextDetector;
+  try {
+    opened = await openTextDetector(detector.bytes, engine);
+  } catch (error) {
+    throw new StudioError(
+      { kind: 'settings', message: `${detector.name} cannot cut text-line crops: ${reasonOf(error)}.` },
+      { cause: error },
+    );
+  }
+  try {
+    const finding = await findTextCrops(images, opened);
+    const summary = describeTextCrops(finding, detector.name);
+    if (finding.crops === 0)
+      throw new StudioError({
+        kind: 'settings',
+        message: `${summary}. The detector found no text line: add images with text, or remove the crop detector.`,
+      });
+    return {
+      source: textCropSource(images, finding, `text-line crops of the dropped images (${detector.name})`),
+      summary,
+    };
+  } finally {
+    await opened.release();
+  }
 }
 
 export interface RunOutcome {
   result: RunResult;
+  /** The text-line crops the run used, when a crop detector was set (the evaluation picker reopens them). */
+  crops?: SampleSource;
   /** What exportRun() needs (report, layers, decoded models, verification samples, engine). */
   run: FinishedRun;
 }
@@ -235,7 +319,16 @@ export async function runStudio(request: RunRequestIn): Promise<RunOutcome> {
   };
   let finished: FinishedRun | undefined;
   let evaluation: EvaluationSummary | undefined;
+  let crops: string | undefined;
+  let cropSamples: SampleSource | undefined;
   try {
+    if (request.cropDetector) {
+      const cut = await cropSource(request.inputs, request.cropDetector, engine);
+      runRequest.calibration = cut.source;
+      cropSamples = cut.source;
+      crops = cut.summary;
+      onEvent({ type: 'stage', stage: 'load', message: `${crops}.` });
+    }
     for await (const event of runQuantization(runRequest, { engine, chooseBackend })) {
       switch (event.type) {
         case 'backend':
@@ -271,5 +364,14 @@ export async function runStudio(request: RunRequestIn): Promise<RunOutcome> {
       message: 'The quantization ended without a result; please report this model.',
     });
   const { report } = finished;
-  return { result: { report, layers: report.layers, ...(evaluation ? { evaluation } : {}) }, run: finished };
+  return {
+    result: {
+      report,
+      layers: report.layers,
+      ...(evaluation ? { evaluation } : {}),
+      ...(crops ? { crops } : {}),
+    },
+    run: finished,
+    ...(cropSamples ? { crops: cropSamples } : {}),
+  };
 }

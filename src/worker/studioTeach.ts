@@ -8,7 +8,7 @@
 import type { ModelInputInfo } from '../core/calibration/inputs/index.ts';
 import type { InferenceSession, TensorData } from '../core/base/ports.ts';
 import { tensorToFloat32 } from '../core/onnx/index.ts';
-import type { FinishedRun } from '../core/run/index.ts';
+import type { FinishedRun, SampleSource } from '../core/run/index.ts';
 import { StudioError, reasonOf } from './errors.ts';
 import type { EvaluationChoice, EvaluationSampleView, RoundingHeatmap } from './protocol.ts';
 import {
@@ -36,6 +36,8 @@ export class RunViews {
     private readonly inputs: InputStore,
     private readonly model: LoadedModel,
     private readonly labels: readonly string[] | undefined,
+    /** The run's text-line crop source, when a crop detector calibrated it (names are crops, not images). */
+    private readonly crops?: SampleSource,
   ) {}
 
   /** The held-out images (the calibration ones when none were held out), in the report's order. */
@@ -78,9 +80,16 @@ export class RunViews {
     const input = this.model.facts.inputs[0] as ModelInputInfo;
     try {
       const set =
-        record.kind === 'images' && record.preprocess
-          ? this.inputs.imageSet([name], input.name, record.preprocess)
-          : await this.inputs.npySet([name], input);
+        this.crops && record.preprocess
+          ? await this.crops.open([name], {
+              input,
+              inputs: [input],
+              spec: record.preprocess,
+              purpose: 'evaluation',
+            })
+          : record.kind === 'images' && record.preprocess
+            ? this.inputs.imageSet([name], input.name, record.preprocess)
+            : await this.inputs.npySet([name], input);
       for await (const sample of set.samples()) {
         const tensor = sample.feeds[input.name];
         const picture =

@@ -161,7 +161,7 @@ export const useStudio = create<StudioState>()((set, get) => ({
           evaluation: result.evaluation ?? progress.evaluation,
           wallSeconds,
         },
-        result: { report: result.report, evaluation: result.evaluation },
+        result: { report: result.report, evaluation: result.evaluation, crops: result.crops },
       };
     }),
   runStopped: (status, wallSeconds) =>

@@ -59,6 +59,11 @@ export interface VerificationResult {
    * opset, i.e. including the float rounding differences of the upgraded ops (informative).
    */
   ownOpsetRelError?: number;
+  /**
+   * The export run at onnxruntime's default optimisation level ('all', what users run) against the
+   * same reference (informative: its MatMulNBits fusion quantizes activations; see verify.ts).
+   */
+  defaultLevelRelError?: number;
   /** Per output name: the worst relative error over the samples. */
   outputs: Record<string, number>;
   /** Why the export is refused (undefined when verified). */

@@ -54,6 +54,31 @@ describe('verifyExport', () => {
     expect(result.ownOpsetRelError).toBeLessThanOrEqual(1e-6);
   });
 
+  it("runs the export at onnxruntime's default level too: MatMul drifts there (MatMulNBits, int8 activations), Conv does not", async () => {
+    const atConv = await verifyExport(encodeModel(exported), reference, samples, engine);
+    expect(atConv.defaultLevelRelError).toBeLessThanOrEqual(1e-5);
+    const matmul = tinyLayerCases().find((c) => c.label === 'MatMul')!;
+    const matmulLayers = rtnQuantizedLayers(matmul.model, { bits: 4, grid: 'asymmetric' });
+    const matmulSamples: Sample[] = [1, 2].map((seed) => ({
+      name: `random-${seed}`,
+      feeds: { x: { type: 'float32', data: seededInput(matmul.inputShape, seed), dims: matmul.inputShape } },
+    }));
+    const result = await verifyExport(
+      encodeModel(exportQuantized(matmul.model, matmulLayers, { format: 'qdq' }).model),
+      encodeModel(referenceModel(matmul.model, matmulLayers)),
+      matmulSamples,
+      engine,
+    );
+    // 'basic' is exact and decides; 'all' is onnxruntime's approximation, reported beside it.
+    expect(result.verified).toBe(true);
+    expect(result.maxRelError).toBeLessThanOrEqual(1e-6);
+    expect(result.defaultLevelRelError).toBeGreaterThan(1e-4);
+    const without = await verifyExport(encodeModel(exported), reference, samples, engine, {
+      defaultLevel: false,
+    });
+    expect(without.defaultLevelRelError).toBeUndefined();
+  });
+
   it('refuses an export whose scales are 1 % off, naming the output and the error', async () => {
     const result = await verifyExport(
       encodeModel(withScaledScale(exported, 1.01)),

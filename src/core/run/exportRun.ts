@@ -56,6 +56,9 @@ export async function exportRun(
     ...(verification.ownOpsetRelError !== undefined
       ? { ownOpsetRelError: verification.ownOpsetRelError }
       : {}),
+    ...(verification.defaultLevelRelError !== undefined
+      ? { defaultLevelRelError: verification.defaultLevelRelError }
+      : {}),
     tolerance: verification.tolerance,
     verifiedOn: verification.engine,
     samples: verification.samples,

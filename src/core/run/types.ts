@@ -120,6 +120,8 @@ export interface ExportRecord {
   maxRelError: number;
   /** Against the reference at the model's own opset, when the export raised it (upgraded ops round differently). */
   ownOpsetRelError?: number;
+  /** The export at onnxruntime's default level 'all' (what users run) against the same reference; informative. */
+  defaultLevelRelError?: number;
   tolerance: number;
   verifiedOn: string;
   samples: number;
