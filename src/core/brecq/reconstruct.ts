@@ -7,8 +7,8 @@
  * start's error, so the term starts near 1 on every block) plus `λ·mean(1 − |2h(V) − 1|^β)`, β
  * annealed 20 → 2 after a warm-up; Adam on V. Each weight rounds between base b and b + 1 chosen
  * so that the layer-wise code is one of them, and V starts on that code's side (h = 0.25 / 0.75):
- * the start is the layer-wise solution, not RTN. A block keeps its start when the hard-rounded
- * result is no better on the calibration samples.
+ * the start is the layer-wise solution, not RTN. The best hard rounding seen at the report points
+ * (on a fixed subset) replaces the start only when it is better on all the samples used.
  *
  * Forward and reverse mode run in TypeScript (ops.ts) on the CPU, one sample at a time (batch 1
  * keeps Reshape constants of fixed-batch models valid).
@@ -40,21 +40,28 @@ export interface BrecqOptions {
   /** Calibration samples used at most. */
   maxSamples: number;
   seed: number;
+  /**
+   * Take the reconstruction gradient at the hard-rounded weights (straight-through) instead of the
+   * soft ones: with a short budget the annealing never closes the soft–hard gap, so the soft
+   * optimum is not the hard one.
+   */
+  straightThrough: boolean;
 }
 
 // Measured on the fidelity CNN and transformer (scripts/fidelity/run.ts, 2-core CPU): see the report.
 export const defaultBrecqOptions: BrecqOptions = {
-  iterations: 400,
-  seconds: 240,
+  iterations: 300,
+  seconds: 120,
   batchSize: 4,
-  learningRate: 2e-2,
+  learningRate: 1e-1,
   lambda: 0.1,
   warmupFraction: 0.2,
   betaStart: 20,
   betaEnd: 2,
-  reportPoints: 16,
-  maxSamples: 128,
+  reportPoints: 8,
+  maxSamples: 64,
   seed: 0,
+  straightThrough: false,
 };
 
 export interface BrecqDescentPoint {
@@ -103,6 +110,7 @@ interface LayerVars {
   codeMin: Int32Array;
   codeMax: Int32Array;
   v: Float64Array;
+  /** Adam's first moment per weight, and the layer's shared second moment (s[0]). */
   m: Float64Array;
   s: Float64Array;
   startCodes: Int32Array;
@@ -137,8 +145,10 @@ function layerVars(model: ModelProto, layer: QuantizableLayer, q: QuantizedLayer
       const x = s > 0 ? group[i] / s : c;
       const up = c > x;
       base[at] = up ? c - 1 : c;
-      // h(V) = 0.75 on the code's side: σ(V) = (h − γ)/(ζ − γ).
-      const sig = ((up ? 0.75 : 0.25) - GAMMA) / (ZETA - GAMMA);
+      // h(V) = 0.9 on the code's side, σ(V) = (h − γ)/(ζ − γ): the soft weights start within 0.1
+      // step of the start's codes (a farther start makes the first steps repair the soft model
+      // and flip roundings at random), and ~20 Adam steps at lr 0.1 can still cross ½.
+      const sig = ((up ? 0.9 : 0.1) - GAMMA) / (ZETA - GAMMA);
       v[at] = Math.log(sig / (1 - sig));
     }
   return {
@@ -150,7 +160,7 @@ function layerVars(model: ModelProto, layer: QuantizableLayer, q: QuantizedLayer
     codeMax,
     v,
     m: new Float64Array(n),
-    s: new Float64Array(n),
+    s: new Float64Array(1),
     startCodes: q.codes.slice(),
   };
 }
@@ -183,6 +193,16 @@ function hardCodes(vars: LayerVars): Int32Array {
       Math.max(vars.codeMin[i], vars.base[i] + (rectSigmoid(vars.v[i]) >= 0.5 ? 1 : 0)),
     );
   return codes;
+}
+
+function weightsWith(
+  vars: readonly LayerVars[],
+  codes: readonly Int32Array[],
+  floatWeights: ReadonlyMap<string, Tensor>,
+): Map<string, Tensor> {
+  const w = new Map(floatWeights);
+  vars.forEach((lv, l) => w.set(lv.layer.weightName, weightOf(lv, codes[l])));
+  return w;
 }
 
 /** Mulberry32: a small seeded generator for the mini-batches (runs repeat). */
@@ -301,13 +321,16 @@ export async function reconstructBlocks(
       return w;
     };
     const start = errorOf(block, weightsFrom('start'), all, targets);
+    // The descent is measured on a fixed subset (a full pass per point would cost more than the training).
+    const evalSet = all.slice(0, Math.min(all.length, 16));
+    const startEval = errorOf(block, weightsFrom('start'), evalSet, targets);
     const entry: BrecqBlockReport = {
       name: block.name,
       layers: block.layers.map((l) => l.name),
       nodes: block.nodes.length,
       status: 'kept',
       startRelError: start.err / start.energy,
-      descent: [{ iteration: 0, relError: start.err / start.energy }],
+      descent: [{ iteration: 0, relError: startEval.err / startEval.energy }],
       iterations: 0,
     };
     report.blocks.push(entry);
@@ -316,9 +339,12 @@ export async function reconstructBlocks(
     const perSample = start.err / samples.length;
     if (vars.length > 0 && perSample > 0) {
       const wanted = new Set(vars.map((lv) => lv.layer.weightName));
-      const evalSet = all.slice(0, Math.min(all.length, 32));
       let planned = options.iterations;
       let beta1t = 1;
+      let firstSeconds = 0;
+      // The best hard rounding seen at a report point (the annealing need not end at its best).
+      let bestEval = startEval.err;
+      let best: Int32Array[] | undefined;
       let beta2t = 1;
       for (let it = 1; it <= planned; it++) {
         if (args.signal?.aborted) throw args.signal.reason ?? new Error('cancelled');
@@ -328,7 +354,7 @@ export async function reconstructBlocks(
         const progress = regOn ? (it - warmup) / Math.max(1, planned - warmup) : 0;
         const beta = options.betaStart + (options.betaEnd - options.betaStart) * progress;
         // Reconstruction gradient over a mini-batch, w.r.t. each layer weight (model layout).
-        const weights = weightsFrom('soft');
+        const weights = weightsFrom(options.straightThrough ? 'hard' : 'soft');
         const gradW = new Map<string, Float64Array>();
         for (let s = 0; s < options.batchSize; s++) {
           const i = Math.floor(next() * samples.length);
@@ -354,33 +380,47 @@ export async function reconstructBlocks(
             : [new Float32Array(lv.base.length)];
           const n = lv.base.length;
           const per = n / gRows.length;
+          // Adam with one second moment per layer (the mean of g²) instead of one per weight: with a
+          // few hundred noisy mini-batch steps, per-weight normalisation moves every V by ~lr
+          // whatever its gradient, so weights the loss barely sees flip at random; a shared
+          // normaliser keeps the step proportional to each weight's gradient.
+          const g = new Float64Array(n);
+          let squares = 0;
           for (let k = 0; k < n; k++) {
             const sig = 1 / (1 + Math.exp(-lv.v[k]));
             const h = (ZETA - GAMMA) * sig + GAMMA;
             const dh = h > 0 && h < 1 ? (ZETA - GAMMA) * sig * (1 - sig) : 0;
             const code = lv.base[k] + h;
             const inside = code > lv.codeMin[k] && code < lv.codeMax[k];
-            let g = inside ? gRows[Math.floor(k / per)][k % per] * lv.scale[k] * dh : 0;
+            let gk = inside ? gRows[Math.floor(k / per)][k % per] * lv.scale[k] * dh : 0;
             if (regOn && dh > 0) {
               // d/dh of λ·mean(1 − |2h − 1|^β) = −λ·β·|2h−1|^(β−1)·sign(2h−1)·2 / n.
               const u = 2 * h - 1;
-              g += ((-options.lambda * beta * Math.pow(Math.abs(u), beta - 1) * Math.sign(u) * 2) / n) * dh;
+              gk += ((-options.lambda * beta * Math.pow(Math.abs(u), beta - 1) * Math.sign(u) * 2) / n) * dh;
             }
-            lv.m[k] = 0.9 * lv.m[k] + 0.1 * g;
-            lv.s[k] = 0.999 * lv.s[k] + 0.001 * g * g;
-            const mHat = lv.m[k] / (1 - beta1t);
-            const sHat = lv.s[k] / (1 - beta2t);
-            lv.v[k] -= (options.learningRate * mHat) / (Math.sqrt(sHat) + 1e-8);
+            g[k] = gk;
+            squares += gk * gk;
+          }
+          lv.s[0] = 0.999 * lv.s[0] + (0.001 * squares) / n;
+          const denominator = Math.sqrt(lv.s[0] / (1 - beta2t)) + 1e-12;
+          for (let k = 0; k < n; k++) {
+            lv.m[k] = 0.9 * lv.m[k] + 0.1 * g[k];
+            lv.v[k] -= (options.learningRate * lv.m[k]) / (1 - beta1t) / denominator;
           }
         }
-        if (it === 1) {
-          const perIteration = (performance.now() - iterStarted) / 1000;
+        if (it <= 3) firstSeconds += (performance.now() - iterStarted) / 1000;
+        if (it === 3) {
+          const perIteration = firstSeconds / 3;
           planned = Math.max(1, Math.min(options.iterations, Math.floor(budget / Math.max(perIteration, 1e-6))));
         }
         const every = Math.max(1, Math.floor(planned / options.reportPoints));
         if (it % every === 0 || it === planned) {
           const e = errorOf(block, weightsFrom('hard'), evalSet, targets);
           entry.descent.push({ iteration: it, relError: e.err / e.energy });
+          if (e.err < bestEval) {
+            bestEval = e.err;
+            best = vars.map(hardCodes);
+          }
           args.onProgress?.({
             block: b,
             blocks: plan.blocks.length,
@@ -393,13 +433,14 @@ export async function reconstructBlocks(
         }
         entry.iterations = it;
       }
-      const finalWeights = weightsFrom('hard');
-      const final = errorOf(block, finalWeights, all, targets);
-      if (final.err < start.err) {
+      const final = best
+        ? errorOf(block, weightsWith(vars, best, floatWeights), all, targets)
+        : { err: Infinity, energy: 1 };
+      if (best && final.err < start.err) {
         entry.status = 'reconstructed';
         entry.finalRelError = final.err / final.energy;
-        for (const lv of vars) {
-          const codes = hardCodes(lv);
+        for (const [l, lv] of vars.entries()) {
+          const codes = best[l];
           const w = weightOf(lv, codes);
           result.set(lv.layer.name, { ...lv.quantized, codes, dequantized: Float32Array.from(w.data) });
         }
