@@ -8,4 +8,4 @@ export {
   type BrecqReport,
 } from './reconstruct.ts';
 export { SUPPORTED_OPS } from './ops.ts';
-export { brecqStage, type BrecqStageResult } from "./stage.ts";
+export { brecqStage, type BrecqStageResult } from './stage.ts';

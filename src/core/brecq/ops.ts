@@ -41,7 +41,8 @@ const attrInt = (node: NodeProto, name: string, fallback: number): number => {
 };
 const attrInts = (node: NodeProto, name: string): number[] | undefined =>
   attr(node, name)?.ints?.map((v) => toNumber(v));
-const attrFloat = (node: NodeProto, name: string, fallback: number): number => attr(node, name)?.f ?? fallback;
+const attrFloat = (node: NodeProto, name: string, fallback: number): number =>
+  attr(node, name)?.f ?? fallback;
 
 const need = (t: Tensor | undefined, node: NodeProto, i: number): Tensor => {
   if (!t) throw new Error(`${node.opType} '${node.name ?? ''}': input ${i} is missing`);
@@ -86,7 +87,9 @@ export function erf(x: number): number {
                   (0.09678418 +
                     t *
                       (-0.18628806 +
-                        t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+                        t *
+                          (0.27886807 +
+                            t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
     );
   return x >= 0 ? 1 - r : r - 1;
 }
@@ -170,7 +173,8 @@ const matMul: OpImpl = {
   forward: ([a, b], node) => {
     const A = need(a, node, 0);
     const B = need(b, node, 1);
-    if (A.dims.length < 2 || B.dims.length < 2) throw new Error('MatMul: 1-D operands are not supported here');
+    if (A.dims.length < 2 || B.dims.length < 2)
+      throw new Error('MatMul: 1-D operands are not supported here');
     const m = A.dims[A.dims.length - 2];
     const k = A.dims[A.dims.length - 1];
     const n = B.dims[B.dims.length - 1];
@@ -234,9 +238,11 @@ const gemm: OpImpl = {
     const ga = new Float64Array(A.data.length);
     const gb = new Float64Array(B.data.length);
     // Y = α·op(A)·op(B): d op(A) = α·G·op(B)ᵀ, d op(B) = α·op(A)ᵀ·G.
-    if (transA) gemmInto(ga, B.data, g, k, m, n, transB, true, alpha); // Aᵀ-shaped [k×m] = op(B)·Gᵀ
+    if (transA)
+      gemmInto(ga, B.data, g, k, m, n, transB, true, alpha); // Aᵀ-shaped [k×m] = op(B)·Gᵀ
     else gemmInto(ga, g, B.data, m, k, n, false, !transB, alpha);
-    if (transB) gemmInto(gb, g, A.data, n, k, m, true, transA, alpha); // [n×k] = Gᵀ·op(A)
+    if (transB)
+      gemmInto(gb, g, A.data, n, k, m, true, transA, alpha); // [n×k] = Gᵀ·op(A)
     else gemmInto(gb, A.data, g, k, n, m, !transA, false, alpha);
     let gc: Grad;
     if (c) {
@@ -382,7 +388,8 @@ const conv: OpImpl = {
     const y = new Float64Array(g.n * oc * g.oh * g.ow);
     if (bias)
       for (let b = 0; b < g.n; b++)
-        for (let o = 0; o < oc; o++) y.fill(bias.data[o], (b * oc + o) * g.oh * g.ow, (b * oc + o + 1) * g.oh * g.ow);
+        for (let o = 0; o < oc; o++)
+          y.fill(bias.data[o], (b * oc + o) * g.oh * g.ow, (b * oc + o + 1) * g.oh * g.ow);
     const xd = X.data;
     const wd = W.data;
     const { sh, sw, w: width, ow } = g;
@@ -438,9 +445,14 @@ const conv: OpImpl = {
 };
 
 function pool(kind: 'max' | 'avg'): OpImpl {
-  const run = (X: Tensor, node: NodeProto, gy?: Float64Array): { y: Float64Array; gx: Float64Array; dims: number[] } => {
+  const run = (
+    X: Tensor,
+    node: NodeProto,
+    gy?: Float64Array,
+  ): { y: Float64Array; gx: Float64Array; dims: number[] } => {
     const kernel = attrInts(node, 'kernel_shape');
-    if (!kernel || kernel.length !== 2) throw new Error(`${node.opType}: only 2-D kernels are supported here`);
+    if (!kernel || kernel.length !== 2)
+      throw new Error(`${node.opType}: only 2-D kernels are supported here`);
     const g = geometry(node, X, [kernel[0], kernel[1]]);
     const countPad = attrInt(node, 'count_include_pad', 0) === 1;
     const y = new Float64Array(g.n * g.c * g.oh * g.ow);
@@ -523,7 +535,10 @@ const globalAveragePool: OpImpl = {
 // ---------------------------------------------------------------- reductions and normalisation
 
 /** Axis-reduction geometry: outer × reduced × inner after moving nothing (axes need not be contiguous). */
-function reduceIndex(dims: readonly number[], axes: readonly number[]): { outDims: number[]; index: Int32Array } {
+function reduceIndex(
+  dims: readonly number[],
+  axes: readonly number[],
+): { outDims: number[]; index: Int32Array } {
   const outDims = dims.map((d, i) => (axes.includes(i) ? 1 : d));
   return { outDims, index: broadcastIndex(outDims, dims) };
 }
@@ -591,7 +606,8 @@ const softmax: OpImpl = {
         const base = o * n * inner + q;
         let dot = 0;
         for (let i = 0; i < n; i++) dot += gy[base + i * inner] * y.data[base + i * inner];
-        for (let i = 0; i < n; i++) gx[base + i * inner] = y.data[base + i * inner] * (gy[base + i * inner] - dot);
+        for (let i = 0; i < n; i++)
+          gx[base + i * inner] = y.data[base + i * inner] * (gy[base + i * inner] - dot);
       }
     return [gx];
   },
@@ -599,7 +615,9 @@ const softmax: OpImpl = {
 
 // ---------------------------------------------------------------- shape ops
 
-const reshapeLike = (dimsOf: (inputs: readonly (Tensor | undefined)[], node: NodeProto) => number[]): OpImpl => ({
+const reshapeLike = (
+  dimsOf: (inputs: readonly (Tensor | undefined)[], node: NodeProto) => number[],
+): OpImpl => ({
   forward: (inputs, node) => {
     const x = need(inputs[0], node, 0);
     return [tensor(dimsOf(inputs, node), x.data, x.int)];
@@ -736,7 +754,13 @@ const concat: OpImpl = {
       inner,
       true,
     );
-    return [tensor(dims, y, xs.every((t) => t.int))];
+    return [
+      tensor(
+        dims,
+        y,
+        xs.every((t) => t.int),
+      ),
+    ];
   },
   backward: (inputs, [y], [g], node) => {
     if (!g) return inputs.map(() => undefined);
@@ -749,7 +773,12 @@ const concat: OpImpl = {
   },
 };
 
-function splitSizes(x: Tensor, inputs: readonly (Tensor | undefined)[], node: NodeProto, axis: number): number[] {
+function splitSizes(
+  x: Tensor,
+  inputs: readonly (Tensor | undefined)[],
+  node: NodeProto,
+  axis: number,
+): number[] {
   const given = attrInts(node, 'split') ?? (inputs[1] ? ints(inputs[1]) : undefined);
   if (given && given.length > 0) return given;
   const parts = attrInt(node, 'num_outputs', node.output?.length ?? 1);
@@ -825,7 +854,13 @@ const transpose: OpImpl = {
   forward: ([x], node) => {
     const X = need(x, node, 0);
     const perm = attrInts(node, 'perm') ?? X.dims.map((_, i) => X.dims.length - 1 - i);
-    return [tensor(perm.map((p) => X.dims[p]), transposeData(X.data, X.dims, perm), X.int)];
+    return [
+      tensor(
+        perm.map((p) => X.dims[p]),
+        transposeData(X.data, X.dims, perm),
+        X.int,
+      ),
+    ];
   },
   backward: ([x], [y], [g], node) => {
     if (!g) return [undefined];
@@ -894,7 +929,9 @@ const OPS: Record<string, OpImpl> = {
   ReduceMean: reduceMean,
   Softmax: softmax,
   Transpose: transpose,
-  Reshape: reshapeLike(([x, shape], node) => reshapeDims(x!, ints(shape), attrInt(node, 'allowzero', 0) === 1)),
+  Reshape: reshapeLike(([x, shape], node) =>
+    reshapeDims(x!, ints(shape), attrInt(node, 'allowzero', 0) === 1),
+  ),
   Flatten: reshapeLike(([x], node) => {
     const axis = axisOf(attrInt(node, 'axis', 1), x!.dims.length);
     return [sizeOf(x!.dims.slice(0, axis)), sizeOf(x!.dims.slice(axis))];
@@ -923,7 +960,8 @@ const OPS: Record<string, OpImpl> = {
   Constant: {
     forward: (_inputs, node) => {
       const value = attr(node, 'value')?.t;
-      if (!value) throw new Error(`Constant '${node.name ?? ''}': only the 'value' attribute is supported here`);
+      if (!value)
+        throw new Error(`Constant '${node.name ?? ''}': only the 'value' attribute is supported here`);
       return [fromProto(value)];
     },
   },
@@ -933,16 +971,26 @@ OPS.HardSigmoid = {
   forward: ([x], node) => {
     const alpha = attrFloat(node, 'alpha', 0.2);
     const beta = attrFloat(node, 'beta', 0.5);
-    return OPS.Identity.forward([tensor(x!.dims, x!.data.map((v) => Math.min(1, Math.max(0, alpha * v + beta))))], node);
+    return OPS.Identity.forward(
+      [
+        tensor(
+          x!.dims,
+          x!.data.map((v) => Math.min(1, Math.max(0, alpha * v + beta))),
+        ),
+      ],
+      node,
+    );
   },
   backward: ([x], _y, [g], node) => {
     if (!g) return [undefined];
     const alpha = attrFloat(node, 'alpha', 0.2);
     const beta = attrFloat(node, 'beta', 0.5);
-    return [g.map((v, i) => {
-      const z = alpha * x!.data[i] + beta;
-      return z > 0 && z < 1 ? v * alpha : 0;
-    })];
+    return [
+      g.map((v, i) => {
+        const z = alpha * x!.data[i] + beta;
+        return z > 0 && z < 1 ? v * alpha : 0;
+      }),
+    ];
   },
 };
 
@@ -951,7 +999,13 @@ OPS.Clip = {
   forward: ([x, lo, hi], node) => {
     const min = lo ? lo.data[0] : attrFloat(node, 'min', -Infinity);
     const max = hi ? hi.data[0] : attrFloat(node, 'max', Infinity);
-    return [tensor(x!.dims, x!.data.map((v) => Math.min(max, Math.max(min, v))), x!.int)];
+    return [
+      tensor(
+        x!.dims,
+        x!.data.map((v) => Math.min(max, Math.max(min, v))),
+        x!.int,
+      ),
+    ];
   },
   backward: ([x, lo, hi], _y, [g], node) => {
     if (!g) return [undefined, undefined, undefined];

@@ -118,7 +118,8 @@ interface LayerVars {
 
 const ZETA = 1.1;
 const GAMMA = -0.1;
-const rectSigmoid = (v: number): number => Math.min(1, Math.max(0, (ZETA - GAMMA) / (1 + Math.exp(-v)) + GAMMA));
+const rectSigmoid = (v: number): number =>
+  Math.min(1, Math.max(0, (ZETA - GAMMA) / (1 + Math.exp(-v)) + GAMMA));
 
 function layerVars(model: ModelProto, layer: QuantizableLayer, q: QuantizedLayer): LayerVars {
   const rows = weightToGroupRows(layer, readLayerWeight(model, layer));
@@ -256,7 +257,14 @@ export async function reconstructBlocks(
       });
   };
   if (plan.reason) {
-    report.blocks.push({ name: 'model', layers: [], nodes: 0, status: 'skipped', reason: plan.reason, descent: [] });
+    report.blocks.push({
+      name: 'model',
+      layers: [],
+      nodes: 0,
+      status: 'skipped',
+      reason: plan.reason,
+      descent: [],
+    });
     return { quantized: [...args.quantized], report };
   }
   // Constants: initializers, then nodes of constants only (weight chains, shape arithmetic).
@@ -281,7 +289,12 @@ export async function reconstructBlocks(
     runForward(block.nodes, values);
     return values;
   };
-  const errorOf = (block: Block, weights: Map<string, Tensor>, indices: readonly number[], targets: Tensor[]) => {
+  const errorOf = (
+    block: Block,
+    weights: Map<string, Tensor>,
+    indices: readonly number[],
+    targets: Tensor[],
+  ) => {
     let err = 0;
     let energy = 0;
     for (const i of indices) {
@@ -309,7 +322,10 @@ export async function reconstructBlocks(
     const floatWeights = new Map<string, Tensor>();
     const vars: LayerVars[] = [];
     for (const layer of block.layers) {
-      floatWeights.set(layer.weightName, tensor(layer.weightShape, Float64Array.from(readLayerWeight(args.model, layer))));
+      floatWeights.set(
+        layer.weightName,
+        tensor(layer.weightShape, Float64Array.from(readLayerWeight(args.model, layer))),
+      );
       const q = byName.get(layer.name);
       if (q) vars.push(layerVars(args.model, layer, q));
     }
@@ -317,7 +333,8 @@ export async function reconstructBlocks(
     const all = samples.map((_, i) => i);
     const weightsFrom = (mode: 'soft' | 'hard' | 'start'): Map<string, Tensor> => {
       const w = new Map(floatWeights);
-      for (const lv of vars) w.set(lv.layer.weightName, weightOf(lv, mode === 'start' ? lv.startCodes : mode));
+      for (const lv of vars)
+        w.set(lv.layer.weightName, weightOf(lv, mode === 'start' ? lv.startCodes : mode));
       return w;
     };
     const start = errorOf(block, weightsFrom('start'), all, targets);
@@ -411,7 +428,10 @@ export async function reconstructBlocks(
         if (it <= 3) firstSeconds += (performance.now() - iterStarted) / 1000;
         if (it === 3) {
           const perIteration = firstSeconds / 3;
-          planned = Math.max(1, Math.min(options.iterations, Math.floor(budget / Math.max(perIteration, 1e-6))));
+          planned = Math.max(
+            1,
+            Math.min(options.iterations, Math.floor(budget / Math.max(perIteration, 1e-6))),
+          );
         }
         const every = Math.max(1, Math.floor(planned / options.reportPoints));
         if (it % every === 0 || it === planned) {
@@ -449,7 +469,11 @@ export async function reconstructBlocks(
     entry.seconds = (performance.now() - blockStarted) / 1000;
     // The next block's inputs: this block's output in the float model and in the quantized one.
     const chosen = weightsFrom('start');
-    for (const lv of vars) chosen.set(lv.layer.weightName, tensor(lv.layer.weightShape, Float64Array.from(result.get(lv.layer.name)!.dequantized)));
+    for (const lv of vars)
+      chosen.set(
+        lv.layer.weightName,
+        tensor(lv.layer.weightShape, Float64Array.from(result.get(lv.layer.name)!.dequantized)),
+      );
     floatIn = targets;
     quantIn = quantIn.map((x) => run(block, x, chosen).get(block.outputName)!);
   }

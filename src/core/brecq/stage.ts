@@ -58,5 +58,9 @@ export async function brecqStage(
     proto = writeLayerWeight(proto, layer, q.dequantized);
     changed = true;
   });
-  return { layers: result.quantized, quantized: changed ? lazyModel(proto) : quantized, report: result.report };
+  return {
+    layers: result.quantized,
+    quantized: changed ? lazyModel(proto) : quantized,
+    report: result.report,
+  };
 }

@@ -36,7 +36,8 @@ export function broadcastDims(a: readonly number[], b: readonly number[]): numbe
   for (let i = 0; i < rank; i++) {
     const da = a[a.length - rank + i] ?? 1;
     const db = b[b.length - rank + i] ?? 1;
-    if (da !== db && da !== 1 && db !== 1) throw new Error(`cannot broadcast [${a.join(',')}] with [${b.join(',')}]`);
+    if (da !== db && da !== 1 && db !== 1)
+      throw new Error(`cannot broadcast [${a.join(',')}] with [${b.join(',')}]`);
     out.push(Math.max(da, db));
   }
   return out;
@@ -74,7 +75,11 @@ export function broadcastIndex(dims: readonly number[], out: readonly number[]):
 }
 
 /** Sums a gradient of the broadcast shape back to an operand's shape. */
-export function reduceToShape(grad: Float64Array, out: readonly number[], dims: readonly number[]): Float64Array {
+export function reduceToShape(
+  grad: Float64Array,
+  out: readonly number[],
+  dims: readonly number[],
+): Float64Array {
   if (dims.length === out.length && dims.every((d, i) => d === out[i])) return grad;
   const index = broadcastIndex(dims, out);
   const result = new Float64Array(sizeOf(dims));
@@ -83,7 +88,11 @@ export function reduceToShape(grad: Float64Array, out: readonly number[], dims: 
 }
 
 /** Transposes `data` of shape `dims` by `perm` (ONNX Transpose). */
-export function transposeData(data: Float64Array, dims: readonly number[], perm: readonly number[]): Float64Array {
+export function transposeData(
+  data: Float64Array,
+  dims: readonly number[],
+  perm: readonly number[],
+): Float64Array {
   const outDims = perm.map((p) => dims[p]);
   const inStrides = stridesOf(dims);
   const stride = perm.map((p) => inStrides[p]);

@@ -207,7 +207,11 @@ export async function* runQuantization(
   let brecq: RunReport['brecq'];
   if (request.options.method === 'brecq') {
     const started = performance.now();
-    yield { type: 'stage', stage: 'solve', message: 'block reconstruction (brecq) on the calibration samples' };
+    yield {
+      type: 'stage',
+      stage: 'solve',
+      message: 'block reconstruction (brecq) on the calibration samples',
+    };
     const stage = yield* pump<RunEvent, Awaited<ReturnType<typeof brecqStage>>>((emit) =>
       brecqStage(
         models.normalized,
@@ -227,7 +231,12 @@ export async function* runQuantization(
     brecq = stage.report;
     done.report.timings.solve = (done.report.timings.solve ?? 0) + (performance.now() - started) / 1000;
   }
-  const report: RunReport = { ...done.report, inputs, ...(budget ? { budget } : {}), ...(brecq ? { brecq } : {}) };
+  const report: RunReport = {
+    ...done.report,
+    inputs,
+    ...(budget ? { budget } : {}),
+    ...(brecq ? { brecq } : {}),
+  };
   const run: FinishedRun = {
     report,
     layers: layersOut,
