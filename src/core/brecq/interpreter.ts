@@ -61,7 +61,7 @@ export function runBackward(
       const g = gradIns[i];
       if (!name || !g || !depends.has(name)) return;
       const have = grads.get(name);
-      if (!have) grads.set(name, g === inputs[i]?.data ? g.slice() : g);
+      if (!have) grads.set(name, g);
       else for (let k = 0; k < g.length; k++) have[k] += g[k];
     });
   }
