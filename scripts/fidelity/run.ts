@@ -4,9 +4,10 @@
  * stable interface while src/ changes) on the calibration set, scores top-1 on the labelled test
  * set (never calibrated on), and prints one markdown table row per run.
  *
- *   npm run fidelity -- [--models cnn,vit,cls] [--methods rtn,comq,comq:greedy,gptq,gptq+comq] [--bits 8,4,3,2]
+ *   npm run fidelity -- [--models cnn,vit,cls] [--methods rtn,comq,comq:greedy,gptq,gptq+comq,brecq] [--bits 8,4,3,2]
  *       [--budgets 0.15,0.2,0.25|none] [--sensitivities forward,gram]
- *       (also --methods adaround: not in the default list, it costs minutes per model on a CPU)
+ *       (also --methods adaround: not in the default list, it costs minutes per model on a CPU;
+ *       brecq runs within its default time budget, --brecq-seconds 120, per model and bit width)
  *       [--first-last-bits 8|none|B] [--keep-files DIR] [--json OUT.json]
  *
  * Models and data (data/fidelity/, see data/fidelity/README.md):
@@ -57,7 +58,7 @@ const MODELS = ['cnn', 'vit', 'cls'] as const;
 type ModelName = (typeof MODELS)[number];
 const models = list('--models', MODELS.join(',')) as ModelName[];
 // `method:order` picks the COMQ visiting order (--order); plain comq runs the default (shared).
-const methods = list('--methods', 'rtn,comq,comq:greedy,gptq,gptq+comq');
+const methods = list('--methods', 'rtn,comq,comq:greedy,gptq,gptq+comq,brecq');
 const bitsList = list('--bits', '8,4,3,2').map(Number);
 const budgetArg = value('--budgets', '0.15,0.2,0.25');
 const budgets = budgetArg === 'none' ? [] : list('--budgets', budgetArg).map(Number);

@@ -205,6 +205,12 @@ function render(event: RunEvent, progress: ProgressSink, command: QuantizeComman
           `Size budget: bits chosen in ${event.seconds.toFixed(1)} s (predicted ${event.report.predictedRatio.toFixed(3)}× of the float file).`,
         );
       break;
+    case 'brecq':
+      if (event.progress.iteration === event.progress.iterations)
+        progress.note(
+          `BRECQ ${event.progress.name}: block error ${(event.progress.relError ?? Number.NaN).toExponential(3)} after ${event.progress.iterations} iteration(s) (${event.progress.block + 1}/${event.progress.blocks}).`,
+        );
+      break;
     case 'evaluation':
     case 'done':
       break;

@@ -40,6 +40,8 @@ export interface QuantizeFlags extends PreprocessFlags {
   clip?: string;
   scaleStep?: boolean;
   adaroundIters?: string;
+  brecqIters?: string;
+  brecqSeconds?: string;
   minSqnr?: string;
   firstLastBits?: string;
   rowSample?: string;
@@ -92,7 +94,7 @@ export interface QuantizeCommand {
   cropsFrom?: string;
 }
 
-export const METHODS: readonly Method[] = ['rtn', 'comq', 'gptq', 'gptq+comq', 'adaround'];
+export const METHODS: readonly Method[] = ['rtn', 'comq', 'gptq', 'gptq+comq', 'adaround', 'brecq'];
 /** The bit widths both shells offer (src/core/run/defaults.ts). */
 export const BITS: readonly number[] = BIT_WIDTHS;
 const GRIDS: readonly GridKind[] = ['asymmetric', 'symmetric'];
@@ -205,6 +207,8 @@ export function parseQuantizeFlags(modelPath: string, flags: QuantizeFlags): Qua
       ) ?? defaultQuantizeOptions.clip,
     scaleStep: flags.scaleStep ?? defaultQuantizeOptions.scaleStep,
     adaroundIterations: integer('--adaround-iters', flags.adaroundIters, 1, 'AdaRound iterations per layer'),
+    brecqIterations: integer('--brecq-iters', flags.brecqIters, 1, 'BRECQ iterations per block'),
+    brecqSeconds: real('--brecq-seconds', flags.brecqSeconds, (x) => x >= 0, 'a time budget in seconds, ≥ 0'),
     firstLastBits,
     overrides,
     calibrationCount: integer('--calib', flags.calib, 1, 'the number of calibration samples'),
@@ -220,6 +224,8 @@ export function parseQuantizeFlags(modelPath: string, flags: QuantizeFlags): Qua
   };
   if (options.groupSize === undefined) delete options.groupSize;
   if (options.adaroundIterations === undefined) delete options.adaroundIterations;
+  if (options.brecqIterations === undefined) delete options.brecqIterations;
+  if (options.brecqSeconds === undefined) delete options.brecqSeconds;
   if (flags.minSqnr !== undefined && evalFlag === false)
     throw new CliUsageError('--min-sqnr needs the evaluation; drop --no-eval.');
   if (options.calibrationCount === undefined) delete options.calibrationCount;

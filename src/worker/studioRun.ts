@@ -348,6 +348,7 @@ export async function runStudio(request: RunRequestIn): Promise<RunOutcome> {
         case 'eval-sample':
         case 'export':
         case 'budget': // the chosen bits reach the page in the report (report.budget)
+        case 'brecq': // the block descents reach the page in the report (report.brecq)
           break;
         default:
           onEvent(event);

@@ -25,6 +25,9 @@ export interface QuantizeOptions {
   scaleStep: boolean;
   /** AdaRound: Adam iterations per layer; undefined = the core default (quant/adaroundOptions.ts). */
   adaroundIterations?: number;
+  /** Block reconstruction (method brecq): Adam iterations per block at most, and the stage's time budget in seconds. */
+  brecqIterations?: number;
+  brecqSeconds?: number;
   /** Bits for the first and the last quantizable layer (graph order); null = same as `bits`. */
   firstLastBits: number | null;
   /** Per-layer overrides by layer name. */

@@ -20,6 +20,7 @@ export function validateSolveOptions(options: SolveOptions): void {
   switch (options.method) {
     case 'rtn':
       return;
+    case 'brecq':
     case 'comq':
       checkSweeps(options.sweeps, 'COMQ');
       break;
@@ -35,7 +36,7 @@ export function validateSolveOptions(options: SolveOptions): void {
       return;
     default:
       throw new Error(
-        `unknown quantization method '${String(options.method)}'; use rtn, comq, gptq, gptq+comq or adaround`,
+        `unknown quantization method '${String(options.method)}'; use rtn, comq, gptq, gptq+comq, adaround or brecq`,
       );
   }
   if (!COMQ_ORDERS.includes(options.order)) {
@@ -59,6 +60,7 @@ export async function solveOpenLayer(
     case 'rtn':
       return rtnMethod(kernels, begun, options);
     case 'comq':
+    case 'brecq': // its layer-wise start; the blocks are reconstructed afterwards (src/core/brecq)
       return comqMethod(kernels, problem, begun, options);
     case 'gptq':
       return gptqMethod(kernels, problem, begun, options);

@@ -8,7 +8,11 @@ import type { AdaroundOptions } from './adaroundOptions.ts';
 export type { AdaroundOptions } from './adaroundOptions.ts';
 export type { GridKind, GridSpec, LayerProblem, QuantResult, RowGrids } from '../base/problem.ts';
 
-export type Method = 'rtn' | 'comq' | 'gptq' | 'gptq+comq' | 'adaround';
+/**
+ * `brecq`: block reconstruction (src/core/brecq) after a layer-wise COMQ start; a model-level
+ * stage, so the layer solvers never see it (the pipeline solves its layers as comq).
+ */
+export type Method = 'rtn' | 'comq' | 'gptq' | 'gptq+comq' | 'adaround' | 'brecq';
 /**
  * COMQ visiting orders: `greedy` (per row, |wᵢⱼ|·√G_jj descending: the paper's), `shared` (one order
  * for every row, √G_jj·‖w_:j‖₂ descending: lets the sweep run in blocks with GEMM lazy updates),

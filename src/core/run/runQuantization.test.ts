@@ -58,6 +58,30 @@ async function drain(run: AsyncGenerator<RunEvent>): Promise<RunEvent[]> {
 }
 
 describe('runQuantization (the one core run of the CLI and the studio)', () => {
+  it('method brecq: the layer-wise COMQ start, then the block stage; its report and the exported codes agree', async () => {
+    const events = await drain(
+      runQuantization(
+        request({
+          export: 'qdq',
+          options: { method: 'brecq', bits: 2, firstLastBits: null, brecqIterations: 20 },
+        }),
+        deps,
+      ),
+    );
+    const done = events[events.length - 1] as Extract<RunEvent, { type: 'done' }>;
+    const { report } = done.run;
+    expect(report.options.method).toBe('brecq');
+    expect(report.layers.every((l) => l.bits === 2)).toBe(true);
+    expect(report.brecq?.blocks.length).toBeGreaterThan(0);
+    for (const block of report.brecq!.blocks) {
+      expect(block.status).not.toBe('skipped');
+      expect(block.finalRelError!).toBeLessThanOrEqual(block.startRelError!);
+    }
+    expect(events.some((e) => e.type === 'brecq')).toBe(true);
+    // The QDQ file is built from run.layers' codes and verified against run.models.quantized.
+    expect(report.export).toMatchObject({ verified: true });
+  });
+
   it('streams preset → split → backend → solve → evaluation → export → done, ending with a typed report', async () => {
     const events = await drain(runQuantization(request({ export: 'qdq' }), deps));
     const at = (type: RunEvent['type']) => events.findIndex((e) => e.type === type);

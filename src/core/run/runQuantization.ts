@@ -23,6 +23,7 @@ import {
   type SizeStage,
 } from '../mixed/index.ts';
 import { quantizeModel } from '../pipeline/quantizeModel.ts';
+import { brecqStage } from '../brecq/index.ts';
 import type { ProgressEvent, QuantizeOptions } from '../pipeline/types.ts';
 import { RunInputError } from './errors.ts';
 import { exportRun } from './exportRun.ts';
@@ -201,11 +202,45 @@ export async function* runQuantization(
   if (!done) throw new Error('quantizeModel ended without its done event');
   // A cancel that arrived during the last layer stops the run before evaluation and export.
   throwIfAborted(signal);
-  const report: RunReport = { ...done.report, inputs, ...(budget ? { budget } : {}) };
+  let models = done.models;
+  let layersOut = done.layers;
+  let brecq: RunReport['brecq'];
+  if (request.options.method === 'brecq') {
+    const started = performance.now();
+    yield {
+      type: 'stage',
+      stage: 'solve',
+      message: 'block reconstruction (brecq) on the calibration samples',
+    };
+    const stage = yield* pump<RunEvent, Awaited<ReturnType<typeof brecqStage>>>((emit) =>
+      brecqStage(
+        models.normalized,
+        models.quantized,
+        layersOut,
+        calibration,
+        {
+          ...(request.options.brecqIterations ? { iterations: request.options.brecqIterations } : {}),
+          ...(request.options.brecqSeconds !== undefined ? { seconds: request.options.brecqSeconds } : {}),
+        },
+        signal,
+        (progress) => emit({ type: 'brecq', progress }),
+      ),
+    );
+    models = { ...models, quantized: stage.quantized };
+    layersOut = stage.layers;
+    brecq = stage.report;
+    done.report.timings.solve = (done.report.timings.solve ?? 0) + (performance.now() - started) / 1000;
+  }
+  const report: RunReport = {
+    ...done.report,
+    inputs,
+    ...(budget ? { budget } : {}),
+    ...(brecq ? { brecq } : {}),
+  };
   const run: FinishedRun = {
     report,
-    layers: done.layers,
-    models: done.models,
+    layers: layersOut,
+    models,
     verifySet: evaluation ?? calibration,
     engine: deps.engine,
     fileBytes: model.fileBytes,

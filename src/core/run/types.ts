@@ -1,3 +1,4 @@
+import type { BrecqProgress, BrecqReport } from '../brecq/index.ts';
 /**
  * The one run's contract (design.md, principle 3): what a shell hands to runQuantization(), the
  * typed events it streams, and the typed report it ends with. Shells (src/cli, src/worker) only
@@ -140,6 +141,8 @@ export interface RunReport extends QuantizeReport {
   exports?: ExportRecord[];
   /** Mixed precision under a size budget: chosen bits, predicted and measured loss and size, the frontier. */
   budget?: BudgetReport;
+  /** Block reconstruction (method brecq): per block the start and final block error and the descent. */
+  brecq?: BrecqReport;
 }
 
 /** A finished run: what exportRun() needs, kept by the studio for downloads on demand. */
@@ -168,4 +171,6 @@ export type RunEvent =
   | { type: 'done'; run: FinishedRun }
   | { type: 'budget'; phase: 'start'; message: string }
   | { type: 'budget'; phase: 'step'; done: number; total: number }
-  | { type: 'budget'; phase: 'done'; report: BudgetReport; seconds: number };
+  | { type: 'budget'; phase: 'done'; report: BudgetReport; seconds: number }
+  /** Block reconstruction progress (method brecq): the hard-rounded block error at report points. */
+  | { type: 'brecq'; progress: BrecqProgress };
