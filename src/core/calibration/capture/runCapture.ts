@@ -29,6 +29,8 @@ export interface CaptureRequest {
   first?: Sample;
   /** Called once per skipped sample (first pass only, so each is reported once). */
   onSkip?: (name: string, reason: string) => void;
+  /** Called after each pass with the value names whose capture is complete (every sample seen). */
+  onPassEnd?: (values: readonly string[]) => Promise<void>;
 }
 
 export class CaptureAbortedError extends Error {
@@ -216,6 +218,7 @@ export async function* runCapture(request: CaptureRequest): AsyncGenerator<Progr
     } finally {
       await session.release();
     }
+    await request.onPassEnd?.(passNames);
   }
   return used;
 }
