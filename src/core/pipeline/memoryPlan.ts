@@ -12,7 +12,7 @@
  * - the capture: one pass's exposed values for one sample (captureBytesPerPass) plus what
  *   onnxruntime holds for one forward pass (ORT_ACTIVATION_COPIES × the largest known value);
  * - the Grams: the accumulators of one capture run (gramBytesPerRun, groups·m²·8 each) plus the
- *   layer being solved (SOLVE_COPIES × its Gram: the finished Gram and the solver's factors).
+ *   layer being solved (SOLVE_COPIES × its Gram beside its accumulator: the finished mean).
  */
 import { InputError } from '../base/inputError.ts';
 import type { QuantizableLayer } from '../graph/layers/index.ts';
@@ -20,10 +20,10 @@ import { toNumber, type ModelProto } from '../onnx/index.ts';
 import { layerGramBytes } from './gramStage.ts';
 
 export const MIB = 1024 * 1024;
-const WEIGHT_COPIES = 4;
+const WEIGHT_COPIES = 3;
 const RUNTIME_BYTES = 256 * MIB;
-const ORT_ACTIVATION_COPIES = 3;
-const SOLVE_COPIES = 3;
+const ORT_ACTIVATION_COPIES = 2;
+const SOLVE_COPIES = 1;
 /** The capture's share of what is left once the fixed costs are paid (the rest goes to Grams). */
 const CAPTURE_SHARE = 0.25;
 
@@ -112,7 +112,7 @@ export function planMemory(
         : '',
     ].filter((p) => p !== '');
     const advice = [
-      `raise --memory-budget to at least ${mib(minimum)}`,
+      `Raise --memory-budget to at least ${mib(minimum)}`,
       largestGram && gramMin > fixed ? `keep '${largestGram.layer}' in float (--keep)` : '',
       largestValueBytes > 0 ? 'calibrate at a smaller input size (--size)' : '',
     ].filter((a) => a !== '');
