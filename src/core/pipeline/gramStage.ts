@@ -50,8 +50,6 @@ export interface GramStageInput {
    * when absent.
    */
   gramBytesPerRun?: number;
-  /** Rows expected per layer (for the row cap): calibration samples that will be used. */
-  expectedSamples?: number;
 }
 
 /** A layer's finished Gram (or why it has none), handed over once its input capture is complete. */
@@ -173,8 +171,8 @@ async function* captureRun(
   const failed = new Map<string, string>();
   const consumers = new Map<string, CaptureConsumer[]>();
   const layersOf = new Map<string, QuantizableLayer[]>();
-  const samples =
-    input.expectedSamples ?? Math.min(options.calibrationCount ?? Infinity, input.calibration.count);
+  // The row cap's rate assumes every sample is usable (skipped ones only lower the rows kept).
+  const samples = Math.min(options.calibrationCount ?? Infinity, input.calibration.count);
   for (const layer of layers) {
     const consume: CaptureConsumer = async (data, dims) => {
       if (failed.has(layer.name)) return;

@@ -255,7 +255,12 @@ export async function* quantizeModel(
         // Capture first: the stages run in that order, and progress lines are read in it.
         yield addTime('capture', Math.max(0, seconds - gram));
         yield addTime('gram', gram);
-      } else if (stretch === 'solve') yield addTime('solve', seconds);
+      } else if (stretch === 'solve') {
+        // The next layers' Grams are finished between solves: that time is the Gram stage's.
+        const gram = stats.gramSeconds - gramAtStretch;
+        yield addTime('solve', Math.max(0, seconds - gram));
+        if (gram > 0) yield addTime('gram', gram);
+      }
       stretch = undefined;
     };
     const open = function* (next: 'capture' | 'solve', message: string): Generator<ProgressEvent> {
@@ -300,7 +305,6 @@ export async function* quantizeModel(
         yield* open('solve', `solving with ${options.method} as their Grams complete`);
         yield* solveLayer(item.layer, item.gram);
       } else {
-        // The plan is said with the first capture, before any pass runs.
         yield* open('capture', captureMessage);
         yield item;
       }
