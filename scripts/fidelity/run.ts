@@ -8,7 +8,7 @@
  *       [--budgets 0.15,0.2,0.25|none] [--sensitivities forward,gram]
  *       (also --methods adaround: not in the default list, it costs minutes per model on a CPU;
  *       brecq runs within its default time budget, --brecq-seconds 120, per model and bit width)
- *       [--first-last-bits 8|none|B] [--keep-files DIR] [--json OUT.json]
+ *       [--first-last-bits 8|none|B] [--keep-files DIR] [--json OUT.json] [--max-gram-rows K]
  *
  * Models and data (data/fidelity/, see data/fidelity/README.md):
  * - cnn, vit: Fashion-MNIST classifiers trained by scripts/fidelity/train.py; calibration on 256
@@ -59,6 +59,8 @@ type ModelName = (typeof MODELS)[number];
 const models = list('--models', MODELS.join(',')) as ModelName[];
 // `method:order` picks the COMQ visiting order (--order); plain comq runs the default (shared).
 const methods = list('--methods', 'rtn,comq,comq:greedy,gptq,gptq+comq,brecq');
+// Passed through to `comq quantize` (issue 14: the Gram row cap vs uncapped, 0 = no cap).
+const maxGramRows = argv.includes('--max-gram-rows') ? value('--max-gram-rows', '') : undefined;
 const bitsList = list('--bits', '8,4,3,2').map(Number);
 const budgetArg = value('--budgets', '0.15,0.2,0.25');
 const budgets = budgetArg === 'none' ? [] : list('--budgets', budgetArg).map(Number);
@@ -330,6 +332,7 @@ async function main(): Promise<void> {
             reportPath,
           ];
           if (firstLastBits) args.push('--first-last-bits', firstLastBits);
+          if (maxGramRows !== undefined) args.push('--max-gram-rows', maxGramRows);
           const row: Row = {
             model,
             method,

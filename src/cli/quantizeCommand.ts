@@ -118,6 +118,14 @@ export function registerQuantize(
       'with --size-budget: calibration samples for the sensitivity pass (default 8)',
     )
     .option('--row-sample <r>', 'fraction of Gram rows kept (seeded), in (0, 1]')
+    .option(
+      '--max-gram-rows <k>',
+      'cap on Gram rows per layer, as K times its reduction size m (seeded subsampling); 0 = no cap (default 256)',
+    )
+    .option(
+      '--memory-budget <size>',
+      'memory the run plans for, e.g. 3G or 1500M (default 2G: a browser tab); refused before any work when the model cannot fit',
+    )
     .option('--seed <s>', 'seed for row sampling and the calibration/evaluation split', '0')
     .option('--backend <name>', 'auto, cpu or webgpu', 'auto')
     .option(

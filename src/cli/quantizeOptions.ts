@@ -45,6 +45,8 @@ export interface QuantizeFlags extends PreprocessFlags {
   minSqnr?: string;
   firstLastBits?: string;
   rowSample?: string;
+  maxGramRows?: string;
+  memoryBudget?: string;
   seed?: string;
   backend?: string;
   progress?: boolean;
@@ -158,6 +160,20 @@ function parseConstants(entries: readonly string[]): Record<string, number> {
   return constants;
 }
 
+/** `--memory-budget 3G`: bytes from a size with a binary unit (K, M, G; MiB when none is given). */
+export function memoryBudgetFlag(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([kmg])?(?:i?b)?\s*$/i.exec(value);
+  const units: Record<string, number> = { k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+  const bytes = match ? Number(match[1]) * units[(match[2] ?? 'm').toLowerCase()] : Number.NaN;
+  if (!(bytes >= 64 * 1024 ** 2)) {
+    throw new CliUsageError(
+      `--memory-budget ${value}: expected a size of at least 64M, e.g. 2G, 3.5G or 1500M (binary units; M when none is given).`,
+    );
+  }
+  return Math.floor(bytes);
+}
+
 /** Checks the flags of `comq quantize MODEL` and builds the command description. */
 export function parseQuantizeFlags(modelPath: string, flags: QuantizeFlags): QuantizeCommand {
   if (Boolean(flags.images) === Boolean(flags.inputs)) {
@@ -219,6 +235,14 @@ export function parseQuantizeFlags(modelPath: string, flags: QuantizeFlags): Qua
         (x) => x > 0 && x <= 1,
         'the fraction of Gram rows kept, in (0, 1]',
       ) ?? defaultQuantizeOptions.rowSampleRate,
+    maxGramRowsPerReduction:
+      real(
+        '--max-gram-rows',
+        flags.maxGramRows,
+        (x) => x >= 0,
+        "a multiple of the layer's reduction size m (rows per layer ≤ K·m), or 0 for no cap",
+      ) ?? defaultQuantizeOptions.maxGramRowsPerReduction,
+    memoryBudget: memoryBudgetFlag(flags.memoryBudget) ?? defaultQuantizeOptions.memoryBudget,
     seed: integer('--seed', flags.seed, 0, 'a random seed') ?? defaultQuantizeOptions.seed,
     mode: choice('--mode', flags.mode, MODES, defaultQuantizeOptions.mode),
   };

@@ -15,7 +15,8 @@ import { fixInputShapes, normalizeModel } from '../graph/normalize/index.ts';
 import { decodeModel, resolveExternalData, type ModelProto } from '../onnx/index.ts';
 import { deployableValues } from '../base/grid.ts';
 import { pump } from '../base/pump.ts';
-import { gramStage } from './gramStage.ts';
+import { gramPasses, type GramPassStats, type LayerGram } from './gramStage.ts';
+import { describeMemoryPlan, planMemory } from './memoryPlan.ts';
 import { lazyModel } from './lazyModel.ts';
 import { planLayers, type LayerPlan } from './layerPlan.ts';
 import { groupRowsToWeight, readLayerWeight, weightToGroupRows, writeLayerWeight } from './layerProblems.ts';
@@ -135,11 +136,17 @@ export async function* quantizeModel(
     reports.set(plan.layer.name, floatLayerReport(plan.layer));
     yield { type: 'skip', what: 'layer', name: plan.layer.name, reason: plan.reason };
   }
-  yield addTime('normalize', (performance.now() - t0) / 1000);
-
   const toQuantize = plans.filter(
     (p): p is Extract<LayerPlan, { action: 'quantize' }> => p.action === 'quantize',
   );
+  // Before any capture: a model that cannot fit the budget is refused here (InputError).
+  const plan = planMemory(
+    normalized,
+    toQuantize.map((p) => p.layer),
+    options.memoryBudget,
+    options.captureBytesPerPass,
+  );
+  yield addTime('normalize', (performance.now() - t0) / 1000);
   const gridOf = new Map(toQuantize.map((p) => [p.layer.name, p.grid]));
   const waves =
     options.mode === 'sequential'
@@ -159,31 +166,129 @@ export async function* quantizeModel(
   const quantized: QuantizedLayer[] = [];
   let done = 0;
 
+  const solveLayer = async function* (
+    layer: QuantizableLayer,
+    gram: LayerGram,
+  ): AsyncGenerator<ProgressEvent, void> {
+    const grid = gridOf.get(layer.name);
+    if (!grid) return;
+    cancel();
+    const layerStart = performance.now();
+    const rows = weightToGroupRows(layer, readLayerWeight(normalized, layer));
+    let solution;
+    try {
+      const open = await openLayerGroups(backend, rows, gram.grams, grid, checkpoint);
+      // The solve runs while its descent points are yielded; a consumer that stops early must not
+      // release the groups under it.
+      let solving: Promise<unknown> = Promise.resolve();
+      try {
+        yield {
+          type: 'layer-start',
+          layer: layer.name,
+          index: done,
+          count: toQuantize.length,
+          rtnRelError: open.rtnRelError,
+        };
+        solution = yield* pump<ProgressEvent, Awaited<ReturnType<typeof open.solve>>>(
+          (emit) =>
+            (solving = open.solve(options, cancel, (point) =>
+              emit({ type: 'descent', layer: layer.name, ...point }),
+            )),
+        );
+      } finally {
+        await solving.catch(() => undefined);
+        await open.release();
+      }
+    } catch (e) {
+      if ((e as Error).name === 'AbortError' || options.signal?.aborted) throw e;
+      const reason = `the ${backend.name} backend could not solve it: ${(e as Error).message}`;
+      skippedLayers.push({ name: layer.name, reason });
+      reports.set(layer.name, floatLayerReport(layer));
+      yield { type: 'skip', what: 'layer', name: layer.name, reason };
+      return;
+    }
+    for (let k = 0; k < solution.sweeps.length; k++)
+      yield { type: 'sweep', layer: layer.name, sweep: k, relError: solution.sweeps[k] };
+    // The float model carries what a runtime computes from the exported codes and float32 scales.
+    const dequantized = groupRowsToWeight(
+      layer,
+      solution.results.map((r) => deployableValues(r.codes, r.grids)),
+    );
+    working = writeLayerWeight(working, layer, dequantized);
+    quantized.push(toQuantizedLayer(layer, grid, solution, dequantized));
+    const report: LayerReport = {
+      name: layer.name,
+      op: layer.op,
+      bits: grid.bits,
+      rows: layer.rows,
+      reduction: layer.reduction,
+      groups: layer.groups,
+      rtnRelError: solution.rtnRelError,
+      relError: solution.relError,
+      sweeps: solution.sweeps,
+      descent: solution.descent,
+      gramRows: gram.gramRows,
+      seconds: (performance.now() - layerStart) / 1000,
+    };
+    reports.set(layer.name, report);
+    yield { type: 'layer-done', layer: report, index: done++, count: toQuantize.length };
+  };
+
   for (let w = 0; w < waves.length; w++) {
     const wave = waves[w];
     if (wave.length === 0) continue;
     cancel();
-    t0 = performance.now();
-    yield {
-      type: 'stage',
-      stage: 'capture',
-      message:
-        waves.length > 1
-          ? `wave ${w + 1}/${waves.length}: capturing ${wave.length} layer input(s)`
-          : `capturing ${wave.length} layer input(s)`,
+    const captureMessage =
+      waves.length > 1
+        ? `wave ${w + 1}/${waves.length}: capturing ${wave.length} layer input(s)`
+        : `capturing ${wave.length} layer input(s)`;
+    const stats: GramPassStats = { samplesUsed: 0, gramSeconds: 0 };
+    // Capture and solve alternate (issue 14): a layer is solved, and its Gram dropped, as soon as
+    // its input's pass ends. Each stretch adds its own 'timing' so the stage sums stay right.
+    let stretch: 'capture' | 'solve' | undefined;
+    let stretchStart = 0;
+    let gramAtStretch = 0;
+    const closeStretch = function* (): Generator<ProgressEvent> {
+      const seconds = (performance.now() - stretchStart) / 1000;
+      if (stretch === 'capture') {
+        const gram = stats.gramSeconds - gramAtStretch;
+        // Capture first: the stages run in that order, and progress lines are read in it.
+        yield addTime('capture', Math.max(0, seconds - gram));
+        yield addTime('gram', gram);
+      } else if (stretch === 'solve') {
+        // The next layers' Grams are finished between solves: that time is the Gram stage's.
+        const gram = stats.gramSeconds - gramAtStretch;
+        yield addTime('solve', Math.max(0, seconds - gram));
+        if (gram > 0) yield addTime('gram', gram);
+      }
+      stretch = undefined;
     };
-    const stage = gramStage({
-      model: working,
-      layers: wave,
-      calibration,
-      options,
-      backend,
-      engine,
-      onSkipSample,
-      first,
-      checkpoint,
-    });
-    let next = await stage.next();
+    const open = function* (next: 'capture' | 'solve', message: string): Generator<ProgressEvent> {
+      if (stretch === next) return;
+      yield* closeStretch();
+      stretch = next;
+      stretchStart = performance.now();
+      gramAtStretch = stats.gramSeconds;
+      yield { type: 'stage', stage: next, message };
+    };
+    // The plan is said with the first capture, before any pass runs.
+    yield* open('capture', w === 0 ? `${captureMessage}; ${describeMemoryPlan(plan)}` : captureMessage);
+    const items = gramPasses(
+      {
+        model: working,
+        layers: wave,
+        calibration,
+        options: { ...options, captureBytesPerPass: plan.captureBytesPerPass },
+        backend,
+        engine,
+        onSkipSample,
+        first,
+        checkpoint,
+        gramBytesPerRun: plan.gramBytesPerRun,
+      },
+      stats,
+    );
+    let next = await items.next();
     for (;;) {
       // Sample skips are collected by a callback; relay them between capture events.
       while (reportedSampleSkips < skippedSamples.length) {
@@ -191,94 +296,26 @@ export async function* quantizeModel(
         yield { type: 'skip', what: 'sample', name: s.name, reason: s.reason };
       }
       if (next.done) break;
-      yield next.value;
-      next = await stage.next();
-    }
-    const gramResult = next.value;
-    samplesUsed = gramResult.samplesUsed;
-    // Capture first: the stages run in that order, and progress lines are read in it.
-    yield addTime('capture', (performance.now() - t0) / 1000 - gramResult.gramSeconds);
-    yield addTime('gram', gramResult.gramSeconds);
-    for (const [name, reason] of gramResult.failed) {
-      skippedLayers.push({ name, reason });
-      const layer = wave.find((l) => l.name === name);
-      if (layer) reports.set(name, floatLayerReport(layer));
-      yield { type: 'skip', what: 'layer', name, reason };
-    }
-
-    t0 = performance.now();
-    yield {
-      type: 'stage',
-      stage: 'solve',
-      message: `solving ${gramResult.grams.size} layer(s) with ${options.method}`,
-    };
-    for (const layer of wave) {
-      const gram = gramResult.grams.get(layer.name);
-      const grid = gridOf.get(layer.name);
-      if (!gram || !grid) continue;
-      cancel();
-      const layerStart = performance.now();
-      const rows = weightToGroupRows(layer, readLayerWeight(normalized, layer));
-      let solution;
-      try {
-        const open = await openLayerGroups(backend, rows, gram.grams, grid, checkpoint);
-        // The solve runs while its descent points are yielded; a consumer that stops early must not
-        // release the groups under it.
-        let solving: Promise<unknown> = Promise.resolve();
-        try {
-          yield {
-            type: 'layer-start',
-            layer: layer.name,
-            index: done,
-            count: toQuantize.length,
-            rtnRelError: open.rtnRelError,
-          };
-          solution = yield* pump<ProgressEvent, Awaited<ReturnType<typeof open.solve>>>(
-            (emit) =>
-              (solving = open.solve(options, cancel, (point) =>
-                emit({ type: 'descent', layer: layer.name, ...point }),
-              )),
-          );
-        } finally {
-          await solving.catch(() => undefined);
-          await open.release();
-        }
-      } catch (e) {
-        if ((e as Error).name === 'AbortError' || options.signal?.aborted) throw e;
-        const reason = `the ${backend.name} backend could not solve it: ${(e as Error).message}`;
-        skippedLayers.push({ name: layer.name, reason });
-        reports.set(layer.name, floatLayerReport(layer));
-        yield { type: 'skip', what: 'layer', name: layer.name, reason };
-        continue;
+      const item = next.value;
+      if (item.type === 'gram-failed') {
+        skippedLayers.push({ name: item.layer.name, reason: item.reason });
+        reports.set(item.layer.name, floatLayerReport(item.layer));
+        yield { type: 'skip', what: 'layer', name: item.layer.name, reason: item.reason };
+      } else if (item.type === 'gram') {
+        yield* open('solve', `solving with ${options.method} as their Grams complete`);
+        yield* solveLayer(item.layer, item.gram);
+      } else {
+        yield* open('capture', captureMessage);
+        yield item;
       }
-      for (let k = 0; k < solution.sweeps.length; k++)
-        yield { type: 'sweep', layer: layer.name, sweep: k, relError: solution.sweeps[k] };
-      // The float model carries what a runtime computes from the exported codes and float32 scales.
-      const dequantized = groupRowsToWeight(
-        layer,
-        solution.results.map((r) => deployableValues(r.codes, r.grids)),
-      );
-      working = writeLayerWeight(working, layer, dequantized);
-      quantized.push(toQuantizedLayer(layer, grid, solution, dequantized));
-      const report: LayerReport = {
-        name: layer.name,
-        op: layer.op,
-        bits: grid.bits,
-        rows: layer.rows,
-        reduction: layer.reduction,
-        groups: layer.groups,
-        rtnRelError: solution.rtnRelError,
-        relError: solution.relError,
-        sweeps: solution.sweeps,
-        descent: solution.descent,
-        gramRows: gram.gramRows,
-        seconds: (performance.now() - layerStart) / 1000,
-      };
-      reports.set(layer.name, report);
-      yield { type: 'layer-done', layer: report, index: done++, count: toQuantize.length };
+      next = await items.next();
     }
-    yield addTime('solve', (performance.now() - t0) / 1000);
+    samplesUsed = stats.samplesUsed;
+    yield* closeStretch();
   }
+  // Solve order follows the capture passes; exporters get the layers in graph order.
+  const graphOrder = new Map(discovery.layers.map((l, i) => [l.name, i]));
+  quantized.sort((x, y) => (graphOrder.get(x.name) ?? 0) - (graphOrder.get(y.name) ?? 0));
 
   // write
   cancel();

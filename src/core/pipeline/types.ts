@@ -40,6 +40,18 @@ export interface QuantizeOptions {
   mode: CaptureMode;
   /** Upper bound on captured activation bytes per onnxruntime pass (layers are split across passes). */
   captureBytesPerPass: number;
+  /**
+   * Cap on a layer's Gram rows, as a multiple of its reduction size m (rows beyond it are dropped
+   * by seeded subsampling, with `seed`); 0 = no cap. The default keeps the Gram's estimate error
+   * within noise (issue 14, measured in the pipeline's README figures) while a 1024² layer's
+   * millions of positions cost no more than a few hundred m rows.
+   */
+  maxGramRowsPerReduction: number;
+  /**
+   * Memory the run plans for, in bytes (memoryPlan.ts): the capture passes and the Grams alive at
+   * once are sized under it, and a model that cannot fit is refused before any work.
+   */
+  memoryBudget: number;
   signal?: AbortSignal;
 }
 
@@ -59,6 +71,11 @@ export const defaultQuantizeOptions: QuantizeOptions = {
   seed: 0,
   mode: 'float',
   captureBytesPerPass: 256 * 1024 * 1024,
+  maxGramRowsPerReduction: 256,
+  // A browser tab: onnxruntime-web's wasm heap is 32-bit (4 GiB at most) and a tab past ~2–4 GiB
+  // is killed on common 8 GiB machines; 2 GiB leaves the page, the model file and the decoded
+  // images room beside the run (issue 14: ≤ 2 GiB in the studio's worker).
+  memoryBudget: 2 * 1024 ** 3,
 };
 
 /** Stage names, in pipeline order. */

@@ -1,0 +1,103 @@
+/**
+ * `npm run bench:scale` (issue 14): the generated U²-Net-like model (scripts/bench-scale-model.ts,
+ * ≈ 44 M parameters, fp16 weights, fixed 1×3×1024×1024 input, written to a temp folder, never
+ * committed) quantized at W4 COMQ from 4 images of data/images through `comq quantize` (the CLI's
+ * main(), in this process), then its stage times (the report's timings) and this process's peak
+ * RSS (process.resourceUsage().maxRSS). The model is generated in a child process so its
+ * building does not count in the peak. Targets (issue 14): ≤ 5 min end to end, ≤ 3 GiB.
+ *
+ *   npx tsx scripts/bench-scale.ts [--size 1024] [--width 1] [--images 4] [-- extra comq flags]
+ * A reduced run first: --size 256 --width 0.5.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../src/cli/main.ts';
+import { repoRoot } from '../src/testing/paths.ts';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+}
+
+const size = Number(arg('size', '1024'));
+const width = Number(arg('width', '1'));
+const imageCount = Number(arg('images', '4'));
+const dashDash = process.argv.indexOf('--');
+const extra = dashDash >= 0 ? process.argv.slice(dashDash + 1) : [];
+
+const dir = mkdtempSync(join(tmpdir(), 'comq-bench-scale-'));
+const modelPath = join(dir, `u2like-${size}-w${width}.onnx`);
+const gen = spawnSync(
+  process.execPath,
+  [
+    '--import',
+    'tsx',
+    join(repoRoot, 'scripts', 'bench-scale-model.ts'),
+    modelPath,
+    '--size',
+    String(size),
+    '--width',
+    String(width),
+  ],
+  { encoding: 'utf8' },
+);
+if (gen.status !== 0) throw new Error(`model generation failed: ${gen.stderr}`);
+const facts = JSON.parse(gen.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, number>;
+console.log(
+  `model: ${facts.params} parameters, ${facts.convs} Convs (largest m ${facts.largestReduction}), ${(facts.bytes / 1e6).toFixed(1)} MB fp16, input 1×3×${size}×${size}: ${modelPath}`,
+);
+
+const imagesDir = join(dir, 'images');
+mkdirSync(imagesDir);
+const photos = join(repoRoot, 'data', 'images', 'photos');
+for (const f of readdirSync(photos)
+  .filter((n) => /\.(png|jpe?g)$/i.test(n))
+  .sort()
+  .slice(0, imageCount))
+  copyFileSync(join(photos, f), join(imagesDir, f));
+
+const load0 = loadavg();
+const start = performance.now();
+const reportPath = join(dir, 'report.json');
+const argv = [
+  'quantize',
+  modelPath,
+  '--images',
+  imagesDir,
+  '--bits',
+  '4',
+  '--method',
+  'comq',
+  '--no-eval',
+  '--mean',
+  '0.485,0.456,0.406',
+  '--std',
+  '0.229,0.224,0.225',
+  '--out',
+  join(dir, 'out.onnx'),
+  '--report',
+  reportPath,
+  '--no-progress',
+  ...extra,
+];
+console.log(`comq ${argv.join(' ')}`);
+const code = await main(argv, {
+  stdout: () => undefined,
+  stderr: (t: string) => process.stderr.write(t),
+  debug: true,
+});
+const seconds = (performance.now() - start) / 1000;
+const peakGiB = (process.resourceUsage().maxRSS * 1024) / 1024 ** 3;
+const load1 = loadavg();
+if (code === 0) {
+  const report = JSON.parse(readFileSync(reportPath, 'utf8')) as { timings?: Record<string, number> };
+  const timings = Object.entries(report.timings ?? {}).map(([s, t]) => `${s} ${t.toFixed(1)} s`);
+  console.log(`stages: ${timings.join(', ')}`);
+}
+console.log(
+  `exit ${code}; end to end ${seconds.toFixed(1)} s (target ≤ 300 s); peak RSS ${peakGiB.toFixed(2)} GiB (target ≤ 3 GiB); ` +
+    `load average ${load0.map((l) => l.toFixed(2)).join(' ')} → ${load1.map((l) => l.toFixed(2)).join(' ')} on ${availableParallelism()} cores`,
+);
+process.exit(code);

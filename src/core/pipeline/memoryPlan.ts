@@ -1,0 +1,150 @@
+/**
+ * The run's memory plan (issue 14, "Bounded memory by design"): from the layers' sizes (n, m,
+ * groups), the weights and the capture values' sizes known before any work (value_info with fixed
+ * shapes), it sets how many activation bytes one capture pass may hold and how many Gram bytes may
+ * be accumulated at once, and refuses, before anything runs, a model that cannot fit the budget,
+ * saying what to change.
+ *
+ * What is counted, per the pipeline's residency (quantizeModel.ts, gramPasses):
+ * - weights: WEIGHT_COPIES × their float32 bytes (the normalised model, the working copy's
+ *   dequantized tensors, the exporters' codes, the session's copy of the encoded model);
+ * - RUNTIME_BYTES for the engine and the host;
+ * - the capture: one pass's exposed values for one sample (captureBytesPerPass) plus what
+ *   onnxruntime holds for one forward pass (ORT_ACTIVATION_COPIES × the largest known value);
+ * - the Grams: the accumulators of one capture run (gramBytesPerRun, groups·m²·8 each) plus the
+ *   layer being solved (SOLVE_COPIES × its Gram beside its accumulator: the finished mean).
+ */
+import { InputError } from '../base/inputError.ts';
+import type { QuantizableLayer } from '../graph/layers/index.ts';
+import { toNumber, type ModelProto } from '../onnx/index.ts';
+import { layerGramBytes } from './gramStage.ts';
+
+export const MIB = 1024 * 1024;
+const WEIGHT_COPIES = 3;
+const RUNTIME_BYTES = 256 * MIB;
+// An encoder-decoder keeps its full-resolution skips alive through the forward pass: the
+// generated U²-Net-like model at 1024² (npm run bench:scale, width 0.5, --memory-budget 3G) peaked
+// 0.54 GiB over the budget with 2 copies of its 192 MiB largest input counted; 5 covers that.
+const ORT_ACTIVATION_COPIES = 5;
+const SOLVE_COPIES = 1;
+/** The capture's share of what is left once the fixed costs are paid (the rest goes to Grams). */
+const CAPTURE_SHARE = 0.25;
+
+export interface MemoryPlan {
+  budgetBytes: number;
+  weightBytes: number;
+  /** Bytes of the largest known layer input (one sample), 0 when no shape is known. */
+  largestValueBytes: number;
+  largestGram: { layer: string; bytes: number } | null;
+  /** What the run sets: activation bytes per capture pass, accumulator bytes per capture run. */
+  captureBytesPerPass: number;
+  gramBytesPerRun: number;
+  /** The plan's estimate of the run's peak. */
+  estimatedPeakBytes: number;
+}
+
+const mib = (bytes: number): string => `${Math.ceil(bytes / MIB)} MiB`;
+
+/** Float32 bytes of the model's initializers (fp16 weights are widened by normalisation). */
+export function weightBytes(model: ModelProto): number {
+  let bytes = 0;
+  for (const t of model.graph?.initializer ?? []) {
+    bytes += 4 * (t.dims ?? []).reduce((p: number, d) => p * toNumber(d), 1);
+  }
+  return bytes;
+}
+
+/** One sample's float32 bytes of each value whose shape is fully known (inputs, value_info, outputs). */
+export function knownValueBytes(model: ModelProto): Map<string, number> {
+  const graph = model.graph;
+  const out = new Map<string, number>();
+  for (const v of [...(graph?.input ?? []), ...(graph?.valueInfo ?? []), ...(graph?.output ?? [])]) {
+    const dims = v.type?.tensorType?.shape?.dim;
+    if (!v.name || !dims || dims.length === 0) continue;
+    let elements = 1;
+    for (const d of dims) {
+      const own = Object.prototype.hasOwnProperty.call(d, 'dimValue') && d.dimValue != null;
+      const n = own ? toNumber(d.dimValue) : 0;
+      if (!(n > 0)) {
+        elements = 0;
+        break;
+      }
+      elements *= n;
+    }
+    if (elements > 0) out.set(v.name, 4 * elements);
+  }
+  return out;
+}
+
+/**
+ * The plan for quantizing `layers` of `model` under `budgetBytes`; `captureBytesPerPass` is the
+ * caller's upper bound (the option), lowered when the budget needs it. Throws an InputError naming
+ * the largest costs and the flags that change them when even one layer at a time cannot fit.
+ */
+export function planMemory(
+  model: ModelProto,
+  layers: readonly QuantizableLayer[],
+  budgetBytes: number,
+  captureBytesPerPass: number,
+): MemoryPlan {
+  if (!(budgetBytes > 0))
+    throw new InputError(`the memory budget must be positive, got ${budgetBytes} bytes.`);
+  const weights = weightBytes(model);
+  const values = knownValueBytes(model);
+  let largestValueBytes = 0;
+  for (const layer of layers)
+    largestValueBytes = Math.max(largestValueBytes, values.get(layer.inputName) ?? 0);
+  let largestGram: MemoryPlan['largestGram'] = null;
+  for (const layer of layers) {
+    const bytes = layerGramBytes(layer);
+    if (!largestGram || bytes > largestGram.bytes) largestGram = { layer: layer.name, bytes };
+  }
+  const gramMin = largestGram ? (SOLVE_COPIES + 1) * largestGram.bytes : 0;
+  const fixed = WEIGHT_COPIES * weights + RUNTIME_BYTES + ORT_ACTIVATION_COPIES * largestValueBytes;
+  // The least a run needs: one value per pass, one layer's Gram at a time.
+  const minimum = fixed + largestValueBytes + gramMin;
+  if (minimum > budgetBytes) {
+    const parts = [
+      `weights ${mib(WEIGHT_COPIES * weights)} (${WEIGHT_COPIES}× their ${mib(weights)} in float32)`,
+      `runtime ${mib(RUNTIME_BYTES)}`,
+      largestValueBytes > 0
+        ? `capture ${mib((ORT_ACTIVATION_COPIES + 1) * largestValueBytes)} (largest layer input ${mib(largestValueBytes)} per sample)`
+        : '',
+      largestGram
+        ? `solving layer '${largestGram.layer}' ${mib(gramMin)} (its Gram is ${mib(largestGram.bytes)})`
+        : '',
+    ].filter((p) => p !== '');
+    const advice = [
+      `Raise --memory-budget to at least ${mib(minimum)}`,
+      largestGram && gramMin > fixed ? `keep '${largestGram.layer}' in float (--keep)` : '',
+      largestValueBytes > 0 ? 'calibrate at a smaller input size (--size)' : '',
+    ].filter((a) => a !== '');
+    throw new InputError(
+      `the model cannot be quantized within the memory budget of ${mib(budgetBytes)}: it needs at least ${mib(minimum)} (${parts.join(', ')}). ${advice.join(', or ')}.`,
+    );
+  }
+  const spare = budgetBytes - fixed - gramMin;
+  const capture = Math.max(
+    Math.min(captureBytesPerPass, Math.floor(spare * CAPTURE_SHARE)),
+    Math.max(largestValueBytes, 1),
+  );
+  const gramBytesPerRun = Math.max(largestGram?.bytes ?? 0, spare - capture);
+  return {
+    budgetBytes,
+    weightBytes: weights,
+    largestValueBytes,
+    largestGram,
+    captureBytesPerPass: capture,
+    gramBytesPerRun,
+    estimatedPeakBytes: fixed + capture + gramBytesPerRun + gramMin,
+  };
+}
+
+/** One line for the progress log: the budget and what the plan set. */
+export function describeMemoryPlan(plan: MemoryPlan): string {
+  return (
+    `memory plan: budget ${mib(plan.budgetBytes)}, weights ${mib(plan.weightBytes)}, ` +
+    `capture ≤ ${mib(plan.captureBytesPerPass)} per pass, Grams ≤ ${mib(plan.gramBytesPerRun)} at once` +
+    (plan.largestGram ? ` (largest ${mib(plan.largestGram.bytes)}, '${plan.largestGram.layer}')` : '')
+  );
+}
