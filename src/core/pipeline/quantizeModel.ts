@@ -18,6 +18,7 @@ import { pump } from '../base/pump.ts';
 import { gramStage } from './gramStage.ts';
 import { lazyModel } from './lazyModel.ts';
 import { planLayers, type LayerPlan } from './layerPlan.ts';
+import { withRecurrentCaptureValues } from './recurrentCapture.ts';
 import { groupRowsToWeight, readLayerWeight, weightToGroupRows, writeLayerWeight } from './layerProblems.ts';
 import { openLayerGroups, toQuantizedLayer } from './solveLayerGroups.ts';
 import { cancellationCheckpoint } from './cancellation.ts';
@@ -120,7 +121,11 @@ export async function* quantizeModel(
   const first = await firstSample(calibration);
   // Sizes are fixed as the last normalisation step, so the model before it is the exporters' base.
   const unfixed = normalizeModel(decoded).model;
-  const normalized = fixInputShapes(unfixed, inputShapesFrom(decoded, first.feeds)).model;
+  // LSTM/GRU R layers capture h_{t−1} through values added here (recurrentCapture.ts); the export
+  // base (`unfixed`) does not carry them.
+  const normalized = withRecurrentCaptureValues(
+    fixInputShapes(unfixed, inputShapesFrom(decoded, first.feeds)).model,
+  );
   const discovery = findLayers(normalized);
   const skippedLayers: { name: string; reason: string }[] = [];
   for (const s of discovery.skipped) {
