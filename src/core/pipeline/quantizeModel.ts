@@ -11,6 +11,7 @@
 import type { Backend } from '../backend/backend.ts';
 import { firstSample, throwIfAborted } from '../calibration/capture/index.ts';
 import { findLayers, type QuantizableLayer } from '../graph/layers/index.ts';
+import { inlineTakenBranches } from '../graph/subgraph/inlineTakenBranches.ts';
 import { fixInputShapes, normalizeModel } from '../graph/normalize/index.ts';
 import { decodeModel, resolveExternalData, type ModelProto } from '../onnx/index.ts';
 import { deployableValues } from '../base/grid.ts';
@@ -119,8 +120,11 @@ export async function* quantizeModel(
     message: 'hoisting Constants, folding BatchNormalization, fixing input sizes from the first sample',
   };
   const first = await firstSample(calibration);
+  // If branches the calibration feeds decide are inlined (their layers become main-graph layers
+  // named by path); weights computed from constants become initializers (inlineTakenBranches.ts).
+  const branches = await inlineTakenBranches(decoded, first.feeds, engine);
   // Sizes are fixed as the last normalisation step, so the model before it is the exporters' base.
-  const unfixed = normalizeModel(decoded).model;
+  const unfixed = normalizeModel(branches.model).model;
   // LSTM/GRU R layers capture h_{t−1} through values added here (recurrentCapture.ts); the export
   // base (`unfixed`) does not carry them.
   const normalized = withRecurrentCaptureValues(
@@ -128,7 +132,7 @@ export async function* quantizeModel(
   );
   const discovery = findLayers(normalized);
   const skippedLayers: { name: string; reason: string }[] = [];
-  for (const s of discovery.skipped) {
+  for (const s of [...branches.notTaken, ...discovery.skipped]) {
     skippedLayers.push({ name: s.name, reason: s.reason });
     yield { type: 'skip', what: 'layer', name: s.name, reason: s.reason };
   }
