@@ -2,7 +2,8 @@
  * Issue 17 "done when": Silero VAD v4 (legacy), v5 and v6 (MIT, @ricky0123/vad-web) quantize at W8
  * and W4 from tensors made here (random audio chunks as .npy per input, state zeros, --const
  * sr=16000). Their Conv and LSTM layers sit inside If branches (the sample rate picks one); the
- * 16 kHz branch is inlined and quantized, the 8 kHz branch's layers are listed as staying float.
+ * 16 kHz branch is inlined and quantized, the 8 kHz branch's layers are listed as staying float;
+ * the export puts the If back, so the 8 kHz branch still runs (float).
  * The exported model runs in onnxruntime-node; output SQNR against the float model is printed
  * (64 calibration chunks: with fewer, the later layers see fewer Gram rows than inputs).
  */
@@ -75,10 +76,11 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function feedsFor(c: SileroCase, seed: number): Record<string, ort.Tensor> {
+function feedsFor(c: SileroCase, seed: number, rate = 16000): Record<string, ort.Tensor> {
+  const length = (c.chunk * rate) / 16000;
   const feeds: Record<string, ort.Tensor> = {
-    input: new ort.Tensor('float32', audioChunk(c.chunk, seed), [1, c.chunk]),
-    sr: new ort.Tensor('int64', BigInt64Array.from([16000n]), []),
+    input: new ort.Tensor('float32', audioChunk(length, seed), [1, length]),
+    sr: new ort.Tensor('int64', BigInt64Array.from([BigInt(rate)]), []),
   };
   for (const [name, dims] of Object.entries(c.states))
     feeds[name] = new ort.Tensor('float32', new Float32Array(size(dims)), dims);
@@ -176,6 +178,19 @@ describe.each(cases)('Silero VAD $file', (c) => {
         }
       }
       console.log(`SQNR ${c.file} W${bits}: ${JSON.stringify(sqnr)}`);
+      // The If is back in the export with both branches: at 8 kHz the model runs its float branch.
+      expect(decodeModel(readFileSync(out)).graph!.node!.some((n) => n.opType === 'If')).toBe(true);
+      for (let i = 0; i < 2; i++) {
+        const feeds = feedsFor(c, 2000 + i, 8000);
+        const a = await float.run(feeds);
+        const b = await session.run(feeds);
+        for (const name of c.outputs) {
+          const want = a[name].data as Float32Array;
+          const got = b[name].data as Float32Array;
+          const worst = Math.max(...Array.from(want, (v, k) => Math.abs(v - got[k])));
+          expect(worst, `${name} at 8 kHz`).toBeLessThan(1e-4);
+        }
+      }
       const floor = bits === 8 ? 20 : 5;
       expect(sqnr.outputLogit).toBeGreaterThan(floor);
       for (const name of c.outputs.slice(1)) expect(sqnr[name], name).toBeGreaterThan(floor);

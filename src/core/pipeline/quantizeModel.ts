@@ -322,6 +322,7 @@ export async function* quantizeModel(
     normalized: lazyModel(normalized),
     quantized: lazyModel(working),
     exportBase: lazyModel(unfixed),
+    ...(branches.inlined.length > 0 ? { branches: { original: decoded, inlined: branches.inlined } } : {}),
   };
   yield {
     type: 'done',
