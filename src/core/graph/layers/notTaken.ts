@@ -32,7 +32,9 @@ function countOps(graph: GraphProto, where: string, into: NotTakenGroup[]): void
     into.push({
       where,
       ops,
-      reason: 'layers inside If/Loop/Scan bodies are not captured or quantized yet',
+      reason: /\/(then|else)_branch$/.test(where)
+        ? 'inside an If branch: quantize takes them when the calibration feeds decide the branch (the taken one is captured and quantized, the other stays float); inspect cannot tell which runs'
+        : 'inside a Loop/Scan body: capture inside loops is not supported, so they stay float',
     });
   visitSubgraphs(graph, where, into);
 }
