@@ -193,12 +193,17 @@ export async function inlineTakenBranches(
         subgraphsOf(n).some((s) => weightNodes(s.graph, '').length > 0),
     );
     if (candidates.length === 0) break;
-    const conditions = await evaluate(
-      current,
-      [...new Set(candidates.map((n) => n.input![0]))].map((c) => output(c, DataType.BOOL)),
-      feeds,
-      engine,
-    );
+    let conditions: Awaited<ReturnType<typeof evaluate>>;
+    try {
+      conditions = await evaluate(
+        current,
+        [...new Set(candidates.map((n) => n.input![0]))].map((c) => output(c, DataType.BOOL)),
+        feeds,
+        engine,
+      );
+    } catch {
+      break; // Undecided: the Ifs stay, and their layers are listed below as not captured.
+    }
     const outer = allNames(graph);
     const replaced = new Map<NodeProto, NodeProto[]>();
     const initializers = [...(graph.initializer ?? [])];
@@ -271,6 +276,10 @@ export async function inlineTakenBranches(
           reason: `inside a ${n.opType} body: its inputs change every iteration, and capture inside loops is not supported, so it stays float.`,
         });
   }
-  const { model: foldedModel, folded } = await foldWeights(current, feeds, engine);
+  // A weight onnxruntime cannot hand over as float32 (e.g. float16) stays as it was: not a layer.
+  const { model: foldedModel, folded } = await foldWeights(current, feeds, engine).catch(() => ({
+    model: current,
+    folded: [] as string[],
+  }));
   return { model: foldedModel, inlined, notTaken, folded };
 }
