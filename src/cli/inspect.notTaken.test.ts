@@ -1,14 +1,16 @@
 /**
  * Issue 17: a model whose weights sit inside If branches (as Silero VAD's do) or in recurrent ops:
  * `inspect` prints the model facts, says where weights were seen but not taken and why, and exits
- * 2 because nothing can be quantized; `quantize` refuses with the same explanation.
+ * 2 because nothing in the main graph can be quantized; `quantize` takes the branch the calibration
+ * feeds decide (here the condition is given with --const) and lists the other branch as float.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DataType,
+  decodeModel,
   encodeModel,
   float32Tensor,
   type GraphProto,
@@ -76,12 +78,16 @@ describe('weights inside subgraphs are found and named, not silently missed', ()
       {
         where: "If 'branch'/then_branch",
         ops: { Conv: 1 },
-        reason: expect.stringMatching(/If\/Loop\/Scan bodies/),
+        reason: expect.stringMatching(
+          /inside an If branch: quantize takes them when the calibration feeds decide/,
+        ),
       },
       {
         where: "If 'branch'/else_branch",
         ops: { Conv: 1 },
-        reason: expect.stringMatching(/If\/Loop\/Scan bodies/),
+        reason: expect.stringMatching(
+          /inside an If branch: quantize takes them when the calibration feeds decide/,
+        ),
       },
     ]);
   });
@@ -98,17 +104,54 @@ describe('weights inside subgraphs are found and named, not silently missed', ()
     );
   });
 
-  it('quantize refuses it with the same explanation (exit 2, nothing written)', async () => {
+  it('quantize takes the branch the feeds decide: its Conv quantized by path, the other listed float', async () => {
     const out = join(work, 'out.onnx');
+    const reportPath = join(work, 'out.json');
     const inputs = join(work, 'inputs');
-    mkdirSync(inputs);
-    writeFileSync(join(inputs, 'x.npy'), npyFloat32(new Float32Array(16), [1, 1, 4, 4]));
-    const run = await comq(['quantize', modelPath, '--inputs', inputs, '--out', out, '--backend', 'cpu']);
-    expect(run.code).toBe(2);
-    expect(errorLines(run.stderr).join('\n')).toMatch(
-      /no quantizable layer .*Weights were seen but not taken: 1 Conv in If 'branch'\/then_branch/,
-    );
-    expect(existsSync(out)).toBe(false);
+    mkdirSync(join(inputs, 'x'), { recursive: true });
+    for (let i = 0; i < 4; i++)
+      writeFileSync(
+        join(inputs, 'x', `s${i}.npy`),
+        npyFloat32(
+          Float32Array.from({ length: 16 }, (_, k) => Math.sin(k + i)),
+          [1, 1, 4, 4],
+        ),
+      );
+    const run = await comq([
+      'quantize',
+      modelPath,
+      '--inputs',
+      inputs,
+      '--const',
+      'cond=1',
+      '--out',
+      out,
+      '--report',
+      reportPath,
+      '--backend',
+      'cpu',
+      '--no-progress',
+      '--no-eval',
+    ]);
+    expect(errorLines(run.stderr)).toEqual([]);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(readFileSync(reportPath, 'utf8')) as {
+      layers: { name: string; bits: number | 'float' }[];
+      model: { skipped: { name: string; reason: string }[] };
+    };
+    expect(report.layers.map((l) => [l.name, l.bits])).toEqual([['branch/then_branch/then_conv', 8]]);
+    expect(report.model.skipped).toEqual([
+      {
+        name: 'branch/else_branch/else_conv',
+        reason: expect.stringMatching(/If 'branch' takes its then_branch .* stays float/),
+      },
+    ]);
+    // The export keeps the If: the then branch reads a DequantizeLinear, the else branch its float weight.
+    const exported = decodeModel(readFileSync(out));
+    const ifNode = exported.graph!.node!.find((n) => n.opType === 'If')!;
+    const branch = (name: string) => ifNode.attribute!.find((a) => a.name === name)!.g!;
+    expect(branch('then_branch').node!.map((n) => n.opType)).toEqual(['DequantizeLinear', 'Conv']);
+    expect(branch('else_branch').node!.map((n) => n.opType)).toEqual(['Conv']);
   });
 
   it('inspect --json carries notTaken', async () => {

@@ -259,9 +259,10 @@ export function exportQuantized(
     if (plan.kind === 'float') continue;
     const layer = matchLayer(found, plan.q);
     const node = nodes[layer.nodeIndex];
-    if ((node.input ?? [])[1] !== layer.weightName) {
+    const weightInput = layer.weightInputIndex ?? 1;
+    if ((node.input ?? [])[weightInput] !== layer.weightName) {
       throw new Error(
-        `layer '${layer.name}': input 1 of its node is '${(node.input ?? [])[1]}', not the weight '${layer.weightName}'.`,
+        `layer '${layer.name}': input ${weightInput} of its node is '${(node.input ?? [])[weightInput]}', not the weight '${layer.weightName}'.`,
       );
     }
     oldWeights.push(layer.weightName);
@@ -275,9 +276,11 @@ export function exportQuantized(
     // DequantizeLinear reads initializers only, so the new nodes can lead the graph (topological order holds).
     prelude.push(...built.nodes);
     initializers.push(...built.initializers);
-    const input = [...(node.input ?? [])];
-    input[1] = built.output;
-    nodes[layer.nodeIndex] = { ...node, input };
+    // Read the node from `nodes`: an LSTM/GRU node is rewritten twice (W, then R).
+    const current = nodes[layer.nodeIndex];
+    const input = [...(current.input ?? [])];
+    input[weightInput] = built.output;
+    nodes[layer.nodeIndex] = { ...current, input };
   }
   let out: ModelProto = {
     ...working,

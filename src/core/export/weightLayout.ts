@@ -6,7 +6,8 @@
  * The solvers work on rows (docs/algorithms.md, "Notation"; src/core/pipeline/layerProblems.ts):
  * one row per output channel, groups concatenated, `blocksPerRow` scales per row. Per-channel axis in
  * the weight's own layout: Conv `[O, C/g, kh, kw]` → 0, ConvTranspose `[C_in, C_out/g, kh, kw]` → 1,
- * Gemm transB = 1 `[N, K]` → 0, MatMul / Gemm transB = 0 `[K, N]` → 1.
+ * Gemm transB = 1 `[N, K]` → 0, MatMul / Gemm transB = 0 `[K, N]` → 1, LSTM/GRU W and R
+ * `[1, gates·H, m]` → 1 (bidirectional `[2, …]`: rows storage + Reshape; blocked: axis 2).
  *
  * Two cases cannot be said on the weight's own layout and are stored in solver rows instead
  * (`storage: 'rows'`, a `[rows, cols]` integer tensor, DequantizeLinear on axis 0 per channel or
@@ -170,6 +171,41 @@ export function placeQdq(layer: QuantizableLayer, q: QuantizedLayer): QdqPlaceme
     }
     return inRows(
       `blocks of ${q.blockSize} flattened (c, kh, kw) inputs are not blocks of one axis of [${shape.join(', ')}]: codes stored as [${rows}, ${cols}] and reshaped after DequantizeLinear`,
+      [{ op: 'Reshape', shape: [...shape] }],
+    );
+  }
+
+  if (layer.attributes.kind === 'recurrent') {
+    // LSTM/GRU `[dirs, gates·H, m]` is the row layout itself (direction-major rows).
+    const [dirs, rowsPerDirection] = shape;
+    if (!perChannel) {
+      return {
+        ...common,
+        storage: 'weight',
+        codes: rowCodes,
+        codeShape: [...shape],
+        scale: scaleRows,
+        scaleShape: [dirs, rowsPerDirection, blocksPerRow],
+        zeroPoint: zeroRows,
+        axis: 2,
+        after: [],
+      };
+    }
+    if (dirs === 1) {
+      return {
+        ...common,
+        storage: 'weight',
+        codes: rowCodes,
+        codeShape: [...shape],
+        scale: scaleRows,
+        scaleShape: [rows],
+        zeroPoint: zeroRows,
+        axis: 1,
+        after: [],
+      };
+    }
+    return inRows(
+      `bidirectional ${layer.op}: one scale per (direction, row) is not one axis of [${shape.join(', ')}]: codes stored as [${rows}, ${cols}] and reshaped after DequantizeLinear`,
       [{ op: 'Reshape', shape: [...shape] }],
     );
   }

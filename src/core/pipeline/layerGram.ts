@@ -13,6 +13,7 @@ import {
   liftConv1dDims,
   reshapingAccumulator,
 } from './convNd.ts';
+import { createRecurrentAccumulator } from './recurrentGram.ts';
 
 /** Why a layer cannot get a Gram at all (checked before any capture), or null. */
 export function unsupportedReason(layer: QuantizableLayer): string | null {
@@ -48,6 +49,7 @@ export function createLayerAccumulator(
   options: GramOptions,
 ): GramAccumulator {
   const a = layer.attributes;
+  if (a.kind === 'recurrent') return createRecurrentAccumulator(layer, a, backend, options);
   if (a.kind !== 'conv')
     return backend.createGramAccumulator({ kind: 'dense', cols: layer.reduction }, options);
   if (a.kernelShape.length === 1) {

@@ -102,7 +102,8 @@ export function weightToGroupRows(layer: QuantizableLayer, weight: Float32Array)
   const cols = layer.reduction;
   const shape = layer.weightShape;
   const out: Float32Array[] = [];
-  if (layer.op === 'Conv') {
+  // LSTM/GRU `[dirs, gates·H, m]`: one direction per group, already contiguous like Conv.
+  if (layer.op === 'Conv' || layer.attributes.kind === 'recurrent') {
     for (let g = 0; g < groups; g++) out.push(weight.slice(g * rows * cols, (g + 1) * rows * cols));
   } else if (layer.op === 'ConvTranspose') {
     const [cIn, cOutPerGroup] = shape;
@@ -141,7 +142,7 @@ export function groupRowsToWeight(layer: QuantizableLayer, groupRows: readonly F
   if (groupRows.length !== groups || groupRows.some((m) => m.length !== rows * cols)) {
     throw new Error(`layer '${layer.name}' needs ${groups} group matrices of ${rows}×${cols}`);
   }
-  if (layer.op === 'Conv') {
+  if (layer.op === 'Conv' || layer.attributes.kind === 'recurrent') {
     const out = new Float32Array(rows * cols * groups);
     groupRows.forEach((m, g) => out.set(m, g * rows * cols));
     return out;

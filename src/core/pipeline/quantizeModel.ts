@@ -11,6 +11,7 @@
 import type { Backend } from '../backend/backend.ts';
 import { firstSample, throwIfAborted } from '../calibration/capture/index.ts';
 import { findLayers, type QuantizableLayer } from '../graph/layers/index.ts';
+import { inlineTakenBranches } from '../graph/subgraph/inlineTakenBranches.ts';
 import { fixInputShapes, normalizeModel } from '../graph/normalize/index.ts';
 import { decodeModel, resolveExternalData, type ModelProto } from '../onnx/index.ts';
 import { deployableValues } from '../base/grid.ts';
@@ -19,6 +20,7 @@ import { gramPasses, type GramPassStats, type LayerGram } from './gramStage.ts';
 import { describeMemoryPlan, planMemory } from './memoryPlan.ts';
 import { lazyModel } from './lazyModel.ts';
 import { planLayers, type LayerPlan } from './layerPlan.ts';
+import { withRecurrentCaptureValues } from './recurrentCapture.ts';
 import { groupRowsToWeight, readLayerWeight, weightToGroupRows, writeLayerWeight } from './layerProblems.ts';
 import { openLayerGroups, toQuantizedLayer } from './solveLayerGroups.ts';
 import { cancellationCheckpoint } from './cancellation.ts';
@@ -119,12 +121,19 @@ export async function* quantizeModel(
     message: 'hoisting Constants, folding BatchNormalization, fixing input sizes from the first sample',
   };
   const first = await firstSample(calibration);
+  // If branches the calibration feeds decide are inlined (their layers become main-graph layers
+  // named by path); weights computed from constants become initializers (inlineTakenBranches.ts).
+  const branches = await inlineTakenBranches(decoded, first.feeds, engine);
   // Sizes are fixed as the last normalisation step, so the model before it is the exporters' base.
-  const unfixed = normalizeModel(decoded).model;
-  const normalized = fixInputShapes(unfixed, inputShapesFrom(decoded, first.feeds)).model;
+  const unfixed = normalizeModel(branches.model).model;
+  // LSTM/GRU R layers capture h_{t−1} through values added here (recurrentCapture.ts); the export
+  // base (`unfixed`) does not carry them.
+  const normalized = withRecurrentCaptureValues(
+    fixInputShapes(unfixed, inputShapesFrom(decoded, first.feeds)).model,
+  );
   const discovery = findLayers(normalized);
   const skippedLayers: { name: string; reason: string }[] = [];
-  for (const s of discovery.skipped) {
+  for (const s of [...branches.notTaken, ...discovery.skipped]) {
     skippedLayers.push({ name: s.name, reason: s.reason });
     yield { type: 'skip', what: 'layer', name: s.name, reason: s.reason };
   }
@@ -350,6 +359,7 @@ export async function* quantizeModel(
     normalized: lazyModel(normalized),
     quantized: lazyModel(working),
     exportBase: lazyModel(unfixed),
+    ...(branches.inlined.length > 0 ? { branches: { original: decoded, inlined: branches.inlined } } : {}),
   };
   yield {
     type: 'done',

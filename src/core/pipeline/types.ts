@@ -3,6 +3,7 @@
  * (tensors, inference engine, samples) live in ../base/ports.ts.
  */
 import type { ComqOrder, GridKind, Method } from '../quant/types.ts';
+import type { InlinedBranches } from '../graph/subgraph/renestBranches.ts';
 import type { LazyModel } from './lazyModel.ts';
 
 export type CaptureMode = 'float' | 'sequential';
@@ -167,7 +168,13 @@ export type ProgressEvent =
       report: QuantizeReport;
       layers: QuantizedLayer[];
       /** The normalised, quantized and export-base models, decoded, each encoded at most once. */
-      models: { normalized: LazyModel; quantized: LazyModel; exportBase: LazyModel };
+      models: {
+        normalized: LazyModel;
+        quantized: LazyModel;
+        exportBase: LazyModel;
+        /** Set when If branches were inlined: exports put them back (graph/subgraph/renestBranches.ts). */
+        branches?: InlinedBranches;
+      };
       /** Bytes of models.normalized / models.quantized (encoded on first read). */
       readonly normalizedModel: Uint8Array;
       readonly quantizedModel: Uint8Array;

@@ -12,6 +12,7 @@ import {
   verifyExport,
   type ExportFormat,
 } from '../export/index.ts';
+import { renestBranches } from '../graph/subgraph/renestBranches.ts';
 import { encodeModel } from '../onnx/index.ts';
 import { ExportRefusedError } from './errors.ts';
 import type { ExportRecord, FinishedRun } from './types.ts';
@@ -37,6 +38,9 @@ export async function exportRun(
   let written;
   try {
     written = exportQuantized(run.models.exportBase.proto, run.layers, { format });
+    // Layers calibrated inside inlined If branches go back into those branches (the other kept).
+    if (run.models.branches)
+      written = { ...written, model: renestBranches(written.model, run.models.branches) };
   } catch (error) {
     throw new ExportRefusedError(format, 'write', error instanceof Error ? error.message : String(error), {
       cause: error,

@@ -62,7 +62,9 @@ export async function* runQuantization(
   if (problems.length > 0)
     throw new RunInputError('model', new ModelValidationError(problems, model.name).message, model.name);
   const layers = findLayers(model.proto).layers;
-  if (layers.length === 0) {
+  // Layers inside If branches are taken when the calibration feeds decide the branch (quantizeModel).
+  const inBranches = weightsNotTaken(model.proto).some((g) => g.where !== 'main graph');
+  if (layers.length === 0 && !inBranches) {
     throw new RunInputError(
       'model',
       `${model.name} has no quantizable layer (Conv, ConvTranspose, or Gemm/MatMul with a constant weight in the main graph): there is nothing to quantize.${notTakenSentence(model.proto)}`,

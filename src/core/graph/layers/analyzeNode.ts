@@ -42,7 +42,7 @@ function biasParams(index: GraphIndex, biasName: string | undefined): number {
  * layer as float. Integer storage (e.g. int8 codes Cast to float) means the model was quantized
  * already; re-quantizing those codes would stack a second rounding on the first.
  */
-function floatWeightProblem(weightName: string, source: WeightSource): string | undefined {
+export function floatWeightProblem(weightName: string, source: WeightSource): string | undefined {
   const typeName = (dataType: number) => DATA_TYPE_NAMES[dataType] ?? `type ${dataType}`;
   if (!isFloatType(source.storedDataType)) {
     return `weight '${weightName}' is stored as ${typeName(source.storedDataType)}, not float: the layer looks already quantized, so it is left as is.`;

@@ -1,5 +1,6 @@
 import type { ModelProto } from '../../onnx/types.ts';
 import { analyzeNode } from './analyzeNode.ts';
+import { analyzeRecurrent, isRecurrentOp } from './analyzeRecurrent.ts';
 import { buildGraphIndex, isDefaultDomain } from './graphIndex.ts';
 import type { LayerDiscovery, QuantizableLayer, SkippedLayer } from './types.ts';
 
@@ -8,7 +9,7 @@ import type { LayerDiscovery, QuantizableLayer, SkippedLayer } from './types.ts'
  * initializers or in Constant nodes, possibly behind Identity / Cast / Transpose chains.
  *
  * Quantizable: Conv (grouped and depthwise included), ConvTranspose, Gemm with a constant B, and
- * MatMul with a constant 2-D second input. Everything of those op types that cannot be quantized
+ * MatMul with a constant 2-D second input, LSTM and GRU (W and R, analyzeRecurrent.ts). Everything of those op types that cannot be quantized
  * is listed in `skipped` with a one-sentence reason; other op types are not mentioned at all.
  * A weight shared by several layers is skipped for all of them: quantizing it for one layer's
  * Gram would change the other layers' outputs in a way no solver saw.
@@ -21,6 +22,13 @@ export function findLayers(model: ModelProto): LayerDiscovery {
   const skipped: SkippedLayer[] = [];
   index.nodes.forEach((node, nodeIndex) => {
     if (!isDefaultDomain(node)) return;
+    if (isRecurrentOp(node.opType)) {
+      for (const verdict of analyzeRecurrent(index, { node, index: nodeIndex })) {
+        if ('layer' in verdict) candidates.push(verdict.layer);
+        else skipped.push(verdict.skipped);
+      }
+      return;
+    }
     const verdict = analyzeNode(index, { node, index: nodeIndex });
     if (!verdict) return;
     if ('layer' in verdict) candidates.push(verdict.layer);
@@ -47,7 +55,10 @@ export function findLayers(model: ModelProto): LayerDiscovery {
   }
   // Keep one ordering for both lists: the graph's.
   const nodeOrder = new Map(index.displayNames.map((name, position) => [name, position]));
-  skipped.sort((a, b) => (nodeOrder.get(a.name) ?? 0) - (nodeOrder.get(b.name) ?? 0));
+  // Recurrent layers are named '<node>/W' and '<node>/R': they sort at their node.
+  const position = (name: string): number =>
+    nodeOrder.get(name) ?? nodeOrder.get(name.replace(/\/[WR]$/, '')) ?? 0;
+  skipped.sort((a, b) => position(a.name) - position(b.name));
   return { layers, skipped };
 }
 

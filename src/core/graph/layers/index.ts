@@ -8,6 +8,7 @@ export type {
   LayerOp,
   MatMulAttributes,
   QuantizableLayer,
+  RecurrentAttributes,
   SkippedLayer,
   WeightChainStep,
   WeightSource,

@@ -7,7 +7,8 @@ import type { GraphProto, ModelProto, NodeProto } from '../../onnx/index.ts';
 
 /** Ops whose weights comq would take if they sat in the main graph / were supported. */
 const WEIGHT_OPS = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'LSTM', 'GRU', 'RNN']);
-const RECURRENT_OPS = new Set(['LSTM', 'GRU', 'RNN']);
+/** Recurrent ops of the main graph that are not layers (LSTM and GRU are: analyzeRecurrent.ts). */
+const RECURRENT_OPS = new Set(['RNN']);
 
 export interface NotTakenGroup {
   /** Where: 'main graph' or a subgraph path like `If 'cond'/then_branch`. */
@@ -31,7 +32,9 @@ function countOps(graph: GraphProto, where: string, into: NotTakenGroup[]): void
     into.push({
       where,
       ops,
-      reason: 'layers inside If/Loop/Scan bodies are not captured or quantized yet',
+      reason: /\/(then|else)_branch$/.test(where)
+        ? 'inside an If branch: quantize takes them when the calibration feeds decide the branch (the taken one is captured and quantized, the other stays float); inspect cannot tell which runs'
+        : 'inside a Loop/Scan body: capture inside loops is not supported, so they stay float',
     });
   visitSubgraphs(graph, where, into);
 }
@@ -63,7 +66,7 @@ export function weightsNotTaken(model: Pick<ModelProto, 'graph'>): NotTakenGroup
     groups.push({
       where: 'main graph',
       ops: recurrent,
-      reason: 'recurrent layers (LSTM, GRU, RNN) are not quantized yet',
+      reason: 'simple RNN layers are not quantized yet (LSTM and GRU are)',
     });
   visitSubgraphs(graph, 'main graph', groups);
   return groups;

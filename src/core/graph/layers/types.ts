@@ -5,7 +5,7 @@
  */
 
 /** The operators whose weight the solvers can quantize. */
-export type LayerOp = 'Conv' | 'ConvTranspose' | 'Gemm' | 'MatMul';
+export type LayerOp = 'Conv' | 'ConvTranspose' | 'Gemm' | 'MatMul' | 'LSTM' | 'GRU';
 
 /** Where a weight tensor is stored in the raw model. */
 export type WeightStorage = 'initializer' | 'constant-node';
@@ -68,7 +68,33 @@ export interface MatMulAttributes {
   kind: 'matmul';
 }
 
-export type LayerAttributes = ConvAttributes | GemmAttributes | MatMulAttributes;
+/**
+ * LSTM / GRU (src/core/pipeline/recurrentGram.ts): one layer per weight tensor, W `[dirs, gates·H, in]`
+ * (input 1) or R `[dirs, gates·H, H]` (input 2); each direction is one group of gates·H rows.
+ * W's rows read x_t (all T·B rows of X, the same Gram for every direction); R's rows read h_{t−1}
+ * of their direction (from Y, output 0 `[T, dirs, B, H]`; the reverse direction's previous state is
+ * the next time step). Only layout = 0 (time-major) without sequence_lens is taken.
+ */
+export interface RecurrentAttributes {
+  kind: 'recurrent';
+  cell: 'LSTM' | 'GRU';
+  part: 'W' | 'R';
+  /** 1 (forward or reverse) or 2 (bidirectional). */
+  directions: number;
+  /** 'forward' | 'reverse' | 'bidirectional' (ONNX `direction`). */
+  direction: string;
+  hidden: number;
+  /** 4 for LSTM (i, o, f, c), 3 for GRU (z, r, h). */
+  gates: number;
+  /**
+   * R only: where h_{t−1} at the first step comes from. 'zeros': the node has no initial_h.
+   * 'captured': the layer's inputName is `[initial_h; Y; initial_h]` stacked on axis 0
+   * (`[T + 2, dirs, B, H]`), a value added for capture (recurrentCapture.ts).
+   */
+  initialState?: 'zeros' | 'captured';
+}
+
+export type LayerAttributes = ConvAttributes | GemmAttributes | MatMulAttributes | RecurrentAttributes;
 
 export interface QuantizableLayer {
   /** The node name, or `<op>:<first output>` when the node has none (stable across runs). */
@@ -78,6 +104,8 @@ export interface QuantizableLayer {
   nodeIndex: number;
   /** The name of the tensor the layer reads as its weight input (after any chain). */
   weightName: string;
+  /** The node input that carries the weight: 1 unless set (an LSTM/GRU R layer reads input 2). */
+  weightInputIndex?: number;
   /**
    * The weight's dims as the layer sees them (after the chain): Conv `[O, C/g, kh, kw]`,
    * ConvTranspose `[C_in, C_out/g, kh, kw]`, Gemm `[N, K]` (transB = 1) or `[K, N]` (transB = 0),
