@@ -73,7 +73,7 @@ describe('comq quantize --memory-budget', () => {
     const run = await quantize('1G');
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/memory plan: budget 1024 MiB/);
-  }, 120_000);
+  }, 900_000);
 
   it('budget values: binary units, MiB by default; nonsense is a usage error', () => {
     expect(memoryBudgetFlag('2G')).toBe(2 * 1024 ** 3);

@@ -77,7 +77,7 @@ describe('comq quantize --calib-crops-from (issue 11 item 5)', () => {
     const names = [...report.inputs.calibration, ...report.inputs.evaluation];
     expect(names.length).toBe(Number(summary![1]));
     for (const name of names) expect(name).toMatch(/^(skimage-text\.png|opencv-scenetext01\.jpg)#\d+$/);
-  }, 120_000);
+  }, 900_000);
 
   it('refuses a missing detector, a model that is not a detector, and images without text (exit 2)', async () => {
     const missing = await comq(args('missing', images, join(work, 'nope.onnx')));
@@ -104,5 +104,5 @@ describe('comq quantize --calib-crops-from (issue 11 item 5)', () => {
     ]);
     expect(npy.code).toBe(2);
     expect(errorLines(npy.stderr).join('\n')).toMatch(/give --images DIR/);
-  }, 120_000);
+  }, 900_000);
 });

@@ -74,5 +74,5 @@ describe('studio: calibration on the detector’s text-line crops', () => {
     const whole = await studio.run(settings, () => undefined);
     expect(whole.crops).toBeUndefined();
     expect(whole.report.inputs.calibration.every((name) => !name.includes('#'))).toBe(true);
-  }, 180_000);
+  }, 900_000);
 });

@@ -12,7 +12,7 @@ const d = defaultRunSettings;
  * first-time user reads what each knob does where they turn it.
  */
 export const SETTING_HELP = {
-  method: `How weights are rounded: COMQ (coordinate descent on the layer's output error), GPTQ (error feedback column by column), GPTQ then COMQ, AdaRound (learned rounding, slower), or plain round-to-nearest (RTN). Default: ${d.method.toUpperCase()}.`,
+  method: `How weights are rounded: COMQ (coordinate descent on the layer's output error), GPTQ (error feedback column by column), GPTQ then COMQ, AdaRound (learned rounding, slower), BRECQ (COMQ, then each block's roundings learned on the block's output, slowest), or plain round-to-nearest (RTN). Default: ${d.method.toUpperCase()}.`,
   bits: `Bits per weight: 2^bits grid points per scale; fewer bits, smaller model, larger error. Default: W${d.bits}.`,
   grid: `Asymmetric grids fit [min, max] with a zero point; symmetric ones are centred on 0 (no zero point). Default: ${d.grid}.`,
   groupSize:
@@ -70,6 +70,7 @@ export function SettingsPanel() {
             <option value="gptq+comq">GPTQ then COMQ</option>
             <option value="rtn">RTN</option>
             <option value="adaround">AdaRound (slow: hundreds of iterations per layer)</option>
+            <option value="brecq">BRECQ block reconstruction (slowest: up to 2 min per model)</option>
           </select>
         </Field>
         <Field label="bits" help={SETTING_HELP.bits}>

@@ -71,7 +71,7 @@ describe('solve per capture pass', () => {
       expect(many.done.layers[i].codes, one.done.layers[i].name).toEqual(one.done.layers[i].codes);
       expect(many.done.report.layers[i].gramRows).toBe(one.done.report.layers[i].gramRows);
     }
-  }, 300_000);
+  }, 900_000);
 
   it('a Gram budget smaller than two layers splits the capture into runs, same codes', async () => {
     const options = { bits: 4, method: 'rtn' as const, maxGramRowsPerReduction: 0 };
@@ -90,7 +90,7 @@ describe('solve per capture pass', () => {
     expect(tight.done.layers.map((l) => Array.from(l.codes))).toEqual(
       whole.done.layers.map((l) => Array.from(l.codes)),
     );
-  }, 300_000);
+  }, 900_000);
 });
 
 describe('memory plan', () => {

@@ -187,7 +187,7 @@ describe('openTextDetector (the real PP-OCR detector in onnxruntime)', () => {
     } finally {
       await detector.release();
     }
-  }, 60_000);
+  }, 900_000);
 
   it('refuses the recogniser: not a detector', async () => {
     await expect(openTextDetector(readPpocrModel('rec'), engine)).rejects.toThrow(TextDetectorError);
