@@ -138,36 +138,34 @@ export function placeQdq(layer: QuantizableLayer, q: QuantizedLayer): QdqPlaceme
     note,
   });
 
+  /** Codes stored at the weight's own shape (no reshape after DequantizeLinear). */
+  const inWeight = (
+    scaleShape: number[],
+    axis: number,
+    codes: Int32Array = rowCodes,
+    scale: Float32Array = scaleRows,
+    zeroPoint: Int32Array | undefined = zeroRows,
+  ): QdqPlacement => ({
+    ...common,
+    storage: 'weight',
+    codes,
+    codeShape: [...shape],
+    scale,
+    scaleShape,
+    zeroPoint,
+    axis,
+    after: [],
+  });
+
   if (layer.op === 'Conv') {
     const spatial = shape.slice(2);
     const taps = spatial.reduce((a, b) => a * b, 1);
     // Row-major (o, c, kh, kw) is already the solver's row layout: the codes need no moving.
     if (perChannel) {
-      return {
-        ...common,
-        storage: 'weight',
-        codes: rowCodes,
-        codeShape: [...shape],
-        scale: scaleRows,
-        scaleShape: [rows],
-        zeroPoint: zeroRows,
-        axis: 0,
-        after: [],
-      };
+      return inWeight([rows], 0);
     }
     if (taps === 1) {
-      const scaleShape = [rows, blocksPerRow, ...spatial];
-      return {
-        ...common,
-        storage: 'weight',
-        codes: rowCodes,
-        codeShape: [...shape],
-        scale: scaleRows,
-        scaleShape,
-        zeroPoint: zeroRows,
-        axis: 1,
-        after: [],
-      };
+      return inWeight([rows, blocksPerRow, ...spatial], 1);
     }
     return inRows(
       `blocks of ${q.blockSize} flattened (c, kh, kw) inputs are not blocks of one axis of [${shape.join(', ')}]: codes stored as [${rows}, ${cols}] and reshaped after DequantizeLinear`,
@@ -179,30 +177,10 @@ export function placeQdq(layer: QuantizableLayer, q: QuantizedLayer): QdqPlaceme
     // LSTM/GRU `[dirs, gates·H, m]` is the row layout itself (direction-major rows).
     const [dirs, rowsPerDirection] = shape;
     if (!perChannel) {
-      return {
-        ...common,
-        storage: 'weight',
-        codes: rowCodes,
-        codeShape: [...shape],
-        scale: scaleRows,
-        scaleShape: [dirs, rowsPerDirection, blocksPerRow],
-        zeroPoint: zeroRows,
-        axis: 2,
-        after: [],
-      };
+      return inWeight([dirs, rowsPerDirection, blocksPerRow], 2);
     }
     if (dirs === 1) {
-      return {
-        ...common,
-        storage: 'weight',
-        codes: rowCodes,
-        codeShape: [...shape],
-        scale: scaleRows,
-        scaleShape: [rows],
-        zeroPoint: zeroRows,
-        axis: 1,
-        after: [],
-      };
+      return inWeight([rows], 1);
     }
     return inRows(
       `bidirectional ${layer.op}: one scale per (direction, row) is not one axis of [${shape.join(', ')}]: codes stored as [${rows}, ${cols}] and reshaped after DequantizeLinear`,
@@ -212,18 +190,7 @@ export function placeQdq(layer: QuantizableLayer, q: QuantizedLayer): QdqPlaceme
 
   if (layer.op === 'ConvTranspose') {
     if (perChannel && layer.groups === 1) {
-      const codes = rowsToWeightLayout(layer, rowCodes);
-      return {
-        ...common,
-        storage: 'weight',
-        codes,
-        codeShape: [...shape],
-        scale: scaleRows,
-        scaleShape: [rows],
-        zeroPoint: zeroRows,
-        axis: 1,
-        after: [],
-      };
+      return inWeight([rows], 1, rowsToWeightLayout(layer, rowCodes));
     }
     // rows [g·C_out/g, (C_in/g)·kh·kw] → [g, C_out/g, C_in/g, k…] → [g, C_in/g, C_out/g, k…] → [C_in, C_out/g, k…]
     const [cIn, cOutPerGroup, ...kernel] = shape;
@@ -241,43 +208,19 @@ export function placeQdq(layer: QuantizableLayer, q: QuantizedLayer): QdqPlaceme
 
   if (layer.attributes.kind === 'gemm' && layer.attributes.transB === 1) {
     // [N, K] is the row layout itself.
-    return {
-      ...common,
-      storage: 'weight',
-      codes: rowCodes,
-      codeShape: [...shape],
-      scale: scaleRows,
-      scaleShape: perChannel ? [rows] : [rows, blocksPerRow],
-      zeroPoint: zeroRows,
-      axis: perChannel ? 0 : 1,
-      after: [],
-    };
+    return inWeight(perChannel ? [rows] : [rows, blocksPerRow], perChannel ? 0 : 1);
   }
 
   // MatMul / Gemm transB = 0: weight [K, N] is the transpose of the rows [N, K].
   const codes = Int32Array.from(transposeInt(rowCodes, [rows, cols]));
   if (perChannel) {
-    return {
-      ...common,
-      storage: 'weight',
-      codes,
-      codeShape: [...shape],
-      scale: scaleRows,
-      scaleShape: [rows],
-      zeroPoint: zeroRows,
-      axis: 1,
-      after: [],
-    };
+    return inWeight([rows], 1, codes);
   }
-  return {
-    ...common,
-    storage: 'weight',
+  return inWeight(
+    [blocksPerRow, rows],
+    0,
     codes,
-    codeShape: [...shape],
-    scale: transposeInt(scaleRows, [rows, blocksPerRow]),
-    scaleShape: [blocksPerRow, rows],
-    zeroPoint: zeroRows ? Int32Array.from(transposeInt(zeroRows, [rows, blocksPerRow])) : undefined,
-    axis: 0,
-    after: [],
-  };
+    transposeInt(scaleRows, [rows, blocksPerRow]),
+    zeroRows ? Int32Array.from(transposeInt(zeroRows, [rows, blocksPerRow])) : undefined,
+  );
 }
