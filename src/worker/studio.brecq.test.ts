@@ -9,24 +9,18 @@ import { outputLayerClassifier } from '../testing/classifierModels.ts';
 import { testImagePath } from '../testing/index.ts';
 import type { RunSettings, StudioEvent } from './protocol.ts';
 import { createStudio } from './studio.ts';
+import { runSettings } from './test/runSettings.ts';
 import { createNodeDeps, readInputFile } from './test/nodeDeps.ts';
 
-const settings: RunSettings = {
+const settings: RunSettings = runSettings({
   method: 'brecq',
   bits: 2,
-  grid: 'asymmetric',
-  sweeps: 1,
   order: 'shared',
-  clip: 1,
-  scaleStep: false,
-  mode: 'float',
   calibrationCount: 4,
   evaluationCount: 1,
   firstLastBits: null,
-  overrides: {},
   preprocess: { preset: 'half', size: [16, 16] },
-  backend: 'cpu',
-};
+});
 
 describe('studio: BRECQ', () => {
   it('runs block reconstruction after COMQ; each block ends at or below its start', async () => {

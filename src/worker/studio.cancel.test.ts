@@ -9,24 +9,14 @@ import { ppocrModelPath, testImagePath } from '../testing/index.ts';
 import { StudioError } from './errors.ts';
 import type { RunSettings, StudioEvent } from './protocol.ts';
 import { createStudio } from './studio.ts';
+import { runSettings } from './test/runSettings.ts';
 import { createNodeDeps, readInputFile } from './test/nodeDeps.ts';
 
-const settings: RunSettings = {
-  method: 'comq',
-  bits: 4,
-  grid: 'asymmetric',
+const settings: RunSettings = runSettings({
   sweeps: 2,
-  order: 'greedy',
-  clip: 1,
-  scaleStep: false,
-  mode: 'float',
-  calibrationCount: 2,
   evaluationCount: 1,
-  firstLastBits: 8,
-  overrides: {},
   preprocess: { preset: 'ppocr-cls' },
-  backend: 'cpu',
-};
+});
 
 const macrotask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 

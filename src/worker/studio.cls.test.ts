@@ -11,6 +11,7 @@ import { ppocrModelPath, testImagePath } from '../testing/index.ts';
 import { StudioError } from './errors.ts';
 import type { ModelSummary, RunSettings, StudioApi, StudioEvent } from './protocol.ts';
 import { createStudio } from './studio.ts';
+import { runSettings } from './test/runSettings.ts';
 import { createNodeDeps, readInputFile } from './test/nodeDeps.ts';
 
 const clsFile = () => readInputFile(ppocrModelPath('cls'));
@@ -23,22 +24,12 @@ const words = [
   'coffee',
 ];
 
-const settings: RunSettings = {
-  method: 'comq',
-  bits: 4,
-  grid: 'asymmetric',
+const settings: RunSettings = runSettings({
   sweeps: 2,
-  order: 'greedy',
-  clip: 1,
-  scaleStep: false,
-  mode: 'float',
   calibrationCount: 4,
-  evaluationCount: 2,
-  firstLastBits: 8,
-  overrides: {},
   preprocess: { preset: 'ppocr-cls' },
   backend: 'auto',
-};
+});
 
 async function rejection(promise: Promise<unknown>): Promise<StudioError> {
   try {

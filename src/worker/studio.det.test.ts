@@ -8,6 +8,7 @@ import type { DemoAssets } from './deps.ts';
 import { StudioError } from './errors.ts';
 import type { RunSettings, StudioEvent } from './protocol.ts';
 import { createStudio } from './studio.ts';
+import { runSettings } from './test/runSettings.ts';
 import { createNodeDeps, readInputFile } from './test/nodeDeps.ts';
 
 /**
@@ -24,22 +25,7 @@ const demo = (): DemoAssets => ({
   settings: { preprocess: { preset: 'ppocr-det', size: [64, 64] }, calibrationCount: 2, evaluationCount: 2 },
 });
 
-const settings: RunSettings = {
-  method: 'comq',
-  bits: 4,
-  grid: 'asymmetric',
-  sweeps: 1,
-  order: 'greedy',
-  clip: 1,
-  scaleStep: false,
-  mode: 'float',
-  calibrationCount: 2,
-  evaluationCount: 2,
-  firstLastBits: 8,
-  overrides: {},
-  preprocess: { preset: 'ppocr-det' },
-  backend: 'cpu',
-};
+const settings: RunSettings = runSettings({ preprocess: { preset: 'ppocr-det' } });
 
 describe('studio demo on the PP-OCRv4 detector', () => {
   it('loads the demo (62 Conv + 2 ConvTranspose, detector task, the demo size), previews a map and runs to detector maps', async () => {

@@ -8,6 +8,7 @@ import { ppocrModelPath, testImagePath } from '../testing/index.ts';
 import type { DemoAssets } from './deps.ts';
 import type { RunSettings } from './protocol.ts';
 import { createStudio } from './studio.ts';
+import { runSettings } from './test/runSettings.ts';
 import { createNodeDeps, readInputFile } from './test/nodeDeps.ts';
 
 // Three words and a photo without text; 3 of the 4 are held out, so at least two words are.
@@ -20,22 +21,11 @@ const demo = (): DemoAssets => ({
   settings: { preprocess: { preset: 'ppocr-det', size: [64, 64] }, calibrationCount: 1, evaluationCount: 3 },
 });
 
-const settings: RunSettings = {
-  method: 'comq',
-  bits: 4,
-  grid: 'asymmetric',
-  sweeps: 1,
-  order: 'greedy',
-  clip: 1,
-  scaleStep: false,
-  mode: 'float',
+const settings: RunSettings = runSettings({
   calibrationCount: 1,
   evaluationCount: 3,
-  firstLastBits: 8,
-  overrides: {},
   preprocess: { preset: 'ppocr-det' },
-  backend: 'cpu',
-};
+});
 
 describe('studio views of a finished run', () => {
   it('ranks held-out images by float-map mass, compares a chosen one, and draws a layer rounding', async () => {

@@ -9,24 +9,16 @@ import { ppocrModelPath, testImagePath } from '../testing/index.ts';
 import { StudioError } from './errors.ts';
 import type { RunSettings, StudioEvent } from './protocol.ts';
 import { createStudio } from './studio.ts';
+import { runSettings } from './test/runSettings.ts';
 import { createNodeDeps, readInputFile } from './test/nodeDeps.ts';
 
-const settings: RunSettings = {
+const settings: RunSettings = runSettings({
   method: 'rtn',
   bits: 8,
-  grid: 'asymmetric',
-  sweeps: 1,
   order: 'shared',
-  clip: 1,
-  scaleStep: false,
-  mode: 'float',
   calibrationCount: 4,
-  evaluationCount: 2,
-  firstLastBits: 8,
-  overrides: {},
   preprocess: { preset: 'ppocr-cls' },
-  backend: 'cpu',
-};
+});
 
 async function rejection(promise: Promise<unknown>): Promise<StudioError> {
   try {
