@@ -8,9 +8,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { preprocessImage, type PreprocessSpec } from '../core/calibration/inputs/index.ts';
 import { decodeImageFile } from '../hosts/node/decodeImage.ts';
 import { ppocrModelPath, testImagePath } from '../testing/index.ts';
-import { StudioError } from './errors.ts';
 import type { ModelSummary, RunSettings, StudioApi, StudioEvent } from './protocol.ts';
 import { createStudio } from './studio.ts';
+import { rejection } from './test/rejection.ts';
 import { runSettings } from './test/runSettings.ts';
 import { createNodeDeps, readInputFile } from './test/nodeDeps.ts';
 
@@ -30,16 +30,6 @@ const settings: RunSettings = runSettings({
   preprocess: { preset: 'ppocr-cls' },
   backend: 'auto',
 });
-
-async function rejection(promise: Promise<unknown>): Promise<StudioError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(StudioError);
-    return error as StudioError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('studio on the PP-OCR orientation classifier', () => {
   let studio: StudioApi;

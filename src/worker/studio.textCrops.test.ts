@@ -6,9 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ppocrModelPath, testImagePath } from '../testing/index.ts';
-import { StudioError } from './errors.ts';
 import type { RunSettings, StudioEvent } from './protocol.ts';
 import { createStudio } from './studio.ts';
+import { rejection } from './test/rejection.ts';
 import { runSettings } from './test/runSettings.ts';
 import { createNodeDeps, readInputFile } from './test/nodeDeps.ts';
 
@@ -19,16 +19,6 @@ const settings: RunSettings = runSettings({
   calibrationCount: 4,
   preprocess: { preset: 'ppocr-cls' },
 });
-
-async function rejection(promise: Promise<unknown>): Promise<StudioError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(StudioError);
-    return error as StudioError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('studio: calibration on the detector’s text-line crops', () => {
   it('cuts crops from the dropped images and runs on them; refuses a non-detector and text-less images', async () => {
