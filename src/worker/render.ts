@@ -107,7 +107,8 @@ const WAVEFORM_ZERO_LINE_RGB = Array.from(VIRIDIS_RGB.subarray(64 * 3, 65 * 3));
 /**
  * A 1-D signal as a waveform of WAVEFORM_SIZE_PX: pixel column x covers its share of the samples
  * and is marked from the row of their maximum to the row of their minimum (min..max of the whole
- * signal fill the height; a constant signal is the middle row). A zero line is drawn where 0 lies
+ * signal fill the height; a constant signal is the middle row). With more samples than columns a
+ * column also takes the previous column's last sample, so the trace is one connected line. A zero line is drawn where 0 lies
  * inside the range; a column with no finite sample stays background.
  */
 export function waveformToRgba(values: ArrayLike<number>): RgbaPicture {
@@ -127,7 +128,8 @@ export function waveformToRgba(values: ArrayLike<number>): RgbaPicture {
     // Fewer samples than columns: each sample spans several columns.
     const start = Math.floor((x * count) / width);
     const end = Math.max(start + 1, Math.floor(((x + 1) * count) / width));
-    const column = finiteRange(end - start, (i) => values[start + i]);
+    const from = count > width && start > 0 ? start - 1 : start;
+    const column = finiteRange(end - from, (i) => values[from + i]);
     if (column.min > column.max) continue;
     for (let y = rowOf(column.max); y <= rowOf(column.min); y++) paint(x, y, WAVEFORM_TRACE_RGB);
   }
