@@ -3,15 +3,38 @@ import { describe, expect, it } from 'vitest';
 import { preprocessImage, resolvePreprocess, type PreprocessSpec } from '../core/calibration/inputs/index.ts';
 import { decodeImageFile } from '../hosts/node/decodeImage.ts';
 import { testImagePath } from '../testing/index.ts';
+import { NOT_A_NUMBER_RGB, writeViridis } from './colormap.ts';
 import { StudioError, asStudioError, toStudioErrorInfo } from './errors.ts';
 import {
+  WAVEFORM_SIZE_PX,
+  WAVEFORM_TRACE_RGB,
   isSpatialMap,
   mapToRgba,
   outputSummary,
   tensorToRgba,
   tensorToRgbaMinMax,
   topClasses,
+  type RgbaPicture,
 } from './render.ts';
+
+/** The viridis colour of a fraction, RGB. */
+const viridis = (fraction: number): number[] => {
+  const rgba = new Uint8ClampedArray(4);
+  writeViridis(rgba, 0, fraction);
+  return Array.from(rgba.subarray(0, 3));
+};
+const rgbAt = (picture: RgbaPicture, pixel: number): number[] =>
+  Array.from(picture.rgba.subarray(pixel * 4, pixel * 4 + 3));
+/** Rows of column x painted in the waveform's trace colour. */
+const tracedRows = (picture: RgbaPicture, x: number): number[] =>
+  Array.from({ length: picture.height }, (_, y) => y).filter(
+    (y) => rgbAt(picture, y * picture.width + x).join() === WAVEFORM_TRACE_RGB.join(),
+  );
+const floats = (values: number[], dims: number[]) => ({
+  type: 'float32' as const,
+  data: Float32Array.from(values),
+  dims,
+});
 
 describe('tensorToRgba', () => {
   it('gives back the pixels of a real image preprocessed at its own size (no resampling), NCHW RGB with ImageNet mean/std', async () => {
@@ -76,22 +99,83 @@ describe('tensorToRgba', () => {
 });
 
 describe('maps and class scores', () => {
-  it('draws probabilities on a fixed 0..1 scale and other maps min..max', () => {
-    const probabilities = mapToRgba({
-      type: 'float32',
-      data: Float32Array.of(0, 0.5, 1, 0.25),
-      dims: [1, 1, 2, 2],
-    });
+  it('draws probabilities in viridis on a fixed 0..1 scale and other maps min..max', () => {
+    const probabilities = mapToRgba(floats([0.2, 0.5, 0.6, 0.25], [1, 1, 2, 2]));
     expect(probabilities).toMatchObject({ width: 2, height: 2 });
-    expect([0, 4, 8, 12].map((i) => probabilities.rgba[i])).toEqual([0, 128, 255, 64]);
-    const logits = mapToRgba({ type: 'float32', data: Float32Array.of(-2, 2), dims: [1, 2] });
-    expect([logits.rgba[0], logits.rgba[4]]).toEqual([0, 255]);
-    const stretched = tensorToRgbaMinMax({
-      type: 'float32',
-      data: Float32Array.of(-1, 0, 1, 3),
-      dims: [1, 1, 2, 2],
-    });
-    expect([0, 4, 8, 12].map((i) => stretched.rgba[i])).toEqual([0, 64, 128, 255]);
+    expect([0, 1, 2, 3].map((p) => rgbAt(probabilities, p))).toEqual([0.2, 0.5, 0.6, 0.25].map(viridis));
+    const logits = mapToRgba(floats([-2, 2], [1, 2]));
+    expect([rgbAt(logits, 0), rgbAt(logits, 1)]).toEqual([viridis(0), viridis(1)]);
+    const stretched = tensorToRgbaMinMax(floats([-1, 0, 1, 3], [1, 1, 2, 2]));
+    expect([0, 1, 2, 3].map((p) => rgbAt(stretched, p))).toEqual([0, 0.25, 0.5, 1].map(viridis));
+    expect(Array.from(stretched.rgba.filter((_, i) => i % 4 === 3))).toEqual([255, 255, 255, 255]);
+  });
+
+  it('a 2-D feature tensor is a coloured heatmap of its own shape (issue 17)', () => {
+    const values = Array.from({ length: 76 * 32 }, (_, i) => Math.sin(i / 7) * 3 + i / 500);
+    const heatmap = tensorToRgbaMinMax(floats(values, [1, 76, 32, 1]));
+    expect(heatmap).toMatchObject({ height: 76, width: 32 });
+    const lowest = values.indexOf(Math.min(...values));
+    const highest = values.indexOf(Math.max(...values));
+    expect(rgbAt(heatmap, lowest)).toEqual(viridis(0));
+    expect(rgbAt(heatmap, highest)).toEqual(viridis(1));
+    // Colour, not grey: some pixel has three different channels.
+    const coloured = Array.from({ length: 76 * 32 }, (_, p) => rgbAt(heatmap, p)).some(
+      ([r, g, b]) => r !== g && g !== b && r !== b,
+    );
+    expect(coloured).toBe(true);
+  });
+
+  it('a constant map draws mid-colour; NaN and ±Infinity draw without voiding the stretch', () => {
+    const constant = tensorToRgbaMinMax(floats(Array<number>(12).fill(7), [3, 4]));
+    for (let p = 0; p < 12; p++) expect(rgbAt(constant, p)).toEqual(viridis(0.5));
+    expect(mapToRgba(floats(Array<number>(64).fill(-4), [1, 8, 8])).rgba.subarray(0, 3)).toEqual(
+      Uint8ClampedArray.from(viridis(0.5)),
+    );
+    const odd = [0, NaN, Infinity, -Infinity, 2, 4];
+    for (const picture of [tensorToRgbaMinMax(floats(odd, [2, 3])), mapToRgba(floats(odd, [1, 2, 3]))]) {
+      expect([0, 1, 2, 3, 4, 5].map((p) => rgbAt(picture, p))).toEqual([
+        viridis(0),
+        [...NOT_A_NUMBER_RGB],
+        viridis(1),
+        viridis(0),
+        viridis(0.5),
+        viridis(1),
+      ]);
+    }
+    expect(() => tensorToRgbaMinMax(floats([NaN, NaN, NaN, NaN], [2, 2]))).not.toThrow();
+  });
+
+  it('a 1-D tensor is a waveform whose columns mark their samples from max to min (issue 17)', () => {
+    const { width, height } = WAVEFORM_SIZE_PX;
+    // Audio-like: 16000 samples of silence (0), a spike to +1 at sample 8000 and a dip to −1 at 0.
+    const audio = Array<number>(16000).fill(0);
+    audio[8000] = 1;
+    audio[0] = -1;
+    const waveform = tensorToRgbaMinMax(floats(audio, [1, 16000]));
+    expect(waveform).toMatchObject({ width, height });
+    expect(waveform.rgba.length).toBe(width * height * 4);
+    const zeroRow = Math.round((height - 1) / 2);
+    const spikeColumn = Math.floor((8000 * width) / 16000);
+    const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    expect(tracedRows(waveform, 0)).toEqual(range(zeroRow, height - 1));
+    expect(tracedRows(waveform, spikeColumn)).toEqual(range(0, zeroRow));
+    for (const x of [1, spikeColumn - 1, spikeColumn + 1, width - 1])
+      expect(tracedRows(waveform, x)).toEqual([zeroRow]);
+  });
+
+  it('a short, constant or NaN 1-D tensor still fills the waveform strip', () => {
+    const { width, height } = WAVEFORM_SIZE_PX;
+    // Ten samples rising 0..9: each spans width / 10 columns at its own height, never a 1-px strip.
+    const short = tensorToRgbaMinMax(floats([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [10]));
+    expect(short).toMatchObject({ width, height });
+    expect(tracedRows(short, 0)).toEqual([height - 1]);
+    expect(tracedRows(short, width - 1)).toEqual([0]);
+    const constant = tensorToRgbaMinMax(floats(Array<number>(500).fill(3), [1, 500, 1]));
+    for (const x of [0, width / 2, width - 1])
+      expect(tracedRows(constant, x)).toEqual([Math.round((height - 1) / 2)]);
+    const empty = tensorToRgbaMinMax(floats(Array<number>(500).fill(NaN), [500]));
+    expect(empty).toMatchObject({ width, height });
+    for (const x of [0, width - 1]) expect(tracedRows(empty, x)).toEqual([]);
   });
 
   it('non-image tensors are drawn at the shape of their non-unit axes (issue 17)', () => {
@@ -101,11 +185,7 @@ describe('maps and class scores', () => {
       height: 76,
       width: 32,
     });
-    // 1-D: one row; NHWC RGB: interleaved channels.
-    expect(tensorToRgbaMinMax({ type: 'float32', data: fill(10), dims: [1, 10] })).toMatchObject({
-      height: 1,
-      width: 10,
-    });
+    // NHWC RGB: interleaved channels.
     const nhwc = tensorToRgbaMinMax({
       type: 'float32',
       data: Float32Array.of(0, 5, 5, 5, 0, 5, 5, 5, 0, 0, 0, 0),

@@ -1,10 +1,11 @@
 /**
  * Tensors → what the gallery and the evaluation panel draw: the preprocessed input turned back into
- * pixels, a probability map as grayscale RGBA, and a classifier's top-5. Pure functions on typed
- * arrays (tested in Node).
+ * pixels, a feature or probability map as a viridis heatmap, a 1-D tensor as a waveform, and a
+ * classifier's top-5. Pure functions on typed arrays (tested in Node).
  */
 import type { PreprocessSpec } from '../core/calibration/inputs/index.ts';
 import type { TensorData } from '../core/base/ports.ts';
+import { VIRIDIS_RGB, writeViridis } from './colormap.ts';
 
 export interface RgbaPicture {
   width: number;
@@ -14,6 +15,29 @@ export interface RgbaPicture {
 
 function numbers(tensor: TensorData): ArrayLike<number> {
   return tensor.data instanceof BigInt64Array ? Float64Array.from(tensor.data, Number) : tensor.data;
+}
+
+/** Smallest and largest finite value among `count` values (NaN and ±Infinity would void the stretch). */
+function finiteRange(count: number, valueAt: (i: number) => number): { min: number; max: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < count; i++) {
+    const v = valueAt(i);
+    if (!Number.isFinite(v)) continue;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { min, max };
+}
+
+/**
+ * `value` as a fraction of min..max: a constant (max = min) sits at 0.5 so it draws mid-colour,
+ * ±Infinity go to the ends, NaN stays NaN (drawn as "no value").
+ */
+function stretch(value: number, min: number, max: number): number {
+  if (Number.isNaN(value)) return NaN;
+  if (!Number.isFinite(value)) return value > 0 ? 1 : 0;
+  return max > min ? (value - min) / (max - min) : 0.5;
 }
 
 /**
@@ -50,30 +74,64 @@ export function tensorToRgba(tensor: TensorData, spec: PreprocessSpec): RgbaPict
 }
 
 /**
- * A tensor whose last two axes are an image (H × W; a leading channel axis of 1 or 3 is shown as
- * gray or RGB), stretched from its own min..max to 0..255. For .npy inputs, whose preprocessing
- * the studio does not know.
+ * A tensor drawn from its own min..max, for .npy inputs, whose preprocessing the studio does not
+ * know (issue 17): three channels (see pictureLayout) as RGB stretched to 0..255; one channel as a
+ * viridis heatmap of H × W; one non-unit axis (audio, a 1-D feature) as a waveform.
  */
 export function tensorToRgbaMinMax(tensor: TensorData): RgbaPicture {
   const { height, width, channels, channelStride, pixelStride } = pictureLayout(tensor.dims);
-  const planeSize = height * width;
   const data = numbers(tensor);
+  if (channels === 1 && height === 1 && width > 1) return waveformToRgba(data);
+  const planeSize = height * width;
   const at = (pixel: number, c: number): number => data[c * channelStride + pixel * pixelStride];
-  let min = Infinity;
-  let max = -Infinity;
-  for (let pixel = 0; pixel < planeSize; pixel++) {
-    for (let c = 0; c < channels; c++) {
-      const v = at(pixel, c);
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
-  }
-  const span = max > min ? max - min : 1;
+  const { min, max } = finiteRange(planeSize * channels, (i) => at(Math.floor(i / channels), i % channels));
   const rgba = new Uint8ClampedArray(planeSize * 4);
   for (let pixel = 0; pixel < planeSize; pixel++) {
-    for (let c = 0; c < 3; c++)
-      rgba[pixel * 4 + c] = ((at(pixel, channels === 3 ? c : 0) - min) / span) * 255;
+    if (channels === 1) {
+      writeViridis(rgba, pixel, stretch(at(pixel, 0), min, max));
+      continue;
+    }
+    for (let c = 0; c < 3; c++) rgba[pixel * 4 + c] = stretch(at(pixel, c), min, max) * 255;
     rgba[pixel * 4 + 3] = 255;
+  }
+  return { width, height, rgba };
+}
+
+/** The waveform picture: wide enough to show an envelope, short enough to sit in a gallery card. */
+export const WAVEFORM_SIZE_PX = { width: 320, height: 96 } as const;
+/** Colours of the waveform: trace (viridis green), background (viridis' darkest), zero line. */
+export const WAVEFORM_TRACE_RGB = Array.from(VIRIDIS_RGB.subarray(200 * 3, 201 * 3));
+const WAVEFORM_BACKGROUND_RGB = Array.from(VIRIDIS_RGB.subarray(0, 3));
+const WAVEFORM_ZERO_LINE_RGB = Array.from(VIRIDIS_RGB.subarray(64 * 3, 65 * 3));
+
+/**
+ * A 1-D signal as a waveform of WAVEFORM_SIZE_PX: pixel column x covers its share of the samples
+ * and is marked from the row of their maximum to the row of their minimum (min..max of the whole
+ * signal fill the height; a constant signal is the middle row). With more samples than columns a
+ * column also takes the previous column's last sample, so the trace is one connected line. A zero line is drawn where 0 lies
+ * inside the range; a column with no finite sample stays background.
+ */
+export function waveformToRgba(values: ArrayLike<number>): RgbaPicture {
+  const { width, height } = WAVEFORM_SIZE_PX;
+  const count = values.length;
+  const { min, max } = finiteRange(count, (i) => values[i]);
+  const rowOf = (v: number) => Math.round((1 - stretch(v, min, max)) * (height - 1));
+  const rgba = new Uint8ClampedArray(width * height * 4);
+  const paint = (x: number, y: number, rgb: readonly number[]) => {
+    const at = (y * width + x) * 4;
+    [rgba[at], rgba[at + 1], rgba[at + 2], rgba[at + 3]] = [rgb[0], rgb[1], rgb[2], 255];
+  };
+  const zeroRow = min < 0 && max > 0 ? rowOf(0) : -1;
+  for (let x = 0; x < width; x++) {
+    for (let y = 0; y < height; y++)
+      paint(x, y, y === zeroRow ? WAVEFORM_ZERO_LINE_RGB : WAVEFORM_BACKGROUND_RGB);
+    // Fewer samples than columns: each sample spans several columns.
+    const start = Math.floor((x * count) / width);
+    const end = Math.max(start + 1, Math.floor(((x + 1) * count) / width));
+    const from = count > width && start > 0 ? start - 1 : start;
+    const column = finiteRange(end - from, (i) => values[from + i]);
+    if (column.min > column.max) continue;
+    for (let y = rowOf(column.max); y <= rowOf(column.min); y++) paint(x, y, WAVEFORM_TRACE_RGB);
   }
   return { width, height, rgba };
 }
@@ -105,9 +163,9 @@ export function pictureLayout(dims: readonly number[]): {
 }
 
 /**
- * A spatial map (the last two axes of `[N, 1, H, W]`, first image) as grayscale. Probabilities
- * (all values in [0, 1], as PP-OCR's sigmoid map) map 0 → black, 1 → white, so float and quantized
- * maps share one scale; anything else is stretched min..max.
+ * A spatial map (the last two axes of `[N, 1, H, W]`, first image) as a viridis heatmap.
+ * Probabilities (all finite values in [0, 1], as PP-OCR's sigmoid map) map 0 → darkest,
+ * 1 → brightest, so float and quantized maps share one scale; anything else is stretched min..max.
  */
 export function mapToRgba(tensor: TensorData): RgbaPicture {
   const dims = tensor.dims;
@@ -116,21 +174,11 @@ export function mapToRgba(tensor: TensorData): RgbaPicture {
   const width = dims[dims.length - 1];
   const planeSize = height * width;
   const data = numbers(tensor);
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < planeSize; i++) {
-    if (data[i] < min) min = data[i];
-    if (data[i] > max) max = data[i];
-  }
-  const probabilities = min >= 0 && max <= 1;
-  const low = probabilities ? 0 : min;
-  const span = probabilities ? 1 : max > min ? max - min : 1;
+  const range = finiteRange(planeSize, (i) => data[i]);
+  const probabilities = range.min >= 0 && range.max <= 1;
+  const [min, max] = probabilities ? [0, 1] : [range.min, range.max];
   const rgba = new Uint8ClampedArray(planeSize * 4);
-  for (let pixel = 0; pixel < planeSize; pixel++) {
-    const gray = ((data[pixel] - low) / span) * 255;
-    rgba[pixel * 4] = rgba[pixel * 4 + 1] = rgba[pixel * 4 + 2] = gray;
-    rgba[pixel * 4 + 3] = 255;
-  }
+  for (let pixel = 0; pixel < planeSize; pixel++) writeViridis(rgba, pixel, stretch(data[pixel], min, max));
   return { width, height, rgba };
 }
 
@@ -208,8 +256,9 @@ export function mapMass(tensor: TensorData): number {
 }
 
 /**
- * |quantized − float| of two maps' first planes as grayscale, stretched to the largest difference
- * (so a small disagreement is still seen); `max` is that difference in output units.
+ * |quantized − float| of two maps' first planes as a viridis heatmap from 0 (darkest; also the
+ * whole map when they agree) to the largest finite difference (brightest, so a small disagreement
+ * is still seen); `max` is that difference in output units.
  */
 export function mapDifferenceToRgba(float: TensorData, quantized: TensorData): RgbaPicture & { max: number } {
   const dims = float.dims;
@@ -224,16 +273,13 @@ export function mapDifferenceToRgba(float: TensorData, quantized: TensorData): R
   let max = 0;
   for (let i = 0; i < planeSize; i++) {
     diff[i] = Math.abs(Number(b[i]) - Number(a[i]));
-    if (diff[i] > max) max = diff[i];
+    if (Number.isFinite(diff[i]) && diff[i] > max) max = diff[i];
   }
   const rgba = new Uint8ClampedArray(planeSize * 4);
   for (let pixel = 0; pixel < planeSize; pixel++) {
-    const level = max > 0 ? (diff[pixel] / max) * 255 : 0;
-    // Red on black: the difference reads as a different kind of picture from the two maps.
-    rgba[pixel * 4] = level;
-    rgba[pixel * 4 + 1] = level * 0.25;
-    rgba[pixel * 4 + 2] = level * 0.15;
-    rgba[pixel * 4 + 3] = 255;
+    // With max = 0 a finite difference is 0 (darkest); Infinity / 0 and NaN / 0 keep their colours.
+    const finite = Number.isFinite(diff[pixel]);
+    writeViridis(rgba, pixel, max > 0 || !finite ? diff[pixel] / max : 0);
   }
   return { width, height, rgba, max };
 }

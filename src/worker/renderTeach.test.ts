@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { TensorData } from '../core/base/ports.ts';
+import { NOT_A_NUMBER_RGB, writeViridis } from './colormap.ts';
 import { mapDifferenceToRgba, mapMass, roundingCells } from './render.ts';
+
+const viridis = (fraction: number): number[] => {
+  const rgba = new Uint8ClampedArray(4);
+  writeViridis(rgba, 0, fraction);
+  return Array.from(rgba.subarray(0, 3));
+};
+const pixels = (rgba: Uint8ClampedArray): number[][] =>
+  Array.from({ length: rgba.length / 4 }, (_, p) => Array.from(rgba.subarray(p * 4, p * 4 + 3)));
 
 const map = (values: number[], height: number, width: number): TensorData => ({
   type: 'float32',
@@ -16,11 +25,20 @@ describe('mapMass and mapDifferenceToRgba', () => {
     const diff = mapDifferenceToRgba(float, quant);
     expect(diff).toMatchObject({ width: 2, height: 2 });
     expect(diff.max).toBeCloseTo(0.25, 6);
-    // Red channel: 0 where equal, 255 at the largest difference.
-    expect([0, 1, 2, 3].map((p) => diff.rgba[p * 4])).toEqual([0, 255, 0, 255]);
-    expect(mapDifferenceToRgba(float, float).rgba.every((v, i) => (i % 4 === 3 ? v === 255 : v === 0))).toBe(
-      true,
-    );
+    // Viridis: darkest where equal, brightest at the largest difference.
+    expect(pixels(diff.rgba)).toEqual([0, 1, 0, 1].map(viridis));
+    const same = mapDifferenceToRgba(float, float);
+    expect(same.max).toBe(0);
+    expect(pixels(same.rgba)).toEqual([0, 0, 0, 0].map(viridis));
+    expect(same.rgba.every((v, i) => i % 4 !== 3 || v === 255)).toBe(true);
+  });
+
+  it('stretches to the largest finite difference; NaN draws as no value, Infinity as the largest', () => {
+    const float = map([0, 0, 0, 0], 2, 2);
+    const quant = map([0.5, NaN, Infinity, 0.25], 2, 2);
+    const diff = mapDifferenceToRgba(float, quant);
+    expect(diff.max).toBeCloseTo(0.5, 6);
+    expect(pixels(diff.rgba)).toEqual([viridis(1), [...NOT_A_NUMBER_RGB], viridis(1), viridis(0.5)]);
   });
 });
 
