@@ -7,6 +7,7 @@
  */
 import { isInputError } from '../core/base/inputError.ts';
 import { findLayers, type QuantizableLayer } from '../core/graph/layers/index.ts';
+import { inferValueDims } from '../core/graph/shapes/inferShapes.ts';
 import { fixInputShapes, normalizeModel } from '../core/graph/normalize/index.ts';
 import type { ModelProto } from '../core/onnx/index.ts';
 import { planLayers } from '../core/pipeline/layerPlan.ts';
@@ -21,6 +22,8 @@ interface Prepared {
   shapesKey: string;
   model: ModelProto;
   layers: readonly QuantizableLayer[];
+  /** Float32 bytes of the values static inference sizes from the input size (as the capture does). */
+  inferredValueBytes: Map<string, number>;
 }
 
 // Normalising is the slow part and depends only on the model and the input size: kept per model.
@@ -40,7 +43,10 @@ function prepare(loaded: LoadedModel, inputShapes: Record<string, number[]>): Pr
     fixed = unfixed;
   }
   const model = withRecurrentCaptureValues(fixed);
-  const entry = { shapesKey, model, layers: findLayers(model).layers };
+  const inferredValueBytes = new Map<string, number>();
+  for (const [name, dims] of inferValueDims(model, inputShapes))
+    inferredValueBytes.set(name, 4 * dims.reduce((p, d) => p * d, 1));
+  const entry = { shapesKey, model, layers: findLayers(model).layers, inferredValueBytes };
   prepared.set(loaded, entry);
   return entry;
 }
@@ -52,7 +58,7 @@ export function estimateMemory(
   settings: RunSettings,
   budgetBytes: number,
 ): MemoryEstimate {
-  const { model, layers } = prepare(loaded, inputShapes);
+  const { model, layers, inferredValueBytes } = prepare(loaded, inputShapes);
   const options = {
     ...defaultQuantizeOptions,
     bits: settings.bits,
@@ -71,7 +77,11 @@ export function estimateMemory(
   }
   try {
     const plan = planMemory(model, toQuantize, budgetBytes, options.captureBytesPerPass);
-    return { budgetBytes, peakBytes: expectedPeakBytes(model, toQuantize, plan), fits: true };
+    return {
+      budgetBytes,
+      peakBytes: expectedPeakBytes(model, toQuantize, plan, inferredValueBytes),
+      fits: true,
+    };
   } catch (error) {
     if (!isInputError(error)) throw error;
     return { budgetBytes, peakBytes: null, fits: false, message: error.message };

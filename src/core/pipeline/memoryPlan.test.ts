@@ -1,7 +1,7 @@
 /**
  * expectedPeakBytes (what the studio shows before a run, issue 14): the plan's fixed costs plus the
  * capture and the Grams the layers need, each capped by the plan's allowance; a layer input of
- * unknown size counts as the whole capture allowance.
+ * unknown size (neither declared nor inferred) counts as the whole capture allowance.
  */
 import { describe, expect, it } from 'vitest';
 import { findLayers } from '../graph/layers/index.ts';
@@ -49,5 +49,8 @@ describe('expectedPeakBytes', () => {
     expect(expectedPeakBytes(unknown, layers, unknownPlan) - peak).toBe(
       unknownPlan.captureBytesPerPass - captureNeed,
     );
+    // Sized by inference instead of value_info: the same as when declared.
+    const inferred = new Map([['h', values.get('h')!]]);
+    expect(expectedPeakBytes(unknown, layers, unknownPlan, inferred)).toBe(peak);
   });
 });

@@ -145,14 +145,16 @@ export function planMemory(
  * allowance (estimatedPeakBytes fills the budget): the fixed costs and the layer being solved as
  * planned, plus one pass's capture and one run's Grams only as large as the layers need (every
  * layer input of one sample, every layer's accumulator), each capped by what the plan allows.
- * A layer input of unknown size counts as the whole capture allowance.
+ * `inferredValueBytes` adds sizes known beyond the model's value_info (static shape inference from
+ * the input size); a layer input of unknown size counts as the whole capture allowance.
  */
 export function expectedPeakBytes(
   model: ModelProto,
   layers: readonly QuantizableLayer[],
   plan: MemoryPlan,
+  inferredValueBytes: ReadonlyMap<string, number> = new Map(),
 ): number {
-  const values = knownValueBytes(model);
+  const values = new Map([...inferredValueBytes, ...knownValueBytes(model)]);
   let captureNeed = 0;
   for (const input of new Set(layers.map((l) => l.inputName))) {
     const bytes = values.get(input);
