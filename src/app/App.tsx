@@ -10,6 +10,7 @@ import { EvaluationPanel } from './components/EvaluationPanel.tsx';
 import { Gallery } from './components/Gallery.tsx';
 import { InputsPanel } from './components/InputsPanel.tsx';
 import { LayerBars } from './components/LayerBars.tsx';
+import { MemoryEstimate } from './components/MemoryEstimate.tsx';
 import { ModelPanel } from './components/ModelPanel.tsx';
 import { RunPanel } from './components/RunPanel.tsx';
 import { SettingsPanel } from './components/SettingsPanel.tsx';
@@ -58,6 +59,7 @@ export function App() {
           <SettingsPanel />
           <BudgetPanel />
           <CropDetectorPanel />
+          <MemoryEstimate />
           <RunPanel />
           <DescentChart />
           <LayerBars />

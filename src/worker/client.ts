@@ -59,6 +59,7 @@ const METHODS: readonly (keyof StudioApi)[] = [
   'evaluationChoices',
   'evaluationSample',
   'roundingHeatmap',
+  'memoryEstimate',
 ];
 const KIND_OF: Partial<Record<keyof StudioApi, StudioErrorInfo['kind']>> = {
   loadModel: 'model',
@@ -70,6 +71,7 @@ const KIND_OF: Partial<Record<keyof StudioApi, StudioErrorInfo['kind']>> = {
   evaluationChoices: 'run',
   evaluationSample: 'image',
   roundingHeatmap: 'run',
+  memoryEstimate: 'settings',
   probe: 'device',
 };
 

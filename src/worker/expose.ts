@@ -22,6 +22,7 @@ const KIND_OF: Record<keyof StudioApi, StudioErrorInfo['kind']> = {
   evaluationChoices: 'run',
   evaluationSample: 'image',
   roundingHeatmap: 'run',
+  memoryEstimate: 'settings',
 };
 
 function transferable<T>(method: keyof StudioApi, value: T): T {

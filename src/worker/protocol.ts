@@ -253,6 +253,17 @@ export interface EvaluationSampleView {
     | { kind: 'summary'; text: string };
 }
 
+/** The run's memory plan for the loaded model and settings, before the run (issue 14). */
+export interface MemoryEstimate {
+  /** The budget the plan was made for (the run's own: 2 GiB unless the request named another). */
+  budgetBytes: number;
+  /** What the run is expected to hold at its peak; null when it cannot fit. */
+  peakBytes: number | null;
+  fits: boolean;
+  /** When it does not fit: the plan's refusal, naming what to change. */
+  message?: string;
+}
+
 export interface StudioApi {
   probe(): Promise<RuntimeInfo>;
   /** Loads (or replaces) the model; on error the previous model stays loaded. */
@@ -283,4 +294,9 @@ export interface StudioApi {
   evaluationSample(name: string): Promise<EvaluationSampleView>;
   /** A quantized layer's ŵ − w, downsampled to at most maxRows × maxCols (the finished run's). */
   roundingHeatmap(layer: string, maxRows: number, maxCols: number): Promise<RoundingHeatmap>;
+  /**
+   * The memory plan for the loaded model under `settings` (input size from its preprocessing), with
+   * `budgetBytes` or the run's default budget; rejects (settings) before a model is loaded.
+   */
+  memoryEstimate(settings: RunSettings, budgetBytes?: number): Promise<MemoryEstimate>;
 }

@@ -16,6 +16,7 @@ import {
   type PreprocessSpec,
 } from '../core/calibration/inputs/index.ts';
 import type { ExportFormat } from '../core/export/index.ts';
+import { defaultQuantizeOptions } from '../core/pipeline/types.ts';
 import type { InferenceEngine, InferenceSession, TensorData } from '../core/base/ports.ts';
 import type { StudioDeps } from './deps.ts';
 import { isInputError } from '../core/base/inputError.ts';
@@ -43,6 +44,7 @@ import { exportVerified } from './studioExport.ts';
 import { InputStore } from './studioInputs.ts';
 import { loadModelFiles, MAX_MODEL_BYTES, type LoadedModel } from './studioModel.ts';
 import { checkedCropDetector, runStudio, type CropDetector, type RunOutcome } from './studioRun.ts';
+import { estimateMemory } from './studioMemory.ts';
 import { RunViews } from './studioTeach.ts';
 
 /** PP-OCR's orientation classifier: class 0 is upright text, class 1 is text turned by 180°. */
@@ -381,6 +383,26 @@ export function createStudio(deps: StudioDeps): StudioApi {
 
     async roundingHeatmap(layer, maxRows, maxCols) {
       return requireRun("showing a layer's rounding").views.roundingHeatmap(layer, maxRows, maxCols);
+    },
+
+    async memoryEstimate(settings, budgetBytes = defaultQuantizeOptions.memoryBudget) {
+      const loaded = requireModel('estimating memory');
+      const input = loaded.facts.inputs[0] as ModelInputInfo | undefined;
+      let inputShapes: Record<string, number[]> = {};
+      try {
+        // The tensor an image becomes (preprocessImage's dims): the size the run fixes from its first sample.
+        const spec = input ? specFor(loaded, settings.preprocess) : undefined;
+        if (input && spec)
+          inputShapes = {
+            [input.name]:
+              spec.layout === 'NCHW'
+                ? [1, spec.channels, spec.height, spec.width]
+                : [1, spec.height, spec.width, spec.channels],
+          };
+      } catch {
+        // Not an image input (or preprocessing the run will refuse): the model's declared sizes.
+      }
+      return estimateMemory(loaded, inputShapes, settings, budgetBytes);
     },
   };
   return api;

@@ -140,6 +140,39 @@ export function planMemory(
   };
 }
 
+/**
+ * What a run under `plan` is expected to hold at its peak, which can be well under the plan's
+ * allowance (estimatedPeakBytes fills the budget): the fixed costs and the layer being solved as
+ * planned, plus one pass's capture and one run's Grams only as large as the layers need (every
+ * layer input of one sample, every layer's accumulator), each capped by what the plan allows.
+ * `inferredValueBytes` adds sizes known beyond the model's value_info (static shape inference from
+ * the input size); a layer input of unknown size counts as the whole capture allowance.
+ */
+export function expectedPeakBytes(
+  model: ModelProto,
+  layers: readonly QuantizableLayer[],
+  plan: MemoryPlan,
+  inferredValueBytes: ReadonlyMap<string, number> = new Map(),
+): number {
+  const values = new Map([...inferredValueBytes, ...knownValueBytes(model)]);
+  let captureNeed = 0;
+  for (const input of new Set(layers.map((l) => l.inputName))) {
+    const bytes = values.get(input);
+    captureNeed = bytes === undefined ? Infinity : captureNeed + bytes;
+    if (bytes === undefined) break;
+  }
+  const gramNeed = layers.reduce((sum, layer) => sum + layerGramBytes(layer), 0);
+  const fixed =
+    WEIGHT_COPIES * plan.weightBytes + RUNTIME_BYTES + ORT_ACTIVATION_COPIES * plan.largestValueBytes;
+  const gramMin = (SOLVE_COPIES + 1) * (plan.largestGram?.bytes ?? 0);
+  return (
+    fixed +
+    Math.min(plan.captureBytesPerPass, captureNeed) +
+    Math.min(plan.gramBytesPerRun, gramNeed) +
+    gramMin
+  );
+}
+
 /** One line for the progress log: the budget and what the plan set. */
 export function describeMemoryPlan(plan: MemoryPlan): string {
   return (

@@ -1,0 +1,56 @@
+/**
+ * expectedPeakBytes (what the studio shows before a run, issue 14): the plan's fixed costs plus the
+ * capture and the Grams the layers need, each capped by the plan's allowance; a layer input of
+ * unknown size (neither declared nor inferred) counts as the whole capture allowance.
+ */
+import { describe, expect, it } from 'vitest';
+import { findLayers } from '../graph/layers/index.ts';
+import { DataType } from '../onnx/index.ts';
+import { node, tinyModel, valueInfo } from '../../testing/index.ts';
+import { layerGramBytes } from './gramStage.ts';
+import { expectedPeakBytes, knownValueBytes, planMemory } from './memoryPlan.ts';
+
+const MIB = 1024 ** 2;
+
+/** x → MatMul 'a' → h → MatMul 'b' → y; h's size is declared only when `hKnown`. */
+function twoLayers(m: number, hKnown: boolean) {
+  return tinyModel({
+    nodes: [node('MatMul', ['x', 'w1'], ['h'], [], 'a'), node('MatMul', ['h', 'w2'], ['y'], [], 'b')],
+    inputs: [valueInfo('x', DataType.FLOAT, [1, m])],
+    outputs: [valueInfo('y', DataType.FLOAT, [1, 8])],
+    valueInfo: hKnown ? [valueInfo('h', DataType.FLOAT, [1, m])] : [],
+    initializers: [
+      { name: 'w1', dims: [m, m], dataType: DataType.FLOAT, floatData: new Array(m * m).fill(0.5) },
+      { name: 'w2', dims: [m, 8], dataType: DataType.FLOAT, floatData: new Array(m * 8).fill(0.5) },
+    ],
+  });
+}
+
+describe('expectedPeakBytes', () => {
+  it('counts what the layers need when sizes are known, the capture allowance when not', () => {
+    const budget = 1024 * MIB;
+    const known = twoLayers(256, true);
+    const layers = findLayers(known).layers;
+    expect(layers.length).toBe(2);
+    const plan = planMemory(known, layers, budget, 256 * MIB);
+    const peak = expectedPeakBytes(known, layers, plan);
+    // Well under the allowance the plan fills (its estimate is the budget's share), and above it
+    // by exactly the capture and Gram allowances it does not need.
+    const values = knownValueBytes(known);
+    const captureNeed = values.get('x')! + values.get('h')!;
+    const gramNeed = layers.reduce((s, l) => s + layerGramBytes(l), 0);
+    expect(peak).toBeLessThan(plan.estimatedPeakBytes);
+    expect(plan.estimatedPeakBytes - peak).toBe(
+      plan.captureBytesPerPass - captureNeed + plan.gramBytesPerRun - gramNeed,
+    );
+
+    const unknown = twoLayers(256, false);
+    const unknownPlan = planMemory(unknown, layers, budget, 256 * MIB);
+    expect(expectedPeakBytes(unknown, layers, unknownPlan) - peak).toBe(
+      unknownPlan.captureBytesPerPass - captureNeed,
+    );
+    // Sized by inference instead of value_info: the same as when declared.
+    const inferred = new Map([['h', values.get('h')!]]);
+    expect(expectedPeakBytes(unknown, layers, unknownPlan, inferred)).toBe(peak);
+  });
+});
