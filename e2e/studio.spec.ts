@@ -51,6 +51,10 @@ test('demo: COMQ W4 runs, the chart descends, evaluation appears, downloads run 
   const layerRows = page.getByTestId('layer-table').locator('tbody tr');
   expect(await layerRows.count()).toBeGreaterThan(10);
   await expect(page.getByTestId('image-count')).toHaveText(/^16 usable of 16$/);
+  // Issue 14: the memory plan's estimate is shown before any run, against the default budget.
+  const memory = page.getByTestId('memory-estimate');
+  await expect(memory).toHaveAttribute('data-fits', 'true', { timeout: 180_000 });
+  await expect(memory).toContainText(/Estimated peak \d+ MiB of the 2 GiB budget/);
   await expect(page.getByTestId('preview-input')).toBeVisible({ timeout: 180_000 });
   await expect(page.getByTestId('preview-output-map')).toBeVisible();
   // Selecting another image re-renders the preview for it (a text image: the map shows the text).

@@ -13,13 +13,21 @@ const screenshots = path.resolve(import.meta.dirname, '../docs/screenshots');
 const shot = (name: string) => path.join(screenshots, `${name}.png`);
 
 /** Sum of a canvas's red channel (0 for an all-black map). */
-async function canvasMass(canvas: Locator): Promise<number> {
+/**
+ * The spread (max − min) of a canvas's green channel: 0 for a canvas never drawn or drawn in one
+ * colour; maps are drawn in viridis, whose green rises with the value, so a map with content spreads.
+ */
+async function canvasSpread(canvas: Locator): Promise<number> {
   return canvas.evaluate((element) => {
     const node = element as HTMLCanvasElement;
     const data = node.getContext('2d')!.getImageData(0, 0, node.width, node.height).data;
-    let sum = 0;
-    for (let i = 0; i < data.length; i += 4) sum += data[i];
-    return sum;
+    let low = 255;
+    let high = 0;
+    for (let i = 1; i < data.length; i += 4) {
+      low = Math.min(low, data[i]);
+      high = Math.max(high, data[i]);
+    }
+    return high - low;
   });
 }
 
@@ -77,7 +85,7 @@ test('teach: live descent, hover and layer view, evaluation picker, layer table,
   expect(firstName).toMatch(/text/);
   const previewMap = page.getByTestId('preview-output-map');
   await expect(previewMap).toBeVisible({ timeout: 180_000 });
-  await expect.poll(() => canvasMass(previewMap), { timeout: 60_000 }).toBeGreaterThan(0);
+  await expect.poll(() => canvasSpread(previewMap), { timeout: 180_000 }).toBeGreaterThan(0);
 
   // Every setting carries a one-sentence help line naming its default.
   const helps = await page.getByTestId('settings').locator('.field .help').allTextContents();
@@ -145,10 +153,10 @@ test('teach: live descent, hover and layer view, evaluation picker, layer table,
   await expect(sample).toHaveAttribute('data-name', names[0], { timeout: 120_000 });
   expect(Number(await evaluation.getByTestId('eval-map-float').getAttribute('data-mass'))).toBeGreaterThan(0);
   await expect
-    .poll(() => canvasMass(evaluation.getByTestId('map-float')), { timeout: 30_000 })
+    .poll(() => canvasSpread(evaluation.getByTestId('map-float')), { timeout: 180_000 })
     .toBeGreaterThan(0);
   await expect
-    .poll(() => canvasMass(evaluation.getByTestId('map-quant')), { timeout: 30_000 })
+    .poll(() => canvasSpread(evaluation.getByTestId('map-quant')), { timeout: 180_000 })
     .toBeGreaterThan(0);
   await expect(evaluation.getByTestId('map-diff')).toBeVisible();
   await evaluation.screenshot({ path: shot('teach-evaluation') });
