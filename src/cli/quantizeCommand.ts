@@ -37,7 +37,7 @@ export function registerQuantize(
     )
     .option('--report <file>', 'where to write the JSON report (layers, timings, evaluation)')
     .option('--bits <n>', 'weight bits: 2, 3, 4, 5, 6 or 8', '4')
-    .option('--method <name>', 'rtn, comq, gptq, gptq+comq or adaround', 'comq')
+    .option('--method <name>', 'rtn, comq, gptq, gptq+comq, adaround or brecq', 'comq')
     .option('--adaround-iters <n>', 'AdaRound: Adam iterations per layer (default 500)')
     .option('--brecq-iters <n>', 'BRECQ: Adam iterations per block at most (default 400)')
     .option('--brecq-seconds <s>', 'BRECQ: time budget of the block stage in seconds (default 240)')
