@@ -139,6 +139,8 @@ export interface RunSettings extends Pick<
   backend: 'auto' | 'cpu' | 'webgpu';
   /** Mixed precision under a size budget (the exported file ≤ sizeBudget × the float file); undefined = off. */
   sizeBudget?: number;
+  /** Bytes the run's memory plan may use (QuantizeOptions.memoryBudget); undefined = the core's default. */
+  memoryBudget?: number;
 }
 
 /** The core's in-sweep progress point (ProgressEvent 'descent'), as the page receives it. */

@@ -4,7 +4,7 @@
  * a given one; a budget too small is answered with the plan's refusal, not thrown.
  */
 import { describe, expect, it } from 'vitest';
-import { ppocrModelPath } from '../testing/index.ts';
+import { ppocrModelPath, testImagePath } from '../testing/index.ts';
 import { defaultRunSettings } from '../app/state/settings.ts';
 import { defaultQuantizeOptions } from '../core/pipeline/types.ts';
 import { StudioError } from './errors.ts';
@@ -46,5 +46,23 @@ describe('studio: memory estimate', () => {
     expect(tiny.message).toMatch(
       /cannot be quantized within the memory budget of 16 MiB: it needs at least \d+ MiB .*Raise --memory-budget/,
     );
-  }, 120_000);
+
+    // The settings' own budget (the studio's memory-budget control) drives the estimate and the run:
+    // a run that cannot fit is refused before any work, with the plan's text.
+    const small: RunSettings = { ...settings, memoryBudget: 16 * MIB };
+    expect(await studio.memoryEstimate(small)).toMatchObject({ budgetBytes: 16 * MIB, fits: false });
+    await studio.addInputs(
+      ['scenetext_word01', 'scenetext_word02'].map((w) => readInputFile(testImagePath(w))),
+    );
+    const events: string[] = [];
+    const refused = await studio
+      .run(small, (event) => void events.push(event.type))
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(refused).toBeInstanceOf(StudioError);
+    expect((refused as StudioError).info.message).toMatch(/memory budget of 16 MiB/);
+    expect(events).not.toContain('layer-done');
+  }, 900_000);
 });

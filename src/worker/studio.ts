@@ -385,7 +385,10 @@ export function createStudio(deps: StudioDeps): StudioApi {
       return requireRun("showing a layer's rounding").views.roundingHeatmap(layer, maxRows, maxCols);
     },
 
-    async memoryEstimate(settings, budgetBytes = defaultQuantizeOptions.memoryBudget) {
+    async memoryEstimate(
+      settings,
+      budgetBytes = settings.memoryBudget ?? defaultQuantizeOptions.memoryBudget,
+    ) {
       const loaded = requireModel('estimating memory');
       const input = loaded.facts.inputs[0] as ModelInputInfo | undefined;
       let inputShapes: Record<string, number[]> = {};

@@ -181,6 +181,7 @@ function studioRequest(request: RunRequestIn): RunRequest {
       firstLastBits: settings.firstLastBits,
       overrides: settings.overrides,
       calibrationCount: Math.max(1, Math.floor(settings.calibrationCount)),
+      ...(settings.memoryBudget !== undefined ? { memoryBudget: settings.memoryBudget } : {}),
     },
     backend: settings.backend,
     signal,

@@ -1,11 +1,12 @@
 import type { ReactNode } from 'react';
 import type { RunSettings } from '../../worker/protocol.ts';
-import { BIT_WIDTHS, presetNames } from '../../worker/protocol.ts';
+import { BIT_WIDTHS, defaultQuantizeOptions, presetNames } from '../../worker/protocol.ts';
 import { defaultRunSettings } from '../state/settings.ts';
 import { useStudio } from '../state/store.ts';
 import { PreprocessFields } from './PreprocessFields.tsx';
 
 const d = defaultRunSettings;
+const GIB = 2 ** 30;
 
 /**
  * One sentence per setting, with its default: shown under the control (and as its tooltip), so a
@@ -28,6 +29,7 @@ export const SETTING_HELP = {
   preset:
     "How images become the model's input tensor (resize, mean/std, layout). Default: the preset the studio guessed from the model.",
   size: "Input height × width for models with symbolic sizes; empty uses the model's suggested size (shown greyed) or the preset's default.",
+  memoryBudget: `Memory the run plans for: capture passes and Grams are sized to it, and a model that cannot fit is refused before any work. Default: ${defaultQuantizeOptions.memoryBudget / GIB} GiB.`,
   backend: `Where the solvers run: auto picks WebGPU on a hardware adapter and the CPU otherwise. Default: ${d.backend}.`,
 } as const;
 
@@ -233,6 +235,19 @@ export function SettingsPanel() {
               }
             />
           </span>
+        </Field>
+        <Field label="memory budget" help={SETTING_HELP.memoryBudget}>
+          <select
+            data-testid="setting-memoryBudget"
+            value={settings.memoryBudget ?? defaultQuantizeOptions.memoryBudget}
+            onChange={(event) => set('memoryBudget', Number(event.target.value))}
+          >
+            {[1, 2, 4, 8].map((gib) => (
+              <option key={gib} value={gib * GIB}>
+                {gib} GiB
+              </option>
+            ))}
+          </select>
         </Field>
         <Field label="backend" help={SETTING_HELP.backend}>
           <select

@@ -20,6 +20,8 @@ export const defaultRunSettings: RunSettings = {
   backend: 'auto',
   // Mixed precision under a size budget is off until the user turns it on (BudgetPanel).
   sizeBudget: undefined,
+  // The memory plan's budget: the core's default (a browser tab's worth) until the user picks one.
+  memoryBudget: defaultQuantizeOptions.memoryBudget,
 };
 
 /**
