@@ -18,16 +18,10 @@ import { decodeModel, encodeModel } from '../src/core/onnx/index.ts';
 import { defaultQuantizeOptions } from '../src/core/pipeline/types.ts';
 import { createNodeInferenceEngine } from '../src/hosts/node/ortNode.ts';
 import { cpuSeconds, DETECTOR_PATH, detectorSamples, loadText, normalizedDetector } from './detector-run.ts';
-
-function flag(name: string): string | undefined {
-  const at = process.argv.indexOf(name);
-  return at >= 0 ? process.argv[at + 1] : undefined;
-}
+import { flag, positionalArgs } from './args.ts';
 
 async function main(): Promise<void> {
-  const positional = process.argv
-    .slice(2)
-    .filter((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--'));
+  const positional = positionalArgs(['--threads', '--passes-budget']);
   const imageCount = Number(positional[0] ?? 8);
   const threads = Number(flag('--threads') ?? 1);
   const budgetMiB = flag('--passes-budget');

@@ -21,11 +21,7 @@ import { OrtGram } from '../src/core/backend/cpu/ortGram.ts';
 import { createRandom } from '../src/core/base/random.ts';
 import { createNodeInferenceEngine } from '../src/hosts/node/ortNode.ts';
 import type { CpuGramEngineOptions } from '../src/core/backend/cpu/gramAccumulator.ts';
-
-function flag(name: string): string | undefined {
-  const at = process.argv.indexOf(name);
-  return at >= 0 ? process.argv[at + 1] : undefined;
-}
+import { flag, positionalArgs } from './args.ts';
 
 /** Best wall seconds of `repeats` runs feeding `rows` rows in 8 chunks, as calibration batches arrive. */
 async function timeAccumulator(
@@ -74,9 +70,7 @@ function numpyRate(rows: number, cols: number, repeats: number): string {
 }
 
 async function main(): Promise<void> {
-  const positional = process.argv
-    .slice(2)
-    .filter((a, i, all) => !a.startsWith('--') && !(all[i - 1] ?? '').startsWith('--js-rows'));
+  const positional = positionalArgs(['--js-rows']);
   const rows = Number(positional[0] ?? 4096);
   const cols = Number(positional[1] ?? 512);
   const repeats = Number(positional[2] ?? 5);

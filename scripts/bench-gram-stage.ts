@@ -29,16 +29,10 @@ import {
   runGramStage,
   type GramShape,
 } from './detector-run.ts';
-
-function flag(name: string): string | undefined {
-  const at = process.argv.indexOf(name);
-  return at >= 0 ? process.argv[at + 1] : undefined;
-}
+import { flag, positionalArgs } from './args.ts';
 
 async function main(): Promise<void> {
-  const positional = process.argv
-    .slice(2)
-    .filter((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--threads'));
+  const positional = positionalArgs(['--threads']);
   const imageCount = Number(positional[0] ?? 32);
   const threads = Number(flag('--threads') ?? 1);
   const asJson = process.argv.includes('--json');
