@@ -20,7 +20,7 @@ export function registerQuantize(
     .option('--images <dir>', 'calibration images (a folder; or one sub-folder per class)')
     .option(
       '--inputs <dir>',
-      'calibration tensors: a folder of .npy files (one sample or a batch each); for several model inputs, one sub-folder per input name holding one file per sample (same file names)',
+      'calibration tensors: a folder of .npy files (one sample or a batch each); for several model inputs, a folder of .npz files (one per sample, arrays named by input, as numpy.savez writes them) or one sub-folder per input name holding one .npy per sample (same file names)',
     )
     .option(
       '--const <name=value...>',

@@ -36,6 +36,7 @@ import {
   type ImageDirOptions,
 } from '../hosts/node/fileSets.ts';
 import { CliUsageError } from './errors.ts';
+import { npzFolderSource } from './npzFolder.ts';
 
 export type InputKind = 'images' | 'inputs';
 
@@ -196,6 +197,8 @@ export async function folderSource(
   inputNames: readonly string[] = [],
 ): Promise<SampleSource> {
   if (given.kind === 'inputs') {
+    const npz = await npzFolderSource(given.dir, flag);
+    if (npz) return npz;
     const perInput = await perInputFolder(given.dir, flag, inputNames);
     if (perInput) return perInput;
   }

@@ -60,3 +60,4 @@ export {
   constantFeed,
   type MultiInputItem,
 } from './multiInput.ts';
+export { npzSampleSet, npzFeeds, readNpz, looksLikeNpz, type NpzItem } from './npz.ts';
