@@ -63,6 +63,13 @@ export interface ModelSummary {
   parameters: number;
   layers: LayerRow[];
   skipped: { name: string; op: string; reason: string }[];
+  /**
+   * Weights inside If branches (Silero VAD's Conv and LSTM), named by path (`If_25/then_branch/Conv_140`):
+   * the run takes the branch the inputs and constants decide, the other stays float (issue 17).
+   */
+  branchLayers?: { name: string; op: string }[];
+  /** Why the branch layers are not in `layers` yet, in a sentence (present with branchLayers). */
+  branchNote?: string;
   /** 'classifier' | 'detector' | 'generic', guessed from the outputs. */
   task: 'classifier' | 'detector' | 'generic';
   /**
@@ -87,6 +94,8 @@ export interface ModelSummary {
 export interface ImageEntry {
   name: string;
   ok: boolean;
+  /** The model input a .npy file feeds (its folder names it), or the inputs an .npz holds. */
+  feeds?: string[];
   /** Why it was refused (undecodable, wrong tensor shape...). */
   error?: string;
   width?: number;
@@ -139,6 +148,11 @@ export interface RunSettings extends Pick<
   backend: 'auto' | 'cpu' | 'webgpu';
   /** Mixed precision under a size budget (the exported file ≤ sizeBudget × the float file); undefined = off. */
   sizeBudget?: number;
+  /**
+   * Inputs fed the same value in every sample, by input name (a sample rate: 16000; a state: 0 fills
+   * it with zeros); the other inputs come from the dropped files (issue 17).
+   */
+  constants?: Record<string, number>;
   /** Bytes the run's memory plan may use (QuantizeOptions.memoryBudget); undefined = the core's default. */
   memoryBudget?: number;
 }

@@ -234,12 +234,12 @@ export function createStudio(deps: StudioDeps): StudioApi {
       }
       const summary = await setModel([assets.model], assets.settings);
       inputs.clear();
-      const images = await inputs.add(assets.images, summary.inputs[0] as ModelInputInfo);
+      const images = await inputs.add(assets.images, summary.inputs as ModelInputInfo[]);
       return { model: summary, images, settings: assets.settings };
     },
 
     async addInputs(files) {
-      return inputs.add(files, model?.facts.inputs[0] as ModelInputInfo | undefined);
+      return inputs.add(files, model?.facts.inputs as ModelInputInfo[] | undefined);
     },
 
     async setCropDetector(file) {

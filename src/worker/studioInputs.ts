@@ -6,9 +6,13 @@
  */
 import {
   imageSampleSet,
+  looksLikeNpz,
+  multiInputNpySampleSet,
   npySampleSet,
   npySplit,
+  npzSampleSet,
   parseNpyHeader,
+  readNpz,
   type ImageDecoder,
   type ModelInputInfo,
   type PreprocessSpec,
@@ -20,8 +24,10 @@ import type { ImageEntry, InputFile } from './protocol.ts';
 
 export interface StoredInput {
   name: string;
-  kind: 'image' | 'npy';
+  kind: 'image' | 'npy' | 'npz';
   bytes: Uint8Array;
+  /** .npy: the model input its folder names (`…/state/a0.npy` → 'state'); .npz: its array names. */
+  feeds?: string[];
   width?: number;
   height?: number;
 }
@@ -32,6 +38,41 @@ function isNpy(file: InputFile): boolean {
   return /\.npy$/i.test(file.name) || NPY_MAGIC.every((b, i) => file.bytes[i] === b);
 }
 
+function isNpz(file: InputFile): boolean {
+  return /\.npz$/i.test(file.name) || (!/\.[a-z]+$/i.test(file.name) && looksLikeNpz(file.bytes));
+}
+
+/** The folder a dropped file sat in ('data/state/a0.npy' → 'state'), if any. */
+export function parentFolder(name: string): string | undefined {
+  const parts = name.split('/');
+  return parts.length >= 2 ? parts[parts.length - 2] : undefined;
+}
+
+/** The file name without its folders: the sample name that pairs files across input folders. */
+export function baseName(name: string): string {
+  return name.slice(name.lastIndexOf('/') + 1);
+}
+
+/**
+ * Checks an .npz against the model's inputs now (each array named like an input must fit it) and
+ * returns its array names; an archive naming none of several inputs is refused with what to do.
+ */
+function checkNpz(file: InputFile, modelInputs: readonly ModelInputInfo[]): string[] {
+  const arrays = readNpz(file.bytes, file.name);
+  const names = [...arrays.keys()];
+  for (const input of modelInputs) {
+    const bytes = arrays.get(input.name);
+    if (!bytes) continue;
+    const header = parseNpyHeader(bytes, `${file.name}:${input.name}`);
+    npySplit(header.shape, header.descr, `${file.name}:${input.name}`, input);
+  }
+  if (modelInputs.length > 1 && !modelInputs.some((input) => arrays.has(input.name)))
+    throw new Error(
+      `${file.name} holds arrays ${names.map((n) => `'${n}'`).join(', ')}, none named like an input of the model (${modelInputs.map((i) => `'${i.name}'`).join(', ')}): save it with numpy.savez(path, ${modelInputs[0].name}=...)`,
+    );
+  return names;
+}
+
 export class InputStore {
   private readonly items = new Map<string, StoredInput>();
 
@@ -40,9 +81,10 @@ export class InputStore {
   /**
    * Adds each file that loads; returns one entry per given file, in order (`ok: false` with the
    * reason for the ones refused). A file named like one already held replaces it.
-   * `modelInput`, when a model is loaded, lets a .npy file be checked against its input now.
+   * `modelInputs`, when a model is loaded, let a tensor be checked against its input now: a .npy
+   * in a folder named like an input against that input (else the first), an .npz array by name.
    */
-  async add(files: readonly InputFile[], modelInput?: ModelInputInfo): Promise<ImageEntry[]> {
+  async add(files: readonly InputFile[], modelInputs: readonly ModelInputInfo[] = []): Promise<ImageEntry[]> {
     const entries: ImageEntry[] = [];
     for (const file of files) {
       if (file.bytes.length === 0) {
@@ -53,12 +95,30 @@ export class InputStore {
         });
         continue;
       }
+      if (isNpz(file)) {
+        try {
+          const feeds = checkNpz(file, modelInputs);
+          this.items.set(file.name, { name: file.name, kind: 'npz', bytes: file.bytes, feeds });
+          entries.push({ name: file.name, ok: true, feeds });
+        } catch (error) {
+          entries.push({ name: file.name, ok: false, error: reasonOf(error) });
+        }
+        continue;
+      }
       if (isNpy(file)) {
         try {
           const header = parseNpyHeader(file.bytes, file.name);
-          if (modelInput) npySplit(header.shape, header.descr, file.name, modelInput);
-          this.items.set(file.name, { name: file.name, kind: 'npy', bytes: file.bytes });
-          entries.push({ name: file.name, ok: true });
+          const folder = parentFolder(file.name);
+          const input = modelInputs.find((candidate) => candidate.name === folder) ?? modelInputs[0];
+          if (input) npySplit(header.shape, header.descr, file.name, input);
+          const feeds = folder !== undefined && input?.name === folder ? [folder] : undefined;
+          this.items.set(file.name, {
+            name: file.name,
+            kind: 'npy',
+            bytes: file.bytes,
+            ...(feeds ? { feeds } : {}),
+          });
+          entries.push({ name: file.name, ok: true, ...(feeds ? { feeds } : {}) });
         } catch (error) {
           entries.push({ name: file.name, ok: false, error: reasonOf(error) });
         }
@@ -106,6 +166,7 @@ export class InputStore {
       ok: true,
       width: item.width,
       height: item.height,
+      ...(item.feeds ? { feeds: item.feeds } : {}),
     }));
   }
 
@@ -124,6 +185,29 @@ export class InputStore {
   npySet(names: readonly string[], input: ModelInputInfo): Promise<SampleSet> {
     const items = names.map((name) => ({ name, load: async () => this.require(name).bytes }));
     return npySampleSet(items, input);
+  }
+
+  /** A streamed set over the named .npz files, one sample each, giving `fed` by array name. */
+  npzSet(names: readonly string[], fed: readonly ModelInputInfo[]): SampleSet {
+    return npzSampleSet(
+      names.map((name) => ({ name, load: async () => this.require(name).bytes })),
+      fed,
+    );
+  }
+
+  /** A streamed set pairing .npy files across input folders: `files[input][sample]` is a stored name. */
+  pairedNpySet(
+    samples: readonly string[],
+    fed: readonly ModelInputInfo[],
+    files: ReadonlyMap<string, ReadonlyMap<string, string>>,
+  ): SampleSet {
+    const items = samples.map((sample) => ({
+      name: sample,
+      loads: Object.fromEntries(
+        fed.map((input) => [input.name, async () => this.require(files.get(input.name)!.get(sample)!).bytes]),
+      ),
+    }));
+    return multiInputNpySampleSet(items, fed);
   }
 
   private require(name: string): StoredInput {

@@ -6,6 +6,7 @@
 import { preprocessFromMetadata } from '../core/calibration/inputs/index.ts';
 import { describeNotTaken, findLayers, weightsNotTaken } from '../core/graph/layers/index.ts';
 import { describeModel, type ModelFacts } from '../core/graph/modelFacts.ts';
+import { branchWeightNodes } from '../core/graph/subgraph/inlineTakenBranches.ts';
 import { choosePreset, taskFor } from '../core/run/index.ts';
 import { ModelValidationError, validateModel } from '../core/graph/validate/index.ts';
 import {
@@ -61,6 +62,13 @@ function pickModelFile(files: readonly InputFile[]): { model: InputFile; data: I
     subject: files.map((f) => f.name).join(', '),
     message: `None of ${files.map((f) => f.name).join(', ')} is an .onnx file: drop the model file itself (name ending in .onnx).`,
   });
+}
+
+/** "24 Conv, 12 LSTM". */
+function opCounts(nodes: readonly { op: string }[]): string {
+  const counts = new Map<string, number>();
+  for (const node of nodes) counts.set(node.op, (counts.get(node.op) ?? 0) + 1);
+  return [...counts].map(([op, count]) => `${count} ${op}`).join(', ');
 }
 
 function presetFor(facts: ModelFacts, model: ModelProto): ModelSummary['preset'] {
@@ -200,7 +208,14 @@ export function loadModelFiles(files: readonly InputFile[], maxBytes = MAX_MODEL
       { cause: error },
     );
   }
-  if (described.summary.layers.length === 0) {
+  // Layers inside If branches (Silero VAD): listed by path; the run takes the branch its inputs and
+  // constants decide (the core inlines it, src/core/graph/subgraph/inlineTakenBranches.ts).
+  const branchLayers = branchWeightNodes(decoded);
+  if (branchLayers.length > 0) {
+    described.summary.branchLayers = branchLayers;
+    described.summary.branchNote = `${branchLayers.length} weight node${branchLayers.length > 1 ? 's' : ''} (${opCounts(branchLayers)}) sit inside If branches: which branch runs is decided when the inputs and constants are known (e.g. a sample rate), so the run quantizes the taken branch and the other stays float.`;
+  }
+  if (described.summary.layers.length === 0 && branchLayers.length === 0) {
     // Refused at load, like an invalid model: a model with nothing to quantize would otherwise show
     // its facts and an enabled Quantize button, and the loaded model would be gone (issue 17).
     const notTaken = weightsNotTaken(decoded);

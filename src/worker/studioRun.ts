@@ -24,6 +24,7 @@ import {
 } from '../core/calibration/inputs/textCrops.ts';
 import { describeModel } from '../core/graph/modelFacts.ts';
 import { decodeModel } from '../core/onnx/index.ts';
+import type { ModelInputInfo } from '../core/calibration/inputs/index.ts';
 import type { StudioDeps } from './deps.ts';
 import { StudioError, asStudioError, reasonOf } from './errors.ts';
 import type {
@@ -37,6 +38,7 @@ import type {
 import { mapToRgba } from './render.ts';
 import type { InputStore } from './studioInputs.ts';
 import type { LoadedModel } from './studioModel.ts';
+import { droppedSource } from './studioSources.ts';
 
 export interface RunRequestIn {
   deps: StudioDeps;
@@ -122,47 +124,19 @@ export interface RunOutcome {
   run: FinishedRun;
 }
 
-/** The dropped images (or, when there are none, .npy tensors) as the run's one source. */
-function droppedSource(inputs: InputStore): SampleSource {
-  const images = inputs.names('image');
-  const tensors = inputs.names('npy');
-  if (images.length === 0 && tensors.length === 0) {
-    throw new StudioError({
-      kind: 'settings',
-      message: 'No calibration inputs: add images (jpg, png, webp, bmp) or .npy tensors before running.',
-    });
-  }
-  if (images.length > 0) {
-    return {
-      kind: 'images',
-      origin: 'the dropped images',
-      names: images,
-      open: async (names, how) => inputs.imageSet(names, how.input.name, how.spec!),
-    };
-  }
-  return {
-    kind: 'npy',
-    origin: 'the dropped .npy files',
-    names: tensors,
-    open: (names, how) => {
-      // Dropped .npy files feed one input; a model with several inputs is calibrated from the CLI
-      // (one sub-folder per input, or --const for the fixed ones) until the studio can pair files.
-      if (how.inputs.length > 1)
-        throw new StudioError({
-          kind: 'settings',
-          message: `This model has ${how.inputs.length} inputs (${how.inputs.map((input) => input.name).join(', ')}); the studio feeds dropped .npy files to one input. Use the command line: comq quantize MODEL --inputs DIR with one sub-folder per input.`,
-        });
-      return inputs.npySet(names, how.input);
-    },
-  };
-}
-
 function studioRequest(request: RunRequestIn): RunRequest {
   const { model, settings, defaults, signal } = request;
   const size = settings.preprocess.size ?? defaults.preprocess?.size;
   return {
     model: { name: model.summary.fileName, proto: model.decoded, fileBytes: model.summary.fileBytes },
-    calibration: droppedSource(request.inputs),
+    calibration: droppedSource(
+      request.inputs,
+      model.facts.inputs as ModelInputInfo[],
+      settings.constants ?? {},
+    ),
+    ...(settings.constants && Object.keys(settings.constants).length > 0
+      ? { constants: settings.constants }
+      : {}),
     evaluate: true,
     evaluationCount: Math.max(0, Math.floor(settings.evaluationCount)),
     preset: settings.preprocess.preset,
@@ -218,7 +192,7 @@ function studioError(error: unknown): StudioError {
         return new StudioError(
           {
             kind: 'settings',
-            message: `${error.subject === 'size budget' ? 'Size budget' : 'Preprocessing'}: ${error.message}`,
+            message: `${error.subject === 'size budget' ? 'Size budget' : /\bconstant\b/.test(error.message) ? 'Model inputs' : 'Preprocessing'}: ${error.message}`,
           },
           { cause: error },
         );

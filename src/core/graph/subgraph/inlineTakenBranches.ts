@@ -169,6 +169,20 @@ async function foldWeights(
   return { model: { ...model, graph: { ...graph, node, initializer } }, folded: [...wanted] };
 }
 
+/**
+ * Weight ops inside the If branches of the main graph, named as inlining names their layers
+ * (`<If>/<branch>/<node>`): what a model holds before the feeds decide which branch runs.
+ */
+export function branchWeightNodes(model: Pick<ModelProto, 'graph'>): { name: string; op: string }[] {
+  const out: { name: string; op: string }[] = [];
+  for (const n of model.graph?.node ?? []) {
+    if (n.opType !== 'If' || (n.domain ?? '') !== '') continue;
+    const ifName = n.name || n.output?.[0] || 'If';
+    for (const sub of subgraphsOf(n)) out.push(...weightNodes(sub.graph, `${ifName}/${sub.name}/`));
+  }
+  return out;
+}
+
 function isTrue(value: { data: ArrayLike<number | bigint> } | undefined): boolean | undefined {
   if (!value || value.data.length !== 1) return undefined;
   return Number(value.data[0]) !== 0;
