@@ -7,15 +7,19 @@ import type { ExportResult, InputFile, StudioApi, StudioEvent } from '../worker/
 import { toStudioErrorInfo } from '../worker/client.ts';
 import { useStudio } from './state/store.ts';
 import { classifyFiles } from './state/classifyFiles.ts';
+import { relativePathOf } from './dropFiles.ts';
 import { settingsProblems } from './state/settings.ts';
 import { getStudio } from './studioClient.ts';
 
 const store = () => useStudio.getState();
 
-async function readFiles(files: readonly File[]): Promise<InputFile[]> {
-  // Folder picks give paths; the worker only needs the name (external data is found by file name).
+async function readFiles(files: readonly File[], tensorPaths = false): Promise<InputFile[]> {
+  // Folder picks give paths; the worker only needs the name (external data is found by file name),
+  // except for .npy tensors, which pair across input sub-folders by path (data/state/a0.npy).
+  const nameOf = (file: File) =>
+    tensorPaths && /\.npy$/i.test(file.name) ? relativePathOf(file) : file.name;
   return Promise.all(
-    files.map(async (file) => ({ name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) })),
+    files.map(async (file) => ({ name: nameOf(file), bytes: new Uint8Array(await file.arrayBuffer()) })),
   );
 }
 
@@ -64,7 +68,7 @@ async function loadModelFiles(files: readonly File[]): Promise<void> {
 }
 
 async function addInputFiles(files: readonly File[]): Promise<void> {
-  const inputs = await readFiles(files);
+  const inputs = await readFiles(files, true);
   const entries = await guarded(`Reading ${files.length} input file(s)…`, 'image', (api) =>
     api.addInputs(inputs),
   );
@@ -73,7 +77,7 @@ async function addInputFiles(files: readonly File[]): Promise<void> {
   for (const entry of entries) {
     if (!entry.ok)
       store().errorRaised({
-        kind: entry.name.toLowerCase().endsWith('.npy') ? 'tensor' : 'image',
+        kind: /\.np[yz]$/i.test(entry.name) ? 'tensor' : 'image',
         subject: entry.name,
         message: entry.error ?? `${entry.name} could not be read`,
       });

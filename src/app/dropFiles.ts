@@ -20,9 +20,24 @@ async function childrenOf(directory: FileSystemDirectoryEntry): Promise<FileSyst
   }
 }
 
+/** Paths of files that came from a dropped folder ('data/state/a0.npy'): File.name has no folder. */
+const dropPaths = new WeakMap<File, string>();
+
+/**
+ * The file's path inside the dropped or picked folder, else its name: .npy files for a model with
+ * several inputs pair by the sub-folder they sit in (one per input name).
+ */
+export function relativePathOf(file: File): string {
+  return dropPaths.get(file) ?? (file.webkitRelativePath || file.name);
+}
+
 async function walk(entry: FileSystemEntry, into: File[]): Promise<void> {
-  if (entry.isFile) into.push(await fileOf(entry as FileSystemFileEntry));
-  else if (entry.isDirectory)
+  if (entry.isFile) {
+    const file = await fileOf(entry as FileSystemFileEntry);
+    // fullPath is '/data/state/a0.npy' for a file of a dropped folder, '/a0.npy' for a dropped file.
+    dropPaths.set(file, entry.fullPath.replace(/^\//, '') || file.name);
+    into.push(file);
+  } else if (entry.isDirectory)
     for (const child of await childrenOf(entry as FileSystemDirectoryEntry)) await walk(child, into);
 }
 

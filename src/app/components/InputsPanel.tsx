@@ -3,8 +3,9 @@ import { acceptFiles, clearInputs, loadDemo } from '../controller.ts';
 import { imageExtensions } from '../state/classifyFiles.ts';
 import { useStudio } from '../state/store.ts';
 import { filesFromDrop } from '../dropFiles.ts';
+import { ModelInputsFields } from './ModelInputsFields.tsx';
 
-const inputAccept = [...imageExtensions.map((ext) => `.${ext}`), '.npy'].join(',');
+const inputAccept = [...imageExtensions.map((ext) => `.${ext}`), '.npy', '.npz'].join(',');
 
 function picked(event: ChangeEvent<HTMLInputElement>): File[] {
   const files = Array.from(event.target.files ?? []);
@@ -54,8 +55,9 @@ export function InputsPanel() {
         onDrop={onDrop}
       >
         <p>
-          Drop an .onnx model (with its external-data file, if any) and images (jpg, png, webp, bmp) or .npy
-          tensors here, or a folder of them.
+          Drop an .onnx model (with its external-data file, if any) and images (jpg, png, webp, bmp), .npy
+          tensors or .npz samples here, or a folder of them (for several inputs: one sub-folder per input
+          name).
         </p>
         <p className="hint">Files are read in this page and its worker; nothing is uploaded.</p>
         <div className="pickers">
@@ -91,7 +93,7 @@ export function InputsPanel() {
               ref={(element) => element?.setAttribute('webkitdirectory', '')}
               onChange={(event) =>
                 void acceptFiles(
-                  picked(event).filter((file) => /\.(jpe?g|png|webp|bmp|npy)$/i.test(file.name)),
+                  picked(event).filter((file) => /\.(jpe?g|png|webp|bmp|npy|npz)$/i.test(file.name)),
                   'inputs',
                 )
               }
@@ -102,6 +104,7 @@ export function InputsPanel() {
           </button>
         </div>
       </div>
+      <ModelInputsFields />
       {busy && (
         <p className="busy" data-testid="busy" role="status">
           {busy}

@@ -1,9 +1,9 @@
 /**
  * Sorts what the user dropped or picked into a model (the .onnx plus any external-data files) and
- * inputs (images or .npy tensors). Works on names only; the worker decides whether bytes are valid.
+ * inputs (images, .npy tensors or .npz samples). Works on names only; the worker decides whether bytes are valid.
  */
 export const imageExtensions = ['jpg', 'jpeg', 'png', 'webp', 'bmp'] as const;
-export const tensorExtensions = ['npy'] as const;
+export const tensorExtensions = ['npy', 'npz'] as const;
 
 export interface NamedFile {
   name: string;
@@ -51,7 +51,7 @@ export function classifyFiles<F extends NamedFile>(
     else {
       result.rejected.push({
         file,
-        reason: `${file.name} is neither an ONNX model (.onnx) nor an image (${imageExtensions.join(', ')}) nor a tensor (.npy); drop it together with its .onnx if it is the model's external data`,
+        reason: `${file.name} is neither an ONNX model (.onnx) nor an image (${imageExtensions.join(', ')}) nor a tensor (.npy, .npz); drop it together with its .onnx if it is the model's external data`,
       });
     }
   }
