@@ -164,6 +164,11 @@ describe.each(cases)('studio: Silero VAD $file', (c) => {
       if (c.feed !== 'folders')
         expect(entries[0].feeds?.sort()).toEqual(['input', ...Object.keys(c.states)].sort());
 
+      // The gallery draws the file's tensor; the float output waits for the constants.
+      const preview = await studio.preview(entries[0].name, { preset: 'imagenet' });
+      expect(preview.tensorSummary).toMatch(new RegExp(`${c.chunk}`));
+      expect(preview.output).toEqual({ kind: 'summary', text: expect.stringMatching(/also needs .*'sr'/) });
+
       // sr given by no file and no constant: refused before any work, naming it; inputs kept.
       const settings = (bits: number, constants?: Record<string, number>) =>
         runSettings({

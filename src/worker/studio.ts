@@ -7,7 +7,6 @@
 import {
   describePreprocess,
   describeSummary,
-  npySamples,
   preprocessFromMetadata,
   preprocessImage,
   resolvePreprocess,
@@ -46,6 +45,7 @@ import { loadModelFiles, MAX_MODEL_BYTES, type LoadedModel } from './studioModel
 import { checkedCropDetector, runStudio, type CropDetector, type RunOutcome } from './studioRun.ts';
 import { estimateMemory } from './studioMemory.ts';
 import { RunViews } from './studioTeach.ts';
+import { tensorSample } from './studioTensorSample.ts';
 
 /** PP-OCR's orientation classifier: class 0 is upright text, class 1 is text turned by 180°. */
 const PRESET_LABELS: Record<string, string[]> = { 'ppocr-cls': ['0°', '180°'] };
@@ -141,6 +141,7 @@ export function createStudio(deps: StudioDeps): StudioApi {
     preprocess: PreprocessSettings,
   ): Promise<{
     feeds: Record<string, TensorData>;
+    note?: SamplePreview['output'];
     picture: SamplePreview['input'];
     tensorSummary: string;
     spec?: string;
@@ -153,12 +154,13 @@ export function createStudio(deps: StudioDeps): StudioApi {
         message: `${name} is not loaded: add it again.`,
       });
     const input = loaded.facts.inputs[0] as ModelInputInfo;
-    if (item.kind === 'npy') {
+    if (item.kind !== 'image') {
       try {
-        const [first] = npySamples(item.bytes, name, input);
-        const tensor = first.feeds[input.name];
+        const given = tensorSample(item, loaded.facts.inputs as ModelInputInfo[]);
+        const tensor = given.feeds[given.shown];
         return {
-          feeds: first.feeds,
+          feeds: given.feeds,
+          ...(given.note ? { note: given.note } : {}),
           picture: tensorToRgbaMinMax(tensor),
           tensorSummary: summaryOf(tensor, 'NCHW'),
         };
@@ -260,6 +262,8 @@ export function createStudio(deps: StudioDeps): StudioApi {
     async preview(name, preprocess) {
       const loaded = requireModel('previewing an image');
       const sample = await sampleFor(loaded, name, preprocess);
+      if (sample.note)
+        return { name, input: sample.picture, tensorSummary: sample.tensorSummary, output: sample.note };
       let outputs;
       try {
         outputs = await floatOutputs(loaded, sample.feeds);
