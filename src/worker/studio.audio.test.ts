@@ -193,6 +193,11 @@ describe.each(cases)('studio: Silero VAD $file', (c) => {
         expect(quantized.filter((l) => l.op === 'LSTM').length).toBeGreaterThanOrEqual(2);
         expect(quantized.filter((l) => l.op === 'Conv').length).toBeGreaterThanOrEqual(4);
         for (const l of quantized) expect(l.name).toMatch(/_branch\//);
+        // The evaluation picker reopens a held-out sample with every feed (files + the sr constant).
+        const choices = await studio.evaluationChoices();
+        expect(choices).toHaveLength(EVALUATION);
+        const view = await studio.evaluationSample(choices[0].name);
+        expect(view.name).toBe(choices[0].name);
         const exported = await studio.exportModel('qdq');
         expect(exported.verified).toBe(true);
         sqnrs[bits] = await exportedSqnr(c, modelBytes, exported.bytes);

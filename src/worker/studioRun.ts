@@ -38,7 +38,7 @@ import type {
 import { mapToRgba } from './render.ts';
 import type { InputStore } from './studioInputs.ts';
 import type { LoadedModel } from './studioModel.ts';
-import { droppedSource } from './studioSources.ts';
+import { droppedSource, reopenedWithConstants } from './studioSources.ts';
 
 export interface RunRequestIn {
   deps: StudioDeps;
@@ -118,7 +118,10 @@ async function cropSource(
 
 export interface RunOutcome {
   result: RunResult;
-  /** The text-line crops the run used, when a crop detector was set (the evaluation picker reopens them). */
+  /**
+   * The source the evaluation picker reopens held-out samples from: the text-line crops the run used
+   * (a crop detector was set), or a tensor source with several inputs or constants.
+   */
   crops?: SampleSource;
   /** What exportRun() needs (report, layers, decoded models, verification samples, engine). */
   run: FinishedRun;
@@ -340,6 +343,15 @@ export async function runStudio(request: RunRequestIn): Promise<RunOutcome> {
       message: 'The quantization ended without a result; please report this model.',
     });
   const { report } = finished;
+  // A tensor run with several fed inputs or constants: its views reopen samples with every feed.
+  const constants = request.settings.constants ?? {};
+  const inputs = request.model.facts.inputs as ModelInputInfo[];
+  if (
+    !cropSamples &&
+    runRequest.calibration.kind === 'npy' &&
+    (inputs.length > 1 || Object.keys(constants).length > 0)
+  )
+    cropSamples = reopenedWithConstants(runRequest.calibration, inputs, constants);
   return {
     result: {
       report,

@@ -5,7 +5,12 @@
  * no file need a constant (settings.constants). Every refusal is said here, before any work, and
  * names what is missing and what to do; nothing loaded is dropped.
  */
-import { readNpz, type ModelInputInfo } from '../core/calibration/inputs/index.ts';
+import {
+  constantFeed,
+  readNpz,
+  withConstantFeeds,
+  type ModelInputInfo,
+} from '../core/calibration/inputs/index.ts';
 import type { SampleSource } from '../core/run/index.ts';
 import { StudioError } from './errors.ts';
 import { baseName, parentFolder, type InputStore } from './studioInputs.ts';
@@ -129,4 +134,27 @@ export function droppedSource(
       open: (names, how) => store.npySet(names, how.input),
     };
   return pairedNpySource(store, tensors, fed);
+}
+
+/**
+ * The run's tensor source reopened for the finished run's views (held-out samples compared in the
+ * evaluation picker): every fed input from the files plus the run's constants, so each sample has
+ * all the feeds the float and quantized models need.
+ */
+export function reopenedWithConstants(
+  source: SampleSource,
+  inputs: readonly ModelInputInfo[],
+  constants: Readonly<Record<string, number>>,
+): SampleSource {
+  const fed = fedInputs(inputs, constants);
+  const feeds = Object.fromEntries(
+    inputs
+      .filter((input) => !fed.includes(input))
+      .map((input) => [input.name, constantFeed(input, constants[input.name])]),
+  );
+  return {
+    ...source,
+    open: async (names, how) =>
+      withConstantFeeds(await source.open(names, { ...how, input: fed[0], inputs: fed }), feeds),
+  };
 }

@@ -80,7 +80,7 @@ export class RunViews {
     const input = this.model.facts.inputs[0] as ModelInputInfo;
     try {
       const set =
-        this.crops && record.preprocess
+        this.crops && (record.preprocess || record.kind === 'npy')
           ? await this.crops.open([name], {
               input,
               inputs: [input],
