@@ -50,7 +50,11 @@ function ModelFacts({ model }: { model: ModelSummary }) {
       <dd>{model.parameters.toLocaleString('en')}</dd>
       <dt>Layers</dt>
       <dd>
-        {model.layers.length} quantizable{model.skipped.length > 0 ? `, ${model.skipped.length} skipped` : ''}
+        {model.layers.length} quantizable
+        {model.branchLayers?.length
+          ? ` + ${model.branchLayers.length} inside If branches (see Model inputs)`
+          : ''}
+        {model.skipped.length > 0 ? `, ${model.skipped.length} skipped` : ''}
       </dd>
     </dl>
   );
