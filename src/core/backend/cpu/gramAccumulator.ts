@@ -23,6 +23,17 @@ import { checkConvInput, convGramCols, convOutputSize, type ConvLayout } from '.
 import { accumulateTileUpper, meanFromUpper, paddedCols, tileRowsFor } from './gramKernel.ts';
 import { OrtDepthwiseGram } from './ortDepthwiseGram.ts';
 import { ortChunkRows, type OrtGram } from './ortGram.ts';
+import {
+  flatColumns,
+  gatherPatchRows,
+  gatherPatches,
+  gatherPointwise,
+  type PatchColumns,
+  type PatchGrid,
+  type PatchRuns,
+} from './gramGather.ts';
+
+export type { PatchColumns, PatchGrid } from './gramGather.ts';
 
 function validateLayout(layout: DirectGramLayout): void {
   if (layout.kind === 'dense') {
@@ -54,49 +65,6 @@ function validateLayout(layout: DirectGramLayout): void {
       `conv Gram layout: groups (${layout.groups}) must be a positive integer dividing inChannels (${layout.inChannels})`,
     );
   }
-}
-
-/**
- * Patch positions of a conv input: output grid, strides and leading pads (position (oy, ox) reads
- * from input row `oy·strides[0] − pads[0]` plus each column's offset; a leading pad may be negative,
- * as in the kernel phases of a ConvTranspose, convTransposePhases.ts).
- */
-export interface PatchGrid {
-  images: number;
-  imageSize: number;
-  outH: number;
-  outW: number;
-  strides: readonly [number, number];
-  pads: readonly [number, number, number, number];
-  /**
-   * Pointwise (1×1 kernel, stride 1, no pads, as many positions as pixels): position p of an image
-   * is pixel p of every plane, so runs go on across output rows and each (column, run) pair is one
-   * block copy (X is the NCHW activation transposed: no per-pixel im2col work).
-   */
-  pointwise?: boolean;
-}
-
-/**
- * A conv layer's im2col columns: plane offset and dilated kernel offset of each (any sign), and the
- * input size; strideX is the input step between neighbouring positions of a run.
- */
-export interface PatchColumns {
-  planeOffset: Int32Array;
-  offsetY: Int32Array;
-  offsetX: Int32Array;
-  h: number;
-  w: number;
-  strideX: number;
-}
-
-/** Runs of consecutive patch positions on one output row: tile row, image offset, top-left y and x. */
-interface PatchRuns {
-  count: number;
-  start: Int32Array;
-  length: Int32Array;
-  image: Int32Array;
-  y: Int32Array;
-  x: Int32Array;
 }
 
 /** How the accumulator's tiles are reduced: the JS kernel, or an onnxruntime engine from ortMinCols columns on. */
@@ -343,10 +311,20 @@ export class CpuGramAccumulator implements GramAccumulator {
     const runs = this.runs;
     const cursor = { position: 0 };
     const gather = grid.pointwise === true ? gatherPointwise : gatherPatches;
+    let flat: ReturnType<typeof flatColumns> | null = null;
+    const pointwise = grid.pointwise === true;
     for (;;) {
       const fill = this.collectRuns(grid, cursor);
       if (fill === 0) break;
       if (batch && this.ortGram) {
+        if (runs.count * SHORT_RUN > fill) {
+          // Short runs (subsampled rows): patch by patch into a row-major [groups, fill, cols] batch.
+          flat ??= flatColumns(columns);
+          for (let g = 0; g < this.groups; g++)
+            gatherPatchRows(input, g * groupStride, columns, flat, runs, batch, g * cols * fill, pointwise);
+          await this.ortGram.accumulate(batch, this.groups, fill, cols, this.sums, this.colsPadded, 'rows');
+          continue;
+        }
         // All groups into one column-major [groups, cols, fill] batch, one sgemm call.
         for (let g = 0; g < this.groups; g++)
           gather(input, g * groupStride, columns, runs, batch, g * cols * fill, fill);
@@ -373,8 +351,9 @@ export class CpuGramAccumulator implements GramAccumulator {
     let count = 0;
     let previous = -2;
     let p = cursor.position;
+    const keep = grid.keep;
     for (; p < end && fill < tileRows; p++) {
-      if (!this.keepRow()) continue;
+      if (keep ? keep[p] === 0 : !this.keepRow()) continue;
       const img = Math.floor(p / perImage);
       const inImage = p - img * perImage;
       const oy = Math.floor(inImage / grid.outW);
@@ -414,76 +393,10 @@ export class CpuGramAccumulator implements GramAccumulator {
 }
 
 /**
- * im2col of one group for a block of patch runs, column-major: `tile[tileOffset + col·colStride + r]`
- * = input value under column `col` of patch `r`, 0 outside the image (ONNX zero padding). Along a run
- * the patches advance by strideX pixels on one input row, so each (column, run) pair is a bounds
- * computation and a strided copy, with no per-element test.
+ * Runs shorter than this on average (positions per run) go through the row-major gather: measured on
+ * the detector's capped layers (average runs of 1–2 positions) against its uncapped ones (whole output rows).
  */
-function gatherPatches(
-  input: Float32Array,
-  groupOff: number,
-  columns: PatchColumns,
-  runs: PatchRuns,
-  tile: Float32Array | Float64Array,
-  tileOffset: number,
-  colStride: number,
-): void {
-  const { planeOffset, offsetY, offsetX, h, w, strideX } = columns;
-  const cols = planeOffset.length;
-  for (let col = 0; col < cols; col++) {
-    const plane = groupOff + planeOffset[col];
-    const dy = offsetY[col];
-    const dx = offsetX[col];
-    const dst = tileOffset + col * colStride;
-    for (let k = 0; k < runs.count; k++) {
-      const r0 = dst + runs.start[k];
-      const length = runs.length[k];
-      const iy = runs.y[k] + dy;
-      if (iy < 0 || iy >= h) {
-        tile.fill(0, r0, r0 + length);
-        continue;
-      }
-      const ix0 = runs.x[k] + dx;
-      // Patches t with 0 ≤ ix0 + strideX·t < w.
-      const tBegin = ix0 >= 0 ? 0 : Math.min(length, Math.ceil(-ix0 / strideX));
-      const tEnd = ix0 >= w ? tBegin : Math.max(tBegin, Math.min(length, Math.ceil((w - ix0) / strideX)));
-      const src = runs.image[k] + plane + iy * w + ix0;
-      for (let t = 0; t < tBegin; t++) tile[r0 + t] = 0;
-      // Long stride-1 runs are block copies; short ones a loop (a subarray per copy would cost more than the copy).
-      if (strideX === 1 && tEnd - tBegin >= 32)
-        tile.set(input.subarray(src + tBegin, src + tEnd), r0 + tBegin);
-      else if (strideX === 1) for (let t = tBegin; t < tEnd; t++) tile[r0 + t] = input[src + t];
-      else for (let t = tBegin; t < tEnd; t++) tile[r0 + t] = input[src + strideX * t];
-      for (let t = tEnd; t < length; t++) tile[r0 + t] = 0;
-    }
-  }
-}
-
-/**
- * gatherPatches for a pointwise grid: a run is consecutive pixels of one image (possibly several
- * output rows), always inside the image, so each (column, run) pair is one block copy.
- */
-function gatherPointwise(
-  input: Float32Array,
-  groupOff: number,
-  columns: PatchColumns,
-  runs: PatchRuns,
-  tile: Float32Array | Float64Array,
-  tileOffset: number,
-  colStride: number,
-): void {
-  const { planeOffset, w } = columns;
-  for (let col = 0; col < planeOffset.length; col++) {
-    const plane = groupOff + planeOffset[col];
-    const dst = tileOffset + col * colStride;
-    for (let k = 0; k < runs.count; k++) {
-      const src = runs.image[k] + plane + runs.y[k] * w + runs.x[k];
-      const length = runs.length[k];
-      if (length >= 32) tile.set(input.subarray(src, src + length), dst + runs.start[k]);
-      else for (let t = 0; t < length; t++) tile[dst + runs.start[k] + t] = input[src + t];
-    }
-  }
-}
+const SHORT_RUN = 8;
 
 /** Default Gram size from which an injected onnxruntime engine takes over (see scripts/bench-cpu-gram.ts). */
 export const DEFAULT_ORT_MIN_COLS = 8;
