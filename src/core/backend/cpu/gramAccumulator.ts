@@ -7,15 +7,16 @@
  * - for `cols ≥ ortMinCols` when the backend has a Gram engine, by onnxruntime's sgemm (ortGram.ts;
  *   all groups of a block in one batched call; dense rows are staged until a chunk of
  *   ortChunkRows() rows is full).
- * Sums are Float64; `finish()` mirrors and divides by the rows seen (docs/algorithms.md: "sum in
- * f64 on the CPU"). Row subsampling draws one seeded uniform per candidate row, in input order
+ * Sums are Float64 on the JS kernel (the oracle, docs/algorithms.md: "sum in f64 on the CPU") and
+ * f32 on the onnxruntime path (GRAM_SUM_BYTES); `finish()` mirrors, divides by the rows seen and
+ * returns Float64. Row subsampling draws one seeded uniform per candidate row, in input order
  * (conv: (n, oh, ow) order, one draw for all groups), so the same chunks with the same seed give
  * the same Gram on every path.
  *
- * Conv im2col (profiled in scripts/profile-gram.ts): the kept patch positions of a block are listed
- * once, then each group's tile is filled column by column (one long, branch-light loop per column)
- * and flushed before the next group reuses the same tile, so a depthwise layer with 192 groups
- * needs one tile, not 192, and the per-row work has no per-element function calls.
+ * Conv im2col (profiled in scripts/profile-gram.ts; gathers in gramGather.ts): the kept patch
+ * positions of a block are listed once (subsampled rows are drawn before any gather), then each
+ * group's patches are written column by column when runs are long (every row kept) or patch by
+ * patch when they are short (subsampled rows), so no dropped row is ever gathered.
  */
 import type { DirectGramLayout, GramAccumulator, GramOptions } from '../backend.ts';
 import { createRandom, type Random } from '../../base/random.ts';
@@ -79,7 +80,12 @@ export class CpuGramAccumulator implements GramAccumulator {
   /** Gram size per group. */
   readonly gramCols: number;
   private readonly colsPadded: number;
-  private readonly sums: Float64Array[];
+  /**
+   * Upper-triangle sums per group, `[colsPadded, colsPadded]`: Float64 for the JS kernel (the
+   * oracle), f32 when onnxruntime reduces every tile (its chunk products are f32 already; half the
+   * accumulator memory, issue 14 item 1; see GRAM_SUM_BYTES).
+   */
+  private readonly sums: Float64Array[] | Float32Array[];
   /** Rows per tile (per sgemm call on the onnxruntime path). */
   private readonly tileRows: number;
   /**
@@ -120,8 +126,6 @@ export class CpuGramAccumulator implements GramAccumulator {
     this.tile = this.ortGram ? null : new Float64Array(this.colsPadded * this.tileRows);
     this.rowStride = this.ortGram ? this.gramCols : 1;
     this.colStride = this.ortGram ? 1 : this.tileRows;
-    this.sums = [];
-    for (let g = 0; g < this.groups; g++) this.sums.push(new Float64Array(this.colsPadded * this.colsPadded));
     const runSlots = layout.kind === 'conv' ? this.tileRows : 0;
     this.runs = {
       count: 0,
@@ -139,6 +143,11 @@ export class CpuGramAccumulator implements GramAccumulator {
       layout.kind === 'conv' && layout.inChannels === layout.groups && engine.ortGram && this.random === null
         ? new OrtDepthwiseGram(engine.ortGram.engine, layout)
         : null;
+    const size = this.colsPadded * this.colsPadded;
+    this.sums =
+      this.ortGram || this.depthwise
+        ? Array.from({ length: this.groups }, () => new Float32Array(size))
+        : Array.from({ length: this.groups }, () => new Float64Array(size));
   }
 
   get rowsSeen(): number {
@@ -160,7 +169,7 @@ export class CpuGramAccumulator implements GramAccumulator {
     if (rowCount === 0) return;
     const tile = this.tile;
     if (tile instanceof Float64Array)
-      accumulateTileUpper(tile, this.tileRows, rowCount, this.colsPadded, this.sums[0]);
+      accumulateTileUpper(tile, this.tileRows, rowCount, this.colsPadded, this.sums[0] as Float64Array);
     else if (tile && this.ortGram)
       await this.ortGram.accumulate(tile, 1, rowCount, this.gramCols, this.sums, this.colsPadded);
   }
@@ -332,7 +341,7 @@ export class CpuGramAccumulator implements GramAccumulator {
       } else if (this.tile instanceof Float64Array) {
         for (let g = 0; g < this.groups; g++) {
           gather(input, g * groupStride, columns, runs, this.tile, 0, this.tileRows);
-          accumulateTileUpper(this.tile, this.tileRows, fill, this.colsPadded, this.sums[g]);
+          accumulateTileUpper(this.tile, this.tileRows, fill, this.colsPadded, this.sums[g] as Float64Array);
         }
       }
     }
@@ -397,6 +406,13 @@ export class CpuGramAccumulator implements GramAccumulator {
  * the detector's capped layers (average runs of 1–2 positions) against its uncapped ones (whole output rows).
  */
 const SHORT_RUN = 8;
+
+/**
+ * Bytes per Gram entry of a CPU accumulator while it sums: 4 on the onnxruntime path (f32 sums,
+ * what comq quantize and the studio's worker run), 8 on the JavaScript kernel (Float64). A finished
+ * Gram (finish()) is Float64 either way. For memory plans.
+ */
+export const GRAM_SUM_BYTES = { onnxruntime: 4, js: 8 } as const;
 
 /** Default Gram size from which an injected onnxruntime engine takes over (see scripts/bench-cpu-gram.ts). */
 export const DEFAULT_ORT_MIN_COLS = 8;
