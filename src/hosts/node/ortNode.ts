@@ -99,7 +99,7 @@ export function createNodeInferenceEngine(options: NodeEngineOptions = {}): Infe
       const session = await translatingOrtErrors('load', () =>
         ort.InferenceSession.create(modelBytes, {
           graphOptimizationLevel: sessionOptions.optimization ?? defaultLevel,
-          intraOpNumThreads: threads,
+          intraOpNumThreads: Math.min(threads, sessionOptions.threads ?? threads),
           interOpNumThreads: 1,
           executionProviders: ['cpu'],
           // onnxruntime's own log lines (C++ locations, raw statuses) would reach the terminal;
