@@ -13,6 +13,10 @@
  *   1 thread:  ours 114.3 s wall (15.1 CPU s), numpy 296.0 s (59.2 CPU s): 0.39×; per kind conv 0.82×,
  *              depthwise 0.34×, ConvTranspose 0.04×; worst layers: few-group 3×3 (m = 9) at 2.8–5.8×.
  *   2 threads: ours 324.5 s (34.9 CPU s), numpy 761.6 s: 0.43× (threads spin on a loaded machine).
+ * 32 images, 2026-12-03 20:10–20:18 UTC, load 18 (r6-gram: rows drawn before im2col, 2 threads):
+ *   ours 143.2 s wall (44.8 CPU s), numpy 163.1 s (51.0 CPU s): 0.88×; conv 1.43×, depthwise 0.32×,
+ *   ConvTranspose 6.1× (0.9 GFLOP); worst: m = 864 layers with 400–1600 rows per image (2.9–4.2×:
+ *   each image's rows are one short sgemm call).
  * Before this branch (scripts/profile-gram.ts det 640 8 --ort, CPU s): 17.8 CPU s, of which
  * ConvTranspose 3.3 (now 0.6, by kernel phase), 3×3 m = 864 9.0 (sgemm-bound: the gather is ~18 %).
  */

@@ -21,6 +21,9 @@
  * Gram 3308.7 GFLOP at numpy's 15.9 GFLOP/s 207.5 s, sweeps 3.0 s), ours 1425.7 s: 5.04×.
  * The same command on a quieter machine before this branch (load 2.6): capture 17.4 s, gram 68.6 s,
  * solve 7.2 s, 101 s in all.
+ * r6-gram (rows drawn before im2col, Gram engine 2 threads, f32 sums), 2026-12-03 20:19–20:23 UTC,
+ * load 13.5 → 11.9: floor 66.6 s (forward 18.2 s, Gram 1118.7 GFLOP at numpy's 24.5 GFLOP/s 45.6 s,
+ * sweeps 2.8 s), ours 191.2 s (capture 32.3, gram 135.7, solve 10.1): 2.87×. Not a quiet machine.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';

@@ -18,7 +18,7 @@
  * 53 GFLOP/s against 92 for the uncapped 80² one: the column-major gather did a bounds computation
  * per (column, run) pair and capped runs are 1–2 positions long. Depthwise (capped: the generic
  * path) 6.9 CPU s for 17 GFLOP, ConvTranspose (capped: every transposed-im2col row built, then
- * 73 % dropped) 3.7 CPU s for 0.9 GFLOP. The sgemm itself: 4096-row chunks and ~192-column blocks
+ * 97 % dropped) 3.7 CPU s for 0.9 GFLOP. The sgemm itself: 4096-row chunks and ~192-column blocks
  * were the fastest of 4096/16384 rows × 128/192/288/432/864 columns (single thread, ~65 real
  * GFLOP/s on this EPYC core), and the f64 adds of the block products ~1 % of a chunk. Fixed by
  * gathering subsampled rows patch by patch (gramGather.ts) and drawing ConvTranspose rows before
