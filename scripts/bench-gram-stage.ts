@@ -1,5 +1,6 @@
 /**
- * `npm run bench:gram-stage` (`tsx scripts/bench-gram-stage.ts [images] [--threads N] [--json]`):
+ * `npm run bench:gram-stage` (`tsx scripts/bench-gram-stage.ts [images] [--threads N] [--json]`, threads
+ * default: the CLI's Gram engine, 2 on ≥ 2 cores or COMQ_GRAM_THREADS):
  * the Gram stage of `comq quantize` on the PP-OCR detector (ppocr-det, 640×640, the first 32 images
  * of data/images/photos, float mode, the CLI's CPU backend: onnxruntime-node sgemm as Gram engine)
  * against numpy's `X.T @ X` on the same rows and shapes (every layer's row count, Gram size and
@@ -12,13 +13,17 @@
  *   1 thread:  ours 114.3 s wall (15.1 CPU s), numpy 296.0 s (59.2 CPU s): 0.39×; per kind conv 0.82×,
  *              depthwise 0.34×, ConvTranspose 0.04×; worst layers: few-group 3×3 (m = 9) at 2.8–5.8×.
  *   2 threads: ours 324.5 s (34.9 CPU s), numpy 761.6 s: 0.43× (threads spin on a loaded machine).
+ * 32 images, 2026-12-03 20:10–20:18 UTC, load 18 (r6-gram: rows drawn before im2col, 2 threads):
+ *   ours 143.2 s wall (44.8 CPU s), numpy 163.1 s (51.0 CPU s): 0.88×; conv 1.43×, depthwise 0.32×,
+ *   ConvTranspose 6.1× (0.9 GFLOP); worst: m = 864 layers with 400–1600 rows per image (2.9–4.2×:
+ *   each image's rows are one short sgemm call).
  * Before this branch (scripts/profile-gram.ts det 640 8 --ort, CPU s): 17.8 CPU s, of which
  * ConvTranspose 3.3 (now 0.6, by kernel phase), 3×3 m = 864 9.0 (sgemm-bound: the gather is ~18 %).
  */
 import { readFileSync } from 'node:fs';
 import { createCpuBackend } from '../src/core/backend/cpu/index.ts';
 import { decodeModel } from '../src/core/onnx/index.ts';
-import { createNodeInferenceEngine } from '../src/hosts/node/ortNode.ts';
+import { createNodeInferenceEngine, gramEngineThreads } from '../src/hosts/node/ortNode.ts';
 import {
   DETECTOR_PATH,
   detectorSamples,
@@ -34,7 +39,8 @@ import { flag, positionalArgs } from './args.ts';
 async function main(): Promise<void> {
   const positional = positionalArgs(['--threads']);
   const imageCount = Number(positional[0] ?? 32);
-  const threads = Number(flag('--threads') ?? 1);
+  // The CLI's Gram engine threads unless told (createNodeGramEngine: 2 on ≥ 2 cores).
+  const threads = Number(flag('--threads') ?? gramEngineThreads());
   const asJson = process.argv.includes('--json');
   const loadBefore = loadText();
   const bytes = new Uint8Array(readFileSync(DETECTOR_PATH));

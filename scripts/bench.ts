@@ -3,8 +3,8 @@
  * and GPTQ time on the CPU path and on the WebGPU adapter present, and numpy's `X.T @ X` plus a
  * vectorised numpy COMQ sweep on the same shapes as the ratio to beat (issue 3, "Benchmark").
  * The CPU Gram is measured twice: the JavaScript kernel alone (createCpuBackend()) and with
- * onnxruntime-node's sgemm (createCpuBackend({ gramEngine }), 1 intra-op thread, as the CLI runs
- * it; ortGram.ts). COMQ and GPTQ do not depend on the Gram engine, so they are timed once.
+ * onnxruntime-node's sgemm (createCpuBackend({ gramEngine }), the CLI's Gram engine: 2 intra-op
+ * threads on ≥ 2 cores, createNodeGramEngine; ortGram.ts). COMQ and GPTQ do not depend on the Gram engine, so they are timed once.
  *
  * Shapes: m = 64 … 4608 inputs, n = 1024 output rows, N = 200 000 calibration rows. Measuring all
  * of it would take hours on a 2-core machine, so each measurement runs a row subset sized to a
@@ -27,7 +27,7 @@ import { createWebGpuBackend, type WebGpuBackend } from '../src/core/backend/web
 import { createRandom } from '../src/core/base/random.ts';
 import { defaultSolveOptions, type LayerProblem } from '../src/core/quant/types.ts';
 import { solveLayerWith } from '../src/core/quant/solve.ts';
-import { createNodeInferenceEngine } from '../src/hosts/node/ortNode.ts';
+import { createNodeGramEngine } from '../src/hosts/node/ortNode.ts';
 import { runNumpy, runNumpyComqSolve } from './bench-numpy.ts';
 
 const args = new Set(process.argv.slice(2));
@@ -240,7 +240,7 @@ async function main(): Promise<void> {
   }
   const software = backend?.probe.isSoftware ?? true;
   const cpu = createCpuBackend();
-  const cpuOrt = createCpuBackend({ gramEngine: createNodeInferenceEngine() });
+  const cpuOrt = createCpuBackend({ gramEngine: createNodeGramEngine() });
   // onnxruntime runs near numpy's rate, ~20-30x the JS kernel: a larger budget, whole 4096-row chunks.
   const ortBudget = quick ? 2e10 : 1.2e11;
   const gpuBudget = software ? (quick ? 1e8 : 6e8) : 2e10;

@@ -1,5 +1,6 @@
 /**
- * `npm run bench:floor` (`tsx scripts/floor.ts [images] [--threads N]`): end-to-end
+ * `npm run bench:floor` (`tsx scripts/floor.ts [images] [--threads N]`; --threads: our Gram engine's
+ * threads, passed to the child as COMQ_GRAM_THREADS, default the CLI's: 2 on ≥ 2 cores): end-to-end
  * `comq quantize` on the PP-OCR detector with 32 images against its floor (issue 10, "Done when"),
  * all measured in one run:
  *   floor = one float forward pass of the same images in onnxruntime-node (session.run only, the
@@ -10,6 +11,8 @@
  *           coordinate per step: the update of scripts/bench-numpy.ts) on the layer's n × m.
  * Ours: `node bin/comq.mjs quantize DET --images <the first 32 images of data/images/photos>
  * --no-eval --backend cpu` in a child process, wall time (its report gives the stage times).
+ * Threads: the floor's forward pass 1 (as the CLI's capture), numpy's BLAS every core; ours capture
+ * 1, Gram engine (sgemm/dgemm) 2 on ≥ 2 cores (src/hosts/node/ortNode.ts, gramEngineThreads).
  * Prints each term, the total, our time and the ratio (target ≤ 2×), with load averages.
  * Not a test: nothing here asserts a speed.
  *
@@ -18,13 +21,17 @@
  * Gram 3308.7 GFLOP at numpy's 15.9 GFLOP/s 207.5 s, sweeps 3.0 s), ours 1425.7 s: 5.04×.
  * The same command on a quieter machine before this branch (load 2.6): capture 17.4 s, gram 68.6 s,
  * solve 7.2 s, 101 s in all.
+ * r6-gram (rows drawn before im2col, Gram engine 2 threads, f32 sums), 2026-12-03 20:19–20:23 UTC,
+ * load 13.5 → 11.9: floor 66.6 s (forward 18.2 s, Gram 1118.7 GFLOP at numpy's 24.5 GFLOP/s 45.6 s,
+ * sweeps 2.8 s), ours 191.2 s (capture 32.3, gram 135.7, solve 10.1): 2.87×. Not a quiet machine.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { decodeModel } from '../src/core/onnx/index.ts';
-import { createNodeInferenceEngine } from '../src/hosts/node/ortNode.ts';
+import { createNodeInferenceEngine, gramEngineThreads } from '../src/hosts/node/ortNode.ts';
+import { flag, positionalArgs } from './args.ts';
 import { DETECTOR_PATH, IMAGE_DIR, detectorSamples, loadText } from './detector-run.ts';
 import { NUMPY_COMQ } from './bench-numpy.ts';
 
@@ -84,8 +91,11 @@ async function forwardSeconds(imageCount: number): Promise<{ seconds: number; im
 }
 
 async function main(): Promise<void> {
-  const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const positional = positionalArgs(['--threads']);
   const imageCount = Number(positional[0] ?? 32);
+  const threadsFlag = flag('--threads');
+  const childEnv = threadsFlag ? { ...process.env, COMQ_GRAM_THREADS: threadsFlag } : process.env;
+  const gramThreads = gramEngineThreads(childEnv);
   const loadBefore = loadText();
   const dir = mkdtempSync(join(tmpdir(), 'comq-floor-'));
   try {
@@ -112,7 +122,7 @@ async function main(): Promise<void> {
       '-q',
     ];
     const start = performance.now();
-    const run = spawnSync('node', args, { encoding: 'utf8', maxBuffer: 1 << 24 });
+    const run = spawnSync('node', args, { encoding: 'utf8', maxBuffer: 1 << 24, env: childEnv });
     const ours = (performance.now() - start) / 1000;
     if (run.status !== 0) throw new Error(`comq quantize failed (${run.status}): ${run.stderr}`);
     const loadAfterOurs = loadText();
@@ -150,7 +160,7 @@ async function main(): Promise<void> {
     console.log(`  total: ${floor.toFixed(2)} s`);
     console.log(
       `ours: ${ours.toFixed(2)} s wall (capture ${t.capture?.toFixed(2)} s, gram ${t.gram?.toFixed(2)} s, solve ${t.solve?.toFixed(2)} s; ` +
-        `the rest is start-up, loading, export and verification)`,
+        `the rest is start-up, loading, export and verification; capture 1 thread, Gram engine ${gramThreads} thread(s); numpy's BLAS every core)`,
     );
     console.log(`ratio: ${(ours / floor).toFixed(2)}× the floor (target ≤ 2×)`);
   } finally {

@@ -12,6 +12,17 @@
  * the depthwise layers (9/25 columns × 16–384 groups at 1–1.6 GFLOP/s: per-row, per-group im2col
  * with a per-element bounds test and 64-row tiles flushed per group). 8 images, same run:
  * 29.4 s before (JS kernel), 28.9 s JS after the im2col changes, 2.9 s with --ort.
+ *
+ * det 640×640, 32 images, --ort (2026-12-03, r6-gram, load 1.7 → 4.2): 48.8 s in the accumulators,
+ * 29.9 CPU s. The two row-capped 3×3 m = 864 layers (160² positions, 27 % kept) 6.2 CPU s each at
+ * 53 GFLOP/s against 92 for the uncapped 80² one: the column-major gather did a bounds computation
+ * per (column, run) pair and capped runs are 1–2 positions long. Depthwise (capped: the generic
+ * path) 6.9 CPU s for 17 GFLOP, ConvTranspose (capped: every transposed-im2col row built, then
+ * 97 % dropped) 3.7 CPU s for 0.9 GFLOP. The sgemm itself: 4096-row chunks and ~192-column blocks
+ * were the fastest of 4096/16384 rows × 128/192/288/432/864 columns (single thread, ~65 real
+ * GFLOP/s on this EPYC core), and the f64 adds of the block products ~1 % of a chunk. Fixed by
+ * gathering subsampled rows patch by patch (gramGather.ts) and drawing ConvTranspose rows before
+ * the kernel-phase gather: synthetic capped m = 864, 1.49 → 1.02 CPU s; depthwise capped 2× faster.
  */
 import type { Backend, GramAccumulator, GramLayout, GramOptions } from '../src/core/backend/backend.ts';
 import { createCpuBackend } from '../src/core/backend/cpu/index.ts';

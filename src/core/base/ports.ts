@@ -27,7 +27,8 @@ export interface InferenceEngine {
   readonly description: string;
   createSession(
     modelBytes: Uint8Array,
-    options?: { optimization?: 'disabled' | 'basic' | 'all' },
+    /** threads: at most this many intra-op threads for this session (an engine may use fewer). */
+    options?: { optimization?: 'disabled' | 'basic' | 'all'; threads?: number },
   ): Promise<InferenceSession>;
 }
 

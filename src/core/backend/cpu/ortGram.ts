@@ -11,9 +11,10 @@
  * Each `X_aᵀX_b` is `MatMul(Transpose(X_a), X_b)` (rows layout) or `MatMul(X_a, Transpose(X_b))`
  * (cols layout); onnxruntime folds the Transpose into a transposed-operand sgemm.
  *
- * Precision (docs/algorithms.md, "sum in f64"): each chunk's product is an f32 sgemm over at most
- * ORT_GRAM_CHUNK_ROWS rows; chunks are summed in Float64. The error is then ~√rows·ε32 relative per
- * entry (measured ~3e-7 on real images, ortGram.test.ts), far inside the 1e-5 Gram tolerance.
+ * Precision: each chunk's product is an f32 sgemm over at most ORT_GRAM_CHUNK_ROWS rows, added to
+ * the caller's sums: f32 in CpuGramAccumulator (half the memory of Float64, issue 14 item 1; 54
+ * chunks of non-negative rows, a capped m = 864 layer, stay within 1e-5 of Float64 sums,
+ * ortGram.test.ts), Float64 where a caller passes Float64Array sums.
  */
 import type { InferenceEngine, InferenceSession } from '../../base/ports.ts';
 import {
@@ -33,6 +34,13 @@ export const ORT_GRAM_MIN_CHUNK_ROWS = 1024;
 
 /** Batch budget in f32 values (16 MiB): bounds the scratch memory of grouped layers. */
 const BATCH_VALUES = 4 * 1024 * 1024;
+
+/**
+ * Calls below this many multiply-adds (groups·rows·cols², ~1 ms on one core) run on a one-thread
+ * session: measured on the detector's row-capped ConvTranspose phases (~190 rows × 24 columns per
+ * call), a 2-thread session spent 2.7× the CPU time of a 1-thread one on a loaded machine.
+ */
+const SMALL_CALL_MACS = 5e7;
 
 /** Target width of a column block of the upper-triangle split. */
 const BLOCK_COLS = 192;
@@ -158,12 +166,16 @@ export class OrtGram {
     if (!this.spare || batch.length > this.spare.length) this.spare = batch;
   }
 
-  private open(layout: OrtGramLayout, cols: number): Promise<InferenceSession> {
-    const key = `${layout}:${cols}`;
+  /** `single`: a one-thread session, for calls too small to pay for waking the engine's other threads. */
+  private open(layout: OrtGramLayout, cols: number, single: boolean): Promise<InferenceSession> {
+    const key = `${layout}:${cols}:${single ? 1 : 'n'}`;
     let session = this.sessions.get(key);
     if (!session) {
       // 'basic' is enough for onnxruntime to fold each Transpose into its MatMul's sgemm.
-      session = this.engine.createSession(ortGramModel(layout, cols), { optimization: 'basic' });
+      session = this.engine.createSession(ortGramModel(layout, cols), {
+        optimization: 'basic',
+        ...(single ? { threads: 1 } : {}),
+      });
       this.sessions.set(key, session);
     }
     return session;
@@ -179,7 +191,7 @@ export class OrtGram {
     groups: number,
     rowCount: number,
     cols: number,
-    sums: readonly Float64Array[],
+    sums: readonly (Float64Array | Float32Array)[],
     sumStride: number,
     layout: OrtGramLayout = 'rows',
   ): Promise<void> {
@@ -189,7 +201,7 @@ export class OrtGram {
         `ortGram: ${batch.length} values and ${sums.length} sums cannot hold ${groups} groups × ${rowCount} rows × ${cols} columns`,
       );
     }
-    const session = await this.open(layout, cols);
+    const session = await this.open(layout, cols, groups * rowCount * cols * cols < SMALL_CALL_MACS);
     const x = batch.length === size ? batch : batch.subarray(0, size);
     const dims = layout === 'rows' ? [groups, rowCount, cols] : [groups, cols, rowCount];
     const sizes = ortGramBlocks(cols);
@@ -240,7 +252,7 @@ function addBlock(
   rowsA: number,
   colsB: number,
   diagonal: boolean,
-  sums: readonly Float64Array[],
+  sums: readonly (Float64Array | Float32Array)[],
   sumStride: number,
   rowBegin: number,
   colBegin: number,
