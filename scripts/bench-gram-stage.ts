@@ -1,5 +1,6 @@
 /**
- * `npm run bench:gram-stage` (`tsx scripts/bench-gram-stage.ts [images] [--threads N] [--json]`):
+ * `npm run bench:gram-stage` (`tsx scripts/bench-gram-stage.ts [images] [--threads N] [--json]`, threads
+ * default: the CLI's Gram engine, 2 on ≥ 2 cores or COMQ_GRAM_THREADS):
  * the Gram stage of `comq quantize` on the PP-OCR detector (ppocr-det, 640×640, the first 32 images
  * of data/images/photos, float mode, the CLI's CPU backend: onnxruntime-node sgemm as Gram engine)
  * against numpy's `X.T @ X` on the same rows and shapes (every layer's row count, Gram size and
@@ -18,7 +19,7 @@
 import { readFileSync } from 'node:fs';
 import { createCpuBackend } from '../src/core/backend/cpu/index.ts';
 import { decodeModel } from '../src/core/onnx/index.ts';
-import { createNodeInferenceEngine } from '../src/hosts/node/ortNode.ts';
+import { createNodeInferenceEngine, gramEngineThreads } from '../src/hosts/node/ortNode.ts';
 import {
   DETECTOR_PATH,
   detectorSamples,
@@ -34,7 +35,8 @@ import { flag, positionalArgs } from './args.ts';
 async function main(): Promise<void> {
   const positional = positionalArgs(['--threads']);
   const imageCount = Number(positional[0] ?? 32);
-  const threads = Number(flag('--threads') ?? 1);
+  // The CLI's Gram engine threads unless told (createNodeGramEngine: 2 on ≥ 2 cores).
+  const threads = Number(flag('--threads') ?? gramEngineThreads());
   const asJson = process.argv.includes('--json');
   const loadBefore = loadText();
   const bytes = new Uint8Array(readFileSync(DETECTOR_PATH));

@@ -22,7 +22,7 @@ import {
   type RunReport,
   type SampleSource,
 } from '../core/run/index.ts';
-import { createNodeInferenceEngine } from '../hosts/node/ortNode.ts';
+import { createNodeGramEngine, createNodeInferenceEngine } from '../hosts/node/ortNode.ts';
 import { CliUsageError } from './errors.ts';
 import { folderSource, textCropSources } from './quantizeData.ts';
 import { parseQuantizeFlags, type QuantizeCommand, type QuantizeFlags } from './quantizeOptions.ts';
@@ -261,7 +261,8 @@ export async function runQuantize(
       let evaluated = false;
       for await (const event of runQuantization(request, {
         engine,
-        chooseBackend: (preference) => chooseBackend(preference, engine),
+        // The Gram's sgemm gets its own engine (2 threads on ≥ 2 cores, ortNode.ts); capture keeps `engine`.
+        chooseBackend: (preference) => chooseBackend(preference, createNodeGramEngine()),
       })) {
         // --min-sqnr is decided before the export event writes OUT (and before the report).
         if (event.type === 'evaluation') {

@@ -8,6 +8,7 @@
  */
 import type { Backend, GramAccumulator, GramOptions } from '../backend/backend.ts';
 import type { ConvAttributes } from '../graph/layers/index.ts';
+import { createRandom } from '../base/random.ts';
 
 /** A 1-D convolution's attributes as a 2-D one over `[N, C, 1, L]` (kernel 1 on the new H axis). */
 export function liftConv1dAttributes(a: ConvAttributes): ConvAttributes {
@@ -180,8 +181,13 @@ export function createConvNdAccumulator(
 ): GramAccumulator {
   const first = convNdGeometry(attributes, inputDims);
   const cols = (first.inChannels / first.groups) * first.kernel.reduce((a, b) => a * b, 1);
+  // Row subsampling (the row cap) is drawn here, one seeded draw per (image, position) in order
+  // before any patch is gathered: the rows a dense accumulator with these options would keep.
+  const rate = options.rowSampleRate ?? 1;
+  if (!(rate > 0 && rate <= 1)) throw new Error(`rowSampleRate must be in (0, 1], got ${rate}`);
+  const random = rate < 1 ? createRandom(options.seed ?? 0) : null;
   const perGroup = Array.from({ length: first.groups }, () =>
-    backend.createGramAccumulator({ kind: 'dense', cols }, options),
+    backend.createGramAccumulator({ kind: 'dense', cols }, { ...options, rowSampleRate: 1 }),
   );
   return {
     async add(input, shape) {
@@ -189,10 +195,16 @@ export function createConvNdAccumulator(
       const positions = geometry.output.reduce((a, b) => a * b, 1);
       const imageSize = geometry.inChannels * geometry.spatial.reduce((a, b) => a * b, 1);
       const chunk = new Float32Array(PATCH_ROWS_PER_CHUNK * cols);
+      let keep: Uint8Array | null = null;
+      if (random) {
+        keep = new Uint8Array(shape[0] * positions);
+        for (let p = 0; p < keep.length; p++) keep[p] = random.next() < rate ? 1 : 0;
+      }
       for (let group = 0; group < geometry.groups; group++) {
         let rows = 0;
         for (let image = 0; image < shape[0]; image++) {
           for (let position = 0; position < positions; position++) {
+            if (keep && keep[image * positions + position] === 0) continue;
             gatherPatch(geometry, input, image * imageSize, group, position, chunk.subarray(rows * cols));
             if (++rows === PATCH_ROWS_PER_CHUNK) {
               await perGroup[group].add(chunk, [rows, cols]);

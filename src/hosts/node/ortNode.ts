@@ -4,8 +4,11 @@
  * Default optimisation level 'basic': at 'all', onnxruntime-node fuses DequantizeLinear + MatMul
  * into MatMulNBits and quantizes activations to int8, an error of its own that would pollute
  * float-vs-quantized comparisons (docs/platform.md, "onnxruntime" → "Comparisons").
- * One intra-op thread by default: the machines this runs on are small and shared.
+ * One intra-op thread by default: the machines this runs on are small and shared. The Gram engine
+ * (createNodeGramEngine) is the exception: its sgemm is most of a run's work and numpy's `X.T @ X`,
+ * the yardstick, uses every core.
  */
+import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { Feeds, InferenceEngine, InferenceSession, TensorData } from '../../core/base/ports.ts';
 import { translatingOrtErrors } from '../ortError.ts';
@@ -107,4 +110,21 @@ export function createNodeInferenceEngine(options: NodeEngineOptions = {}): Infe
       return new NodeSession(session);
     },
   };
+}
+
+/**
+ * Intra-op threads of the Gram engine: 2 when the machine has at least 2 cores (numpy's BLAS uses
+ * both on the 2-core machines this runs on; measured in scripts/bench-gram-stage.ts), else 1.
+ * `COMQ_GRAM_THREADS` overrides it (a positive integer), e.g. 1 on a machine shared with other jobs,
+ * where a spinning second thread costs more than it gives.
+ */
+export function gramEngineThreads(env: Record<string, string | undefined> = process.env): number {
+  const forced = Number(env.COMQ_GRAM_THREADS);
+  if (Number.isInteger(forced) && forced >= 1) return forced;
+  return Math.min(2, availableParallelism());
+}
+
+/** The engine for the CPU backend's Gram and layer products (its sessions are sgemm/dgemm only). */
+export function createNodeGramEngine(options: Omit<NodeEngineOptions, 'threads'> = {}): InferenceEngine {
+  return createNodeInferenceEngine({ ...options, threads: gramEngineThreads() });
 }

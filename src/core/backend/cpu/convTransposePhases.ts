@@ -13,16 +13,18 @@
  * detector's 2×2 stride-2 layers: 1/16 of the products of the transposed-im2col rows, and no
  * row of zeros is written.
  *
- * Row subsampling draws one decision per output position in (n, oy, ox) order in the generic path;
- * the phases visit positions in another order, so the backend uses this path only without
- * subsampling (the Gram is then the same).
+ * Row subsampling (issue 14's row cap) keeps the generic path's rows: one seeded draw per output
+ * position in (n, oy, ox) order, all drawn before any gather (PatchGrid.keep), then each phase
+ * gathers only its kept positions, so the Gram is the generic path's for the same seed and no
+ * row of a dropped position is ever built.
  */
 import {
   convTransposeGramCols,
   convTransposeOutputSize,
   type ConvTransposeGeometry,
 } from './convTranspose.ts';
-import type { GramAccumulator } from '../backend.ts';
+import type { GramAccumulator, GramOptions } from '../backend.ts';
+import { createRandom, type Random } from '../../base/random.ts';
 import { CpuGramAccumulator, type CpuGramEngineOptions, type PatchColumns } from './gramAccumulator.ts';
 
 /** One kernel phase: its Gram columns in the layer's Gram, and the gather offsets of each. */
@@ -56,15 +58,42 @@ function phaseRange(size: number, pad: number, stride: number, r: number): { fir
   return { first, count: first < size ? Math.floor((size - 1 - first) / stride) + 1 : 0 };
 }
 
+/** The layer's keep draws (n, oy, ox) restricted to one phase's positions (n, i, j): oy = ys.first + sH·i. */
+function phaseKeep(
+  keep: Uint8Array,
+  images: number,
+  [outH, outW]: readonly [number, number],
+  ys: { first: number; count: number },
+  xs: { first: number; count: number },
+  [sH, sW]: readonly [number, number],
+): Uint8Array {
+  const out = new Uint8Array(images * ys.count * xs.count);
+  let q = 0;
+  for (let img = 0; img < images; img++)
+    for (let i = 0; i < ys.count; i++) {
+      const row = (img * outH + ys.first + sH * i) * outW + xs.first;
+      for (let j = 0; j < xs.count; j++) out[q++] = keep[row + sW * j];
+    }
+  return out;
+}
+
 export class PhaseConvTransposeGramAccumulator implements GramAccumulator {
   private readonly phases: Phase[] = [];
   private readonly cols: number;
   private rows = 0;
+  private readonly sampleRate: number;
+  /** The seeded keep/drop draws, one per output position, continued across add() calls. */
+  private readonly random: Random | null;
 
   constructor(
     private readonly geometry: ConvTransposeGeometry,
     engine: CpuGramEngineOptions = {},
+    options: GramOptions = {},
   ) {
+    const rate = options.rowSampleRate ?? 1;
+    if (!(rate > 0 && rate <= 1)) throw new Error(`rowSampleRate must be in (0, 1], got ${rate}`);
+    this.sampleRate = rate;
+    this.random = rate < 1 ? createRandom(options.seed ?? 0) : null;
     const { inChannels, groups, kernel, strides, dilations } = geometry;
     if (!Number.isInteger(groups) || groups < 1 || inChannels % groups !== 0) {
       throw new Error(
@@ -133,6 +162,7 @@ export class PhaseConvTransposeGramAccumulator implements GramAccumulator {
     const [outH, outW] = convTransposeOutputSize(geometry, [h, w]);
     const [sH, sW] = geometry.strides;
     const planeSize = h * w;
+    const keep = this.drawKeep(n * outH * outW);
     for (const phase of this.phases) {
       const ys = phaseRange(outH, geometry.pads[0], sH, phase.ry);
       const xs = phaseRange(outW, geometry.pads[1], sW, phase.rx);
@@ -162,15 +192,37 @@ export class PhaseConvTransposeGramAccumulator implements GramAccumulator {
           outW: xs.count,
           strides: [1, 1],
           pads: [-q0y, -q0x, 0, 0],
+          ...(keep ? { keep: phaseKeep(keep, n, [outH, outW], ys, xs, [sH, sW]) } : {}),
         },
         (c / geometry.groups) * planeSize,
       );
     }
-    this.rows += n * outH * outW;
+  }
+
+  /** Without subsampling null (every position kept); else the draws for `positions` output positions. */
+  private drawKeep(positions: number): Uint8Array | null {
+    if (this.random === null) {
+      this.rows += positions;
+      return null;
+    }
+    const keep = new Uint8Array(positions);
+    let kept = 0;
+    for (let p = 0; p < positions; p++) {
+      if (this.random.next() < this.sampleRate) {
+        keep[p] = 1;
+        kept++;
+      }
+    }
+    this.rows += kept;
+    return keep;
   }
 
   async finish(): Promise<Float64Array[]> {
-    if (this.rows === 0) throw new Error('Gram accumulator saw no rows: add() at least one non-empty batch');
+    if (this.rows === 0)
+      throw new Error(
+        'Gram accumulator saw no rows: add() at least one non-empty batch' +
+          (this.sampleRate < 1 ? ` or raise rowSampleRate (${this.sampleRate})` : ''),
+      );
     const cols = this.cols;
     const grams = Array.from({ length: this.geometry.groups }, () => new Float64Array(cols * cols));
     for (const phase of this.phases) {

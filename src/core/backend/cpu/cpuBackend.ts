@@ -12,7 +12,6 @@ import type { Backend, GramAccumulator, GramLayout, GramOptions, LayerKernels } 
 import type { InferenceEngine } from '../../base/ports.ts';
 import type { LayerProblem } from '../../base/problem.ts';
 import { createCpuGramAccumulator, DEFAULT_ORT_MIN_COLS } from './gramAccumulator.ts';
-import { ConvTransposeGramAccumulator } from './convTranspose.ts';
 import { PhaseConvTransposeGramAccumulator } from './convTransposePhases.ts';
 import { openCpuLayer } from './layerKernels.ts';
 import { OrtGram } from './ortGram.ts';
@@ -45,14 +44,8 @@ export function createCpuBackend(options: CpuBackendOptions = {}): Backend {
     createGramAccumulator(layout: GramLayout, gramOptions?: GramOptions): GramAccumulator {
       checkAlive();
       if (layout.kind === 'convTranspose') {
-        // By kernel phase (no structural zeros) unless rows are subsampled (the draws follow the row order).
-        if ((gramOptions?.rowSampleRate ?? 1) === 1)
-          return new PhaseConvTransposeGramAccumulator(layout, { ortGram, ortMinCols: minCols });
-        return new ConvTransposeGramAccumulator(
-          layout,
-          (dense, o) => this.createGramAccumulator(dense, o),
-          gramOptions,
-        );
+        // By kernel phase: no structural zeros, and subsampled rows are drawn before any gather.
+        return new PhaseConvTransposeGramAccumulator(layout, { ortGram, ortMinCols: minCols }, gramOptions);
       }
       return createCpuGramAccumulator(layout, gramOptions, { ortGram, ortMinCols: minCols });
     },

@@ -7,15 +7,16 @@
  * - for `cols ≥ ortMinCols` when the backend has a Gram engine, by onnxruntime's sgemm (ortGram.ts;
  *   all groups of a block in one batched call; dense rows are staged until a chunk of
  *   ortChunkRows() rows is full).
- * Sums are Float64; `finish()` mirrors and divides by the rows seen (docs/algorithms.md: "sum in
- * f64 on the CPU"). Row subsampling draws one seeded uniform per candidate row, in input order
+ * Sums are Float64 on the JS kernel (the oracle, docs/algorithms.md: "sum in f64 on the CPU") and
+ * f32 on the onnxruntime path (GRAM_SUM_BYTES); `finish()` mirrors, divides by the rows seen and
+ * returns Float64. Row subsampling draws one seeded uniform per candidate row, in input order
  * (conv: (n, oh, ow) order, one draw for all groups), so the same chunks with the same seed give
  * the same Gram on every path.
  *
- * Conv im2col (profiled in scripts/profile-gram.ts): the kept patch positions of a block are listed
- * once, then each group's tile is filled column by column (one long, branch-light loop per column)
- * and flushed before the next group reuses the same tile, so a depthwise layer with 192 groups
- * needs one tile, not 192, and the per-row work has no per-element function calls.
+ * Conv im2col (profiled in scripts/profile-gram.ts; gathers in gramGather.ts): the kept patch
+ * positions of a block are listed once (subsampled rows are drawn before any gather), then each
+ * group's patches are written column by column when runs are long (every row kept) or patch by
+ * patch when they are short (subsampled rows), so no dropped row is ever gathered.
  */
 import type { DirectGramLayout, GramAccumulator, GramOptions } from '../backend.ts';
 import { createRandom, type Random } from '../../base/random.ts';
@@ -23,6 +24,17 @@ import { checkConvInput, convGramCols, convOutputSize, type ConvLayout } from '.
 import { accumulateTileUpper, meanFromUpper, paddedCols, tileRowsFor } from './gramKernel.ts';
 import { OrtDepthwiseGram } from './ortDepthwiseGram.ts';
 import { ortChunkRows, type OrtGram } from './ortGram.ts';
+import {
+  flatColumns,
+  gatherPatchRows,
+  gatherPatches,
+  gatherPointwise,
+  type PatchColumns,
+  type PatchGrid,
+  type PatchRuns,
+} from './gramGather.ts';
+
+export type { PatchColumns, PatchGrid } from './gramGather.ts';
 
 function validateLayout(layout: DirectGramLayout): void {
   if (layout.kind === 'dense') {
@@ -56,49 +68,6 @@ function validateLayout(layout: DirectGramLayout): void {
   }
 }
 
-/**
- * Patch positions of a conv input: output grid, strides and leading pads (position (oy, ox) reads
- * from input row `oy·strides[0] − pads[0]` plus each column's offset; a leading pad may be negative,
- * as in the kernel phases of a ConvTranspose, convTransposePhases.ts).
- */
-export interface PatchGrid {
-  images: number;
-  imageSize: number;
-  outH: number;
-  outW: number;
-  strides: readonly [number, number];
-  pads: readonly [number, number, number, number];
-  /**
-   * Pointwise (1×1 kernel, stride 1, no pads, as many positions as pixels): position p of an image
-   * is pixel p of every plane, so runs go on across output rows and each (column, run) pair is one
-   * block copy (X is the NCHW activation transposed: no per-pixel im2col work).
-   */
-  pointwise?: boolean;
-}
-
-/**
- * A conv layer's im2col columns: plane offset and dilated kernel offset of each (any sign), and the
- * input size; strideX is the input step between neighbouring positions of a run.
- */
-export interface PatchColumns {
-  planeOffset: Int32Array;
-  offsetY: Int32Array;
-  offsetX: Int32Array;
-  h: number;
-  w: number;
-  strideX: number;
-}
-
-/** Runs of consecutive patch positions on one output row: tile row, image offset, top-left y and x. */
-interface PatchRuns {
-  count: number;
-  start: Int32Array;
-  length: Int32Array;
-  image: Int32Array;
-  y: Int32Array;
-  x: Int32Array;
-}
-
 /** How the accumulator's tiles are reduced: the JS kernel, or an onnxruntime engine from ortMinCols columns on. */
 export interface CpuGramEngineOptions {
   ortGram?: OrtGram;
@@ -111,7 +80,12 @@ export class CpuGramAccumulator implements GramAccumulator {
   /** Gram size per group. */
   readonly gramCols: number;
   private readonly colsPadded: number;
-  private readonly sums: Float64Array[];
+  /**
+   * Upper-triangle sums per group, `[colsPadded, colsPadded]`: Float64 for the JS kernel (the
+   * oracle), f32 when onnxruntime reduces every tile (its chunk products are f32 already; half the
+   * accumulator memory, issue 14 item 1; see GRAM_SUM_BYTES).
+   */
+  private readonly sums: Float64Array[] | Float32Array[];
   /** Rows per tile (per sgemm call on the onnxruntime path). */
   private readonly tileRows: number;
   /**
@@ -152,8 +126,6 @@ export class CpuGramAccumulator implements GramAccumulator {
     this.tile = this.ortGram ? null : new Float64Array(this.colsPadded * this.tileRows);
     this.rowStride = this.ortGram ? this.gramCols : 1;
     this.colStride = this.ortGram ? 1 : this.tileRows;
-    this.sums = [];
-    for (let g = 0; g < this.groups; g++) this.sums.push(new Float64Array(this.colsPadded * this.colsPadded));
     const runSlots = layout.kind === 'conv' ? this.tileRows : 0;
     this.runs = {
       count: 0,
@@ -171,6 +143,11 @@ export class CpuGramAccumulator implements GramAccumulator {
       layout.kind === 'conv' && layout.inChannels === layout.groups && engine.ortGram && this.random === null
         ? new OrtDepthwiseGram(engine.ortGram.engine, layout)
         : null;
+    const size = this.colsPadded * this.colsPadded;
+    this.sums =
+      this.ortGram || this.depthwise
+        ? Array.from({ length: this.groups }, () => new Float32Array(size))
+        : Array.from({ length: this.groups }, () => new Float64Array(size));
   }
 
   get rowsSeen(): number {
@@ -192,7 +169,7 @@ export class CpuGramAccumulator implements GramAccumulator {
     if (rowCount === 0) return;
     const tile = this.tile;
     if (tile instanceof Float64Array)
-      accumulateTileUpper(tile, this.tileRows, rowCount, this.colsPadded, this.sums[0]);
+      accumulateTileUpper(tile, this.tileRows, rowCount, this.colsPadded, this.sums[0] as Float64Array);
     else if (tile && this.ortGram)
       await this.ortGram.accumulate(tile, 1, rowCount, this.gramCols, this.sums, this.colsPadded);
   }
@@ -343,10 +320,20 @@ export class CpuGramAccumulator implements GramAccumulator {
     const runs = this.runs;
     const cursor = { position: 0 };
     const gather = grid.pointwise === true ? gatherPointwise : gatherPatches;
+    let flat: ReturnType<typeof flatColumns> | null = null;
+    const pointwise = grid.pointwise === true;
     for (;;) {
       const fill = this.collectRuns(grid, cursor);
       if (fill === 0) break;
       if (batch && this.ortGram) {
+        if (runs.count * SHORT_RUN > fill) {
+          // Short runs (subsampled rows): patch by patch into a row-major [groups, fill, cols] batch.
+          flat ??= flatColumns(columns);
+          for (let g = 0; g < this.groups; g++)
+            gatherPatchRows(input, g * groupStride, columns, flat, runs, batch, g * cols * fill, pointwise);
+          await this.ortGram.accumulate(batch, this.groups, fill, cols, this.sums, this.colsPadded, 'rows');
+          continue;
+        }
         // All groups into one column-major [groups, cols, fill] batch, one sgemm call.
         for (let g = 0; g < this.groups; g++)
           gather(input, g * groupStride, columns, runs, batch, g * cols * fill, fill);
@@ -354,7 +341,7 @@ export class CpuGramAccumulator implements GramAccumulator {
       } else if (this.tile instanceof Float64Array) {
         for (let g = 0; g < this.groups; g++) {
           gather(input, g * groupStride, columns, runs, this.tile, 0, this.tileRows);
-          accumulateTileUpper(this.tile, this.tileRows, fill, this.colsPadded, this.sums[g]);
+          accumulateTileUpper(this.tile, this.tileRows, fill, this.colsPadded, this.sums[g] as Float64Array);
         }
       }
     }
@@ -373,8 +360,9 @@ export class CpuGramAccumulator implements GramAccumulator {
     let count = 0;
     let previous = -2;
     let p = cursor.position;
+    const keep = grid.keep;
     for (; p < end && fill < tileRows; p++) {
-      if (!this.keepRow()) continue;
+      if (keep ? keep[p] === 0 : !this.keepRow()) continue;
       const img = Math.floor(p / perImage);
       const inImage = p - img * perImage;
       const oy = Math.floor(inImage / grid.outW);
@@ -414,76 +402,17 @@ export class CpuGramAccumulator implements GramAccumulator {
 }
 
 /**
- * im2col of one group for a block of patch runs, column-major: `tile[tileOffset + col·colStride + r]`
- * = input value under column `col` of patch `r`, 0 outside the image (ONNX zero padding). Along a run
- * the patches advance by strideX pixels on one input row, so each (column, run) pair is a bounds
- * computation and a strided copy, with no per-element test.
+ * Runs shorter than this on average (positions per run) go through the row-major gather: measured on
+ * the detector's capped layers (average runs of 1–2 positions) against its uncapped ones (whole output rows).
  */
-function gatherPatches(
-  input: Float32Array,
-  groupOff: number,
-  columns: PatchColumns,
-  runs: PatchRuns,
-  tile: Float32Array | Float64Array,
-  tileOffset: number,
-  colStride: number,
-): void {
-  const { planeOffset, offsetY, offsetX, h, w, strideX } = columns;
-  const cols = planeOffset.length;
-  for (let col = 0; col < cols; col++) {
-    const plane = groupOff + planeOffset[col];
-    const dy = offsetY[col];
-    const dx = offsetX[col];
-    const dst = tileOffset + col * colStride;
-    for (let k = 0; k < runs.count; k++) {
-      const r0 = dst + runs.start[k];
-      const length = runs.length[k];
-      const iy = runs.y[k] + dy;
-      if (iy < 0 || iy >= h) {
-        tile.fill(0, r0, r0 + length);
-        continue;
-      }
-      const ix0 = runs.x[k] + dx;
-      // Patches t with 0 ≤ ix0 + strideX·t < w.
-      const tBegin = ix0 >= 0 ? 0 : Math.min(length, Math.ceil(-ix0 / strideX));
-      const tEnd = ix0 >= w ? tBegin : Math.max(tBegin, Math.min(length, Math.ceil((w - ix0) / strideX)));
-      const src = runs.image[k] + plane + iy * w + ix0;
-      for (let t = 0; t < tBegin; t++) tile[r0 + t] = 0;
-      // Long stride-1 runs are block copies; short ones a loop (a subarray per copy would cost more than the copy).
-      if (strideX === 1 && tEnd - tBegin >= 32)
-        tile.set(input.subarray(src + tBegin, src + tEnd), r0 + tBegin);
-      else if (strideX === 1) for (let t = tBegin; t < tEnd; t++) tile[r0 + t] = input[src + t];
-      else for (let t = tBegin; t < tEnd; t++) tile[r0 + t] = input[src + strideX * t];
-      for (let t = tEnd; t < length; t++) tile[r0 + t] = 0;
-    }
-  }
-}
+const SHORT_RUN = 8;
 
 /**
- * gatherPatches for a pointwise grid: a run is consecutive pixels of one image (possibly several
- * output rows), always inside the image, so each (column, run) pair is one block copy.
+ * Bytes per Gram entry of a CPU accumulator while it sums: 4 on the onnxruntime path (f32 sums,
+ * what comq quantize and the studio's worker run), 8 on the JavaScript kernel (Float64). A finished
+ * Gram (finish()) is Float64 either way. For memory plans.
  */
-function gatherPointwise(
-  input: Float32Array,
-  groupOff: number,
-  columns: PatchColumns,
-  runs: PatchRuns,
-  tile: Float32Array | Float64Array,
-  tileOffset: number,
-  colStride: number,
-): void {
-  const { planeOffset, w } = columns;
-  for (let col = 0; col < planeOffset.length; col++) {
-    const plane = groupOff + planeOffset[col];
-    const dst = tileOffset + col * colStride;
-    for (let k = 0; k < runs.count; k++) {
-      const src = runs.image[k] + plane + runs.y[k] * w + runs.x[k];
-      const length = runs.length[k];
-      if (length >= 32) tile.set(input.subarray(src, src + length), dst + runs.start[k]);
-      else for (let t = 0; t < length; t++) tile[dst + runs.start[k] + t] = input[src + t];
-    }
-  }
-}
+export const GRAM_SUM_BYTES = { onnxruntime: 4, js: 8 } as const;
 
 /** Default Gram size from which an injected onnxruntime engine takes over (see scripts/bench-cpu-gram.ts). */
 export const DEFAULT_ORT_MIN_COLS = 8;

@@ -120,7 +120,7 @@ export function accumulateTileUpper(
  * triangles (so the result is exactly symmetric) and divided by the rows seen.
  */
 export function meanFromUpper(
-  sum: Float64Array,
+  sum: Float64Array | Float32Array,
   colsPadded: number,
   cols: number,
   rows: number,

@@ -4,7 +4,7 @@
  * sgemm cost ~10× the sgemm itself at m = 9 (PP-OCR detector, 204 800 rows × 9 × 32 groups: 0.56
  * CPU s against 0.05 for the product), so the whole Gram runs in one onnxruntime call per input:
  * Pad → one strided Slice per tap → Concat → [C, taps, rows] → rows split in chunks of R →
- * MatMul(X, Xᵀ) → [C, chunks, taps, taps], the chunks summed here in Float64. Chunks of
+ * MatMul(X, Xᵀ) → [C, chunks, taps, taps], the chunks summed here into the caller's sums (f32 or Float64). Chunks of
  * ORT_GRAM_CHUNK_ROWS rows keep each f32 sgemm as short as the generic path's (same precision).
  */
 import type { InferenceEngine, InferenceSession } from '../../base/ports.ts';
@@ -117,7 +117,7 @@ export class OrtDepthwiseGram {
     input: Float32Array,
     dims: readonly [number, number, number, number],
     outSize: readonly [number, number],
-    sums: readonly Float64Array[],
+    sums: readonly (Float64Array | Float32Array)[],
     colsPadded: number,
   ): Promise<void> {
     // 'all' is safe here (no DequantizeLinear to fuse) and lets onnxruntime run the one-hot Conv in

@@ -103,6 +103,28 @@ describe('onnxruntime Gram (CPU backend with a gram engine)', () => {
     }
   });
 
+  it('f32 sums over as many chunks as a capped m = 864 layer (54) stay within 1e-5 of the Float64 sums', async () => {
+    // Post-ReLU-like activations (non-negative, mean well above 0): the worst case for f32 sums,
+    // every chunk adding the same sign. The accumulators keep f32 sums on this path (memory).
+    const cols = 24;
+    const chunks = 54;
+    const rowsPerChunk = ORT_GRAM_CHUNK_ROWS;
+    const random = createRandom(21);
+    const viaOrt = createCpuGramAccumulator({ kind: 'dense', cols }, {}, { ortGram, ortMinCols: 8 });
+    const viaJs = createCpuGramAccumulator({ kind: 'dense', cols });
+    for (let c = 0; c < chunks; c++) {
+      const rows = Float32Array.from({ length: rowsPerChunk * cols }, () =>
+        Math.max(0, random.normal() + 0.5),
+      );
+      await viaOrt.add(rows, [rowsPerChunk, cols]);
+      await viaJs.add(rows, [rowsPerChunk, cols]);
+    }
+    const errors = gramErrors((await viaOrt.finish())[0], (await viaJs.finish())[0], cols);
+    expect(errors.frobenius).toBeGreaterThan(0);
+    expect(errors.frobenius).toBeLessThan(1e-5);
+    expect(errors.worstScaled).toBeLessThan(1e-5);
+  });
+
   const convCases: { label: string; layout: ConvLayout; rowSampleRate: number }[] = [
     {
       label: '3×3 stride 1, pads 1 (m = 27)',

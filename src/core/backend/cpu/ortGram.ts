@@ -11,9 +11,10 @@
  * Each `X_aᵀX_b` is `MatMul(Transpose(X_a), X_b)` (rows layout) or `MatMul(X_a, Transpose(X_b))`
  * (cols layout); onnxruntime folds the Transpose into a transposed-operand sgemm.
  *
- * Precision (docs/algorithms.md, "sum in f64"): each chunk's product is an f32 sgemm over at most
- * ORT_GRAM_CHUNK_ROWS rows; chunks are summed in Float64. The error is then ~√rows·ε32 relative per
- * entry (measured ~3e-7 on real images, ortGram.test.ts), far inside the 1e-5 Gram tolerance.
+ * Precision: each chunk's product is an f32 sgemm over at most ORT_GRAM_CHUNK_ROWS rows, added to
+ * the caller's sums: f32 in CpuGramAccumulator (half the memory of Float64, issue 14 item 1; 54
+ * chunks of non-negative rows, a capped m = 864 layer, stay within 1e-5 of Float64 sums,
+ * ortGram.test.ts), Float64 where a caller passes Float64Array sums.
  */
 import type { InferenceEngine, InferenceSession } from '../../base/ports.ts';
 import {
@@ -179,7 +180,7 @@ export class OrtGram {
     groups: number,
     rowCount: number,
     cols: number,
-    sums: readonly Float64Array[],
+    sums: readonly (Float64Array | Float32Array)[],
     sumStride: number,
     layout: OrtGramLayout = 'rows',
   ): Promise<void> {
@@ -240,7 +241,7 @@ function addBlock(
   rowsA: number,
   colsB: number,
   diagonal: boolean,
-  sums: readonly Float64Array[],
+  sums: readonly (Float64Array | Float32Array)[],
   sumStride: number,
   rowBegin: number,
   colBegin: number,
