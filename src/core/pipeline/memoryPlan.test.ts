@@ -36,6 +36,26 @@ describe('accumulatorBytes', () => {
   });
 });
 
+describe('planMemory capture passes', () => {
+  it('one pass when every layer input and accumulator fit; the option still caps it; unknown sizes get the share', () => {
+    const known = twoLayers(256, true);
+    const layers = findLayers(known).layers;
+    const values = knownValueBytes(known);
+    const captureNeed = values.get('x')! + values.get('h')!;
+    const plan = planMemory(known, layers, 1024 * MIB, 1024 * MIB);
+    expect(plan.captureBytesPerPass).toBe(captureNeed);
+    const gramNeed = layers.reduce((s, l) => s + layerGramBytes(l), 0);
+    expect(plan.gramBytesPerRun).toBeGreaterThanOrEqual(gramNeed);
+    // An explicit per-pass bound below the need is kept (down to the largest single value).
+    expect(planMemory(known, layers, 1024 * MIB, 1).captureBytesPerPass).toBe(values.get('x'));
+    // h of unknown size: the whole capture is not known, so the capture gets its budget share.
+    const unknown = twoLayers(256, false);
+    expect(planMemory(unknown, layers, 1024 * MIB, 1024 * MIB).captureBytesPerPass).toBeGreaterThan(
+      captureNeed,
+    );
+  });
+});
+
 describe('expectedPeakBytes', () => {
   it('counts what the layers need when sizes are known, the capture allowance when not', () => {
     const budget = 1024 * MIB;

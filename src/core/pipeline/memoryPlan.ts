@@ -2,7 +2,7 @@
  * The run's memory plan (issue 14, "Bounded memory by design"): from the layers' sizes (n, m,
  * groups), the weights and the capture values' sizes known before any work (value_info with fixed
  * shapes), it sets how many activation bytes one capture pass may hold and how many Gram bytes may
- * be accumulated at once, and refuses, before anything runs, a model that cannot fit the budget,
+ * be accumulated at once (one pass for everything when all of it fits: each pass is a forward pass), and refuses, before anything runs, a model that cannot fit the budget,
  * saying what to change.
  *
  * What is counted, per the pipeline's residency (quantizeModel.ts, gramPasses):
@@ -88,6 +88,20 @@ export function knownValueBytes(model: ModelProto): Map<string, number> {
   return out;
 }
 
+/** One sample's bytes of every layer input (each value once), or null when one has no known size. */
+function wholeCaptureBytes(
+  layers: readonly QuantizableLayer[],
+  values: ReadonlyMap<string, number>,
+): number | null {
+  let bytes = 0;
+  for (const input of new Set(layers.map((l) => l.inputName))) {
+    const size = values.get(input);
+    if (size === undefined) return null;
+    bytes += size;
+  }
+  return bytes;
+}
+
 /**
  * The plan for quantizing `layers` of `model` under `budgetBytes`; `captureBytesPerPass` is the
  * caller's upper bound (the option), lowered when the budget needs it. Throws an InputError naming
@@ -136,8 +150,13 @@ export function planMemory(
     );
   }
   const spare = budgetBytes - fixed - gramMin;
+  // Every pass is a whole forward pass of every sample: when the whole capture (all layer inputs
+  // of known size) and every accumulator fit, one pass; otherwise the capture gets its share.
+  const captureNeed = wholeCaptureBytes(layers, values);
+  const sumsNeed = accumulatorBytes(layers.reduce((sum, layer) => sum + layerGramBytes(layer), 0));
+  const onePass = captureNeed !== null && captureNeed + sumsNeed <= spare;
   const capture = Math.max(
-    Math.min(captureBytesPerPass, Math.floor(spare * CAPTURE_SHARE)),
+    Math.min(captureBytesPerPass, onePass ? captureNeed : Math.floor(spare * CAPTURE_SHARE)),
     Math.max(largestValueBytes, 1),
   );
   const gramBytesPerRun = Math.max(largestGram?.bytes ?? 0, Math.floor((spare - capture) / SUM_SHARE));
