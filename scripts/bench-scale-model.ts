@@ -1,7 +1,9 @@
 /**
  * The generated benchmark model of issue 14 (not committed; written where asked): a U²-Net-like
  * encoder-decoder of 3×3 Convs with ReLU, MaxPool down and nearest Resize up with Concat skips,
- * fp16 weights (random, He-scaled so activations stay finite), input fixed at 1×3×S×S.
+ * fp16 weights (random, He-scaled so activations stay finite) each Cast to float32 before its Conv,
+ * input fixed at 1×3×S×S. A valid ONNX model as given: onnxruntime runs it without our
+ * normalisation (the studio's preview of the float model does).
  * At width 1 and S = 1024: 6 levels of [32, 64, 128, 256, 512, 512] channels, 3 convs per level
  * from 64² down (2 above), a 16² bottleneck, ≈ 44 M parameters; reductions up to m = 1024·9.
  *
@@ -54,7 +56,13 @@ export function buildScaleModel(size: number, width: number, seed = 1): ScaleMod
     for (let i = 0; i < w.length; i++) w[i] = random.normal() * std;
     const b = new Float32Array(cout);
     for (let i = 0; i < cout; i++) b[i] = 0.01 * random.normal();
-    initializers.push(fp16(`${id}.w`, [cout, cin, 3, 3], w), fp16(`${id}.b`, [cout], b));
+    // fp16 weights, float32 compute: each weight is stored as float16 and Cast to float before its
+    // Conv (ONNX requires a Conv's input and weight of one type), as fp16-weight exports do.
+    initializers.push(fp16(`${id}.w16`, [cout, cin, 3, 3], w), fp16(`${id}.b16`, [cout], b));
+    for (const t of ['w', 'b'])
+      nodes.push(
+        node('Cast', [`${id}.${t}16`], [`${id}.${t}`], [attr.int('to', DataType.FLOAT)], `${id}.${t}.cast`),
+      );
     params += w.length + b.length;
     convs++;
     largestReduction = Math.max(largestReduction, cin * 9);

@@ -14,7 +14,10 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../src/cli/main.ts';
+import { memoryBudgetFlag } from '../src/cli/quantizeOptions.ts';
+import { defaultQuantizeOptions } from '../src/core/pipeline/types.ts';
 import { repoRoot } from '../src/testing/paths.ts';
+import { scaleEstimate } from './bench-scale-estimate.ts';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -48,6 +51,14 @@ const facts = JSON.parse(gen.stdout.trim().split('\n').at(-1) ?? '{}') as Record
 console.log(
   `model: ${facts.params} parameters, ${facts.convs} Convs (largest m ${facts.largestReduction}), ${(facts.bytes / 1e6).toFixed(1)} MB fp16, input 1×3×${size}×${size}: ${modelPath}`,
 );
+
+// The plan's estimate, as the studio shows it before a run; computed before the run (its
+// normalised copy of the model is garbage by then) and printed beside the measured peak.
+const budgetAt = extra.indexOf('--memory-budget');
+const budgetBytes =
+  (budgetAt >= 0 ? memoryBudgetFlag(extra[budgetAt + 1]) : undefined) ?? defaultQuantizeOptions.memoryBudget;
+const estimate = scaleEstimate(new Uint8Array(readFileSync(modelPath)), size, budgetBytes);
+console.log(estimate.line);
 
 const imagesDir = join(dir, 'images');
 mkdirSync(imagesDir);
@@ -97,7 +108,8 @@ if (code === 0) {
   console.log(`stages: ${timings.join(', ')}`);
 }
 console.log(
-  `exit ${code}; end to end ${seconds.toFixed(1)} s (target ≤ 300 s); peak RSS ${peakGiB.toFixed(2)} GiB (target ≤ 3 GiB); ` +
+  `exit ${code}; end to end ${seconds.toFixed(1)} s (target ≤ 300 s); peak RSS ${peakGiB.toFixed(2)} GiB (target ≤ 3 GiB; ` +
+    `the plan's estimate ${(estimate.expectedPeakBytes / 1024 ** 3).toFixed(2)} GiB); ` +
     `load average ${load0.map((l) => l.toFixed(2)).join(' ')} → ${load1.map((l) => l.toFixed(2)).join(' ')} on ${availableParallelism()} cores`,
 );
 process.exit(code);

@@ -4,11 +4,12 @@
  * unknown size (neither declared nor inferred) counts as the whole capture allowance.
  */
 import { describe, expect, it } from 'vitest';
+import { GRAM_SUM_BYTES } from '../backend/cpu/gramAccumulator.ts';
 import { findLayers } from '../graph/layers/index.ts';
 import { DataType } from '../onnx/index.ts';
 import { node, tinyModel, valueInfo } from '../../testing/index.ts';
 import { layerGramBytes } from './gramStage.ts';
-import { expectedPeakBytes, knownValueBytes, planMemory } from './memoryPlan.ts';
+import { accumulatorBytes, expectedPeakBytes, knownValueBytes, planMemory } from './memoryPlan.ts';
 
 const MIB = 1024 ** 2;
 
@@ -26,6 +27,35 @@ function twoLayers(m: number, hKnown: boolean) {
   });
 }
 
+describe('accumulatorBytes', () => {
+  it("counts a Gram being summed at the onnxruntime path's f32 (GRAM_SUM_BYTES), not Float64", () => {
+    const layer = findLayers(twoLayers(64, true)).layers[0];
+    expect(accumulatorBytes(layerGramBytes(layer))).toBe(
+      layer.groups * layer.reduction ** 2 * GRAM_SUM_BYTES.onnxruntime,
+    );
+  });
+});
+
+describe('planMemory capture passes', () => {
+  it('one pass when every layer input and accumulator fit; the option still caps it; unknown sizes get the share', () => {
+    const known = twoLayers(256, true);
+    const layers = findLayers(known).layers;
+    const values = knownValueBytes(known);
+    const captureNeed = values.get('x')! + values.get('h')!;
+    const plan = planMemory(known, layers, 1024 * MIB, 1024 * MIB);
+    expect(plan.captureBytesPerPass).toBe(captureNeed);
+    const gramNeed = layers.reduce((s, l) => s + layerGramBytes(l), 0);
+    expect(plan.gramBytesPerRun).toBeGreaterThanOrEqual(gramNeed);
+    // An explicit per-pass bound below the need is kept (down to the largest single value).
+    expect(planMemory(known, layers, 1024 * MIB, 1).captureBytesPerPass).toBe(values.get('x'));
+    // h of unknown size: the whole capture is not known, so the capture gets its budget share.
+    const unknown = twoLayers(256, false);
+    expect(planMemory(unknown, layers, 1024 * MIB, 1024 * MIB).captureBytesPerPass).toBeGreaterThan(
+      captureNeed,
+    );
+  });
+});
+
 describe('expectedPeakBytes', () => {
   it('counts what the layers need when sizes are known, the capture allowance when not', () => {
     const budget = 1024 * MIB;
@@ -41,7 +71,10 @@ describe('expectedPeakBytes', () => {
     const gramNeed = layers.reduce((s, l) => s + layerGramBytes(l), 0);
     expect(peak).toBeLessThan(plan.estimatedPeakBytes);
     expect(plan.estimatedPeakBytes - peak).toBe(
-      plan.captureBytesPerPass - captureNeed + plan.gramBytesPerRun - gramNeed,
+      plan.captureBytesPerPass -
+        captureNeed +
+        accumulatorBytes(plan.gramBytesPerRun) -
+        accumulatorBytes(gramNeed),
     );
 
     const unknown = twoLayers(256, false);

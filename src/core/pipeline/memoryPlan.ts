@@ -2,7 +2,7 @@
  * The run's memory plan (issue 14, "Bounded memory by design"): from the layers' sizes (n, m,
  * groups), the weights and the capture values' sizes known before any work (value_info with fixed
  * shapes), it sets how many activation bytes one capture pass may hold and how many Gram bytes may
- * be accumulated at once, and refuses, before anything runs, a model that cannot fit the budget,
+ * be accumulated at once (one pass for everything when all of it fits: each pass is a forward pass), and refuses, before anything runs, a model that cannot fit the budget,
  * saying what to change.
  *
  * What is counted, per the pipeline's residency (quantizeModel.ts, gramPasses):
@@ -11,9 +11,11 @@
  * - RUNTIME_BYTES for the engine and the host;
  * - the capture: one pass's exposed values for one sample (captureBytesPerPass) plus what
  *   onnxruntime holds for one forward pass (ORT_ACTIVATION_COPIES × the largest known value);
- * - the Grams: the accumulators of one capture run (gramBytesPerRun, groups·m²·8 each) plus the
- *   layer being solved (SOLVE_COPIES × its Gram beside its accumulator: the finished mean).
+ * - the Grams: the accumulators of one capture run (groups·m² entries each, summed in f32 on the
+ *   onnxruntime path: GRAM_SUM_BYTES) plus the layer being solved (SOLVE_COPIES × its Float64 Gram
+ *   beside its accumulator: the finished mean).
  */
+import { GRAM_SUM_BYTES } from '../backend/cpu/gramAccumulator.ts';
 import { InputError } from '../base/inputError.ts';
 import type { QuantizableLayer } from '../graph/layers/index.ts';
 import { toNumber, type ModelProto } from '../onnx/index.ts';
@@ -29,6 +31,12 @@ const ORT_ACTIVATION_COPIES = 5;
 const SOLVE_COPIES = 1;
 /** The capture's share of what is left once the fixed costs are paid (the rest goes to Grams). */
 const CAPTURE_SHARE = 0.25;
+/**
+ * Bytes an accumulator holds per Gram entry, as a share of layerGramBytes' 8 (Float64): comq quantize
+ * and the studio's worker sum on the onnxruntime path, in f32 (GRAM_SUM_BYTES). Counting 8 made
+ * twice the capture passes needed (each a full forward pass: 35 s per pass for 4 images at 1024²).
+ */
+const SUM_SHARE = GRAM_SUM_BYTES.onnxruntime / 8;
 
 export interface MemoryPlan {
   budgetBytes: number;
@@ -36,8 +44,12 @@ export interface MemoryPlan {
   /** Bytes of the largest known layer input (one sample), 0 when no shape is known. */
   largestValueBytes: number;
   largestGram: { layer: string; bytes: number } | null;
-  /** What the run sets: activation bytes per capture pass, accumulator bytes per capture run. */
+  /** What the run sets: activation bytes per capture pass. */
   captureBytesPerPass: number;
+  /**
+   * The accumulators of one capture run, counted as splitByGramBytes counts them (layerGramBytes:
+   * 8 bytes per entry); they hold SUM_SHARE of that (accumulatorBytes).
+   */
   gramBytesPerRun: number;
   /** The plan's estimate of the run's peak. */
   estimatedPeakBytes: number;
@@ -74,6 +86,20 @@ export function knownValueBytes(model: ModelProto): Map<string, number> {
     if (elements > 0) out.set(v.name, 4 * elements);
   }
   return out;
+}
+
+/** One sample's bytes of every layer input (each value once), or null when one has no known size. */
+function wholeCaptureBytes(
+  layers: readonly QuantizableLayer[],
+  values: ReadonlyMap<string, number>,
+): number | null {
+  let bytes = 0;
+  for (const input of new Set(layers.map((l) => l.inputName))) {
+    const size = values.get(input);
+    if (size === undefined) return null;
+    bytes += size;
+  }
+  return bytes;
 }
 
 /**
@@ -124,11 +150,16 @@ export function planMemory(
     );
   }
   const spare = budgetBytes - fixed - gramMin;
+  // Every pass is a whole forward pass of every sample: when the whole capture (all layer inputs
+  // of known size) and every accumulator fit, one pass; otherwise the capture gets its share.
+  const captureNeed = wholeCaptureBytes(layers, values);
+  const sumsNeed = accumulatorBytes(layers.reduce((sum, layer) => sum + layerGramBytes(layer), 0));
+  const onePass = captureNeed !== null && captureNeed + sumsNeed <= spare;
   const capture = Math.max(
-    Math.min(captureBytesPerPass, Math.floor(spare * CAPTURE_SHARE)),
+    Math.min(captureBytesPerPass, onePass ? captureNeed : Math.floor(spare * CAPTURE_SHARE)),
     Math.max(largestValueBytes, 1),
   );
-  const gramBytesPerRun = Math.max(largestGram?.bytes ?? 0, spare - capture);
+  const gramBytesPerRun = Math.max(largestGram?.bytes ?? 0, Math.floor((spare - capture) / SUM_SHARE));
   return {
     budgetBytes,
     weightBytes: weights,
@@ -136,7 +167,7 @@ export function planMemory(
     largestGram,
     captureBytesPerPass: capture,
     gramBytesPerRun,
-    estimatedPeakBytes: fixed + capture + gramBytesPerRun + gramMin,
+    estimatedPeakBytes: fixed + capture + accumulatorBytes(gramBytesPerRun) + gramMin,
   };
 }
 
@@ -168,16 +199,21 @@ export function expectedPeakBytes(
   return (
     fixed +
     Math.min(plan.captureBytesPerPass, captureNeed) +
-    Math.min(plan.gramBytesPerRun, gramNeed) +
+    accumulatorBytes(Math.min(plan.gramBytesPerRun, gramNeed)) +
     gramMin
   );
+}
+
+/** Bytes held by accumulators whose layerGramBytes total `gramBytes`. */
+export function accumulatorBytes(gramBytes: number): number {
+  return Math.ceil(gramBytes * SUM_SHARE);
 }
 
 /** One line for the progress log: the budget and what the plan set. */
 export function describeMemoryPlan(plan: MemoryPlan): string {
   return (
     `memory plan: budget ${mib(plan.budgetBytes)}, weights ${mib(plan.weightBytes)}, ` +
-    `capture ≤ ${mib(plan.captureBytesPerPass)} per pass, Grams ≤ ${mib(plan.gramBytesPerRun)} at once` +
+    `capture ≤ ${mib(plan.captureBytesPerPass)} per pass, Gram sums ≤ ${mib(accumulatorBytes(plan.gramBytesPerRun))} at once` +
     (plan.largestGram ? ` (largest ${mib(plan.largestGram.bytes)}, '${plan.largestGram.layer}')` : '')
   );
 }

@@ -71,7 +71,9 @@ export const defaultQuantizeOptions: QuantizeOptions = {
   rowSampleRate: 1,
   seed: 0,
   mode: 'float',
-  captureBytesPerPass: 256 * 1024 * 1024,
+  // The memory plan lowers it to what the budget allows (memoryPlan.ts); 256 MiB made 4 forward
+  // passes of the 1024² scale model under a 3 GiB budget whose plan fits its 738 MiB in one.
+  captureBytesPerPass: 1024 * 1024 * 1024,
   maxGramRowsPerReduction: 256,
   // A browser tab: onnxruntime-web's wasm heap is 32-bit (4 GiB at most) and a tab past ~2–4 GiB
   // is killed on common 8 GiB machines; 2 GiB leaves the page, the model file and the decoded
