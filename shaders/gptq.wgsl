@@ -6,7 +6,10 @@
 //   quantizeBlock: for the columns j ∈ [blockBegin, blockEnd) of one block, in order, per row:
 //                  k = clamp(round(w/scale), codeMin, codeMax), q = scale·k, e = (w − q)/U_jj,
 //                  then w_l −= e·U_jl for the later columns l of the block. The e are kept in
-//                  `errors` for the tail update.
+//                  `errors` for the tail update. One workgroup per tile of RT rows; invocation t
+//                  owns the block's columns l with (l − blockBegin) ≡ t (mod WG): the owner of
+//                  column j quantizes it for the tile's rows and shares the e in workgroup memory,
+//                  then (one barrier per column) every invocation updates its own later columns.
 //   updateTail:    the columns after the block at once: W[:, l] −= E·U[block, l] for l ≥ blockEnd
 //                  (the "one GEMM of the stacked errors"), tiled and register-blocked: a workgroup
 //                  of TILE_X × TILE_Y invocations owns 4·TILE_Y rows × TILE_X vec4 words of the
@@ -18,21 +21,21 @@
 //   2 grid: array<GridCell> `rows × blocksPerRow` (read), 3 work: array<f32> `rows × cols` the
 //   permuted weights being updated (read_write), 4 codes: array<i32> `rows × cols` in permuted
 //   order (read_write), 5 errors: array<f32> `rows × errorCols` (read_write), 6 params: uniform.
-// Dispatch: quantizeBlock (min(65535, ceil(rows/WG)), ceil(…/65535), 1), one invocation per row;
+// Dispatch: quantizeBlock (min(65535, tiles), ceil(tiles/65535), 1), tiles = ceil(rows/RT);
 //   updateTail (ceil((cols4 − ⌊blockEnd/4⌋)/TILE_X), ceil(rows/(4·TILE_Y)), 1).
 // Invariants: a block only reads columns the previous updateTail finished (dispatches within one
-//   pass are ordered); each invocation writes only its own row (quantizeBlock) or element
-//   (updateTail).
+//   pass are ordered); in quantizeBlock only a column's owner reads or writes work, codes and errors
+//   of that column (so no storage barrier is needed), in updateTail each invocation its own elements.
 // Shared (shaders/common/, spliced in at the `// #import` lines by shaders/generate.ts): GridCell and
-//   nearestCode (grid.wgsl), LinearInvocation and linearIndex (linearInvocation.wgsl), Block4x4 and
-//   addOuter (block4x4.wgsl).
+//   nearestCode (grid.wgsl), Block4x4 and addOuter (block4x4.wgsl).
 
 override WG: u32 = 64u;
+// Rows per workgroup of quantizeBlock.
+override RT: u32 = 4u;
 override TILE_X: u32 = 8u;
 override TILE_Y: u32 = 8u;
 
 // #import grid
-// #import linearInvocation
 // #import block4x4
 
 struct GptqParams {
@@ -59,24 +62,55 @@ fn upperAt(j: u32, l: u32) -> f32 {
   return cholU[j * params.cols4 + (l >> 2u)][l & 3u];
 }
 
+// The scaled errors e of the current column for the tile's rows, double-buffered by column parity
+// so that one barrier per column suffices (column j's owner writes slot j&1 while the others may
+// still read slot (j−1)&1; all passed column j−1's barrier after their reads of slot (j+1)&1).
+var<workgroup> columnErrors: array<f32, 2u * RT>;
+
 @compute @workgroup_size(WG, 1, 1)
-fn quantizeBlock(invocation: LinearInvocation) {
-  let row = linearIndex(invocation);
-  if (row >= params.rows) {
+fn quantizeBlock(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(local_invocation_id) lid: vec3<u32>,
+  @builtin(num_workgroups) groups: vec3<u32>,
+) {
+  let firstRow = (wid.y * groups.x + wid.x) * RT;
+  if (firstRow >= params.rows) {
     return;
   }
+  let t = lid.x;
+  let tileRows = min(RT, params.rows - firstRow);
   let cols = params.cols;
-  let rowBase = row * cols;
   for (var j = params.blockBegin; j < params.blockEnd; j = j + 1u) {
-    let w = work[rowBase + j];
-    let cell = grid[row * params.blocksPerRow + perm[j] / params.blockSize];
-    let k = nearestCode(cell, w);
-    let e = (w - cell.scale * f32(k)) / upperAt(j, j);
-    codes[rowBase + j] = k;
-    errors[row * params.errorCols + (j - params.blockBegin)] = e;
-    if (e != 0.0) {
-      for (var l = j + 1u; l < params.blockEnd; l = l + 1u) {
-        work[rowBase + l] = work[rowBase + l] - e * upperAt(j, l);
+    let offset = j - params.blockBegin;
+    let slot = (offset & 1u) * RT;
+    // Column j's owner quantizes it for the tile's rows: work[:, j] is final (its own writes).
+    if (t == offset % WG) {
+      let ujj = upperAt(j, j);
+      for (var r = 0u; r < tileRows; r = r + 1u) {
+        let row = firstRow + r;
+        let w = work[row * cols + j];
+        let cell = grid[row * params.blocksPerRow + perm[j] / params.blockSize];
+        let k = nearestCode(cell, w);
+        let e = (w - cell.scale * f32(k)) / ujj;
+        codes[row * cols + j] = k;
+        errors[row * params.errorCols + offset] = e;
+        columnErrors[slot + r] = e;
+      }
+    }
+    workgroupBarrier();
+    // Every invocation updates its own later columns of the block: w_l −= e·U_jl.
+    var l = params.blockBegin + t;
+    if (l <= j) {
+      l = l + ((j - l) / WG + 1u) * WG;
+    }
+    for (; l < params.blockEnd; l = l + WG) {
+      let ujl = upperAt(j, l);
+      for (var r = 0u; r < tileRows; r = r + 1u) {
+        let e = columnErrors[slot + r];
+        if (e != 0.0) {
+          let at = (firstRow + r) * cols + l;
+          work[at] = work[at] - e * ujl;
+        }
       }
     }
   }

@@ -14,7 +14,10 @@ export interface KernelTuning {
   gramTile: [number, number];
   gramSegmentRows: number;
   linearWorkgroup: number;
-  /** Rows per workgroup of the cooperative COMQ kernels (at most linearWorkgroup). */
+  /**
+   * Rows per workgroup of the cooperative row-tile kernels: COMQ sweep and initResidual, GPTQ
+   * quantizeBlock (at most linearWorkgroup).
+   */
   comqRowsPerGroup: number;
   /** Coordinates the COMQ sweep decides per row between two lazy R updates (barrier pairs). */
   comqDecideBlock: number;
