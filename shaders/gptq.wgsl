@@ -6,10 +6,12 @@
 //   quantizeBlock: for the columns j ∈ [blockBegin, blockEnd) of one block, in order, per row:
 //                  k = clamp(round(w/scale), codeMin, codeMax), q = scale·k, e = (w − q)/U_jj,
 //                  then w_l −= e·U_jl for the later columns l of the block. The e are kept in
-//                  `errors` for the tail update. One workgroup per tile of RT rows; invocation t
-//                  owns the block's columns l with (l − blockBegin) ≡ t (mod WG): the owner of
-//                  column j quantizes it for the tile's rows and shares the e in workgroup memory,
-//                  then (one barrier per column) every invocation updates its own later columns.
+//                  `errors` for the tail update. One workgroup per tile of RT rows, walking the
+//                  block in sub-blocks of SUB columns: invocation r < RT decides the sub-block's
+//                  columns of row r in order (the in-sub-block updates, O(SUB²) per row) and
+//                  leaves its e in workgroup memory; then all WG invocations apply them to the
+//                  block's later columns, invocation t on the columns ≡ t (mod WG) of every tile
+//                  row (two barriers per SUB columns: SwiftShader pays most for barriers).
 //   updateTail:    the columns after the block at once: W[:, l] −= E·U[block, l] for l ≥ blockEnd
 //                  (the "one GEMM of the stacked errors"), tiled and register-blocked: a workgroup
 //                  of TILE_X × TILE_Y invocations owns 4·TILE_Y rows × TILE_X vec4 words of the
@@ -24,14 +26,16 @@
 // Dispatch: quantizeBlock (min(65535, tiles), ceil(tiles/65535), 1), tiles = ceil(rows/RT);
 //   updateTail (ceil((cols4 − ⌊blockEnd/4⌋)/TILE_X), ceil(rows/(4·TILE_Y)), 1).
 // Invariants: a block only reads columns the previous updateTail finished (dispatches within one
-//   pass are ordered); in quantizeBlock only a column's owner reads or writes work, codes and errors
-//   of that column (so no storage barrier is needed), in updateTail each invocation its own elements.
+//   pass are ordered); in quantizeBlock the deciders touch only the sub-block's columns, the
+//   update only the later ones, with a storage barrier between sub-blocks; in updateTail each
+//   invocation writes its own elements.
 // Shared (shaders/common/, spliced in at the `// #import` lines by shaders/generate.ts): GridCell and
 //   nearestCode (grid.wgsl), Block4x4 and addOuter (block4x4.wgsl).
 
 override WG: u32 = 64u;
-// Rows per workgroup of quantizeBlock.
+// Rows per workgroup of quantizeBlock, and columns it decides per row between two in-block updates.
 override RT: u32 = 4u;
+override SUB: u32 = 32u;
 override TILE_X: u32 = 8u;
 override TILE_Y: u32 = 8u;
 
@@ -62,10 +66,8 @@ fn upperAt(j: u32, l: u32) -> f32 {
   return cholU[j * params.cols4 + (l >> 2u)][l & 3u];
 }
 
-// The scaled errors e of the current column for the tile's rows, double-buffered by column parity
-// so that one barrier per column suffices (column j's owner writes slot j&1 while the others may
-// still read slot (j−1)&1; all passed column j−1's barrier after their reads of slot (j+1)&1).
-var<workgroup> columnErrors: array<f32, 2u * RT>;
+// The scaled errors e of the current sub-block per tile row: e of column s0 + q of row r at r·SUB + q.
+var<workgroup> pendingErrors: array<f32, RT * SUB>;
 
 @compute @workgroup_size(WG, 1, 1)
 fn quantizeBlock(
@@ -80,39 +82,47 @@ fn quantizeBlock(
   let t = lid.x;
   let tileRows = min(RT, params.rows - firstRow);
   let cols = params.cols;
-  for (var j = params.blockBegin; j < params.blockEnd; j = j + 1u) {
-    let offset = j - params.blockBegin;
-    let slot = (offset & 1u) * RT;
-    // Column j's owner quantizes it for the tile's rows: work[:, j] is final (its own writes).
-    if (t == offset % WG) {
-      let ujj = upperAt(j, j);
-      for (var r = 0u; r < tileRows; r = r + 1u) {
-        let row = firstRow + r;
-        let w = work[row * cols + j];
+  for (var s0 = params.blockBegin; s0 < params.blockEnd; s0 = s0 + SUB) {
+    let s1 = min(params.blockEnd, s0 + SUB);
+    // Decide: invocation t < tileRows walks the sub-block's columns of row firstRow + t in order,
+    // updating the sub-block's later columns itself (only it touches [s0, s1) of its row now).
+    if (t < tileRows) {
+      let row = firstRow + t;
+      let rowBase = row * cols;
+      for (var j = s0; j < s1; j = j + 1u) {
+        let w = work[rowBase + j];
         let cell = grid[row * params.blocksPerRow + perm[j] / params.blockSize];
         let k = nearestCode(cell, w);
-        let e = (w - cell.scale * f32(k)) / ujj;
-        codes[row * cols + j] = k;
-        errors[row * params.errorCols + offset] = e;
-        columnErrors[slot + r] = e;
-      }
-    }
-    workgroupBarrier();
-    // Every invocation updates its own later columns of the block: w_l −= e·U_jl.
-    var l = params.blockBegin + t;
-    if (l <= j) {
-      l = l + ((j - l) / WG + 1u) * WG;
-    }
-    for (; l < params.blockEnd; l = l + WG) {
-      let ujl = upperAt(j, l);
-      for (var r = 0u; r < tileRows; r = r + 1u) {
-        let e = columnErrors[slot + r];
+        let e = (w - cell.scale * f32(k)) / upperAt(j, j);
+        codes[rowBase + j] = k;
+        errors[row * params.errorCols + (j - params.blockBegin)] = e;
+        pendingErrors[t * SUB + (j - s0)] = e;
         if (e != 0.0) {
-          let at = (firstRow + r) * cols + l;
-          work[at] = work[at] - e * ujl;
+          for (var l = j + 1u; l < s1; l = l + 1u) {
+            work[rowBase + l] = work[rowBase + l] - e * upperAt(j, l);
+          }
         }
       }
     }
+    workgroupBarrier();
+    // The sub-block's errors on the block's later columns [s1, blockEnd), invocation t on the
+    // columns l ≡ s1 + t (mod WG) of every tile row, subtracted in column order as on the CPU.
+    for (var l = s1 + t; l < params.blockEnd; l = l + WG) {
+      for (var r = 0u; r < tileRows; r = r + 1u) {
+        let at = (firstRow + r) * cols + l;
+        var value = work[at];
+        for (var j = s0; j < s1; j = j + 1u) {
+          let e = pendingErrors[r * SUB + (j - s0)];
+          if (e != 0.0) {
+            value = value - e * upperAt(j, l);
+          }
+        }
+        work[at] = value;
+      }
+    }
+    // work current for the next sub-block's deciders; pendingErrors free to be rewritten.
+    storageBarrier();
+    workgroupBarrier();
   }
 }
 

@@ -19,7 +19,10 @@ export interface KernelTuning {
    * quantizeBlock (at most linearWorkgroup).
    */
   comqRowsPerGroup: number;
-  /** Coordinates the COMQ sweep decides per row between two lazy R updates (barrier pairs). */
+  /**
+   * Coordinates the COMQ sweep (and columns GPTQ quantizeBlock) decides per row between two lazy
+   * updates (barrier pairs).
+   */
   comqDecideBlock: number;
   /** Shared-order positions per block of blocked COMQ (comqBlocked.wgsl BLOCK). */
   comqBlockedPositions: number;

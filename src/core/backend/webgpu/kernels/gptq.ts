@@ -40,6 +40,7 @@ export const gptqKernel = defineKernel({
   constants: (t) => ({
     ...linearConstants(t),
     RT: t.comqRowsPerGroup,
+    SUB: t.comqDecideBlock,
     TILE_X: t.gramTile[0],
     TILE_Y: t.gramTile[1],
   }),
@@ -85,7 +86,8 @@ function gptqGroup(
 
 /**
  * `quantizeBlock` over permuted columns [begin, end): one workgroup per tile of comqRowsPerGroup
- * rows, its invocations across the block's columns (one barrier per column).
+ * rows; rows decide comqDecideBlock columns at a time, then the invocations apply them across the
+ * block's later columns (two barriers per sub-block).
  */
 export function encodeGptqQuantizeBlock(
   ctx: GpuContext,
