@@ -104,25 +104,29 @@ fn quantizeBlock(
         }
       }
     }
-    workgroupBarrier();
-    // The sub-block's errors on the block's later columns [s1, blockEnd), invocation t on the
-    // columns l ≡ s1 + t (mod WG) of every tile row, subtracted in column order as on the CPU.
-    for (var l = s1 + t; l < params.blockEnd; l = l + WG) {
-      for (var r = 0u; r < tileRows; r = r + 1u) {
-        let at = (firstRow + r) * cols + l;
-        var value = work[at];
-        for (var j = s0; j < s1; j = j + 1u) {
-          let e = pendingErrors[r * SUB + (j - s0)];
-          if (e != 0.0) {
-            value = value - e * upperAt(j, l);
+    // The last sub-block needs no update (the block ends; the next dispatch sees its writes).
+    // s1 depends only on params and the loop counter: uniform, so the barriers may sit in here.
+    if (s1 < params.blockEnd) {
+      workgroupBarrier();
+      // The sub-block's errors on the block's later columns [s1, blockEnd), invocation t on the
+      // columns l ≡ s1 + t (mod WG) of every tile row, subtracted in column order as on the CPU.
+      for (var l = s1 + t; l < params.blockEnd; l = l + WG) {
+        for (var r = 0u; r < tileRows; r = r + 1u) {
+          let at = (firstRow + r) * cols + l;
+          var value = work[at];
+          for (var j = s0; j < s1; j = j + 1u) {
+            let e = pendingErrors[r * SUB + (j - s0)];
+            if (e != 0.0) {
+              value = value - e * upperAt(j, l);
+            }
           }
+          work[at] = value;
         }
-        work[at] = value;
       }
+      // work current for the next sub-block's deciders; pendingErrors free to be rewritten.
+      storageBarrier();
+      workgroupBarrier();
     }
-    // work current for the next sub-block's deciders; pendingErrors free to be rewritten.
-    storageBarrier();
-    workgroupBarrier();
   }
 }
 

@@ -19,7 +19,14 @@ const tunings: [string, KernelTuning][] = [
   ['hardware default (4 rows, 32 coordinates per barrier pair)', defaultTuning],
   [
     'one row, one coordinate per barrier pair, 4-position blocked COMQ',
-    { ...defaultTuning, comqRowsPerGroup: 1, comqDecideBlock: 1, comqBlockedPositions: 4 },
+    {
+      ...defaultTuning,
+      comqRowsPerGroup: 1,
+      gptqRowsPerGroup: 1,
+      comqDecideBlock: 1,
+      gptqDecideColumns: 1,
+      comqBlockedPositions: 4,
+    },
   ],
 ];
 

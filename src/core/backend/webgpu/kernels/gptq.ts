@@ -39,8 +39,8 @@ export const gptqKernel = defineKernel({
   },
   constants: (t) => ({
     ...linearConstants(t),
-    RT: t.comqRowsPerGroup,
-    SUB: t.comqDecideBlock,
+    RT: t.gptqRowsPerGroup,
+    SUB: t.gptqDecideColumns,
     TILE_X: t.gramTile[0],
     TILE_Y: t.gramTile[1],
   }),
@@ -85,8 +85,8 @@ function gptqGroup(
 }
 
 /**
- * `quantizeBlock` over permuted columns [begin, end): one workgroup per tile of comqRowsPerGroup
- * rows; rows decide comqDecideBlock columns at a time, then the invocations apply them across the
+ * `quantizeBlock` over permuted columns [begin, end): one workgroup per tile of gptqRowsPerGroup
+ * rows; rows decide gptqDecideColumns columns at a time, then the invocations apply them across the
  * block's later columns (two barriers per sub-block).
  */
 export function encodeGptqQuantizeBlock(
@@ -99,7 +99,7 @@ export function encodeGptqQuantizeBlock(
   end: number,
   buffers: GptqBuffers,
 ): void {
-  const tiles = Math.ceil(shape.rows / ctx.kernels.tuning.comqRowsPerGroup);
+  const tiles = Math.ceil(shape.rows / ctx.kernels.tuning.gptqRowsPerGroup);
   encodeDispatch(
     encoder,
     ctx.kernels.pipeline(gptqKernel, 'quantizeBlock'),
