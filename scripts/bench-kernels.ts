@@ -14,6 +14,8 @@ import { createRandom } from '../src/core/base/random.ts';
 import { makeSyntheticLayer } from '../src/testing/syntheticLayer.ts';
 import { defaultSolveOptions, type LayerProblem } from '../src/core/quant/types.ts';
 import { solveLayerWith } from '../src/core/quant/solve.ts';
+import { startLayer } from '../src/core/quant/start.ts';
+import type { GridSpec } from '../src/core/quant/types.ts';
 
 function gaussian(count: number, seed: number): Float32Array {
   const random = createRandom(seed);
@@ -55,6 +57,28 @@ async function comqParts(
   });
   // Before onSweep(0): tr(WGWᵀ) and the RTN objective, two objective passes (plus RTN, O(n·m)).
   return { sweep: (marks[1] - marks[0]) / 1000, objective: (marks[0] - start) / 2000 };
+}
+
+/**
+ * Seconds of one COMQ scale step (comq.wgsl scaleStep, cpu comqScaleStep) after one cyclic sweep,
+ * until its objective is read back. FLOPs ≈ 4·n·m² (G·u per block for the objective test and the
+ * R update, m·blockSize each per block).
+ */
+async function scaleStepSeconds(backend: Backend, problem: LayerProblem, grid: GridSpec): Promise<number> {
+  const kernels = await backend.openLayer(problem);
+  try {
+    await startLayer(kernels, problem, grid);
+    await kernels.startFromWeights();
+    await kernels.setVisitOrder({ kind: 'cyclic' });
+    await kernels.comqSweep(0, problem.cols);
+    await kernels.residualObjective();
+    return await seconds(async () => {
+      await kernels.scaleStep();
+      await kernels.residualObjective();
+    });
+  } finally {
+    await kernels.release();
+  }
 }
 
 async function main(): Promise<void> {
@@ -116,6 +140,16 @@ async function main(): Promise<void> {
     gs.sweep,
     cs.sweep,
   );
+  for (const blockSize of [undefined, 64]) {
+    const grid: GridSpec = { bits: 4, kind: 'asymmetric', clip: 1, ...(blockSize ? { blockSize } : {}) };
+    add(
+      'COMQ scale step (comq.wgsl scaleStep)',
+      `n 256 × m 512, ${blockSize ? `${blockSize} inputs per scale` : 'one scale per row'}`,
+      2 * comqFlops,
+      await scaleStepSeconds(gpu, problem, grid),
+      await scaleStepSeconds(cpu, problem, grid),
+    );
+  }
   add('objective (objective.wgsl)', 'n 256 × m 512', comqFlops, g.objective, c.objective);
   const gptqOptions = { ...defaultSolveOptions, method: 'gptq' as const };
   add(

@@ -16,7 +16,9 @@
 //                 the move is taken only if the new scale is positive and the objective recomputed
 //                 from the moved R does not rise (same rule as comqScaleStep on the CPU); then
 //                 writes Lᵢ from R like `sweep` (the CPU reports the objective after the step).
-//                 One invocation per row (its work is O(m·blockSize), not the hot path).
+//                 One workgroup per row, the WG invocations across the block's inputs (num, den)
+//                 and across the row's m-long loops (objective test, R update), O(m·blockSize)
+//                 per block split WG ways, workgroup sums for the reductions.
 //   initResidual: R = (W − Ŵ)G for a start from given codes (GPTQ's), O(m²) per row, one workgroup
 //                 per row tile with the invocations across R's columns.
 // Bindings (group 0): 0 gram: array<vec4<f32>> G `cols × cols4·4`, rows padded with zeros to a
@@ -29,8 +31,8 @@
 //   multiple of 4) then `ceil(rows/RT)` objective changes per row tile (read_write; one buffer for both keeps the kernel within the
 //   8 storage buffers per stage every adapter offers), 8 params: uniform ComqParams.
 // Dispatch: sweep and initResidual (min(65535, tiles), ceil(tiles/65535), 1) with
-//   tiles = ceil(rows/RT), WG invocations each; scaleStep (min(65535, ceil(rows/WG)), …, 1), one
-//   invocation per row.
+//   tiles = ceil(rows/RT), WG invocations each; scaleStep (min(65535, rows), ceil(rows/65535), 1),
+//   one workgroup of WG invocations per row.
 // Work split (sweep): a workgroup holds RT rows and walks [coordBegin, coordEnd) in blocks of BLOCK
 //   positions. Decide: invocation r < RT runs the block's coordinates of its row in order, reading
 //   Rᵢⱼ as of the block start and subtracting the block's earlier steps Δ_u·G_{j_u, j} (O(BLOCK²)
@@ -48,7 +50,7 @@
 //   into several dispatches over coordinate ranges (the host bounds each dispatch's work); the state
 //   lives in the buffers.
 // Shared (shaders/common/, spliced in at the `// #import` lines by shaders/generate.ts): GridCell and
-//   nearestCode (grid.wgsl), LinearInvocation and linearIndex (linearInvocation.wgsl).
+//   nearestCode (grid.wgsl).
 
 override WG: u32 = 64u;
 // Rows per workgroup of `sweep` and `initResidual` (at most WG).
@@ -58,7 +60,6 @@ override RT: u32 = 4u;
 override BLOCK: u32 = 32u;
 
 // #import grid
-// #import linearInvocation
 
 struct ComqParams {
   rows: u32,
@@ -132,30 +133,6 @@ fn ownObjective(row: u32, t: u32) -> f32 {
     }
   }
   return sum;
-}
-
-// Lᵢ = Σ_l (wᵢₗ − ŵᵢₗ)·Rᵢₗ, summed in segments of 64 to bound the f32 rounding (one invocation).
-fn objectiveFromResidual(row: u32) -> f32 {
-  let rowBase = row * params.cols;
-  var total = 0.0;
-  var segment = 0.0;
-  for (var l = 0u; l < params.cols; l = l + 1u) {
-    segment = segment + (weight[rowBase + l] - quant[rowBase + l]) * residualAt(row, l);
-    if ((l & 63u) == 63u) {
-      total = total + segment;
-      segment = 0.0;
-    }
-  }
-  return total + segment;
-}
-
-// Rᵢ,: ← Rᵢ,: − factor·G_j,: by one invocation (scaleStep).
-fn subtractGramRow(row: u32, j: u32, factor: f32) {
-  let gramBase = j * params.cols4;
-  let rowBase = row * params.cols4;
-  for (var l4 = 0u; l4 < params.cols4; l4 = l4 + 1u) {
-    residual[rowBase + l4] = residual[rowBase + l4] - factor * gram[gramBase + l4];
-  }
 }
 
 @compute @workgroup_size(WG, 1, 1)
@@ -251,77 +228,131 @@ fn sweep(
   }
 }
 
-// (G u)_l for the codes u of block [start, end) of `row`: Σ_{j∈b} G_lj kⱼ (G symmetric).
-fn gramTimesBlockCodes(row: u32, start: u32, end: u32, l: u32) -> f32 {
-  var sum = 0.0;
+// (G u)_l for the four columns l of word l4, u the codes of block [start, end) of `row`:
+// Σ_{j∈b} kⱼ·G_j,l (G symmetric), O(blockSize) vec4 multiply-adds.
+fn gramTimesBlockCodesWord(row: u32, start: u32, end: u32, l4: u32) -> vec4<f32> {
+  var sum = vec4<f32>(0.0);
   for (var j = start; j < end; j = j + 1u) {
     let kj = codes[row * params.cols + j];
     if (kj != 0) {
-      sum = sum + gramAt(j, l) * f32(kj);
+      sum = sum + f32(kj) * gram[j * params.cols4 + l4];
     }
   }
   return sum;
 }
 
+// (w − ŵ) and the block codes u (0 outside [start, end) and past cols) on the columns of word l4.
+fn differenceWord(row: u32, l4: u32) -> vec4<f32> {
+  var d = vec4<f32>(0.0);
+  for (var lane = 0u; lane < 4u; lane = lane + 1u) {
+    let l = l4 * 4u + lane;
+    if (l < params.cols) {
+      d[lane] = weight[row * params.cols + l] - quant[row * params.cols + l];
+    }
+  }
+  return d;
+}
+
+fn blockCodesWord(row: u32, start: u32, end: u32, l4: u32) -> vec4<f32> {
+  var u = vec4<f32>(0.0);
+  for (var lane = 0u; lane < 4u; lane = lane + 1u) {
+    let l = l4 * 4u + lane;
+    if (l >= start && l < end) {
+      u[lane] = f32(codes[row * params.cols + l]);
+    }
+  }
+  return u;
+}
+
+// One workgroup per row (index wid.y·groups.x + wid.x); the WG invocations split every m-long
+// loop: invocation t takes the block's inputs j ≡ t (mod WG) for num and den (den = uᵀG_bb u,
+// O(blockSize²/WG) each) and the vec4 words l4 ≡ t (mod WG) of the row for the objective test and
+// the R update (G·u recomputed per word, O(m·blockSize/WG) each). Every invocation sums the same
+// partials in the same order, so the accept decision is identical across the workgroup; the
+// barriers (in workgroupSum and at the end of each block) are all in uniform control flow.
 @compute @workgroup_size(WG, 1, 1)
-fn scaleStep(invocation: LinearInvocation) {
-  let row = linearIndex(invocation);
+fn scaleStep(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(local_invocation_id) lid: vec3<u32>,
+  @builtin(num_workgroups) groups: vec3<u32>,
+) {
+  let row = wid.y * groups.x + wid.x;
   if (row >= params.rows) {
     return;
   }
+  let t = lid.x;
   let cols = params.cols;
   let rowBase = row * cols;
   for (var b = 0u; b < params.blocksPerRow; b = b + 1u) {
     let start = b * params.blockSize;
     let end = min(cols, start + params.blockSize);
-    var num = 0.0;
-    var den = 0.0;
-    for (var j = start; j < end; j = j + 1u) {
+    let cellIndex = row * params.blocksPerRow + b;
+    // Read before the barriers below; invocation 0 may write it after them.
+    let scale = grid[cellIndex].scale;
+    var ownNum = 0.0;
+    var ownDen = 0.0;
+    for (var j = start + t; j < end; j = j + WG) {
       let kj = codes[rowBase + j];
       if (kj == 0) {
         continue;
       }
-      num = num + f32(kj) * residualAt(row, j);
-      den = den + f32(kj) * gramTimesBlockCodes(row, start, end, j);
+      var gu = 0.0;
+      for (var l = start; l < end; l = l + 1u) {
+        let kl = codes[rowBase + l];
+        if (kl != 0) {
+          gu = gu + gramAt(j, l) * f32(kl);
+        }
+      }
+      ownNum = ownNum + f32(kj) * residualAt(row, j);
+      ownDen = ownDen + f32(kj) * gu;
     }
-    if (!(den > 0.0) || num == 0.0) {
-      continue;
-    }
-    let cellIndex = row * params.blocksPerRow + b;
+    let num = workgroupSum(t, ownNum);
+    let den = workgroupSum(t, ownDen);
     let shift = num / den;
-    let nextScale = grid[cellIndex].scale + shift;
-    if (!(nextScale > 0.0)) {
-      continue;
-    }
-    // Objective before and after the move, without touching R yet: d' = d − shift·u,
-    // R' = R − shift·(G u).
-    var before = 0.0;
-    var after = 0.0;
-    for (var l = 0u; l < cols; l = l + 1u) {
-      let d = weight[rowBase + l] - quant[rowBase + l];
-      let r = residualAt(row, l);
-      var u = 0.0;
-      if (l >= start && l < end) {
-        u = f32(codes[rowBase + l]);
-      }
-      let gu = gramTimesBlockCodes(row, start, end, l);
-      before = before + d * r;
-      after = after + (d - shift * u) * (r - shift * gu);
-    }
-    if (after > before) {
-      continue;
-    }
-    grid[cellIndex].scale = nextScale;
-    for (var j = start; j < end; j = j + 1u) {
-      let kj = codes[rowBase + j];
-      quant[rowBase + j] = nextScale * f32(kj);
-      if (kj != 0) {
-        subtractGramRow(row, j, shift * f32(kj));
+    let nextScale = scale + shift;
+    // The CPU's rule: den > 0, num ≠ 0, a positive finite scale (f32 max bounds it).
+    let moves = den > 0.0 && num != 0.0 && nextScale > 0.0 && nextScale <= 0x1.fffffep+127f;
+    // Objective before and after the move from this invocation's words, without touching R:
+    // d' = d − shift·u, R' = R − shift·(G u). Computed by all (uniform barriers), used if `moves`.
+    var ownBefore = 0.0;
+    var ownAfter = 0.0;
+    if (moves) {
+      for (var l4 = t; l4 < params.cols4; l4 = l4 + WG) {
+        let d = differenceWord(row, l4);
+        let r = residual[row * params.cols4 + l4];
+        let u = blockCodesWord(row, start, end, l4);
+        let gu = gramTimesBlockCodesWord(row, start, end, l4);
+        ownBefore = ownBefore + dot(d, r);
+        ownAfter = ownAfter + dot(d - shift * u, r - shift * gu);
       }
     }
+    let before = workgroupSum(t, ownBefore);
+    let after = workgroupSum(t, ownAfter);
+    if (moves && after <= before) {
+      if (t == 0u) {
+        grid[cellIndex].scale = nextScale;
+      }
+      for (var l4 = t; l4 < params.cols4; l4 = l4 + WG) {
+        let at = row * params.cols4 + l4;
+        residual[at] = residual[at] - shift * gramTimesBlockCodesWord(row, start, end, l4);
+        // Ŵ of the block's inputs on this invocation's words (the same words it reads d from).
+        for (var lane = 0u; lane < 4u; lane = lane + 1u) {
+          let l = l4 * 4u + lane;
+          if (l >= start && l < end) {
+            quant[rowBase + l] = nextScale * f32(codes[rowBase + l]);
+          }
+        }
+      }
+    }
+    // R and Ŵ current for the next block's num (inputs j of other invocations' words).
+    storageBarrier();
+    workgroupBarrier();
   }
   if (params.writeObjective == 1u) {
-    rowObjective[row] = objectiveFromResidual(row);
+    let rowTotal = workgroupSum(t, ownObjective(row, t));
+    if (t == 0u) {
+      rowObjective[row] = rowTotal;
+    }
   }
 }
 

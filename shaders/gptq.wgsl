@@ -6,7 +6,12 @@
 //   quantizeBlock: for the columns j ∈ [blockBegin, blockEnd) of one block, in order, per row:
 //                  k = clamp(round(w/scale), codeMin, codeMax), q = scale·k, e = (w − q)/U_jj,
 //                  then w_l −= e·U_jl for the later columns l of the block. The e are kept in
-//                  `errors` for the tail update.
+//                  `errors` for the tail update. One workgroup per tile of RT rows, walking the
+//                  block in sub-blocks of SUB columns: invocation r < RT decides the sub-block's
+//                  columns of row r in order (the in-sub-block updates, O(SUB²) per row) and
+//                  leaves its e in workgroup memory; then all WG invocations apply them to the
+//                  block's later columns, invocation t on the columns ≡ t (mod WG) of every tile
+//                  row (two barriers per SUB columns: SwiftShader pays most for barriers).
 //   updateTail:    the columns after the block at once: W[:, l] −= E·U[block, l] for l ≥ blockEnd
 //                  (the "one GEMM of the stacked errors"), tiled and register-blocked: a workgroup
 //                  of TILE_X × TILE_Y invocations owns 4·TILE_Y rows × TILE_X vec4 words of the
@@ -18,21 +23,23 @@
 //   2 grid: array<GridCell> `rows × blocksPerRow` (read), 3 work: array<f32> `rows × cols` the
 //   permuted weights being updated (read_write), 4 codes: array<i32> `rows × cols` in permuted
 //   order (read_write), 5 errors: array<f32> `rows × errorCols` (read_write), 6 params: uniform.
-// Dispatch: quantizeBlock (min(65535, ceil(rows/WG)), ceil(…/65535), 1), one invocation per row;
+// Dispatch: quantizeBlock (min(65535, tiles), ceil(tiles/65535), 1), tiles = ceil(rows/RT);
 //   updateTail (ceil((cols4 − ⌊blockEnd/4⌋)/TILE_X), ceil(rows/(4·TILE_Y)), 1).
 // Invariants: a block only reads columns the previous updateTail finished (dispatches within one
-//   pass are ordered); each invocation writes only its own row (quantizeBlock) or element
-//   (updateTail).
+//   pass are ordered); in quantizeBlock the deciders touch only the sub-block's columns, the
+//   update only the later ones, with a storage barrier between sub-blocks; in updateTail each
+//   invocation writes its own elements.
 // Shared (shaders/common/, spliced in at the `// #import` lines by shaders/generate.ts): GridCell and
-//   nearestCode (grid.wgsl), LinearInvocation and linearIndex (linearInvocation.wgsl), Block4x4 and
-//   addOuter (block4x4.wgsl).
+//   nearestCode (grid.wgsl), Block4x4 and addOuter (block4x4.wgsl).
 
 override WG: u32 = 64u;
+// Rows per workgroup of quantizeBlock, and columns it decides per row between two in-block updates.
+override RT: u32 = 4u;
+override SUB: u32 = 32u;
 override TILE_X: u32 = 8u;
 override TILE_Y: u32 = 8u;
 
 // #import grid
-// #import linearInvocation
 // #import block4x4
 
 struct GptqParams {
@@ -59,25 +66,66 @@ fn upperAt(j: u32, l: u32) -> f32 {
   return cholU[j * params.cols4 + (l >> 2u)][l & 3u];
 }
 
+// The scaled errors e of the current sub-block per tile row: e of column s0 + q of row r at r·SUB + q.
+var<workgroup> pendingErrors: array<f32, RT * SUB>;
+
 @compute @workgroup_size(WG, 1, 1)
-fn quantizeBlock(invocation: LinearInvocation) {
-  let row = linearIndex(invocation);
-  if (row >= params.rows) {
+fn quantizeBlock(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(local_invocation_id) lid: vec3<u32>,
+  @builtin(num_workgroups) groups: vec3<u32>,
+) {
+  let firstRow = (wid.y * groups.x + wid.x) * RT;
+  if (firstRow >= params.rows) {
     return;
   }
+  let t = lid.x;
+  let tileRows = min(RT, params.rows - firstRow);
   let cols = params.cols;
-  let rowBase = row * cols;
-  for (var j = params.blockBegin; j < params.blockEnd; j = j + 1u) {
-    let w = work[rowBase + j];
-    let cell = grid[row * params.blocksPerRow + perm[j] / params.blockSize];
-    let k = nearestCode(cell, w);
-    let e = (w - cell.scale * f32(k)) / upperAt(j, j);
-    codes[rowBase + j] = k;
-    errors[row * params.errorCols + (j - params.blockBegin)] = e;
-    if (e != 0.0) {
-      for (var l = j + 1u; l < params.blockEnd; l = l + 1u) {
-        work[rowBase + l] = work[rowBase + l] - e * upperAt(j, l);
+  for (var s0 = params.blockBegin; s0 < params.blockEnd; s0 = s0 + SUB) {
+    let s1 = min(params.blockEnd, s0 + SUB);
+    // Decide: invocation t < tileRows walks the sub-block's columns of row firstRow + t in order,
+    // updating the sub-block's later columns itself (only it touches [s0, s1) of its row now).
+    if (t < tileRows) {
+      let row = firstRow + t;
+      let rowBase = row * cols;
+      for (var j = s0; j < s1; j = j + 1u) {
+        let w = work[rowBase + j];
+        let cell = grid[row * params.blocksPerRow + perm[j] / params.blockSize];
+        let k = nearestCode(cell, w);
+        let e = (w - cell.scale * f32(k)) / upperAt(j, j);
+        codes[rowBase + j] = k;
+        errors[row * params.errorCols + (j - params.blockBegin)] = e;
+        pendingErrors[t * SUB + (j - s0)] = e;
+        if (e != 0.0) {
+          for (var l = j + 1u; l < s1; l = l + 1u) {
+            work[rowBase + l] = work[rowBase + l] - e * upperAt(j, l);
+          }
+        }
       }
+    }
+    // The last sub-block needs no update (the block ends; the next dispatch sees its writes).
+    // s1 depends only on params and the loop counter: uniform, so the barriers may sit in here.
+    if (s1 < params.blockEnd) {
+      workgroupBarrier();
+      // The sub-block's errors on the block's later columns [s1, blockEnd), invocation t on the
+      // columns l ≡ s1 + t (mod WG) of every tile row, subtracted in column order as on the CPU.
+      for (var l = s1 + t; l < params.blockEnd; l = l + WG) {
+        for (var r = 0u; r < tileRows; r = r + 1u) {
+          let at = (firstRow + r) * cols + l;
+          var value = work[at];
+          for (var j = s0; j < s1; j = j + 1u) {
+            let e = pendingErrors[r * SUB + (j - s0)];
+            if (e != 0.0) {
+              value = value - e * upperAt(j, l);
+            }
+          }
+          work[at] = value;
+        }
+      }
+      // work current for the next sub-block's deciders; pendingErrors free to be rewritten.
+      storageBarrier();
+      workgroupBarrier();
     }
   }
 }

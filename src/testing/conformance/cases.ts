@@ -154,9 +154,9 @@ export interface SolveCase {
    * Which layer: the synthetic one (40 × 72), the same with a dead input, a larger synthetic one
    * (128 × 384, where f32 rounding does flip a few near-tie decisions at 8 bits on SwiftShader:
    * 2 of 49 152 decisions, 1.2e-5 steps from the midpoint, and the row tails that follow them,
-   * 40 codes in all), or the real PP-OCR Conv.
+   * 40 codes in all), the real PP-OCR Conv, or a 37 × 70 one with two dead inputs (rowKernelCases.ts).
    */
-  layer: 'synthetic' | 'dead-input' | 'synthetic-large' | 'real-conv';
+  layer: 'synthetic' | 'dead-input' | 'synthetic-large' | 'real-conv' | 'odd';
   options: SolveOptions;
   /** Single-pass solvers can be replayed decision by decision (replay.ts). */
   replay: 'comq' | 'gptq' | null;

@@ -26,6 +26,7 @@ import {
 } from './cases.ts';
 import { loadFirstClsConv, type RealConvLayer } from './realLayer.ts';
 import { replayComqFirstSweep, replayGptq } from './replay.ts';
+import { oddProblem, rowKernelCases, rowSolveCases } from './rowKernelCases.ts';
 
 /** XᵀX / rows over the rows the seeded sampler keeps, one f64 Gram per group: the plain oracle. */
 function referenceGrams(c: GramCase): Float64Array[] {
@@ -132,7 +133,9 @@ export function defineConformanceSuite(label: string, openTarget: () => Promise<
     const problemFor = (c: SolveCase): LayerProblem =>
       c.layer === 'real-conv'
         ? { weight: realLayer.weight, rows: realLayer.rows, cols: realLayer.cols, gram: realGram }
-        : syntheticProblem(c.layer === 'dead-input', c.layer === 'synthetic-large');
+        : c.layer === 'odd'
+          ? oddProblem()
+          : syntheticProblem(c.layer === 'dead-input', c.layer === 'synthetic-large');
 
     for (const c of gramCases) {
       it(`kernel ${c.layout.kind === 'conv' ? 'im2col + gram' : 'gram'} (${c.layout.kind}): ${c.name}: relative error ≤ ${tolerances.gramRelError}`, async () => {
@@ -164,7 +167,7 @@ export function defineConformanceSuite(label: string, openTarget: () => Promise<
       expect(maxRelError(gram, expected)).toBeLessThanOrEqual(tolerances.gramRelError);
     });
 
-    for (const [kernel, cases] of Object.entries(kernelCases)) {
+    for (const [kernel, cases] of Object.entries({ ...kernelCases, ...rowKernelCases })) {
       for (const c of cases) {
         it(`kernel ${kernel}: ${c.name}: codes ≥ ${tolerances.codeAgreement * 100} % equal, objectives within ${tolerances.objectiveRelError}`, async () => {
           const problem = problemFor({ layer: c.layer } as SolveCase);
@@ -194,7 +197,7 @@ export function defineConformanceSuite(label: string, openTarget: () => Promise<
       }
     }
 
-    for (const c of solveCases) {
+    for (const c of [...solveCases, ...rowSolveCases]) {
       it(`method ${c.name}: codes ≥ ${tolerances.codeAgreement * 100} % equal, objectives within ${tolerances.objectiveRelError}`, async () => {
         const problem = problemFor(c);
         const sweepsSeen: [number, number][] = [];

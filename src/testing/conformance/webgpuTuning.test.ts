@@ -1,5 +1,6 @@
 /**
- * The cooperative COMQ kernels under every tuning they ship with: the conformance suite runs the
+ * The cooperative COMQ kernels (and GPTQ quantizeBlock, which shares the row-tile and decide-block
+ * tuning) under every tuning they ship with: the conformance suite runs the
  * software tuning on SwiftShader (16 rows, 64 coordinates per barrier pair), so this file runs the
  * hardware default (4 rows, 32 coordinates) and the barrier-per-coordinate extreme (1 row, 1
  * coordinate) on the same COMQ kernel cases against the CPU twins, with the suite's tolerances.
@@ -12,18 +13,30 @@ import { createWebGpuBackend, type WebGpuBackend } from '../../core/backend/webg
 import { startLayer } from '../../core/quant/start.ts';
 import { createNodeGpu } from '../../hosts/node/nodeGpu.ts';
 import { kernelCases, syntheticProblem, tolerances, type KernelCase } from './cases.ts';
+import { oddProblem, rowKernelCases } from './rowKernelCases.ts';
 
 const tunings: [string, KernelTuning][] = [
   ['hardware default (4 rows, 32 coordinates per barrier pair)', defaultTuning],
   [
     'one row, one coordinate per barrier pair, 4-position blocked COMQ',
-    { ...defaultTuning, comqRowsPerGroup: 1, comqDecideBlock: 1, comqBlockedPositions: 4 },
+    {
+      ...defaultTuning,
+      comqRowsPerGroup: 1,
+      gptqRowsPerGroup: 1,
+      comqDecideBlock: 1,
+      gptqDecideColumns: 1,
+      comqBlockedPositions: 4,
+    },
   ],
 ];
 
-const cases: KernelCase[] = [...kernelCases.comq, ...kernelCases.comqBlocked].filter(
-  (c) => c.layer === 'synthetic' || c.layer === 'dead-input',
-);
+// With the row-tile kernels' odd-shape cases (37 rows: a short last tile under every row count).
+const cases: KernelCase[] = [
+  ...kernelCases.comq,
+  ...kernelCases.comqBlocked,
+  ...rowKernelCases.comqScaleStep,
+  ...rowKernelCases.gptqQuantizeBlock,
+].filter((c) => c.layer === 'synthetic' || c.layer === 'dead-input' || c.layer === 'odd');
 
 function relDiff(a: number, b: number): number {
   const scale = Math.max(Math.abs(a), Math.abs(b));
@@ -41,7 +54,7 @@ for (const [label, tuning] of tunings) {
     });
     for (const c of cases) {
       it(`${c.name}: codes and objectives as the CPU twin's`, async () => {
-        const problem = syntheticProblem(c.layer === 'dead-input');
+        const problem = c.layer === 'odd' ? oddProblem() : syntheticProblem(c.layer === 'dead-input');
         const run = async (kernels: LayerKernels) => {
           try {
             await startLayer(kernels, problem, c.grid);

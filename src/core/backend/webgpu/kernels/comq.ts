@@ -1,9 +1,10 @@
 /**
  * comq.wgsl: COMQ sweep over a coordinate range, the closed-form scale step and the residual
  * `R = (W − Ŵ)G` (CPU twin: backend/cpu/kernels/comq.ts). `sweep` and `initResidual` run one
- * workgroup per tile of `comqRowsPerGroup` rows with the invocations across the m-long row.
+ * workgroup per tile of `comqRowsPerGroup` rows, `scaleStep` one workgroup per row, each with the
+ * invocations across the m-long row.
  */
-import { linear, type GpuContext } from '../context.ts';
+import type { GpuContext } from '../context.ts';
 import { linearDispatch, type GpuMemory } from '../memory.ts';
 import { comqWgsl } from '../shaderSources.generated.ts';
 import { packUniform } from '../uniforms.ts';
@@ -58,6 +59,11 @@ function rowTiles(ctx: GpuContext, rows: number): [number, number] {
     1,
     ctx.opened.probe.limits.maxComputeWorkgroupsPerDimension,
   );
+}
+
+/** Workgroups of `scaleStep`: one per row, its invocations across the row. */
+function oneGroupPerRow(ctx: GpuContext, rows: number): [number, number] {
+  return linearDispatch(rows, 1, ctx.opened.probe.limits.maxComputeWorkgroupsPerDimension);
 }
 
 /** Row tiles of `sweep` for `rows` rows (one objective change each). */
@@ -153,7 +159,7 @@ export function encodeComqSweep(
   return commands;
 }
 
-/** `scaleStep` (one invocation per row) or `initResidual` (one workgroup per row tile). */
+/** `scaleStep` (one workgroup per row) or `initResidual` (one workgroup per row tile). */
 export function encodeComqRowPass(
   ctx: GpuContext,
   mem: GpuMemory,
@@ -178,7 +184,7 @@ export function encodeComqRowPass(
     encoder,
     ctx.kernels.pipeline(comqKernel, entry),
     comqGroup(ctx, buffers, params),
-    entry === 'scaleStep' ? linear(ctx, shape.rows) : rowTiles(ctx, shape.rows),
+    entry === 'scaleStep' ? oneGroupPerRow(ctx, shape.rows) : rowTiles(ctx, shape.rows),
   );
 }
 

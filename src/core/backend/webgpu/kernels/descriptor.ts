@@ -16,8 +16,15 @@ export interface KernelTuning {
   linearWorkgroup: number;
   /** Rows per workgroup of the cooperative COMQ kernels (at most linearWorkgroup). */
   comqRowsPerGroup: number;
+  /**
+   * Rows per workgroup of GPTQ quantizeBlock (at most linearWorkgroup; its workgroup memory is
+   * gptqRowsPerGroup · gptqDecideColumns floats).
+   */
+  gptqRowsPerGroup: number;
   /** Coordinates the COMQ sweep decides per row between two lazy R updates (barrier pairs). */
   comqDecideBlock: number;
+  /** Columns GPTQ quantizeBlock decides per row between two in-block updates (barrier pairs). */
+  gptqDecideColumns: number;
   /** Shared-order positions per block of blocked COMQ (comqBlocked.wgsl BLOCK). */
   comqBlockedPositions: number;
 }
@@ -27,7 +34,9 @@ export const defaultTuning: KernelTuning = {
   gramSegmentRows: 256,
   linearWorkgroup: 64,
   comqRowsPerGroup: 4,
+  gptqRowsPerGroup: 4,
   comqDecideBlock: 32,
+  gptqDecideColumns: 32,
   comqBlockedPositions: 32,
 };
 
@@ -41,6 +50,12 @@ export const softwareTuning: KernelTuning = {
   ...defaultTuning,
   comqRowsPerGroup: 16,
   comqDecideBlock: 64,
+  // GPTQ quantizeBlock with every invocation deciding a row, 16 columns per barrier pair (4 KiB of
+  // workgroup memory, which SwiftShader zeroes per workgroup: 16 KiB cost 3–4× at lazy blocks of
+  // 32). Measured against the one-invocation-per-row kernel at 256 × 512 (load average 11–13 on
+  // 2 cores): 1.1–1.2× at lazy blocks of 32 and 128; 16 rows × 64 columns took 2–4× at 32.
+  gptqRowsPerGroup: 64,
+  gptqDecideColumns: 16,
 };
 
 export interface KernelDescriptor<

@@ -1,5 +1,5 @@
 /**
- * gptq.wgsl: GPTQ's column block (quantizeBlock) and the GEMM update of the later columns
+ * gptq.wgsl: GPTQ's column block (quantizeBlock, a workgroup per row tile) and the GEMM update of the later columns
  * (updateTail), in f32 on permuted working weights (CPU twin: backend/cpu/kernels/gptq.ts). The
  * factor U and the permutation come from the caller (src/core/quant/gptq.ts, f64, once per layer).
  */
@@ -37,7 +37,13 @@ export const gptqKernel = defineKernel({
       ['cols4', 'u32'],
     ],
   },
-  constants: (t) => ({ ...linearConstants(t), TILE_X: t.gramTile[0], TILE_Y: t.gramTile[1] }),
+  constants: (t) => ({
+    ...linearConstants(t),
+    RT: t.gptqRowsPerGroup,
+    SUB: t.gptqDecideColumns,
+    TILE_X: t.gramTile[0],
+    TILE_Y: t.gramTile[1],
+  }),
 });
 
 export interface GptqBuffers {
@@ -78,7 +84,11 @@ function gptqGroup(
   return ctx.kernels.bindGroup(gptqKernel, [b.upper, b.perm, b.grid, b.work, b.codes, b.errors, params]);
 }
 
-/** `quantizeBlock` over permuted columns [begin, end): one invocation per row. */
+/**
+ * `quantizeBlock` over permuted columns [begin, end): one workgroup per tile of gptqRowsPerGroup
+ * rows; rows decide gptqDecideColumns columns at a time, then the invocations apply them across the
+ * block's later columns (two barriers per sub-block).
+ */
 export function encodeGptqQuantizeBlock(
   ctx: GpuContext,
   mem: GpuMemory,
@@ -89,12 +99,12 @@ export function encodeGptqQuantizeBlock(
   end: number,
   buffers: GptqBuffers,
 ): void {
-  const wg = ctx.kernels.tuning.linearWorkgroup;
+  const tiles = Math.ceil(shape.rows / ctx.kernels.tuning.gptqRowsPerGroup);
   encodeDispatch(
     encoder,
     ctx.kernels.pipeline(gptqKernel, 'quantizeBlock'),
     gptqGroup(ctx, mem, shape, errorCols, begin, end, buffers),
-    linearDispatch(shape.rows, wg, ctx.opened.probe.limits.maxComputeWorkgroupsPerDimension),
+    linearDispatch(tiles, 1, ctx.opened.probe.limits.maxComputeWorkgroupsPerDimension),
   );
 }
 
