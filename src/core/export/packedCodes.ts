@@ -16,9 +16,10 @@
  * codes. Then Slice to `n` (when padded), Cast/Sub for signed codes, Reshape to the code shape.
  * Chosen over a Gather lookup table (`[256, 4]` per bit width): Gather's indices must be int32/int64,
  * so that needs a Cast to int32 of every byte plus a 1–2 KB table per model that a per-layer size
- * model cannot attribute; BitShift (opset 11) + BitwiseAnd (opset 18) need neither. onnxruntime
- * (node and web wasm) folds the whole decoding into a constant from the `basic` level up, so a
- * session runs exactly the int8/uint8 DequantizeLinear a 4-bit-container export runs.
+ * model cannot attribute; BitShift (opset 11) + BitwiseAnd (opset 18) need neither. From the
+ * `basic` level up onnxruntime-node folds the whole decoding into a constant (its optimized model
+ * keeps only the DequantizeLinear nodes), so a session runs the int8/uint8 DequantizeLinear a
+ * 4-bit-container export runs; onnxruntime-web (wasm) gives the same outputs (packedCodes.test.ts).
  */
 import {
   AttributeType,
