@@ -55,7 +55,7 @@ function preprocessing(name: PpocrModelName): ImageTensorOptions {
 
 export interface WebGpuExportCase {
   model: PpocrModelName;
-  bits: 8 | 4;
+  bits: 8 | 4 | 2;
   /** The encoded QDQ file. */
   bytes: Uint8Array;
   inputName: string;
@@ -109,7 +109,8 @@ export async function buildWebGpuExportCases(): Promise<WebGpuExportCase[]> {
       name: `${model}-calibration`,
       feeds: { x: { type: 'float32', data: calibrationTensor.data, dims: [...calibrationTensor.dims] } },
     };
-    for (const bits of [8, 4] as const) {
+    // W2: packed codes (src/core/export/packedCodes.ts) unpacked by BitShift/BitwiseAnd before DequantizeLinear.
+    for (const bits of [8, 4, 2] as const) {
       const { exportBase, layers } = await rtnLayers(model, bits, calibration);
       const exportedModel = exportQuantized(decodeModel(exportBase), layers, { format: 'qdq' }).model;
       const bytes = encodeModel(exportedModel);

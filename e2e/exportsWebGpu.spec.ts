@@ -1,5 +1,5 @@
 /**
- * Issue 5, "done when": the exported QDQ files of det, rec and cls at int8 and int4 load and run on
+ * Issue 5, "done when": the exported QDQ files of det, rec and cls at int8, int4 and packed 2-bit load and run on
  * onnxruntime-web's native WebGPU execution provider ('onnxruntime-web/webgpu') in the browser, to
  * the outputs onnxruntime-node gives for the same bytes. The files are built in Node by the
  * project's pipeline (e2e/exportFixtures.ts); onnxruntime-web's own dist files and the model bytes
@@ -22,8 +22,12 @@ const ortBundle = 'ort.webgpu.bundle.min.mjs';
  * runtimes, not the same code; measured worst 7.5e-6, det int4).
  */
 const RELATIVE_TOLERANCE = 1e-4;
-/** ONNX TensorProto.DataType of the weight codes: INT8 3 / UINT8 2 at 8 bits, INT4 22 / UINT4 21 at 4. */
-const codeTypesFor: Record<number, number[]> = { 8: [2, 3], 4: [21, 22] };
+/**
+ * ONNX TensorProto.DataType of the weight codes: INT8 3 / UINT8 2 at 8 bits, INT4 22 / UINT4 21 at 4;
+ * at 2 bits, 0 where DequantizeLinear reads the unpacking's output (packed layers, not an
+ * initializer) and INT4 / UINT4 for layers too small to pack.
+ */
+const codeTypesFor: Record<number, number[]> = { 8: [2, 3], 4: [21, 22], 2: [0, 21, 22] };
 
 const contentTypes: Record<string, string> = {
   '.mjs': 'application/javascript',
@@ -81,7 +85,7 @@ interface PageResult {
   log: string[];
 }
 
-test("exported QDQ files (det, rec, cls × int8, int4) run on the native WebGPU EP to onnxruntime-node's outputs", async ({
+test("exported QDQ files (det, rec, cls × int8, int4, packed 2-bit) run on the native WebGPU EP to onnxruntime-node's outputs", async ({
   page,
 }) => {
   const started = Date.now();

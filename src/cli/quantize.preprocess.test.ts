@@ -120,7 +120,7 @@ describe('comq quantize: preprocessing stated, inferred, or guessed out loud', (
     expect(run.stderr).toMatch(/values from the model's metadata/);
   });
 
-  it('W2 in a QDQ file: says the codes sit in 4-bit containers', async () => {
+  it('W2 in a QDQ file: says how many layers are packed and how many sit in 4-bit containers', async () => {
     const run = await quantize('w2', [
       '--bits',
       '2',
@@ -132,7 +132,13 @@ describe('comq quantize: preprocessing stated, inferred, or guessed out loud', (
       '0.353',
     ]);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/at 2 or 3 bits are stored in 4-bit containers/);
+    const note = /(\d+) layer\(s\) at 2 or 3 bits: (\d+) packed .* (\d+) in 4-bit containers/.exec(
+      run.stdout,
+    );
+    expect(note).not.toBeNull();
+    const [, narrow, packed, contained] = note!.map(Number);
+    expect(packed + contained).toBe(narrow);
+    expect(packed).toBeGreaterThan(0);
   });
 
   it('preprocessing flags with --inputs (.npy tensors): exit 2, they do not apply', async () => {

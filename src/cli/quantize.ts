@@ -287,10 +287,13 @@ export async function runQuantize(
     io.stdout(`${formatQuantizeSummary(report, report.eval, command.outPath, report.export).join('\n')}\n`);
     if (report.budget) io.stdout(`${formatBudgetTable(report.budget).join('\n')}\n`);
     const narrow = report.layers.filter((layer) => layer.bits === 2 || layer.bits === 3).length;
-    if (narrow > 0 && command.format !== 'fake-quant')
+    if (narrow > 0 && command.format !== 'fake-quant') {
+      // Packed where it pays (src/core/export/packedCodes.ts); the others' export notes say why not.
+      const contained = (report.export?.notes ?? []).filter((n) => /4-bit container/.test(n.note)).length;
       io.stdout(
-        `Note: ${narrow} layer(s) at 2 or 3 bits are stored in 4-bit containers (onnxruntime runs no narrower integer type), so the file is as large as at 4 bits; the weights take only the chosen 2^bits values.\n`,
+        `Note: ${narrow} layer(s) at 2 or 3 bits: ${narrow - contained} packed at 2 or 3 bits a weight (unpacked in the graph with BitShift/BitwiseAnd), ${contained} in 4-bit containers (too small for packing to pay for its decoding nodes).\n`,
       );
+    }
     return report;
   } finally {
     progress.stop();

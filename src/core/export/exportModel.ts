@@ -36,7 +36,8 @@ import {
   withOpsetImport,
 } from './graphEdit.ts';
 import { matMulNBitsRefusal, planMatMulNBits, type MatMulNBitsPlan } from './matmulNBits.ts';
-import type { ExportedLayer, ExportOptions, ExportResult } from './types.ts';
+import { packedDecode } from './packedCodes.ts';
+import type { ExportedLayer, ExportOptions, ExportResult, SubByteStorage } from './types.ts';
 import { codeTypeName, placeQdq, type QdqPlacement } from './weightLayout.ts';
 
 const MS_DOMAIN = 'com.microsoft';
@@ -78,7 +79,12 @@ function fakeQuant(model: ModelProto, layers: readonly QuantizedLayer[]): Export
   };
 }
 
-function planLayer(layer: QuantizableLayer, q: QuantizedLayer, wantNBits: boolean): Plan {
+function planLayer(
+  layer: QuantizableLayer,
+  q: QuantizedLayer,
+  wantNBits: boolean,
+  subByte: SubByteStorage | undefined,
+): Plan {
   let note: string | undefined;
   if (wantNBits && layer.op === 'MatMul') {
     const refusal = matMulNBitsRefusal(layer, q);
@@ -86,7 +92,7 @@ function planLayer(layer: QuantizableLayer, q: QuantizedLayer, wantNBits: boolea
     note = `written as QDQ: ${refusal}`;
   }
   try {
-    return { q, kind: 'qdq', placement: placeQdq(layer, q), note };
+    return { q, kind: 'qdq', placement: placeQdq(layer, q, subByte), note };
   } catch (e) {
     return { q, kind: 'float', note: `kept float: ${(e as Error).message}` };
   }
@@ -101,11 +107,19 @@ function qdqNodes(
   const base = layer.weightName;
   const codesName = freshName(`${base}_quantized`, taken);
   const scaleName = freshName(`${base}_scale`, taken);
-  const initializers: TensorProto[] = [
-    integerTensor(codesName, p.codeShape, p.codes, p.codeType),
-    float32Tensor(scaleName, p.scaleShape, p.scale),
-  ];
-  const inputs = [codesName, scaleName];
+  const initializers: TensorProto[] = [float32Tensor(scaleName, p.scaleShape, p.scale)];
+  const prelude: NodeProto[] = [];
+  let codesValue = codesName;
+  if (p.packedBits !== undefined) {
+    const signed = p.codeType === DataType.INT8;
+    const decoded = packedDecode(codesName, p.codes, p.codeShape, p.packedBits, signed, taken);
+    prelude.push(...decoded.nodes);
+    initializers.push(...decoded.initializers);
+    codesValue = decoded.output;
+  } else {
+    initializers.push(integerTensor(codesName, p.codeShape, p.codes, p.codeType));
+  }
+  const inputs = [codesValue, scaleName];
   if (p.zeroPoint) {
     const zeroName = freshName(`${base}_zero_point`, taken);
     initializers.push(integerTensor(zeroName, p.scaleShape, p.zeroPoint, p.codeType));
@@ -115,6 +129,7 @@ function qdqNodes(
   if (p.blockSize !== undefined) attributes.push(intAttr('block_size', p.blockSize));
   let output = freshName(`${base}_dequantized`, taken);
   const nodes = [
+    ...prelude,
     nodeNamed(
       'DequantizeLinear',
       freshName(`${layer.name}/DequantizeLinear`, taken),
@@ -214,7 +229,7 @@ function record(plan: Plan): ExportedLayer {
     name: q.name,
     op: q.op,
     kind: 'qdq',
-    codeType: codeTypeName(p.codeType),
+    codeType: codeTypeName(p.codeType, p.packedBits),
     axis: p.axis,
     storage: p.storage,
     ...(p.blockSize !== undefined ? { blockSize: p.blockSize } : {}),
@@ -236,7 +251,9 @@ export function exportQuantized(
     );
   }
   const before = layersByName(model);
-  const plans = layers.map((q) => planLayer(matchLayer(before, q), q, options.format === 'matmulnbits'));
+  const plans = layers.map((q) =>
+    planLayer(matchLayer(before, q), q, options.format === 'matmulnbits', options.subByte),
+  );
 
   const ownOpset = defaultOpset(model);
   const needed = Math.max(ownOpset, ...plans.map((p) => (p.kind === 'qdq' ? p.placement.minOpset : 0)));

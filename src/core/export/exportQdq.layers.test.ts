@@ -14,6 +14,7 @@ import {
 } from '../onnx/index.ts';
 import { maxRelativeError } from '../../testing/index.ts';
 import { exportQuantized } from './exportModel.ts';
+import type { SubByteStorage } from './types.ts';
 import { referenceModel, rtnQuantizedLayers } from '../../testing/rtnLayers.ts';
 import { runTiny, seededInput, tinyLayerCases, type TinyLayerCase } from '../../testing/tinyLayers.ts';
 
@@ -43,9 +44,10 @@ async function exportAndCompare(
   bits: number,
   grid: 'asymmetric' | 'symmetric',
   blockSize?: number,
+  subByte?: SubByteStorage,
 ) {
   const layers = rtnQuantizedLayers(c.model, { bits, grid, blockSize });
-  const result = exportQuantized(c.model, layers, { format: 'qdq' });
+  const result = exportQuantized(c.model, layers, { format: 'qdq', subByte });
   const x = seededInput(c.inputShape, 5);
   const want = await runTiny(encodeModel(referenceModel(c.model, layers)), x, c.inputShape);
   const got = await runTiny(encodeModel(result.model), x, c.inputShape);
@@ -125,10 +127,10 @@ describe('exportQdq: layouts and axes per op', () => {
     }
   });
 
-  it('3 and 2 bits live in 4-bit containers, packed two per byte', async () => {
+  it("with subByte 'int4', 3 and 2 bits live in 4-bit containers, packed two per byte", async () => {
     for (const bits of [3, 2]) {
       for (const grid of ['asymmetric', 'symmetric'] as const) {
-        const { result, error } = await exportAndCompare(byLabel('MatMul'), bits, grid);
+        const { result, error } = await exportAndCompare(byLabel('MatMul'), bits, grid, undefined, 'int4');
         expect(error).toBeLessThanOrEqual(1e-6);
         const { codes } = dqOf(result.model);
         expect(codes.dataType).toBe(grid === 'symmetric' ? DataType.INT4 : DataType.UINT4);

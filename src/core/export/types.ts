@@ -15,7 +15,17 @@ export const exportFormats: readonly ExportFormat[] = ['qdq', 'fake-quant', 'mat
 
 export interface ExportOptions {
   format: ExportFormat;
+  /**
+   * Storage of 2- and 3-bit codes in 'qdq': 'auto' (default) packs them (4 or 8/3 codes per byte,
+   * unpacked in the graph with BitShift/BitwiseAnd, see packedCodes.ts) where that saves bytes, i.e.
+   * on layers of more than about 1,300 (2-bit) / 5,100 (3-bit) weights, and leaves smaller ones in
+   * 4-bit containers; 'packed' packs every such layer; 'int4' keeps 4-bit containers everywhere
+   * (for a runtime that lacks BitShift/BitwiseAnd).
+   */
+  subByte?: SubByteStorage;
 }
+
+export type SubByteStorage = 'auto' | 'packed' | 'int4';
 
 /** How one quantized layer was written. */
 export type ExportedLayerKind = 'qdq' | 'matmulnbits' | 'fake-quant' | 'float';
@@ -24,7 +34,7 @@ export interface ExportedLayer {
   name: string;
   op: string;
   kind: ExportedLayerKind;
-  /** ONNX element type name of the stored codes, e.g. 'uint4', 'int8' (qdq, matmulnbits). */
+  /** ONNX element type name of the stored codes, e.g. 'uint4', 'int8' (qdq, matmulnbits); 'packed2' / 'packed3' for packed 2-/3-bit codes. */
   codeType?: string;
   /** DequantizeLinear axis (qdq). */
   axis?: number;

@@ -23,6 +23,8 @@ import type { QuantizableLayer } from '../graph/layers/index.ts';
 import { DataType } from '../onnx/index.ts';
 import type { QuantizedLayer } from '../pipeline/types.ts';
 import { groupRowsToWeight, transposeND } from '../pipeline/layerProblems.ts';
+import { PACKED_MIN_OPSET, packPays, type PackedBits } from './packedCodes.ts';
+import type { SubByteStorage } from './types.ts';
 
 export type CodeDataType =
   typeof DataType.INT8 | typeof DataType.UINT8 | typeof DataType.INT4 | typeof DataType.UINT4;
@@ -45,19 +47,28 @@ export interface QdqPlacement {
   blockSize?: number;
   /** Applied after DequantizeLinear (rows storage only). */
   after: ShapeStep[];
+  /** Set when 2-/3-bit codes are packed into bytes and unpacked in the graph (packedCodes.ts); codeType is then int8/uint8. */
+  packedBits?: PackedBits;
   /** Lowest default-domain opset that can run this DequantizeLinear. */
   minOpset: number;
   note?: string;
 }
 
-/** Container type for `bits` (3 and 2 bits live in 4-bit containers); undefined above 8 bits. */
-export function codeTypeFor(bits: number, symmetric: boolean): CodeDataType | undefined {
+/**
+ * DequantizeLinear code type for `bits`; undefined above 8 bits. With `packed`, 2- and 3-bit codes
+ * are stored packed and decoded to int8/uint8 before DequantizeLinear; without, they live in 4-bit
+ * containers.
+ */
+export function codeTypeFor(bits: number, symmetric: boolean, packed = false): CodeDataType | undefined {
+  if (packed && bits <= 3) return symmetric ? DataType.INT8 : DataType.UINT8;
   if (bits <= 4) return symmetric ? DataType.INT4 : DataType.UINT4;
   if (bits <= 8) return symmetric ? DataType.INT8 : DataType.UINT8;
   return undefined;
 }
 
-export function codeTypeName(type: CodeDataType): string {
+/** Element type name of the stored codes: 'packed2' / 'packed3' for packed storage. */
+export function codeTypeName(type: CodeDataType, packedBits?: PackedBits): string {
+  if (packedBits !== undefined) return `packed${packedBits}`;
   return {
     [DataType.INT8]: 'int8',
     [DataType.UINT8]: 'uint8',
@@ -103,10 +114,26 @@ function transposeInt(data: Int32Array | Float32Array, dims: number[]): Float32A
   return transposeND(Float32Array.from(data), dims, [1, 0]).data;
 }
 
-/** Decides the DequantizeLinear form of one layer and lays its tensors out. Throws when the bits have no ONNX container. */
-export function placeQdq(layer: QuantizableLayer, q: QuantizedLayer): QdqPlacement {
+/**
+ * Decides the DequantizeLinear form of one layer and lays its tensors out. Throws when the bits have
+ * no ONNX container. `subByte`: where 2- and 3-bit codes go (ExportOptions.subByte).
+ */
+export function placeQdq(
+  layer: QuantizableLayer,
+  q: QuantizedLayer,
+  subByte: SubByteStorage = 'auto',
+): QdqPlacement {
   const symmetric = q.grid === 'symmetric';
-  const codeType = codeTypeFor(q.bits, symmetric);
+  const packable = subByte !== 'int4' && (q.bits === 2 || q.bits === 3);
+  const packedBits: PackedBits | undefined =
+    packable && (subByte === 'packed' || packPays(q.codes.length, q.bits as PackedBits))
+      ? (q.bits as PackedBits)
+      : undefined;
+  const containerNote =
+    packable && packedBits === undefined
+      ? `${q.bits}-bit codes in a 4-bit container: packing ${q.codes.length} codes would not pay for its decoding nodes`
+      : undefined;
+  const codeType = codeTypeFor(q.bits, symmetric, packedBits !== undefined);
   if (codeType === undefined) {
     throw new Error(
       `layer '${q.name}' has ${q.bits}-bit codes; DequantizeLinear here takes at most 8 bits (int8/uint8): quantize it at ≤ 8 bits or keep it float.`,
@@ -120,10 +147,16 @@ export function placeQdq(layer: QuantizableLayer, q: QuantizedLayer): QdqPlaceme
   const scaleRows = Float32Array.from(q.scale);
   const zeroRows = symmetric ? undefined : Int32Array.from(q.zeroPoint);
   const fourBit = codeType === DataType.INT4 || codeType === DataType.UINT4;
-  const minOpset = fourBit || !perChannel ? 21 : 13;
+  const minOpset = fourBit || !perChannel ? 21 : packedBits !== undefined ? PACKED_MIN_OPSET : 13;
   const blockSize = perChannel ? undefined : q.blockSize;
   const shape = layer.weightShape;
-  const common = { codeType, minOpset, blockSize };
+  const common = {
+    codeType,
+    minOpset,
+    blockSize,
+    ...(packedBits !== undefined ? { packedBits } : {}),
+    ...(containerNote ? { note: containerNote } : {}),
+  };
 
   const inRows = (note: string, after: ShapeStep[]): QdqPlacement => ({
     ...common,
@@ -135,7 +168,7 @@ export function placeQdq(layer: QuantizableLayer, q: QuantizedLayer): QdqPlaceme
     zeroPoint: zeroRows,
     axis: perChannel ? 0 : 1,
     after,
-    note,
+    note: containerNote ? `${containerNote}; ${note}` : note,
   });
 
   /** Codes stored at the weight's own shape (no reshape after DequantizeLinear). */

@@ -107,11 +107,24 @@ describe('size model', () => {
       const exact = size.measure(bits);
       expect(Math.abs(size.predict(bits) - exact) / exact).toBeLessThan(0.005);
     }
-    // W2 and W3 live in 4-bit containers: no smaller than W4.
+    // W2 and W3 are packed (2 and 3 bits a weight, plus a few hundred bytes of decoding nodes) where
+    // that pays, else in 4-bit containers: never larger than W4, and n/4 and n/8 bytes smaller on the largest.
     for (const l of size.layers) {
-      expect(l.deltaBytes.get(2)).toBe(l.deltaBytes.get(4));
       expect(l.deltaBytes.get(8)!).toBeGreaterThan(l.deltaBytes.get(4)!);
+      expect(l.deltaBytes.get(2)!).toBeLessThanOrEqual(l.deltaBytes.get(3)!);
+      expect(l.deltaBytes.get(3)!).toBeLessThanOrEqual(l.deltaBytes.get(4)!);
     }
+    const largest = size.layers.reduce((a, b) => (b.floatWeightBytes > a.floatWeightBytes ? b : a));
+    const weights = largest.floatWeightBytes / 4;
+    const saved2 = largest.deltaBytes.get(4)! - largest.deltaBytes.get(2)!;
+    const saved3 = largest.deltaBytes.get(4)! - largest.deltaBytes.get(3)!;
+    expect(saved2).toBeGreaterThan(weights / 4 - 600);
+    expect(saved2).toBeLessThanOrEqual(weights / 4);
+    expect(saved3).toBeGreaterThan(weights / 8 - 900);
+    expect(saved3).toBeLessThanOrEqual(weights / 8);
+    // With 4-bit containers (subByte 'int4'), W2 and W3 cost exactly what W4 does.
+    const containers = buildSizeModel(model, [2, 4], { grid: 'asymmetric', format: 'qdq', subByte: 'int4' });
+    for (const l of containers.layers) expect(l.deltaBytes.get(2)).toBe(l.deltaBytes.get(4));
   });
 });
 

@@ -149,7 +149,7 @@ export function sizeStage(
     throw new BudgetImpossibleError(
       budget.ratio,
       smallestBytes / fileBytes,
-      `a size budget of ${budget.ratio} (${kb(budgetBytes)} of the ${kb(fileBytes)} float file) cannot be met: the smallest ${format} export reachable is ${(smallestBytes / fileBytes).toFixed(3)}× (${kb(smallestBytes)}, every quantizable layer at its fewest bytes; 2 and 3 bits are stored in 4-bit containers, so they are no smaller than 4).`,
+      `a size budget of ${budget.ratio} (${kb(budgetBytes)} of the ${kb(fileBytes)} float file) cannot be met: the smallest ${format} export reachable is ${(smallestBytes / fileBytes).toFixed(3)}× (${kb(smallestBytes)}, every quantizable layer at its fewest bytes).`,
     );
   }
   return { exportBase, layers, quantizable, size, budgetBytes, smallestBytes };

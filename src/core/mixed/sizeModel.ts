@@ -2,7 +2,7 @@
  * The size model of mixed precision (issue 11 item 2): bytes of the exported file for any
  * assignment of bits to layers, as the exporter really stores them.
  *
- * Rather than re-deriving the exporter's storage rules (4-bit containers for W2/W3, float32 scales,
+ * Rather than re-deriving the exporter's storage rules (packed W2/W3 and their decoding nodes, float32 scales,
  * zero points in the code type, Reshape shapes for rows storage, MatMulNBits packing, tensor names
  * and dims in the protobuf), each layer's cost is MEASURED with the real exporter on a one-node
  * model: `delta(layer, bits) = |encode(export(mini, layer at bits))| − |encode(mini)|`, where mini
@@ -17,7 +17,7 @@
  */
 import { resolveBlockSize } from '../base/grid.ts';
 import { exportQuantized } from '../export/exportModel.ts';
-import type { ExportFormat } from '../export/types.ts';
+import type { ExportFormat, SubByteStorage } from '../export/types.ts';
 import { findLayers, type QuantizableLayer } from '../graph/layers/index.ts';
 import { encodeModel, type ModelProto } from '../onnx/index.ts';
 import type { QuantizedLayer } from '../pipeline/types.ts';
@@ -31,6 +31,8 @@ export interface SizeSpec {
   /** Inputs per scale; undefined = one scale per output channel. */
   groupSize?: number;
   format: ExportFormat;
+  /** Storage of 2- and 3-bit codes (export option; default 'packed'). */
+  subByte?: SubByteStorage;
 }
 
 export interface LayerSize {
@@ -105,9 +107,10 @@ function miniModel(model: ModelProto, layer: QuantizableLayer): ModelProto {
 /** Fallback when the one-node model does not show the layer (a weight behind other nodes): the storage rules by hand. */
 function estimateDelta(layer: QuantizableLayer, bits: number, spec: SizeSpec): number {
   const q = dummyQuantized(layer, bits, spec);
-  const container = bits <= 4 ? 4 : 8;
+  const container = bits <= 3 ? bits : bits <= 4 ? 4 : 8;
   const codes = Math.ceil((q.codes.length * container) / 8);
-  const zero = spec.grid === 'asymmetric' ? Math.ceil((q.scale.length * container) / 8) : 0;
+  const zeroWidth = bits <= 3 ? 8 : container; // packed codes' zero points are uint8
+  const zero = spec.grid === 'asymmetric' ? Math.ceil((q.scale.length * zeroWidth) / 8) : 0;
   const overhead = 160; // names, dims and the DequantizeLinear node
   return codes + 4 * q.scale.length + zero + overhead - 4 * q.dequantized.length;
 }
@@ -136,7 +139,10 @@ export function buildSizeModel(
         try {
           delta = shown
             ? encodeModel(
-                exportQuantized(mini, [dummyQuantized(layer, bits, spec)], { format: spec.format }).model,
+                exportQuantized(mini, [dummyQuantized(layer, bits, spec)], {
+                  format: spec.format,
+                  subByte: spec.subByte,
+                }).model,
               ).length - miniBytes
             : estimateDelta(layer, bits, spec);
         } catch {
@@ -156,7 +162,9 @@ export function buildSizeModel(
       if (b === 'float' || !layer) continue;
       dummies.push(dummyQuantized(layer, b, spec));
     }
-    return encodeModel(exportQuantized(exportBase, dummies, { format: spec.format }).model).length;
+    return encodeModel(
+      exportQuantized(exportBase, dummies, { format: spec.format, subByte: spec.subByte }).model,
+    ).length;
   };
   const predict = (bits: ReadonlyMap<string, LayerBits>, base: number): number => {
     let total = base;
