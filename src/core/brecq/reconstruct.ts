@@ -226,12 +226,12 @@ export async function reconstructBlocks(
     return { err, energy };
   };
 
-  // Each block's cost: a float forward pass of the first sample through it (budget.ts), timed on
-  // the second of two passes (the first pays for compiling the ops' code).
+  // Each block's cost: a float forward pass of the first sample through it (budget.ts), the fastest
+  // of three passes (the first pays for compiling the ops' code, and a busy machine adds spikes).
   const runnable = plan.blocks.findIndex((b) => b.unsupported.length > 0);
   const todoEnd = runnable < 0 ? plan.blocks.length : runnable;
-  const costs = new Array<number>(todoEnd).fill(1);
-  for (let pass = 0; pass < 2 && samples.length > 0; pass++) {
+  const costs = new Array<number>(todoEnd).fill(samples.length > 0 ? Infinity : 1);
+  for (let pass = 0; pass < 3 && samples.length > 0; pass++) {
     let x = samples[0];
     plan.blocks.slice(0, todoEnd).forEach((block, b) => {
       const weights = new Map<string, Tensor>();
@@ -242,7 +242,7 @@ export async function reconstructBlocks(
         );
       const t0 = performance.now();
       x = run(block, x, weights).get(block.outputName)!;
-      costs[b] = Math.max(1e-3, performance.now() - t0);
+      costs[b] = Math.min(costs[b], Math.max(1e-3, performance.now() - t0));
     });
   }
   for (let b = 0; b < plan.blocks.length; b++) {
