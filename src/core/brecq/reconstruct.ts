@@ -299,6 +299,8 @@ export async function reconstructBlocks(
       let beta1t = 1;
       let beta2t = 1;
       let firstSeconds = 0;
+      const loopStarted = performance.now();
+      const secondsLeft = () => budget - (performance.now() - blockStarted) / 1000;
       for (let it = 1; it <= planned; it++) {
         if (args.signal?.aborted) throw args.signal.reason ?? new Error('cancelled');
         const iterStarted = performance.now();
@@ -343,7 +345,7 @@ export async function reconstructBlocks(
           const perIteration = firstSeconds / 3;
           planned = Math.max(
             it,
-            Math.min(options.iterations, Math.floor(budget / Math.max(perIteration, 1e-6))),
+            Math.min(options.iterations, it + Math.floor(secondsLeft() / Math.max(perIteration, 1e-6))),
           );
         }
         const every = Math.max(1, Math.floor(planned / options.reportPoints));
@@ -364,6 +366,11 @@ export async function reconstructBlocks(
             relError: e.err / e.energy,
           });
           await yieldToEvents();
+          // Re-plan at the pace measured so far, evaluations included, so the block keeps to its
+          // share (the first plan counts the training steps only, and a busy machine changes pace).
+          const pace = (performance.now() - loopStarted) / 1000 / it;
+          if (it >= 3)
+            planned = Math.max(it, Math.min(planned, it + Math.floor(secondsLeft() / Math.max(pace, 1e-6))));
         }
         entry.iterations = it;
       }
