@@ -8,6 +8,7 @@
  * points (the straight segments uPlot would draw anyway), null outside them: hover then finds every
  * layer drawn at the cursor.
  */
+import type { BrecqBlockReport } from '../../core/brecq/index.ts';
 import type { LayerCurve } from '../state/runProgress.ts';
 
 /** x snapping: 256 positions per sweep keep the union small (≤ 256·sweeps + 1 columns). */
@@ -112,6 +113,35 @@ export function descentData(
     points,
     distinctValues: distinct.size,
     maxRelError,
+  };
+}
+
+/**
+ * BRECQ's block descents (report.brecq.blocks[].descent) in the same layout: x = Adam iteration,
+ * y = the block's hard-rounded output error relative to its float output, the reference line =
+ * the block's start (the layer-wise COMQ solution, iteration 0). Blocks without a descent (skipped,
+ * or nothing to learn) are left out; `only` keeps the block of that name alone.
+ */
+export function blockDescentData(blocks: readonly BrecqBlockReport[], only?: string | null): DescentData {
+  const shown = blocks.filter(
+    (block) => block.descent.length > 1 && (only === undefined || only === null || block.name === only),
+  );
+  const measured = shown.map((block) =>
+    block.descent
+      .filter((p) => Number.isFinite(p.relError))
+      .map((p) => ({ x: p.iteration, relError: p.relError }))
+      .sort((a, b) => a.x - b.x),
+  );
+  const xs = [...new Set(measured.flatMap((points) => points.map((p) => p.x)))].sort((a, b) => a - b);
+  const starts = shown.map((block, i) => block.startRelError ?? measured[i][0]?.relError ?? 0);
+  const values = measured.flat().map((p) => p.relError);
+  return {
+    aligned: [xs, ...measured.map((points) => xs.map((x) => interpolate(points, x)))],
+    seriesNames: shown.map((block) => block.name),
+    rtnLevels: starts,
+    points: values.length,
+    distinctValues: new Set(values.map((v) => Math.round(v * 1e12))).size,
+    maxRelError: Math.max(0, ...values, ...starts),
   };
 }
 

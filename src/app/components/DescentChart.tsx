@@ -2,6 +2,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { describePosition, descentData, latestRatio, rankNote, seriesColour } from '../chart/descentData.ts';
 import { isRankDeficient } from '../state/runProgress.ts';
 import { useStudio } from '../state/store.ts';
+import { DescentBlocks } from './DescentBlocks.tsx';
 import { DescentPlot, type DescentHover } from './DescentPlot.tsx';
 import { LayerDetail } from './LayerDetail.tsx';
 
@@ -184,6 +185,7 @@ export function DescentChart() {
           onClose={() => setSelected(null)}
         />
       )}
+      <DescentBlocks />
     </section>
   );
 }

@@ -24,11 +24,18 @@ interface Props {
   onHover(hover: DescentHover | null): void;
   onPick(series: number): void;
   testId: string;
+  /** Axis titles and the reference line's tag (default: layer descent in sweeps, 'RTN'). */
+  labels?: { x: string; y: string; reference: string };
   /** data-* attributes for the e2e (point counts). */
   attributes?: Record<string, string | number>;
 }
 
 const REFERENCE_DASH = [6, 4];
+const LAYER_LABELS = {
+  x: 'sweep (0 = RTN start; 1 = end of sweep 1)',
+  y: 'relative error ‖XŴ − XW‖² / ‖XW‖²',
+  reference: 'RTN',
+};
 
 /**
  * One uPlot chart of layer descents with each layer's RTN error as a dashed reference line; the
@@ -36,6 +43,7 @@ const REFERENCE_DASH = [6, 4];
  */
 export function DescentPlot(props: Props) {
   const { data, height, sweeps, colours, dashed, emphasised, allReferenceLines, testId } = props;
+  const labels = props.labels ?? LAYER_LABELS;
   const hostRef = useRef<HTMLDivElement>(null);
   const plotRef = useRef<{ plot: uPlot; key: string } | null>(null);
   // uPlot's hooks are fixed at construction: they read the latest props and state through refs.
@@ -47,7 +55,9 @@ export function DescentPlot(props: Props) {
   useEffect(() => {
     const host = hostRef.current;
     if (!host) return;
-    const key = [data.seriesNames.join('\u0001'), height, colours.join(','), dashed.join(',')].join('|');
+    const key = [data.seriesNames.join('\u0001'), height, colours.join(','), dashed.join(','), labels.x].join(
+      '|',
+    );
     const xMax = Math.max(1, sweeps, (data.aligned[0].at(-1) as number | undefined) ?? 0);
     const yMax = Math.max(data.maxRelError, 1e-12) * 1.08;
     if (plotRef.current?.key === key) {
@@ -85,7 +95,11 @@ export function DescentPlot(props: Props) {
           ctx.fillStyle = current.colours[i] ?? '#888';
           ctx.font = `${11 * uPlot.pxRatio}px system-ui, sans-serif`;
           ctx.textAlign = 'right';
-          ctx.fillText('RTN', u.bbox.left + u.bbox.width - 4 * uPlot.pxRatio, y - 4 * uPlot.pxRatio);
+          ctx.fillText(
+            current.labels?.reference ?? LAYER_LABELS.reference,
+            u.bbox.left + u.bbox.width - 4 * uPlot.pxRatio,
+            y - 4 * uPlot.pxRatio,
+          );
         }
       });
       ctx.restore();
@@ -101,9 +115,9 @@ export function DescentPlot(props: Props) {
         y: { auto: false, range: [0, yMax] },
       },
       axes: [
-        { label: 'sweep (0 = RTN start; 1 = end of sweep 1)', incrs: [0.25, 0.5, 1, 2, 5, 10] },
+        labels !== LAYER_LABELS ? { label: labels.x } : { label: labels.x, incrs: [0.25, 0.5, 1, 2, 5, 10] },
         {
-          label: 'relative error ‖XŴ − XW‖² / ‖XW‖²',
+          label: labels.y,
           size: 64,
           values: (_u, ticks) => ticks.map((t) => (t === 0 ? '0' : t.toPrecision(2))),
         },
@@ -145,7 +159,7 @@ export function DescentPlot(props: Props) {
     });
     plot.over.addEventListener('mouseleave', () => live.current.props.onHover(null));
     plotRef.current = { plot, key };
-  }, [data, height, sweeps, colours, dashed]);
+  }, [data, height, sweeps, colours, dashed, labels]);
 
   // The emphasised layer's RTN line changes without new data: redraw.
   useEffect(() => {

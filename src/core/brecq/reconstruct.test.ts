@@ -114,6 +114,8 @@ describe('reconstructBlocks', () => {
       onProgress: (p) => points.push(p.iteration),
     });
     expect(report.blocks.map((b) => b.layers)).toEqual([['conv1'], ['dw'], ['fc']]);
+    // Every fourth sample judges the fit (and is never fitted).
+    expect(report.heldOut).toBe(3);
     for (const b of report.blocks) {
       expect(b.status).not.toBe('skipped');
       expect(b.finalRelError!).toBeLessThanOrEqual(b.startRelError!);
@@ -143,6 +145,27 @@ describe('reconstructBlocks', () => {
       expect(Array.from(q.dequantized)).toEqual(Array.from(expected));
     });
     expect(quantized.some((q, l) => q.codes.some((k, i) => k !== start[l].codes[i]))).toBe(true);
+    // The scales are learned with the roundings (a reconstructed layer's scales move off the start).
+    expect(quantized.some((q, l) => q !== start[l] && q.scale.some((s, i) => s !== start[l].scale[i]))).toBe(
+      true,
+    );
+  });
+
+  it('keeps the layer-wise scales when their step is 0', { timeout: 900_000 }, async () => {
+    const model = residualModel();
+    const layers = findLayers(model).layers;
+    const start = layers.map((l) => rtnLayer(model, l, 2));
+    const inputs = Array.from({ length: 8 }, (_, s) =>
+      tensor([1, 4, 6, 6], Float64Array.from(values(144, 30 + s))),
+    );
+    const { quantized } = await reconstructBlocks({
+      model,
+      layers,
+      quantized: start,
+      inputs,
+      options: { iterations: 40, seconds: 1e6, scaleLearningRate: 0 },
+    });
+    quantized.forEach((q, l) => expect(Array.from(q.scale)).toEqual(Array.from(start[l].scale)));
   });
 
   it('stops when the signal is aborted', async () => {

@@ -5,31 +5,48 @@
  * whose blocks 0 … k−1 are already reconstructed; targets are the float model's block output on
  * the float input of the same sample. Loss: `Σ‖f_q(x_q) − f(x)‖² / E₀` over a mini-batch (E₀ = the
  * start's error, so the term starts near 1 on every block) plus `λ·mean(1 − |2h(V) − 1|^β)`, β
- * annealed 20 → 2 after a warm-up; Adam on V. Each weight rounds between base b and b + 1 chosen
- * so that the layer-wise code is one of them, and V starts on that code's side (h = 0.25 / 0.75):
- * the start is the layer-wise solution, not RTN. The best hard rounding seen at the report points
- * (on a fixed subset) replaces the start only when it is better on all the samples used.
+ * annealed 20 → 2 after a warm-up; Adam on V and, optionally, on the layers' log-scales
+ * (roundingVars.ts: the start is the layer-wise solution, not RTN). A part of the calibration
+ * samples is held out of the fit: the best hard rounding seen at the report points, judged on them,
+ * replaces the start only when it is better on them (judged on the fitted samples, a block that
+ * over-fits looks better and the model gets worse). The time budget is shared by block cost
+ * (budget.ts).
  *
  * Forward and reverse mode run in TypeScript (ops.ts) on the CPU, one sample at a time (batch 1
  * keeps Reshape constants of fixed-batch models valid).
  */
 import type { ModelProto } from '../onnx/index.ts';
 import type { QuantizableLayer } from '../graph/layers/types.ts';
-import { groupRowsToWeight, readLayerWeight, weightToGroupRows } from '../pipeline/layerProblems.ts';
+import { readLayerWeight, weightToGroupRows } from '../pipeline/layerProblems.ts';
 import type { QuantizedLayer } from '../pipeline/types.ts';
 import { findBlocks, type Block } from './blocks.ts';
+import { blockShare, splitSamples } from './budget.ts';
 import { runBackward, runForward } from './interpreter.ts';
 import { fromProto } from './ops.ts';
+import {
+  adamStep,
+  hardState,
+  layerVars,
+  quantizedWith,
+  startState,
+  weightOf,
+  type LayerState,
+  type LayerVars,
+} from './roundingVars.ts';
 import { tensor, type Tensor } from './tensor.ts';
 
 export interface BrecqOptions {
   /** Adam iterations per block at most (the time budget may stop earlier). */
   iterations: number;
-  /** Time budget of the whole stage in seconds, shared evenly by the blocks still to do. */
+  /** Time budget of the whole stage in seconds, shared by the blocks in proportion to their cost. */
   seconds: number;
   /** Samples per iteration. */
   batchSize: number;
   learningRate: number;
+  /** Adam's step on each grid cell's log-scale (0: the layer-wise scales are kept). */
+  scaleLearningRate: number;
+  /** Part of the calibration samples held out of the fit to judge it (descent, best point, keep/revert). */
+  holdOut: number;
   /** Regulariser weight against the reconstruction term normalised to 1 at the start. */
   lambda: number;
   warmupFraction: number;
@@ -54,6 +71,8 @@ export const defaultBrecqOptions: BrecqOptions = {
   seconds: 120,
   batchSize: 4,
   learningRate: 1e-1,
+  scaleLearningRate: 1e-2,
+  holdOut: 0.25,
   lambda: 0.1,
   warmupFraction: 0.2,
   betaStart: 20,
@@ -77,6 +96,7 @@ export interface BrecqBlockReport {
   /** 'reconstructed': the result is used; 'kept': the start was no worse; 'skipped': see reason. */
   status: 'reconstructed' | 'kept' | 'skipped';
   reason?: string;
+  /** Block error of the start and of the result on the held-out samples (relative, as the descent). */
   startRelError?: number;
   finalRelError?: number;
   iterations?: number;
@@ -87,6 +107,8 @@ export interface BrecqBlockReport {
 export interface BrecqReport {
   options: BrecqOptions;
   samples: number;
+  /** Of them, held out of the fit to judge it (all samples do both when there are fewer than 4). */
+  heldOut: number;
   blocks: BrecqBlockReport[];
   seconds: number;
 }
@@ -98,112 +120,6 @@ export interface BrecqProgress {
   iteration: number;
   iterations: number;
   relError?: number;
-}
-
-/** Rounding state of one layer, in the solver's row layout (groups concatenated). */
-interface LayerVars {
-  layer: QuantizableLayer;
-  quantized: QuantizedLayer;
-  base: Int32Array;
-  /** Per-weight scale, code range. */
-  scale: Float64Array;
-  codeMin: Int32Array;
-  codeMax: Int32Array;
-  v: Float64Array;
-  /** Adam's first moment per weight, and the layer's shared second moment (s[0]). */
-  m: Float64Array;
-  s: Float64Array;
-  startCodes: Int32Array;
-}
-
-const ZETA = 1.1;
-const GAMMA = -0.1;
-const rectSigmoid = (v: number): number =>
-  Math.min(1, Math.max(0, (ZETA - GAMMA) / (1 + Math.exp(-v)) + GAMMA));
-
-function layerVars(model: ModelProto, layer: QuantizableLayer, q: QuantizedLayer): LayerVars {
-  const rows = weightToGroupRows(layer, readLayerWeight(model, layer));
-  const n = q.codes.length;
-  const colsPerRow = rows.cols;
-  const blocksPerRow = Math.ceil(colsPerRow / q.blockSize);
-  const levels = 2 ** q.bits - 1;
-  const base = new Int32Array(n);
-  const scale = new Float64Array(n);
-  const codeMin = new Int32Array(n);
-  const codeMax = new Int32Array(n);
-  const v = new Float64Array(n);
-  let at = 0;
-  for (const group of rows.groups)
-    for (let i = 0; i < group.length; i++, at++) {
-      const row = Math.floor(at / colsPerRow);
-      const grid = row * blocksPerRow + Math.floor((at % colsPerRow) / q.blockSize);
-      const s = q.scale[grid];
-      scale[at] = s;
-      const lo = q.grid === 'asymmetric' ? -q.zeroPoint[grid] : -(2 ** (q.bits - 1) - 1);
-      codeMin[at] = lo;
-      codeMax[at] = q.grid === 'asymmetric' ? lo + levels : 2 ** (q.bits - 1) - 1;
-      const c = q.codes[at];
-      const x = s > 0 ? group[i] / s : c;
-      const up = c > x;
-      base[at] = up ? c - 1 : c;
-      // h(V) = 0.9 on the code's side, σ(V) = (h − γ)/(ζ − γ): the soft weights start within 0.1
-      // step of the start's codes (a farther start makes the first steps repair the soft model
-      // and flip roundings at random), and ~20 Adam steps at lr 0.1 can still cross ½.
-      const sig = ((up ? 0.9 : 0.1) - GAMMA) / (ZETA - GAMMA);
-      v[at] = Math.log(sig / (1 - sig));
-    }
-  return {
-    layer,
-    quantized: q,
-    base,
-    scale,
-    codeMin,
-    codeMax,
-    v,
-    m: new Float64Array(n),
-    s: new Float64Array(1),
-    startCodes: q.codes.slice(),
-  };
-}
-
-/** Ŵ in the layer's own layout: soft (h(V)) or hard (h ≥ ½), or the given codes. */
-function weightOf(vars: LayerVars, mode: 'soft' | 'hard' | Int32Array): Tensor {
-  const { layer, base, scale, codeMin, codeMax, v } = vars;
-  const n = base.length;
-  const rowsAll = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const k =
-      mode === 'soft'
-        ? base[i] + rectSigmoid(v[i])
-        : mode === 'hard'
-          ? base[i] + (rectSigmoid(v[i]) >= 0.5 ? 1 : 0)
-          : mode[i];
-    rowsAll[i] = scale[i] * Math.min(codeMax[i], Math.max(codeMin[i], k));
-  }
-  const groups = layer.groups;
-  const per = n / groups;
-  const parts = Array.from({ length: groups }, (_, g) => rowsAll.subarray(g * per, (g + 1) * per));
-  return tensor(layer.weightShape, Float64Array.from(groupRowsToWeight(layer, parts)));
-}
-
-function hardCodes(vars: LayerVars): Int32Array {
-  const codes = new Int32Array(vars.base.length);
-  for (let i = 0; i < codes.length; i++)
-    codes[i] = Math.min(
-      vars.codeMax[i],
-      Math.max(vars.codeMin[i], vars.base[i] + (rectSigmoid(vars.v[i]) >= 0.5 ? 1 : 0)),
-    );
-  return codes;
-}
-
-function weightsWith(
-  vars: readonly LayerVars[],
-  codes: readonly Int32Array[],
-  floatWeights: ReadonlyMap<string, Tensor>,
-): Map<string, Tensor> {
-  const w = new Map(floatWeights);
-  vars.forEach((lv, l) => w.set(lv.layer.weightName, weightOf(lv, codes[l])));
-  return w;
 }
 
 /** Mulberry32: a small seeded generator for the mini-batches (runs repeat). */
@@ -244,7 +160,7 @@ export async function reconstructBlocks(
   const plan = findBlocks(args.model, args.layers);
   const byName = new Map(args.quantized.map((q) => [q.name, q]));
   const result = new Map(byName);
-  const report: BrecqReport = { options, samples: 0, blocks: [], seconds: 0 };
+  const report: BrecqReport = { options, samples: 0, heldOut: 0, blocks: [], seconds: 0 };
   const skipAll = (reason: string, from = 0): void => {
     for (const b of plan.blocks.slice(from))
       report.blocks.push({
@@ -278,6 +194,8 @@ export async function reconstructBlocks(
   }
   const samples = args.inputs.slice(0, options.maxSamples);
   report.samples = samples.length;
+  const split = splitSamples(samples.length, options.holdOut);
+  report.heldOut = split.check === split.fit ? 0 : split.check.length;
   let floatIn: Tensor[] = [...samples];
   let quantIn: Tensor[] = [...samples];
   const next = random(options.seed);
@@ -308,8 +226,25 @@ export async function reconstructBlocks(
     return { err, energy };
   };
 
-  const supportedBlocks = plan.blocks.filter((b) => b.unsupported.length === 0).length;
-  let blocksLeft = supportedBlocks;
+  // Each block's cost: a float forward pass of the first sample through it (budget.ts), the fastest
+  // of three passes (the first pays for compiling the ops' code, and a busy machine adds spikes).
+  const runnable = plan.blocks.findIndex((b) => b.unsupported.length > 0);
+  const todoEnd = runnable < 0 ? plan.blocks.length : runnable;
+  const costs = new Array<number>(todoEnd).fill(samples.length > 0 ? Infinity : 1);
+  for (let pass = 0; pass < 3 && samples.length > 0; pass++) {
+    let x = samples[0];
+    plan.blocks.slice(0, todoEnd).forEach((block, b) => {
+      const weights = new Map<string, Tensor>();
+      for (const layer of block.layers)
+        weights.set(
+          layer.weightName,
+          tensor(layer.weightShape, Float64Array.from(readLayerWeight(args.model, layer))),
+        );
+      const t0 = performance.now();
+      x = run(block, x, weights).get(block.outputName)!;
+      costs[b] = Math.min(costs[b], Math.max(1e-3, performance.now() - t0));
+    });
+  }
   for (let b = 0; b < plan.blocks.length; b++) {
     const block = plan.blocks[b];
     if (block.unsupported.length > 0) {
@@ -330,39 +265,42 @@ export async function reconstructBlocks(
       if (q) vars.push(layerVars(args.model, layer, q));
     }
     const targets = floatIn.map((x) => run(block, x, floatWeights).get(block.outputName)!);
-    const all = samples.map((_, i) => i);
-    const weightsFrom = (mode: 'soft' | 'hard' | 'start'): Map<string, Tensor> => {
+    const weightsFrom = (mode: 'soft' | 'hard' | 'start' | LayerState[]): Map<string, Tensor> => {
       const w = new Map(floatWeights);
-      for (const lv of vars)
-        w.set(lv.layer.weightName, weightOf(lv, mode === 'start' ? lv.startCodes : mode));
+      vars.forEach((lv, l) =>
+        w.set(
+          lv.layer.weightName,
+          weightOf(lv, mode === 'start' ? startState(lv) : Array.isArray(mode) ? mode[l] : mode),
+        ),
+      );
       return w;
     };
-    const start = errorOf(block, weightsFrom('start'), all, targets);
-    // The descent is measured on a fixed subset (a full pass per point would cost more than the training).
-    const evalSet = all.slice(0, Math.min(all.length, 16));
-    const startEval = errorOf(block, weightsFrom('start'), evalSet, targets);
+    // The held-out samples judge every point of the descent (the fit's own samples would flatter it).
+    const start = errorOf(block, weightsFrom('start'), split.check, targets);
     const entry: BrecqBlockReport = {
       name: block.name,
       layers: block.layers.map((l) => l.name),
       nodes: block.nodes.length,
       status: 'kept',
       startRelError: start.err / start.energy,
-      descent: [{ iteration: 0, relError: startEval.err / startEval.energy }],
+      descent: [{ iteration: 0, relError: start.err / start.energy }],
       iterations: 0,
     };
     report.blocks.push(entry);
-    const budget = Math.max(0, options.seconds - (performance.now() - started) / 1000) / blocksLeft;
-    blocksLeft--;
-    const perSample = start.err / samples.length;
+    const todo = Array.from({ length: todoEnd - b }, (_, k) => b + k);
+    const budget = blockShare(options.seconds - (performance.now() - started) / 1000, costs, b, todo);
+    const fitStart = errorOf(block, weightsFrom('start'), split.fit, targets);
+    const perSample = fitStart.err / split.fit.length;
+    let best: LayerState[] | undefined;
+    let bestErr = start.err;
     if (vars.length > 0 && perSample > 0) {
       const wanted = new Set(vars.map((lv) => lv.layer.weightName));
       let planned = options.iterations;
       let beta1t = 1;
-      let firstSeconds = 0;
-      // The best hard rounding seen at a report point (the annealing need not end at its best).
-      let bestEval = startEval.err;
-      let best: Int32Array[] | undefined;
       let beta2t = 1;
+      let firstSeconds = 0;
+      const loopStarted = performance.now();
+      const secondsLeft = () => budget - (performance.now() - blockStarted) / 1000;
       for (let it = 1; it <= planned; it++) {
         if (args.signal?.aborted) throw args.signal.reason ?? new Error('cancelled');
         const iterStarted = performance.now();
@@ -374,7 +312,7 @@ export async function reconstructBlocks(
         const weights = weightsFrom(options.straightThrough ? 'hard' : 'soft');
         const gradW = new Map<string, Float64Array>();
         for (let s = 0; s < options.batchSize; s++) {
-          const i = Math.floor(next() * samples.length);
+          const i = split.fit[Math.floor(next() * split.fit.length)];
           const values = run(block, quantIn[i], weights);
           const out = values.get(block.outputName)!.data;
           const t = targets[i].data;
@@ -392,54 +330,32 @@ export async function reconstructBlocks(
         beta2t *= 0.999;
         for (const lv of vars) {
           const gModel = gradW.get(lv.layer.weightName);
-          const gRows = gModel
-            ? weightToGroupRows(lv.layer, Float32Array.from(gModel)).groups
-            : [new Float32Array(lv.base.length)];
-          const n = lv.base.length;
-          const per = n / gRows.length;
-          // Adam with one second moment per layer (the mean of g²) instead of one per weight: with a
-          // few hundred noisy mini-batch steps, per-weight normalisation moves every V by ~lr
-          // whatever its gradient, so weights the loss barely sees flip at random; a shared
-          // normaliser keeps the step proportional to each weight's gradient.
-          const g = new Float64Array(n);
-          let squares = 0;
-          for (let k = 0; k < n; k++) {
-            const sig = 1 / (1 + Math.exp(-lv.v[k]));
-            const h = (ZETA - GAMMA) * sig + GAMMA;
-            const dh = h > 0 && h < 1 ? (ZETA - GAMMA) * sig * (1 - sig) : 0;
-            const code = lv.base[k] + h;
-            const inside = code > lv.codeMin[k] && code < lv.codeMax[k];
-            let gk = inside ? gRows[Math.floor(k / per)][k % per] * lv.scale[k] * dh : 0;
-            if (regOn && dh > 0) {
-              // d/dh of λ·mean(1 − |2h − 1|^β) = −λ·β·|2h−1|^(β−1)·sign(2h−1)·2 / n.
-              const u = 2 * h - 1;
-              gk += ((-options.lambda * beta * Math.pow(Math.abs(u), beta - 1) * Math.sign(u) * 2) / n) * dh;
-            }
-            g[k] = gk;
-            squares += gk * gk;
-          }
-          lv.s[0] = 0.999 * lv.s[0] + (0.001 * squares) / n;
-          const denominator = Math.sqrt(lv.s[0] / (1 - beta2t)) + 1e-12;
-          for (let k = 0; k < n; k++) {
-            lv.m[k] = 0.9 * lv.m[k] + 0.1 * g[k];
-            lv.v[k] -= (options.learningRate * lv.m[k]) / (1 - beta1t) / denominator;
-          }
+          adamStep(lv, gModel ? weightToGroupRows(lv.layer, Float32Array.from(gModel)).groups : undefined, {
+            learningRate: options.learningRate,
+            scaleLearningRate: options.scaleLearningRate,
+            lambda: options.lambda,
+            regularise: regOn,
+            beta,
+            correction1: 1 - beta1t,
+            correction2: 1 - beta2t,
+          });
         }
         if (it <= 3) firstSeconds += (performance.now() - iterStarted) / 1000;
         if (it === 3) {
           const perIteration = firstSeconds / 3;
           planned = Math.max(
-            1,
-            Math.min(options.iterations, Math.floor(budget / Math.max(perIteration, 1e-6))),
+            it,
+            Math.min(options.iterations, it + Math.floor(secondsLeft() / Math.max(perIteration, 1e-6))),
           );
         }
         const every = Math.max(1, Math.floor(planned / options.reportPoints));
         if (it % every === 0 || it === planned) {
-          const e = errorOf(block, weightsFrom('hard'), evalSet, targets);
+          const e = errorOf(block, weightsFrom('hard'), split.check, targets);
           entry.descent.push({ iteration: it, relError: e.err / e.energy });
-          if (e.err < bestEval) {
-            bestEval = e.err;
-            best = vars.map(hardCodes);
+          // The best hard state seen at a report point (the annealing need not end at its best).
+          if (e.err < bestErr) {
+            bestErr = e.err;
+            best = vars.map(hardState);
           }
           args.onProgress?.({
             block: b,
@@ -450,25 +366,23 @@ export async function reconstructBlocks(
             relError: e.err / e.energy,
           });
           await yieldToEvents();
+          // Re-plan at the pace measured so far, evaluations included, so the block keeps to its
+          // share (the first plan counts the training steps only, and a busy machine changes pace).
+          const pace = (performance.now() - loopStarted) / 1000 / it;
+          if (it >= 3)
+            planned = Math.max(it, Math.min(planned, it + Math.floor(secondsLeft() / Math.max(pace, 1e-6))));
         }
         entry.iterations = it;
       }
-      const final = best
-        ? errorOf(block, weightsWith(vars, best, floatWeights), all, targets)
-        : { err: Infinity, energy: 1 };
-      if (best && final.err < start.err) {
-        entry.status = 'reconstructed';
-        entry.finalRelError = final.err / final.energy;
-        for (const [l, lv] of vars.entries()) {
-          const codes = best[l];
-          const w = weightOf(lv, codes);
-          result.set(lv.layer.name, { ...lv.quantized, codes, dequantized: Float32Array.from(w.data) });
-        }
-      } else entry.finalRelError = entry.startRelError;
-    } else entry.finalRelError = entry.startRelError;
+    }
+    entry.finalRelError = bestErr / start.energy;
+    if (best) {
+      entry.status = 'reconstructed';
+      vars.forEach((lv, l) => result.set(lv.layer.name, quantizedWith(lv, best[l])));
+    }
     entry.seconds = (performance.now() - blockStarted) / 1000;
     // The next block's inputs: this block's output in the float model and in the quantized one.
-    const chosen = weightsFrom('start');
+    const chosen = new Map(floatWeights);
     for (const lv of vars)
       chosen.set(
         lv.layer.weightName,
