@@ -12,7 +12,7 @@
  * Ours: `node bin/comq.mjs quantize DET --images <the first 32 images of data/images/photos>
  * --no-eval --backend cpu` in a child process, wall time (its report gives the stage times).
  * Threads: the floor's forward pass 1 (as the CLI's capture), numpy's BLAS every core; ours capture
- * 1, Gram engine (sgemm/dgemm) 2 on ≥ 2 cores (src/hosts/node/ortNode.ts, gramEngineThreads).
+ * 1, Gram engine (sgemm/dgemm) 1 unless COMQ_GRAM_THREADS says more (src/hosts/node/ortNode.ts).
  * Prints each term, the total, our time and the ratio (target ≤ 2×), with load averages.
  * Not a test: nothing here asserts a speed.
  *

@@ -8,7 +8,6 @@
  * (createNodeGramEngine) is the exception: its sgemm is most of a run's work and numpy's `X.T @ X`,
  * the yardstick, uses every core.
  */
-import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { Feeds, InferenceEngine, InferenceSession, TensorData } from '../../core/base/ports.ts';
 import { translatingOrtErrors } from '../ortError.ts';
@@ -113,15 +112,15 @@ export function createNodeInferenceEngine(options: NodeEngineOptions = {}): Infe
 }
 
 /**
- * Intra-op threads of the Gram engine: 2 when the machine has at least 2 cores (numpy's BLAS uses
- * both on the 2-core machines this runs on; measured in scripts/bench-gram-stage.ts), else 1.
- * `COMQ_GRAM_THREADS` overrides it (a positive integer), e.g. 1 on a machine shared with other jobs,
- * where a spinning second thread costs more than it gives.
+ * Intra-op threads of the Gram engine: 1 unless `COMQ_GRAM_THREADS` (a positive integer) says more.
+ * Two threads bought nothing on the 2-core machines this runs on: `npm run bench:floor` at load
+ * 1.0–1.4 (2026-12-03) gave a Gram stage of 19.6 s with 2 threads and 18.9 s with 1, and under load
+ * the spinning second thread halved the speed (bench:scale at 256², load 12–15: 58.5 s vs 31.0 s).
  */
 export function gramEngineThreads(env: Record<string, string | undefined> = process.env): number {
   const forced = Number(env.COMQ_GRAM_THREADS);
   if (Number.isInteger(forced) && forced >= 1) return forced;
-  return Math.min(2, availableParallelism());
+  return 1;
 }
 
 /** The engine for the CPU backend's Gram and layer products (its sessions are sgemm/dgemm only). */
