@@ -39,8 +39,8 @@ export function registerQuantize(
     .option('--bits <n>', 'weight bits: 2, 3, 4, 5, 6 or 8', '4')
     .option('--method <name>', 'rtn, comq, gptq, gptq+comq, adaround or brecq', 'comq')
     .option('--adaround-iters <n>', 'AdaRound: Adam iterations per layer (default 500)')
-    .option('--brecq-iters <n>', 'BRECQ: Adam iterations per block at most (default 400)')
-    .option('--brecq-seconds <s>', 'BRECQ: time budget of the block stage in seconds (default 240)')
+    .option('--brecq-iters <n>', 'BRECQ: Adam iterations per block at most (default 300)')
+    .option('--brecq-seconds <s>', 'BRECQ: time budget of the block stage in seconds (default 120)')
     .option(
       '--min-sqnr <dB>',
       'fail (exit 2, nothing written) when the model output SQNR on the evaluation inputs is below this',
