@@ -13,7 +13,50 @@ export interface MultiInputItem {
   loads: Record<string, () => Promise<Uint8Array>>;
 }
 
-const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+/**
+ * A streamed set of one sample per item: `feedsOf` reads an item's feeds and throws (an Error naming
+ * the file and the problem) for a bad one, which is skipped with that reason; `constants` are added
+ * to every sample's feeds. Shared by the .npy-per-input folders below and the .npz files (npz.ts).
+ */
+export function perItemSampleSet<Item extends { name: string }>(
+  items: readonly Item[],
+  feedsOf: (item: Item) => Promise<Feeds>,
+  constants: Feeds = {},
+): SampleSet {
+  return {
+    count: items.length,
+    async *samples(onSkip?: (name: string, reason: string) => void): AsyncIterable<Sample> {
+      for (const item of items) {
+        let feeds: Feeds;
+        try {
+          feeds = await feedsOf(item);
+        } catch (error) {
+          if (!(error instanceof Error)) throw error;
+          onSkip?.(item.name, error.message);
+          continue;
+        }
+        yield { name: item.name, feeds: { ...constants, ...feeds } };
+      }
+    },
+  };
+}
+
+/** The feeds of one sample given as one .npy per input (DIR/<input>/<sample>.npy). */
+async function multiInputFeeds(item: MultiInputItem, inputs: readonly ModelInputInfo[]): Promise<Feeds> {
+  const feeds: Feeds = {};
+  for (const input of inputs) {
+    const load = item.loads[input.name];
+    if (!load) throw new NpyFormatError(`no file for input '${input.name}'`);
+    const fileName = `${input.name}/${item.name}`;
+    const samples = npySamples(await load(), fileName, input);
+    if (samples.length !== 1)
+      throw new NpyFormatError(
+        `${fileName} holds ${samples.length} samples; with several inputs each file is one sample`,
+      );
+    Object.assign(feeds, samples[0].feeds);
+  }
+  return feeds;
+}
 
 /** A set whose samples read one .npy per input; `constants` are added to every sample's feeds. */
 export function multiInputNpySampleSet(
@@ -21,37 +64,7 @@ export function multiInputNpySampleSet(
   inputs: readonly ModelInputInfo[],
   constants: Feeds = {},
 ): SampleSet {
-  return {
-    count: items.length,
-    async *samples(onSkip?: (name: string, reason: string) => void): AsyncIterable<Sample> {
-      for (const item of items) {
-        const feeds: Feeds = { ...constants };
-        let problem: string | undefined;
-        for (const input of inputs) {
-          const load = item.loads[input.name];
-          if (!load) {
-            problem = `no file for input '${input.name}'`;
-            break;
-          }
-          try {
-            const fileName = `${input.name}/${item.name}`;
-            const samples = npySamples(await load(), fileName, input);
-            if (samples.length !== 1) {
-              problem = `${fileName} holds ${samples.length} samples; with several inputs each file is one sample`;
-              break;
-            }
-            Object.assign(feeds, samples[0].feeds);
-          } catch (error) {
-            if (!(error instanceof NpyFormatError) && !(error instanceof Error)) throw error;
-            problem = reasonOf(error);
-            break;
-          }
-        }
-        if (problem) onSkip?.(item.name, problem);
-        else yield { name: item.name, feeds };
-      }
-    },
-  };
+  return perItemSampleSet(items, (item) => multiInputFeeds(item, inputs), constants);
 }
 
 /** Adds constant feeds to every sample of a set (images for one input, constants for the others). */

@@ -4,7 +4,8 @@
  * `<name>.npy`; fflate reads it (stored or deflated), so the CLI and the studio share this reader.
  */
 import { unzipSync } from 'fflate';
-import type { Feeds, Sample, SampleSet } from '../../base/ports.ts';
+import type { Feeds, SampleSet } from '../../base/ports.ts';
+import { perItemSampleSet } from './multiInput.ts';
 import { NpyFormatError, npySamples } from './npy.ts';
 import type { ModelInputInfo } from './presets.ts';
 
@@ -82,20 +83,5 @@ export function npzSampleSet(
   inputs: readonly ModelInputInfo[],
   constants: Feeds = {},
 ): SampleSet {
-  return {
-    count: items.length,
-    async *samples(onSkip?: (name: string, reason: string) => void): AsyncIterable<Sample> {
-      for (const item of items) {
-        let feeds: Feeds;
-        try {
-          feeds = npzFeeds(await item.load(), item.name, inputs);
-        } catch (error) {
-          if (!(error instanceof Error)) throw error;
-          onSkip?.(item.name, error.message);
-          continue;
-        }
-        yield { name: item.name, feeds: { ...constants, ...feeds } };
-      }
-    },
-  };
+  return perItemSampleSet(items, async (item) => npzFeeds(await item.load(), item.name, inputs), constants);
 }
