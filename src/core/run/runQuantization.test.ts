@@ -113,6 +113,10 @@ describe('runQuantization (the one core run of the CLI and the studio)', () => {
     const exported = events.find((e): e is Extract<RunEvent, { type: 'export' }> => e.type === 'export')!;
     expect(exported.bytes.length).toBe(report.export!.bytes);
     expect(report.timings.evaluate).toBeGreaterThan(0);
+    // An export and its verification count in 'write' (they are most of a big model's tail).
+    const writeBefore = report.timings.write ?? 0;
+    await exportRun(done.run, 'qdq');
+    expect(done.run.report.timings.write).toBeGreaterThan(writeBefore);
   });
 
   it('splits the calibration source by the counts and seed, and records the names it used', async () => {
