@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { DataType, encodeModel } from '../../core/onnx/index.ts';
 import { attr, node, tinyModel, valueInfo } from '../../testing/index.ts';
-import { createNodeInferenceEngine } from './ortNode.ts';
+import { createNodeInferenceEngine, gramEngineThreads } from './ortNode.ts';
 
 const model = encodeModel(
   tinyModel({
@@ -42,5 +42,40 @@ describe('createNodeInferenceEngine', () => {
     } finally {
       await session.release();
     }
+  });
+});
+
+describe('gramEngineThreads', () => {
+  it('uses 2 threads on machines with at least 2 cores and 1 on one core', () => {
+    expect(gramEngineThreads({}, 2)).toBe(2);
+    expect(gramEngineThreads({}, 16)).toBe(2);
+    expect(gramEngineThreads({}, 1)).toBe(1);
+  });
+
+  it('honours COMQ_GRAM_THREADS when it is a positive integer, and ignores anything else', () => {
+    expect(gramEngineThreads({ COMQ_GRAM_THREADS: '1' }, 2)).toBe(1);
+    expect(gramEngineThreads({ COMQ_GRAM_THREADS: '4' }, 2)).toBe(4);
+    expect(gramEngineThreads({ COMQ_GRAM_THREADS: '0' }, 2)).toBe(2);
+    expect(gramEngineThreads({ COMQ_GRAM_THREADS: 'many' }, 1)).toBe(1);
+  });
+
+  it('a 2-thread session (created without spin-waiting) gives the same results as a 1-thread one', async () => {
+    const x = Float32Array.from({ length: 4 }, (_, i) => i - 1.5);
+    const outputs: number[][] = [];
+    for (const threads of [1, 2]) {
+      const session = await createNodeInferenceEngine({ threads }).createSession(model);
+      try {
+        outputs.push(
+          Array.from(
+            (await session.run({ x: { type: 'float32', data: x, dims: [2, 2] } }, ['r'])).r
+              .data as Float32Array,
+          ),
+        );
+      } finally {
+        await session.release();
+      }
+    }
+    expect(outputs[1]).toEqual(outputs[0]);
+    expect(outputs[0]).toEqual([0, 0, 0.5, 1.5]);
   });
 });

@@ -8,6 +8,7 @@
  * (createNodeGramEngine) is the exception: its sgemm is most of a run's work and numpy's `X.T @ X`,
  * the yardstick, uses every core.
  */
+import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { Feeds, InferenceEngine, InferenceSession, TensorData } from '../../core/base/ports.ts';
 import { translatingOrtErrors } from '../ortError.ts';
@@ -101,6 +102,9 @@ export function createNodeInferenceEngine(options: NodeEngineOptions = {}): Infe
           intraOpNumThreads: Math.min(threads, sessionOptions.threads ?? threads),
           interOpNumThreads: 1,
           executionProviders: ['cpu'],
+          // No spin-waiting between calls: a spinning pool thread takes a core from the JavaScript
+          // that gathers the next chunk (gramEngineThreads).
+          extra: { session: { intra_op: { allow_spinning: '0' } } },
           // onnxruntime's own log lines (C++ locations, raw statuses) would reach the terminal;
           // its failures reach the user as OrtErrors instead (one line each).
           logSeverityLevel: 4,
@@ -112,15 +116,21 @@ export function createNodeInferenceEngine(options: NodeEngineOptions = {}): Infe
 }
 
 /**
- * Intra-op threads of the Gram engine: 1 unless `COMQ_GRAM_THREADS` (a positive integer) says more.
- * Two threads bought nothing on the 2-core machines this runs on: `npm run bench:floor` at load
- * 1.0–1.4 (2026-12-03) gave a Gram stage of 19.6 s with 2 threads and 18.9 s with 1, and under load
- * the spinning second thread halved the speed (bench:scale at 256², load 12–15: 58.5 s vs 31.0 s).
+ * Intra-op threads of the Gram engine: 2 on machines with ≥ 2 cores (numpy's `X.T @ X`, the yardstick
+ * of issue 10, uses every core), unless `COMQ_GRAM_THREADS` (a positive integer) says otherwise.
+ * Two threads only pay because every session here is created without spinning (allow_spinning = 0):
+ * with onnxruntime's default spin-wait, the idle pool thread kept one of the 2 cores busy between
+ * calls, so 2 threads doubled the CPU time and gained nothing (`npm run bench:gram-stage -- 32`,
+ * 2026-12-04, load < 1: conv layers 7.27 s with 1 thread, 8.14 s with 2 spinning, 5.38 s with 2 not
+ * spinning; under load the spinning thread had halved the speed, bench:scale at 256²).
  */
-export function gramEngineThreads(env: Record<string, string | undefined> = process.env): number {
+export function gramEngineThreads(
+  env: Record<string, string | undefined> = process.env,
+  cores: number = availableParallelism(),
+): number {
   const forced = Number(env.COMQ_GRAM_THREADS);
   if (Number.isInteger(forced) && forced >= 1) return forced;
-  return 1;
+  return Math.min(2, Math.max(1, cores));
 }
 
 /** The engine for the CPU backend's Gram and layer products (its sessions are sgemm/dgemm only). */

@@ -45,6 +45,16 @@ export const depthwiseGramCases: GramCase[] = [
     chunks: () => [activations([3, 8, 12, 10], 24)],
   },
   {
+    name: 'depthwise 5×5, seeded row subsampling (rate 0.2) over three chunks (one draw sequence across add() calls)',
+    layout: depthwise(12, [5, 5], [1, 1], [2, 2, 2, 2]),
+    options: { rowSampleRate: 0.2, seed: 9 },
+    chunks: () => [
+      activations([1, 12, 9, 8], 26),
+      activations([2, 12, 9, 8], 27),
+      activations([1, 12, 9, 8], 28),
+    ],
+  },
+  {
     name: 'depthwise 1×5 rectangular, strides [1, 2], one channel',
     layout: depthwise(1, [1, 5], [1, 2], [0, 2, 0, 2]),
     chunks: () => [activations([2, 1, 6, 17], 25)],
