@@ -17,6 +17,8 @@
  *   ours 143.2 s wall (44.8 CPU s), numpy 163.1 s (51.0 CPU s): 0.88×; conv 1.43×, depthwise 0.32×,
  *   ConvTranspose 6.1× (0.9 GFLOP); worst: m = 864 layers with 400–1600 rows per image (2.9–4.2×:
  *   each image's rows are one short sgemm call).
+ * 32 images, 2026-12-04 10:08–10:10 UTC, load 1.6–2.0, sessions without spin-waiting, alternated:
+ *   2 threads ours 10.72 s vs numpy 3.89 s: 2.76× (conv 2.14×); 1 thread 12.61 vs 3.78 s: 3.34× (conv 2.77×).
  * Before this branch (scripts/profile-gram.ts det 640 8 --ort, CPU s): 17.8 CPU s, of which
  * ConvTranspose 3.3 (now 0.6, by kernel phase), 3×3 m = 864 9.0 (sgemm-bound: the gather is ~18 %).
  */

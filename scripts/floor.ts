@@ -12,7 +12,7 @@
  * Ours: `node bin/comq.mjs quantize DET --images <the first 32 images of data/images/photos>
  * --no-eval --backend cpu` in a child process, wall time (its report gives the stage times).
  * Threads: the floor's forward pass 1 (as the CLI's capture), numpy's BLAS every core; ours capture
- * 1, Gram engine (sgemm/dgemm) 1 unless COMQ_GRAM_THREADS says more (src/hosts/node/ortNode.ts).
+ * 1, Gram engine (sgemm/dgemm) 2 on ≥ 2 cores unless COMQ_GRAM_THREADS says otherwise (src/hosts/node/ortNode.ts).
  * Prints each term, the total, our time and the ratio (target ≤ 2×), with load averages.
  * Not a test: nothing here asserts a speed.
  *
@@ -24,6 +24,8 @@
  * r6-gram (rows drawn before im2col, Gram engine 2 threads, f32 sums), 2026-12-03 20:19–20:23 UTC,
  * load 13.5 → 11.9: floor 66.6 s (forward 18.2 s, Gram 1118.7 GFLOP at numpy's 24.5 GFLOP/s 45.6 s,
  * sweeps 2.8 s), ours 191.2 s (capture 32.3, gram 135.7, solve 10.1): 2.87×. Not a quiet machine.
+ * 2026-12-04 10:09–10:11 UTC, load 2.0 → 1.6, sessions without spin-waiting: 2 Gram threads 2.41×
+ * (ours 17.83 s: capture 6.37, gram 7.75, solve 0.98; floor 7.41 s), 1 thread 2.80× (ours 20.12 s).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
