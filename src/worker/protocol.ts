@@ -6,6 +6,7 @@
  */
 import type { LayerReport, ProgressEvent, QuantizeOptions } from '../core/pipeline/types.ts';
 import type { RunReport } from '../core/run/types.ts';
+import type { BrecqProgress } from '../core/brecq/index.ts';
 
 import type { StatedPreprocess } from '../core/calibration/inputs/index.ts';
 
@@ -166,6 +167,8 @@ export type DescentEvent = Extract<ProgressEvent, { type: 'descent' }>;
  */
 export type StudioEvent =
   | Exclude<ProgressEvent, { type: 'done' }>
+  /** Block reconstruction (method brecq): a block's hard-rounded error at a report point, live. */
+  | { type: 'brecq'; progress: BrecqProgress }
   | { type: 'evaluation'; result: EvaluationSummary }
   | { type: 'runtime'; info: RuntimeInfo };
 

@@ -326,7 +326,9 @@ export async function runStudio(request: RunRequestIn): Promise<RunOutcome> {
         case 'eval-sample':
         case 'export':
         case 'budget': // the chosen bits reach the page in the report (report.budget)
-        case 'brecq': // the block descents reach the page in the report (report.brecq)
+          break;
+        case 'brecq': // live block descents (the report's report.brecq replaces them at the end)
+          onEvent({ type: 'brecq', progress: event.progress });
           break;
         default:
           onEvent(event);

@@ -122,7 +122,10 @@ export function descentData(
  * the block's start (the layer-wise COMQ solution, iteration 0). Blocks without a descent (skipped,
  * or nothing to learn) are left out; `only` keeps the block of that name alone.
  */
-export function blockDescentData(blocks: readonly BrecqBlockReport[], only?: string | null): DescentData {
+export function blockDescentData(
+  blocks: readonly Pick<BrecqBlockReport, 'name' | 'descent' | 'startRelError'>[],
+  only?: string | null,
+): DescentData {
   const shown = blocks.filter(
     (block) => block.descent.length > 1 && (only === undefined || only === null || block.name === only),
   );

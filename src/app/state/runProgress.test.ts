@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LayerReport } from '../../core/pipeline/types.ts';
 import type { StudioEvent } from '../../worker/protocol.ts';
-import { descentData } from '../chart/descentData.ts';
+import { blockDescentData, descentData } from '../chart/descentData.ts';
 import {
   applyStudioEvent,
   isRankDeficient,
@@ -160,5 +160,39 @@ describe('applyStudioEvent', () => {
     expect(progressFraction(startedProgress())).toBe(0);
     expect(progressFraction(atSolve)).toBeGreaterThan(progressFraction(atCapture));
     expect(progressFraction({ ...atSolve, status: 'done' })).toBe(1);
+  });
+
+  it('folds BRECQ report points into live blocks, one per block in start order, ready for the block chart', () => {
+    const point = (name: string, block: number, iteration: number, relError?: number): StudioEvent => ({
+      type: 'brecq',
+      progress: {
+        name,
+        block,
+        blocks: 2,
+        iteration,
+        iterations: 100,
+        ...(relError !== undefined ? { relError } : {}),
+      },
+    });
+    const events = [
+      point('b0', 0, 0, 0.5),
+      point('b0', 0, 50, 0.3),
+      point('b1', 1, 0, 0.2),
+      point('b0', 0, 100),
+      point('b1', 1, 40, 0.1),
+    ];
+    const progress = events.reduce(applyStudioEvent, startedProgress());
+    expect(progress.liveBlocks.map((block) => block.name)).toEqual(['b0', 'b1']);
+    expect(progress.liveBlocks[0].descent).toEqual([
+      { iteration: 0, relError: 0.5 },
+      { iteration: 50, relError: 0.3 },
+    ]);
+    expect(progress.liveBlocks[0].iteration).toBe(100); // a point without an error still moves it on
+    const data = blockDescentData(
+      progress.liveBlocks.map((b) => ({ ...b, startRelError: b.descent[0].relError })),
+    );
+    expect(data.seriesNames).toEqual(['b0', 'b1']);
+    expect(data.aligned[0]).toEqual([0, 40, 50]);
+    expect(startedProgress().liveBlocks).toEqual([]); // a new run starts without them
   });
 });

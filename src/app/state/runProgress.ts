@@ -3,6 +3,7 @@
  * the store stays a store of summaries and the folding is unit-tested without a browser).
  */
 import type { StudioEvent, EvaluationSummary } from '../../worker/protocol.ts';
+import type { BrecqProgress } from '../../core/brecq/index.ts';
 import type { LayerReport, Stage } from '../../core/pipeline/types.ts';
 
 /** One in-sweep point of a layer's descent (the core's 'descent' event, LayerReport.descent). */
@@ -17,6 +18,21 @@ export interface DescentPoint {
 type ReportWithDescent = LayerReport & { descent?: readonly DescentPoint[] };
 
 export type RunStatus = 'idle' | 'running' | 'done' | 'cancelled' | 'failed';
+
+/**
+ * One BRECQ block as its reconstruction goes ('brecq' events): the block error on the held-out
+ * calibration samples at each report point so far (iteration 0 = the COMQ start).
+ */
+export interface LiveBlock {
+  name: string;
+  /** 0-based position among `blocks` blocks. */
+  block: number;
+  blocks: number;
+  /** Latest iteration reported, of `iterations` planned (the time budget may lower the plan). */
+  iteration: number;
+  iterations: number;
+  descent: { iteration: number; relError: number }[];
+}
 
 /**
  * One layer's descent: the RTN starting point and the relative reconstruction error after each
@@ -62,6 +78,8 @@ export interface RunProgress {
   layerReports: LayerReport[];
   skipped: { what: 'sample' | 'layer'; name: string; reason: string }[];
   evaluation: EvaluationSummary | null;
+  /** BRECQ blocks in the order they started (method brecq; empty otherwise). */
+  liveBlocks: LiveBlock[];
   /** Wall-clock seconds of the whole run, measured by the page. */
   wallSeconds: number | null;
 }
@@ -79,6 +97,7 @@ export const idleProgress: RunProgress = {
   layerReports: [],
   skipped: [],
   evaluation: null,
+  liveBlocks: [],
   wallSeconds: null,
 };
 
@@ -111,6 +130,32 @@ function upsertCurve(
   const curves = { ...progress.curves, [name]: update(base) };
   const curveOrder = existing ? progress.curveOrder : [...progress.curveOrder, name];
   return { ...progress, curves, curveOrder };
+}
+
+/** The live blocks with one 'brecq' report point added (a new block starts a new entry). */
+function withBlockPoint(blocks: readonly LiveBlock[], point: BrecqProgress): LiveBlock[] {
+  const at = blocks.findIndex((block) => block.name === point.name);
+  const base: LiveBlock =
+    at >= 0
+      ? blocks[at]
+      : {
+          name: point.name,
+          block: point.block,
+          blocks: point.blocks,
+          iteration: 0,
+          iterations: 0,
+          descent: [],
+        };
+  const next: LiveBlock = {
+    ...base,
+    iteration: point.iteration,
+    iterations: point.iterations,
+    descent:
+      point.relError === undefined
+        ? base.descent
+        : [...base.descent, { iteration: point.iteration, relError: point.relError }],
+  };
+  return at >= 0 ? blocks.map((block, i) => (i === at ? next : block)) : [...blocks, next];
 }
 
 /** Folds one event into the progress; unknown event types leave it unchanged. */
@@ -196,6 +241,8 @@ export function applyStudioEvent(progress: RunProgress, event: StudioEvent): Run
     }
     case 'evaluation':
       return { ...progress, evaluation: event.result };
+    case 'brecq':
+      return { ...progress, liveBlocks: withBlockPoint(progress.liveBlocks, event.progress) };
     default:
       return progress;
   }

@@ -287,6 +287,15 @@ export async function reconstructBlocks(
       iterations: 0,
     };
     report.blocks.push(entry);
+    // The start point live too, so a chart drawn from these events begins where the block began.
+    args.onProgress?.({
+      block: b,
+      blocks: plan.blocks.length,
+      name: block.name,
+      iteration: 0,
+      iterations: options.iterations,
+      relError: start.err / start.energy,
+    });
     const todo = Array.from({ length: todoEnd - b }, (_, k) => b + k);
     const budget = blockShare(options.seconds - (performance.now() - started) / 1000, costs, b, todo);
     const fitStart = errorOf(block, weightsFrom('start'), split.fit, targets);
