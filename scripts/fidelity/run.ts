@@ -9,6 +9,7 @@
  *       (also --methods adaround: not in the default list, it costs minutes per model on a CPU;
  *       brecq runs within its default time budget, --brecq-seconds 120, per model and bit width)
  *       [--first-last-bits 8|none|B] [--keep-files DIR] [--json OUT.json] [--max-gram-rows K]
+ *       [--brecq-iters N] [--brecq-seconds S] (passed to the CLI's brecq runs)
  *
  * Models and data (data/fidelity/, see data/fidelity/README.md):
  * - cnn, vit: Fashion-MNIST classifiers trained by scripts/fidelity/train.py; calibration on 256
@@ -61,6 +62,9 @@ const models = list('--models', MODELS.join(',')) as ModelName[];
 const methods = list('--methods', 'rtn,comq,comq:greedy,gptq,gptq+comq,brecq');
 // Passed through to `comq quantize` (issue 14: the Gram row cap vs uncapped, 0 = no cap).
 const maxGramRows = argv.includes('--max-gram-rows') ? value('--max-gram-rows', '') : undefined;
+// BRECQ's iteration cap and time budget, passed to the CLI as given (its defaults otherwise).
+const brecqIters = argv.includes('--brecq-iters') ? value('--brecq-iters', '') : undefined;
+const brecqSeconds = argv.includes('--brecq-seconds') ? value('--brecq-seconds', '') : undefined;
 const bitsList = list('--bits', '8,4,3,2').map(Number);
 const budgetArg = value('--budgets', '0.15,0.2,0.25');
 const budgets = budgetArg === 'none' ? [] : list('--budgets', budgetArg).map(Number);
@@ -333,6 +337,8 @@ async function main(): Promise<void> {
           ];
           if (firstLastBits) args.push('--first-last-bits', firstLastBits);
           if (maxGramRows !== undefined) args.push('--max-gram-rows', maxGramRows);
+          if (method === 'brecq' && brecqIters !== undefined) args.push('--brecq-iters', brecqIters);
+          if (method === 'brecq' && brecqSeconds !== undefined) args.push('--brecq-seconds', brecqSeconds);
           const row: Row = {
             model,
             method,

@@ -84,9 +84,8 @@ describe('comq quantize with a calibration folder where every file is unusable',
     expectOneLineNaming(await quantize('--inputs', dir), ['shape.npy', 'cut.npy', 'empty.npy', 'text.npy']);
   }, 900_000);
 
-  // The evaluation runs after the quantized model is written (the core run's order), so only the
-  // exit code and the one line naming each file are asserted here.
-  it('an evaluation folder where every file is unusable: exit 2, each named', async () => {
+  // The held-out set is checked for one usable sample before the quantization starts.
+  it('an evaluation folder where every file is unusable: exit 2 before any work, each named, nothing written', async () => {
     const calib = join(work, 'calib-ok');
     mkdirSync(calib);
     for (let i = 0; i < 2; i++)
@@ -118,6 +117,9 @@ describe('comq quantize with a calibration folder where every file is unusable',
         /^comq: error: the evaluation set yielded no usable sample: .*e-empty\.npy .*e-shape\.npy/,
       ),
     ]);
+    expect(stderr).not.toMatch(/\[(capture|gram|solve)\]|Time:/);
+    expect(existsSync(out)).toBe(false);
+    expect(existsSync(`${out}.json`)).toBe(false);
   }, 900_000);
 
   it('the real entry point: /dev/zero as the model exits 2 at once with one line, nothing written', async () => {

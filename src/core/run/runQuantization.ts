@@ -10,7 +10,7 @@
 import type { BackendChoice } from '../backend/select.ts';
 import type { SampleSet } from '../base/ports.ts';
 import { withConstantFeeds, type PreprocessSpec } from '../calibration/inputs/index.ts';
-import { throwIfAborted } from '../calibration/capture/index.ts';
+import { firstSample, throwIfAborted } from '../calibration/capture/index.ts';
 import { evaluateModels } from '../evaluation/index.ts';
 import { describeNotTaken, findLayers, weightsNotTaken } from '../graph/layers/index.ts';
 import { describeModel } from '../graph/modelFacts.ts';
@@ -148,6 +148,8 @@ export async function* runQuantization(
     );
   const calibration = await open(calibSource, calibNames, 'calibration');
   const evaluation = evalNames.length > 0 ? await open(evalFrom, evalNames, 'evaluation') : undefined;
+  // A held-out set without one usable sample is refused now, not after the whole quantization.
+  if (evaluation) await firstSample(evaluation, undefined, 'evaluation set');
   const summary = await firstSampleSummary(calibration, input.name, spec?.layout ?? 'NCHW');
   if (summary) yield { type: 'input-summary', summary };
   const inputs: RunInputsRecord = {

@@ -191,6 +191,7 @@ export function noUsableSampleError(
 export async function firstSample(
   samples: SampleSet,
   onSkip?: (name: string, reason: string) => void,
+  setName?: string,
 ): Promise<Sample> {
   const skipped: SkippedSample[] = [];
   const record = (name: string, reason: string): void => {
@@ -198,7 +199,7 @@ export async function firstSample(
     onSkip?.(name, reason);
   };
   for await (const sample of samples.samples(record)) return sample;
-  throw noUsableSampleError(skipped);
+  throw noUsableSampleError(skipped, setName);
 }
 
 /**
