@@ -5,8 +5,6 @@
  * verified export and the JSON report → files. OUT.onnx is written only after it matched the float
  * model carrying the dequantized weights in onnxruntime-node.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { BackendChoice, BackendPreference } from '../core/backend/select.ts';
 import type { InferenceEngine } from '../core/base/ports.ts';
 import { describeModel } from '../core/graph/modelFacts.ts';
@@ -24,6 +22,7 @@ import {
 } from '../core/run/index.ts';
 import { createNodeGramEngine, createNodeInferenceEngine } from '../hosts/node/ortNode.ts';
 import { CliUsageError } from './errors.ts';
+import { checkWritable, writeOutput } from './outputFiles.ts';
 import { folderSource, textCropSources } from './quantizeData.ts';
 import { parseQuantizeFlags, type QuantizeCommand, type QuantizeFlags } from './quantizeOptions.ts';
 import { createProgress, type ProgressSink } from './quantizeProgress.ts';
@@ -87,19 +86,6 @@ function usageError(error: unknown, command: QuantizeCommand): unknown {
     );
   }
   return error;
-}
-
-function writeOutput(path: string, bytes: Uint8Array | string, what: string): void {
-  try {
-    // `--out out/model.onnx` as in the README: the folder is made when missing, like most CLIs' outputs.
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, bytes);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new CliUsageError(
-      `${path}: cannot write ${what} (${code ?? String(error)}); check that the folder exists and is writable.`,
-    );
-  }
 }
 
 async function sources(
@@ -238,6 +224,9 @@ export async function runQuantize(
       throw new CliUsageError(
         `${modelPath}: ${external} weight tensor(s) are stored in external data files; give them with --data FILE ...`,
       );
+    // Before the run: an output that cannot be written is refused now, not after the quantization.
+    checkWritable(command.outPath, 'the quantized model');
+    if (command.reportPath) checkWritable(command.reportPath, 'the report');
     let run: FinishedRun | undefined;
     try {
       const request = {

@@ -4,6 +4,7 @@
  */
 import type { QuantizableLayer } from '../graph/layers/index.ts';
 import { validateGridSpec } from '../base/grid.ts';
+import { InputError } from '../base/inputError.ts';
 import type { GridSpec } from '../quant/types.ts';
 import type { QuantizeOptions } from './types.ts';
 import { unsupportedReason } from './layerGram.ts';
@@ -28,8 +29,9 @@ export function planLayers(layers: readonly QuantizableLayer[], options: Quantiz
   const known = new Set(layers.map((l) => l.name));
   const unknown = Object.keys(options.overrides).filter((n) => !known.has(n));
   if (unknown.length > 0) {
-    throw new Error(
-      `overrides name ${unknown.map((n) => `'${n}'`).join(', ')}, which ${unknown.length === 1 ? 'is not a' : 'are not'} quantizable layer${unknown.length === 1 ? '' : 's'} of this model; ` +
+    // The user's own setting (the CLI's --keep, the studio's per-layer choices): an input problem.
+    throw new InputError(
+      `the layer override (--keep) names ${unknown.map((n) => `'${n}'`).join(', ')}, which ${unknown.length === 1 ? 'is not a' : 'are not'} quantizable layer${unknown.length === 1 ? '' : 's'} of this model; ` +
         `use the names 'comq inspect' lists (e.g. '${layers[0]?.name ?? '?'}').`,
     );
   }

@@ -116,6 +116,9 @@ export interface ResolveOptions {
   overrides?: Partial<PreprocessSpec>;
 }
 
+/** The largest height or width parseSize accepts: beyond it one decoded sample would not fit in memory. */
+export const MAX_SIZE_SIDE = 8192;
+
 /** Parses '640x480' / '640X480' / '640×480' into [height, width]. */
 export function parseSize(text: string): [number, number] {
   const match = /^\s*(\d+)\s*[x×X]\s*(\d+)\s*$/.exec(text);
@@ -123,6 +126,10 @@ export function parseSize(text: string): [number, number] {
   const size: [number, number] = [Number(match[1]), Number(match[2])];
   if (size[0] < 1 || size[1] < 1)
     throw new Error(`size '${text}' must have a height and width of at least 1`);
+  if (size[0] > MAX_SIZE_SIDE || size[1] > MAX_SIZE_SIDE)
+    throw new Error(
+      `size '${text}' is larger than ${MAX_SIZE_SIDE} pixels a side (one float image of ${MAX_SIZE_SIDE}² × 3 is already 768 MiB); give the size the model was trained at, e.g. 640x640`,
+    );
   return size;
 }
 
