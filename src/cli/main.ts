@@ -41,7 +41,9 @@ function packageVersion(): string {
 
 function buildProgram(io: CliIo): Command {
   const program = new Command('comq')
-    .description('Quantize ONNX models with COMQ, GPTQ or RTN (weights only), on your own machine.')
+    .description(
+      'Quantize ONNX models with COMQ, GPTQ, RTN, AdaRound or BRECQ (weights only), on your own machine.',
+    )
     .exitOverride()
     .configureOutput({
       writeOut: io.stdout,
