@@ -26,7 +26,7 @@ import { checkWritable, writeOutput } from './outputFiles.ts';
 import { folderSource, textCropSources } from './quantizeData.ts';
 import { parseQuantizeFlags, type QuantizeCommand, type QuantizeFlags } from './quantizeOptions.ts';
 import { createProgress, type ProgressSink } from './quantizeProgress.ts';
-import { formatQuantizeSummary, formatWarnings } from './quantizeReport.ts';
+import { formatBrecqSummary, formatQuantizeSummary, formatWarnings } from './quantizeReport.ts';
 import { formatBudgetTable } from './budgetTable.ts';
 import { worstOutputSqnrDb } from '../core/evaluation/warnings.ts';
 import { loadModel } from './readModel.ts';
@@ -275,6 +275,7 @@ export async function runQuantize(
       writeOutput(command.reportPath, `${JSON.stringify(report, jsonNumbers, 2)}\n`, 'the report');
     io.stdout(`${formatQuantizeSummary(report, report.eval, command.outPath, report.export).join('\n')}\n`);
     if (report.budget) io.stdout(`${formatBudgetTable(report.budget).join('\n')}\n`);
+    if (report.brecq) io.stdout(`${formatBrecqSummary(report.brecq).join('\n')}\n`);
     const narrow = report.layers.filter((layer) => layer.bits === 2 || layer.bits === 3).length;
     if (narrow > 0 && command.format !== 'fake-quant') {
       // Packed where it pays (src/core/export/packedCodes.ts); the others' export notes say why not.

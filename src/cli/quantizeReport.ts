@@ -1,5 +1,6 @@
 /** The final text of `comq quantize` on stdout: the layer table, the totals and the evaluation lines. */
 import { safeText } from '../core/base/safeText.ts';
+import type { BrecqBlockReport, BrecqReport } from '../core/brecq/index.ts';
 import type { EvaluationResult } from '../core/evaluation/index.ts';
 import type { LayerReport, QuantizeReport, Stage } from '../core/pipeline/types.ts';
 import type { ExportRecord } from '../core/run/index.ts';
@@ -165,4 +166,20 @@ export function formatExportLine(outPath: string, report: ExportRecord): string 
     defaultLevelNote(report) +
     (report.notes.length > 0 ? ` ${report.notes.length} layer(s) with export notes in the report.` : '')
   );
+}
+
+/**
+ * One line on BRECQ's blocks (method brecq): how many replaced their COMQ start, how many kept it,
+ * and, when blocks were skipped, why (the first reason; the report lists each block's).
+ */
+export function formatBrecqSummary(brecq: BrecqReport): string[] {
+  const count = (status: BrecqBlockReport['status']) =>
+    brecq.blocks.filter((b) => b.status === status).length;
+  const skipped = brecq.blocks.filter((b) => b.status === 'skipped');
+  const line =
+    `BRECQ: ${count('reconstructed')} of ${brecq.blocks.length} block(s) reconstructed, ${count('kept')} kept their COMQ start` +
+    (skipped.length > 0
+      ? `, ${skipped.length} skipped (${safeText(skipped[0].name)}: ${safeText(skipped[0].reason ?? 'no reason given')}); the skipped blocks keep the COMQ solution.`
+      : '.');
+  return [line];
 }

@@ -184,4 +184,42 @@ describe('reconstructBlocks', () => {
       }),
     ).rejects.toThrow('stop');
   });
+
+  it('skips, with the reason, a block the interpreter cannot run (a 1-D Conv) and the blocks after it', async () => {
+    const model = tinyModel({
+      nodes: [
+        node(
+          'Conv',
+          ['x', 'W1'],
+          ['c1'],
+          [attr.ints('pads', [1, 1]), attr.ints('kernel_shape', [3])],
+          'conv1d',
+        ),
+        node('Relu', ['c1'], ['r1'], [], 'relu'),
+        node('GlobalAveragePool', ['r1'], ['p'], [], 'gap'),
+        node('Flatten', ['p'], ['f'], [], 'flatten'),
+        node('Gemm', ['f', 'W2'], ['y'], [attr.int('transB', 1)], 'fc'),
+      ],
+      inputs: [valueInfo('x', DataType.FLOAT, [1, 4, 10])],
+      outputs: [valueInfo('y', DataType.FLOAT, [1, 3])],
+      initializers: [
+        float32Tensor('W1', [6, 4, 3], values(72, 7, 0.4)),
+        float32Tensor('W2', [3, 6], values(18, 8)),
+      ],
+      opset: 13,
+    });
+    const layers = findLayers(model).layers;
+    const start = layers.map((l) => rtnLayer(model, l, 2));
+    const { quantized, report } = await reconstructBlocks({
+      model,
+      layers,
+      quantized: start,
+      inputs: Array.from({ length: 4 }, (_, s) => tensor([1, 4, 10], Float64Array.from(values(40, 50 + s)))),
+      options: { iterations: 5 },
+    });
+    expect(quantized).toEqual(start); // the layer-wise codes stand
+    expect(report.blocks.length).toBeGreaterThan(0);
+    expect(report.blocks.every((block) => block.status === 'skipped')).toBe(true);
+    expect(report.blocks[0].reason).toMatch(/^the block interpreter cannot run it: Conv: only 2-D kernels/);
+  });
 });

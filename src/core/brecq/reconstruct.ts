@@ -229,11 +229,15 @@ export async function reconstructBlocks(
   // Each block's cost: a float forward pass of the first sample through it (budget.ts), the fastest
   // of three passes (the first pays for compiling the ops' code, and a busy machine adds spikes).
   const runnable = plan.blocks.findIndex((b) => b.unsupported.length > 0);
-  const todoEnd = runnable < 0 ? plan.blocks.length : runnable;
+  let todoEnd = runnable < 0 ? plan.blocks.length : runnable;
+  // A block whose ops the interpreter knows but cannot run here (e.g. a 1-D Conv): found by this
+  // float pass, it is skipped like an unknown op instead of failing the whole run.
+  let cannotRun: { block: number; reason: string } | undefined;
   const costs = new Array<number>(todoEnd).fill(samples.length > 0 ? Infinity : 1);
   for (let pass = 0; pass < 3 && samples.length > 0; pass++) {
     let x = samples[0];
-    plan.blocks.slice(0, todoEnd).forEach((block, b) => {
+    for (let b = 0; b < todoEnd; b++) {
+      const block = plan.blocks[b];
       const weights = new Map<string, Tensor>();
       for (const layer of block.layers)
         weights.set(
@@ -241,14 +245,25 @@ export async function reconstructBlocks(
           tensor(layer.weightShape, Float64Array.from(readLayerWeight(args.model, layer))),
         );
       const t0 = performance.now();
-      x = run(block, x, weights).get(block.outputName)!;
+      try {
+        x = run(block, x, weights).get(block.outputName)!;
+      } catch (error) {
+        cannotRun = { block: b, reason: error instanceof Error ? error.message : String(error) };
+        todoEnd = b;
+        break;
+      }
       costs[b] = Math.min(costs[b], Math.max(1e-3, performance.now() - t0));
-    });
+    }
   }
   for (let b = 0; b < plan.blocks.length; b++) {
     const block = plan.blocks[b];
-    if (block.unsupported.length > 0) {
-      skipAll(`op ${block.unsupported.join(', ')} is outside the block interpreter's set`, b);
+    if (block.unsupported.length > 0 || cannotRun?.block === b) {
+      skipAll(
+        cannotRun?.block === b
+          ? `the block interpreter cannot run it: ${cannotRun.reason}`
+          : `op ${block.unsupported.join(', ')} is outside the block interpreter's set`,
+        b,
+      );
       for (const later of report.blocks.slice(report.blocks.length - (plan.blocks.length - b - 1)))
         later.reason = `its input would come from ${block.name}, which the interpreter cannot run`;
       break;
