@@ -143,6 +143,21 @@ const cases: Record<string, Case> = {
     inputs: [t([1, 2, 6, 6], 7)],
     attribute: [ints('kernel_shape', [2, 2]), ints('strides', [2, 2])],
   },
+  'Conv 1-D (pads, stride 2, dilation 2, groups 2, bias)': {
+    op: 'Conv',
+    inputs: [t([2, 4, 11], 1), t([6, 2, 3], 2), t([6], 3)],
+    attribute: [ints('pads', [2, 1]), ints('strides', [2]), ints('dilations', [2]), int('group', 2)],
+  },
+  'MaxPool 1-D': {
+    op: 'MaxPool',
+    inputs: [t([1, 2, 9], 7)],
+    attribute: [ints('kernel_shape', [3]), ints('strides', [2]), ints('pads', [1, 1])],
+  },
+  'AveragePool 1-D': {
+    op: 'AveragePool',
+    inputs: [t([1, 2, 8], 7)],
+    attribute: [ints('kernel_shape', [2]), ints('strides', [2])],
+  },
   GlobalAveragePool: { op: 'GlobalAveragePool', inputs: [t([2, 3, 4, 4], 7)] },
   'ReduceMean (axes input)': { op: 'ReduceMean', inputs: [t([2, 3, 4], 8), i64([-1])], check: [0] },
   Softmax: { op: 'Softmax', inputs: [t([2, 3, 5], 9)], attribute: [int('axis', -1)] },
@@ -164,6 +179,30 @@ describe('block interpreter ops: reverse mode matches central differences', () =
     it(name, () => {
       expect(gradCheck(c)).toBeLessThan(1e-6);
     });
+
+  it('Conv 1-D: the output of a direct 1-D convolution, dims [N, O, L′]', () => {
+    const x = t([1, 2, 9], 4);
+    const w = t([3, 2, 3], 5);
+    const node: NodeProto = {
+      opType: 'Conv',
+      input: ['x', 'w'],
+      output: ['y'],
+      attribute: [ints('pads', [1, 0]), ints('strides', [2])],
+    };
+    const [y] = opOf('Conv')!.forward([x, w], node);
+    // L′ = floor((9 + 1 + 0 − 3) / 2) + 1 = 4
+    expect(y.dims).toEqual([1, 3, 4]);
+    for (let o = 0; o < 3; o++)
+      for (let p = 0; p < 4; p++) {
+        let sum = 0;
+        for (let c = 0; c < 2; c++)
+          for (let k = 0; k < 3; k++) {
+            const i = p * 2 - 1 + k;
+            if (i >= 0 && i < 9) sum += x.data[c * 9 + i] * w.data[(o * 2 + c) * 3 + k];
+          }
+        expect(y.data[o * 4 + p]).toBeCloseTo(sum, 12);
+      }
+  });
 
   it('Split: each part’s gradient lands in its own slice', () => {
     const impl = opOf('Split')!;

@@ -12,6 +12,7 @@ import { tensorDims, tensorToFloat32, tensorToNumbers } from '../onnx/index.ts';
 import { sizeOf, tensor, type Tensor } from './tensor.ts';
 import { attr, attrInt, attrInts, attrFloat, ints, axisOf, type OpImpl } from './opKit.ts';
 import { conv, pool, globalAveragePool } from './opsConv.ts';
+import { alsoOneD } from './opsConv1d.ts';
 import { unary, erf, binary, sigmoid } from './opsElementwise.ts';
 import { matMul, gemm } from './opsLinear.ts';
 import { reduceMean, softmax } from './opsReduce.ts';
@@ -82,9 +83,9 @@ const OPS: Record<string, OpImpl> = {
   ),
   Gemm: gemm,
   MatMul: matMul,
-  Conv: conv,
-  MaxPool: pool('max'),
-  AveragePool: pool('avg'),
+  Conv: alsoOneD(conv, ([, w]) => w?.dims.length === 3, [0, 1]),
+  MaxPool: alsoOneD(pool('max'), (_, node) => attrInts(node, 'kernel_shape')?.length === 1, [0]),
+  AveragePool: alsoOneD(pool('avg'), (_, node) => attrInts(node, 'kernel_shape')?.length === 1, [0]),
   GlobalAveragePool: globalAveragePool,
   ReduceMean: reduceMean,
   Softmax: softmax,

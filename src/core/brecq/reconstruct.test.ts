@@ -185,25 +185,25 @@ describe('reconstructBlocks', () => {
     ).rejects.toThrow('stop');
   });
 
-  it('skips, with the reason, a block the interpreter cannot run (a 1-D Conv) and the blocks after it', async () => {
+  it('skips, with the reason, a block the interpreter cannot run (a 3-D Conv) and the blocks after it', async () => {
     const model = tinyModel({
       nodes: [
         node(
           'Conv',
           ['x', 'W1'],
           ['c1'],
-          [attr.ints('pads', [1, 1]), attr.ints('kernel_shape', [3])],
-          'conv1d',
+          [attr.ints('pads', [1, 1, 1, 1, 1, 1]), attr.ints('kernel_shape', [3, 3, 3])],
+          'conv3d',
         ),
         node('Relu', ['c1'], ['r1'], [], 'relu'),
         node('GlobalAveragePool', ['r1'], ['p'], [], 'gap'),
         node('Flatten', ['p'], ['f'], [], 'flatten'),
         node('Gemm', ['f', 'W2'], ['y'], [attr.int('transB', 1)], 'fc'),
       ],
-      inputs: [valueInfo('x', DataType.FLOAT, [1, 4, 10])],
+      inputs: [valueInfo('x', DataType.FLOAT, [1, 4, 4, 4, 4])],
       outputs: [valueInfo('y', DataType.FLOAT, [1, 3])],
       initializers: [
-        float32Tensor('W1', [6, 4, 3], values(72, 7, 0.4)),
+        float32Tensor('W1', [6, 4, 3, 3, 3], values(648, 7, 0.4)),
         float32Tensor('W2', [3, 6], values(18, 8)),
       ],
       opset: 13,
@@ -214,12 +214,61 @@ describe('reconstructBlocks', () => {
       model,
       layers,
       quantized: start,
-      inputs: Array.from({ length: 4 }, (_, s) => tensor([1, 4, 10], Float64Array.from(values(40, 50 + s)))),
+      inputs: Array.from({ length: 4 }, (_, s) =>
+        tensor([1, 4, 4, 4, 4], Float64Array.from(values(256, 50 + s))),
+      ),
       options: { iterations: 5 },
     });
     expect(quantized).toEqual(start); // the layer-wise codes stand
     expect(report.blocks.length).toBeGreaterThan(0);
     expect(report.blocks.every((block) => block.status === 'skipped')).toBe(true);
     expect(report.blocks[0].reason).toMatch(/^the block interpreter cannot run it: Conv: only 2-D kernels/);
+  });
+
+  it('reconstructs the blocks of a 1-D convolution model (audio-like, NCL)', async () => {
+    const model = tinyModel({
+      nodes: [
+        node(
+          'Conv',
+          ['x', 'W1'],
+          ['c1'],
+          [attr.ints('pads', [1, 1]), attr.ints('kernel_shape', [3])],
+          'conv1d',
+        ),
+        node('Relu', ['c1'], ['r1'], [], 'relu'),
+        node(
+          'Conv',
+          ['r1', 'W2'],
+          ['c2'],
+          [attr.ints('strides', [2]), attr.ints('kernel_shape', [3])],
+          'conv1d2',
+        ),
+        node('Relu', ['c2'], ['r2'], [], 'relu2'),
+        node('GlobalAveragePool', ['r2'], ['p'], [], 'gap'),
+        node('Flatten', ['p'], ['f'], [], 'flatten'),
+        node('Gemm', ['f', 'W3'], ['y'], [attr.int('transB', 1)], 'fc'),
+      ],
+      inputs: [valueInfo('x', DataType.FLOAT, [1, 4, 16])],
+      outputs: [valueInfo('y', DataType.FLOAT, [1, 3])],
+      initializers: [
+        float32Tensor('W1', [6, 4, 3], values(72, 7, 0.4)),
+        float32Tensor('W2', [6, 6, 3], values(108, 9, 0.4)),
+        float32Tensor('W3', [3, 6], values(18, 8)),
+      ],
+      opset: 13,
+    });
+    const layers = findLayers(model).layers;
+    const { report } = await reconstructBlocks({
+      model,
+      layers,
+      quantized: layers.map((l) => rtnLayer(model, l, 2)),
+      inputs: Array.from({ length: 8 }, (_, s) => tensor([1, 4, 16], Float64Array.from(values(64, 60 + s)))),
+      options: { iterations: 30, seconds: 1e6 },
+    });
+    expect(report.blocks.length).toBeGreaterThan(0);
+    for (const block of report.blocks) {
+      expect(block.status).not.toBe('skipped');
+      expect(block.finalRelError!).toBeLessThanOrEqual(block.startRelError!);
+    }
   });
 });
