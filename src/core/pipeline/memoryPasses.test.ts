@@ -17,7 +17,7 @@ import {
   node,
 } from '../../testing/index.ts';
 import { clsPreprocess, drain, imageSampleSet } from '../../testing/pipelineFixtures.ts';
-import { cappedRowRate, layerGramBytes, rowsPerSample, splitByGramBytes } from './gramStage.ts';
+import { cappedRowRate, layerGramBytes, rowsPerSample } from './gramStage.ts';
 import { planMemory } from './memoryPlan.ts';
 import { quantizeModel } from './quantizeModel.ts';
 import type { ProgressEvent, QuantizeOptions } from './types.ts';
@@ -131,14 +131,6 @@ describe('memory plan', () => {
     expect(plan.captureBytesPerPass).toBeLessThan(256 * 1024 ** 2);
     expect(plan.gramBytesPerRun).toBeGreaterThanOrEqual(layerGramBytes(layers[0]));
     expect(plan.estimatedPeakBytes).toBeLessThanOrEqual(512 * 1024 ** 2);
-  });
-
-  it('splits layers in order under a Gram budget, a too-large layer alone', () => {
-    const layers = findLayers(dense(64)).layers;
-    const a = { ...layers[0], name: 'a' };
-    const b = { ...layers[0], name: 'b', reduction: 512 };
-    const runs = splitByGramBytes([a, a, b, a], 2 * layerGramBytes(a));
-    expect(runs.map((r) => r.map((l) => l.name))).toEqual([['a', 'a'], ['b'], ['a']]);
   });
 });
 
