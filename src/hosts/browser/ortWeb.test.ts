@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { createNodeInferenceEngine } from '../node/ortNode.ts';
 import { ppocrInput, readPpocrModel, testImagePath } from '../../testing/index.ts';
 import { createWebInferenceEngine, wasmThreadsFor } from './ortWeb.ts';
-import { captureModel, indexCaptureGraph } from '../../core/calibration/capture/prunePass.ts';
-import { decodeModel, encodeModel } from '../../core/onnx/index.ts';
+import { indexCaptureGraph, passEncoder } from '../../core/calibration/capture/prunePass.ts';
+import { decodeModel } from '../../core/onnx/index.ts';
 
 describe('createWebInferenceEngine', () => {
   it('falls back to the wasm EP without WebGPU, names it, and matches onnxruntime-node on the real classifier', async () => {
@@ -38,12 +38,12 @@ describe('createWebInferenceEngine', () => {
     }
   });
 
-  it('runs a pruned capture model (captureModel: the values as its only outputs) as onnxruntime-node does', async () => {
+  it('runs a pruned capture pass (passEncoder: weights appended as graph fragments, the values as its only outputs) as onnxruntime-node does', async () => {
     const bytes = readPpocrModel('cls');
     const model = decodeModel(bytes);
     const conv = model.graph!.node!.filter((n) => n.opType === 'Conv');
     const names = [conv[3].input![0], conv[10].output![0]];
-    const extended = encodeModel(captureModel(indexCaptureGraph(model), names)!);
+    const extended = passEncoder(indexCaptureGraph(model))(names)!;
     const input = await ppocrInput('cls', testImagePath('scenetext_word03'));
     const feeds = { x: { type: 'float32' as const, data: input.data, dims: [...input.dims] } };
     const web = await createWebInferenceEngine({ preferWebGpu: false }).createSession(extended);

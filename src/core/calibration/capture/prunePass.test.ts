@@ -4,11 +4,11 @@
  * it and computes what the whole model computes for those values. nodeCosts counts Conv FLOPs.
  */
 import { describe, expect, it } from 'vitest';
-import { DataType, encodeModel, float32Tensor, type GraphProto } from '../../onnx/index.ts';
+import { DataType, decodeModel, encodeModel, float32Tensor, type GraphProto } from '../../onnx/index.ts';
 import { attr, node, runOnnx, tinyModel, valueInfo } from '../../../testing/index.ts';
 import { inferValueDims } from '../../graph/shapes/inferShapes.ts';
 import { withCaptureOutputs } from './captureOutputs.ts';
-import { ancestorNodes, captureModel, indexCaptureGraph, nodeCosts } from './prunePass.ts';
+import { ancestorNodes, captureModel, indexCaptureGraph, nodeCosts, passEncoder } from './prunePass.ts';
 
 const branch = (name: string, op: string, inputs: string[]): GraphProto => ({
   name,
@@ -79,6 +79,34 @@ describe('captureModel', () => {
     const got = await runOnnx(encodeModel(pruned), { x });
     expect(got.y.dims).toEqual([1, 3, 4, 4]);
     expect(captureModel(graph, ['x'])).toBeNull();
+  });
+});
+
+describe('passEncoder', () => {
+  it('encodes each pass as its pruned model, the weights encoded once and appended', async () => {
+    const graph = indexCaptureGraph(model());
+    const encode = passEncoder(graph);
+    for (const values of [
+      ['z', 'r'],
+      ['a', 'y'],
+      ['y', 'z'],
+    ]) {
+      const bytes = encode(values)!;
+      const pruned = captureModel(graph, values)!;
+      // The decoder merges the appended fragments into one graph, as onnxruntime does.
+      const decoded = decodeModel(bytes);
+      expect(decoded.graph?.node?.map((n) => n.name)).toEqual(pruned.graph?.node?.map((n) => n.name));
+      expect(decoded.graph?.initializer?.map((t) => t.name)).toEqual(
+        pruned.graph?.initializer?.map((t) => t.name),
+      );
+      expect(decoded.graph?.output?.map((o) => o.name)).toEqual(values);
+      // Beyond the pruned model's own encoding: a graph tag and length per weight.
+      const weights = pruned.graph!.initializer!.length;
+      expect(bytes.byteLength).toBeLessThanOrEqual(encodeModel(pruned).byteLength + 6 * weights);
+      const [got, want] = [await runOnnx(bytes, { x }), await runOnnx(encodeModel(pruned), { x })];
+      for (const name of values) expect(Array.from(got[name].data)).toEqual(Array.from(want[name].data));
+    }
+    expect(encode(['x'])).toBeNull();
   });
 });
 

@@ -7,6 +7,7 @@
  */
 import {
   DataType,
+  encodeModel,
   forEachGraph,
   type ModelProto,
   type NodeProto,
@@ -100,6 +101,43 @@ export function captureModel(graph: CaptureGraph, values: readonly string[]): Mo
       output,
       valueInfo: (g.valueInfo ?? []).filter((v) => produced.has(v.name ?? '')),
     },
+  };
+}
+
+/**
+ * Encodes pass models (captureModel) without re-encoding the weights: each initializer is encoded
+ * once, on the first pass that reads it, as a ModelProto fragment holding only `graph { initializer }`;
+ * a pass's bytes are its model without initializers (nodes, inputs, outputs: small) followed by the
+ * fragments of the initializers it keeps. Protobuf parsers merge a repeated embedded message field
+ * (ModelProto.graph) and append its repeated fields, so onnxruntime reads one graph holding them
+ * all. The cache holds each weight's bytes once for the whole capture (the size of the encoded
+ * model, which the capture held before pruning too); a pass then costs a copy, not an encode.
+ */
+export type PassEncoder = (values: readonly string[]) => Uint8Array | null;
+
+export function passEncoder(graph: CaptureGraph): PassEncoder {
+  const fragments = new Map<string, Uint8Array>();
+  return (values) => {
+    const pruned = captureModel(graph, values);
+    if (!pruned) return null;
+    const initializers = pruned.graph?.initializer ?? [];
+    const head = encodeModel({ ...pruned, graph: { ...pruned.graph, initializer: [] } });
+    const parts = [head];
+    for (const t of initializers) {
+      let bytes = fragments.get(t.name ?? '');
+      if (!bytes) {
+        bytes = encodeModel({ graph: { initializer: [t] } } as ModelProto);
+        fragments.set(t.name ?? '', bytes);
+      }
+      parts.push(bytes);
+    }
+    const out = new Uint8Array(parts.reduce((s, p) => s + p.byteLength, 0));
+    let offset = 0;
+    for (const p of parts) {
+      out.set(p, offset);
+      offset += p.byteLength;
+    }
+    return out;
   };
 }
 

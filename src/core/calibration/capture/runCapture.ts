@@ -6,12 +6,19 @@
  */
 import { InputError } from '../../base/inputError.ts';
 import { safeText } from '../../base/safeText.ts';
-import { encodeModel, type ModelProto } from '../../onnx/index.ts';
+import type { ModelProto } from '../../onnx/index.ts';
 import type { InferenceEngine, Sample, SampleSet, TensorData } from '../../base/ports.ts';
 import type { ProgressEvent } from '../../pipeline/types.ts';
 import { inferValueDims } from '../../graph/shapes/inferShapes.ts';
 import { planCapturePasses, type PassPlan, type PassValue } from './captureOutputs.ts';
-import { ancestorNodes, captureModel, indexCaptureGraph, nodeCosts, type CaptureGraph } from './prunePass.ts';
+import {
+  ancestorNodes,
+  indexCaptureGraph,
+  nodeCosts,
+  passEncoder,
+  type CaptureGraph,
+  type PassEncoder,
+} from './prunePass.ts';
 
 /** Receives one captured value of one sample (float32, ONNX dims). */
 export type CaptureConsumer = (data: Float32Array, dims: readonly number[]) => Promise<void>;
@@ -88,7 +95,7 @@ const CAPTURED_ELEMENT_BYTES = 4;
  */
 async function sizeValues(
   request: CaptureRequest,
-  graph: CaptureGraph,
+  encodePass: PassEncoder,
   dims: ReadonlyMap<string, readonly number[]>,
   first: Sample,
   names: string[],
@@ -103,7 +110,7 @@ async function sizeValues(
     else unsized.push(name);
   }
   if (unsized.length > 0) {
-    for (const [name, size] of await measureBytes(request, graph, first, unsized)) bytes.set(name, size);
+    for (const [name, size] of await measureBytes(request, encodePass, first, unsized)) bytes.set(name, size);
   }
   return bytes;
 }
@@ -119,7 +126,7 @@ async function sizeValues(
  */
 async function measureBytes(
   request: CaptureRequest,
-  graph: CaptureGraph,
+  encodePass: PassEncoder,
   first: Sample,
   names: string[],
 ): Promise<Map<string, number>> {
@@ -136,10 +143,10 @@ async function measureBytes(
     largestInChunk = 0;
     const part = names.slice(start, start + chunk);
     const fetches = part.filter((n) => !(n in first.feeds));
-    const probe = fetches.length > 0 ? captureModel(graph, fetches) : null;
+    const probe = fetches.length > 0 ? encodePass(fetches) : null;
     let out: Record<string, TensorData> = {};
     if (probe) {
-      const session = await request.engine.createSession(encodeModel(probe));
+      const session = await request.engine.createSession(probe);
       try {
         out = await session.run(first.feeds, fetches);
       } finally {
@@ -257,20 +264,21 @@ export async function* runCapture(request: CaptureRequest): AsyncGenerator<Progr
   const graph = indexCaptureGraph(request.model);
   const feedDims = Object.fromEntries(Object.entries(first.feeds).map(([name, t]) => [name, t.dims]));
   const dims = inferValueDims(request.model, feedDims);
-  const bytes = await sizeValues(request, graph, dims, first, names);
+  const encodePass = passEncoder(graph); // each weight encoded once for the probe and all passes
+  const bytes = await sizeValues(request, encodePass, dims, first, names);
   const { passes, costs, fullCost } = planPasses(request, graph, dims, bytes, names);
   const forwardShares = costs.map((c) => (fullCost > 0 ? c / fullCost : 1));
   let used = 0;
   for (let pass = 0; pass < passes.length; pass++) {
     throwIfAborted(request.signal);
     const passNames = passes[pass];
-    // One session per pass running only what that pass's values need (captureModel), encoded once.
+    // One session per pass running only what that pass's values need (captureModel).
     // One session exposing every value with a per-pass fetch list would be cheaper to create, but
     // onnxruntime keeps unfetched graph outputs alive until the run ends (measured on the detector
     // at 640²: +73 MiB of peak RSS for 61 exposed values while fetching one), which would break the
     // per-pass byte budget, and every pass would run the whole network.
-    const passModel = captureModel(graph, passNames);
-    const session = passModel ? await request.engine.createSession(encodeModel(passModel)) : null;
+    const passBytes = encodePass(passNames);
+    const session = passBytes ? await request.engine.createSession(passBytes) : null;
     used = 0;
     try {
       const onSkip = pass === 0 ? request.onSkip : undefined;
