@@ -1,9 +1,11 @@
 /**
  * The run's memory plan (issue 14, "Bounded memory by design"): from the layers' sizes (n, m,
  * groups), the weights and the capture values' sizes known before any work (value_info with fixed
- * shapes, and static shape inference from the fixed input sizes for models without value_info), it sets how many activation bytes one capture pass may hold and how many Gram bytes may
- * be accumulated at once (one pass for everything when all of it fits: each pass is a forward pass), and refuses, before anything runs, a model that cannot fit the budget,
- * saying what to change.
+ * shapes, and static shape inference from the fixed input sizes for models without value_info), it
+ * sets how many activation bytes one capture pass may hold and how many Gram bytes may be
+ * accumulated at once (one pass for everything when all of it fits: each pass runs the network up
+ * to its values), and refuses, before anything runs, a model that cannot fit the budget, saying
+ * what to change.
  *
  * What is counted, per the pipeline's residency (quantizeModel.ts, gramPasses):
  * - weights: WEIGHT_COPIES × their float32 bytes (the normalised model, the working copy's
@@ -48,7 +50,7 @@ export interface MemoryPlan {
   /** What the run sets: activation bytes per capture pass. */
   captureBytesPerPass: number;
   /**
-   * The accumulators of one capture run, counted as splitByGramBytes counts them (layerGramBytes:
+   * The accumulators of one capture pass, counted as the pass planner counts them (layerGramBytes:
    * 8 bytes per entry); they hold SUM_SHARE of that (accumulatorBytes).
    */
   gramBytesPerRun: number;
@@ -175,8 +177,9 @@ export function planMemory(
     );
   }
   const spare = budgetBytes - fixed - gramMin;
-  // Every pass is a whole forward pass of every sample: when the whole capture (all layer inputs
-  // of known size) and every accumulator fit, one pass; otherwise the capture gets its share.
+  // Every pass runs the network up to its values for every sample: when the whole capture (all
+  // layer inputs of known size) and every accumulator fit, one pass; otherwise the capture gets its
+  // share and the passes are planned by their forward cost (runCapture.ts).
   const captureNeed = wholeCaptureBytes(layers, values);
   const sumsNeed = accumulatorBytes(layers.reduce((sum, layer) => sum + layerGramBytes(layer), 0));
   const onePass = captureNeed !== null && captureNeed + sumsNeed <= spare;
