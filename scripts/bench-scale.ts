@@ -8,6 +8,18 @@
  *
  *   npx tsx scripts/bench-scale.ts [--size 1024] [--width 1] [--images 4] [-- extra comq flags]
  * A reduced run first: --size 256 --width 0.5.
+ *
+ * Pruned capture passes (2026-12-04, branch r8-scale; each pass runs only the nodes its values need
+ * and the passes are planned by forward cost): `--size 1024 --width 0.5 -- --memory-budget 2G`
+ * forces 6 passes (the Gram bound, 193 MiB, splits the bottleneck and decoder layers); they now cost
+ * 0.29 + 0.33 + 0.57 + 0.83 + 0.87 + 1.00 = 3.88 forward passes instead of 6 (the run prints each
+ * pass's share). Alternating runs, same minutes: capture 44.9 s and 47.3 s after (load 5.4 → 9.9,
+ * 4.5 → 6.3) against 75.9 s and 54.5 s before (load 10.3 → 5.0, 4.6 → 4.1); peak RSS 2.49 / 2.56
+ * GiB after, 2.52 / 2.48 before. Pass 1 (14 high-resolution encoder values, 0.29 of the FLOPs) takes
+ * longer than its share: at 1024² the memory-bound work and the output copies count, not FLOPs.
+ * The one-pass default (`-- --memory-budget 3G`): capture 20.0 s, end to end 94.4 s, peak 2.94 GiB
+ * (load 7.2 → 4.9; 24.1 s / 83.0 s / 2.96 GiB before at load ~1). The full-width model at 5G plans
+ * the same 6 passes at 3.87 forward passes (was 6 full passes, ≈ 281 s of capture): not run here.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
