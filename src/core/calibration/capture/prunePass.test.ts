@@ -80,6 +80,19 @@ describe('captureModel', () => {
     expect(got.y.dims).toEqual([1, 3, 4, 4]);
     expect(captureModel(graph, ['x'])).toBeNull();
   });
+  it('keeps a graph input no kept node reads: every sample feeds all inputs, onnxruntime accepts it', async () => {
+    const m = tinyModel({
+      nodes: [node('Relu', ['x'], ['r']), node('Neg', ['u'], ['n']), node('Add', ['r', 'n'], ['y'])],
+      inputs: [valueInfo('x', DataType.FLOAT, [1, 4]), valueInfo('u', DataType.FLOAT, [1, 4])],
+      outputs: [valueInfo('y', DataType.FLOAT, [1, 4])],
+    });
+    const pruned = captureModel(indexCaptureGraph(m), ['r'])!;
+    expect(pruned.graph?.node?.map((n) => n.opType)).toEqual(['Relu']);
+    expect(pruned.graph?.input?.map((v) => v.name)).toEqual(['x', 'u']);
+    const feed = { data: new Float32Array([-1, 2, -3, 4]), dims: [1, 4] };
+    const got = await runOnnx(encodeModel(pruned), { x: feed, u: feed });
+    expect(Array.from(got.r.data)).toEqual([0, 2, 0, 4]);
+  });
 });
 
 describe('passEncoder', () => {
