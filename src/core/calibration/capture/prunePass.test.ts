@@ -80,6 +80,7 @@ describe('captureModel', () => {
     expect(got.y.dims).toEqual([1, 3, 4, 4]);
     expect(captureModel(graph, ['x'])).toBeNull();
   });
+
   it('keeps a graph input no kept node reads: every sample feeds all inputs, onnxruntime accepts it', async () => {
     const m = tinyModel({
       nodes: [node('Relu', ['x'], ['r']), node('Neg', ['u'], ['n']), node('Add', ['r', 'n'], ['y'])],
