@@ -116,7 +116,7 @@ export function barProgress(stream: NodeJS.WriteStream): ProgressSink {
           ensureBar('capture', 'capture', event.passes * event.samples).update(
             (event.pass - 1) * event.samples + event.sample,
             {
-              detail: `pass ${event.pass}/${event.passes}`,
+              detail: `pass ${event.pass}/${event.passes}${passCost(event)}`,
             },
           );
           break;
