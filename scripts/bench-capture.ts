@@ -11,6 +11,12 @@
  *   before (probe passes + a re-encoded model per session, outputs copied): 1.69× wall, 2.23× CPU.
  *   after (sizes from shape inference, model encoded once, no output copy): 1.30× wall, 1.25× CPU
  *   (capture 7.16 s wall / 3.21 CPU s; plain forward 5.20–5.78 s wall / 2.51–2.62 CPU s).
+ * 2026-12-04, pruned pass models (r8-scale; one pass here, so pruning only drops the head after the
+ * last layer input) against 05e9c07, alternating, load 4.1–5.3: after 1.56×, 1.57× wall (1.61×,
+ * 1.68× CPU); before 1.63×, 1.88× wall (1.90×, 1.88× CPU). The plain forward pass itself varied
+ * 1.17–3.22 s wall between runs: on this shared machine the ratio moves by ±0.3. A second
+ * alternating pair at 14:52 UTC (load 6.5 → 5.0): after 1.73×, 1.76× wall (1.62×, 1.78× CPU);
+ * before 1.73×, 2.05× wall (1.68×, 1.80× CPU). No regression; the 1.5× target is missed at this load.
  */
 import { readFileSync } from 'node:fs';
 import { firstSample, runCapture, type CaptureConsumer } from '../src/core/calibration/capture/runCapture.ts';

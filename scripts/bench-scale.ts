@@ -8,6 +8,20 @@
  *
  *   npx tsx scripts/bench-scale.ts [--size 1024] [--width 1] [--images 4] [-- extra comq flags]
  * A reduced run first: --size 256 --width 0.5.
+ *
+ * Pruned capture passes (2026-12-04, branch r8-scale; each pass runs only the nodes its values need,
+ * the passes are planned by forward cost, and a value rides along in a later pass that runs its
+ * nodes anyway): `--size 1024 --width 0.5 -- --memory-budget 2G` needs several passes (the Gram
+ * bound, 193 MiB, splits the bottleneck and decoder layers; the 192 MiB capture bound the
+ * full-resolution decoder inputs); they now cost 0.30 + 0.57 + 0.83 + 0.87 + 1.00 = 3.56 forward
+ * passes in 5 passes instead of 6 whole ones (the run prints each pass's share). Alternating runs:
+ * after, capture 35.2 s, end to end 165.2 s, peak 2.48 GiB (15:03, load 7.9 → 5.8); before (05e9c07),
+ * capture 71.2 s, 245.6 s, 2.50 GiB (15:06, load 5.5 → 8.3). Earlier pairs (6 pruned passes costing
+ * 3.88, before ride-along): capture 44.9 / 47.3 s after against 75.9 / 54.5 s before, load 4–10.
+ * The one-pass default (`-- --memory-budget 3G`): capture 20.0 s, end to end 94.4 s, peak 2.94 GiB
+ * (load 7.2 → 4.9; 24.1 s / 83.0 s / 2.96 GiB before at load ~1). The full-width model at 5G plans
+ * the same 5 passes at 3.56 forward passes (was 6 whole passes, ≈ 281 s of capture): not run here
+ * (the load never fell under 2).
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';

@@ -18,6 +18,19 @@ export interface ProgressSink {
 
 const fmt = (x: number): string => (Number.isFinite(x) ? x.toPrecision(3) : String(x));
 
+/**
+ * A pass's estimated forward cost, as the capture reports it: " (0.12 of a forward pass; all 6
+ * passes 2.40)", the total said on the first pass only.
+ */
+function passCost(event: Extract<ProgressEvent, { type: 'capture' }>): string {
+  if (event.forwardShare === undefined) return '';
+  const total =
+    event.pass === 1 && event.forwardTotal !== undefined && event.passes > 1
+      ? `; all ${event.passes} passes ${event.forwardTotal.toFixed(2)}`
+      : '';
+  return ` (${event.forwardShare.toFixed(2)} of a forward pass${total})`;
+}
+
 /** Plain lines: for non-TTY stderr, and what the tests read. */
 export function plainProgress(write: (text: string) => void): ProgressSink {
   let lastPass = -1;
@@ -34,7 +47,7 @@ export function plainProgress(write: (text: string) => void): ProgressSink {
           // One line per pass (at its first sample), not one per sample; pass and sample are 1-based.
           if (event.pass !== lastPass) {
             lastPass = event.pass;
-            write(`capture pass ${event.pass}/${event.passes}: ${event.samples} samples\n`);
+            write(`capture pass ${event.pass}/${event.passes}${passCost(event)}: ${event.samples} samples\n`);
           }
           break;
         case 'layer-done':
@@ -103,7 +116,7 @@ export function barProgress(stream: NodeJS.WriteStream): ProgressSink {
           ensureBar('capture', 'capture', event.passes * event.samples).update(
             (event.pass - 1) * event.samples + event.sample,
             {
-              detail: `pass ${event.pass}/${event.passes}`,
+              detail: `pass ${event.pass}/${event.passes}${passCost(event)}`,
             },
           );
           break;

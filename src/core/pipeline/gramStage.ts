@@ -6,8 +6,9 @@
  * Bounded memory (issue 14): `gramPasses` hands each layer's finished Gram to its consumer as soon
  * as every sample of the layer's input was seen (at the end of the capture pass holding it), one
  * layer at a time, so the consumer solves and drops it before the next Gram is finished and before
- * the next pass starts. Layers are also split into capture runs whose accumulators together stay
- * under `gramBytesPerRun`, so Gram residency is bounded whatever the activation sizes.
+ * the next pass starts. The capture passes are also planned so that the accumulators of one pass
+ * together stay under `gramBytesPerRun`, so Gram residency is bounded whatever the activation
+ * sizes; each pass runs only the part of the model its layers' inputs need (prunePass.ts).
  * `gramStage` collects every Gram (for callers that need them all at once).
  */
 import type { Backend, GramAccumulator } from '../backend/backend.ts';
@@ -45,9 +46,8 @@ export interface GramStageInput {
   /** Cancellation (cancellation.ts), checked before each Gram update and between layers' finishes. */
   checkpoint?: Checkpoint;
   /**
-   * Upper bound on the bytes of the accumulators alive at once (groups·m²·8 per layer): layers are
-   * split, in order, into capture runs under it (a larger layer gets a run of its own). Unbounded
-   * when absent.
+   * Upper bound on the bytes of the accumulators alive at once (groups·m²·8 per layer): the capture
+   * passes are planned under it (a larger layer gets a pass of its own). Unbounded when absent.
    */
   gramBytesPerRun?: number;
 }
@@ -67,25 +67,6 @@ export interface GramPassStats {
 /** Bytes of a layer's Float64 accumulators: one m × m Gram per group. */
 export function layerGramBytes(layer: QuantizableLayer): number {
   return layer.groups * layer.reduction * layer.reduction * 8;
-}
-
-/** Layers split in order into runs whose Gram bytes stay under `budget` (≥ 1 layer per run). */
-export function splitByGramBytes(layers: readonly QuantizableLayer[], budget: number): QuantizableLayer[][] {
-  const runs: QuantizableLayer[][] = [];
-  let current: QuantizableLayer[] = [];
-  let bytes = 0;
-  for (const layer of layers) {
-    const b = layerGramBytes(layer);
-    if (current.length > 0 && bytes + b > budget) {
-      runs.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(layer);
-    bytes += b;
-  }
-  if (current.length > 0) runs.push(current);
-  return runs;
 }
 
 /**
@@ -145,22 +126,11 @@ export async function* gramPasses(
   input: GramStageInput,
   stats: GramPassStats = { samplesUsed: 0, gramSeconds: 0 },
 ): AsyncGenerator<ProgressEvent | GramItem, GramPassStats> {
-  const runs = splitByGramBytes(input.layers, input.gramBytesPerRun ?? Number.POSITIVE_INFINITY);
-  let passOffset = 0;
-  for (const run of runs) {
-    let lastPass = 0;
-    for await (const item of captureRun(input, run, stats)) {
-      if (item.type === 'capture') {
-        lastPass = item.pass;
-        yield { ...item, pass: passOffset + item.pass, passes: passOffset + item.passes };
-      } else yield item;
-    }
-    passOffset += lastPass;
-  }
+  yield* captureRun(input, input.layers, stats);
   return stats;
 }
 
-/** One runCapture over `layers`, finishing each layer's Gram at the end of its input's pass. */
+/** The runCapture over `layers`, finishing each layer's Gram at the end of its input's pass. */
 async function* captureRun(
   input: GramStageInput,
   layers: readonly QuantizableLayer[],
@@ -171,6 +141,9 @@ async function* captureRun(
   const failed = new Map<string, string>();
   const consumers = new Map<string, CaptureConsumer[]>();
   const layersOf = new Map<string, QuantizableLayer[]>();
+  // A layer's accumulator lives from its input's first sample to the end of that input's pass, so
+  // the passes are planned with each value's Gram bytes under gramBytesPerRun.
+  const gramBytes = new Map<string, number>();
   // The row cap's rate assumes every sample is usable (skipped ones only lower the rows kept).
   const samples = Math.min(options.calibrationCount ?? Infinity, input.calibration.count);
   for (const layer of layers) {
@@ -198,6 +171,7 @@ async function* captureRun(
     };
     consumers.set(layer.inputName, [...(consumers.get(layer.inputName) ?? []), consume]);
     layersOf.set(layer.inputName, [...(layersOf.get(layer.inputName) ?? []), layer]);
+    gramBytes.set(layer.inputName, (gramBytes.get(layer.inputName) ?? 0) + layerGramBytes(layer));
   }
 
   /** The finished Gram of one layer (its accumulator is dropped), or why there is none. */
@@ -246,6 +220,8 @@ async function* captureRun(
     maxSamples: options.calibrationCount ?? Number.POSITIVE_INFINITY,
     consumers,
     bytesPerPass: options.captureBytesPerPass,
+    gramBytes,
+    gramBytesPerPass: input.gramBytesPerRun,
     signal: options.signal,
     onSkip: input.onSkipSample,
     first: input.first,

@@ -1,9 +1,11 @@
 /**
  * The run's memory plan (issue 14, "Bounded memory by design"): from the layers' sizes (n, m,
  * groups), the weights and the capture values' sizes known before any work (value_info with fixed
- * shapes), it sets how many activation bytes one capture pass may hold and how many Gram bytes may
- * be accumulated at once (one pass for everything when all of it fits: each pass is a forward pass), and refuses, before anything runs, a model that cannot fit the budget,
- * saying what to change.
+ * shapes, and static shape inference from the fixed input sizes for models without value_info), it
+ * sets how many activation bytes one capture pass may hold and how many Gram bytes may be
+ * accumulated at once (one pass for everything when all of it fits: each pass runs the network up
+ * to its values), and refuses, before anything runs, a model that cannot fit the budget, saying
+ * what to change.
  *
  * What is counted, per the pipeline's residency (quantizeModel.ts, gramPasses):
  * - weights: WEIGHT_COPIES × their float32 bytes (the normalised model, the working copy's
@@ -18,6 +20,7 @@
 import { GRAM_SUM_BYTES } from '../backend/cpu/gramAccumulator.ts';
 import { InputError } from '../base/inputError.ts';
 import type { QuantizableLayer } from '../graph/layers/index.ts';
+import { inferValueDims } from '../graph/shapes/inferShapes.ts';
 import { toNumber, type ModelProto } from '../onnx/index.ts';
 import { layerGramBytes } from './gramStage.ts';
 
@@ -47,7 +50,7 @@ export interface MemoryPlan {
   /** What the run sets: activation bytes per capture pass. */
   captureBytesPerPass: number;
   /**
-   * The accumulators of one capture run, counted as splitByGramBytes counts them (layerGramBytes:
+   * The accumulators of one capture pass, counted as the pass planner counts them (layerGramBytes:
    * 8 bytes per entry); they hold SUM_SHARE of that (accumulatorBytes).
    */
   gramBytesPerRun: number;
@@ -88,6 +91,30 @@ export function knownValueBytes(model: ModelProto): Map<string, number> {
   return out;
 }
 
+/**
+ * One sample's float32 bytes of every value whose size is known before any work: declared
+ * (knownValueBytes, which wins) or inferred by static shape inference from the graph inputs' fixed
+ * sizes (the pipeline fixes them from the first sample), so a model stripped of value_info is
+ * planned as one that declares it.
+ */
+export function valueBytes(model: ModelProto): Map<string, number> {
+  const declared = knownValueBytes(model);
+  const initializers = new Set((model.graph?.initializer ?? []).map((t) => t.name));
+  const inputDims: Record<string, number[]> = {};
+  for (const v of model.graph?.input ?? []) {
+    const size = v.name && !initializers.has(v.name) ? declared.get(v.name) : undefined;
+    const dims = v.type?.tensorType?.shape?.dim;
+    if (size === undefined || !dims) continue;
+    inputDims[v.name!] = dims.map((d) => toNumber(d.dimValue!));
+  }
+  const out = new Map<string, number>();
+  for (const [name, dims] of inferValueDims(model, inputDims)) {
+    if (!initializers.has(name)) out.set(name, 4 * dims.reduce((p, d) => p * d, 1));
+  }
+  for (const [name, bytes] of declared) out.set(name, bytes);
+  return out;
+}
+
 /** One sample's bytes of every layer input (each value once), or null when one has no known size. */
 function wholeCaptureBytes(
   layers: readonly QuantizableLayer[],
@@ -116,7 +143,7 @@ export function planMemory(
   if (!(budgetBytes > 0))
     throw new InputError(`the memory budget must be positive, got ${budgetBytes} bytes.`);
   const weights = weightBytes(model);
-  const values = knownValueBytes(model);
+  const values = valueBytes(model);
   let largestValueBytes = 0;
   for (const layer of layers)
     largestValueBytes = Math.max(largestValueBytes, values.get(layer.inputName) ?? 0);
@@ -150,8 +177,9 @@ export function planMemory(
     );
   }
   const spare = budgetBytes - fixed - gramMin;
-  // Every pass is a whole forward pass of every sample: when the whole capture (all layer inputs
-  // of known size) and every accumulator fit, one pass; otherwise the capture gets its share.
+  // Every pass runs the network up to its values for every sample: when the whole capture (all
+  // layer inputs of known size) and every accumulator fit, one pass; otherwise the capture gets its
+  // share and the passes are planned by their forward cost (runCapture.ts).
   const captureNeed = wholeCaptureBytes(layers, values);
   const sumsNeed = accumulatorBytes(layers.reduce((sum, layer) => sum + layerGramBytes(layer), 0));
   const onePass = captureNeed !== null && captureNeed + sumsNeed <= spare;
@@ -185,7 +213,7 @@ export function expectedPeakBytes(
   plan: MemoryPlan,
   inferredValueBytes: ReadonlyMap<string, number> = new Map(),
 ): number {
-  const values = new Map([...inferredValueBytes, ...knownValueBytes(model)]);
+  const values = new Map([...inferredValueBytes, ...valueBytes(model)]);
   let captureNeed = 0;
   for (const input of new Set(layers.map((l) => l.inputName))) {
     const bytes = values.get(input);

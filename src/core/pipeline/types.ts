@@ -158,7 +158,19 @@ export interface QuantizedLayer {
 export type ProgressEvent =
   | { type: 'stage'; stage: Stage; message: string }
   | { type: 'skip'; what: 'sample' | 'layer'; name: string; reason: string }
-  | { type: 'capture'; pass: number; passes: number; sample: number; samples: number }
+  | {
+      type: 'capture';
+      pass: number;
+      passes: number;
+      sample: number;
+      samples: number;
+      /**
+       * Estimated forward cost of this pass (it runs only the nodes its values need) and of all
+       * passes together, as shares of a plain forward pass (1 = the whole network).
+       */
+      forwardShare?: number;
+      forwardTotal?: number;
+    }
   | { type: 'layer-start'; layer: string; index: number; count: number; rtnRelError: number }
   | { type: 'sweep'; layer: string; sweep: number; relError: number }
   /** Live while the layer solves (between its 'layer-start' and 'layer-done'): see DescentPoint. */

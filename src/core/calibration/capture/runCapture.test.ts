@@ -5,7 +5,7 @@
  * pulled one at a time (never more than one in flight).
  */
 import { describe, expect, it } from 'vitest';
-import { DataType, int64Tensor } from '../../onnx/index.ts';
+import { DataType, decodeModel, int64Tensor } from '../../onnx/index.ts';
 import { node, tinyModel, valueInfo } from '../../../testing/index.ts';
 import type { Feeds, InferenceEngine, Sample, SampleSet, TensorData } from '../../base/ports.ts';
 import { runCapture, type CaptureConsumer } from './runCapture.ts';
@@ -14,10 +14,18 @@ import { runCapture, type CaptureConsumer } from './runCapture.ts';
 const valueNames = ['v0', 'v1', 'v2', 'v3', 'v4', 'v5'];
 const valueLength = (name: string) => (6 - Number(name.slice(1))) * 1000;
 
-function fakeEngine(runs: { bytes: number; fetches: string[] }[]): InferenceEngine {
+function fakeEngine(
+  runs: { bytes: number; fetches: string[] }[],
+  sessions: { nodes: string[]; outputs: string[] }[] = [],
+): InferenceEngine {
   return {
     description: 'fake',
-    async createSession() {
+    async createSession(modelBytes: Uint8Array) {
+      const graph = decodeModel(modelBytes).graph;
+      sessions.push({
+        nodes: (graph?.node ?? []).map((n) => n.output?.[0] ?? ''),
+        outputs: (graph?.output ?? []).map((o) => o.name ?? ''),
+      });
       return {
         inputNames: ['x'],
         outputNames: [],
@@ -115,13 +123,14 @@ describe('runCapture', () => {
     expect(samples.maxInFlight).toBe(1);
   });
 
-  it('sizes values by shape inference (no probe run) and reports each finished pass', async () => {
+  it('sizes values by shape inference (no probe run), runs each pass pruned, reports each finished pass', async () => {
     const runs: { bytes: number; fetches: string[] }[] = [];
+    const sessions: { nodes: string[]; outputs: string[] }[] = [];
     const seen = new Map<string, number[]>();
     const ended: string[][] = [];
     const budget = 10_000 * 4;
     const capture = runCapture({
-      engine: fakeEngine(runs),
+      engine: fakeEngine(runs, sessions),
       model: inferableModel,
       samples: countingSamples(3),
       maxSamples: 3,
@@ -134,9 +143,32 @@ describe('runCapture', () => {
       },
     });
     for (let next = await capture.next(); !next.done; next = await capture.next());
-    // 6000 + 5000 floats > 10 000: the planner split from inferred sizes, exactly as measured ones.
-    expect(ended).toEqual([['v0'], ['v1', 'v2'], ['v3', 'v4', 'v5']]);
+    // 6000 + 5000 floats > 10 000: the planner split from inferred sizes, in graph order, into the
+    // fewest passes (each value is its own node: every 3-pass split runs the same nodes).
+    expect(ended.flat()).toEqual(valueNames);
+    expect(ended.length).toBe(3);
+    // Each pass's session holds only the nodes of its values, which are its only outputs (not v5,
+    // the model's output, unless captured in that pass).
+    expect(sessions).toEqual(ended.map((pass) => ({ nodes: pass, outputs: pass })));
     expect(runs.map((r) => r.fetches)).toEqual(ended.flatMap((pass) => [pass, pass, pass]));
     expect(Math.max(...runs.map((r) => r.bytes))).toBeLessThanOrEqual(budget);
+  });
+
+  it('bounds the Gram bytes of each pass as it bounds the captured bytes', async () => {
+    const ended: string[][] = [];
+    const capture = runCapture({
+      engine: fakeEngine([]),
+      model: inferableModel,
+      samples: countingSamples(1),
+      maxSamples: 1,
+      consumers: recordingConsumers(new Map()),
+      bytesPerPass: 1e9,
+      gramBytes: new Map(valueNames.map((v) => [v, 100])),
+      gramBytesPerPass: 250,
+      onPassEnd: async (values) => void ended.push([...values]),
+    });
+    for (let next = await capture.next(); !next.done; next = await capture.next());
+    expect(ended.flat()).toEqual(valueNames);
+    expect(ended.length).toBe(3); // 6 values of 100 bytes, at most 2 per pass
   });
 });

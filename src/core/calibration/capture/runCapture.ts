@@ -6,11 +6,19 @@
  */
 import { InputError } from '../../base/inputError.ts';
 import { safeText } from '../../base/safeText.ts';
-import { encodeModel, type ModelProto } from '../../onnx/index.ts';
+import type { ModelProto } from '../../onnx/index.ts';
 import type { InferenceEngine, Sample, SampleSet, TensorData } from '../../base/ports.ts';
 import type { ProgressEvent } from '../../pipeline/types.ts';
 import { inferValueDims } from '../../graph/shapes/inferShapes.ts';
-import { captureModelBytes, planCapturePasses } from './captureOutputs.ts';
+import { planCapturePasses, type PassPlan, type PassValue } from './captureOutputs.ts';
+import {
+  ancestorNodes,
+  indexCaptureGraph,
+  nodeCosts,
+  passEncoder,
+  type CaptureGraph,
+  type PassEncoder,
+} from './prunePass.ts';
 
 /** Receives one captured value of one sample (float32, ONNX dims). */
 export type CaptureConsumer = (data: Float32Array, dims: readonly number[]) => Promise<void>;
@@ -25,6 +33,12 @@ export interface CaptureRequest {
   /** Value name → who wants it, in the order values should be captured. */
   consumers: ReadonlyMap<string, CaptureConsumer[]>;
   bytesPerPass: number;
+  /**
+   * Gram accumulator bytes each value's consumers hold until its pass ends, and their bound per
+   * pass (gramStage: the memory plan's gramBytesPerRun). Absent: Grams do not limit the passes.
+   */
+  gramBytes?: ReadonlyMap<string, number>;
+  gramBytesPerPass?: number;
   signal?: AbortSignal;
   /** The set's first sample, when the caller already decoded it (saves one decode). */
   first?: Sample;
@@ -81,12 +95,11 @@ const CAPTURED_ELEMENT_BYTES = 4;
  */
 async function sizeValues(
   request: CaptureRequest,
-  modelBytes: Uint8Array,
+  encodePass: PassEncoder,
+  dims: ReadonlyMap<string, readonly number[]>,
   first: Sample,
   names: string[],
 ): Promise<Map<string, number>> {
-  const feedDims = Object.fromEntries(Object.entries(first.feeds).map(([name, t]) => [name, t.dims]));
-  const dims = inferValueDims(request.model, feedDims);
   const bytes = new Map<string, number>();
   const unsized: string[] = [];
   for (const name of names) {
@@ -97,7 +110,7 @@ async function sizeValues(
     else unsized.push(name);
   }
   if (unsized.length > 0) {
-    for (const [name, size] of await measureBytes(request, modelBytes, first, unsized)) bytes.set(name, size);
+    for (const [name, size] of await measureBytes(request, encodePass, first, unsized)) bytes.set(name, size);
   }
   return bytes;
 }
@@ -113,7 +126,7 @@ async function sizeValues(
  */
 async function measureBytes(
   request: CaptureRequest,
-  modelBytes: Uint8Array,
+  encodePass: PassEncoder,
   first: Sample,
   names: string[],
 ): Promise<Map<string, number>> {
@@ -130,11 +143,10 @@ async function measureBytes(
     largestInChunk = 0;
     const part = names.slice(start, start + chunk);
     const fetches = part.filter((n) => !(n in first.feeds));
+    const probe = fetches.length > 0 ? encodePass(fetches) : null;
     let out: Record<string, TensorData> = {};
-    if (fetches.length > 0) {
-      const session = await request.engine.createSession(
-        captureModelBytes(request.model, modelBytes, fetches),
-      );
+    if (probe) {
+      const session = await request.engine.createSession(probe);
       try {
         out = await session.run(first.feeds, fetches);
       } finally {
@@ -203,6 +215,45 @@ export async function firstSample(
 }
 
 /**
+ * A pass costs at least this share of a full forward pass beyond the nodes it runs: its session,
+ * and every sample decoded again. Makes the planner prefer fewer passes among plans of equal cost.
+ */
+const PASS_OVERHEAD_SHARE = 0.02;
+
+/** The capture passes: values in topological order, split under the byte bounds by forward cost. */
+function planPasses(
+  request: CaptureRequest,
+  graph: CaptureGraph,
+  dims: ReadonlyMap<string, readonly number[]>,
+  bytes: ReadonlyMap<string, number>,
+  names: readonly string[],
+): PassPlan & { fullCost: number } {
+  // Graph inputs first, then by producer: a pass's nodes are then a prefix-like slice of the graph.
+  const position = (name: string): number => graph.producer.get(name) ?? -1;
+  const ordered = names
+    .map((name, i) => ({ name, i }))
+    .sort((a, b) => position(a.name) - position(b.name) || a.i - b.i);
+  const values: PassValue[] = ordered.map(({ name }) => ({
+    name,
+    bytes: bytes.get(name) ?? 0,
+    gramBytes: request.gramBytes?.get(name) ?? 0,
+    nodes: ancestorNodes(graph, [name]),
+  }));
+  const costs = nodeCosts(request.model, dims);
+  const fullCost = costs.reduce((s, c) => s + c, 0);
+  const plan = planCapturePasses(
+    values,
+    {
+      bytesPerPass: request.bytesPerPass,
+      gramBytesPerPass: request.gramBytesPerPass ?? Number.POSITIVE_INFINITY,
+    },
+    costs,
+    PASS_OVERHEAD_SHARE * fullCost,
+  );
+  return { ...plan, fullCost };
+}
+
+/**
  * Runs the capture. Yields 'capture' progress events; returns the number of samples used.
  * Each consumer is awaited before the next value, so at most one captured value is in flight.
  */
@@ -211,20 +262,24 @@ export async function* runCapture(request: CaptureRequest): AsyncGenerator<Progr
   if (names.length === 0) return 0;
   const first = request.first ?? (await firstSample(request.samples));
   throwIfAborted(request.signal);
-  const modelBytes = encodeModel(request.model); // once: each pass appends its outputs (captureModelBytes)
-  const bytes = await sizeValues(request, modelBytes, first, names);
-  const passes = planCapturePasses(names, bytes, request.bytesPerPass);
+  const graph = indexCaptureGraph(request.model);
+  const feedDims = Object.fromEntries(Object.entries(first.feeds).map(([name, t]) => [name, t.dims]));
+  const dims = inferValueDims(request.model, feedDims);
+  const encodePass = passEncoder(graph); // each weight encoded once for the probe and all passes
+  const bytes = await sizeValues(request, encodePass, dims, first, names);
+  const { passes, costs, fullCost } = planPasses(request, graph, dims, bytes, names);
+  const forwardShares = costs.map((c) => (fullCost > 0 ? c / fullCost : 1));
   let used = 0;
   for (let pass = 0; pass < passes.length; pass++) {
     throwIfAborted(request.signal);
     const passNames = passes[pass];
-    // One session per pass exposing only that pass's values. One session exposing every value with
-    // a per-pass fetch list would be cheaper to create, but onnxruntime keeps unfetched graph
-    // outputs alive until the run ends (measured on the detector at 640²: +73 MiB of peak RSS for
-    // 61 exposed values while fetching one), which would break the per-pass byte budget.
-    const session = await request.engine.createSession(
-      captureModelBytes(request.model, modelBytes, passNames),
-    );
+    // One session per pass running only what that pass's values need (captureModel).
+    // One session exposing every value with a per-pass fetch list would be cheaper to create, but
+    // onnxruntime keeps unfetched graph outputs alive until the run ends (measured on the detector
+    // at 640²: +73 MiB of peak RSS for 61 exposed values while fetching one), which would break the
+    // per-pass byte budget, and every pass would run the whole network.
+    const passBytes = encodePass(passNames);
+    const session = passBytes ? await request.engine.createSession(passBytes) : null;
     used = 0;
     try {
       const onSkip = pass === 0 ? request.onSkip : undefined;
@@ -236,7 +291,7 @@ export async function* runCapture(request: CaptureRequest): AsyncGenerator<Progr
           continue;
         }
         const fetches = passNames.filter((n) => !(n in sample.feeds));
-        const out = fetches.length > 0 ? await session.run(sample.feeds, fetches) : {};
+        const out = session && fetches.length > 0 ? await session.run(sample.feeds, fetches) : {};
         for (const name of passNames) {
           const t = out[name] ?? sample.feeds[name];
           const data = asFloat(name, t);
@@ -250,12 +305,14 @@ export async function* runCapture(request: CaptureRequest): AsyncGenerator<Progr
           passes: passes.length,
           sample: used,
           samples: Math.min(request.maxSamples, request.samples.count),
+          forwardShare: forwardShares[pass],
+          forwardTotal: forwardShares.reduce((s, c) => s + c, 0),
         };
         if (used >= request.maxSamples) break; // stop before decoding a sample that would not be used
         throwIfAborted(request.signal); // the consumer may have cancelled while handling the event
       }
     } finally {
-      await session.release();
+      await session?.release();
     }
     await request.onPassEnd?.(passNames);
   }
