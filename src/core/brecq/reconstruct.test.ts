@@ -53,6 +53,39 @@ function residualModel(): ModelProto {
   });
 }
 
+/** A Conv node `x * w → y` with kernel `kernel` (its rank gives the Conv's: 1-D, 2-D, 3-D). */
+function convNode(
+  x: string,
+  w: string,
+  y: string,
+  kernel: number[],
+  more: ReturnType<typeof attr.int>[] = [],
+) {
+  return node('Conv', [x, w], [y], [attr.ints('kernel_shape', kernel), ...more], `conv_${y}`);
+}
+
+/** `convs` (reading 'x', ending in `last`, 6 channels) → Relu → GlobalAveragePool → Flatten → Gemm (3 classes). */
+function convsThenHead(
+  convs: ReturnType<typeof node>[],
+  last: string,
+  input: number[],
+  weights: ReturnType<typeof float32Tensor>[],
+): ModelProto {
+  return tinyModel({
+    nodes: [
+      ...convs,
+      node('Relu', [last], ['r'], [], 'relu'),
+      node('GlobalAveragePool', ['r'], ['p'], [], 'gap'),
+      node('Flatten', ['p'], ['f'], [], 'flatten'),
+      node('Gemm', ['f', 'Wfc'], ['y'], [attr.int('transB', 1)], 'fc'),
+    ],
+    inputs: [valueInfo('x', DataType.FLOAT, input)],
+    outputs: [valueInfo('y', DataType.FLOAT, [1, 3])],
+    initializers: [...weights, float32Tensor('Wfc', [3, 6], values(18, 8))],
+    opset: 13,
+  });
+}
+
 /** Round-to-nearest at `bits` on asymmetric per-row grids, as the exporters receive a solved layer. */
 function rtnLayer(model: ModelProto, layer: QuantizableLayer, bits: number): QuantizedLayer {
   const { rows, cols, groups } = weightToGroupRows(layer, readLayerWeight(model, layer));
@@ -186,28 +219,12 @@ describe('reconstructBlocks', () => {
   });
 
   it('skips, with the reason, a block the interpreter cannot run (a 3-D Conv) and the blocks after it', async () => {
-    const model = tinyModel({
-      nodes: [
-        node(
-          'Conv',
-          ['x', 'W1'],
-          ['c1'],
-          [attr.ints('pads', [1, 1, 1, 1, 1, 1]), attr.ints('kernel_shape', [3, 3, 3])],
-          'conv3d',
-        ),
-        node('Relu', ['c1'], ['r1'], [], 'relu'),
-        node('GlobalAveragePool', ['r1'], ['p'], [], 'gap'),
-        node('Flatten', ['p'], ['f'], [], 'flatten'),
-        node('Gemm', ['f', 'W2'], ['y'], [attr.int('transB', 1)], 'fc'),
-      ],
-      inputs: [valueInfo('x', DataType.FLOAT, [1, 4, 4, 4, 4])],
-      outputs: [valueInfo('y', DataType.FLOAT, [1, 3])],
-      initializers: [
-        float32Tensor('W1', [6, 4, 3, 3, 3], values(648, 7, 0.4)),
-        float32Tensor('W2', [3, 6], values(18, 8)),
-      ],
-      opset: 13,
-    });
+    const model = convsThenHead(
+      [convNode('x', 'W1', 'c1', [3, 3, 3], [attr.ints('pads', [1, 1, 1, 1, 1, 1])])],
+      'c1',
+      [1, 4, 4, 4, 4],
+      [float32Tensor('W1', [6, 4, 3, 3, 3], values(648, 7, 0.4))],
+    );
     const layers = findLayers(model).layers;
     const start = layers.map((l) => rtnLayer(model, l, 2));
     const { quantized, report } = await reconstructBlocks({
@@ -226,37 +243,19 @@ describe('reconstructBlocks', () => {
   });
 
   it('reconstructs the blocks of a 1-D convolution model (audio-like, NCL)', async () => {
-    const model = tinyModel({
-      nodes: [
-        node(
-          'Conv',
-          ['x', 'W1'],
-          ['c1'],
-          [attr.ints('pads', [1, 1]), attr.ints('kernel_shape', [3])],
-          'conv1d',
-        ),
-        node('Relu', ['c1'], ['r1'], [], 'relu'),
-        node(
-          'Conv',
-          ['r1', 'W2'],
-          ['c2'],
-          [attr.ints('strides', [2]), attr.ints('kernel_shape', [3])],
-          'conv1d2',
-        ),
-        node('Relu', ['c2'], ['r2'], [], 'relu2'),
-        node('GlobalAveragePool', ['r2'], ['p'], [], 'gap'),
-        node('Flatten', ['p'], ['f'], [], 'flatten'),
-        node('Gemm', ['f', 'W3'], ['y'], [attr.int('transB', 1)], 'fc'),
+    const model = convsThenHead(
+      [
+        convNode('x', 'W1', 'c1', [3], [attr.ints('pads', [1, 1])]),
+        node('Relu', ['c1'], ['r1'], [], 'relu1'),
+        convNode('r1', 'W2', 'c2', [3], [attr.ints('strides', [2])]),
       ],
-      inputs: [valueInfo('x', DataType.FLOAT, [1, 4, 16])],
-      outputs: [valueInfo('y', DataType.FLOAT, [1, 3])],
-      initializers: [
+      'c2',
+      [1, 4, 16],
+      [
         float32Tensor('W1', [6, 4, 3], values(72, 7, 0.4)),
         float32Tensor('W2', [6, 6, 3], values(108, 9, 0.4)),
-        float32Tensor('W3', [3, 6], values(18, 8)),
       ],
-      opset: 13,
-    });
+    );
     const layers = findLayers(model).layers;
     const { report } = await reconstructBlocks({
       model,
