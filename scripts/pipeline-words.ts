@@ -1,0 +1,278 @@
+/**
+ * `npm run fidelity:pipeline` (issue 11's PP-OCR target): the whole PP-OCR pipeline — detector,
+ * orientation classifier and recogniser, all three quantized together — against the float pipeline
+ * on held-out text images, as a user runs it (scripts/ocr-pipeline.ts: det → boxes → crops → cls,
+ * turned 180° when it says so → rec → greedy CTC). For each setting it quantizes the three models
+ * with the real command line (`node bin/comq.mjs quantize … --backend cpu --no-eval`), the classifier
+ * and the recogniser calibrated on the text-line crops the FLOAT detector cuts from the calibration
+ * images (`--calib-crops-from`), then counts what the quantized pipeline reads that the float one
+ * reads: text lines (exact match, per image, repeats counted once each) and their whitespace-split
+ * words.
+ *
+ *   npm run fidelity:pipeline -- [--settings b0.15,b0.2,b0.25,w4,w8] [--out DIR] [--reuse]
+ *       [--swap b0.2,…] [--ort basic|all] [--flags-det "…"] [--flags-cls "…"] [--flags-rec "…"]
+ *       [--budget-det F --budget-cls F --budget-rec F]
+ *
+ * Settings: `bF` = `--size-budget F` (each model's file at most F × its float file, so the three
+ * files together are at most F × the three float files too), `wB` = uniform `--bits B` (first and last
+ * layer at 8 bits, the CLI default). `--budget-det/-cls/-rec F` replace one model's budget in every
+ * `b` setting (a per-model split); `--flags-ROLE` adds CLI flags for one model (e.g. "--method gptq").
+ * `--swap S,…` also runs, for each listed setting, the pipeline with ONE model quantized (the other
+ * two float) and with one model float (the other two quantized): which model loses the words.
+ * `--reuse` keeps quantized files already in DIR/models (same name) instead of quantizing again.
+ *
+ * Split (fixed, the one of scripts/fidelity/ocrCrops.ts and the recogniser figures of round 6):
+ * calibration = 4 scene-text images of data/images/text; held out = the other 4 scene-text images
+ * plus the 4 cropped-word images, never calibrated on. onnxruntime level 'basic' (the exact
+ * dequantized weights) unless --ort all (onnxruntime's default level: its MatMulNBits fusion
+ * quantizes the recogniser's MatMul activations to int8, README "Verification at both levels").
+ *
+ * Run time (2-core machine, quiet): quantizing is most of it. Per setting, W8/W4 take ~20–40 s per
+ * model; a size budget ~1–5 min per model (the forward sensitivity pass, recogniser the longest);
+ * each pipeline pass over the 8 held-out images ~10 s. The default five settings: about 20–30 min
+ * quiet; under a load of 10–20 expect 2–3×. `--reuse` after a first run: under a minute.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { basename, join } from 'node:path';
+import { decodeImageFile } from '../src/hosts/node/decodeImage.ts';
+import { createNodeInferenceEngine } from '../src/hosts/node/ortNode.ts';
+import {
+  keptCount,
+  linesOf,
+  OCR_FLOAT,
+  OCR_ROLES,
+  openOcrPipeline,
+  wordsOf,
+  type OcrRole,
+  type OrtLevel,
+  type ReadLine,
+} from './ocr-pipeline.ts';
+
+const root = join(import.meta.dirname, '..');
+const textDir = join(root, 'data', 'images', 'text');
+export const CALIBRATION_IMAGES = [
+  'opencv-scenetext01.jpg',
+  'opencv-scenetext03.jpg',
+  'opencv-text_defocus.jpg',
+  'skimage-text.png',
+];
+export const HELD_OUT_IMAGES = [
+  'opencv-scenetext02.jpg',
+  'opencv-licenseplate_motion.jpg',
+  'opencv-text_motion.jpg',
+  'opencv-imageTextN.png',
+  ...[1, 2, 3, 4].map((i) => `opencv-scenetext_word0${i}.jpg`),
+];
+
+const argv = process.argv.slice(2);
+const value = (name: string, fallback: string): string => {
+  const i = argv.indexOf(name);
+  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : fallback;
+};
+const list = (name: string, fallback: string): string[] =>
+  value(name, fallback)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+const settings = list('--settings', 'b0.15,b0.2,b0.25,w4,w8');
+const swaps = list('--swap', '');
+const outDir = value('--out', join(root, 'out', 'pipeline-words'));
+const reuse = argv.includes('--reuse');
+const level = value('--ort', 'basic') as OrtLevel;
+if (level !== 'basic' && level !== 'all') throw new Error(`--ort: 'basic' or 'all', not '${level}'`);
+const roleFlags = (role: OcrRole): string[] => value(`--flags-${role}`, '').split(/\s+/).filter(Boolean);
+const roleBudget = (role: OcrRole): string => value(`--budget-${role}`, '');
+for (const s of [...settings, ...swaps])
+  if (!/^(b(0?\.\d+|1)|w[2-8])$/.test(s))
+    throw new Error(`setting '${s}' is neither bF (size budget) nor wB (bits)`);
+for (const s of swaps) if (!settings.includes(s)) throw new Error(`--swap ${s}: not among --settings`);
+
+const log = (text: string): void => void process.stderr.write(`${text}\n`);
+const loadText = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
+/** The split as two folders the CLI can read (copies: the CLI takes a folder, not a file list). */
+function splitFolders(): { calib: string; held: string } {
+  const dirs = { calib: join(outDir, 'calib'), held: join(outDir, 'held') };
+  for (const [dir, names] of [
+    [dirs.calib, CALIBRATION_IMAGES],
+    [dirs.held, HELD_OUT_IMAGES],
+  ] as const) {
+    mkdirSync(dir, { recursive: true });
+    for (const name of names) copyFileSync(join(textDir, name), join(dir, name));
+  }
+  return dirs;
+}
+
+interface Quantized {
+  path: string;
+  bytes: number;
+  seconds: number;
+}
+
+/** One model at one setting through the real CLI (or the file of an earlier run with --reuse). */
+function quantize(role: OcrRole, setting: string, calib: string): Quantized {
+  // Extra flags and a per-model budget name the file, so --reuse never mixes settings.
+  const extra = [...roleFlags(role), ...(roleBudget(role) ? [`budget${roleBudget(role)}`] : [])];
+  const tag = extra.length > 0 ? `-${extra.join('_').replace(/[^A-Za-z0-9.+]+/g, '')}` : '';
+  const path = join(outDir, 'models', `${role}-${setting}${tag}.onnx`);
+  mkdirSync(join(outDir, 'models'), { recursive: true });
+  if (reuse && existsSync(path)) return { path, bytes: statSync(path).size, seconds: 0 };
+  const budget = roleBudget(role) || setting.slice(1);
+  const settingFlags = setting.startsWith('b') ? ['--size-budget', budget] : ['--bits', setting.slice(1)];
+  const args = [
+    join(root, 'bin', 'comq.mjs'),
+    'quantize',
+    OCR_FLOAT[role],
+    '--images',
+    calib,
+    ...(role === 'det' ? [] : ['--calib-crops-from', OCR_FLOAT.det]),
+    '--no-eval',
+    '--backend',
+    'cpu',
+    ...settingFlags,
+    ...roleFlags(role),
+    '--out',
+    path,
+    '--report',
+    path.replace(/\.onnx$/, '.json'),
+  ];
+  log(
+    `[${setting}] ${role}: node ${args.map((a) => a.replace(root + '/', '')).join(' ')}  (load ${loadText()})`,
+  );
+  const start = performance.now();
+  const run = spawnSync('node', args, { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const seconds = (performance.now() - start) / 1000;
+  if (run.status !== 0)
+    throw new Error(
+      `comq quantize ${role} at ${setting} failed (exit ${run.status}):\n${run.stderr.slice(-2000)}`,
+    );
+  return { path, bytes: statSync(path).size, seconds };
+}
+
+type Reading = Map<string, ReadLine[]>;
+const engine = createNodeInferenceEngine();
+
+/** The pipeline of these three model files over the held-out images: each image's lines. */
+async function readAll(paths: Record<OcrRole, string>, held: string): Promise<Reading> {
+  const bytes = (p: string): Uint8Array => new Uint8Array(readFileSync(p));
+  const pipeline = await openOcrPipeline(
+    { det: bytes(paths.det), cls: bytes(paths.cls), rec: bytes(paths.rec) },
+    engine,
+    level,
+  );
+  const reading: Reading = new Map();
+  for (const name of HELD_OUT_IMAGES)
+    reading.set(name, await pipeline.read(await decodeImageFile(bytes(join(held, name)), name)));
+  await pipeline.release();
+  return reading;
+}
+
+interface Kept {
+  lines: number;
+  words: number;
+}
+/** Lines and words of `reference` that `got` reads too, per image, summed. */
+function kept(reference: Reading, got: Reading): Kept {
+  let lines = 0;
+  let words = 0;
+  for (const [name, ref] of reference) {
+    const q = got.get(name) ?? [];
+    lines += keptCount(linesOf(ref), linesOf(q));
+    words += keptCount(wordsOf(ref), wordsOf(q));
+  }
+  return { lines, words };
+}
+const total = (r: Reading): Kept => ({
+  lines: [...r.values()].reduce((n, l) => n + linesOf(l).length, 0),
+  words: [...r.values()].reduce((n, l) => n + wordsOf(l).length, 0),
+});
+const pct = (n: number, d: number): string => (d > 0 ? `${((100 * n) / d).toFixed(0)} %` : '–');
+
+async function main(): Promise<void> {
+  const started = new Date();
+  log(`pipeline-words: ${started.toISOString()}, load average ${loadText()}, onnxruntime level '${level}'`);
+  const { calib, held } = splitFolders();
+  const floatPaths = { ...OCR_FLOAT };
+  const floatBytes = Object.fromEntries(OCR_ROLES.map((r) => [r, statSync(OCR_FLOAT[r]).size])) as Record<
+    OcrRole,
+    number
+  >;
+  const reference = await readAll(floatPaths, held);
+  const all = total(reference);
+  process.stdout.write(
+    `float pipeline on ${HELD_OUT_IMAGES.length} held-out images: ${all.lines} lines, ${all.words} words\n`,
+  );
+  for (const [name, lines] of reference)
+    process.stdout.write(
+      `  ${name}: ${
+        linesOf(lines)
+          .map((t) => JSON.stringify(t))
+          .join(' ') || '(nothing)'
+      }\n`,
+    );
+
+  const rows: string[] = [];
+  const details: string[] = [];
+  for (const setting of settings) {
+    const q = Object.fromEntries(OCR_ROLES.map((r) => [r, quantize(r, setting, calib)])) as Record<
+      OcrRole,
+      Quantized
+    >;
+    const got = await readAll({ det: q.det.path, cls: q.cls.path, rec: q.rec.path }, held);
+    const k = kept(reference, got);
+    const size = (r: OcrRole): string => `${(q[r].bytes / floatBytes[r]).toFixed(3)}×`;
+    const sum =
+      OCR_ROLES.reduce((n, r) => n + q[r].bytes, 0) / OCR_ROLES.reduce((n, r) => n + floatBytes[r], 0);
+    const seconds = OCR_ROLES.reduce((n, r) => n + q[r].seconds, 0);
+    rows.push(
+      `| ${setting} | ${size('det')} / ${size('cls')} / ${size('rec')} | ${sum.toFixed(3)}× | ${k.lines}/${all.lines} (${pct(k.lines, all.lines)}) | ${k.words}/${all.words} (${pct(k.words, all.words)}) | ${seconds.toFixed(0)} |`,
+    );
+    details.push(
+      `${setting}: ${[...got]
+        .map(
+          ([n, l]) =>
+            `${n}: ${
+              linesOf(l)
+                .map((t) => JSON.stringify(t))
+                .join(' ') || '(nothing)'
+            }`,
+        )
+        .join('; ')}`,
+    );
+    log(`[${setting}] lines ${k.lines}/${all.lines}, words ${k.words}/${all.words} (load ${loadText()})`);
+    if (swaps.includes(setting)) {
+      for (const role of OCR_ROLES) {
+        const only = { ...floatPaths, [role]: q[role].path };
+        const allBut = { det: q.det.path, cls: q.cls.path, rec: q.rec.path, [role]: floatPaths[role] };
+        const a = kept(reference, await readAll(only, held));
+        const b = kept(reference, await readAll(allBut, held));
+        rows.push(
+          `| ${setting}, only ${role} quantized | | | ${a.lines}/${all.lines} | ${a.words}/${all.words} (${pct(a.words, all.words)}) | |`,
+          `| ${setting}, ${role} float | | | ${b.lines}/${all.lines} | ${b.words}/${all.words} (${pct(b.words, all.words)}) | |`,
+        );
+      }
+    }
+  }
+  const finished = new Date();
+  process.stdout.write(
+    [
+      '',
+      `Whole PP-OCR pipeline, ${HELD_OUT_IMAGES.length} held-out images (${HELD_OUT_IMAGES.map((n) => basename(n)).join(', ')}),`,
+      `calibrated on ${CALIBRATION_IMAGES.join(', ')}; onnxruntime '${level}'; ${started.toISOString()} – ${finished.toISOString()}, load average at the end ${loadText()}.`,
+      '',
+      '| setting | file vs float (det / cls / rec) | all three | lines kept | words kept | quantize s |',
+      '|---|---|---|---|---|---|',
+      ...rows,
+      '',
+      ...details,
+      '',
+    ].join('\n'),
+  );
+}
+
+await main();
