@@ -11,15 +11,20 @@
  *
  *   npm run fidelity:pipeline -- [--settings b0.15,b0.2,b0.25,w4,w8] [--out DIR] [--reuse]
  *       [--swap b0.2,…] [--ort basic|all] [--flags-det "…"] [--flags-cls "…"] [--flags-rec "…"]
- *       [--budget-det F --budget-cls F --budget-rec F]
+ *       [--budget-det F --budget-cls F --budget-rec F] [--calib-photos]
  *
- * Settings: `bF` = `--size-budget F` (each model's file at most F × its float file, so the three
- * files together are at most F × the three float files too), `wB` = uniform `--bits B` (first and last
- * layer at 8 bits, the CLI default). `--budget-det/-cls/-rec F` replace one model's budget in every
- * `b` setting (a per-model split); `--flags-ROLE` adds CLI flags for one model (e.g. "--method gptq").
+ * Settings: `bF` = a size budget for the whole pipeline: the three files together at most F × the
+ * three float files. The detector and the classifier are quantized at `--size-budget F` (or at the
+ * smallest file they can reach when F is below it: the classifier's is 0.194×), the recogniser (68 %
+ * of the float bytes) at the budget the bytes left give it. `wB` = uniform `--bits B` (first and last
+ * layer at 8 bits, the CLI default). `--budget-det/-cls F` give one model its own budget in every `b`
+ * setting (a per-model split; the recogniser still gets what is left), `--budget-rec F` fixes the
+ * recogniser's too; `--flags-ROLE` adds CLI flags for one model (e.g. "--method gptq").
  * `--swap S,…` also runs, for each listed setting, the pipeline with ONE model quantized (the other
  * two float) and with one model float (the other two quantized): which model loses the words.
  * `--reuse` keeps quantized files already in DIR/models (same name) instead of quantizing again.
+ * `--calib-photos` adds the photos of data/images/photos to every model's calibration images (more
+ * detector samples, and the few text-like crops the float detector cuts from them): never held out.
  *
  * Split (fixed, the one of scripts/fidelity/ocrCrops.ts and the recogniser figures of round 6):
  * calibration = 4 scene-text images of data/images/text; held out = the other 4 scene-text images
@@ -33,7 +38,7 @@
  * quiet; under a load of 10–20 expect 2–3×. `--reuse` after a first run: under a minute.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { basename, join } from 'node:path';
 import { decodeImageFile } from '../src/hosts/node/decodeImage.ts';
@@ -52,6 +57,7 @@ import {
 
 const root = join(import.meta.dirname, '..');
 const textDir = join(root, 'data', 'images', 'text');
+const photoDir = join(root, 'data', 'images', 'photos');
 export const CALIBRATION_IMAGES = [
   'opencv-scenetext01.jpg',
   'opencv-scenetext03.jpg',
@@ -84,6 +90,17 @@ const level = value('--ort', 'basic') as OrtLevel;
 if (level !== 'basic' && level !== 'all') throw new Error(`--ort: 'basic' or 'all', not '${level}'`);
 const roleFlags = (role: OcrRole): string[] => value(`--flags-${role}`, '').split(/\s+/).filter(Boolean);
 const roleBudget = (role: OcrRole): string => value(`--budget-${role}`, '');
+const withPhotos = argv.includes('--calib-photos');
+/** What differs from the plain setting, for the table's rows. */
+const variant = [
+  ...(withPhotos ? ['+ photos'] : []),
+  ...OCR_ROLES.flatMap((r) => [
+    ...(roleBudget(r) ? [`${r} ≤ ${roleBudget(r)}×`] : []),
+    ...(roleFlags(r).length > 0 ? [`${r} ${roleFlags(r).join(' ')}`] : []),
+  ]),
+]
+  .map((v) => ` (${v})`)
+  .join('');
 for (const s of [...settings, ...swaps])
   if (!/^(b(0?\.\d+|1)|w[2-8])$/.test(s))
     throw new Error(`setting '${s}' is neither bF (size budget) nor wB (bits)`);
@@ -97,13 +114,15 @@ const loadText = (): string =>
 
 /** The split as two folders the CLI can read (copies: the CLI takes a folder, not a file list). */
 function splitFolders(): { calib: string; held: string } {
-  const dirs = { calib: join(outDir, 'calib'), held: join(outDir, 'held') };
-  for (const [dir, names] of [
-    [dirs.calib, CALIBRATION_IMAGES],
-    [dirs.held, HELD_OUT_IMAGES],
+  const dirs = { calib: join(outDir, withPhotos ? 'calib-photos' : 'calib'), held: join(outDir, 'held') };
+  const photos = withPhotos ? readdirSync(photoDir).sort() : [];
+  for (const [dir, from, names] of [
+    [dirs.calib, textDir, CALIBRATION_IMAGES],
+    [dirs.calib, photoDir, photos],
+    [dirs.held, textDir, HELD_OUT_IMAGES],
   ] as const) {
     mkdirSync(dir, { recursive: true });
-    for (const name of names) copyFileSync(join(textDir, name), join(dir, name));
+    for (const name of names) copyFileSync(join(from, name), join(dir, name));
   }
   return dirs;
 }
@@ -112,18 +131,33 @@ interface Quantized {
   path: string;
   bytes: number;
   seconds: number;
+  /** Taken from an earlier run (--reuse): not quantized here. */
+  reused: boolean;
+  /** The --size-budget it was quantized at (absent for uniform bits). */
+  budget?: string;
 }
 
 /** One model at one setting through the real CLI (or the file of an earlier run with --reuse). */
-function quantize(role: OcrRole, setting: string, calib: string): Quantized {
-  // Extra flags and a per-model budget name the file, so --reuse never mixes settings.
-  const extra = [...roleFlags(role), ...(roleBudget(role) ? [`budget${roleBudget(role)}`] : [])];
+function quantizeAt(role: OcrRole, setting: string, calib: string, budget?: string): Quantized {
+  // Extra flags, a budget other than the setting's and the photos name the file, so --reuse never
+  // mixes settings.
+  const extra = [
+    ...roleFlags(role),
+    ...(budget !== undefined && `b${budget}` !== setting ? [`at${budget}`] : []),
+    ...(withPhotos ? ['photos'] : []),
+  ];
   const tag = extra.length > 0 ? `-${extra.join('_').replace(/[^A-Za-z0-9.+]+/g, '')}` : '';
   const path = join(outDir, 'models', `${role}-${setting}${tag}.onnx`);
   mkdirSync(join(outDir, 'models'), { recursive: true });
-  if (reuse && existsSync(path)) return { path, bytes: statSync(path).size, seconds: 0 };
-  const budget = roleBudget(role) || setting.slice(1);
-  const settingFlags = setting.startsWith('b') ? ['--size-budget', budget] : ['--bits', setting.slice(1)];
+  const result = (seconds: number, reused: boolean): Quantized => ({
+    path,
+    bytes: statSync(path).size,
+    seconds,
+    reused,
+    ...(budget !== undefined ? { budget } : {}),
+  });
+  if (reuse && existsSync(path)) return result(0, true);
+  const settingFlags = budget !== undefined ? ['--size-budget', budget] : ['--bits', setting.slice(1)];
   const args = [
     join(root, 'bin', 'comq.mjs'),
     'quantize',
@@ -147,11 +181,57 @@ function quantize(role: OcrRole, setting: string, calib: string): Quantized {
   const start = performance.now();
   const run = spawnSync('node', args, { encoding: 'utf8', maxBuffer: 1 << 26 });
   const seconds = (performance.now() - start) / 1000;
-  if (run.status !== 0)
-    throw new Error(
-      `comq quantize ${role} at ${setting} failed (exit ${run.status}):\n${run.stderr.slice(-2000)}`,
-    );
-  return { path, bytes: statSync(path).size, seconds };
+  if (run.status !== 0) throw new QuantizeError(role, setting, run.status, run.stderr);
+  return result(seconds, false);
+}
+
+class QuantizeError extends Error {
+  /** The smallest file the CLI can reach, when it refused the budget as too small (× float). */
+  readonly floor?: number;
+  constructor(role: OcrRole, setting: string, status: number | null, stderr: string) {
+    super(`comq quantize ${role} at ${setting} failed (exit ${status}):\n${stderr.slice(-2000)}`);
+    const floor = /cannot be met: the smallest \S+ export reachable is ([\d.]+)×/.exec(stderr);
+    if (status === 2 && floor) this.floor = Number(floor[1]);
+  }
+}
+
+/** A budget as the CLI takes it, rounded down to 3 decimals (never above what was allowed). */
+const budgetText = (f: number): string => (Math.floor(f * 1000 + 1e-9) / 1000).toString();
+
+/**
+ * The three models of one setting. A size budget F is one for the whole pipeline: the three files
+ * together at most F × the three float files. The detector and the classifier get F each (or the
+ * smallest file they can reach, when F is below it: the classifier's is 0.194×), unless
+ * --budget-det/--budget-cls say otherwise; the recogniser gets the bytes left (unless --budget-rec).
+ */
+function quantizeSetting(
+  setting: string,
+  calib: string,
+  floatBytes: Record<OcrRole, number>,
+): Record<OcrRole, Quantized> {
+  if (setting.startsWith('w')) {
+    return Object.fromEntries(OCR_ROLES.map((r) => [r, quantizeAt(r, setting, calib)])) as Record<
+      OcrRole,
+      Quantized
+    >;
+  }
+  const pipelineBudget = Number(setting.slice(1));
+  const atFloorIfNeeded = (role: OcrRole): Quantized => {
+    const budget = roleBudget(role) || setting.slice(1);
+    try {
+      return quantizeAt(role, setting, calib, budget);
+    } catch (error) {
+      if (!(error instanceof QuantizeError) || error.floor === undefined || roleBudget(role)) throw error;
+      log(`[${setting}] ${role}: ${budget}× is below its smallest file ${error.floor}×: at that instead`);
+      return quantizeAt(role, setting, calib, (error.floor + 0.001).toFixed(3));
+    }
+  };
+  const det = atFloorIfNeeded('det');
+  const cls = atFloorIfNeeded('cls');
+  const total = OCR_ROLES.reduce((n, r) => n + floatBytes[r], 0);
+  const recBudget =
+    roleBudget('rec') || budgetText((pipelineBudget * total - det.bytes - cls.bytes) / floatBytes.rec);
+  return { det, cls, rec: quantizeAt('rec', setting, calib, recBudget) };
 }
 
 type Reading = Map<string, ReadLine[]>;
@@ -175,19 +255,25 @@ async function readAll(paths: Record<OcrRole, string>, held: string): Promise<Re
 interface Kept {
   lines: number;
   words: number;
+  /** Per image with a line lost: what the float pipeline read → what this one read there. */
+  lost: string[];
 }
 /** Lines and words of `reference` that `got` reads too, per image, summed. */
 function kept(reference: Reading, got: Reading): Kept {
   let lines = 0;
   let words = 0;
+  const lost: string[] = [];
+  const quoted = (t: string[]): string => t.map((x) => JSON.stringify(x)).join(' ') || '(nothing)';
   for (const [name, ref] of reference) {
     const q = got.get(name) ?? [];
-    lines += keptCount(linesOf(ref), linesOf(q));
+    const n = keptCount(linesOf(ref), linesOf(q));
+    lines += n;
     words += keptCount(wordsOf(ref), wordsOf(q));
+    if (n < linesOf(ref).length) lost.push(`${name}: ${quoted(linesOf(ref))} → ${quoted(linesOf(q))}`);
   }
-  return { lines, words };
+  return { lines, words, lost };
 }
-const total = (r: Reading): Kept => ({
+const total = (r: Reading): Omit<Kept, 'lost'> => ({
   lines: [...r.values()].reduce((n, l) => n + linesOf(l).length, 0),
   words: [...r.values()].reduce((n, l) => n + wordsOf(l).length, 0),
 });
@@ -219,32 +305,24 @@ async function main(): Promise<void> {
   const rows: string[] = [];
   const details: string[] = [];
   for (const setting of settings) {
-    const q = Object.fromEntries(OCR_ROLES.map((r) => [r, quantize(r, setting, calib)])) as Record<
-      OcrRole,
-      Quantized
-    >;
+    const q = quantizeSetting(setting, calib, floatBytes);
+    const label = setting + variant;
     const got = await readAll({ det: q.det.path, cls: q.cls.path, rec: q.rec.path }, held);
     const k = kept(reference, got);
     const size = (r: OcrRole): string => `${(q[r].bytes / floatBytes[r]).toFixed(3)}×`;
     const sum =
       OCR_ROLES.reduce((n, r) => n + q[r].bytes, 0) / OCR_ROLES.reduce((n, r) => n + floatBytes[r], 0);
-    const seconds = OCR_ROLES.reduce((n, r) => n + q[r].seconds, 0);
+    // Files kept from an earlier run (--reuse) took no time here.
+    const timed = OCR_ROLES.filter((r) => !q[r].reused);
+    const seconds =
+      timed.length === 0
+        ? 'reused'
+        : `${timed.reduce((n, r) => n + q[r].seconds, 0).toFixed(0)}${timed.length < 3 ? ` (${timed.join('+')})` : ''}`;
     rows.push(
-      `| ${setting} | ${size('det')} / ${size('cls')} / ${size('rec')} | ${sum.toFixed(3)}× | ${k.lines}/${all.lines} (${pct(k.lines, all.lines)}) | ${k.words}/${all.words} (${pct(k.words, all.words)}) | ${seconds.toFixed(0)} |`,
+      `| ${label} | ${size('det')} / ${size('cls')} / ${size('rec')} | ${sum.toFixed(3)}× | ${k.lines}/${all.lines} (${pct(k.lines, all.lines)}) | ${k.words}/${all.words} (${pct(k.words, all.words)}) | ${seconds} |`,
     );
-    details.push(
-      `${setting}: ${[...got]
-        .map(
-          ([n, l]) =>
-            `${n}: ${
-              linesOf(l)
-                .map((t) => JSON.stringify(t))
-                .join(' ') || '(nothing)'
-            }`,
-        )
-        .join('; ')}`,
-    );
-    log(`[${setting}] lines ${k.lines}/${all.lines}, words ${k.words}/${all.words} (load ${loadText()})`);
+    details.push(`${label}: ${k.lost.join('; ') || 'every line kept'}`);
+    log(`[${label}] lines ${k.lines}/${all.lines}, words ${k.words}/${all.words} (load ${loadText()})`);
     if (swaps.includes(setting)) {
       for (const role of OCR_ROLES) {
         const only = { ...floatPaths, [role]: q[role].path };
@@ -252,8 +330,12 @@ async function main(): Promise<void> {
         const a = kept(reference, await readAll(only, held));
         const b = kept(reference, await readAll(allBut, held));
         rows.push(
-          `| ${setting}, only ${role} quantized | | | ${a.lines}/${all.lines} | ${a.words}/${all.words} (${pct(a.words, all.words)}) | |`,
-          `| ${setting}, ${role} float | | | ${b.lines}/${all.lines} | ${b.words}/${all.words} (${pct(b.words, all.words)}) | |`,
+          `| ${label}, only ${role} quantized | | | ${a.lines}/${all.lines} | ${a.words}/${all.words} (${pct(a.words, all.words)}) | |`,
+          `| ${label}, ${role} float | | | ${b.lines}/${all.lines} | ${b.words}/${all.words} (${pct(b.words, all.words)}) | |`,
+        );
+        details.push(
+          `${label}, only ${role} quantized: ${a.lost.join('; ') || 'every line kept'}`,
+          `${label}, ${role} float: ${b.lost.join('; ') || 'every line kept'}`,
         );
       }
     }
@@ -263,7 +345,7 @@ async function main(): Promise<void> {
     [
       '',
       `Whole PP-OCR pipeline, ${HELD_OUT_IMAGES.length} held-out images (${HELD_OUT_IMAGES.map((n) => basename(n)).join(', ')}),`,
-      `calibrated on ${CALIBRATION_IMAGES.join(', ')}; onnxruntime '${level}'; ${started.toISOString()} – ${finished.toISOString()}, load average at the end ${loadText()}.`,
+      `calibrated on ${CALIBRATION_IMAGES.join(', ')}${withPhotos ? ' and the photos of data/images/photos' : ''}; onnxruntime '${level}'; ${started.toISOString()} – ${finished.toISOString()}, load average at the end ${loadText()}.`,
       '',
       '| setting | file vs float (det / cls / rec) | all three | lines kept | words kept | quantize s |',
       '|---|---|---|---|---|---|',
