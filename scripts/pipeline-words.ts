@@ -32,10 +32,11 @@
  * dequantized weights) unless --ort all (onnxruntime's default level: its MatMulNBits fusion
  * quantizes the recogniser's MatMul activations to int8, README "Verification at both levels").
  *
- * Run time (2-core machine, quiet): quantizing is most of it. Per setting, W8/W4 take ~20–40 s per
- * model; a size budget ~1–5 min per model (the forward sensitivity pass, recogniser the longest);
- * each pipeline pass over the 8 held-out images ~10 s. The default five settings: about 20–30 min
- * quiet; under a load of 10–20 expect 2–3×. `--reuse` after a first run: under a minute.
+ * Run time (measured 2026-12-04 on the 2-core machine at load 5–10, shared): a budget takes the detector
+ * ~4 min, the recogniser ~3 min (the forward sensitivity pass), the classifier ~20 s; W4/W8 ~20 s a model;
+ * one pipeline pass over the 8 held-out images ~10 s (--swap adds 6 per setting). The default five
+ * settings from scratch: ~20 min (~30 with --swap on all five), about half that on a quiet machine;
+ * --calib-photos makes each detector budget run ~6 min. With --reuse after a first run: 1–6 min.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
