@@ -189,6 +189,20 @@ describe('openTextDetector (the real PP-OCR detector in onnxruntime)', () => {
     }
   }, 900_000);
 
+  it('opens its session at the optimisation level asked for, the engine default otherwise', async () => {
+    const levels: unknown[] = [];
+    const recording = {
+      description: engine.description,
+      createSession: (bytes: Uint8Array, options?: { optimization?: 'disabled' | 'basic' | 'all' }) => {
+        levels.push(options?.optimization);
+        return engine.createSession(bytes, options);
+      },
+    };
+    await (await openTextDetector(readPpocrModel('det'), recording, { optimization: 'basic' })).release();
+    await (await openTextDetector(readPpocrModel('det'), recording)).release();
+    expect(levels).toEqual(['basic', undefined]);
+  });
+
   it('refuses the recogniser: not a detector', async () => {
     await expect(openTextDetector(readPpocrModel('rec'), engine)).rejects.toThrow(TextDetectorError);
     await expect(openTextDetector(new Uint8Array([1, 2, 3]), engine)).rejects.toThrow(/not an ONNX model/);

@@ -175,7 +175,11 @@ export class TextDetectorError extends Error {
 export async function openTextDetector(
   detectorBytes: Uint8Array,
   engine: InferenceEngine,
-  options: TextCropOptions & { size?: [number, number] } = {},
+  options: TextCropOptions & {
+    size?: [number, number];
+    /** onnxruntime graph optimisation of the detector's session (default: the engine's own). */
+    optimization?: 'disabled' | 'basic' | 'all';
+  } = {},
 ): Promise<TextDetector> {
   let facts;
   try {
@@ -192,7 +196,10 @@ export async function openTextDetector(
   });
   let session: InferenceSession;
   try {
-    session = await engine.createSession(detectorBytes);
+    session = await engine.createSession(
+      detectorBytes,
+      options.optimization ? { optimization: options.optimization } : undefined,
+    );
   } catch (e) {
     throw new TextDetectorError(`${engine.description} cannot load it: ${(e as Error).message}`);
   }
