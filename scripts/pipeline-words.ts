@@ -55,6 +55,7 @@ import {
   type OrtLevel,
   type ReadLine,
 } from './ocr-pipeline.ts';
+import { flagOr, listFlag } from './args.ts';
 
 const root = join(import.meta.dirname, '..');
 const textDir = join(root, 'data', 'images', 'text');
@@ -74,23 +75,14 @@ export const HELD_OUT_IMAGES = [
 ];
 
 const argv = process.argv.slice(2);
-const value = (name: string, fallback: string): string => {
-  const i = argv.indexOf(name);
-  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : fallback;
-};
-const list = (name: string, fallback: string): string[] =>
-  value(name, fallback)
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-const settings = list('--settings', 'b0.15,b0.2,b0.25,w4,w8');
-const swaps = list('--swap', '');
-const outDir = value('--out', join(root, 'out', 'pipeline-words'));
+const settings = listFlag('--settings', 'b0.15,b0.2,b0.25,w4,w8');
+const swaps = listFlag('--swap', '');
+const outDir = flagOr('--out', join(root, 'out', 'pipeline-words'));
 const reuse = argv.includes('--reuse');
-const level = value('--ort', 'basic') as OrtLevel;
+const level = flagOr('--ort', 'basic') as OrtLevel;
 if (level !== 'basic' && level !== 'all') throw new Error(`--ort: 'basic' or 'all', not '${level}'`);
-const roleFlags = (role: OcrRole): string[] => value(`--flags-${role}`, '').split(/\s+/).filter(Boolean);
-const roleBudget = (role: OcrRole): string => value(`--budget-${role}`, '');
+const roleFlags = (role: OcrRole): string[] => flagOr(`--flags-${role}`, '').split(/\s+/).filter(Boolean);
+const roleBudget = (role: OcrRole): string => flagOr(`--budget-${role}`, '');
 const withPhotos = argv.includes('--calib-photos');
 /** What differs from the plain setting, for the table's rows. */
 const variant = [

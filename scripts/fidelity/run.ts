@@ -32,6 +32,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { flagOr, listFlag } from '../args.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const dataDir = join(root, 'data', 'fidelity');
@@ -45,33 +46,24 @@ const clsModel = join(
 );
 
 const argv = process.argv.slice(2);
-const value = (name: string, fallback: string): string => {
-  const i = argv.indexOf(name);
-  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : fallback;
-};
-const list = (name: string, fallback: string): string[] =>
-  value(name, fallback)
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
 
 const MODELS = ['cnn', 'vit', 'cls'] as const;
 type ModelName = (typeof MODELS)[number];
-const models = list('--models', MODELS.join(',')) as ModelName[];
+const models = listFlag('--models', MODELS.join(',')) as ModelName[];
 // `method:order` picks the COMQ visiting order (--order); plain comq runs the default (shared).
-const methods = list('--methods', 'rtn,comq,comq:greedy,gptq,gptq+comq,brecq');
+const methods = listFlag('--methods', 'rtn,comq,comq:greedy,gptq,gptq+comq,brecq');
 // Passed through to `comq quantize` (issue 14: the Gram row cap vs uncapped, 0 = no cap).
-const maxGramRows = argv.includes('--max-gram-rows') ? value('--max-gram-rows', '') : undefined;
+const maxGramRows = argv.includes('--max-gram-rows') ? flagOr('--max-gram-rows', '') : undefined;
 // BRECQ's iteration cap and time budget, passed to the CLI as given (its defaults otherwise).
-const brecqIters = argv.includes('--brecq-iters') ? value('--brecq-iters', '') : undefined;
-const brecqSeconds = argv.includes('--brecq-seconds') ? value('--brecq-seconds', '') : undefined;
-const bitsList = list('--bits', '8,4,3,2').map(Number);
-const budgetArg = value('--budgets', '0.15,0.2,0.25');
-const budgets = budgetArg === 'none' ? [] : list('--budgets', budgetArg).map(Number);
-const sensitivities = list('--sensitivities', 'forward');
-const firstLastBits = value('--first-last-bits', '');
-const keepDir = value('--keep-files', '');
-const jsonOut = value('--json', '');
+const brecqIters = argv.includes('--brecq-iters') ? flagOr('--brecq-iters', '') : undefined;
+const brecqSeconds = argv.includes('--brecq-seconds') ? flagOr('--brecq-seconds', '') : undefined;
+const bitsList = listFlag('--bits', '8,4,3,2').map(Number);
+const budgetArg = flagOr('--budgets', '0.15,0.2,0.25');
+const budgets = budgetArg === 'none' ? [] : listFlag('--budgets', budgetArg).map(Number);
+const sensitivities = listFlag('--sensitivities', 'forward');
+const firstLastBits = flagOr('--first-last-bits', '');
+const keepDir = flagOr('--keep-files', '');
+const jsonOut = flagOr('--json', '');
 for (const model of models)
   if (!MODELS.includes(model)) throw new Error(`--models: '${model}' is not one of ${MODELS.join(', ')}`);
 
