@@ -20,8 +20,9 @@
  * 3.88, before ride-along): capture 44.9 / 47.3 s after against 75.9 / 54.5 s before, load 4–10.
  * The one-pass default (`-- --memory-budget 3G`): capture 20.0 s, end to end 94.4 s, peak 2.94 GiB
  * (load 7.2 → 4.9; 24.1 s / 83.0 s / 2.96 GiB before at load ~1). The full-width model at 5G plans
- * the same 5 passes at 3.56 forward passes (was 6 whole passes, ≈ 281 s of capture): not run here
- * (the load never fell under 2).
+ * the same 5 passes at 3.56 forward passes (was 6 whole passes, ≈ 281 s of capture); run on merged main
+ * (2026-12-04 15:19–15:27 UTC, load 5.4 → 2.5): 500.9 s end to end, peak 5.21 GiB (estimate 5.00 GiB),
+ * capture 96.6 s, Gram 191.1 s, solve 138.4 s, write 66.3 s (was ≈ 780 s).
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
