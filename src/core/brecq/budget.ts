@@ -30,3 +30,34 @@ export function splitSamples(count: number, fraction: number): { fit: number[]; 
   const check = all.filter((i) => i % every === every - 1);
   return { fit: all.filter((i) => i % every !== every - 1), check };
 }
+
+/**
+ * Each block's cost for blockShare: the fastest of three float passes of one sample through blocks
+ * [0, count) in turn (the first pass pays for compiling the ops' code, and a busy machine adds
+ * spikes); `prepare(b)` (the block's float weights) is not timed. A block that throws, its ops known
+ * to the interpreter but not runnable here (e.g. a 3-D Conv), ends the measurement and comes back as
+ * `cannotRun`, to be skipped like an unknown op instead of failing the whole run.
+ */
+export function measureBlockCosts<W, X>(
+  count: number,
+  sample: X | undefined,
+  prepare: (block: number) => W,
+  runBlock: (block: number, input: X, prepared: W) => X,
+): { costs: number[]; cannotRun?: { block: number; reason: string } } {
+  const costs = new Array<number>(count).fill(sample !== undefined ? Infinity : 1);
+  for (let pass = 0; pass < 3 && sample !== undefined; pass++) {
+    let x: X = sample;
+    for (let b = 0; b < count; b++) {
+      const prepared = prepare(b);
+      const t0 = performance.now();
+      try {
+        x = runBlock(b, x, prepared);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        return { costs: costs.slice(0, b), cannotRun: { block: b, reason } };
+      }
+      costs[b] = Math.min(costs[b], Math.max(1e-3, performance.now() - t0));
+    }
+  }
+  return { costs };
+}

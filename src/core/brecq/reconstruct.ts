@@ -20,7 +20,7 @@ import type { QuantizableLayer } from '../graph/layers/types.ts';
 import { readLayerWeight, weightToGroupRows } from '../pipeline/layerProblems.ts';
 import type { QuantizedLayer } from '../pipeline/types.ts';
 import { findBlocks, type Block } from './blocks.ts';
-import { blockShare, splitSamples } from './budget.ts';
+import { blockShare, measureBlockCosts, splitSamples } from './budget.ts';
 import { runBackward, runForward } from './interpreter.ts';
 import { fromProto } from './ops.ts';
 import {
@@ -34,93 +34,13 @@ import {
   type LayerVars,
 } from './roundingVars.ts';
 import { tensor, type Tensor } from './tensor.ts';
-
-export interface BrecqOptions {
-  /** Adam iterations per block at most (the time budget may stop earlier). */
-  iterations: number;
-  /** Time budget of the whole stage in seconds, shared by the blocks in proportion to their cost. */
-  seconds: number;
-  /** Samples per iteration. */
-  batchSize: number;
-  learningRate: number;
-  /** Adam's step on each grid cell's log-scale (0: the layer-wise scales are kept). */
-  scaleLearningRate: number;
-  /** Part of the calibration samples held out of the fit to judge it (descent, best point, keep/revert). */
-  holdOut: number;
-  /** Regulariser weight against the reconstruction term normalised to 1 at the start. */
-  lambda: number;
-  warmupFraction: number;
-  betaStart: number;
-  betaEnd: number;
-  /** Hard-rounded block losses reported per block (the descent). */
-  reportPoints: number;
-  /** Calibration samples used at most. */
-  maxSamples: number;
-  seed: number;
-  /**
-   * Take the reconstruction gradient at the hard-rounded weights (straight-through) instead of the
-   * soft ones: with a short budget the annealing never closes the soft–hard gap, so the soft
-   * optimum is not the hard one.
-   */
-  straightThrough: boolean;
-}
-
-// Measured on the fidelity CNN and transformer (scripts/fidelity/run.ts, 2-core CPU): see the report.
-export const defaultBrecqOptions: BrecqOptions = {
-  iterations: 300,
-  seconds: 120,
-  batchSize: 4,
-  learningRate: 1e-1,
-  scaleLearningRate: 1e-2,
-  holdOut: 0.25,
-  lambda: 0.1,
-  warmupFraction: 0.2,
-  betaStart: 20,
-  betaEnd: 2,
-  reportPoints: 8,
-  maxSamples: 64,
-  seed: 0,
-  straightThrough: false,
-};
-
-export interface BrecqDescentPoint {
-  iteration: number;
-  /** Hard-rounded block output error relative to the float output energy, Σ‖f_q − f‖² / Σ‖f‖². */
-  relError: number;
-}
-
-export interface BrecqBlockReport {
-  name: string;
-  layers: string[];
-  nodes: number;
-  /** 'reconstructed': the result is used; 'kept': the start was no worse; 'skipped': see reason. */
-  status: 'reconstructed' | 'kept' | 'skipped';
-  reason?: string;
-  /** Block error of the start and of the result on the held-out samples (relative, as the descent). */
-  startRelError?: number;
-  finalRelError?: number;
-  iterations?: number;
-  seconds?: number;
-  descent: BrecqDescentPoint[];
-}
-
-export interface BrecqReport {
-  options: BrecqOptions;
-  samples: number;
-  /** Of them, held out of the fit to judge it (all samples do both when there are fewer than 4). */
-  heldOut: number;
-  blocks: BrecqBlockReport[];
-  seconds: number;
-}
-
-export interface BrecqProgress {
-  block: number;
-  blocks: number;
-  name: string;
-  iteration: number;
-  iterations: number;
-  relError?: number;
-}
+import {
+  defaultBrecqOptions,
+  type BrecqBlockReport,
+  type BrecqOptions,
+  type BrecqProgress,
+  type BrecqReport,
+} from './types.ts';
 
 /** Mulberry32: a small seeded generator for the mini-batches (runs repeat). */
 function random(seed: number): () => number {
@@ -226,35 +146,24 @@ export async function reconstructBlocks(
     return { err, energy };
   };
 
-  // Each block's cost: a float forward pass of the first sample through it (budget.ts), the fastest
-  // of three passes (the first pays for compiling the ops' code, and a busy machine adds spikes).
-  const runnable = plan.blocks.findIndex((b) => b.unsupported.length > 0);
-  let todoEnd = runnable < 0 ? plan.blocks.length : runnable;
-  // A block whose ops the interpreter knows but cannot run here (e.g. a 1-D Conv): found by this
-  // float pass, it is skipped like an unknown op instead of failing the whole run.
-  let cannotRun: { block: number; reason: string } | undefined;
-  const costs = new Array<number>(todoEnd).fill(samples.length > 0 ? Infinity : 1);
-  for (let pass = 0; pass < 3 && samples.length > 0; pass++) {
-    let x = samples[0];
-    for (let b = 0; b < todoEnd; b++) {
-      const block = plan.blocks[b];
-      const weights = new Map<string, Tensor>();
-      for (const layer of block.layers)
-        weights.set(
-          layer.weightName,
-          tensor(layer.weightShape, Float64Array.from(readLayerWeight(args.model, layer))),
-        );
-      const t0 = performance.now();
-      try {
-        x = run(block, x, weights).get(block.outputName)!;
-      } catch (error) {
-        cannotRun = { block: b, reason: error instanceof Error ? error.message : String(error) };
-        todoEnd = b;
-        break;
-      }
-      costs[b] = Math.min(costs[b], Math.max(1e-3, performance.now() - t0));
-    }
-  }
+  /** The block's layers' float weights, by weight name. */
+  const floatWeightsOf = (block: Block): Map<string, Tensor> =>
+    new Map(
+      block.layers.map((layer) => [
+        layer.weightName,
+        tensor(layer.weightShape, Float64Array.from(readLayerWeight(args.model, layer))),
+      ]),
+    );
+  // Each block's cost (budget.ts), up to the first block with an op outside the set or one the
+  // interpreter could not run: from there on the blocks are skipped below.
+  const unknownOp = plan.blocks.findIndex((b) => b.unsupported.length > 0);
+  const { costs, cannotRun } = measureBlockCosts(
+    unknownOp < 0 ? plan.blocks.length : unknownOp,
+    samples[0],
+    (b) => floatWeightsOf(plan.blocks[b]),
+    (b, x: Tensor, weights) => run(plan.blocks[b], x, weights).get(plan.blocks[b].outputName)!,
+  );
+  const todoEnd = costs.length;
   for (let b = 0; b < plan.blocks.length; b++) {
     const block = plan.blocks[b];
     if (block.unsupported.length > 0 || cannotRun?.block === b) {
@@ -269,13 +178,9 @@ export async function reconstructBlocks(
       break;
     }
     const blockStarted = performance.now();
-    const floatWeights = new Map<string, Tensor>();
+    const floatWeights = floatWeightsOf(block);
     const vars: LayerVars[] = [];
     for (const layer of block.layers) {
-      floatWeights.set(
-        layer.weightName,
-        tensor(layer.weightShape, Float64Array.from(readLayerWeight(args.model, layer))),
-      );
       const q = byName.get(layer.name);
       if (q) vars.push(layerVars(args.model, layer, q));
     }

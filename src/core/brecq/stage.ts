@@ -8,7 +8,8 @@ import type { SampleSet } from '../base/ports.ts';
 import { writeLayerWeight } from '../pipeline/layerProblems.ts';
 import { lazyModel, type LazyModel } from '../pipeline/lazyModel.ts';
 import type { QuantizedLayer } from '../pipeline/types.ts';
-import { reconstructBlocks, type BrecqOptions, type BrecqProgress, type BrecqReport } from './reconstruct.ts';
+import { reconstructBlocks } from './reconstruct.ts';
+import type { BrecqOptions, BrecqProgress, BrecqReport } from './types.ts';
 import { tensor, type Tensor } from './tensor.ts';
 
 export interface BrecqStageResult {
