@@ -6,7 +6,7 @@
  * (0 outside the image), flattened in (c, kh, kw) order to match weight `[O, C/g, kh, kw]`.
  */
 import { convGramCols, convOutputSize } from '../../base/convGeometry.ts';
-import type { GramLayout } from '../backend.ts';
+import type { DirectGramLayout, GramLayout } from '../backend.ts';
 
 export { convGramCols, convOutputSize, resolveConvPads, type AutoPad } from '../../base/convGeometry.ts';
 export type ConvLayout = Extract<GramLayout, { kind: 'conv' }>;
@@ -75,4 +75,37 @@ export function im2colRows(
     result.push(matrix);
   }
   return result;
+}
+
+/** Throws, naming the field, when a direct Gram layout (dense or conv) is not usable. */
+export function validateGramLayout(layout: DirectGramLayout): void {
+  if (layout.kind === 'dense') {
+    if (!Number.isInteger(layout.cols) || layout.cols < 1) {
+      throw new Error(`dense Gram layout needs a positive integer cols, got ${layout.cols}`);
+    }
+    return;
+  }
+  const positive = (name: string, values: readonly number[], min: number): void => {
+    if (values.length !== 2 || values.some((v) => !Number.isInteger(v) || v < min)) {
+      throw new Error(`conv Gram layout: ${name} must be two integers ≥ ${min}, got [${values.join(', ')}]`);
+    }
+  };
+  positive('kernel', layout.kernel, 1);
+  positive('strides', layout.strides, 1);
+  positive('dilations', layout.dilations, 1);
+  if (layout.pads.length !== 4 || layout.pads.some((p) => !Number.isInteger(p) || p < 0)) {
+    throw new Error(
+      `conv Gram layout: pads must be [top, left, bottom, right] non-negative integers, got [${layout.pads.join(', ')}]`,
+    );
+  }
+  if (
+    !Number.isInteger(layout.groups) ||
+    layout.groups < 1 ||
+    !Number.isInteger(layout.inChannels) ||
+    layout.inChannels % layout.groups !== 0
+  ) {
+    throw new Error(
+      `conv Gram layout: groups (${layout.groups}) must be a positive integer dividing inChannels (${layout.inChannels})`,
+    );
+  }
 }

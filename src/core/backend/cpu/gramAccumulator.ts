@@ -20,7 +20,7 @@
  */
 import type { DirectGramLayout, GramAccumulator, GramOptions } from '../backend.ts';
 import { createRandom, type Random } from '../../base/random.ts';
-import { checkConvInput, convGramCols, convOutputSize, type ConvLayout } from './conv.ts';
+import { checkConvInput, convGramCols, convOutputSize, validateGramLayout, type ConvLayout } from './conv.ts';
 import { accumulateTileUpper, meanFromUpper, paddedCols, tileRowsFor } from './gramKernel.ts';
 import { OrtDepthwiseGram } from './ortDepthwiseGram.ts';
 import { ortChunkRows, type OrtGram } from './ortGram.ts';
@@ -35,38 +35,6 @@ import {
 } from './gramGather.ts';
 
 export type { PatchColumns, PatchGrid } from './gramGather.ts';
-
-function validateLayout(layout: DirectGramLayout): void {
-  if (layout.kind === 'dense') {
-    if (!Number.isInteger(layout.cols) || layout.cols < 1) {
-      throw new Error(`dense Gram layout needs a positive integer cols, got ${layout.cols}`);
-    }
-    return;
-  }
-  const positive = (name: string, values: readonly number[], min: number): void => {
-    if (values.length !== 2 || values.some((v) => !Number.isInteger(v) || v < min)) {
-      throw new Error(`conv Gram layout: ${name} must be two integers ≥ ${min}, got [${values.join(', ')}]`);
-    }
-  };
-  positive('kernel', layout.kernel, 1);
-  positive('strides', layout.strides, 1);
-  positive('dilations', layout.dilations, 1);
-  if (layout.pads.length !== 4 || layout.pads.some((p) => !Number.isInteger(p) || p < 0)) {
-    throw new Error(
-      `conv Gram layout: pads must be [top, left, bottom, right] non-negative integers, got [${layout.pads.join(', ')}]`,
-    );
-  }
-  if (
-    !Number.isInteger(layout.groups) ||
-    layout.groups < 1 ||
-    !Number.isInteger(layout.inChannels) ||
-    layout.inChannels % layout.groups !== 0
-  ) {
-    throw new Error(
-      `conv Gram layout: groups (${layout.groups}) must be a positive integer dividing inChannels (${layout.inChannels})`,
-    );
-  }
-}
 
 /** How the accumulator's tiles are reduced: the JS kernel, or an onnxruntime engine from ortMinCols columns on. */
 export interface CpuGramEngineOptions {
@@ -113,7 +81,7 @@ export class CpuGramAccumulator implements GramAccumulator {
     options: GramOptions = {},
     engine: CpuGramEngineOptions = {},
   ) {
-    validateLayout(layout);
+    validateGramLayout(layout);
     this.groups = layout.kind === 'dense' ? 1 : layout.groups;
     this.gramCols = layout.kind === 'dense' ? layout.cols : convGramCols(layout);
     this.colsPadded = paddedCols(this.gramCols);
