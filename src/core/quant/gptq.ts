@@ -125,22 +125,31 @@ export function checkGptqOptions(gptq: SolveOptions['gptq']): void {
   }
 }
 
-/**
- * GPTQ's column pass on the kernels' grids: the factor in Float64 here, then per lazy batch of
- * columns the block kernel and the rank-B update of the later columns. Leaves the kernels at
- * GPTQ's codes (Ŵ = scale·k).
- */
-export async function runGptq(
-  kernels: LayerKernels,
-  problem: LayerProblem,
-  gptq: SolveOptions['gptq'],
-): Promise<void> {
+/** GPTQ's input order and the f64 factor of the damped Hessian in that order (`gptqFactor`). */
+export interface GptqFactor {
+  perm: Int32Array;
+  upper: Float64Array;
+}
+
+/** The order and factor for `problem`: O(m³) in Float64 on the CPU, the same for every backend. */
+export function gptqFactorOf(problem: LayerProblem, gptq: SolveOptions['gptq']): GptqFactor {
   checkGptqOptions(gptq);
-  const { cols, gram } = problem;
-  const perm = gptqPermutation(gram, cols, gptq.actOrder);
-  const upper = gptqFactor(gram, cols, perm, gptq.dampPercent);
-  const lazy = Math.min(gptq.blockSize, cols);
-  await kernels.gptqBegin({ perm, upper, lazyCols: lazy });
+  const perm = gptqPermutation(problem.gram, problem.cols, gptq.actOrder);
+  return { perm, upper: gptqFactor(problem.gram, problem.cols, perm, gptq.dampPercent) };
+}
+
+/**
+ * GPTQ's column pass on the kernels' grids for a given factor: per lazy batch of columns the block
+ * kernel and the rank-B update of the later columns. Leaves the kernels at GPTQ's codes.
+ */
+export async function runGptqColumns(
+  kernels: LayerKernels,
+  cols: number,
+  factor: GptqFactor,
+  blockSize: number,
+): Promise<void> {
+  const lazy = Math.min(blockSize, cols);
+  await kernels.gptqBegin({ perm: factor.perm, upper: factor.upper, lazyCols: lazy });
   for (let start = 0; start < cols; start += lazy) {
     const end = Math.min(cols, start + lazy);
     await kernels.gptqQuantizeBlock(start, end);
@@ -148,6 +157,15 @@ export async function runGptq(
     await kernels.gptqUpdateTail(start, end);
   }
   await kernels.gptqEnd();
+}
+
+/** GPTQ on the kernels' grids: the factor in Float64 here, then the column pass. */
+export async function runGptq(
+  kernels: LayerKernels,
+  problem: LayerProblem,
+  gptq: SolveOptions['gptq'],
+): Promise<void> {
+  await runGptqColumns(kernels, problem.cols, gptqFactorOf(problem, gptq), gptq.blockSize);
 }
 
 /** Plain GPTQ. `onSweep(0, objective)` fires once; `objectivePerSweep` is empty. */

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# On a lent GPU machine (no npm, no network): unpack the folder that scripts/device/bundle.ts made
+# and run the GPU checks from the repository root, logs into $OUT (or /tmp/comq-device):
+#   1. the adapter Dawn finds (a hardware one, or the script says so and which ICD it tried);
+#   2. `npm run bench:gpu` full set (budget BENCH_SECONDS, default 200);
+#   3. the WebGPU test files (conformance suite, backend, tuning, AdaRound, 1-D/3-D Grams, descent);
+#   4. `comq quantize` end to end on the committed Fashion-MNIST CNN and ViT, --backend webgpu and cpu.
+# Usage: bash scripts/device/run.sh [BUNDLE_DIR] (default .devgpu). Optional: .gl/*.deb holds the
+# Vulkan loader and libglvnd (libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2).
+set -u
+bundle=${1:-.devgpu}
+bundle=$(cd "$bundle" && pwd)
+out=${OUT:-/tmp/comq-device}
+mkdir -p "$out"
+find "$bundle" -name '*.xz' -exec xz -d -T0 {} + 2>/dev/null ||
+  find "$bundle" -name '*.xz' -exec python3 -c 'import lzma,sys,os
+for p in sys.argv[1:]:
+    open(p[:-3],"wb").write(lzma.open(p).read()); os.remove(p)' {} +
+chmod +x "$bundle/node"
+node="$bundle/node"
+# The Vulkan loader and the GL vendor-neutral libraries the NVIDIA ICD (libGLX_nvidia) needs.
+for deb in .gl/*.deb; do [ -f "$deb" ] && dpkg -x "$deb" /; done
+ldconfig
+export XDG_RUNTIME_DIR=$(mktemp -d)
+
+probe='const {create,globals}=await import("'$bundle'/node_modules/webgpu/index.js");
+Object.assign(globalThis,globals);const gpu=create([]);
+const a=await gpu.requestAdapter({powerPreference:"high-performance"});
+if(!a){console.log("no adapter");process.exit(3)}
+const i=a.info;console.log(`adapter: ${i.vendor} ${i.architecture} ${i.device} ${i.description} fallback=${a.isFallbackAdapter}`);
+process.exit(/swiftshader|llvmpipe/i.test(i.description+i.device)?4:0)'
+echo "== adapter" | tee "$out/adapter.log"
+if ! timeout 60 "$node" --input-type=module -e "$probe" 2>&1 | tee -a "$out/adapter.log"; then :; fi
+if ! grep -q '^adapter' "$out/adapter.log" || grep -qi 'swiftshader\|llvmpipe\|no adapter' "$out/adapter.log"; then
+  for icd in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json; do
+    [ -f "$icd" ] || continue
+    export VK_DRIVER_FILES=$icd VK_ICD_FILENAMES=$icd
+    echo "retry with VK_DRIVER_FILES=$icd" | tee -a "$out/adapter.log"
+    timeout 60 "$node" --input-type=module -e "$probe" 2>&1 | tee -a "$out/adapter.log" && break
+  done
+fi
+nvidia-smi --query-gpu=name,driver_version,clocks.sm --format=csv 2>&1 | tee -a "$out/adapter.log"
+
+echo "== bench:gpu"
+timeout $(( ${BENCH_SECONDS:-200} + 90 )) "$node" "$bundle/bench-gpu.mjs" --full --budget "${BENCH_SECONDS:-200}" 2>&1 | tee "$out/bench-gpu.log"
+
+echo "== WebGPU test files"
+COMQ_TEST_SECONDS=120 timeout "${TEST_SECONDS:-240}" "$node" "$bundle/gpu-tests.mjs" 2>&1 | tee "$out/gpu-tests.log" | grep -v '^ok ' 
+
+echo "== comq quantize W4 COMQ end to end, committed Fashion-MNIST models, webgpu vs cpu"
+for model in cnn vit; do
+  for backend in webgpu cpu; do
+    start=$(date +%s%N)
+    timeout 150 "$node" "$bundle/bin/cli/comq.mjs" quantize "data/fidelity/$model.onnx" --inputs data/fidelity/fmnist/calib \
+      --no-eval --no-progress --method comq --bits 4 --backend "$backend" \
+      --out "$out/$model-w4-$backend.onnx" --report "$out/$model-w4-$backend.json" >"$out/cli-$model-$backend.log" 2>&1
+    code=$?
+    echo "$model $backend: exit $code in $(( ($(date +%s%N) - start) / 1000000 )) ms"
+    tail -3 "$out/cli-$model-$backend.log"
+  done
+  [ -f "$out/$model-w4-webgpu.json" ] || continue
+  # The two backends' layer errors side by side: largest relative difference of relError.
+  "$node" -e 'const [a,b]=process.argv.slice(1).map(f=>require(f).layers);let worst=0,name="";
+for(let i=0;i<a.length;i++){const d=Math.abs(a[i].relError-b[i].relError)/Math.max(1e-12,b[i].relError);if(d>worst){worst=d;name=a[i].name}}
+console.log(`layers ${a.length}/${b.length}; largest relative difference of relError webgpu vs cpu ${worst.toExponential(2)} (${name})`)' \
+    "$out/$model-w4-webgpu.json" "$out/$model-w4-cpu.json" 2>&1
+done
+rm -f "$out"/*.onnx
