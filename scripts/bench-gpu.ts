@@ -15,11 +15,19 @@
  * ends within 8 minutes) and says what it skipped. On a software adapter (SwiftShader) it runs the
  * `--quick` set unless `--full` is given: m = 576 and 1152 at n = 256 only.
  * FLOPs: 2 per multiply-add (Gram 2·N·m², COMQ sweep and GPTQ 2·n·m²).
- * Run: `npm run bench:gpu [-- --quick | --full] [--budget SECONDS]`.
+ * Run: `npm run bench:gpu [-- --quick | --full] [--budget SECONDS] [--kernels gram,comq,comqBlocked,gptq]
+ * [--tuning JSON]`: `--kernels` keeps those rows only; `--tuning` overrides fields of the adapter's
+ * KernelTuning (kernels/descriptor.ts), e.g. '{"comqRowsPerGroup":1}', to compare tunings.
+ * The Gram's time includes uploading X and reading G back, as in a run.
  */
 import { cpus, loadavg } from 'node:os';
 import type { Backend, LayerKernels, VisitOrder } from '../src/core/backend/backend.ts';
 import { createCpuBackend } from '../src/core/backend/cpu/cpuBackend.ts';
+import {
+  defaultTuning,
+  type KernelTuning,
+  softwareTuning,
+} from '../src/core/backend/webgpu/kernels/descriptor.ts';
 import { createWebGpuBackend, type WebGpuBackend } from '../src/core/backend/webgpu/webgpuBackend.ts';
 import { computeGrids } from '../src/core/base/grid.ts';
 import type { LayerProblem } from '../src/core/base/problem.ts';
@@ -33,6 +41,18 @@ import { createNodeInferenceEngine } from '../src/hosts/node/ortNode.ts';
 const args = process.argv.slice(2);
 const budgetAt = args.indexOf('--budget');
 const budgetSeconds = budgetAt >= 0 ? Number(args[budgetAt + 1]) : 420;
+const valueOf = (flag: string): string | undefined => {
+  const at = args.indexOf(flag);
+  return at >= 0 ? args[at + 1] : undefined;
+};
+const kernelNames = ['gram', 'comq', 'comqBlocked', 'gptq'] as const;
+const kernelsRun = new Set((valueOf('--kernels') ?? kernelNames.join(',')).split(','));
+for (const name of kernelsRun)
+  if (!(kernelNames as readonly string[]).includes(name)) {
+    console.log(`--kernels: unknown kernel ${name}; choose from ${kernelNames.join(', ')}`);
+    process.exit(2);
+  }
+const tuningOverride = JSON.parse(valueOf('--tuning') ?? '{}') as Partial<KernelTuning>;
 const grid: GridSpec = { bits: 4, kind: 'asymmetric', clip: 1 };
 const gptqOptions = { dampPercent: 0.01, actOrder: true, blockSize: 128 };
 const started = performance.now();
@@ -62,10 +82,15 @@ async function seconds<T>(work: () => Promise<T>): Promise<[number, T]> {
   return [(performance.now() - start) / 1000, value];
 }
 
+/** Seconds of the last GPU `gramOf`'s add (upload + kernels) and finish (read back, to f64). */
+const gramPhases = { add: 0, finish: 0 };
+
 async function gramOf(backend: Backend, x: Float32Array, rows: number, cols: number): Promise<Float64Array> {
   const accumulator = backend.createGramAccumulator({ kind: 'dense', cols });
-  await accumulator.add(x.subarray(0, rows * cols), [rows, cols]);
-  return (await accumulator.finish())[0];
+  const [addSeconds] = await seconds(() => accumulator.add(x.subarray(0, rows * cols), [rows, cols]));
+  const [finishSeconds, [gram]] = await seconds(() => accumulator.finish());
+  Object.assign(gramPhases, { add: addSeconds, finish: finishSeconds });
+  return gram;
 }
 
 function firstRows(problem: LayerProblem, rows: number): LayerProblem {
@@ -120,6 +145,12 @@ async function main(): Promise<void> {
   let gpu: WebGpuBackend;
   try {
     gpu = await createWebGpuBackend(createNodeGpu());
+    if (Object.keys(tuningOverride).length > 0) {
+      // The adapter's own tuning (as createWebGpuBackend picks it) with the overrides on top.
+      const base = gpu.probe.isSoftware ? softwareTuning : defaultTuning;
+      await gpu.dispose();
+      gpu = await createWebGpuBackend(createNodeGpu(), { tuning: { ...base, ...tuningOverride } });
+    }
   } catch (error) {
     console.log(`no WebGPU adapter: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
@@ -172,8 +203,9 @@ async function main(): Promise<void> {
     const samples = 2 * m;
     const x = correlatedInputs(samples, m, m);
     const [gpuGramSeconds, gram64] = await seconds(() => gramOf(gpu, x, samples, m));
+    const gpuPhases = `upload + kernels ${gramPhases.add.toFixed(3)} s, read back ${gramPhases.finish.toFixed(3)} s`;
     const gram = Float32Array.from(gram64);
-    if (!gramDone.has(m)) {
+    if (!gramDone.has(m) && kernelsRun.has('gram')) {
       gramDone.add(m);
       const cpuRows = Math.min(samples, 1024);
       const [cpuGramSeconds] = await seconds(() => gramOf(cpu, x, cpuRows, m));
@@ -190,7 +222,7 @@ async function main(): Promise<void> {
         samples,
         (2 * samples * m * m) / gpuGramSeconds / 1e9,
         (2 * cpuRows * m * m) / cpuGramSeconds / 1e9,
-        `max abs diff / max |G| = ${(diff / scale).toExponential(2)}`,
+        `max abs diff / max |G| = ${(diff / scale).toExponential(2)} (GPU: ${gpuPhases})`,
       );
     }
     const problem: LayerProblem = { weight: gaussian(n * m, m + n), rows: n, cols: m, gram };
@@ -199,8 +231,17 @@ async function main(): Promise<void> {
     const cpuProblem = firstRows(problem, cpuRows);
     const flopsPerRow = 2 * m * m;
     for (const [label, order] of [
-      ['COMQ per-row greedy (comq.wgsl)', { kind: 'per-row', order: comqOrder(problem, 'greedy') }],
-      ['COMQ shared order, blocked (comqBlocked.wgsl)', { kind: 'shared', order: comqSharedOrder(problem) }],
+      ...(kernelsRun.has('comq')
+        ? [['COMQ per-row greedy (comq.wgsl)', { kind: 'per-row', order: comqOrder(problem, 'greedy') }]]
+        : []),
+      ...(kernelsRun.has('comqBlocked')
+        ? [
+            [
+              'COMQ shared order, blocked (comqBlocked.wgsl)',
+              { kind: 'shared', order: comqSharedOrder(problem) },
+            ],
+          ]
+        : []),
     ] as [string, VisitOrder][]) {
       if (elapsed() > budgetSeconds) {
         skipped.push(`${label} m ${m} n ${n}`);
@@ -218,6 +259,7 @@ async function main(): Promise<void> {
         `codes equal ${(100 * equalFraction(codes, c.codes)).toFixed(3)} % on ${cpuRows} rows`,
       );
     }
+    if (!kernelsRun.has('gptq')) continue;
     if (elapsed() > budgetSeconds) {
       skipped.push(`GPTQ m ${m} n ${n}`);
       continue;

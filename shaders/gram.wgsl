@@ -13,12 +13,21 @@
 //                 word gramOffset (one group per dispatch).
 //   main:         any cols and optional seeded row subsampling (useRowList = 1: r runs over
 //                 rowList[rowBegin .. rowEnd)), element loads; gramOffset as above.
+//   denseTiled:   the `denseAligned` work for hardware GPUs: one workgroup of 8×8 invocations per
+//                 64×64 tile of G (tiles on or above the diagonal), the rows streamed through
+//                 workgroup memory 32 at a time (two 32×64 panels, 16 KiB, the WebGPU default
+//                 limit), each invocation an 8×8 register block as four 4×4 blocks 32 apart
+//                 (16 multiply-adds per workgroup-memory load instead of 16 per two global
+//                 loads). Barriers are cheap on a GPU and ruinous on SwiftShader, so the host uses
+//                 it only under the hardware tuning (KernelTuning.gramWorkgroupTiles).
 // Bindings (group 0): 0 input: array<vec4<f32>> (read; the f32 data padded to 16 bytes),
 //   1 rowList: array<u32> (read; 1 dummy element when unused), 2 gram: array<f32> (read_write),
 //   3 params: uniform GramParams.
-// Dispatch: (ceil(ceil(cols/4)/WG_X), ceil(ceil(cols/4)/WG_Y), 1). Invocation (bx, by) owns the 4×4
-//   block of G at rows 4·bx.., cols 4·by.. and, when bx < by, its mirror: only blocks with bx ≤ by
-//   do arithmetic (one triangle, then mirrored), the others return at once.
+// Dispatch: `main`, `denseAligned`: (ceil(ceil(cols/4)/WG_X), ceil(ceil(cols/4)/WG_Y), 1).
+//   Invocation (bx, by) owns the 4×4 block of G at rows 4·bx.., cols 4·by.. and, when bx < by, its
+//   mirror: only blocks with bx ≤ by do arithmetic (one triangle, then mirrored), the others
+//   return at once. `denseTiled`: (ceil(cols/64), ceil(cols/64), 1), workgroups below the
+//   diagonal return at once.
 // Invariants: each G entry is written by exactly one invocation (no races, no atomics); register
 //   blocking and no workgroup memory, because barriers are very slow on SwiftShader; rows are summed
 //   in segments of SEGMENT_ROWS into a fresh partial sum before being added to the block total,
@@ -137,4 +146,81 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     total = addBlocks(total, gatheredSegment(a0, b0, start, min(params.rowEnd, start + SEGMENT_ROWS)));
   }
   store(a0, b0, total);
+}
+
+// denseTiled's two panels of 32 rows × 64 columns (16 vec4 words per row): rows of the tile's
+// G-row columns (A) and G-column columns (B).
+const TILE_ROWS: u32 = 32u;
+var<workgroup> panelA: array<vec4<f32>, 512>;
+var<workgroup> panelB: array<vec4<f32>, 512>;
+
+// Word `word` of input row `row`, zero past the rows or the columns (the tile's edge).
+fn alignedWord(row: u32, word: u32, blocks: u32) -> vec4<f32> {
+  if (row >= params.rowEnd || word >= blocks) {
+    return vec4<f32>(0.0);
+  }
+  return input[row * blocks + word];
+}
+
+@compute @workgroup_size(8, 8, 1)
+fn denseTiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  // Uniform per workgroup, so the early return keeps the barriers below in uniform control flow.
+  if (wid.x > wid.y) {
+    return;
+  }
+  let blocks = params.cols / 4u;
+  let t = lid.y * 8u + lid.x;
+  let wordA = wid.x * 16u;
+  let wordB = wid.y * 16u;
+  var total00 = Block4x4();
+  var total01 = Block4x4();
+  var total10 = Block4x4();
+  var total11 = Block4x4();
+  for (var start = params.rowBegin; start < params.rowEnd; start = start + SEGMENT_ROWS) {
+    let segmentEnd = min(params.rowEnd, start + SEGMENT_ROWS);
+    var s00 = Block4x4();
+    var s01 = Block4x4();
+    var s10 = Block4x4();
+    var s11 = Block4x4();
+    for (var k0 = start; k0 < segmentEnd; k0 = k0 + TILE_ROWS) {
+      // 512 words per panel, 8 per invocation; neighbouring invocations load neighbouring words.
+      for (var i = 0u; i < 8u; i = i + 1u) {
+        let at = t + 64u * i;
+        let row = k0 + at / 16u;
+        let inSegment = row < segmentEnd;
+        var a = vec4<f32>(0.0);
+        var b = vec4<f32>(0.0);
+        if (inSegment) {
+          a = alignedWord(row, wordA + at % 16u, blocks);
+          b = alignedWord(row, wordB + at % 16u, blocks);
+        }
+        panelA[at] = a;
+        panelB[at] = b;
+      }
+      workgroupBarrier();
+      for (var k = 0u; k < TILE_ROWS; k = k + 1u) {
+        let a0 = panelA[k * 16u + lid.x];
+        let a1 = panelA[k * 16u + lid.x + 8u];
+        let b0 = panelB[k * 16u + lid.y];
+        let b1 = panelB[k * 16u + lid.y + 8u];
+        s00 = addOuter(s00, a0, b0);
+        s01 = addOuter(s01, a0, b1);
+        s10 = addOuter(s10, a1, b0);
+        s11 = addOuter(s11, a1, b1);
+      }
+      workgroupBarrier();
+    }
+    total00 = addBlocks(total00, s00);
+    total01 = addBlocks(total01, s01);
+    total10 = addBlocks(total10, s10);
+    total11 = addBlocks(total11, s11);
+  }
+  // Block (u, v) of this invocation sits at G rows 64·wid.x + 4·lid.x + 32u, cols 64·wid.y +
+  // 4·lid.y + 32v; store() keeps b ≥ a and mirrors, as in the other entry points.
+  let a0 = wid.x * 64u + lid.x * 4u;
+  let b0 = wid.y * 64u + lid.y * 4u;
+  store(a0, b0, total00);
+  store(a0, b0 + 32u, total01);
+  store(a0 + 32u, b0, total10);
+  store(a0 + 32u, b0 + 32u, total11);
 }

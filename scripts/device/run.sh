@@ -2,9 +2,11 @@
 # On a lent GPU machine (no npm, no network): unpack the folder that scripts/device/bundle.ts made
 # and run the GPU checks from the repository root, logs into $OUT (or /tmp/comq-device):
 #   1. the adapter Dawn finds (a hardware one, or the script says so and which ICD it tried);
-#   2. `npm run bench:gpu` full set (budget BENCH_SECONDS, default 200);
+#   2. `npm run bench:gpu` full set (budget BENCH_SECONDS, default 200; BENCH_KERNELS, and
+#      BENCH_TUNINGS for several runs under KernelTuning overrides);
 #   3. the WebGPU test files (conformance suite, backend, tuning, AdaRound, 1-D/3-D Grams, descent);
-#   4. `comq quantize` end to end on the committed Fashion-MNIST CNN and ViT, --backend webgpu and cpu.
+#   4. `comq quantize` end to end on the committed Fashion-MNIST CNN and ViT, --backend webgpu and
+#      cpu (E2E=0 skips it).
 # Usage: bash scripts/device/run.sh [BUNDLE_DIR] (default .devgpu). Optional: .gl/*.deb holds the
 # Vulkan loader and libglvnd (libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2).
 set -u
@@ -41,12 +43,24 @@ if ! grep -q '^adapter' "$out/adapter.log" || grep -qi 'swiftshader\|llvmpipe\|n
 fi
 nvidia-smi --query-gpu=name,driver_version,clocks.sm --format=csv 2>&1 | tee -a "$out/adapter.log"
 
-echo "== bench:gpu"
-timeout $(( ${BENCH_SECONDS:-200} + 90 )) "$node" "$bundle/bench-gpu.mjs" --full --budget "${BENCH_SECONDS:-200}" 2>&1 | tee "$out/bench-gpu.log"
+# A hardware adapter: the tests assert its behaviour (src/testing/adapterClass.ts).
+grep -q '^adapter' "$out/adapter.log" && ! grep -qi 'swiftshader\|llvmpipe' "$out/adapter.log" && export COMQ_GPU=hardware
+
+# BENCH_TUNINGS: ';'-separated KernelTuning overrides, one bench run each ('{}' = the adapter's own).
+IFS=';' read -ra tunings <<<"${BENCH_TUNINGS:-{\}}"
+run=0
+for tuning in "${tunings[@]}"; do
+  run=$((run + 1))
+  echo "== bench:gpu --kernels ${BENCH_KERNELS:-gram,comq,comqBlocked,gptq} --tuning $tuning"
+  timeout $(( ${BENCH_SECONDS:-200} + 90 )) "$node" "$bundle/bench-gpu.mjs" --full --budget "${BENCH_SECONDS:-200}" \
+    --kernels "${BENCH_KERNELS:-gram,comq,comqBlocked,gptq}" --tuning "$tuning" 2>&1 | tee "$out/bench-gpu-$run.log" | grep -v '^|'
+  grep '^| [A-Z]' "$out/bench-gpu-$run.log" | awk '!seen[$0]++'
+done
 
 echo "== WebGPU test files"
 COMQ_TEST_SECONDS=120 timeout "${TEST_SECONDS:-240}" "$node" "$bundle/gpu-tests.mjs" 2>&1 | tee "$out/gpu-tests.log" | grep -v '^ok ' 
 
+[ "${E2E:-1}" = 1 ] || exit 0
 echo "== comq quantize W4 COMQ end to end, committed Fashion-MNIST models, webgpu vs cpu"
 for model in cnn vit; do
   for backend in webgpu cpu; do

@@ -5,6 +5,7 @@ import { createNodeGpu } from '../../testing/gpu.ts';
 import type { InferenceEngine } from '../base/ports.ts';
 import { decideBackend, selectBackend } from './select.ts';
 import type { AdapterProbe } from './webgpu/device.ts';
+import { expectedAdapterClass } from '../../testing/adapterClass.ts';
 
 function probe(isSoftware: boolean): AdapterProbe {
   return {
@@ -46,15 +47,18 @@ describe('backend selection', () => {
     expect(() => decideBackend(null, 'webgpu')).toThrow(/apt-get install -y chromium libvulkan1/);
   });
 
-  it('on this machine (SwiftShader) picks the CPU under auto and WebGPU on request, reporting the adapter', async () => {
+  it('on this machine picks the CPU under auto on SwiftShader (WebGPU on a hardware GPU) and WebGPU on request, reporting the adapter', async () => {
     const gpu = createNodeGpu();
+    const hardware = expectedAdapterClass() === 'hardware';
     const auto = await selectBackend(gpu);
-    expect(auto.kind).toBe('cpu');
-    expect(auto.backend.name).toBe('cpu');
-    expect(auto.probe?.isSoftware).toBe(true);
+    expect(auto.kind).toBe(hardware ? 'webgpu' : 'cpu');
+    expect(auto.backend.name).toBe(hardware ? 'webgpu' : 'cpu');
+    expect(auto.probe?.isSoftware).toBe(!hardware);
+    await auto.backend.dispose();
     const forced = await selectBackend(gpu, 'webgpu');
     expect(forced.backend.name).toBe('webgpu');
-    expect(forced.backend.description).toContain('swiftshader');
+    if (hardware) expect(forced.backend.description).not.toContain('software adapter');
+    else expect(forced.backend.description).toContain('swiftshader');
     await forced.backend.dispose();
     const none = await selectBackend(undefined);
     expect(none.backend.name).toBe('cpu');
@@ -70,8 +74,10 @@ describe('backend selection', () => {
         return node.createSession(bytes, options);
       },
     };
-    // SwiftShader under auto still picks the CPU: the options must reach it.
-    const choice = await selectBackend(createNodeGpu(), 'auto', {
+    // SwiftShader under auto still picks the CPU: the options must reach it (on a hardware GPU
+    // auto picks WebGPU, so there the CPU is asked for).
+    const preference = expectedAdapterClass() === 'hardware' ? 'cpu' : 'auto';
+    const choice = await selectBackend(createNodeGpu(), preference, {
       cpu: { gramEngine: counting },
       webgpu: {},
     });

@@ -82,6 +82,16 @@ export const gramCases: GramCase[] = [
     ],
   },
   {
+    // 136 = two full 64-column tiles and a partial one (gram.wgsl denseTiled); 300 rows cross a
+    // 256-row segment and leave partial 32-row panels.
+    name: 'dense 136 cols, 300 + 45 rows',
+    layout: { kind: 'dense', cols: 136 },
+    chunks: () => [
+      { data: gaussian(300 * 136, 16), shape: [300, 136] },
+      { data: gaussian(45 * 136, 17), shape: [45, 136] },
+    ],
+  },
+  {
     name: 'dense 3-D tokens [2, 50, 48]',
     layout: { kind: 'dense', cols: 48 },
     chunks: () => [{ data: gaussian(2 * 50 * 48, 4), shape: [2, 50, 48] }],

@@ -76,6 +76,18 @@ function referenceGrams(c: GramCase): Float64Array[] {
   return sums.map((s) => s.map((v) => v / kept));
 }
 
+/** The backend's Grams of a case against the f64 oracle, within tolerances.gramRelError. */
+export async function expectGramCase(backend: Backend, c: GramCase): Promise<void> {
+  const accumulator = backend.createGramAccumulator(c.layout, c.options);
+  for (const chunk of c.chunks()) await accumulator.add(chunk.data, chunk.shape);
+  const grams = await accumulator.finish();
+  const expected = referenceGrams(c);
+  expect(grams.length).toBe(expected.length);
+  grams.forEach((gram, g) =>
+    expect(maxRelError(gram, expected[g])).toBeLessThanOrEqual(tolerances.gramRelError),
+  );
+}
+
 function maxRelError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
   let err = 0;
   let scale = 0;
@@ -139,14 +151,7 @@ export function defineConformanceSuite(label: string, openTarget: () => Promise<
 
     for (const c of gramCases) {
       it(`kernel ${c.layout.kind === 'conv' ? 'im2col + gram' : 'gram'} (${c.layout.kind}): ${c.name}: relative error ≤ ${tolerances.gramRelError}`, async () => {
-        const accumulator = opened().createGramAccumulator(c.layout, c.options);
-        for (const chunk of c.chunks()) await accumulator.add(chunk.data, chunk.shape);
-        const grams = await accumulator.finish();
-        const expected = referenceGrams(c);
-        expect(grams.length).toBe(expected.length);
-        grams.forEach((gram, g) =>
-          expect(maxRelError(gram, expected[g])).toBeLessThanOrEqual(tolerances.gramRelError),
-        );
+        await expectGramCase(opened(), c);
       });
     }
 

@@ -12,6 +12,11 @@ export type BindingKind = 'read' | 'storage' | 'uniform';
 /** Workgroup sizes (the `override` constants); one place to tune them per device class. */
 export interface KernelTuning {
   gramTile: [number, number];
+  /**
+   * Aligned Grams by gram.wgsl `denseTiled` (64×64 tiles through workgroup memory, barriers per 32
+   * rows) instead of `denseAligned` (no workgroup memory): for hardware GPUs only.
+   */
+  gramWorkgroupTiles: boolean;
   gramSegmentRows: number;
   linearWorkgroup: number;
   /** Rows per workgroup of the cooperative COMQ kernels (at most linearWorkgroup). */
@@ -31,9 +36,13 @@ export interface KernelTuning {
 
 export const defaultTuning: KernelTuning = {
   gramTile: [8, 8],
+  gramWorkgroupTiles: true,
   gramSegmentRows: 256,
   linearWorkgroup: 64,
-  comqRowsPerGroup: 4,
+  // One row per workgroup: on an H200 (2026-12-04, `npm run bench:gpu -- --tuning`) the per-row
+  // greedy sweep ran 1.3–2.1× faster at every shape (m 576–4608, n 256/1024) than with 4 rows;
+  // n/4 workgroups leave most of a large GPU idle.
+  comqRowsPerGroup: 1,
   gptqRowsPerGroup: 4,
   comqDecideBlock: 32,
   gptqDecideColumns: 32,
@@ -48,6 +57,7 @@ export const defaultTuning: KernelTuning = {
  */
 export const softwareTuning: KernelTuning = {
   ...defaultTuning,
+  gramWorkgroupTiles: false,
   comqRowsPerGroup: 16,
   comqDecideBlock: 64,
   // GPTQ quantizeBlock with every invocation deciding a row, 16 columns per barrier pair (4 KiB of

@@ -1,6 +1,7 @@
 /**
  * gram.wgsl: the running mean XᵀX/N over a chunk of rows, upper tiles of 4×4 (CPU twin:
- * backend/cpu/gramKernel.ts). `denseAligned` reads rows of a multiple of 4 columns directly.
+ * backend/cpu/gramKernel.ts). `denseAligned` reads rows of a multiple of 4 columns directly;
+ * under a tuning with `gramWorkgroupTiles` (hardware GPUs) the same work runs as `denseTiled`.
  */
 import type { GpuMemory } from '../memory.ts';
 import { gramWgsl } from '../shaderSources.generated.ts';
@@ -12,7 +13,7 @@ import { encodeDispatch } from './pipelines.ts';
 export const gramKernel = defineKernel({
   name: 'gram',
   source: gramWgsl,
-  entryPoints: ['main', 'denseAligned'],
+  entryPoints: ['main', 'denseAligned', 'denseTiled'],
   bindings: [
     ['input', 'read'],
     ['rowList', 'read'],
@@ -37,7 +38,13 @@ export const gramKernel = defineKernel({
 
 export type GramParams = UniformValues<typeof gramKernel.uniform.layout>;
 
-/** One Gram update of `stride` (padded) columns from `source` rows [rowBegin, rowEnd). */
+/** Columns of G per `denseTiled` workgroup (gram.wgsl: 8×8 invocations of 8×8 register blocks). */
+const DENSE_TILE = 64;
+
+/**
+ * One Gram update of `stride` (padded) columns from `source` rows [rowBegin, rowEnd). `denseAligned`
+ * becomes `denseTiled` under a tuning with `gramWorkgroupTiles`.
+ */
 export function encodeGram(
   kernels: Kernels,
   mem: GpuMemory,
@@ -47,14 +54,19 @@ export function encodeGram(
   buffers: { source: GPUBuffer; rowList: GPUBuffer; gram: GPUBuffer },
   params: GramParams,
 ): void {
-  const [tileX, tileY] = kernels.tuning.gramTile;
-  const blocks = Math.ceil(stride / 4);
   const group = kernels.bindGroup(gramKernel, [
     buffers.source,
     buffers.rowList,
     buffers.gram,
     mem.uniform('gram params', packUniform(gramKernel.uniform.layout, params)),
   ]);
+  if (entry === 'denseAligned' && kernels.tuning.gramWorkgroupTiles) {
+    const tiles = Math.ceil(stride / DENSE_TILE);
+    encodeDispatch(encoder, kernels.pipeline(gramKernel, 'denseTiled'), group, [tiles, tiles, 1]);
+    return;
+  }
+  const [tileX, tileY] = kernels.tuning.gramTile;
+  const blocks = Math.ceil(stride / 4);
   encodeDispatch(encoder, kernels.pipeline(gramKernel, entry), group, [
     Math.ceil(blocks / tileX),
     Math.ceil(blocks / tileY),
