@@ -95,6 +95,9 @@ export async function openDevice(gpu: GPU, knownAdapter?: GPUAdapter): Promise<O
       maxStorageBufferBindingSize: probe.limits.maxStorageBufferBindingSize,
       maxBufferSize: probe.limits.maxBufferSize,
       maxStorageBuffersPerShaderStage: STORAGE_BUFFERS_NEEDED,
+      // The defaults need 16 KiB; a tuning with larger decide blocks or row tiles needs more
+      // (an H200 offers 48 KiB), and a device without it fails at pipeline creation, not here.
+      maxComputeWorkgroupStorageSize: probe.limits.maxComputeWorkgroupStorageSize,
     },
   });
   let lost: string | undefined;
