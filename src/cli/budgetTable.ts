@@ -32,5 +32,11 @@ export function formatBudgetTable(report: BudgetReport): string[] {
         ? ` Measured output SQNR ${measured.outputSqnrDb.toFixed(1)} dB, cosine ${measured.outputCosine?.toFixed(4)}${measured.quantAccuracy !== undefined ? `, top-1 ${(100 * measured.quantAccuracy).toFixed(1)} % (float ${(100 * (measured.floatAccuracy ?? Number.NaN)).toFixed(1)} %)` : ''}.`
         : ''),
   );
+  if (report.checked) {
+    const list = report.checked.map((c) => `${c.label} ${db(c.measuredLoss)} dB`).join(', ');
+    lines.push(
+      `Checked with every layer rounded at once (output SQNR on ${report.sensitivitySamples} sample(s)): ${list}; using ${report.chosen}.`,
+    );
+  }
   return lines;
 }

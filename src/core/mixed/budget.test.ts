@@ -200,20 +200,35 @@ describe('allocation', () => {
     expect(points[points.length - 1].loss).toBe(0);
   });
 
-  it('on the fidelity CNN, the chosen bits beat every uniform assignment that fits the budget, and tie at a uniform point', async () => {
+  it('on the fidelity CNN, the allocator beats every fitting uniform assignment in prediction, ties at a uniform point, and the run uses whichever measures lowest with all layers rounded', async () => {
     const run = await budgetRun(cnn, 'cnn-20', ['--size-budget', '0.2']);
     expect(run.code, run.stderr).toBe(0);
     const budget = run.report!.budget!;
     const fitting = budget.uniform.filter((u) => u.bytes <= budget.budgetBytes);
     expect(fitting.length).toBeGreaterThan(0);
     const bestUniform = Math.min(...fitting.map((u) => u.loss));
+    // The check: the allocator's assignment and every fitting uniform one, measured with all layers
+    // rounded at once; the run uses the lowest (ties keep 'mixed').
+    const checked = budget.checked!;
+    expect(checked[0].label).toBe('mixed');
+    expect(checked.slice(1).map((c) => c.label)).toEqual(fitting.map((u) => u.label));
+    for (const c of checked) expect(c.measuredLoss).toBeGreaterThan(0);
+    const used = checked.find((c) => c.label === budget.chosen)!;
+    expect(used.measuredLoss).toBe(Math.min(...checked.map((c) => c.measuredLoss)));
+    expect(budget.predictedLoss).toBe(used.predictedLoss);
     // Between uniform points mixed precision spends the bytes uniform bits cannot use.
-    expect(budget.predictedLoss).toBeLessThan(bestUniform * 0.8);
+    expect(checked[0].predictedLoss).toBeLessThan(bestUniform * 0.8);
     const w4 = budget.uniform.find((u) => u.label === 'W4 first/last 8')!;
     const atUniform = await budgetRun(cnn, 'cnn-at-uniform', ['--size-budget', String(w4.ratio)]);
     expect(atUniform.code, atUniform.stderr).toBe(0);
-    expect(atUniform.report!.budget!.predictedBytes).toBeLessThanOrEqual(w4.bytes);
-    expect(atUniform.report!.budget!.predictedLoss).toBeLessThanOrEqual(w4.loss * (1 + 1e-12));
+    const atBudget = atUniform.report!.budget!;
+    expect(atBudget.predictedBytes).toBeLessThanOrEqual(w4.bytes);
+    // The allocator alone ties or beats the uniform point it was given room for.
+    expect(atBudget.checked![0].predictedLoss).toBeLessThanOrEqual(w4.loss * (1 + 1e-12));
+    const measuredW4 = atBudget.checked!.find((c) => c.label === 'W4 first/last 8')!.measuredLoss;
+    expect(atBudget.checked!.find((c) => c.label === atBudget.chosen)!.measuredLoss).toBeLessThanOrEqual(
+      measuredW4,
+    );
   }, 900_000);
 });
 

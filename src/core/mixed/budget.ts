@@ -24,7 +24,13 @@ import {
   type AllocationLayer,
   type FrontierPoint,
 } from './allocate.ts';
-import { measureSensitivity, type SensitivityKind, type SensitivityTable } from './sensitivity.ts';
+import { type GridSpec } from '../quant/types.ts';
+import {
+  measureAssignments,
+  measureSensitivity,
+  type SensitivityKind,
+  type SensitivityTable,
+} from './sensitivity.ts';
 import { buildSizeModel, type LayerBits, type SizeModel } from './sizeModel.ts';
 
 /** The widths mixed precision chooses from (besides float). */
@@ -85,6 +91,14 @@ export interface BudgetReport {
   frontier: (FrontierPoint & { ratio: number })[];
   /** Uniform assignments for comparison (every quantizable layer at `bits`; `firstLast8` = first and last at 8). */
   uniform: { label: string; bytes: number; ratio: number; loss: number }[];
+  /**
+   * The check before the solve: the allocator's assignment ('mixed') and each uniform one that fits
+   * the budget, with all layers rounded to nearest at once, by the output noise-to-signal ratio
+   * on the sensitivity's samples. Absent when no uniform assignment fits.
+   */
+  checked?: { label: string; bytes: number; ratio: number; predictedLoss: number; measuredLoss: number }[];
+  /** The label of the assignment the run uses: 'mixed', or a uniform one that measured lower. */
+  chosen?: string;
 }
 
 export interface SizeStage {
@@ -166,6 +180,43 @@ function allocationLayers(size: SizeModel, table: SensitivityTable | undefined):
   }));
 }
 
+/** The run's grid without its bits: what the sensitivity and the assignment check round on. */
+function sensitivityGrid(full: QuantizeOptions): Omit<GridSpec, 'bits'> {
+  return {
+    kind: full.grid,
+    clip: full.clip,
+    ...(full.groupSize !== undefined ? { blockSize: full.groupSize } : {}),
+  };
+}
+
+/**
+ * Uniform assignments (every quantizable layer at one width; and with the first and last at 8),
+ * with their predicted loss and their exactly measured bytes, so "equal size" comparisons are exact.
+ */
+function uniformAssignments(
+  stage: SizeStage,
+  layers: AllocationLayer[],
+): { label: string; bits: Map<string, LayerBits>; bytes: number; loss: number }[] {
+  const out: { label: string; bits: Map<string, LayerBits>; bytes: number; loss: number }[] = [];
+  const uniformAt = (label: string, bitsOf: (index: number) => number): void => {
+    let loss = 0;
+    const bits = new Map<string, LayerBits>();
+    for (let i = 0; i < layers.length; i++) {
+      const wanted = stage.quantizable.has(layers[i].name) ? bitsOf(i) : 'float';
+      const o = layers[i].options.find((x) => x.bits === wanted);
+      if (!o) return;
+      bits.set(layers[i].name, wanted);
+      loss += o.loss;
+    }
+    out.push({ label, bits, bytes: stage.size.measure(bits), loss });
+  };
+  for (const bits of BUDGET_BIT_WIDTHS) {
+    uniformAt(`W${bits}`, () => bits);
+    uniformAt(`W${bits} first/last 8`, (i) => (i === 0 || i === layers.length - 1 ? 8 : bits));
+  }
+  return out;
+}
+
 export interface BudgetChoice {
   /** The pipeline's per-layer overrides for the chosen bits (user overrides for float layers kept). */
   overrides: QuantizeOptions['overrides'];
@@ -193,11 +244,7 @@ export async function chooseBits(
     model: deps.model,
     layers: stage.layers.filter((l) => stage.quantizable.has(l.name)),
     bitWidths: BUDGET_BIT_WIDTHS,
-    grid: {
-      kind: full.grid,
-      clip: full.clip,
-      ...(full.groupSize !== undefined ? { blockSize: full.groupSize } : {}),
-    },
+    grid: sensitivityGrid(full),
     calibration: deps.calibration,
     ...(budget.samples !== undefined
       ? { samples: budget.samples }
@@ -235,6 +282,36 @@ export async function chooseBits(
       allocate(layers, stage.size.baseBytes, target) ?? smallestAssignment(layers, stage.size.baseBytes);
   }
   if (!chosen) throw new Error('the budget fitted the size model but no assignment was found');
+  const ratioOf = (bytes: number): number => bytes / deps.fileBytes;
+  const uniform = uniformAssignments(stage, layers).map((u) => ({ ...u, ratio: ratioOf(u.bytes) }));
+  // The allocator's additive prediction against the uniform assignments that fit, each measured
+  // with all its layers rounded at once (one forward pass per candidate on the sensitivity's
+  // samples): a uniform one that measures lower wins (so mixed precision never ships worse than a
+  // uniform width of no larger size on this check; ties keep the mixed assignment).
+  const candidates = [
+    { label: 'mixed', bits: chosen.bits, bytes: chosen.bytes, loss: chosen.loss },
+    ...uniform.filter((u) => u.bytes <= stage.budgetBytes),
+  ];
+  const measuredLosses =
+    candidates.length > 1
+      ? await measureAssignments(
+          {
+            model: deps.model,
+            layers: stage.layers,
+            grid: sensitivityGrid(full),
+            calibration: deps.calibration,
+            ...(budget.samples !== undefined ? { samples: budget.samples } : {}),
+            engine: deps.engine,
+            ...(deps.signal ? { signal: deps.signal } : {}),
+          },
+          candidates.map((c) => c.bits),
+        )
+      : [];
+  let best = 0;
+  measuredLosses.forEach((loss, i) => {
+    if (loss < measuredLosses[best]) best = i;
+  });
+  chosen = { bits: candidates[best].bits, bytes: candidates[best].bytes, loss: candidates[best].loss };
   const overrides: QuantizeOptions['overrides'] = { ...full.overrides };
   const byName = new Map(layers.map((l) => [l.name, l]));
   const reportLayers: BudgetLayerReport[] = [];
@@ -248,26 +325,6 @@ export async function chooseBits(
       lossByBits: Object.fromEntries(byName.get(name)!.options.map((o) => [String(o.bits), o.loss])),
       deltaBytes: option.bytes,
     });
-  }
-  const ratioOf = (bytes: number): number => bytes / deps.fileBytes;
-  const uniform: BudgetReport['uniform'] = [];
-  const uniformAt = (label: string, bitsOf: (index: number) => number): void => {
-    let loss = 0;
-    const bits = new Map<string, LayerBits>();
-    for (let i = 0; i < layers.length; i++) {
-      const wanted = stage.quantizable.has(layers[i].name) ? bitsOf(i) : 'float';
-      const o = layers[i].options.find((x) => x.bits === wanted);
-      if (!o) return;
-      bits.set(layers[i].name, wanted);
-      loss += o.loss;
-    }
-    // Measured exactly, as the chosen assignment is: "equal size" comparisons are then exact.
-    const bytes = stage.size.measure(bits);
-    uniform.push({ label, bytes, ratio: ratioOf(bytes), loss });
-  };
-  for (const bits of BUDGET_BIT_WIDTHS) {
-    uniformAt(`W${bits}`, () => bits);
-    uniformAt(`W${bits} first/last 8`, (i) => (i === 0 || i === layers.length - 1 ? 8 : bits));
   }
   const report: BudgetReport = {
     ratio: budget.ratio,
@@ -283,7 +340,19 @@ export async function chooseBits(
     predictedSqnrDb: -10 * Math.log10(chosen.loss),
     layers: reportLayers,
     frontier: frontier(layers, stage.size.baseBytes).map((p) => ({ ...p, ratio: ratioOf(p.bytes) })),
-    uniform,
+    uniform: uniform.map(({ label, bytes, ratio, loss }) => ({ label, bytes, ratio, loss })),
+    ...(measuredLosses.length > 0
+      ? {
+          checked: candidates.map((c, i) => ({
+            label: c.label,
+            bytes: c.bytes,
+            ratio: ratioOf(c.bytes),
+            predictedLoss: c.loss,
+            measuredLoss: measuredLosses[i],
+          })),
+          chosen: candidates[best].label,
+        }
+      : {}),
   };
   return { overrides, report };
 }

@@ -206,3 +206,33 @@ export function measureSensitivity(
 ): Promise<SensitivityTable> {
   return kind === 'gram' ? gramSensitivity(input) : forwardSensitivity(input);
 }
+
+/**
+ * The model's output noise-to-signal ratio with every layer of each assignment rounded to nearest
+ * at its bits at once (float layers untouched), on the first `samples` calibration samples (default
+ * 8, as 'forward'). The allocator adds per-layer losses; this sees how the layers' noise combines.
+ */
+export async function measureAssignments(
+  input: Pick<
+    SensitivityInput,
+    'model' | 'layers' | 'grid' | 'calibration' | 'samples' | 'engine' | 'signal'
+  >,
+  assignments: readonly ReadonlyMap<string, LayerBits>[],
+): Promise<number[]> {
+  const samples = await firstSamples(input.calibration, input.samples ?? 8);
+  if (samples.length === 0)
+    throw new Error('no calibration sample could be read to check the bit assignment');
+  const reference = await runAll(input.engine, input.model, samples);
+  const losses: number[] = [];
+  for (const assignment of assignments) {
+    throwIfAborted(input.signal);
+    let model = input.model;
+    for (const layer of input.layers) {
+      const bits = assignment.get(layer.name);
+      if (bits === undefined || bits === 'float') continue;
+      model = writeLayerWeight(model, layer, rtnLayerWeight(input.model, layer, { ...input.grid, bits }));
+    }
+    losses.push(noiseToSignal(reference, await runAll(input.engine, model, samples)));
+  }
+  return losses;
+}
