@@ -40,7 +40,7 @@ export const defaultTuning: KernelTuning = {
   gramSegmentRows: 256,
   linearWorkgroup: 64,
   // One row per workgroup: on an H200 (2026-12-04, `npm run bench:gpu -- --tuning`) the per-row
-  // greedy sweep ran 1.3–2.1× faster at every shape (m 576–4608, n 256/1024) than with 4 rows;
+  // greedy sweep ran 1.2–2.1× faster at every shape (m 576–4608, n 256/1024) than with 4 rows;
   // n/4 workgroups leave most of a large GPU idle.
   comqRowsPerGroup: 1,
   gptqRowsPerGroup: 4,
