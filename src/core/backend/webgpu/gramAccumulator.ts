@@ -4,7 +4,8 @@
  * encodes dispatches of at most ctx.maxFmaPerDispatch multiply-adds, each folding its rows into the
  * running mean; conv patches are gathered on the GPU first (im2col.wgsl), one group at a time.
  * Row subsampling draws the same seeded uniforms in the same row order as the CPU accumulator
- * (src/core/backend/cpu/gramAccumulator.ts), so both keep exactly the same rows.
+ * (src/core/backend/cpu/gramAccumulator.ts), so both keep exactly the same rows. Small chunks wait
+ * (pendingChunks.ts) so that many share one upload; finish() sends what waits.
  */
 import type { DirectGramLayout, GramAccumulator, GramOptions } from '../backend.ts';
 import { checkConvInput, convGramCols, convOutputSize, type ConvLayout } from '../cpu/conv.ts';
@@ -15,6 +16,7 @@ import { encodeDepthwiseGram } from './kernels/depthwiseGram.ts';
 import { encodeGram } from './kernels/gram.ts';
 import { encodeIm2col, type Im2colParams } from './kernels/im2col.ts';
 import { GpuMemory } from './memory.ts';
+import { PendingChunks } from './pendingChunks.ts';
 
 type ConvGeometry = Omit<
   Im2colParams,
@@ -30,6 +32,7 @@ export class WebGpuGramAccumulator implements GramAccumulator {
   private readonly gram: GPUBuffer;
   private readonly dummyRowList: GPUBuffer;
   private seen = 0;
+  private readonly pending = new PendingChunks<ConvGeometry | null>();
   private readonly sampleRate: number;
   private readonly random: Random | null;
   private finished = false;
@@ -71,7 +74,7 @@ export class WebGpuGramAccumulator implements GramAccumulator {
   }
 
   get rowsSeen(): number {
-    return this.seen;
+    return this.seen + this.pending.keptRows;
   }
 
   /** Kept rows among `candidates` (chunk-relative), or null when all are kept. */
@@ -101,7 +104,7 @@ export class WebGpuGramAccumulator implements GramAccumulator {
       const rowsPerUpload = Math.max(1, Math.floor(limit / (cols * 4)));
       for (let begin = 0; begin < rows; begin += rowsPerUpload) {
         const end = Math.min(rows, begin + rowsPerUpload);
-        await this.upload(input.subarray(begin * cols, end * cols), end - begin, null);
+        await this.push(input.subarray(begin * cols, end * cols), end - begin, 'dense', null);
       }
       return;
     }
@@ -117,36 +120,68 @@ export class WebGpuGramAccumulator implements GramAccumulator {
     }
     for (let begin = 0; begin < n; begin += imagesPerUpload) {
       const end = Math.min(n, begin + imagesPerUpload);
-      await this.upload(input.subarray(begin * imageValues, end * imageValues), (end - begin) * outH * outW, {
-        channelsPerGroup: c / layout.groups,
-        inChannels: c,
-        height: h,
-        width: w,
-        kernelH: layout.kernel[0],
-        kernelW: layout.kernel[1],
-        strideH: layout.strides[0],
-        strideW: layout.strides[1],
-        padTop: layout.pads[0],
-        padLeft: layout.pads[1],
-        dilationH: layout.dilations[0],
-        dilationW: layout.dilations[1],
-        outH,
-        outW,
-      });
+      await this.push(
+        input.subarray(begin * imageValues, end * imageValues),
+        (end - begin) * outH * outW,
+        `${c}×${h}×${w}`,
+        {
+          channelsPerGroup: c / layout.groups,
+          inChannels: c,
+          height: h,
+          width: w,
+          kernelH: layout.kernel[0],
+          kernelW: layout.kernel[1],
+          strideH: layout.strides[0],
+          strideW: layout.strides[1],
+          padTop: layout.pads[0],
+          padLeft: layout.pads[1],
+          dilationH: layout.dilations[0],
+          dilationW: layout.dilations[1],
+          outH,
+          outW,
+        },
+      );
     }
   }
 
   /**
-   * Folds `candidateRows` rows of one uploaded chunk into the Gram(s). Dense chunks go straight to
+   * Draws the chunk's kept rows now (arrival order), then holds it with the chunks waiting or,
+   * when it does not fit there, sends what waits and, if still too big to wait, the chunk itself.
+   */
+  private async push(
+    values: Float32Array,
+    candidateRows: number,
+    key: string,
+    conv: ConvGeometry | null,
+  ): Promise<void> {
+    const rowList = this.sample(candidateRows);
+    if (rowList && rowList.length === 0) return;
+    const bytes = values.byteLength;
+    if (!this.pending.fits(key, bytes)) await this.flush();
+    if (this.pending.fits(key, bytes)) {
+      this.pending.hold({ values, candidateRows, rowList, geometry: conv, key });
+      return;
+    }
+    await this.upload(values, candidateRows, rowList, conv);
+  }
+
+  /** Sends the chunks that wait as one upload. */
+  private async flush(): Promise<void> {
+    const chunk = this.pending.take();
+    if (chunk) await this.upload(chunk.values, chunk.candidateRows, chunk.rowList, chunk.geometry);
+  }
+
+  /**
+   * Folds `candidateRows` rows of one uploaded chunk into the Gram(s) (only `rowList`'s when given). Dense chunks go straight to
    * gram.wgsl; conv chunks are gathered by im2col.wgsl into a padded patch matrix, one group and
    * one piece of rows at a time, and that matrix goes through the branch-free dense path.
    */
   private async upload(
     values: Float32Array,
     candidateRows: number,
+    rowList: Uint32Array | null,
     conv: ConvGeometry | null,
   ): Promise<void> {
-    const rowList = this.sample(candidateRows);
     const rows = rowList ? rowList.length : candidateRows;
     if (rows === 0) return;
     if (conv && conv.channelsPerGroup === 1) return this.uploadDepthwise(values, rows, rowList, conv);
@@ -307,6 +342,15 @@ export class WebGpuGramAccumulator implements GramAccumulator {
   }
 
   async finish(): Promise<Float64Array[]> {
+    if (!this.finished) {
+      try {
+        await this.flush();
+      } catch (error) {
+        this.finished = true;
+        this.mem.destroyAll();
+        throw error;
+      }
+    }
     if (this.seen === 0) {
       this.mem.destroyAll();
       throw new Error(
