@@ -6,6 +6,7 @@
  */
 import type { Backend } from './backend.ts';
 import { createCpuBackend, type CpuBackendOptions } from './cpu/cpuBackend.ts';
+import { SMALL_LAYER_FMA, withSmallLayersOnCpu } from './smallLayers.ts';
 import { NO_ADAPTER_MESSAGE, probeAdapter, type AdapterProbe } from './webgpu/device.ts';
 import { createWebGpuBackend, type WebGpuBackendOptions } from './webgpu/webgpuBackend.ts';
 
@@ -76,9 +77,15 @@ export async function selectBackend(
   if (decision.kind === 'cpu')
     return { ...decision, backend: createCpuBackend(options.cpu), probe: probe ?? undefined };
   if (!gpu) throw new Error(`WebGPU backend requested but ${NO_ADAPTER_MESSAGE}`);
-  return {
-    ...decision,
-    backend: await createWebGpuBackend(gpu, { ...options.webgpu, adapter: adapter ?? undefined }),
-    probe: probe ?? undefined,
-  };
+  const webgpu = await createWebGpuBackend(gpu, { ...options.webgpu, adapter: adapter ?? undefined });
+  if (preference === 'auto') {
+    // auto on a hardware adapter: small layers are quicker on the CPU (smallLayers.ts).
+    return {
+      ...decision,
+      reason: `${decision.reason} Layers under ${SMALL_LAYER_FMA.toExponential(1)} multiply-adds per sweep solve on the CPU.`,
+      backend: withSmallLayersOnCpu(webgpu, createCpuBackend(options.cpu)),
+      probe: probe ?? undefined,
+    };
+  }
+  return { ...decision, backend: webgpu, probe: probe ?? undefined };
 }
