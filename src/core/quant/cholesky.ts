@@ -15,8 +15,11 @@
  * different order, so results agree to f64 rounding, not bit for bit.
  */
 
-/** Columns per panel: the depth of every GEMM call (64 measured best here, see the bench script). */
-export const PANEL = 64;
+/**
+ * Panel widths, outer to inner: the outer panels' updates are the bulk of the flops (GEMM depth
+ * 64); the inner ones keep the scalar part (dot products within the innermost panel) small.
+ */
+const PANELS = [64, 8];
 /** Rows of B per GEMM call, so B's panel (`TILE × PANEL` f64 = 32 KiB) stays in L1/L2. */
 const TILE = 64;
 
@@ -54,53 +57,68 @@ export function subtractProductNT(
   const lda = a.stride;
   const ldb = b.stride;
   let i = 0;
-  for (; i + 4 <= rows; i += 4) {
+  for (; i + 3 <= rows; i += 3) {
     const a0 = a.offset + i * lda;
     const a1 = a0 + lda;
     const a2 = a1 + lda;
-    const a3 = a2 + lda;
     const cI = out.offset + i * cRow;
     let j = 0;
-    for (; j + 2 <= cols; j += 2) {
+    for (; j + 4 <= cols; j += 4) {
       const b0 = b.offset + j * ldb;
       const b1 = b0 + ldb;
+      const b2 = b1 + ldb;
+      const b3 = b2 + ldb;
       let s00 = 0;
       let s01 = 0;
+      let s02 = 0;
+      let s03 = 0;
       let s10 = 0;
       let s11 = 0;
+      let s12 = 0;
+      let s13 = 0;
       let s20 = 0;
       let s21 = 0;
-      let s30 = 0;
-      let s31 = 0;
+      let s22 = 0;
+      let s23 = 0;
       for (let k = 0; k < depth; k++) {
         const y0 = y[b0 + k];
         const y1 = y[b1 + k];
-        const x0 = x[a0 + k];
-        s00 += x0 * y0;
-        s01 += x0 * y1;
-        const x1 = x[a1 + k];
-        s10 += x1 * y0;
-        s11 += x1 * y1;
-        const x2 = x[a2 + k];
-        s20 += x2 * y0;
-        s21 += x2 * y1;
-        const x3 = x[a3 + k];
-        s30 += x3 * y0;
-        s31 += x3 * y1;
+        const y2 = y[b2 + k];
+        const y3 = y[b3 + k];
+        let xk = x[a0 + k];
+        s00 += xk * y0;
+        s01 += xk * y1;
+        s02 += xk * y2;
+        s03 += xk * y3;
+        xk = x[a1 + k];
+        s10 += xk * y0;
+        s11 += xk * y1;
+        s12 += xk * y2;
+        s13 += xk * y3;
+        xk = x[a2 + k];
+        s20 += xk * y0;
+        s21 += xk * y1;
+        s22 += xk * y2;
+        s23 += xk * y3;
       }
       const c0 = cI + j * cCol;
-      const c1 = c0 + cCol;
+      const c1 = c0 + cRow;
+      const c2 = c1 + cRow;
       c[c0] -= s00;
-      c[c1] -= s01;
-      c[c0 + cRow] -= s10;
-      c[c1 + cRow] -= s11;
-      c[c0 + 2 * cRow] -= s20;
-      c[c1 + 2 * cRow] -= s21;
-      c[c0 + 3 * cRow] -= s30;
-      c[c1 + 3 * cRow] -= s31;
+      c[c0 + cCol] -= s01;
+      c[c0 + 2 * cCol] -= s02;
+      c[c0 + 3 * cCol] -= s03;
+      c[c1] -= s10;
+      c[c1 + cCol] -= s11;
+      c[c1 + 2 * cCol] -= s12;
+      c[c1 + 3 * cCol] -= s13;
+      c[c2] -= s20;
+      c[c2 + cCol] -= s21;
+      c[c2 + 2 * cCol] -= s22;
+      c[c2 + 3 * cCol] -= s23;
     }
     for (; j < cols; j++) {
-      for (let r = 0; r < 4; r++) {
+      for (let r = 0; r < 3; r++) {
         c[cI + r * cRow + j * cCol] -= dot(x, a0 + r * lda, y, b.offset + j * ldb, depth);
       }
     }
@@ -124,38 +142,32 @@ function dot(x: Float64Array, xOff: number, y: Float64Array, yOff: number, lengt
  * positive number, when A is not (numerically) positive definite.
  */
 export function choleskyLowerInPlace(a: Float64Array, n: number): boolean {
-  for (let k0 = 0; k0 < n; k0 += PANEL) {
-    const k1 = Math.min(n, k0 + PANEL);
-    // The panel's columns k0..k1−1 (earlier panels are already subtracted): first its diagonal
-    // block, unblocked, then the rows below it, each solved against that block while in L1.
-    for (let j = k0; j < k1; j++) {
-      const rowJ = j * n;
-      let pivot = a[rowJ + j];
-      for (let k = k0; k < j; k++) pivot -= a[rowJ + k] * a[rowJ + k];
-      if (!(pivot > 0) || !Number.isFinite(pivot)) return false;
-      const ljj = Math.sqrt(pivot);
-      a[rowJ + j] = ljj;
-      for (let i = j + 1; i < k1; i++) {
-        const rowI = i * n;
-        a[rowI + j] = (a[rowI + j] - dot(a, rowI + k0, a, rowJ + k0, j - k0)) / ljj;
-      }
+  return factorColumns(a, n, 0, n, 0);
+}
+
+/**
+ * Columns `[c0, c1)` of the lower Cholesky factor, rows c0…n−1, once every column before c0 has
+ * been subtracted: panels of `PANELS[level]` columns, each factored one level down (the last level
+ * unblocked), then subtracted from the panel's later columns `[k1, c1)`, rows ≥ k1.
+ */
+function factorColumns(a: Float64Array, n: number, c0: number, c1: number, level: number): boolean {
+  const width = PANELS[level];
+  for (let k0 = c0; k0 < c1; k0 += width) {
+    const k1 = Math.min(c1, k0 + width);
+    if (level + 1 < PANELS.length) {
+      if (!factorColumns(a, n, k0, k1, level + 1)) return false;
+    } else if (!factorPanelUnblocked(a, n, k0, k1)) {
+      return false;
     }
-    for (let i = k1; i < n; i++) {
-      const rowI = i * n;
-      for (let j = k0; j < k1; j++) {
-        const rowJ = j * n;
-        a[rowI + j] = (a[rowI + j] - dot(a, rowI + k0, a, rowJ + k0, j - k0)) / a[rowJ + j];
-      }
-    }
-    // Trailing update A[i][j] −= Σ_{k in panel} L[i][k]·L[j][k] for k1 ≤ j ≤ i, a tile of B rows
-    // at a time: the diagonal tile 4 rows at a time (lower part, plus < 4 harmless upper values),
-    // the rows below it in one call.
+    // A[i][j] −= Σ_{k in panel} L[i][k]·L[j][k] for k1 ≤ j < c1, i ≥ j, a tile of B rows at a
+    // time: the diagonal tile 3 rows at a time (its lower part, plus < 3 harmless values above
+    // the diagonal per slab), the rows below it in one call.
     const panelRows = (row: number): RowPanel => ({ data: a, offset: row * n + k0, stride: n });
     const depth = k1 - k0;
-    for (let j0 = k1; j0 < n; j0 += TILE) {
-      const j1 = Math.min(n, j0 + TILE);
-      for (let i = j0; i < j1; i += 4) {
-        const rows = Math.min(4, j1 - i);
+    for (let j0 = k1; j0 < c1; j0 += TILE) {
+      const j1 = Math.min(c1, j0 + TILE);
+      for (let i = j0; i < j1; i += 3) {
+        const rows = Math.min(3, j1 - i);
         const out = { data: a, offset: i * n + j0, rowStride: n, colStride: 1 };
         subtractProductNT(out, panelRows(i), panelRows(j0), rows, Math.min(i + rows, j1) - j0, depth);
       }
@@ -168,44 +180,79 @@ export function choleskyLowerInPlace(a: Float64Array, n: number): boolean {
   return true;
 }
 
+/** Columns `[k0, k1)`, rows k0…n−1, one dot product at a time: the diagonal block, then each row. */
+function factorPanelUnblocked(a: Float64Array, n: number, k0: number, k1: number): boolean {
+  for (let j = k0; j < k1; j++) {
+    const rowJ = j * n;
+    const pivot = a[rowJ + j] - dot(a, rowJ + k0, a, rowJ + k0, j - k0);
+    if (!(pivot > 0) || !Number.isFinite(pivot)) return false;
+    const ljj = Math.sqrt(pivot);
+    a[rowJ + j] = ljj;
+    for (let i = j + 1; i < k1; i++) {
+      const rowI = i * n;
+      a[rowI + j] = (a[rowI + j] - dot(a, rowI + k0, a, rowJ + k0, j - k0)) / ljj;
+    }
+  }
+  for (let i = k1; i < n; i++) {
+    const rowI = i * n;
+    for (let j = k0; j < k1; j++) {
+      const rowJ = j * n;
+      a[rowI + j] = (a[rowI + j] - dot(a, rowI + k0, a, rowJ + k0, j - k0)) / a[rowJ + j];
+    }
+  }
+  return true;
+}
+
 /**
  * `Y = L⁻ᵀ` (upper, row-major, a new array) for a lower-triangular L with a nonzero diagonal
- * (reads L's lower triangle only). Row j of Y is column j of `X = L⁻¹`, so both the panel solves
- * and the trailing updates `X[i][j] −= Σ_k L[i][k]·X[k][j]` read contiguous rows.
+ * (reads L's lower triangle only). Row j of Y is column j of `X = L⁻¹`, so both the block solves
+ * and the updates `X[i][j] −= Σ_k L[i][k]·X[k][j]` read contiguous rows.
  */
 export function lowerInverseTransposed(l: Float64Array, n: number): Float64Array {
   const y = new Float64Array(n * n);
   // Y starts as the right-hand side of L·X = I; each row block of X is finished in turn.
   for (let j = 0; j < n; j++) y[j * n + j] = 1;
-  for (let i0 = 0; i0 < n; i0 += PANEL) {
-    const i1 = Math.min(n, i0 + PANEL);
-    // X[i0..i1)[j] = L_II⁻¹ · (what is left of the right-hand side), column j = Y's row j.
-    for (let j = 0; j < i1; j++) {
-      const rowJ = j * n;
-      const first = Math.max(i0, j); // X[i][j] = 0 for i < j
-      for (let i = first; i < i1; i++) {
-        const rowI = i * n;
-        y[rowJ + i] = (y[rowJ + i] - dot(l, rowI + first, y, rowJ + first, i - first)) / l[rowI + i];
+  solveRows(l, y, n, 0, n, 0);
+  return y;
+}
+
+/**
+ * Rows `[r0, r1)` of `X = L⁻¹` (all their columns j < r1, stored as Y[j][i]) once every row before
+ * r0 has been subtracted from them: blocks of `PANELS[level]` rows, each solved one level down (the
+ * last level unblocked), then subtracted from the later rows `[i1, r1)`.
+ */
+function solveRows(l: Float64Array, y: Float64Array, n: number, r0: number, r1: number, level: number): void {
+  const width = PANELS[level];
+  for (let i0 = r0; i0 < r1; i0 += width) {
+    const i1 = Math.min(r1, i0 + width);
+    if (level + 1 < PANELS.length) {
+      solveRows(l, y, n, i0, i1, level + 1);
+    } else {
+      // X[i0..i1)[j] = L_II⁻¹ · (what is left of the right-hand side), for each column j < i1.
+      for (let j = 0; j < i1; j++) {
+        const rowJ = j * n;
+        const first = Math.max(i0, j); // X[i][j] = 0 for i < j
+        for (let i = first; i < i1; i++) {
+          const rowI = i * n;
+          y[rowJ + i] = (y[rowJ + i] - dot(l, rowI + first, y, rowJ + first, i - first)) / l[rowI + i];
+        }
       }
     }
-    // The later row blocks: X[i][j] −= Σ_{k in block} L[i][k]·X[k][j], i ≥ i1, j < i1, stored at
-    // Y[j][i] (C's row stride 1, column stride n); a tile of Y rows (B) at a time.
-    if (i1 === n) break;
+    // X[i][j] −= Σ_{k in block} L[i][k]·X[k][j] for i in [i1, r1), j < i1, stored at Y[j][i]
+    // (C's row stride 1, column stride n); a tile of Y rows (B) at a time.
+    if (i1 === r1) break;
     const a: RowPanel = { data: l, offset: i1 * n + i0, stride: n };
     for (let j0 = 0; j0 < i1; j0 += TILE) {
       const cols = Math.min(i1, j0 + TILE) - j0;
       const out = { data: y, offset: j0 * n + i1, rowStride: 1, colStride: n };
-      subtractProductNT(out, a, { data: y, offset: j0 * n + i0, stride: n }, n - i1, cols, i1 - i0);
+      subtractProductNT(out, a, { data: y, offset: j0 * n + i0, stride: n }, r1 - i1, cols, i1 - i0);
     }
   }
-  return y;
 }
 
 /** `J·M·J` of a row-major `n × n` matrix (both orders reversed): the flat array read backwards. */
 export function reverseBoth(m: Float64Array): Float64Array {
-  const out = new Float64Array(m.length);
-  for (let p = 0, q = m.length - 1; q >= 0; p++, q--) out[p] = m[q];
-  return out;
+  return m.slice().reverse();
 }
 
 /** `(J·M·J)ᵀ` into `out` (both `n × n`, row-major), in 32 × 32 tiles so neither side thrashes. */
