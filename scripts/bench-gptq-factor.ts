@@ -39,7 +39,10 @@ function timed(run: () => Float64Array | null): { cpu: number; wall: number; u: 
   return { cpu: (cpu.user + cpu.system) / 1e6, wall: (performance.now() - wall0) / 1e3, u };
 }
 
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 console.log(`GPTQ factor, old (unblocked) vs new (blocked); samples ${samples}; load ${load()}`);
 for (const m of sizes) {
   const h = dampedGram(m, m);

@@ -150,7 +150,7 @@ export function choleskyLowerInPlace(a: Float64Array, n: number): boolean {
  * been subtracted: panels of `PANELS[level]` columns, each factored one level down (the last level
  * unblocked), then subtracted from the panel's later columns `[k1, c1)`, rows ≥ k1.
  */
-function factorColumns(a: Float64Array, n: number, c0: number, c1: number, level: number): boolean {
+export function factorColumns(a: Float64Array, n: number, c0: number, c1: number, level: number): boolean {
   const width = PANELS[level];
   for (let k0 = c0; k0 < c1; k0 += width) {
     const k1 = Math.min(c1, k0 + width);
@@ -221,7 +221,14 @@ export function lowerInverseTransposed(l: Float64Array, n: number): Float64Array
  * r0 has been subtracted from them: blocks of `PANELS[level]` rows, each solved one level down (the
  * last level unblocked), then subtracted from the later rows `[i1, r1)`.
  */
-function solveRows(l: Float64Array, y: Float64Array, n: number, r0: number, r1: number, level: number): void {
+export function solveRows(
+  l: Float64Array,
+  y: Float64Array,
+  n: number,
+  r0: number,
+  r1: number,
+  level: number,
+): void {
   const width = PANELS[level];
   for (let i0 = r0; i0 < r1; i0 += width) {
     const i1 = Math.min(r1, i0 + width);
@@ -288,10 +295,18 @@ export function invertUpperBlocked(v: Float64Array, n: number): Float64Array {
 
 /**
  * U, upper with `H⁻¹ = UᵀU` (= V⁻¹ for `H = V·Vᵀ` as above), without forming V or `H⁻¹`; null
- * when H is not positive definite. Peak memory: three `n × n` f64 arrays besides H.
+ * when H is not positive definite. H is left as it is.
  */
 export function inverseCholeskyUpperBlocked(h: Float64Array, n: number): Float64Array | null {
-  const l = reverseBoth(h);
+  return inverseCholeskyUpperInPlace(h.slice(), n);
+}
+
+/**
+ * `inverseCholeskyUpperBlocked` that consumes H: U is written over it (and returned), or null with
+ * H overwritten. One `n × n` array fewer: a fresh one costs page faults, ~0.1 s at n = 2304 here.
+ */
+export function inverseCholeskyUpperInPlace(h: Float64Array, n: number): Float64Array | null {
+  const l = h.reverse(); // J·H·J
   if (!choleskyLowerInPlace(l, n)) return null;
   const y = lowerInverseTransposed(l, n);
   return reverseTransposeInto(y, n, l); // U[i][j] = (J·L⁻¹·J)[i][j] = Y[n−1−j][n−1−i]

@@ -12,7 +12,14 @@
  * exported weight sensible if real inputs are not exactly zero there.
  */
 import type { LayerKernels } from '../backend/backend.ts';
-import { invertUpperBlocked, inverseCholeskyUpperBlocked, upperFromBackCholesky } from './cholesky.ts';
+import type { Float64MatMul } from '../backend/cpu/ortMatMul.ts';
+import {
+  invertUpperBlocked,
+  inverseCholeskyUpperBlocked,
+  inverseCholeskyUpperInPlace,
+  upperFromBackCholesky,
+} from './cholesky.ts';
+import { inverseCholeskyUpperOn } from './choleskyEngine.ts';
 import { checkSweeps, runComqSweeps } from './comq.ts';
 import { finishLayer } from './rtn.ts';
 import type { LayerStart } from './start.ts';
@@ -80,19 +87,50 @@ export function gptqFactor(
   perm: Int32Array,
   dampPercent: number,
 ): Float64Array {
+  const { tries, exhausted } = dampingTries(gram, cols, dampPercent);
+  for (const damp of tries) {
+    const u = inverseCholeskyUpperInPlace(dampedHessian(gram, cols, perm, damp), cols);
+    if (u !== null) return u;
+  }
+  throw exhausted;
+}
+
+/** `gptqFactor` with the factor's big products on `engine` (choleskyEngine.ts) when it has one. */
+export async function gptqFactorOn(
+  engine: Float64MatMul | undefined,
+  gram: Float32Array | Float64Array,
+  cols: number,
+  perm: Int32Array,
+  dampPercent: number,
+): Promise<Float64Array> {
+  const { tries, exhausted } = dampingTries(gram, cols, dampPercent);
+  for (const damp of tries) {
+    const u = await inverseCholeskyUpperOn(engine, dampedHessian(gram, cols, perm, damp), cols);
+    if (u !== null) return u;
+  }
+  throw exhausted;
+}
+
+/** λ = dampPercent·mean(diag G), then 10× (or a floor when it was 0), five tries in all. */
+function dampingTries(
+  gram: Float32Array | Float64Array,
+  cols: number,
+  dampPercent: number,
+): { tries: number[]; exhausted: Error } {
   let diagMean = 0;
   for (let j = 0; j < cols; j++) diagMean += gram[j * cols + j];
   diagMean /= cols;
   let damp = dampPercent * diagMean;
+  const tries: number[] = [];
   for (let attempt = 0; attempt < 5; attempt++) {
-    const u = inverseCholeskyUpper(dampedHessian(gram, cols, perm, damp), cols);
-    if (u !== null) return u;
+    tries.push(damp);
     damp = damp > 0 ? damp * 10 : Math.max(1e-12, 1e-6 * diagMean);
   }
-  throw new Error(
+  const exhausted = new Error(
     `GPTQ: G + λI is not positive definite even after raising the damping to ${damp.toExponential(2)}; ` +
       'check the Gram for NaN/Inf or raise gptq.dampPercent',
   );
+  return { tries, exhausted };
 }
 
 export function checkGptqOptions(gptq: SolveOptions['gptq']): void {
@@ -121,6 +159,17 @@ export function gptqFactorOf(problem: LayerProblem, gptq: SolveOptions['gptq']):
   return { perm, upper: gptqFactor(problem.gram, problem.cols, perm, gptq.dampPercent) };
 }
 
+/** `gptqFactorOf` with the factor's big products on `engine` when it has a double MatMul. */
+export async function gptqFactorOfOn(
+  engine: Float64MatMul | undefined,
+  problem: LayerProblem,
+  gptq: SolveOptions['gptq'],
+): Promise<GptqFactor> {
+  checkGptqOptions(gptq);
+  const perm = gptqPermutation(problem.gram, problem.cols, gptq.actOrder);
+  return { perm, upper: await gptqFactorOn(engine, problem.gram, problem.cols, perm, gptq.dampPercent) };
+}
+
 /**
  * GPTQ's column pass on the kernels' grids for a given factor: per lazy batch of columns the block
  * kernel and the rank-B update of the later columns. Leaves the kernels at GPTQ's codes.
@@ -142,13 +191,17 @@ export async function runGptqColumns(
   await kernels.gptqEnd();
 }
 
-/** GPTQ on the kernels' grids: the factor in Float64 here, then the column pass. */
+/**
+ * GPTQ on the kernels' grids: the factor in Float64 here (its products on the kernels'
+ * `factorEngine` when the host lent one), then the column pass.
+ */
 export async function runGptq(
   kernels: LayerKernels,
   problem: LayerProblem,
   gptq: SolveOptions['gptq'],
 ): Promise<void> {
-  await runGptqColumns(kernels, problem.cols, gptqFactorOf(problem, gptq), gptq.blockSize);
+  const factor = await gptqFactorOfOn(kernels.factorEngine, problem, gptq);
+  await runGptqColumns(kernels, problem.cols, factor, gptq.blockSize);
 }
 
 /** Plain GPTQ. `onSweep(0, objective)` fires once; `objectivePerSweep` is empty. */

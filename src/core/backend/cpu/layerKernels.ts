@@ -37,7 +37,8 @@ export interface CpuLayerOptions {
   /**
    * A Float64 MatMul engine (onnxruntime's dgemm, ortMatMul.ts) for the O(rows·cols²) products of
    * layers of at least COMQ_MATMUL_MIN_COLS inputs: the energy, the objective and blocked COMQ's
-   * lazy updates. Without it every product runs in JavaScript.
+   * lazy updates; and GPTQ's factor (any width, `factorEngine`). Without it every product runs in
+   * JavaScript.
    */
   matmul?: Float64MatMul;
 }
@@ -89,6 +90,7 @@ export function openCpuLayer(problem: LayerProblem, options: CpuLayerOptions = {
   return {
     rows,
     cols,
+    factorEngine: options.matmul,
     energy: () =>
       run(() =>
         matmul ? traceForm(Float64Array.from(weight)) : weightEnergy(weight, problem.gram, rows, cols),
