@@ -1,22 +1,29 @@
 /**
- * GPTQ's factor (cholesky.ts) with its big updates on an injected Float64 GEMM engine: onnxruntime's
- * DOUBLE MatMul (MLAS dgemm) in onnxruntime-node, through the CPU layer kernels' `Float64MatMul`
- * (backend/cpu/ortMatMul.ts). Same algorithm, same reversed-order formulation; only the panels are
- * wider (`ENGINE_PANEL`) and each panel's update of the rest is a few large products instead of
- * JavaScript tiles. The panels themselves (n·W²/2 and n·W²/4 multiply-adds per panel) run in the
- * JavaScript kernels of cholesky.ts.
+ * GPTQ's factor (cholesky.ts) with its O(n³) products on an injected Float64 GEMM engine:
+ * onnxruntime's DOUBLE MatMul (MLAS dgemm) in onnxruntime-node, through the CPU layer kernels'
+ * `Float64MatMul` (backend/cpu/ortMatMul.ts). Same reversed-order formulation, but left-looking
+ * with wide panels (`ENGINE_PANEL` = W): before a panel is factored (or solved), everything earlier
+ * is subtracted from it in one product whose depth is all the earlier columns, so each engine
+ * product is large and deep, and the engine's fresh outputs total n²/2 values per step (a
+ * right-looking update would return ~n³/(6W), and fresh memory costs page faults here). The
+ * panels themselves (n·W²/2 and n·W²/4 multiply-adds each) run in cholesky.ts's JavaScript.
  *
- * Why: MLAS dgemm ran ~29 GFLOP/s on one thread here at depth 256 against ~4.5 GFLOP/s for the
- * JavaScript kernel, but only ~5 GFLOP/s at depth 64 (call and packing overheads), hence the
- * wider panel. An engine without a double MatMul (onnxruntime-web's wasm build) is detected once
+ * Why: MLAS dgemm ran ~29 GFLOP/s on one thread here on 4096 × 256 × 512 products against
+ * ~4.5 GFLOP/s for the JavaScript kernel, but only ~5 GFLOP/s at depth 64 (call and packing
+ * overheads), so the engine's products here are all deep: the depth of the Cholesky's is every
+ * earlier column, the inverse's every earlier row down to the tile's first column. An engine
+ * without a double MatMul (onnxruntime-web's wasm build) is detected once
  * (`Float64MatMul.runsOnEngine`) and the JavaScript factor runs instead.
  */
 import type { Float64MatMul } from '../backend/cpu/ortMatMul.ts';
 import { factorColumns, inverseCholeskyUpperInPlace, reverseTransposeInto, solveRows } from './cholesky.ts';
 
-/** Columns per engine panel: the depth of every engine product. */
-export const ENGINE_PANEL = 256;
-/** Output columns per engine product (bounds its size: rows × 512 f64). */
+/**
+ * Columns per panel. The panels run in JavaScript (∝ W), the packing for the engine is ∝ 1/W:
+ * 128 and 192 were within noise of each other at n = 4608, 256 ~10 % slower (3.2 s against 3.6 s).
+ */
+export const ENGINE_PANEL = 128;
+/** Columns of X per engine product in the inverse (its output: 512 × W values). */
 const ENGINE_TILE = 512;
 /** Below this order the JavaScript factor is as fast (few panels, small products). */
 export const ENGINE_MIN_ORDER = 768;
@@ -40,40 +47,37 @@ export async function inverseCholeskyUpperOn(
   return reverseTransposeInto(y, n, l);
 }
 
-/** `choleskyLowerInPlace` (cholesky.ts) with each panel's trailing update on the engine. */
+/** `choleskyLowerInPlace` (cholesky.ts), each panel first brought up to date by one engine product. */
 export async function choleskyLowerOn(
   engine: Float64MatMul,
   a: Float64Array,
   n: number,
   panel = ENGINE_PANEL,
 ): Promise<boolean> {
-  for (let k0 = 0; k0 < n; k0 += panel) {
-    const k1 = Math.min(n, k0 + panel);
-    if (!factorColumns(a, n, k0, k1, 0)) return false;
-    if (k1 === n) break;
-    const depth = k1 - k0;
-    // P = L[k1…n, k0…k1), packed: the rows below the panel.
-    const below = n - k1;
-    const p = new Float64Array(below * depth);
-    for (let i = 0; i < below; i++) p.set(a.subarray((k1 + i) * n + k0, (k1 + i) * n + k1), i * depth);
-    // A[i][j] −= (P·Pᵀ)[i][j] for j in a tile of columns [j0, j1), rows i ≥ j0 (the tile's part
-    // above the diagonal is computed too, and lands where L's upper triangle is unspecified).
-    for (let j0 = k1; j0 < n; j0 += ENGINE_TILE) {
-      const cols = Math.min(n, j0 + ENGINE_TILE) - j0;
-      const pT = new Float64Array(depth * cols);
-      for (let j = 0; j < cols; j++) {
-        const from = (j0 - k1 + j) * depth;
-        for (let k = 0; k < depth; k++) pT[k * cols + j] = p[from + k];
-      }
+  // L[j0…n, 0…j0) packed, reused by every panel (at most n²/4 values).
+  const scratch = new Float64Array(Math.ceil(n / 2) * Math.ceil(n / 2) + panel * n);
+  for (let j0 = 0; j0 < n; j0 += panel) {
+    const j1 = Math.min(n, j0 + panel);
+    const width = j1 - j0;
+    if (j0 > 0) {
+      // A[j0…n, J] −= L[j0…n, 0…j0) · L[J, 0…j0)ᵀ (the panel's part above its diagonal too:
+      // it lands where L's upper triangle is unspecified)
       const rows = n - j0;
-      const product = await engine.multiply(p.slice((j0 - k1) * depth), rows, depth, pT, cols);
-      subtractRows(a, j0 * n + j0, n, product, rows, cols);
+      const left = scratch.subarray(0, rows * j0);
+      for (let r = 0; r < rows; r++) left.set(a.subarray((j0 + r) * n, (j0 + r) * n + j0), r * j0);
+      const right = transposed(a, j0 * n, n, width, j0);
+      const product = await engine.multiply(left, rows, j0, right, width);
+      subtractRows(a, j0 * n + j0, n, product, rows, width);
     }
+    if (!factorColumns(a, n, j0, j1, 0)) return false;
   }
   return true;
 }
 
-/** `lowerInverseTransposed` (cholesky.ts) with each row block's update of the later rows on the engine. */
+/**
+ * `lowerInverseTransposed` (cholesky.ts), each row block of `X = L⁻¹` first brought up to date by
+ * engine products (a tile of ENGINE_TILE columns of X at a time), then solved in JavaScript.
+ */
 export async function lowerInverseTransposedOn(
   engine: Float64MatMul,
   l: Float64Array,
@@ -82,27 +86,24 @@ export async function lowerInverseTransposedOn(
 ): Promise<Float64Array> {
   const y = new Float64Array(n * n);
   for (let j = 0; j < n; j++) y[j * n + j] = 1;
+  const scratch = new Float64Array(ENGINE_TILE * n);
   for (let i0 = 0; i0 < n; i0 += panel) {
     const i1 = Math.min(n, i0 + panel);
+    const width = i1 - i0;
+    if (i0 > 0) {
+      // X[I][j] −= Σ_{j ≤ k < i0} L[i][k]·X[k][j] for j < i0; in Y = Xᵀ: Y[j][I] −= Y[j][j0…i0)·L[I, j0…i0)ᵀ
+      // for the columns j in [j0, j1) (X[k][j] = 0 for k < j ≤ j0 … so the depth starts at j0).
+      const lT = transposed(l, i0 * n, n, width, i0); // i0 × width
+      for (let j0 = 0; j0 < i0; j0 += ENGINE_TILE) {
+        const rows = Math.min(i0, j0 + ENGINE_TILE) - j0;
+        const depth = i0 - j0;
+        const left = scratch.subarray(0, rows * depth);
+        for (let r = 0; r < rows; r++) left.set(y.subarray((j0 + r) * n + j0, (j0 + r) * n + i0), r * depth);
+        const product = await engine.multiply(left, rows, depth, lT.subarray(j0 * width), width);
+        subtractRows(y, j0 * n + i0, n, product, rows, width);
+      }
+    }
     solveRows(l, y, n, i0, i1, 0);
-    if (i1 === n) break;
-    const depth = i1 - i0;
-    const later = n - i1;
-    // Lᵀ of the later rows' block columns: depth × later.
-    const lT = new Float64Array(depth * later);
-    for (let i = 0; i < later; i++) {
-      const row = (i1 + i) * n + i0;
-      for (let k = 0; k < depth; k++) lT[k * later + i] = l[row + k];
-    }
-    // Y[j][i] −= Σ_{k in block} Y[j][k]·L[i][k] for i ≥ i1 (X[i][j] −= L[i][k]·X[k][j], transposed),
-    // a tile of Y rows j < i1 at a time.
-    for (let j0 = 0; j0 < i1; j0 += ENGINE_TILE) {
-      const rows = Math.min(i1, j0 + ENGINE_TILE) - j0;
-      const yBlock = new Float64Array(rows * depth);
-      for (let r = 0; r < rows; r++) yBlock.set(y.subarray((j0 + r) * n + i0, (j0 + r) * n + i1), r * depth);
-      const product = await engine.multiply(yBlock, rows, depth, lT, later);
-      subtractRows(y, j0 * n + i1, n, product, rows, later);
-    }
   }
   return y;
 }
@@ -121,4 +122,29 @@ function subtractRows(
     const from = r * cols;
     for (let c = 0; c < cols; c++) m[row + c] -= product[from + c];
   }
+}
+
+/**
+ * The transpose (`cols × rows`, row-major) of the `rows × cols` block at `offset` (row stride
+ * `stride`) of `m`, in 16 × 16 tiles so both sides stay in cache.
+ */
+function transposed(
+  m: Float64Array,
+  offset: number,
+  stride: number,
+  rows: number,
+  cols: number,
+): Float64Array {
+  const out = new Float64Array(rows * cols);
+  for (let r0 = 0; r0 < rows; r0 += 16) {
+    const r1 = Math.min(rows, r0 + 16);
+    for (let c0 = 0; c0 < cols; c0 += 16) {
+      const c1 = Math.min(cols, c0 + 16);
+      for (let r = r0; r < r1; r++) {
+        const from = offset + r * stride;
+        for (let c = c0; c < c1; c++) out[c * rows + r] = m[from + c];
+      }
+    }
+  }
+  return out;
 }
