@@ -1,10 +1,14 @@
 /**
  * GPTQ's factor with its big products on onnxruntime-node's DOUBLE MatMul (choleskyEngine.ts):
  * the same U as the JavaScript factor and as the unblocked loops, null where they give null, the
- * JavaScript factor on an engine without a double MatMul, and the CPU backend lending its engine.
+ * JavaScript factor on an engine without a double MatMul, and the CPU and WebGPU backends lending
+ * their engine to GPTQ.
  */
 import { describe, expect, it } from 'vitest';
 import { createNodeInferenceEngine } from '../../testing/index.ts';
+import { createNodeGpu } from '../../testing/gpu.ts';
+import { createWebGpuBackend } from '../backend/webgpu/webgpuBackend.ts';
+import type { InferenceEngine } from '../base/ports.ts';
 import { unblockedInverseCholeskyUpper } from '../../testing/unblockedFactor.ts';
 import { createCpuBackend } from '../backend/cpu/cpuBackend.ts';
 import { OrtMatMul, type Float64MatMul } from '../backend/cpu/ortMatMul.ts';
@@ -128,5 +132,39 @@ describe('GPTQ factor on a Float64 GEMM engine', () => {
     expect(differing).toBeLessThanOrEqual(2);
     expect(Math.abs(onEngine.objective - js.objective) / js.objective).toBeLessThan(1e-6);
     await backend.dispose();
+  });
+});
+
+describe('the WebGPU backend lends its factorEngine to GPTQ (Dawn on SwiftShader here)', () => {
+  it("GPTQ on a 4 × 800 layer runs its factor on the engine, with the CPU oracle's objective", async () => {
+    const [rows, cols] = [4, 800];
+    const random = createRandom(6);
+    const gram = Float32Array.from(randomSpd(cols, 900, 0, 7));
+    const weight = Float32Array.from({ length: rows * cols }, () => 0.1 * random.normal());
+    const problem: LayerProblem = { rows, cols, weight, gram };
+    const node = createNodeInferenceEngine();
+    let runs = 0;
+    const engine: InferenceEngine = {
+      description: node.description,
+      async createSession(model, options) {
+        const session = await node.createSession(model, options);
+        return {
+          ...session,
+          run: (feeds, names) => (runs++, session.run(feeds, names)),
+          release: () => session.release(),
+        };
+      },
+    };
+    const backend = await createWebGpuBackend(createNodeGpu(), { factorEngine: engine });
+    try {
+      const options = { ...defaultSolveOptions, method: 'gptq' as const };
+      const onGpu = await solveLayerWith(backend, problem, options);
+      expect(runs).toBeGreaterThan(0);
+      const oracle = await solveGptq(problem, options);
+      // the column pass runs in f32 on the GPU: the objective, not every code, matches the oracle
+      expect(Math.abs(onGpu.objective - oracle.objective) / oracle.objective).toBeLessThan(1e-3);
+    } finally {
+      await backend.dispose();
+    }
   });
 });
