@@ -15,6 +15,8 @@
  * different order, so results agree to f64 rounding, not bit for bit.
  */
 
+import { wasmArena, wasmKernelFor } from './wasmProduct.ts';
+
 /**
  * Panel widths, outer to inner: the outer panels' updates are the bulk of the flops (GEMM depth
  * 64); the inner ones keep the scalar part (dot products within the innermost panel) small.
@@ -39,10 +41,62 @@ export interface OutBlock {
 }
 
 /**
- * `C[i][j] −= Σ_k A[i][k]·B[j][k]` for `i < rows`, `j < cols`, `k < depth`: 4 rows of A times 2
- * rows of B per inner loop, the leftover rows and columns as plain dot products.
+ * `C[i][j] −= Σ_k A[i][k]·B[j][k]` for `i < rows`, `j < cols`, `k < depth`. When all three live in
+ * a WebAssembly arena (`factorWorkspace`), the WebAssembly SIMD kernel (wasmProduct.ts) takes the
+ * even rows, the columns in fours and the even depth; the rest runs in JavaScript.
  */
 export function subtractProductNT(
+  out: OutBlock,
+  a: RowPanel,
+  b: RowPanel,
+  rows: number,
+  cols: number,
+  depth: number,
+): void {
+  const buffer = out.data.buffer;
+  const nt = wasmKernelFor(buffer);
+  const [rows2, cols4, depth2] = [rows & ~1, cols & ~3, depth & ~1];
+  if (!nt || a.data.buffer !== buffer || b.data.buffer !== buffer || !rows2 || !cols4 || !depth2) {
+    subtractProductNTJs(out, a, b, rows, cols, depth);
+    return;
+  }
+  const at = (p: { data: Float64Array; offset: number }) => p.data.byteOffset + 8 * p.offset;
+  nt(
+    at(out),
+    8 * out.rowStride,
+    8 * out.colStride,
+    at(a),
+    8 * a.stride,
+    at(b),
+    8 * b.stride,
+    rows2,
+    cols4,
+    8 * depth2,
+  );
+  if (depth2 < depth) {
+    const k = depth - 1; // the odd last step of the depth, for the kernel's part
+    for (let i = 0; i < rows2; i++) {
+      const xik = a.data[a.offset + i * a.stride + k];
+      const row = out.offset + i * out.rowStride;
+      for (let j = 0; j < cols4; j++)
+        out.data[row + j * out.colStride] -= xik * b.data[b.offset + j * b.stride + k];
+    }
+  }
+  if (rows2 < rows) {
+    const below = { ...out, offset: out.offset + rows2 * out.rowStride };
+    subtractProductNTJs(below, { ...a, offset: a.offset + rows2 * a.stride }, b, rows - rows2, cols, depth);
+  }
+  if (cols4 < cols) {
+    const right = { ...out, offset: out.offset + cols4 * out.colStride };
+    subtractProductNTJs(right, a, { ...b, offset: b.offset + cols4 * b.stride }, rows2, cols - cols4, depth);
+  }
+}
+
+/**
+ * `subtractProductNT` in JavaScript (the WebAssembly kernel's twin): 3 rows of A times 4 rows of
+ * B per inner loop, the leftover rows and columns as plain dot products.
+ */
+export function subtractProductNTJs(
   out: OutBlock,
   a: RowPanel,
   b: RowPanel,
@@ -204,12 +258,15 @@ function factorPanelUnblocked(a: Float64Array, n: number, k0: number, k1: number
 }
 
 /**
- * `Y = L⁻ᵀ` (upper, row-major, a new array) for a lower-triangular L with a nonzero diagonal
+ * `Y = L⁻ᵀ` (upper, row-major, into `y`: zeros, by default a new array) for a lower-triangular L with a nonzero diagonal
  * (reads L's lower triangle only). Row j of Y is column j of `X = L⁻¹`, so both the block solves
  * and the updates `X[i][j] −= Σ_k L[i][k]·X[k][j]` read contiguous rows.
  */
-export function lowerInverseTransposed(l: Float64Array, n: number): Float64Array {
-  const y = new Float64Array(n * n);
+export function lowerInverseTransposed(
+  l: Float64Array,
+  n: number,
+  y: Float64Array = new Float64Array(n * n),
+): Float64Array {
   // Y starts as the right-hand side of L·X = I; each row block of X is finished in turn.
   for (let j = 0; j < n; j++) y[j * n + j] = 1;
   solveRows(l, y, n, 0, n, 0);
@@ -302,12 +359,27 @@ export function inverseCholeskyUpperBlocked(h: Float64Array, n: number): Float64
 }
 
 /**
- * `inverseCholeskyUpperBlocked` that consumes H: U is written over it (and returned), or null with
- * H overwritten. One `n × n` array fewer: a fresh one costs page faults, ~0.1 s at n = 2304 here.
+ * `inverseCholeskyUpperBlocked` that consumes H: U is written over it (and returned), or null when
+ * H is not positive definite.
  */
 export function inverseCholeskyUpperInPlace(h: Float64Array, n: number): Float64Array | null {
-  const l = h.reverse(); // J·H·J
+  const { l, y } = factorWorkspace(h, n);
   if (!choleskyLowerInPlace(l, n)) return null;
-  const y = lowerInverseTransposed(l, n);
-  return reverseTransposeInto(y, n, l); // U[i][j] = (J·L⁻¹·J)[i][j] = Y[n−1−j][n−1−i]
+  return reverseTransposeInto(lowerInverseTransposed(l, n, y), n, h); // U[i][j] = Y[n−1−j][n−1−i]
+}
+
+/** Orders from which the factor runs in a WebAssembly arena (smaller: not worth the copy). */
+const WASM_MIN_ORDER = 64;
+
+/**
+ * Where the factor works: `l` = J·H·J (to be factored in place) and a zeroed `y` for
+ * `lowerInverseTransposed`. Both in one WebAssembly arena (so the SIMD kernel runs; 2n² f64 beside
+ * H, as the unblocked code's V and U were) when one can be had, else `l` is H itself, reversed.
+ */
+export function factorWorkspace(h: Float64Array, n: number): { l: Float64Array; y: Float64Array } {
+  const arena = n >= WASM_MIN_ORDER ? wasmArena(2 * n * n) : null;
+  if (!arena) return { l: h.reverse(), y: new Float64Array(n * n) };
+  const l = new Float64Array(arena.buffer, 0, n * n);
+  l.set(h);
+  return { l: l.reverse(), y: new Float64Array(arena.buffer, 8 * n * n, n * n) };
 }

@@ -16,7 +16,13 @@
  * (`Float64MatMul.runsOnEngine`) and the JavaScript factor runs instead.
  */
 import type { Float64MatMul } from '../backend/cpu/ortMatMul.ts';
-import { factorColumns, inverseCholeskyUpperInPlace, reverseTransposeInto, solveRows } from './cholesky.ts';
+import {
+  factorColumns,
+  factorWorkspace,
+  inverseCholeskyUpperInPlace,
+  reverseTransposeInto,
+  solveRows,
+} from './cholesky.ts';
 
 /**
  * Columns per panel. The panels run in JavaScript (∝ W), the packing for the engine is ∝ 1/W:
@@ -41,10 +47,9 @@ export async function inverseCholeskyUpperOn(
   if (!engine || n < ENGINE_MIN_ORDER || !(await engine.runsOnEngine())) {
     return inverseCholeskyUpperInPlace(h, n);
   }
-  const l = h.reverse(); // J·H·J
+  const { l, y } = factorWorkspace(h, n);
   if (!(await choleskyLowerOn(engine, l, n))) return null;
-  const y = await lowerInverseTransposedOn(engine, l, n);
-  return reverseTransposeInto(y, n, l);
+  return reverseTransposeInto(await lowerInverseTransposedOn(engine, l, n, ENGINE_PANEL, y), n, h);
 }
 
 /** `choleskyLowerInPlace` (cholesky.ts), each panel first brought up to date by one engine product. */
@@ -83,8 +88,8 @@ export async function lowerInverseTransposedOn(
   l: Float64Array,
   n: number,
   panel = ENGINE_PANEL,
+  y: Float64Array = new Float64Array(n * n),
 ): Promise<Float64Array> {
-  const y = new Float64Array(n * n);
   for (let j = 0; j < n; j++) y[j * n + j] = 1;
   const scratch = new Float64Array(ENGINE_TILE * n);
   for (let i0 = 0; i0 < n; i0 += panel) {
