@@ -1,9 +1,11 @@
 /**
  * `tsx scripts/bench-gptq-factor.ts [--sizes 1152,2304,4608] [--repeat 1] [--samples 512] [--no-old]`:
- * GPTQ's f64 Hessian factor U (`H⁻¹ = UᵀU`) three ways, run one after the other on the same damped
+ * GPTQ's f64 Hessian factor U (`H⁻¹ = UᵀU`) four ways, run one after the other on the same damped
  * H (`X·Xᵀ/N + 1 %` mean diagonal, X normal m × samples):
  *   old     the unblocked loops it replaced (src/testing/unblockedFactor.ts);
- *   js      the blocked JavaScript factor (src/core/quant/cholesky.ts), every host's fallback;
+ *   js      the blocked factor (src/core/quant/cholesky.ts) in JavaScript only (no WebAssembly SIMD);
+ *   wasm    the same with its products on the WebAssembly SIMD kernel (wasmProduct.ts): what a
+ *           browser runs, and Node without onnxruntime;
  *   engine  the blocked factor with its big products on onnxruntime-node's dgemm
  *           (choleskyEngine.ts) on the engine the CLI gives the CPU backend (createNodeGramEngine:
  *           2 intra-op threads on ≥ 2 cores, COMQ_GRAM_THREADS overrides).
@@ -16,6 +18,7 @@ import { OrtMatMul } from '../src/core/backend/cpu/ortMatMul.ts';
 import { createRandom } from '../src/core/base/random.ts';
 import { inverseCholeskyUpperBlocked, subtractProductNT } from '../src/core/quant/cholesky.ts';
 import { inverseCholeskyUpperOn } from '../src/core/quant/choleskyEngine.ts';
+import { setWasmKernelEnabled } from '../src/core/quant/wasmProduct.ts';
 import { createNodeGramEngine } from '../src/hosts/node/ortNode.ts';
 import { unblockedInverseCholeskyUpper } from '../src/testing/unblockedFactor.ts';
 import { flagOr, listFlag } from './args.ts';
@@ -75,23 +78,25 @@ if (!(await engine.runsOnEngine())) throw new Error('onnxruntime-node refused th
 const warm = dampedGram(900, 1);
 inverseCholeskyUpperBlocked(warm, 900);
 await inverseCholeskyUpperOn(engine, warm, 900);
-console.log(
-  `GPTQ factor: old (unblocked) / js (blocked) / engine (dgemm); samples ${samples}; load ${load()}`,
-);
+console.log(`GPTQ factor: old (unblocked) / js / wasm / engine (dgemm); samples ${samples}; load ${load()}`);
 for (const m of sizes) {
   const h = dampedGram(m, m);
   for (let r = 0; r < repeat; r++) {
     const old = withOld ? await timed(() => unblockedInverseCholeskyUpper(h, m)) : null;
+    setWasmKernelEnabled(false);
     const js = await timed(() => inverseCholeskyUpperBlocked(h, m));
+    setWasmKernelEnabled(true);
+    const wasm = await timed(() => inverseCholeskyUpperBlocked(h, m));
     const onEngine = await timed(() => inverseCholeskyUpperOn(engine, h.slice(), m));
     const reference = old ?? js;
+    const speedUps = [js, wasm, onEngine].map((t) => `×${(old ? old.cpu / t.cpu : 0).toFixed(2)}`).join(' ');
+    const errors = [js, wasm, onEngine]
+      .map((t) => relativeMaxError(t.u, reference.u).toExponential(1))
+      .join(' ');
     console.log(
-      `m ${m}: ${old ? `old ${show(old)}, ` : ''}js ${show(js)}, engine ${show(onEngine)}` +
-        (old
-          ? `; ×${(old.cpu / js.cpu).toFixed(2)} js, ×${(old.cpu / onEngine.cpu).toFixed(2)} engine (cpu)`
-          : '') +
-        `; max|ΔU|/max|U${old ? '_old' : '_js'}| js ${relativeMaxError(js.u, reference.u).toExponential(1)}, ` +
-        `engine ${relativeMaxError(onEngine.u, reference.u).toExponential(1)}; load ${load()}`,
+      `m ${m}: ${old ? `old ${show(old)}, ` : ''}js ${show(js)}, wasm ${show(wasm)}, engine ${show(onEngine)}` +
+        (old ? `; js/wasm/engine ${speedUps} (cpu)` : '') +
+        `; max|ΔU|/max|U${old ? '_old' : '_js'}| ${errors}; load ${load()}`,
     );
   }
 }
