@@ -7,12 +7,14 @@
  * and `U = J·L⁻¹·J`. In row-major storage, `J·M·J` of an `n × n` matrix is the flat array read
  * backwards, so the whole factor is: reverse H, lower Cholesky, lower inverse, reverse back.
  *
- * Both O(n³) steps are blocked by panels of `PANEL` columns (right-looking), so nearly all flops
- * are `C −= A·Bᵀ` on rows that are contiguous in memory (`subtractProductNT`, a 4 × 2
- * register-blocked kernel: 8 accumulators fit in the 16 xmm registers V8 allocates, a 4 × 4 one
- * spills). The scalar parts (diagonal blocks, the panel's triangular solves) are O(n²·PANEL).
- * Today's unblocked loops did the same arithmetic one dot product at a time: the sums run in a
- * different order, so results agree to f64 rounding, not bit for bit.
+ * Both O(n³) steps are blocked (right-looking) by panels of 64 columns, each factored as panels
+ * of 8 (`PANELS`), so nearly all flops are `C −= A·Bᵀ` on rows that are contiguous in memory
+ * (`subtractProductNT`): on the WebAssembly SIMD kernel (wasmProduct.ts) when the arrays live in
+ * its arena (`factorWorkspace`), else in JavaScript (3 × 4 outputs per pass: 12 accumulators;
+ * 4 × 2, 2 × 4 and 4 × 4 measured no faster). The scalar parts (the 8-wide panels' dot products)
+ * are O(8·n²). The unblocked loops this replaced did the same arithmetic one dot product at a
+ * time: the sums run in a different order, so results agree to f64 rounding, not bit for bit.
+ * choleskyEngine.ts runs the same steps with the big products on an injected dgemm.
  */
 
 import { wasmArena, wasmKernelFor } from './wasmProduct.ts';
@@ -22,7 +24,7 @@ import { wasmArena, wasmKernelFor } from './wasmProduct.ts';
  * 64); the inner ones keep the scalar part (dot products within the innermost panel) small.
  */
 const PANELS = [64, 8];
-/** Rows of B per GEMM call, so B's panel (`TILE × PANEL` f64 = 32 KiB) stays in L1/L2. */
+/** Rows of B per product call, so B's part (`TILE × 64` f64 = 32 KiB) stays in L1/L2. */
 const TILE = 64;
 
 /** `rows × depth` (A) or `cols × depth` (B) operand: row r, depth k at `offset + r·stride + k`. */
@@ -360,7 +362,7 @@ export function inverseCholeskyUpperBlocked(h: Float64Array, n: number): Float64
 
 /**
  * `inverseCholeskyUpperBlocked` that consumes H: U is written over it (and returned), or null when
- * H is not positive definite.
+ * H is not positive definite (H's values are then unspecified).
  */
 export function inverseCholeskyUpperInPlace(h: Float64Array, n: number): Float64Array | null {
   const { l, y } = factorWorkspace(h, n);
