@@ -122,7 +122,8 @@ describe('GPTQ factor on a Float64 GEMM engine', () => {
     const gram = Float32Array.from(randomSpd(cols, 900, 0, 4));
     const weight = Float32Array.from({ length: rows * cols }, () => 0.1 * random.normal());
     const problem: LayerProblem = { rows, cols, weight, gram };
-    const backend = createCpuBackend({ gramEngine: createNodeInferenceEngine() });
+    const node = createNodeInferenceEngine();
+    const backend = createCpuBackend({ gramEngine: node, factorEngine: node });
     const options = { ...defaultSolveOptions, method: 'gptq' as const };
     const onEngine = await solveLayerWith(backend, problem, options);
     const js = await solveGptq(problem, options);
@@ -132,6 +133,12 @@ describe('GPTQ factor on a Float64 GEMM engine', () => {
     expect(differing).toBeLessThanOrEqual(2);
     expect(Math.abs(onEngine.objective - js.objective) / js.objective).toBeLessThan(1e-6);
     await backend.dispose();
+    // a Gram engine alone (the browser's onnxruntime-web) is not lent to the factor
+    const gramOnly = createCpuBackend({ gramEngine: node });
+    const kernels = await gramOnly.openLayer(problem);
+    expect(kernels.factorEngine).toBeUndefined();
+    await kernels.release();
+    await gramOnly.dispose();
   });
 });
 

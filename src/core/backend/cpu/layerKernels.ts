@@ -37,10 +37,11 @@ export interface CpuLayerOptions {
   /**
    * A Float64 MatMul engine (onnxruntime's dgemm, ortMatMul.ts) for the O(rows·cols²) products of
    * layers of at least COMQ_MATMUL_MIN_COLS inputs: the energy, the objective and blocked COMQ's
-   * lazy updates; and GPTQ's factor (any width, `factorEngine`). Without it every product runs in
-   * JavaScript.
+   * lazy updates. Without it every product runs in JavaScript.
    */
   matmul?: Float64MatMul;
+  /** The engine lent to GPTQ's factor (`LayerKernels.factorEngine`), if the host lends one. */
+  factorEngine?: Float64MatMul;
 }
 
 export function openCpuLayer(problem: LayerProblem, options: CpuLayerOptions = {}): LayerKernels {
@@ -90,7 +91,7 @@ export function openCpuLayer(problem: LayerProblem, options: CpuLayerOptions = {
   return {
     rows,
     cols,
-    factorEngine: options.matmul,
+    factorEngine: options.factorEngine,
     energy: () =>
       run(() =>
         matmul ? traceForm(Float64Array.from(weight)) : weightEnergy(weight, problem.gram, rows, cols),
