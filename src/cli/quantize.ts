@@ -54,7 +54,8 @@ async function chooseBackend(preference: BackendPreference, engine: InferenceEng
     }
   }
   try {
-    return await openBackend(gpu, preference, engine);
+    // onnxruntime-node: its dgemm also serves GPTQ's Float64 factor (quant/choleskyEngine.ts)
+    return await openBackend(gpu, preference, engine, engine);
   } catch (error) {
     if (preference === 'webgpu')
       throw new CliUsageError(`--backend webgpu: ${reasonOf(error)} Use --backend cpu.`);

@@ -1,5 +1,6 @@
 import type { ConvGeometry, ConvTransposeGeometry } from '../base/convGeometry.ts';
 import type { LayerProblem, RowGrids } from '../base/problem.ts';
+import type { Float64MatMul } from './cpu/ortMatMul.ts';
 
 /**
  * How a layer's inputs become Gram rows.
@@ -86,6 +87,11 @@ export interface LayerReadBack {
 export interface LayerKernels {
   readonly rows: number;
   readonly cols: number;
+  /**
+   * A Float64 GEMM engine the host lends for GPTQ's O(cols³) factor (quant/choleskyEngine.ts:
+   * onnxruntime-node's dgemm); absent, or without a double MatMul, the factor runs in JavaScript.
+   */
+  readonly factorEngine?: Float64MatMul;
   /** `tr(W G Wᵀ)`, the output energy (O(rows·cols²)). */
   energy(): Promise<number>;
   /** Installs per-(row, block) grids (copied); Ŵ, codes and R are left as they are. */

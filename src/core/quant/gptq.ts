@@ -12,59 +12,36 @@
  * exported weight sensible if real inputs are not exactly zero there.
  */
 import type { LayerKernels } from '../backend/backend.ts';
+import type { Float64MatMul } from '../backend/cpu/ortMatMul.ts';
+import {
+  invertUpperBlocked,
+  inverseCholeskyUpperBlocked,
+  inverseCholeskyUpperInPlace,
+  upperFromBackCholesky,
+} from './cholesky.ts';
+import { inverseCholeskyUpperOn } from './choleskyEngine.ts';
 import { checkSweeps, runComqSweeps } from './comq.ts';
 import { finishLayer } from './rtn.ts';
 import type { LayerStart } from './start.ts';
 import type { LayerProblem, QuantResult, SolveOptions } from './types.ts';
 
 /**
- * `H = V·Vᵀ` with V upper triangular (a Cholesky factorisation run from the last column back), in
- * place of a fresh array. Returns null when H is not positive definite. Then `H⁻¹ = UᵀU` with
- * `U = V⁻¹` upper: exactly the factor GPTQ needs, without forming `H⁻¹` (n³/3 flops instead of n³).
+ * `H = V·Vᵀ` with V upper triangular (a Cholesky factorisation run from the last column back), as a
+ * fresh array. Returns null when H is not positive definite. Then `H⁻¹ = UᵀU` with `U = V⁻¹`
+ * upper: exactly the factor GPTQ needs, without forming `H⁻¹`. Blocked (cholesky.ts).
  */
-export function upperTimesTransposeFactor(h: Float64Array, n: number): Float64Array | null {
-  const v = new Float64Array(n * n);
-  for (let j = n - 1; j >= 0; j--) {
-    const rowJ = j * n;
-    let diag = h[rowJ + j];
-    for (let k = j + 1; k < n; k++) diag -= v[rowJ + k] * v[rowJ + k];
-    if (!(diag > 0) || !Number.isFinite(diag)) return null;
-    const vjj = Math.sqrt(diag);
-    v[rowJ + j] = vjj;
-    for (let i = 0; i < j; i++) {
-      const rowI = i * n;
-      let sum = h[rowI + j];
-      for (let k = j + 1; k < n; k++) sum -= v[rowI + k] * v[rowJ + k];
-      v[rowI + j] = sum / vjj;
-    }
-  }
-  return v;
-}
+export const upperTimesTransposeFactor: (h: Float64Array, n: number) => Float64Array | null =
+  upperFromBackCholesky;
 
-/** Inverse of an upper-triangular `n × n` matrix (row-major), itself upper triangular. */
-export function invertUpper(v: Float64Array, n: number): Float64Array {
-  const u = new Float64Array(n * n);
-  for (let i = n - 1; i >= 0; i--) {
-    const rowI = i * n;
-    const inv = 1 / v[rowI + i];
-    u[rowI + i] = inv;
-    // Row i of U: U_i,: = −(1/V_ii)·Σ_{k>i} V_ik·U_k,:  (rows k > i are already final).
-    for (let k = i + 1; k < n; k++) {
-      const vik = v[rowI + k];
-      if (vik === 0) continue;
-      const scaled = -inv * vik;
-      const rowK = k * n;
-      for (let c = k; c < n; c++) u[rowI + c] += scaled * u[rowK + c];
-    }
-  }
-  return u;
-}
+/** Inverse of an upper-triangular `n × n` matrix (row-major), itself upper triangular. Blocked. */
+export const invertUpper: (v: Float64Array, n: number) => Float64Array = invertUpperBlocked;
 
-/** The upper Cholesky factor U of `H⁻¹` (`H⁻¹ = UᵀU`), or null if H is not positive definite. */
-export function inverseCholeskyUpper(h: Float64Array, n: number): Float64Array | null {
-  const v = upperTimesTransposeFactor(h, n);
-  return v === null ? null : invertUpper(v, n);
-}
+/**
+ * The upper Cholesky factor U of `H⁻¹` (`H⁻¹ = UᵀU`), or null if H is not positive definite:
+ * `upperTimesTransposeFactor` then `invertUpper` in one blocked pass, O(n³/3) multiply-adds.
+ */
+export const inverseCholeskyUpper: (h: Float64Array, n: number) => Float64Array | null =
+  inverseCholeskyUpperBlocked;
 
 /** Input order for GPTQ: act-order = diag(G) descending (ties by index), else identity. */
 export function gptqPermutation(
@@ -78,6 +55,29 @@ export function gptqPermutation(
 }
 
 /**
+ * `H = G + λI` in GPTQ's input order (`H[a][b] = G[perm a][perm b]`), a dead input (`G_jj ≤ 0`)
+ * given `H_jj = 1` and no coupling, so its row of U is `e_j` (see the header).
+ */
+export function dampedHessian(
+  gram: Float32Array | Float64Array,
+  cols: number,
+  perm: Int32Array,
+  damp: number,
+): Float64Array {
+  const h = new Float64Array(cols * cols);
+  for (let a = 0; a < cols; a++) {
+    const ja = perm[a];
+    const dead = !(gram[ja * cols + ja] > 0);
+    for (let b = 0; b < cols; b++) {
+      const jb = perm[b];
+      h[a * cols + b] = dead || !(gram[jb * cols + jb] > 0) ? 0 : gram[ja * cols + jb];
+    }
+    h[a * cols + a] = dead ? 1 : h[a * cols + a] + damp;
+  }
+  return h;
+}
+
+/**
  * The damped, permuted Hessian's inverse factor, `U` in permuted coordinates. Retries with 10×
  * damping (up to 4 times) when rounding makes `G + λI` numerically indefinite.
  */
@@ -87,29 +87,50 @@ export function gptqFactor(
   perm: Int32Array,
   dampPercent: number,
 ): Float64Array {
+  const { tries, exhausted } = dampingTries(gram, cols, dampPercent);
+  for (const damp of tries) {
+    const u = inverseCholeskyUpperInPlace(dampedHessian(gram, cols, perm, damp), cols);
+    if (u !== null) return u;
+  }
+  throw exhausted;
+}
+
+/** `gptqFactor` with the factor's big products on `engine` (choleskyEngine.ts) when it has one. */
+export async function gptqFactorOn(
+  engine: Float64MatMul | undefined,
+  gram: Float32Array | Float64Array,
+  cols: number,
+  perm: Int32Array,
+  dampPercent: number,
+): Promise<Float64Array> {
+  const { tries, exhausted } = dampingTries(gram, cols, dampPercent);
+  for (const damp of tries) {
+    const u = await inverseCholeskyUpperOn(engine, dampedHessian(gram, cols, perm, damp), cols);
+    if (u !== null) return u;
+  }
+  throw exhausted;
+}
+
+/** λ = dampPercent·mean(diag G), then 10× (or a floor when it was 0), five tries in all. */
+function dampingTries(
+  gram: Float32Array | Float64Array,
+  cols: number,
+  dampPercent: number,
+): { tries: number[]; exhausted: Error } {
   let diagMean = 0;
   for (let j = 0; j < cols; j++) diagMean += gram[j * cols + j];
   diagMean /= cols;
   let damp = dampPercent * diagMean;
+  const tries: number[] = [];
   for (let attempt = 0; attempt < 5; attempt++) {
-    const h = new Float64Array(cols * cols);
-    for (let a = 0; a < cols; a++) {
-      const ja = perm[a];
-      const dead = !(gram[ja * cols + ja] > 0);
-      for (let b = 0; b < cols; b++) {
-        const jb = perm[b];
-        h[a * cols + b] = dead || !(gram[jb * cols + jb] > 0) ? 0 : gram[ja * cols + jb];
-      }
-      h[a * cols + a] = dead ? 1 : h[a * cols + a] + damp;
-    }
-    const u = inverseCholeskyUpper(h, cols);
-    if (u !== null) return u;
+    tries.push(damp);
     damp = damp > 0 ? damp * 10 : Math.max(1e-12, 1e-6 * diagMean);
   }
-  throw new Error(
+  const exhausted = new Error(
     `GPTQ: G + λI is not positive definite even after raising the damping to ${damp.toExponential(2)}; ` +
       'check the Gram for NaN/Inf or raise gptq.dampPercent',
   );
+  return { tries, exhausted };
 }
 
 export function checkGptqOptions(gptq: SolveOptions['gptq']): void {
@@ -138,6 +159,17 @@ export function gptqFactorOf(problem: LayerProblem, gptq: SolveOptions['gptq']):
   return { perm, upper: gptqFactor(problem.gram, problem.cols, perm, gptq.dampPercent) };
 }
 
+/** `gptqFactorOf` with the factor's big products on `engine` when it has a double MatMul. */
+export async function gptqFactorOfOn(
+  engine: Float64MatMul | undefined,
+  problem: LayerProblem,
+  gptq: SolveOptions['gptq'],
+): Promise<GptqFactor> {
+  checkGptqOptions(gptq);
+  const perm = gptqPermutation(problem.gram, problem.cols, gptq.actOrder);
+  return { perm, upper: await gptqFactorOn(engine, problem.gram, problem.cols, perm, gptq.dampPercent) };
+}
+
 /**
  * GPTQ's column pass on the kernels' grids for a given factor: per lazy batch of columns the block
  * kernel and the rank-B update of the later columns. Leaves the kernels at GPTQ's codes.
@@ -159,13 +191,17 @@ export async function runGptqColumns(
   await kernels.gptqEnd();
 }
 
-/** GPTQ on the kernels' grids: the factor in Float64 here, then the column pass. */
+/**
+ * GPTQ on the kernels' grids: the factor in Float64 here (its products on the kernels'
+ * `factorEngine` when the host lent one), then the column pass.
+ */
 export async function runGptq(
   kernels: LayerKernels,
   problem: LayerProblem,
   gptq: SolveOptions['gptq'],
 ): Promise<void> {
-  await runGptqColumns(kernels, problem.cols, gptqFactorOf(problem, gptq), gptq.blockSize);
+  const factor = await gptqFactorOfOn(kernels.factorEngine, problem, gptq);
+  await runGptqColumns(kernels, problem.cols, factor, gptq.blockSize);
 }
 
 /** Plain GPTQ. `onSweep(0, objective)` fires once; `objectivePerSweep` is empty. */

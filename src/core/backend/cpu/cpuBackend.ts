@@ -22,6 +22,13 @@ export interface CpuBackendOptions {
   gramEngine?: InferenceEngine;
   /** Columns per group from which `gramEngine` is used (default DEFAULT_ORT_MIN_COLS = 8). */
   gramEngineMinCols?: number;
+  /**
+   * The engine for GPTQ's Float64 factor (quant/choleskyEngine.ts): a native dgemm
+   * (onnxruntime-node). Lent by the host, not implied by `gramEngine`: onnxruntime-web's wasm
+   * build runs a double MatMul too (in Node, src/testing/webWasmEngine.ts), but the factor was
+   * ~1.4× slower on it than on the WebAssembly kernel (m = 2304: 1.91 s against 1.40 s).
+   */
+  factorEngine?: InferenceEngine;
 }
 
 export function createCpuBackend(options: CpuBackendOptions = {}): Backend {
@@ -32,6 +39,10 @@ export function createCpuBackend(options: CpuBackendOptions = {}): Backend {
   const ortGram = options.gramEngine ? new OrtGram(options.gramEngine) : undefined;
   // The same engine's double MatMul for the layer kernels' big products (ortMatMul.ts).
   const matmul = options.gramEngine ? new OrtMatMul(options.gramEngine) : undefined;
+  const factorEngine =
+    options.factorEngine && options.factorEngine === options.gramEngine
+      ? matmul
+      : options.factorEngine && new OrtMatMul(options.factorEngine);
   let disposed = false;
   const checkAlive = (): void => {
     if (disposed) throw new Error('the CPU backend was disposed; create a new one with createCpuBackend()');
@@ -51,12 +62,13 @@ export function createCpuBackend(options: CpuBackendOptions = {}): Backend {
     },
     async openLayer(problem: LayerProblem): Promise<LayerKernels> {
       checkAlive();
-      return openCpuLayer(problem, { matmul });
+      return openCpuLayer(problem, { matmul, factorEngine });
     },
     async dispose(): Promise<void> {
       disposed = true;
       await ortGram?.release();
       await matmul?.release();
+      if (factorEngine !== matmul) await factorEngine?.release();
     },
   };
 }

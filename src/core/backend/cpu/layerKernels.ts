@@ -40,6 +40,8 @@ export interface CpuLayerOptions {
    * lazy updates. Without it every product runs in JavaScript.
    */
   matmul?: Float64MatMul;
+  /** The engine lent to GPTQ's factor (`LayerKernels.factorEngine`), if the host lends one. */
+  factorEngine?: Float64MatMul;
 }
 
 export function openCpuLayer(problem: LayerProblem, options: CpuLayerOptions = {}): LayerKernels {
@@ -89,6 +91,7 @@ export function openCpuLayer(problem: LayerProblem, options: CpuLayerOptions = {
   return {
     rows,
     cols,
+    factorEngine: options.factorEngine,
     energy: () =>
       run(() =>
         matmul ? traceForm(Float64Array.from(weight)) : weightEnergy(weight, problem.gram, rows, cols),

@@ -24,6 +24,8 @@ export interface Float64MatMul {
     b: Float64Array,
     cols: number,
   ): Promise<Float64Array>;
+  /** False when products would run in JavaScript (no double MatMul in the engine). */
+  runsOnEngine(): Promise<boolean>;
 }
 
 /** The model: `y = MatMul(a, b)`, DOUBLE, every dimension symbolic. */
@@ -95,8 +97,7 @@ export class OrtMatMul implements Float64MatMul {
         `OrtMatMul: operands of ${a.length} and ${b.length} values do not make ${rows} × ${inner} times ${inner} × ${cols}`,
       );
     }
-    this.session ??= this.engine.createSession(ortMatMulModel(), { optimization: 'basic' }).catch(() => null);
-    const session = await this.session;
+    const session = await this.open();
     if (!session) return multiplyInJs(a, rows, inner, b, cols);
     const out = await session.run(
       {
@@ -110,6 +111,16 @@ export class OrtMatMul implements Float64MatMul {
       throw new Error(`OrtMatMul: onnxruntime returned ${y.type}, expected float64`);
     }
     return y.data;
+  }
+
+  /** Whether products run on the engine (false: it refused the double MatMul; JavaScript runs them). */
+  async runsOnEngine(): Promise<boolean> {
+    return (await this.open()) !== null;
+  }
+
+  private open(): Promise<InferenceSession | null> {
+    this.session ??= this.engine.createSession(ortMatMulModel(), { optimization: 'basic' }).catch(() => null);
+    return this.session;
   }
 
   async release(): Promise<void> {

@@ -4,11 +4,13 @@
  * `navigator.gpu` in a browser or worker, `create([])` from the `webgpu` package in Node
  * (src/hosts/node/nodeGpu.ts).
  */
+import type { InferenceEngine } from '../../base/ports.ts';
 import type { LayerProblem } from '../../base/problem.ts';
 import type { Backend, GramAccumulator, GramLayout, GramOptions, LayerKernels } from '../backend.ts';
 import type { GpuContext } from './context.ts';
 import { openDevice, withErrorScopes, type AdapterProbe } from './device.ts';
 import { ConvTransposeGramAccumulator } from '../cpu/convTranspose.ts';
+import { OrtMatMul } from '../cpu/ortMatMul.ts';
 import { WebGpuGramAccumulator } from './gramAccumulator.ts';
 import { defaultTuning, softwareTuning, type KernelTuning } from './kernels/descriptor.ts';
 import { allKernels } from './kernels/index.ts';
@@ -32,6 +34,11 @@ export interface WebGpuBackendOptions {
   maxStorageBindingBytes?: number;
   /** An adapter already requested (and probed) by the caller; otherwise one is requested. */
   adapter?: GPUAdapter;
+  /**
+   * The engine for GPTQ's Float64 factor, which runs on the CPU on every backend (its dgemm in
+   * onnxruntime-node, ortMatMul.ts); without one, or without a double MatMul, it runs in JavaScript.
+   */
+  factorEngine?: InferenceEngine;
 }
 
 export async function createWebGpuBackend(
@@ -61,6 +68,7 @@ export async function createWebGpuBackend(
     }
   });
   const probe = opened.probe;
+  const factorEngine = options.factorEngine ? new OrtMatMul(options.factorEngine) : undefined;
   const createGramAccumulator = (layout: GramLayout, gramOptions?: GramOptions): GramAccumulator =>
     layout.kind === 'convTranspose'
       ? new ConvTransposeGramAccumulator(layout, createGramAccumulator, gramOptions)
@@ -70,11 +78,13 @@ export async function createWebGpuBackend(
     description: `WebGPU: ${probe.name}${probe.isSoftware ? ' (software adapter)' : ''}`,
     probe,
     createGramAccumulator,
-    openLayer(problem: LayerProblem): Promise<LayerKernels> {
-      return openGpuLayer(ctx, problem);
+    async openLayer(problem: LayerProblem): Promise<LayerKernels> {
+      const kernels = await openGpuLayer(ctx, problem);
+      return factorEngine ? Object.assign(kernels, { factorEngine }) : kernels;
     },
     async dispose(): Promise<void> {
       opened.device.destroy();
+      await factorEngine?.release();
     },
   };
 }
