@@ -76,9 +76,10 @@ export function multiplyInJs(
 }
 
 /**
- * onnxruntime-node runs the DOUBLE MatMul; onnxruntime-web's wasm build has no double MatMul
- * kernel (the studio's CPU backend). When the engine refuses the model once, every product runs
- * in JavaScript from then on: same numbers (Float64 sums), only slower.
+ * onnxruntime-node runs the DOUBLE MatMul; onnxruntime-web's builds may not (its WebGPU bundle
+ * refuses the model; its plain wasm build runs it in Node, slower than quant/wasmProduct.ts). When
+ * the engine refuses the model once, every product runs in JavaScript from then on: same numbers
+ * (Float64 sums), only slower.
  */
 export class OrtMatMul implements Float64MatMul {
   private session: Promise<InferenceSession | null> | null = null;
