@@ -12,6 +12,8 @@ export default tseslint.config(
       'test-results/**',
       'playwright-report/**',
       'src/core/onnx/generated/**',
+      // scripts/device/bundle.ts output (bundled third-party code), see .gitignore
+      '.devgpu/**',
     ],
   },
   js.configs.recommended,
