@@ -20,18 +20,7 @@ import {
   upperFromBackCholesky,
 } from './cholesky.ts';
 import { dampedHessian, gptqFactor, gptqPermutation } from './gptq.ts';
-
-/** max |a − b| / max |b|. */
-function relativeMaxError(a: Float64Array, b: Float64Array): number {
-  expect(a.length).toBe(b.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / scale;
-}
+import { maxRelativeError } from '../../testing/ort.ts';
 
 /** `X·Xᵀ/N` for X normal `n × samples`, plus `damp` on the diagonal. */
 function randomSpd(n: number, samples: number, damp: number, seed: number): Float64Array {
@@ -113,7 +102,7 @@ describe('C −= A·Bᵀ kernel', () => {
       cols,
       depth,
     );
-    expect(relativeMaxError(c, expected)).toBeLessThan(1e-15);
+    expect(maxRelativeError(expected, c)).toBeLessThan(1e-15);
   });
 });
 
@@ -123,15 +112,15 @@ describe('blocked GPTQ factor = the unblocked loops', () => {
     const old = unblockedInverseCholeskyUpper(h, n);
     const blocked = inverseCholeskyUpperBlocked(h, n);
     if (old === null || blocked === null) throw new Error('test matrix is not positive definite');
-    expect(relativeMaxError(blocked, old)).toBeLessThan(1e-10);
+    expect(maxRelativeError(old, blocked)).toBeLessThan(1e-10);
     expectUpper(blocked, n);
     // the two steps on their own, as gptq.ts exports them
     const v = upperFromBackCholesky(h, n);
     const oldV = unblockedUpperFactor(h, n);
     if (v === null || oldV === null) throw new Error('test matrix is not positive definite');
-    expect(relativeMaxError(v, oldV)).toBeLessThan(1e-10);
+    expect(maxRelativeError(oldV, v)).toBeLessThan(1e-10);
     expectUpper(v, n);
-    expect(relativeMaxError(invertUpperBlocked(oldV, n), unblockedInvertUpper(oldV, n))).toBeLessThan(1e-10);
+    expect(maxRelativeError(unblockedInvertUpper(oldV, n), invertUpperBlocked(oldV, n))).toBeLessThan(1e-10);
   });
 
   it('a rank-deficient Gram with GPTQ damping (1 % of mean diag), n = 150 from 40 samples', () => {
@@ -143,7 +132,7 @@ describe('blocked GPTQ factor = the unblocked loops', () => {
     const old = unblockedInverseCholeskyUpper(h, n);
     const blocked = inverseCholeskyUpperBlocked(h, n);
     if (old === null || blocked === null) throw new Error('test matrix is not positive definite');
-    expect(relativeMaxError(blocked, old)).toBeLessThan(1e-10);
+    expect(maxRelativeError(old, blocked)).toBeLessThan(1e-10);
   });
 
   it.each([
@@ -160,7 +149,7 @@ describe('blocked GPTQ factor = the unblocked loops', () => {
         const old = unblockedInverseCholeskyUpper(dampedHessian(gram, cols, perm, 0.01 * mean), cols);
         if (old === null) throw new Error('the damped image Gram is not positive definite');
         const blocked = gptqFactor(gram, cols, perm, 0.01);
-        expect(relativeMaxError(blocked, old)).toBeLessThan(1e-10);
+        expect(maxRelativeError(old, blocked)).toBeLessThan(1e-10);
         // a dead input's row of U is e_j: no error flows out of it
         let deadRows = 0;
         for (let a = 0; a < cols; a++) {

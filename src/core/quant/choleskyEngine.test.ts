@@ -28,17 +28,7 @@ import {
 } from './choleskyEngine.ts';
 import { solveGptq, solveLayerWith } from './solve.ts';
 import { defaultSolveOptions } from './types.ts';
-
-/** max |a − b| / max |b|. */
-function relativeMaxError(a: Float64Array, b: Float64Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / scale;
-}
+import { maxRelativeError } from '../../testing/ort.ts';
 
 /** `X·Xᵀ/N + damp·I` for X normal `n × samples` (the product by the blocked kernel). */
 function randomSpd(n: number, samples: number, damp: number, seed: number): Float64Array {
@@ -80,9 +70,9 @@ describe('GPTQ factor on a Float64 GEMM engine', () => {
     expect(choleskyLowerInPlace(js, n)).toBe(true);
     expect(await choleskyLowerOn(engine, onEngine, n, 40)).toBe(true);
     const lower = (m: Float64Array) => m.map((v, p) => (p % n <= Math.floor(p / n) ? v : 0));
-    expect(relativeMaxError(lower(onEngine), lower(js))).toBeLessThan(1e-12);
+    expect(maxRelativeError(lower(js), lower(onEngine))).toBeLessThan(1e-12);
     const yEngine = await lowerInverseTransposedOn(engine, js, n, 40);
-    expect(relativeMaxError(yEngine, lowerInverseTransposed(js, n))).toBeLessThan(1e-12);
+    expect(maxRelativeError(lowerInverseTransposed(js, n), yEngine)).toBeLessThan(1e-12);
     expect(engine.calls).toBeGreaterThanOrEqual(2 * 5); // 5 panels after the first, each way
     await matmul.release();
   });
@@ -95,7 +85,7 @@ describe('GPTQ factor on a Float64 GEMM engine', () => {
     const u = await inverseCholeskyUpperOn(engine, h.slice(), n);
     const old = unblockedInverseCholeskyUpper(h, n);
     if (u === null || old === null) throw new Error('the test matrix is not positive definite');
-    expect(relativeMaxError(u, old)).toBeLessThan(1e-10);
+    expect(maxRelativeError(old, u)).toBeLessThan(1e-10);
     expect(engine.calls).toBeGreaterThan(0);
     // not positive definite: null, as on the JavaScript path (the bad pivot is in the 3rd panel)
     const spoiled = h.slice();
@@ -112,7 +102,7 @@ describe('GPTQ factor on a Float64 GEMM engine', () => {
     const u = await inverseCholeskyUpperOn(engine, h.slice(), n);
     const js = inverseCholeskyUpperBlocked(h, n);
     if (u === null || js === null) throw new Error('the test matrix is not positive definite');
-    expect(relativeMaxError(u, js)).toBe(0);
+    expect(maxRelativeError(js, u)).toBe(0);
     expect(engine.calls).toBe(0);
   });
 
